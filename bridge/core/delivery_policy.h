@@ -1,0 +1,48 @@
+// DeliveryPolicy: what a connection's bounded queue does when its reader
+// falls behind, chosen per channel.
+//
+//   disconnect   (default) close the stream; the client reconnects and
+//                resumes from history, so nothing is lost.
+//   drop-oldest  drop the oldest queued events until the new one fits.
+//   latest-only  an unsent event is replaced by a newer one of the same
+//                channel and event type (dashboards); then as drop-oldest.
+//
+// PolicyTable maps channel patterns ("exact", "prefix.*", "*") to policies;
+// the first matching rule wins.
+#ifndef SSEBRIDGE_CORE_DELIVERY_POLICY_H_
+#define SSEBRIDGE_CORE_DELIVERY_POLICY_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace ssebridge {
+
+enum class DeliveryPolicy { kDisconnect, kDropOldest, kLatestOnly };
+
+absl::StatusOr<DeliveryPolicy> ParseDeliveryPolicy(absl::string_view text);
+absl::string_view DeliveryPolicyName(DeliveryPolicy policy);
+
+// "a" matches only "a"; "a.*" matches names starting with "a."; "*" all.
+bool ChannelPatternMatches(absl::string_view pattern, absl::string_view name);
+
+class PolicyTable {
+ public:
+  PolicyTable() = default;
+  // "pattern=policy,pattern=policy"; empty text means every channel uses the
+  // default. INVALID_ARGUMENT names `field`.
+  static absl::StatusOr<PolicyTable> Parse(absl::string_view text,
+                                           absl::string_view field);
+
+  DeliveryPolicy For(absl::string_view channel) const;
+
+ private:
+  std::vector<std::pair<std::string, DeliveryPolicy>> rules_;
+};
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_CORE_DELIVERY_POLICY_H_

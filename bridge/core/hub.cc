@@ -1,0 +1,245 @@
+#include "bridge/core/hub.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace ssebridge {
+
+// ---- HubShard -------------------------------------------------------------
+
+void HubShard::Post(Command command) {
+  bool was_empty;
+  {
+    absl::MutexLock lock(&inbox_mu_);
+    was_empty = inbox_.empty();
+    inbox_.push_back(std::move(command));
+  }
+  if (was_empty && wake_) wake_();
+}
+
+void HubShard::PostEvent(EventPtr event) {
+  Post(Command{Command::kEvent, std::move(event), nullptr, {}, nullptr});
+}
+
+void HubShard::PostAttach(std::shared_ptr<Subscription> sub,
+                          std::vector<EventPtr> catch_up) {
+  Post(Command{Command::kAttach, nullptr, std::move(sub), std::move(catch_up),
+               nullptr});
+}
+
+void HubShard::DetachAndWait(const std::shared_ptr<Subscription>& sub) {
+  absl::Notification done;
+  Post(Command{Command::kDetach, nullptr, sub, {}, &done});
+  done.WaitForNotification();
+}
+
+void HubShard::Drain() {
+  {
+    absl::MutexLock lock(&inbox_mu_);
+    draining_.swap(inbox_);
+  }
+  for (Command& c : draining_) Apply(c);
+  draining_.clear();
+  // Notify after applying everything: a burst turns into one write each.
+  // ready_ holds references, and a subscription detached meanwhile (its
+  // consumer may already be gone) is skipped.
+  for (size_t i = 0; i < ready_.size(); ++i) {
+    Subscription* sub = ready_[i].get();
+    if (sub->shard_ != index_) continue;
+    sub->ready_mark_ = false;
+    sub->sink()->OnReady();  // may DetachNow(sub)
+  }
+  ready_.clear();
+}
+
+void HubShard::Apply(Command& c) {
+  switch (c.kind) {
+    case Command::kEvent: {
+      const Event& ev = *c.event;
+      if (ev.user_ids.empty()) {
+        auto it = by_channel_.find(ev.channel);
+        if (it == by_channel_.end()) return;
+        for (const Slot& slot : it->second) {
+          Deliver(slot.first, static_cast<int>(slot.second), c.event);
+        }
+      } else {
+        for (const std::string& user : ev.user_ids) {
+          auto it = by_user_.find(user);
+          if (it == by_user_.end()) continue;
+          for (Subscription* sub : it->second) {
+            int ci = sub->ChannelIndex(ev.channel);
+            if (ci >= 0) Deliver(sub, ci, c.event);
+          }
+        }
+      }
+      return;
+    }
+    case Command::kAttach: {
+      Subscription* sub = c.sub.get();
+      sub->shard_ = index_;
+      for (size_t i = 0; i < sub->channels_.size(); ++i) {
+        auto& list = by_channel_[sub->channels_[i]];
+        sub->slots_[i] = static_cast<uint32_t>(list.size());
+        list.emplace_back(sub, static_cast<uint32_t>(i));
+      }
+      if (!sub->user_id_.empty()) {
+        auto& list = by_user_[sub->user_id_];
+        sub->user_slot_ = static_cast<uint32_t>(list.size());
+        list.push_back(sub);
+      }
+      attached_.emplace(sub, std::move(c.sub));
+      attached_count_.store(attached_.size(), std::memory_order_relaxed);
+      {
+        absl::MutexLock lock(&sub->mu);
+        // Catch-up frames are the reader's own backlog: never dropped.
+        for (EventPtr& ev : c.catch_up) sub->queue.PushControl(std::move(ev));
+      }
+      MarkReady(sub);
+      return;
+    }
+    case Command::kDetach:
+      DetachNow(c.sub.get());
+      c.done->Notify();
+      return;
+  }
+}
+
+void HubShard::Deliver(Subscription* sub, int channel_index,
+                       const EventPtr& event) {
+  uint64_t dropped = 0;
+  {
+    absl::MutexLock lock(&sub->mu);
+    if (sub->overflowed) return;
+    auto result =
+        sub->queue.Push(event, sub->policy(channel_index), &dropped);
+    if (result == SubscriberQueue::PushResult::kOverflow) {
+      sub->overflowed = true;
+      sub->queue.Clear();
+      counters_.overflow_disconnects.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      counters_.deliveries.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  if (dropped) counters_.dropped.fetch_add(dropped, std::memory_order_relaxed);
+  MarkReady(sub);
+}
+
+void HubShard::MarkReady(Subscription* sub) {
+  if (sub->ready_mark_) return;
+  sub->ready_mark_ = true;
+  ready_.push_back(sub->shared_from_this());
+}
+
+void HubShard::DetachNow(Subscription* sub) {
+  auto found = attached_.find(sub);
+  if (found == attached_.end()) return;
+  for (size_t i = 0; i < sub->channels_.size(); ++i) {
+    auto it = by_channel_.find(sub->channels_[i]);
+    auto& list = it->second;
+    uint32_t pos = sub->slots_[i];
+    if (pos + 1 != list.size()) {
+      list[pos] = list.back();
+      list[pos].first->slots_[list[pos].second] = pos;
+    }
+    list.pop_back();
+    if (list.empty()) by_channel_.erase(it);
+  }
+  if (!sub->user_id_.empty()) {
+    auto it = by_user_.find(sub->user_id_);
+    auto& list = it->second;
+    uint32_t pos = sub->user_slot_;
+    if (pos + 1 != list.size()) {
+      list[pos] = list.back();
+      list[pos]->user_slot_ = pos;
+    }
+    list.pop_back();
+    if (list.empty()) by_user_.erase(it);
+  }
+  sub->shard_ = -1;  // Drain() skips it from now on
+  hub_->CountAttach(*sub, -1);
+  attached_.erase(found);  // may release the last reference to *sub
+  attached_count_.store(attached_.size(), std::memory_order_relaxed);
+}
+
+// ---- Hub ------------------------------------------------------------------
+
+Hub::Hub(int shards) {
+  if (shards < 1) shards = 1;
+  for (int i = 0; i < shards; ++i) {
+    shards_.push_back(std::make_unique<HubShard>(i));
+    shards_.back()->hub_ = this;
+  }
+}
+
+void Hub::Dispatch(const EventPtr& event) {
+  for (auto& shard : shards_) shard->PostEvent(event);
+}
+
+void Hub::Attach(std::shared_ptr<Subscription> sub,
+                 std::vector<EventPtr> catch_up) {
+  HubShard* best = shards_[0].get();
+  for (auto& shard : shards_) {
+    if (shard->attached() < best->attached()) best = shard.get();
+  }
+  CountAttach(*sub, +1);
+  best->PostAttach(std::move(sub), std::move(catch_up));
+}
+
+void Hub::Detach(const std::shared_ptr<Subscription>& sub) {
+  for (auto& shard : shards_) shard->DetachAndWait(sub);
+}
+
+void Hub::CountAttach(const Subscription& sub, int delta) {
+  absl::MutexLock lock(&counts_mu_);
+  for (const auto& channel : sub.channels()) {
+    auto apply = [delta](absl::flat_hash_map<std::string, uint32_t>& map,
+                         const std::string& key) {
+      uint32_t& n = map[key];
+      n = static_cast<uint32_t>(static_cast<int64_t>(n) + delta);
+      if (n == 0) map.erase(key);
+    };
+    apply(per_channel_, channel);
+    if (!sub.user_id().empty()) {
+      apply(per_channel_user_, absl::StrCat(channel, "\n", sub.user_id()));
+    }
+  }
+}
+
+uint32_t Hub::CountRecipients(const Event& event) const {
+  absl::MutexLock lock(&counts_mu_);
+  if (event.user_ids.empty()) {
+    auto it = per_channel_.find(event.channel);
+    return it == per_channel_.end() ? 0 : it->second;
+  }
+  uint32_t n = 0;
+  for (const auto& user : event.user_ids) {
+    auto it = per_channel_user_.find(absl::StrCat(event.channel, "\n", user));
+    if (it != per_channel_user_.end()) n += it->second;
+  }
+  return n;
+}
+
+size_t Hub::subscriptions() const {
+  size_t n = 0;
+  for (const auto& s : shards_) n += s->attached();
+  return n;
+}
+
+uint64_t Hub::deliveries() const {
+  uint64_t n = 0;
+  for (const auto& s : shards_) n += s->counters().deliveries.load();
+  return n;
+}
+
+uint64_t Hub::dropped() const {
+  uint64_t n = 0;
+  for (const auto& s : shards_) n += s->counters().dropped.load();
+  return n;
+}
+
+uint64_t Hub::overflow_disconnects() const {
+  uint64_t n = 0;
+  for (const auto& s : shards_) n += s->counters().overflow_disconnects.load();
+  return n;
+}
+
+}  // namespace ssebridge

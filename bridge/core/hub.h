@@ -1,0 +1,139 @@
+// Hub: routes events to the subscriptions of this process.
+//
+// The hub is split into shards, one per writer thread. A shard's channel and
+// user indexes are touched only by its owner thread; other threads talk to it
+// through its inbox, whose commands are applied in the order they were
+// posted. That order is what makes resume exact: the broker posts an
+// subscription's Attach (carrying its catch-up) and the events published
+// around it under one lock, so each event lands either in the catch-up or in
+// the live stream, never both and never neither.
+//
+// A shard coalesces: it applies everything in its inbox, then calls each
+// touched subscription's sink once, so a burst becomes one write per reader.
+#ifndef SSEBRIDGE_CORE_HUB_H_
+#define SSEBRIDGE_CORE_HUB_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "bridge/core/event.h"
+#include "bridge/core/subscription.h"
+
+namespace ssebridge {
+
+struct HubCounters {
+  std::atomic<uint64_t> deliveries{0};   // events queued to a subscription
+  std::atomic<uint64_t> dropped{0};      // dropped or replaced by a policy
+  std::atomic<uint64_t> overflow_disconnects{0};
+};
+
+class HubShard {
+ public:
+  explicit HubShard(int index) : index_(index) {}
+  HubShard(const HubShard&) = delete;
+  HubShard& operator=(const HubShard&) = delete;
+
+  // Called (on the posting thread) when the inbox turns non-empty. Set once,
+  // before any post.
+  void SetWake(std::function<void()> wake) { wake_ = std::move(wake); }
+
+  // Any thread.
+  void PostEvent(EventPtr event);
+  void PostAttach(std::shared_ptr<Subscription> sub,
+                  std::vector<EventPtr> catch_up);
+  // Detaches and waits until the shard can no longer touch `sub`.
+  void DetachAndWait(const std::shared_ptr<Subscription>& sub);
+
+  // Owner thread: applies the inbox, then notifies touched subscriptions.
+  void Drain();
+  // Owner thread: removes `sub` at once.
+  void DetachNow(Subscription* sub);
+  // Owner thread: every attached subscription.
+  template <typename F>
+  void ForEach(F f) {
+    for (auto& [ptr, sub] : attached_) f(sub);
+  }
+
+  size_t attached() const { return attached_count_.load(std::memory_order_relaxed); }
+  const HubCounters& counters() const { return counters_; }
+  int index() const { return index_; }
+
+ private:
+  friend class Hub;
+  struct Command {
+    enum Kind { kEvent, kAttach, kDetach } kind;
+    EventPtr event;
+    std::shared_ptr<Subscription> sub;
+    std::vector<EventPtr> catch_up;
+    absl::Notification* done = nullptr;
+  };
+  using Slot = std::pair<Subscription*, uint32_t>;  // sub, its channel index
+
+  void Post(Command command);
+  void Apply(Command& command);
+  void Deliver(Subscription* sub, int channel_index, const EventPtr& event);
+  void MarkReady(Subscription* sub);
+
+  const int index_;
+  std::function<void()> wake_;
+  class Hub* hub_ = nullptr;
+
+  absl::Mutex inbox_mu_;
+  std::vector<Command> inbox_ ABSL_GUARDED_BY(inbox_mu_);
+
+  // Owner thread only.
+  std::vector<Command> draining_;
+  absl::flat_hash_map<std::string, std::vector<Slot>> by_channel_;
+  absl::flat_hash_map<std::string, std::vector<Subscription*>> by_user_;
+  absl::flat_hash_map<Subscription*, std::shared_ptr<Subscription>> attached_;
+  std::vector<std::shared_ptr<Subscription>> ready_;
+  std::atomic<size_t> attached_count_{0};
+  HubCounters counters_;
+};
+
+class Hub {
+ public:
+  explicit Hub(int shards);
+
+  int shard_count() const { return static_cast<int>(shards_.size()); }
+  HubShard& shard(int i) { return *shards_[static_cast<size_t>(i)]; }
+
+  // Posts `event` to every shard. Callers serialise calls (the broker's
+  // ordering lock) so every shard sees the same order.
+  void Dispatch(const EventPtr& event);
+  // Attaches `sub` to the least loaded shard, after `catch_up`. Same
+  // serialisation as Dispatch.
+  void Attach(std::shared_ptr<Subscription> sub, std::vector<EventPtr> catch_up);
+  // From any thread but the shard's own (see HubShard::DetachNow for that).
+  void Detach(const std::shared_ptr<Subscription>& sub);
+
+  // How many attached subscriptions `event` will be queued for.
+  uint32_t CountRecipients(const Event& event) const;
+  size_t subscriptions() const;
+  uint64_t deliveries() const;
+  uint64_t dropped() const;
+  uint64_t overflow_disconnects() const;
+
+ private:
+  friend class HubShard;
+  void CountAttach(const Subscription& sub, int delta);
+
+  std::vector<std::unique_ptr<HubShard>> shards_;
+  mutable absl::Mutex counts_mu_;
+  absl::flat_hash_map<std::string, uint32_t> per_channel_
+      ABSL_GUARDED_BY(counts_mu_);
+  // key: channel + '\n' + user
+  absl::flat_hash_map<std::string, uint32_t> per_channel_user_
+      ABSL_GUARDED_BY(counts_mu_);
+};
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_CORE_HUB_H_

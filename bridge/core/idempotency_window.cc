@@ -1,0 +1,33 @@
+#include "bridge/core/idempotency_window.h"
+
+namespace ssebridge {
+
+const PublishOutcome* IdempotencyWindow::Find(const std::string& key,
+                                              absl::Time now) {
+  Trim(now);
+  auto it = by_key_.find(key);
+  return it == by_key_.end() ? nullptr : &it->second.outcome;
+}
+
+void IdempotencyWindow::Record(const std::string& key,
+                               const PublishOutcome& outcome, absl::Time now) {
+  if (max_keys_ == 0 || window_ <= absl::ZeroDuration()) return;
+  auto [it, inserted] = by_key_.try_emplace(key, Entry{outcome, now});
+  if (!inserted) return;
+  order_.push_back(key);
+  Trim(now);
+}
+
+void IdempotencyWindow::Trim(absl::Time now) {
+  while (!order_.empty()) {
+    auto it = by_key_.find(order_.front());
+    bool too_many = by_key_.size() > max_keys_;
+    if (it != by_key_.end() && !too_many && now - it->second.recorded < window_) {
+      break;
+    }
+    if (it != by_key_.end()) by_key_.erase(it);
+    order_.pop_front();
+  }
+}
+
+}  // namespace ssebridge

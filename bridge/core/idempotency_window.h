@@ -1,0 +1,51 @@
+// IdempotencyWindow: remembers the answer to each idempotency key for a
+// while, so a backend that retries a publish (after a timeout, a dropped
+// stream, a redeploy) gets the first answer back and publishes nothing.
+//
+// Bounded by age and by count; the oldest keys go first. Not thread-safe: the
+// owning broker serialises access, which also makes check-then-publish atomic.
+#ifndef SSEBRIDGE_CORE_IDEMPOTENCY_WINDOW_H_
+#define SSEBRIDGE_CORE_IDEMPOTENCY_WINDOW_H_
+
+#include <deque>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+
+namespace ssebridge {
+
+struct PublishOutcome {
+  std::string id;
+  uint32_t subscribers = 0;
+  absl::Time published_at;
+  bool replayed = false;  // answered from the idempotency window
+};
+
+class IdempotencyWindow {
+ public:
+  IdempotencyWindow(absl::Duration window, size_t max_keys)
+      : window_(window), max_keys_(max_keys) {}
+
+  // The remembered outcome for `key`, if it was recorded within the window.
+  const PublishOutcome* Find(const std::string& key, absl::Time now);
+  void Record(const std::string& key, const PublishOutcome& outcome,
+              absl::Time now);
+  size_t size() const { return by_key_.size(); }
+
+ private:
+  struct Entry {
+    PublishOutcome outcome;
+    absl::Time recorded;
+  };
+  void Trim(absl::Time now);
+
+  absl::Duration window_;
+  size_t max_keys_;
+  absl::flat_hash_map<std::string, Entry> by_key_;
+  std::deque<std::string> order_;  // keys, oldest first
+};
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_CORE_IDEMPOTENCY_WINDOW_H_

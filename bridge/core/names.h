@@ -1,0 +1,32 @@
+// Names: what a channel name, an event type and a user id may be.
+//
+// Channel names are 1-128 characters of [A-Za-z0-9_.:-]: safe in URLs, Redis
+// keys and log lines without escaping. Event types may not contain line
+// breaks (they would break SSE framing) and the "ssebridge." prefix is
+// reserved for the bridge's own events.
+#ifndef SSEBRIDGE_CORE_NAMES_H_
+#define SSEBRIDGE_CORE_NAMES_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace ssebridge {
+
+inline constexpr size_t kMaxChannelNameLength = 128;
+inline constexpr size_t kMaxEventTypeLength = 64;
+inline constexpr size_t kMaxUserIdLength = 256;
+inline constexpr absl::string_view kReservedEventPrefix = "ssebridge.";
+inline constexpr absl::string_view kResetEventType = "ssebridge.reset";
+inline constexpr absl::string_view kDefaultEventType = "message";
+
+// Each returns INVALID_ARGUMENT with a message naming `field`.
+absl::Status ValidateChannelName(absl::string_view name,
+                                 absl::string_view field);
+absl::Status ValidateEventType(absl::string_view type, absl::string_view field);
+absl::Status ValidateUserId(absl::string_view user, absl::string_view field);
+
+bool IsValidUtf8(absl::string_view text);
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_CORE_NAMES_H_

@@ -1,0 +1,72 @@
+// SubscriberQueue: what one connection still has to write, bounded in bytes.
+//
+// Entries share the events' encoded frames (no copy per recipient). A push
+// that would exceed the byte limit applies the event channel's
+// DeliveryPolicy; the queue never holds more than its limit except for
+// control frames (headers, retry, reset), which are never dropped. The entry
+// at the head may be partly written; it is never dropped or replaced.
+//
+// Not thread-safe; Subscription guards it. Holds no heap memory while empty,
+// so idle connections stay small.
+#ifndef SSEBRIDGE_CORE_SUBSCRIBER_QUEUE_H_
+#define SSEBRIDGE_CORE_SUBSCRIBER_QUEUE_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "bridge/core/delivery_policy.h"
+#include "bridge/core/event.h"
+
+namespace ssebridge {
+
+class SubscriberQueue {
+ public:
+  explicit SubscriberQueue(size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  enum class PushResult {
+    kQueued,
+    kOverflow,  // the reader must be disconnected; nothing was queued
+  };
+
+  // Queues a published event under `policy`. Events dropped or replaced to
+  // make room are added to *dropped.
+  PushResult Push(EventPtr event, DeliveryPolicy policy, uint64_t* dropped);
+  // Queues a control frame regardless of the limit.
+  void PushControl(EventPtr frame);
+
+  // Up to `max` unwritten byte ranges, in order (the first one starts at the
+  // head's write offset). Returns how many were filled.
+  size_t Peek(absl::string_view* out, size_t max) const;
+  // Marks `n` bytes as written; releases entries that are done.
+  void Consume(size_t n);
+  void Clear();
+  // Moves every queued entry to *out, dropping a partly written head's
+  // remainder (for consumers that take whole events, like gRPC streams).
+  void TakeAll(std::vector<EventPtr>* out);
+
+  bool empty() const { return head_ == entries_.size(); }
+  size_t bytes() const { return bytes_; }  // unwritten bytes
+  size_t entries() const { return entries_.size() - head_; }
+  size_t max_bytes() const { return max_bytes_; }
+
+ private:
+  struct Entry {
+    EventPtr event;
+    DeliveryPolicy policy;
+    bool control;
+  };
+  bool Droppable(size_t index) const;
+  void EraseAt(size_t index);
+  void Compact();
+
+  size_t max_bytes_;
+  std::vector<Entry> entries_;
+  size_t head_ = 0;         // first unwritten entry
+  size_t head_offset_ = 0;  // bytes of entries_[head_] already written
+  size_t bytes_ = 0;
+};
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_CORE_SUBSCRIBER_QUEUE_H_

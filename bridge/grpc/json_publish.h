@@ -1,0 +1,23 @@
+// JsonPublish: POST /v1/publish. The body is the proto3 JSON mapping of
+// PublishRequest (protobuf's own JSON util, so both doors share one schema);
+// the answer is the JSON of PublishResponse, or an HTTP error with
+// {"error", "message"}.
+#ifndef SSEBRIDGE_GRPC_JSON_PUBLISH_H_
+#define SSEBRIDGE_GRPC_JSON_PUBLISH_H_
+
+#include <string>
+
+#include "bridge/grpc/publish_gate.h"
+
+namespace ssebridge {
+
+struct JsonReply {
+  int status = 200;
+  std::string json;
+};
+
+JsonReply JsonPublish(PublishGate& gate, const std::string& body);
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_GRPC_JSON_PUBLISH_H_

@@ -1,0 +1,201 @@
+// ssebridge: wiring only. Flags become options, the parts are built in
+// dependency order, and SIGTERM/SIGINT drains them in reverse.
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "bridge/auth/cors_policy.h"
+#include "bridge/broker/memory_broker.h"
+#include "bridge/core/hub.h"
+#include "bridge/grpc/grpc_server.h"
+#include "bridge/grpc/json_publish.h"
+#include "bridge/grpc/publish_gate.h"
+#include "bridge/grpc/publisher_service.h"
+#include "bridge/grpc/subscriber_service.h"
+#include "bridge/ops/flags.h"
+#include "bridge/ops/log.h"
+#include "bridge/ops/metrics.h"
+#include "bridge/ops/shutdown_signal.h"
+#include "bridge/sse/http_server.h"
+#include "bridge/sse/sse_encoder.h"
+#include "bridge/sse/stream_writer.h"
+
+namespace ssebridge {
+namespace {
+
+int Fail(const absl::Status& status) {
+  LogLine(LogLevel::kError, "cannot start").Str("error", status.message());
+  return 2;
+}
+
+void RegisterMetrics(MetricsRegistry& m, const Hub& hub, const StreamWriter& writer,
+                     const MemoryBroker& broker, const PublishGate& gate,
+                     const SubscriberService& subscribers) {
+  m.Gauge("ssebridge_streams", "Open SSE streams.",
+          [&] { return double(writer.streams()); });
+  m.Gauge("ssebridge_subscriptions", "Subscriptions attached to the hub (SSE and gRPC).",
+          [&] { return double(hub.subscriptions()); });
+  m.Gauge("ssebridge_grpc_subscribers", "Open gRPC Subscribe streams.",
+          [&] { return double(subscribers.active()); });
+  m.Gauge("ssebridge_history_channels", "Channels holding history or retained values.",
+          [&] { return double(broker.channels()); });
+  m.Counter("ssebridge_published_total", "Events published.",
+            [&] { return double(gate.published()); });
+  m.Counter("ssebridge_publish_rejected_total", "Publishes refused (bad input, limits).",
+            [&] { return double(gate.rejected()); });
+  m.Counter("ssebridge_deliveries_total", "Events queued to a subscription.",
+            [&] { return double(hub.deliveries()); });
+  m.Counter("ssebridge_dropped_total",
+            "Events dropped or replaced by drop-oldest / latest-only policies.",
+            [&] { return double(hub.dropped()); });
+  m.Counter("ssebridge_slow_disconnects_total",
+            "Subscriptions ended because their queue overflowed (disconnect policy).",
+            [&] { return double(hub.overflow_disconnects()); });
+  m.Counter("ssebridge_stream_writes_total", "writev calls on SSE streams.",
+            [&] { return double(writer.writes()); });
+  m.Counter("ssebridge_heartbeats_total", "Heartbeat comments sent.",
+            [&] { return double(writer.heartbeats()); });
+}
+
+int Run(ShutdownSignal& signals) {
+  absl::Status s = ValidateFlags();
+  if (!s.ok()) return Fail(s);
+  s = SetLogLevel(absl::GetFlag(FLAGS_log_level));
+  if (!s.ok()) return Fail(s);
+  absl::StatusOr<PolicyTable> policies =
+      PolicyTable::Parse(absl::GetFlag(FLAGS_channel_policies), "--channel_policies");
+  if (!policies.ok()) return Fail(policies.status());
+  absl::StatusOr<CorsPolicy> cors = CorsPolicy::Parse(absl::GetFlag(FLAGS_cors_origins));
+  if (!cors.ok()) return Fail(cors.status());
+
+  int writer_threads = absl::GetFlag(FLAGS_writer_threads);
+  if (writer_threads == 0) {
+    writer_threads = std::max(1u, std::thread::hardware_concurrency());
+  }
+  Hub hub(writer_threads);
+  SseEncoder encoder;
+  MemoryBroker::Options broker_options;
+  broker_options.history.max_events = static_cast<size_t>(absl::GetFlag(FLAGS_history_size));
+  broker_options.history.max_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_history_bytes));
+  broker_options.history.max_age = absl::GetFlag(FLAGS_history_ttl);
+  broker_options.max_channels = static_cast<size_t>(absl::GetFlag(FLAGS_max_channels));
+  broker_options.idempotency_window = absl::GetFlag(FLAGS_idempotency_window);
+  broker_options.idempotency_max_keys =
+      static_cast<size_t>(absl::GetFlag(FLAGS_idempotency_max_keys));
+  MemoryBroker broker(broker_options, &hub, &encoder);
+
+  StreamWriter writer({absl::GetFlag(FLAGS_heartbeat)}, &hub);
+  s = writer.Start();
+  if (!s.ok()) return Fail(s);
+
+  PublishLimits limits;
+  limits.max_event_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_event_bytes));
+  limits.max_user_ids = static_cast<size_t>(absl::GetFlag(FLAGS_max_user_ids));
+  PublishGate gate(&broker, limits);
+  PublisherService publisher(&gate);
+  const size_t max_channels =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_channels_per_connection));
+  const size_t queue_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_queue_bytes));
+  SubscriberService subscriber({max_channels, queue_bytes}, &broker, &hub, &*policies);
+  GrpcServer grpc_server(absl::GetFlag(FLAGS_grpc_address),
+                         absl::GetFlag(FLAGS_grpc_port), {&publisher, &subscriber});
+  s = grpc_server.Start();
+  if (!s.ok()) return Fail(s);
+
+  MetricsRegistry metrics;
+  RegisterMetrics(metrics, hub, writer, broker, gate, subscriber);
+
+  HttpServer::Options http_options;
+  http_options.address = absl::GetFlag(FLAGS_http_address);
+  http_options.port = absl::GetFlag(FLAGS_http_port);
+  http_options.threads = absl::GetFlag(FLAGS_http_threads);
+  http_options.backlog = absl::GetFlag(FLAGS_listen_backlog);
+  http_options.max_channels_per_connection = max_channels;
+  http_options.max_connections = static_cast<size_t>(absl::GetFlag(FLAGS_max_connections));
+  http_options.queue_bytes = queue_bytes;
+  // proto3 JSON may escape every payload byte as \uXXXX.
+  http_options.max_body_bytes = limits.max_event_bytes * 6 + 64 * 1024;
+  http_options.retry = absl::GetFlag(FLAGS_retry);
+  http_options.retry_jitter = absl::GetFlag(FLAGS_retry_jitter);
+  HttpServer::Wiring wiring;
+  wiring.writer = &writer;
+  wiring.policies = &*policies;
+  wiring.cors = &*cors;
+  wiring.attach = [&broker](std::shared_ptr<Subscription> sub, absl::string_view cursor) {
+    broker.Attach(std::move(sub), cursor);
+  };
+  wiring.publish = [&gate](const std::string& body) {
+    JsonReply reply = JsonPublish(gate, body);
+    return HttpReply{reply.status, std::move(reply.json)};
+  };
+  wiring.metrics = [&metrics] { return metrics.Render(); };
+  HttpServer http(http_options, std::move(wiring));
+  s = http.Start();
+  if (!s.ok()) {
+    grpc_server.Shutdown(absl::Now());
+    return Fail(s);
+  }
+
+  LogLine(LogLevel::kInfo, "listening")
+      .Int("http_port", http.port())
+      .Int("grpc_port", grpc_server.port())
+      .Str("epoch", broker.epoch())
+      .Int("writer_threads", writer_threads);
+
+  absl::Notification stop_sweeping;
+  std::thread sweeper([&] {
+    while (!stop_sweeping.WaitForNotificationWithTimeout(absl::Seconds(1))) {
+      broker.Sweep(absl::Now());
+    }
+  });
+
+  const int sig = signals.Wait();
+  const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_deadline);
+  const absl::Time deadline = absl::Now() + grace;
+  LogLine(LogLevel::kInfo, "draining")
+      .Int("signal", sig)
+      .Int("streams", static_cast<int64_t>(writer.streams()))
+      .Num("deadline_seconds", absl::ToDoubleSeconds(grace));
+
+  // Refuse new streams, tell open ones when to come back (jittered, so a
+  // fleet of browsers does not reconnect at once), let publishes finish.
+  http.BeginDrain();
+  writer.CloseAll([&http] { return SseRetry(http.JitteredRetryMillis()); });
+  subscriber.EndAll();
+  publisher.EndStreams();
+  grpc_server.Shutdown(deadline);
+  while (writer.streams() > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  const size_t left = writer.streams();
+  writer.Stop();
+  http.Stop();
+  stop_sweeping.Notify();
+  sweeper.join();
+  LogLine(LogLevel::kInfo, "stopped").Int("streams_cut", static_cast<int64_t>(left));
+  return 0;
+}
+
+}  // namespace
+}  // namespace ssebridge
+
+int main(int argc, char** argv) {
+  // Before any thread exists, so every thread inherits the blocked signals.
+  ssebridge::ShutdownSignal signals;
+  absl::SetProgramUsageMessage(
+      "relays events published over gRPC (or POST /v1/publish) to browsers as "
+      "Server-Sent Events.\n\n  ssebridge [--flag=value ...]\n\nEvery flag "
+      "can also be set as SSEBRIDGE_<FLAG_NAME_IN_CAPITALS> in the "
+      "environment; the command line wins.");
+  absl::Status env = ssebridge::ApplyEnvironmentToFlags();
+  if (!env.ok()) {
+    ssebridge::LogLine(ssebridge::LogLevel::kError, "cannot start")
+        .Str("error", env.message());
+    return 2;
+  }
+  absl::ParseCommandLine(argc, argv);
+  return ssebridge::Run(signals);
+}

@@ -1,0 +1,128 @@
+#include "bridge/ops/flags.h"
+
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+ABSL_FLAG(std::string, http_address, "0.0.0.0",
+          "Address the HTTP (SSE) server listens on.");
+ABSL_FLAG(int32_t, http_port, 8080,
+          "HTTP (SSE) port; 0 picks a free port (logged at startup).");
+ABSL_FLAG(std::string, grpc_address, "0.0.0.0",
+          "Address the gRPC server listens on.");
+ABSL_FLAG(int32_t, grpc_port, 50051,
+          "gRPC port; 0 picks a free port (logged at startup).");
+ABSL_FLAG(int32_t, http_threads, 8,
+          "Threads that parse and route HTTP requests. SSE streams do not "
+          "hold one: they are handed to the stream writer.");
+ABSL_FLAG(int32_t, writer_threads, 0,
+          "Event-driven stream writer threads (epoll); 0 = one per core.");
+ABSL_FLAG(int32_t, max_connections, 18000,
+          "Most concurrent SSE streams; further ones get HTTP 503.");
+ABSL_FLAG(int32_t, max_channels_per_connection, 64,
+          "Most channels one stream or Subscribe call may ask for.");
+ABSL_FLAG(int64_t, max_event_bytes, 64 * 1024,
+          "Largest event payload (data) accepted, in bytes.");
+ABSL_FLAG(int32_t, max_user_ids, 1000,
+          "Most user_ids one publish may target.");
+ABSL_FLAG(int64_t, history_size, 1000,
+          "Events kept per channel for resume.");
+ABSL_FLAG(int64_t, history_bytes, 1 << 20,
+          "Bytes of events kept per channel for resume.");
+ABSL_FLAG(absl::Duration, history_ttl, absl::Hours(1),
+          "How long an event stays in history; 'inf' keeps it until count "
+          "or bytes push it out.");
+ABSL_FLAG(int64_t, max_channels, 100000,
+          "Most channels holding history or retained values at once; a "
+          "publish to a new channel beyond it is RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, queue_bytes, 512 * 1024,
+          "Per-stream queue bound in bytes; beyond it the channel's policy "
+          "applies (see --channel_policies).");
+ABSL_FLAG(std::string, channel_policies, "",
+          "Slow-consumer policy per channel pattern, first match wins: "
+          "'dash.*=latest-only,feed=drop-oldest,*=disconnect'. Policies: "
+          "disconnect (default; the client resumes from history), "
+          "drop-oldest, latest-only (newest event per event type).");
+ABSL_FLAG(absl::Duration, heartbeat, absl::Seconds(15),
+          "Idle streams get a comment line this often.");
+ABSL_FLAG(absl::Duration, retry, absl::Seconds(3),
+          "Reconnection delay sent to browsers ('retry:') on connect.");
+ABSL_FLAG(absl::Duration, retry_jitter, absl::Seconds(2),
+          "Random extra added to --retry per stream, so reconnects spread.");
+ABSL_FLAG(absl::Duration, idempotency_window, absl::Minutes(10),
+          "How long an idempotency_key is remembered.");
+ABSL_FLAG(int64_t, idempotency_max_keys, 100000,
+          "Most idempotency keys remembered at once (oldest go first).");
+ABSL_FLAG(std::string, cors_origins, "",
+          "Comma-separated origins allowed to subscribe and publish from a "
+          "browser, or '*'. Empty: no CORS headers.");
+ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(10),
+          "On SIGTERM/SIGINT: how long to let publishes finish and streams "
+          "close before exiting.");
+ABSL_FLAG(std::string, log_level, "info",
+          "Least severe log level written: debug, info, warning, error.");
+ABSL_FLAG(int32_t, listen_backlog, 4096,
+          "Listen backlog of the HTTP socket.");
+
+namespace ssebridge {
+
+absl::Status ApplyEnvironmentToFlags() {
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    // Only our own flags: absl's built-ins (--flagfile, ...) stay as they are.
+    if (!absl::StrContains(flag->Filename(), "bridge/ops/flags.cc")) continue;
+    std::string var =
+        absl::StrCat("SSEBRIDGE_", absl::AsciiStrToUpper(std::string(name)));
+    const char* value = std::getenv(var.c_str());
+    if (value == nullptr) continue;
+    std::string error;
+    if (!flag->ParseFrom(value, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(var, ": ", error));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateFlags() {
+  auto bad = [](absl::string_view flag, absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", why));
+  };
+  auto port_ok = [](int32_t p) { return p >= 0 && p <= 65535; };
+  if (!port_ok(absl::GetFlag(FLAGS_http_port))) return bad("http_port", "0-65535");
+  if (!port_ok(absl::GetFlag(FLAGS_grpc_port))) return bad("grpc_port", "0-65535");
+  if (absl::GetFlag(FLAGS_http_threads) < 1) return bad("http_threads", "at least 1");
+  if (absl::GetFlag(FLAGS_writer_threads) < 0) return bad("writer_threads", "0 or more");
+  if (absl::GetFlag(FLAGS_max_connections) < 1) return bad("max_connections", "at least 1");
+  if (absl::GetFlag(FLAGS_max_channels_per_connection) < 1) {
+    return bad("max_channels_per_connection", "at least 1");
+  }
+  if (absl::GetFlag(FLAGS_max_event_bytes) < 1) return bad("max_event_bytes", "at least 1");
+  if (absl::GetFlag(FLAGS_max_user_ids) < 1) return bad("max_user_ids", "at least 1");
+  if (absl::GetFlag(FLAGS_history_size) < 0) return bad("history_size", "0 or more");
+  if (absl::GetFlag(FLAGS_history_bytes) < 0) return bad("history_bytes", "0 or more");
+  if (absl::GetFlag(FLAGS_history_ttl) <= absl::ZeroDuration()) {
+    return bad("history_ttl", "must be positive");
+  }
+  if (absl::GetFlag(FLAGS_max_channels) < 1) return bad("max_channels", "at least 1");
+  if (absl::GetFlag(FLAGS_queue_bytes) < absl::GetFlag(FLAGS_max_event_bytes)) {
+    return bad("queue_bytes", "must be at least --max_event_bytes");
+  }
+  if (absl::GetFlag(FLAGS_heartbeat) < absl::Milliseconds(10)) {
+    return bad("heartbeat", "at least 10ms");
+  }
+  if (absl::GetFlag(FLAGS_retry) < absl::ZeroDuration() ||
+      absl::GetFlag(FLAGS_retry_jitter) < absl::ZeroDuration()) {
+    return bad("retry", "--retry and --retry_jitter must not be negative");
+  }
+  if (absl::GetFlag(FLAGS_shutdown_deadline) < absl::ZeroDuration()) {
+    return bad("shutdown_deadline", "must not be negative");
+  }
+  if (absl::GetFlag(FLAGS_listen_backlog) < 1) return bad("listen_backlog", "at least 1");
+  return absl::OkStatus();
+}
+
+}  // namespace ssebridge

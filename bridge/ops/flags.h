@@ -1,0 +1,52 @@
+// Flags: every knob of the bridge, declared in one place so `--help` lists
+// them all. Each flag can also be set through the environment as
+// SSEBRIDGE_<FLAG_NAME_IN_UPPER_CASE>; a flag given on the command line wins.
+#ifndef SSEBRIDGE_OPS_FLAGS_H_
+#define SSEBRIDGE_OPS_FLAGS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/flags/declare.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+ABSL_DECLARE_FLAG(std::string, http_address);
+ABSL_DECLARE_FLAG(int32_t, http_port);
+ABSL_DECLARE_FLAG(std::string, grpc_address);
+ABSL_DECLARE_FLAG(int32_t, grpc_port);
+ABSL_DECLARE_FLAG(int32_t, http_threads);
+ABSL_DECLARE_FLAG(int32_t, writer_threads);
+ABSL_DECLARE_FLAG(int32_t, max_connections);
+ABSL_DECLARE_FLAG(int32_t, max_channels_per_connection);
+ABSL_DECLARE_FLAG(int64_t, max_event_bytes);
+ABSL_DECLARE_FLAG(int32_t, max_user_ids);
+ABSL_DECLARE_FLAG(int64_t, history_size);
+ABSL_DECLARE_FLAG(int64_t, history_bytes);
+ABSL_DECLARE_FLAG(absl::Duration, history_ttl);
+ABSL_DECLARE_FLAG(int64_t, max_channels);
+ABSL_DECLARE_FLAG(int64_t, queue_bytes);
+ABSL_DECLARE_FLAG(std::string, channel_policies);
+ABSL_DECLARE_FLAG(absl::Duration, heartbeat);
+ABSL_DECLARE_FLAG(absl::Duration, retry);
+ABSL_DECLARE_FLAG(absl::Duration, retry_jitter);
+ABSL_DECLARE_FLAG(absl::Duration, idempotency_window);
+ABSL_DECLARE_FLAG(int64_t, idempotency_max_keys);
+ABSL_DECLARE_FLAG(std::string, cors_origins);
+ABSL_DECLARE_FLAG(absl::Duration, shutdown_deadline);
+ABSL_DECLARE_FLAG(std::string, log_level);
+ABSL_DECLARE_FLAG(int32_t, listen_backlog);
+
+namespace ssebridge {
+
+// Sets every ssebridge flag that has an SSEBRIDGE_* variable in the
+// environment. Call before absl::ParseCommandLine so the command line wins.
+// INVALID_ARGUMENT names the variable when a value does not parse.
+absl::Status ApplyEnvironmentToFlags();
+
+// Cross-flag checks (ranges, ports); INVALID_ARGUMENT names the flag.
+absl::Status ValidateFlags();
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_OPS_FLAGS_H_

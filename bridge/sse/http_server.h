@@ -1,0 +1,91 @@
+// HttpServer: the HTTP front door (cpp-httplib). It parses, routes and
+// validates; an accepted SSE request is then taken off httplib's thread and
+// handed to the StreamWriter, so no thread waits on an open stream.
+//
+// Routes:
+//   GET  /v1/events?channel=a&channel=b[&lastEventId=..]   the SSE stream
+//   POST /v1/publish     proto3 JSON of PublishRequest -> PublishResponse
+//   GET  /healthz, /readyz, /metrics
+// Errors are JSON {"error": "<code>", "message": "<field>: <why>"}.
+#ifndef SSEBRIDGE_SSE_HTTP_SERVER_H_
+#define SSEBRIDGE_SSE_HTTP_SERVER_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <httplib.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "bridge/auth/cors_policy.h"
+#include "bridge/core/delivery_policy.h"
+#include "bridge/core/subscription.h"
+#include "bridge/sse/stream_writer.h"
+
+namespace ssebridge {
+
+struct HttpReply {
+  int status = 200;
+  std::string json;
+};
+
+class HttpServer {
+ public:
+  struct Options {
+    std::string address = "0.0.0.0";
+    int port = 8080;
+    int threads = 8;
+    int backlog = 4096;
+    size_t max_channels_per_connection = 64;
+    size_t max_connections = 18000;
+    size_t queue_bytes = 512 * 1024;
+    size_t max_body_bytes = 1 << 20;
+    absl::Duration retry = absl::Seconds(3);
+    absl::Duration retry_jitter = absl::Seconds(2);
+  };
+  // What the server needs from the rest of the bridge; all must outlive it.
+  struct Wiring {
+    StreamWriter* writer = nullptr;
+    const PolicyTable* policies = nullptr;
+    const CorsPolicy* cors = nullptr;
+    // Broker::Attach: the stream's subscription and its resume cursor.
+    std::function<void(std::shared_ptr<Subscription>, absl::string_view)> attach;
+    std::function<HttpReply(const std::string& body)> publish;
+    std::function<std::string()> metrics;
+  };
+
+  HttpServer(Options options, Wiring wiring);
+  ~HttpServer();
+
+  // Binds (refusing a port already in use) and starts serving.
+  absl::Status Start();
+  int port() const { return port_; }
+
+  // Readiness goes false and new streams are refused (503); open streams
+  // are left to the StreamWriter.
+  void BeginDrain() { draining_.store(true); }
+  bool draining() const { return draining_.load(); }
+  void Stop();
+
+  // A reconnection delay for one stream: retry plus random jitter, in ms.
+  int64_t JitteredRetryMillis() const;
+
+ private:
+  class Impl;
+  void HandleEvents(const httplib::Request& req, httplib::Response& res);
+
+  Options options_;
+  Wiring wiring_;
+  std::unique_ptr<Impl> impl_;
+  std::thread thread_;
+  int port_ = -1;
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_SSE_HTTP_SERVER_H_

@@ -1,0 +1,45 @@
+#include "bridge/sse/sse_encoder.h"
+
+#include "absl/strings/str_cat.h"
+#include "bridge/core/names.h"
+
+namespace ssebridge {
+
+std::string SseEncoder::Encode(const Event& event) const {
+  std::string out;
+  out.reserve(event.data.size() + event.id.size() + event.type.size() + 32);
+  if (!event.id.empty()) absl::StrAppend(&out, "id: ", event.id, "\n");
+  if (!event.type.empty() && event.type != kDefaultEventType) {
+    absl::StrAppend(&out, "event: ", event.type, "\n");
+  }
+  AppendDataLines(event.data, &out);
+  out += '\n';
+  return out;
+}
+
+void AppendDataLines(absl::string_view payload, std::string* out) {
+  size_t start = 0;
+  while (true) {
+    size_t end = payload.find_first_of("\r\n", start);
+    absl::string_view line = payload.substr(
+        start, end == absl::string_view::npos ? absl::string_view::npos
+                                              : end - start);
+    absl::StrAppend(out, "data: ", line, "\n");
+    if (end == absl::string_view::npos) break;
+    start = end + 1;
+    if (payload[end] == '\r' && start < payload.size() &&
+        payload[start] == '\n') {
+      ++start;
+    }
+  }
+}
+
+std::string SseComment(absl::string_view text) {
+  return absl::StrCat(": ", text, "\n\n");
+}
+
+std::string SseRetry(int64_t millis) {
+  return absl::StrCat("retry: ", millis, "\n\n");
+}
+
+}  // namespace ssebridge

@@ -1,0 +1,36 @@
+// SseEncoder: the text/event-stream wire format (WHATWG HTML, "Server-sent
+// events"). An event becomes
+//
+//   id: <id>\n
+//   event: <type>\n          (left out for "message", the browser's default)
+//   data: <line>\n           (one per line of the payload)
+//   \n
+//
+// Payload lines split on "\r\n", "\r" and "\n" alike, as a browser would, so
+// the page sees exactly the data that was published (with "\n" line breaks).
+#ifndef SSEBRIDGE_SSE_SSE_ENCODER_H_
+#define SSEBRIDGE_SSE_SSE_ENCODER_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "bridge/core/event.h"
+
+namespace ssebridge {
+
+class SseEncoder : public EventEncoder {
+ public:
+  std::string Encode(const Event& event) const override;
+};
+
+// "data: ..." lines for `payload`, appended to *out.
+void AppendDataLines(absl::string_view payload, std::string* out);
+// A comment line block (ignored by EventSource): ": <text>\n\n".
+std::string SseComment(absl::string_view text);
+// "retry: <ms>\n\n": the browser's reconnection delay.
+std::string SseRetry(int64_t millis);
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_SSE_SSE_ENCODER_H_

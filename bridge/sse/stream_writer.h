@@ -1,0 +1,73 @@
+// StreamWriter: serves accepted SSE streams event-driven, with one epoll loop
+// per hub shard and no thread per connection.
+//
+// Loop i owns shard i of the hub: when the shard's inbox turns non-empty the
+// loop wakes, applies it (Hub coalescing) and writes each touched stream's
+// whole backlog with one writev. Heartbeats go out on idle streams; a reader
+// that hangs up or errors is closed and detached at once. A stream belongs
+// to the loop of the shard it was attached to and is only ever touched there.
+//
+// Ownership: Open() takes the socket; the writer closes it. The writer must
+// be stopped before the hub it points to is destroyed.
+#ifndef SSEBRIDGE_SSE_STREAM_WRITER_H_
+#define SSEBRIDGE_SSE_STREAM_WRITER_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "bridge/core/delivery_policy.h"
+#include "bridge/core/hub.h"
+#include "bridge/core/subscription.h"
+
+namespace ssebridge {
+
+class WriterLoop;
+
+class StreamWriter {
+ public:
+  struct Options {
+    absl::Duration heartbeat = absl::Seconds(15);
+  };
+
+  StreamWriter(Options options, Hub* hub);
+  ~StreamWriter();
+
+  absl::Status Start();
+
+  // A new stream on `fd` (connected, non-blocking, nothing written yet) whose
+  // queue starts with `head` (HTTP headers and opening bytes). The caller
+  // attaches the returned subscription through the broker; the first
+  // delivery moves the stream into its shard's loop.
+  std::shared_ptr<Subscription> Open(int fd, Subscription::Options options,
+                                     const PolicyTable& policies,
+                                     std::string head);
+
+  // Draining: every open stream (and every one opened from now on) gets
+  // `farewell()` as its last bytes and is closed once they are written.
+  void CloseAll(std::function<std::string()> farewell);
+  // Closes whatever is left and joins the loops.
+  void Stop();
+
+  size_t streams() const { return streams_.load(std::memory_order_relaxed); }
+  uint64_t writes() const;          // writev calls
+  uint64_t heartbeats() const;
+  uint64_t slow_disconnects() const;  // closed by the disconnect policy
+
+ private:
+  friend class WriterLoop;
+  friend class SseStream;
+  Options options_;
+  Hub* hub_;
+  std::vector<std::unique_ptr<WriterLoop>> loops_;
+  std::atomic<size_t> streams_{0};
+  bool started_ = false;
+};
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_SSE_STREAM_WRITER_H_

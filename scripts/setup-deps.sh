@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs, from Debian bookworm's packages, whatever the build and tests
+# need and this machine lacks. Safe to run again: it installs nothing when
+# everything is there. Needs root or sudo when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git curl ca-certificates python3
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+# Extra package groups for other commands: scripts/setup-deps.sh bench
+if [[ "${1:-}" == "bench" ]]; then
+  PACKAGES+=(nginx-light libnginx-mod-nchan pushpin nodejs npm)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO="sudo"
+fi
+echo "setup-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
