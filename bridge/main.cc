@@ -5,6 +5,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "bridge/auth/cors_policy.h"
@@ -101,7 +103,8 @@ int Run(ShutdownSignal& signals) {
   const size_t queue_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_queue_bytes));
   SubscriberService subscriber({max_channels, queue_bytes}, &broker, &hub, &*policies);
   GrpcServer grpc_server(absl::GetFlag(FLAGS_grpc_address),
-                         absl::GetFlag(FLAGS_grpc_port), {&publisher, &subscriber});
+                         absl::GetFlag(FLAGS_grpc_port),
+                         absl::GetFlag(FLAGS_grpc_max_threads), {&publisher, &subscriber});
   s = grpc_server.Start();
   if (!s.ok()) return Fail(s);
 
@@ -190,6 +193,13 @@ int main(int argc, char** argv) {
       "Server-Sent Events.\n\n  ssebridge [--flag=value ...]\n\nEvery flag "
       "can also be set as SSEBRIDGE_<FLAG_NAME_IN_CAPITALS> in the "
       "environment; the command line wins.");
+  // --help lists the bridge's own flags (all declared in ops/flags.cc).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "bridge/ops/flags.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::Status env = ssebridge::ApplyEnvironmentToFlags();
   if (!env.ok()) {
     ssebridge::LogLine(ssebridge::LogLevel::kError, "cannot start")

@@ -176,12 +176,11 @@ void Hub::Dispatch(const EventPtr& event) {
 
 void Hub::Attach(std::shared_ptr<Subscription> sub,
                  std::vector<EventPtr> catch_up) {
-  HubShard* best = shards_[0].get();
-  for (auto& shard : shards_) {
-    if (shard->attached() < best->attached()) best = shard.get();
-  }
+  // Round robin: attach counts lag behind a burst of connects (they change
+  // only when a shard drains), so "least loaded" would pile a burst on one.
+  const size_t i = next_shard_.fetch_add(1, std::memory_order_relaxed);
   CountAttach(*sub, +1);
-  best->PostAttach(std::move(sub), std::move(catch_up));
+  shards_[i % shards_.size()]->PostAttach(std::move(sub), std::move(catch_up));
 }
 
 void Hub::Detach(const std::shared_ptr<Subscription>& sub) {

@@ -108,7 +108,7 @@ class Hub {
   // Posts `event` to every shard. Callers serialise calls (the broker's
   // ordering lock) so every shard sees the same order.
   void Dispatch(const EventPtr& event);
-  // Attaches `sub` to the least loaded shard, after `catch_up`. Same
+  // Attaches `sub` to the next shard in turn, after `catch_up`. Same
   // serialisation as Dispatch.
   void Attach(std::shared_ptr<Subscription> sub, std::vector<EventPtr> catch_up);
   // From any thread but the shard's own (see HubShard::DetachNow for that).
@@ -126,6 +126,7 @@ class Hub {
   void CountAttach(const Subscription& sub, int delta);
 
   std::vector<std::unique_ptr<HubShard>> shards_;
+  std::atomic<size_t> next_shard_{0};
   mutable absl::Mutex counts_mu_;
   absl::flat_hash_map<std::string, uint32_t> per_channel_
       ABSL_GUARDED_BY(counts_mu_);

@@ -18,8 +18,12 @@ namespace ssebridge {
 class GrpcServer {
  public:
   // `services` must outlive the server.
-  GrpcServer(std::string address, int port, std::vector<grpc::Service*> services)
-      : address_(std::move(address)), port_(port), services_(std::move(services)) {}
+  GrpcServer(std::string address, int port, int max_threads,
+             std::vector<grpc::Service*> services)
+      : address_(std::move(address)),
+        port_(port),
+        max_threads_(max_threads),
+        services_(std::move(services)) {}
 
   absl::Status Start();
   int port() const { return bound_port_; }
@@ -30,6 +34,7 @@ class GrpcServer {
  private:
   std::string address_;
   int port_;
+  int max_threads_;
   std::vector<grpc::Service*> services_;
   std::unique_ptr<grpc::Server> server_;
   int bound_port_ = -1;

@@ -19,6 +19,9 @@ ABSL_FLAG(int32_t, grpc_port, 50051,
 ABSL_FLAG(int32_t, http_threads, 8,
           "Threads that parse and route HTTP requests. SSE streams do not "
           "hold one: they are handed to the stream writer.");
+ABSL_FLAG(int32_t, grpc_max_threads, 512,
+          "Most threads serving gRPC calls; each open PublishStream or "
+          "Subscribe holds one. Calls beyond it get RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int32_t, writer_threads, 0,
           "Event-driven stream writer threads (epoll); 0 = one per core.");
 ABSL_FLAG(int32_t, max_connections, 18000,
@@ -95,6 +98,9 @@ absl::Status ValidateFlags() {
   if (!port_ok(absl::GetFlag(FLAGS_http_port))) return bad("http_port", "0-65535");
   if (!port_ok(absl::GetFlag(FLAGS_grpc_port))) return bad("grpc_port", "0-65535");
   if (absl::GetFlag(FLAGS_http_threads) < 1) return bad("http_threads", "at least 1");
+  if (absl::GetFlag(FLAGS_grpc_max_threads) < 4) {
+    return bad("grpc_max_threads", "at least 4");
+  }
   if (absl::GetFlag(FLAGS_writer_threads) < 0) return bad("writer_threads", "0 or more");
   if (absl::GetFlag(FLAGS_max_connections) < 1) return bad("max_connections", "at least 1");
   if (absl::GetFlag(FLAGS_max_channels_per_connection) < 1) {
