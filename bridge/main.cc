@@ -169,7 +169,13 @@ int Run(ShutdownSignal& signals) {
   writer.CloseAll([&http] { return SseRetry(http.JitteredRetryMillis()); });
   subscriber.EndAll();
   publisher.EndStreams();
-  grpc_server.Shutdown(deadline);
+  // Once nothing is in flight, do not wait on idle client channels: a client
+  // with no call open may only notice the server's GOAWAY seconds later.
+  publisher.WaitIdle(deadline);
+  while (subscriber.active() > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  grpc_server.Shutdown(std::min(deadline, absl::Now() + absl::Milliseconds(200)));
   while (writer.streams() > 0 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(20));
   }

@@ -4,11 +4,24 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "bridge/broker/reset_notice.h"
 #include "bridge/core/event_id.h"
 
 namespace ssebridge {
+
+namespace {
+
+// (event type, audience). Types cannot contain NUL, and each user id is
+// length-prefixed, so no two audiences share a key.
+std::string RetainedKey(const Event& event) {
+  std::string key = absl::StrCat(event.type, std::string(1, '\0'));
+  for (const auto& user : event.user_ids) {
+    absl::StrAppend(&key, user.size(), ":", user);
+  }
+  return key;
+}
+
+}  // namespace
 
 bool Audience(const Event& event, const Subscription& sub) {
   if (event.user_ids.empty()) return true;
@@ -46,6 +59,8 @@ absl::StatusOr<PublishOutcome> MemoryBroker::Publish(const PublishSpec& spec) {
              .emplace(spec.channel,
                       std::make_unique<Channel>(options_.history))
              .first;
+    // It may have been swept away before: what it held then is gone too.
+    it->second->history.MarkEvictedThrough(swept_through_);
   }
 
   auto ev = std::make_shared<Event>();
@@ -65,9 +80,7 @@ absl::StatusOr<PublishOutcome> MemoryBroker::Publish(const PublishSpec& spec) {
   if (event->retain) {
     // One retained value per event type and audience: a per-user value must
     // not replace the value everybody else gets.
-    channel.retained[absl::StrCat(event->type, "\n",
-                                  absl::StrJoin(event->user_ids, "\n"))] =
-        event;
+    channel.retained[RetainedKey(*event)] = event;
   }
 
   PublishOutcome outcome;
@@ -95,6 +108,7 @@ std::vector<EventPtr> MemoryBroker::CatchUp(const Subscription& sub,
   std::vector<EventPtr> out;
   if (last_event_id.empty()) {
     AppendRetained(sub, now, &out);
+    out.push_back(HeadCursor());
     return out;
   }
   absl::string_view reason;
@@ -135,7 +149,18 @@ std::vector<EventPtr> MemoryBroker::CatchUp(const Subscription& sub,
   out.push_back(
       MakeResetNotice(epoch_, seq_, reason, last_event_id, now, *encoder_));
   AppendRetained(sub, now, &out);
+  out.push_back(HeadCursor());
   return out;
+}
+
+// Retained values carry the ids they were published with, often older than
+// the history; ending the snapshot with the head id puts the reader's cursor
+// at the point where its live stream starts, so a reconnect resumes from
+// there instead of resetting or replaying what the snapshot already covered.
+// A fresh reader with nothing retained gets it too: a reconnect before its
+// first event still resumes instead of silently starting over.
+EventPtr MemoryBroker::HeadCursor() const {
+  return Event::Control(encoder_->EncodeCursor(absl::StrCat(epoch_, "-", seq_)));
 }
 
 void MemoryBroker::AppendRetained(const Subscription& sub, absl::Time now,

@@ -54,6 +54,7 @@ class MemoryBroker : public Broker {
   void AppendRetained(const Subscription& sub, absl::Time now,
                       std::vector<EventPtr>* out) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  EventPtr HeadCursor() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The catch-up for `last_event_id`; empty when nothing is owed.
   std::vector<EventPtr> CatchUp(const Subscription& sub,
                                 absl::string_view last_event_id,

@@ -53,6 +53,8 @@ class EventEncoder {
  public:
   virtual ~EventEncoder() = default;
   virtual std::string Encode(const Event& event) const = 0;
+  // Moves the reader's resume cursor to `id` without delivering an event.
+  virtual std::string EncodeCursor(const std::string& id) const = 0;
 };
 
 }  // namespace ssebridge

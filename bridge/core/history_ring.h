@@ -38,6 +38,11 @@ class HistoryRing {
   bool ReplayAfter(uint64_t after_seq, absl::Time now,
                    std::vector<EventPtr>* out) const;
 
+  // Records that events up to `seq` are gone (e.g. with a predecessor ring).
+  void MarkEvictedThrough(uint64_t seq) {
+    if (seq > evicted_through_) evicted_through_ = seq;
+  }
+
   bool empty() const { return events_.empty(); }
   size_t size() const { return events_.size(); }
   size_t bytes() const { return bytes_; }

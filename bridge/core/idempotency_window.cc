@@ -12,6 +12,7 @@ const PublishOutcome* IdempotencyWindow::Find(const std::string& key,
 void IdempotencyWindow::Record(const std::string& key,
                                const PublishOutcome& outcome, absl::Time now) {
   if (max_keys_ == 0 || window_ <= absl::ZeroDuration()) return;
+  Trim(now);  // an expired entry for `key` must not shadow the new answer
   auto [it, inserted] = by_key_.try_emplace(key, Entry{outcome, now});
   if (!inserted) return;
   order_.push_back(key);

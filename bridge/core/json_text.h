@@ -10,8 +10,8 @@
 
 namespace ssebridge {
 
-// `text` as a JSON string literal, quotes included. Bytes >= 0x80 pass
-// through unchanged (callers hand in UTF-8).
+// `text` as a JSON string literal, quotes included. Valid UTF-8 passes
+// through; a byte that is not part of valid UTF-8 becomes \ufffd.
 std::string JsonQuote(absl::string_view text);
 
 }  // namespace ssebridge

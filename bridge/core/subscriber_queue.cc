@@ -1,5 +1,7 @@
 #include "bridge/core/subscriber_queue.h"
 
+#include <algorithm>
+
 namespace ssebridge {
 
 SubscriberQueue::PushResult SubscriberQueue::Push(EventPtr event,
@@ -19,19 +21,20 @@ SubscriberQueue::PushResult SubscriberQueue::Push(EventPtr event,
       }
     }
   }
-  if (bytes_ + size > max_bytes_) {
+  if (LimitedBytes() + size > max_bytes_) {
     if (policy == DeliveryPolicy::kDisconnect || size > max_bytes_) {
       return PushResult::kOverflow;
     }
     // Make room from the oldest droppable entries; if the ones that may not
     // be dropped already fill the queue, the reader has to go.
-    size_t room_needed = bytes_ + size - max_bytes_;
+    size_t room_needed = LimitedBytes() + size - max_bytes_;
     size_t freeable = 0;
     for (size_t i = head_; i < entries_.size() && freeable < room_needed; ++i) {
       if (Droppable(i)) freeable += entries_[i].event->frame.size();
     }
     if (freeable < room_needed) return PushResult::kOverflow;
-    for (size_t i = head_; i < entries_.size() && bytes_ + size > max_bytes_;) {
+    for (size_t i = head_;
+         i < entries_.size() && LimitedBytes() + size > max_bytes_;) {
       if (Droppable(i)) {
         EraseAt(i);
         ++*dropped;
@@ -47,6 +50,7 @@ SubscriberQueue::PushResult SubscriberQueue::Push(EventPtr event,
 
 void SubscriberQueue::PushControl(EventPtr frame) {
   bytes_ += frame->frame.size();
+  control_bytes_ += frame->frame.size();
   entries_.push_back(Entry{std::move(frame), DeliveryPolicy::kDisconnect, true});
 }
 
@@ -64,6 +68,13 @@ void SubscriberQueue::Consume(size_t n) {
   bytes_ -= n;
   while (n > 0 && head_ < entries_.size()) {
     size_t left = entries_[head_].event->frame.size() - head_offset_;
+    size_t taken = std::min(n, left);
+    if (entries_[head_].control) {
+      control_bytes_ -= taken;
+    } else if (head_offset_ == 0) {
+      in_flight_bytes_ = left;  // this event is now committed to the wire
+    }
+    if (!entries_[head_].control) in_flight_bytes_ -= taken;
     if (n < left) {
       head_offset_ += n;
       return;
@@ -86,6 +97,8 @@ void SubscriberQueue::Clear() {
   head_ = 0;
   head_offset_ = 0;
   bytes_ = 0;
+  control_bytes_ = 0;
+  in_flight_bytes_ = 0;
 }
 
 void SubscriberQueue::TakeAll(std::vector<EventPtr>* out) {
@@ -102,7 +115,7 @@ bool SubscriberQueue::Droppable(size_t index) const {
 }
 
 void SubscriberQueue::EraseAt(size_t index) {
-  bytes_ -= entries_[index].event->frame.size();
+  bytes_ -= entries_[index].event->frame.size();  // never the control kind
   entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(index));
 }
 

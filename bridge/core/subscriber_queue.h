@@ -2,9 +2,10 @@
 //
 // Entries share the events' encoded frames (no copy per recipient). A push
 // that would exceed the byte limit applies the event channel's
-// DeliveryPolicy; the queue never holds more than its limit except for
-// control frames (headers, retry, reset), which are never dropped. The entry
-// at the head may be partly written; it is never dropped or replaced.
+// DeliveryPolicy. The limit counts the events still waiting: not control
+// frames (headers, retry, a resume's catch-up), which are never dropped, and
+// not the rest of an event already partly written, which is committed to the
+// wire and can be neither dropped nor replaced.
 //
 // Not thread-safe; Subscription guards it. Holds no heap memory while empty,
 // so idle connections stay small.
@@ -57,6 +58,9 @@ class SubscriberQueue {
     bool control;
   };
   bool Droppable(size_t index) const;
+  size_t LimitedBytes() const {
+    return bytes_ - control_bytes_ - in_flight_bytes_;
+  }
   void EraseAt(size_t index);
   void Compact();
 
@@ -65,6 +69,8 @@ class SubscriberQueue {
   size_t head_ = 0;         // first unwritten entry
   size_t head_offset_ = 0;  // bytes of entries_[head_] already written
   size_t bytes_ = 0;
+  size_t control_bytes_ = 0;    // unwritten bytes of control entries
+  size_t in_flight_bytes_ = 0;  // unwritten rest of a partly written event
 };
 
 }  // namespace ssebridge

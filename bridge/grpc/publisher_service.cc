@@ -13,7 +13,19 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 grpc::Status PublisherService::Publish(grpc::ServerContext*,
                                        const v1::PublishRequest* request,
                                        v1::PublishResponse* response) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (ending_) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "shutting down; not published");
+    }
+    ++unary_in_flight_;
+  }
   absl::StatusOr<v1::PublishResponse> result = gate_->Publish(*request);
+  {
+    absl::MutexLock lock(&mu_);
+    --unary_in_flight_;
+  }
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = std::move(*result);
   return grpc::Status::OK;
@@ -59,6 +71,14 @@ grpc::Status PublisherService::PublishStream(
   absl::MutexLock lock(&mu_);
   streams_.erase(&self);
   return grpc::Status::OK;
+}
+
+bool PublisherService::WaitIdle(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return unary_in_flight_ == 0 && streams_.empty();
+  };
+  return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
 }
 
 void PublisherService::EndStreams() {

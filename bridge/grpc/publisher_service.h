@@ -6,7 +6,8 @@
 // On shutdown, EndStreams() ends every PublishStream without losing an
 // answer: a stream waiting for its next request is cancelled at once, one in
 // the middle of a publish finishes it, writes the response, then ends; a
-// request read after that point is answered UNAVAILABLE, unpublished.
+// request read after that point is answered UNAVAILABLE, unpublished, and so
+// is a unary Publish that arrives after it.
 #ifndef SSEBRIDGE_GRPC_PUBLISHER_SERVICE_H_
 #define SSEBRIDGE_GRPC_PUBLISHER_SERVICE_H_
 
@@ -24,6 +25,9 @@ class PublisherService final : public v1::Publisher::Service {
   explicit PublisherService(PublishGate* gate) : gate_(gate) {}
 
   void EndStreams();
+  // After EndStreams(): waits until no publish is in flight and every
+  // stream has ended, or `deadline`. Returns whether it got there.
+  bool WaitIdle(absl::Time deadline);
 
   grpc::Status Publish(grpc::ServerContext* context,
                        const v1::PublishRequest* request,
@@ -41,6 +45,7 @@ class PublisherService final : public v1::Publisher::Service {
   PublishGate* gate_;
   absl::Mutex mu_;
   bool ending_ ABSL_GUARDED_BY(mu_) = false;
+  int unary_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   std::set<OpenStream*> streams_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -150,10 +150,30 @@ absl::Status HttpServer::Start() {
                                httplib::Response& res) {
     HandleEvents(req, res);
   });
+  // A content-reader handler reads the body itself. httplib's default body
+  // reading caps application/x-www-form-urlencoded bodies (curl -d's
+  // default type) at 8 KiB, and would parse them as a query string.
   svr.Post("/v1/publish", [this](const httplib::Request& req,
-                                 httplib::Response& res) {
+                                 httplib::Response& res,
+                                 const httplib::ContentReader& read_body) {
     AddHeaders(res, wiring_.cors->ForOrigin(req.get_header_value("Origin")));
-    HttpReply reply = wiring_.publish(req.body);
+    std::string body;
+    const bool complete = read_body([&body](const char* data, size_t n) {
+      body.append(data, n);
+      return true;
+    });
+    if (!complete) {
+      const bool too_large =
+          req.get_header_value<uint64_t>("Content-Length") >
+          options_.max_body_bytes;
+      ErrorReply(res, too_large ? 413 : 400,
+                 too_large ? "payload_too_large" : "bad_request",
+                 too_large ? absl::StrCat("body: larger than ",
+                                          options_.max_body_bytes, " bytes")
+                           : "body: could not be read");
+      return;
+    }
+    HttpReply reply = wiring_.publish(body);
     res.status = reply.status;
     res.set_content(reply.json, "application/json");
   });

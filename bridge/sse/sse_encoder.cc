@@ -17,6 +17,10 @@ std::string SseEncoder::Encode(const Event& event) const {
   return out;
 }
 
+std::string SseEncoder::EncodeCursor(const std::string& id) const {
+  return absl::StrCat("id: ", id, "\n\n");
+}
+
 void AppendDataLines(absl::string_view payload, std::string* out) {
   size_t start = 0;
   while (true) {
@@ -35,7 +39,13 @@ void AppendDataLines(absl::string_view payload, std::string* out) {
 }
 
 std::string SseComment(absl::string_view text) {
-  return absl::StrCat(": ", text, "\n\n");
+  std::string line(text);
+  // A line break would end the comment and start a field of our caller's
+  // choosing.
+  for (char& c : line) {
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+  return absl::StrCat(": ", line, "\n\n");
 }
 
 std::string SseRetry(int64_t millis) {

@@ -22,6 +22,9 @@ namespace ssebridge {
 class SseEncoder : public EventEncoder {
  public:
   std::string Encode(const Event& event) const override;
+  // "id: <id>\n\n": a block with an id and no data sets the browser's
+  // Last-Event-ID without dispatching an event.
+  std::string EncodeCursor(const std::string& id) const override;
 };
 
 // "data: ..." lines for `payload`, appended to *out.
