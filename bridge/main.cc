@@ -8,7 +8,8 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
+#include <condition_variable>
+#include <mutex>
 #include "bridge/auth/cors_policy.h"
 #include "bridge/broker/memory_broker.h"
 #include "bridge/core/hub.h"
@@ -148,10 +149,16 @@ int Run(ShutdownSignal& signals) {
       .Str("epoch", broker.epoch())
       .Int("writer_threads", writer_threads);
 
-  absl::Notification stop_sweeping;
+  std::mutex sweep_mu;
+  std::condition_variable sweep_cv;
+  bool stop_sweeping = false;
   std::thread sweeper([&] {
-    while (!stop_sweeping.WaitForNotificationWithTimeout(absl::Seconds(1))) {
+    std::unique_lock<std::mutex> lock(sweep_mu);
+    while (!sweep_cv.wait_for(lock, std::chrono::seconds(1),
+                              [&] { return stop_sweeping; })) {
+      lock.unlock();
       broker.Sweep(absl::Now());
+      lock.lock();
     }
   });
 
@@ -182,7 +189,11 @@ int Run(ShutdownSignal& signals) {
   const size_t left = writer.streams();
   writer.Stop();
   http.Stop();
-  stop_sweeping.Notify();
+  {
+    std::lock_guard<std::mutex> lock(sweep_mu);
+    stop_sweeping = true;
+  }
+  sweep_cv.notify_all();
   sweeper.join();
   LogLine(LogLevel::kInfo, "stopped").Int("streams_cut", static_cast<int64_t>(left));
   return 0;

@@ -40,7 +40,7 @@ MemoryBroker::MemoryBroker(Options options, Hub* hub,
 
 absl::StatusOr<PublishOutcome> MemoryBroker::Publish(const PublishSpec& spec) {
   const absl::Time now = options_.clock();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (!spec.idempotency_key.empty()) {
     if (const PublishOutcome* seen = idempotency_.Find(spec.idempotency_key, now)) {
       PublishOutcome replay = *seen;
@@ -97,7 +97,7 @@ absl::StatusOr<PublishOutcome> MemoryBroker::Publish(const PublishSpec& spec) {
 void MemoryBroker::Attach(std::shared_ptr<Subscription> sub,
                           absl::string_view last_event_id) {
   const absl::Time now = options_.clock();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<EventPtr> catch_up = CatchUp(*sub, last_event_id, now);
   hub_->Attach(std::move(sub), std::move(catch_up));
 }
@@ -179,7 +179,7 @@ void MemoryBroker::AppendRetained(const Subscription& sub, absl::Time now,
 }
 
 void MemoryBroker::Sweep(absl::Time now) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (auto it = channels_.begin(); it != channels_.end();) {
     Channel& ch = *it->second;
     ch.history.Expire(now);
@@ -194,12 +194,12 @@ void MemoryBroker::Sweep(absl::Time now) {
 }
 
 size_t MemoryBroker::channels() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return channels_.size();
 }
 
 uint64_t MemoryBroker::head_seq() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return seq_;
 }
 

@@ -12,7 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "bridge/broker/broker.h"
 #include "bridge/core/history_ring.h"
 #include "bridge/core/hub.h"
@@ -66,7 +66,7 @@ class MemoryBroker : public Broker {
   Hub* const hub_;
   const EventEncoder* const encoder_;
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, std::unique_ptr<Channel>> channels_
       ABSL_GUARDED_BY(mu_);

@@ -9,7 +9,7 @@ namespace ssebridge {
 void HubShard::Post(Command command) {
   bool was_empty;
   {
-    absl::MutexLock lock(&inbox_mu_);
+    std::lock_guard<std::mutex> lock(inbox_mu_);
     was_empty = inbox_.empty();
     inbox_.push_back(std::move(command));
   }
@@ -27,14 +27,15 @@ void HubShard::PostAttach(std::shared_ptr<Subscription> sub,
 }
 
 void HubShard::DetachAndWait(const std::shared_ptr<Subscription>& sub) {
-  absl::Notification done;
+  DetachDone done;
   Post(Command{Command::kDetach, nullptr, sub, {}, &done});
-  done.WaitForNotification();
+  std::unique_lock<std::mutex> lock(done.mu);
+  done.cv.wait(lock, [&done] { return done.done; });
 }
 
 void HubShard::Drain() {
   {
-    absl::MutexLock lock(&inbox_mu_);
+    std::lock_guard<std::mutex> lock(inbox_mu_);
     draining_.swap(inbox_);
   }
   for (Command& c : draining_) Apply(c);
@@ -89,7 +90,7 @@ void HubShard::Apply(Command& c) {
       attached_.emplace(sub, std::move(c.sub));
       attached_count_.store(attached_.size(), std::memory_order_relaxed);
       {
-        absl::MutexLock lock(&sub->mu);
+        std::lock_guard<std::mutex> lock(sub->mu);
         // Catch-up frames are the reader's own backlog: never dropped.
         for (EventPtr& ev : c.catch_up) sub->queue.PushControl(std::move(ev));
       }
@@ -98,7 +99,11 @@ void HubShard::Apply(Command& c) {
     }
     case Command::kDetach:
       DetachNow(c.sub.get());
-      c.done->Notify();
+      {
+        std::lock_guard<std::mutex> lock(c.done->mu);
+        c.done->done = true;
+        c.done->cv.notify_all();  // under the lock: the waiter owns *done
+      }
       return;
   }
 }
@@ -107,7 +112,7 @@ void HubShard::Deliver(Subscription* sub, int channel_index,
                        const EventPtr& event) {
   uint64_t dropped = 0;
   {
-    absl::MutexLock lock(&sub->mu);
+    std::lock_guard<std::mutex> lock(sub->mu);
     if (sub->overflowed) return;
     auto result =
         sub->queue.Push(event, sub->policy(channel_index), &dropped);
@@ -188,7 +193,7 @@ void Hub::Detach(const std::shared_ptr<Subscription>& sub) {
 }
 
 void Hub::CountAttach(const Subscription& sub, int delta) {
-  absl::MutexLock lock(&counts_mu_);
+  std::lock_guard<std::mutex> lock(counts_mu_);
   for (const auto& channel : sub.channels()) {
     auto apply = [delta](absl::flat_hash_map<std::string, uint32_t>& map,
                          const std::string& key) {
@@ -204,7 +209,7 @@ void Hub::CountAttach(const Subscription& sub, int delta) {
 }
 
 uint32_t Hub::CountRecipients(const Event& event) const {
-  absl::MutexLock lock(&counts_mu_);
+  std::lock_guard<std::mutex> lock(counts_mu_);
   if (event.user_ids.empty()) {
     auto it = per_channel_.find(event.channel);
     return it == per_channel_.end() ? 0 : it->second;

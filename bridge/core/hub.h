@@ -14,6 +14,7 @@
 #define SSEBRIDGE_CORE_HUB_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,8 +22,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
+#include <mutex>
 #include "bridge/core/event.h"
 #include "bridge/core/subscription.h"
 
@@ -67,12 +67,18 @@ class HubShard {
 
  private:
   friend class Hub;
+  // Signalled by the owner thread once a detach is applied.
+  struct DetachDone {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+  };
   struct Command {
     enum Kind { kEvent, kAttach, kDetach } kind;
     EventPtr event;
     std::shared_ptr<Subscription> sub;
     std::vector<EventPtr> catch_up;
-    absl::Notification* done = nullptr;
+    DetachDone* done = nullptr;
   };
   using Slot = std::pair<Subscription*, uint32_t>;  // sub, its channel index
 
@@ -85,7 +91,7 @@ class HubShard {
   std::function<void()> wake_;
   class Hub* hub_ = nullptr;
 
-  absl::Mutex inbox_mu_;
+  std::mutex inbox_mu_;
   std::vector<Command> inbox_ ABSL_GUARDED_BY(inbox_mu_);
 
   // Owner thread only.
@@ -127,7 +133,7 @@ class Hub {
 
   std::vector<std::unique_ptr<HubShard>> shards_;
   std::atomic<size_t> next_shard_{0};
-  mutable absl::Mutex counts_mu_;
+  mutable std::mutex counts_mu_;
   absl::flat_hash_map<std::string, uint32_t> per_channel_
       ABSL_GUARDED_BY(counts_mu_);
   // key: channel + '\n' + user

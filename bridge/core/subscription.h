@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "bridge/core/delivery_policy.h"
 #include "bridge/core/subscriber_queue.h"
 
@@ -46,7 +46,7 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
     return policies_[static_cast<size_t>(channel_index)];
   }
 
-  absl::Mutex mu;
+  std::mutex mu;
   SubscriberQueue queue ABSL_GUARDED_BY(mu);
   // Set when the queue overflowed under the disconnect policy: the consumer
   // must close; nothing more is queued.

@@ -14,7 +14,7 @@ grpc::Status PublisherService::Publish(grpc::ServerContext*,
                                        const v1::PublishRequest* request,
                                        v1::PublishResponse* response) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (ending_) {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                           "shutting down; not published");
@@ -23,8 +23,9 @@ grpc::Status PublisherService::Publish(grpc::ServerContext*,
   }
   absl::StatusOr<v1::PublishResponse> result = gate_->Publish(*request);
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     --unary_in_flight_;
+    idle_cv_.notify_all();
   }
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = std::move(*result);
@@ -36,7 +37,7 @@ grpc::Status PublisherService::PublishStream(
     grpc::ServerReaderWriter<v1::PublishResponse, v1::PublishRequest>* stream) {
   OpenStream self{context, false};
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (ending_) {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down");
     }
@@ -47,7 +48,7 @@ grpc::Status PublisherService::PublishStream(
     v1::PublishResponse response;
     bool ending;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       ending = ending_;
       self.busy = !ending;
     }
@@ -62,27 +63,27 @@ grpc::Status PublisherService::PublishStream(
     }
     bool written = stream->Write(response);
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       self.busy = false;
       ending = ending_;
     }
     if (!written || ending) break;
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   streams_.erase(&self);
+  idle_cv_.notify_all();
   return grpc::Status::OK;
 }
 
 bool PublisherService::WaitIdle(absl::Time deadline) {
-  absl::MutexLock lock(&mu_);
-  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return idle_cv_.wait_until(lock, absl::ToChronoTime(deadline), [this] {
     return unary_in_flight_ == 0 && streams_.empty();
-  };
-  return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
+  });
 }
 
 void PublisherService::EndStreams() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ending_ = true;
   for (OpenStream* s : streams_) {
     if (!s->busy) s->context->TryCancel();

@@ -11,10 +11,11 @@
 #ifndef SSEBRIDGE_GRPC_PUBLISHER_SERVICE_H_
 #define SSEBRIDGE_GRPC_PUBLISHER_SERVICE_H_
 
+#include <condition_variable>
 #include <set>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "bridge/grpc/publish_gate.h"
 #include "ssebridge/v1/bridge.grpc.pb.h"
 
@@ -43,7 +44,8 @@ class PublisherService final : public v1::Publisher::Service {
     bool busy;
   };
   PublishGate* gate_;
-  absl::Mutex mu_;
+  std::mutex mu_;
+  std::condition_variable idle_cv_;
   bool ending_ ABSL_GUARDED_BY(mu_) = false;
   int unary_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   std::set<OpenStream*> streams_ ABSL_GUARDED_BY(mu_);

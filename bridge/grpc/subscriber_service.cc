@@ -1,11 +1,12 @@
 #include "bridge/grpc/subscriber_service.h"
 
+#include <condition_variable>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "bridge/core/event_id.h"
 #include "bridge/core/names.h"
 #include "bridge/grpc/publish_gate.h"
@@ -17,18 +18,20 @@ namespace {
 class WakeSink : public SubscriptionSink {
  public:
   void OnReady() override {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     ready_ = true;
+    cv_.notify_one();
   }
   // Waits until woken or `timeout`; clears the flag.
   void Wait(absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(&ready_), timeout);
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout), [this] { return ready_; });
     ready_ = false;
   }
 
  private:
-  absl::Mutex mu_;
+  std::mutex mu_;
+  std::condition_variable cv_;
   bool ready_ = false;
 };
 
@@ -76,7 +79,7 @@ grpc::Status SubscriberService::Subscribe(grpc::ServerContext* context,
     sink.Wait(absl::Milliseconds(200));
     bool overflowed;
     {
-      absl::MutexLock lock(&sub->mu);
+      std::lock_guard<std::mutex> lock(sub->mu);
       overflowed = sub->overflowed;
       sub->queue.TakeAll(&batch);
     }

@@ -5,17 +5,17 @@
 namespace ssebridge {
 
 void MetricsRegistry::Counter(std::string name, std::string help, Reader read) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   metrics_.push_back({std::move(name), std::move(help), "counter", std::move(read)});
 }
 
 void MetricsRegistry::Gauge(std::string name, std::string help, Reader read) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   metrics_.push_back({std::move(name), std::move(help), "gauge", std::move(read)});
 }
 
 std::string MetricsRegistry::Render() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::string out;
   for (const Metric& m : metrics_) {
     absl::StrAppend(&out, "# HELP ", m.name, " ", m.help, "\n# TYPE ", m.name,

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 
 namespace ssebridge {
 
@@ -29,7 +29,7 @@ class MetricsRegistry {
     std::string name, help, type;
     Reader read;
   };
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::vector<Metric> metrics_ ABSL_GUARDED_BY(mu_);
 };
 

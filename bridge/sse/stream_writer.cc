@@ -11,7 +11,9 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
+
+#include "absl/base/thread_annotations.h"
 #include "absl/time/clock.h"
 #include "bridge/ops/log.h"
 #include "bridge/sse/sse_encoder.h"
@@ -75,7 +77,7 @@ class WriterLoop {
 
   void Post(std::function<void()> task) {
     {
-      absl::MutexLock lock(&tasks_mu_);
+      std::lock_guard<std::mutex> lock(tasks_mu_);
       tasks_.push_back(std::move(task));
     }
     uint64_t one = 1;
@@ -141,7 +143,7 @@ class WriterLoop {
       if (woken) {
         std::vector<std::function<void()>> tasks;
         {
-          absl::MutexLock lock(&tasks_mu_);
+          std::lock_guard<std::mutex> lock(tasks_mu_);
           tasks.swap(tasks_);
         }
         for (auto& t : tasks) t();
@@ -173,7 +175,7 @@ class WriterLoop {
   int evfd_ = -1;
   std::thread thread_;
   bool stop_ = false;
-  absl::Mutex tasks_mu_;
+  std::mutex tasks_mu_;
   std::vector<std::function<void()>> tasks_ ABSL_GUARDED_BY(tasks_mu_);
   // Owner thread only.
   absl::flat_hash_set<SseStream*> streams_;
@@ -209,7 +211,7 @@ void SseStream::Flush() {
   absl::string_view why;
   bool drained = false;
   {
-    absl::MutexLock lock(&sub->mu);
+    std::lock_guard<std::mutex> lock(sub->mu);
     if (sub->overflowed) {
       why = "slow_consumer";
       loop_->slow_disconnects.fetch_add(1, std::memory_order_relaxed);
@@ -266,7 +268,7 @@ void SseStream::Farewell(const std::string& bytes) {
   if (closed_ || closing_) return;
   closing_ = true;
   {
-    absl::MutexLock lock(&sub->mu);
+    std::lock_guard<std::mutex> lock(sub->mu);
     sub->queue.PushControl(Event::Control(bytes));
   }
   Flush();
@@ -275,7 +277,7 @@ void SseStream::Farewell(const std::string& bytes) {
 void SseStream::HeartbeatIfIdle(absl::Time now, absl::Duration every) {
   if (now - last_write_ < every) return;
   {
-    absl::MutexLock lock(&sub->mu);
+    std::lock_guard<std::mutex> lock(sub->mu);
     if (!sub->queue.empty()) return;  // blocked on a slow reader already
     sub->queue.PushControl(HeartbeatFrame());
   }
@@ -322,7 +324,7 @@ std::shared_ptr<Subscription> StreamWriter::Open(int fd,
   stream->sub =
       std::make_shared<Subscription>(std::move(options), policies, stream);
   {
-    absl::MutexLock lock(&stream->sub->mu);
+    std::lock_guard<std::mutex> lock(stream->sub->mu);
     stream->sub->queue.PushControl(Event::Control(std::move(head)));
   }
   streams_.fetch_add(1, std::memory_order_relaxed);

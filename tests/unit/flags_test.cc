@@ -1,0 +1,56 @@
+#include "bridge/ops/flags.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+
+namespace ssebridge {
+namespace {
+
+class FlagsTest : public ::testing::Test {
+ protected:
+  absl::FlagSaver saver_;
+  void TearDown() override {
+    unsetenv("SSEBRIDGE_MAX_EVENT_BYTES");
+    unsetenv("SSEBRIDGE_HEARTBEAT");
+    unsetenv("SSEBRIDGE_CHANNEL_POLICIES");
+  }
+};
+
+TEST_F(FlagsTest, EnvironmentSetsFlags) {
+  setenv("SSEBRIDGE_MAX_EVENT_BYTES", "1234", 1);
+  setenv("SSEBRIDGE_HEARTBEAT", "250ms", 1);
+  setenv("SSEBRIDGE_CHANNEL_POLICIES", "dash.*=latest-only", 1);
+  ASSERT_TRUE(ApplyEnvironmentToFlags().ok());
+  EXPECT_EQ(absl::GetFlag(FLAGS_max_event_bytes), 1234);
+  EXPECT_EQ(absl::GetFlag(FLAGS_heartbeat), absl::Milliseconds(250));
+  EXPECT_EQ(absl::GetFlag(FLAGS_channel_policies), "dash.*=latest-only");
+}
+
+TEST_F(FlagsTest, BadEnvironmentValueNamesTheVariable) {
+  setenv("SSEBRIDGE_MAX_EVENT_BYTES", "lots", 1);
+  absl::Status s = ApplyEnvironmentToFlags();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("SSEBRIDGE_MAX_EVENT_BYTES"), std::string::npos);
+}
+
+TEST_F(FlagsTest, DefaultsAreValid) { EXPECT_TRUE(ValidateFlags().ok()); }
+
+TEST_F(FlagsTest, ValidationNamesTheFlag) {
+  absl::SetFlag(&FLAGS_http_port, 70000);
+  absl::Status s = ValidateFlags();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("--http_port"), std::string::npos);
+
+  absl::SetFlag(&FLAGS_http_port, 8080);
+  absl::SetFlag(&FLAGS_queue_bytes, 10);
+  s = ValidateFlags();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("--queue_bytes"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ssebridge
