@@ -39,8 +39,10 @@ MemoryBroker::MemoryBroker(Options options, Hub* hub,
       idempotency_(options_.idempotency_window, options_.idempotency_max_keys) {}
 
 absl::StatusOr<PublishOutcome> MemoryBroker::Publish(const PublishSpec& spec) {
-  const absl::Time now = options_.clock();
   std::lock_guard<std::mutex> lock(mu_);
+  // Read under the lock, so publish times grow with seq (history expiry
+  // relies on it).
+  const absl::Time now = options_.clock();
   if (!spec.idempotency_key.empty()) {
     if (const PublishOutcome* seen = idempotency_.Find(spec.idempotency_key, now)) {
       PublishOutcome replay = *seen;
@@ -160,7 +162,11 @@ std::vector<EventPtr> MemoryBroker::CatchUp(const Subscription& sub,
 // A fresh reader with nothing retained gets it too: a reconnect before its
 // first event still resumes instead of silently starting over.
 EventPtr MemoryBroker::HeadCursor() const {
-  return Event::Control(encoder_->EncodeCursor(absl::StrCat(epoch_, "-", seq_)));
+  auto cursor = std::make_shared<Event>();
+  cursor->seq = seq_;
+  cursor->id = absl::StrCat(epoch_, "-", seq_);
+  cursor->frame = encoder_->EncodeCursor(cursor->id);
+  return cursor;  // no type: a control frame that carries an id
 }
 
 void MemoryBroker::AppendRetained(const Subscription& sub, absl::Time now,

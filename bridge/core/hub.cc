@@ -77,6 +77,7 @@ void HubShard::Apply(Command& c) {
     case Command::kAttach: {
       Subscription* sub = c.sub.get();
       sub->shard_ = index_;
+      sub->ready_mark_ = false;
       for (size_t i = 0; i < sub->channels_.size(); ++i) {
         auto& list = by_channel_[sub->channels_[i]];
         sub->slots_[i] = static_cast<uint32_t>(list.size());

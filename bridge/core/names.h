@@ -17,6 +17,8 @@ inline constexpr size_t kMaxEventTypeLength = 64;
 inline constexpr size_t kMaxUserIdLength = 256;
 inline constexpr absl::string_view kReservedEventPrefix = "ssebridge.";
 inline constexpr absl::string_view kResetEventType = "ssebridge.reset";
+// gRPC Subscribe only: no data; the id to resume from next time.
+inline constexpr absl::string_view kCursorEventType = "ssebridge.cursor";
 inline constexpr absl::string_view kDefaultEventType = "message";
 
 // Each returns INVALID_ARGUMENT with a message naming `field`.

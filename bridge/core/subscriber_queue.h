@@ -7,8 +7,8 @@
 // not the rest of an event already partly written, which is committed to the
 // wire and can be neither dropped nor replaced.
 //
-// Not thread-safe; Subscription guards it. Holds no heap memory while empty,
-// so idle connections stay small.
+// Not thread-safe; Subscription guards it. Once drained it keeps at most a
+// few hundred bytes, so idle connections stay small after a burst.
 #ifndef SSEBRIDGE_CORE_SUBSCRIBER_QUEUE_H_
 #define SSEBRIDGE_CORE_SUBSCRIBER_QUEUE_H_
 

@@ -91,7 +91,19 @@ grpc::Status SubscriberService::Subscribe(grpc::ServerContext* context,
     }
     bool open = true;
     for (const EventPtr& ev : batch) {
-      if (ev->is_control()) continue;
+      if (ev->is_control()) {
+        if (ev->id.empty()) continue;
+        // The SSE stream moves the browser's cursor with an id-only block;
+        // here the same cursor is an event of its own.
+        message.Clear();
+        message.set_id(ev->id);
+        message.set_event(std::string(kCursorEventType));
+        if (!writer->Write(message)) {
+          open = false;
+          break;
+        }
+        continue;
+      }
       ToProto(*ev, &message);
       if (!writer->Write(message)) {
         open = false;

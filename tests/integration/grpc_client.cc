@@ -69,7 +69,11 @@ GrpcSubscription::GrpcSubscription(GrpcClient* client,
     v1::Event ev;
     for (int i = 0; i < 10000000 && reader->Read(&ev); ++i) {
       std::lock_guard<std::mutex> lock(mu_);
-      events_.push_back(ev);
+      if (ev.event() == "ssebridge.cursor") {
+        cursor_ = ev.id();  // moves the resume point; not an event
+      } else {
+        events_.push_back(ev);
+      }
     }
     grpc::Status s = reader->Finish();
     std::lock_guard<std::mutex> lock(mu_);
@@ -99,6 +103,11 @@ bool GrpcSubscription::WaitForEnd(absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   WaitUntil(lock, cond, timeout);
   return ended_;
+}
+
+std::string GrpcSubscription::cursor() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cursor_;
 }
 
 std::vector<v1::Event> GrpcSubscription::events() const {

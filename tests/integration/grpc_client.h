@@ -59,7 +59,10 @@ class GrpcSubscription {
   bool WaitForEvents(size_t n, absl::Duration timeout);
   // Waits for the call to end (returns false on timeout).
   bool WaitForEnd(absl::Duration timeout);
+  // Published events and reset notices; "ssebridge.cursor" messages only
+  // update cursor().
   std::vector<v1::Event> events() const;
+  std::string cursor() const;
   bool ended() const;
   grpc::Status status() const;  // valid once ended()
   void Cancel();
@@ -69,6 +72,7 @@ class GrpcSubscription {
   std::thread reader_;
   mutable std::mutex mu_;
   std::vector<v1::Event> events_ ABSL_GUARDED_BY(mu_);
+  std::string cursor_ ABSL_GUARDED_BY(mu_);
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };

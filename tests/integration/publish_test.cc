@@ -233,6 +233,17 @@ TEST_F(PublishTest, GrpcSubscribeFreshGoesLive) {
   EXPECT_EQ(sub.events()[0].data(), seen_data);
 }
 
+TEST_F(PublishTest, GrpcSubscribeFreshGetsTheHeadAsItsCursor) {
+  std::string head = grpc_->MustPublish("other", "before").id();
+  GrpcSubscription sub(grpc_.get(), {"quiet"});
+  absl::Time end = absl::Now() + kWait;
+  while (sub.cursor().empty() && absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(sub.cursor(), head);
+  EXPECT_TRUE(sub.events().empty());
+}
+
 TEST_F(PublishTest, TargetedEventIsStoredButDeliveredToNoStream) {
   std::string cursor = grpc_->MustPublish("inbox", "before").id();
   GrpcSubscription sub(grpc_.get(), {"inbox"}, cursor);
