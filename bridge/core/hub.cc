@@ -161,7 +161,7 @@ void HubShard::DetachNow(Subscription* sub) {
     if (list.empty()) by_user_.erase(it);
   }
   sub->shard_ = -1;  // Drain() skips it from now on
-  hub_->CountAttach(*sub, -1);
+  hub_->CountAttach(*sub, index_, -1);
   attached_.erase(found);  // may release the last reference to *sub
   attached_count_.store(attached_.size(), std::memory_order_relaxed);
 }
@@ -170,6 +170,7 @@ void HubShard::DetachNow(Subscription* sub) {
 
 Hub::Hub(int shards) {
   if (shards < 1) shards = 1;
+  if (shards > 64) shards = 64;  // Dispatch's target list
   for (int i = 0; i < shards; ++i) {
     shards_.push_back(std::make_unique<HubShard>(i));
     shards_.back()->hub_ = this;
@@ -177,25 +178,44 @@ Hub::Hub(int shards) {
 }
 
 void Hub::Dispatch(const EventPtr& event) {
-  for (auto& shard : shards_) shard->PostEvent(event);
+  // Only shards holding a subscription on the channel are woken: a publish
+  // to a channel nobody reads here costs no thread a wake-up.
+  size_t targets[64];
+  size_t n = 0;
+  {
+    std::lock_guard<std::mutex> lock(counts_mu_);
+    auto it = per_channel_shard_.find(event->channel);
+    if (it == per_channel_shard_.end()) return;
+    for (size_t i = 0; i < it->second.size() && n < 64; ++i) {
+      if (it->second[i] > 0) targets[n++] = i;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) shards_[targets[i]]->PostEvent(event);
 }
 
 void Hub::Attach(std::shared_ptr<Subscription> sub,
                  std::vector<EventPtr> catch_up) {
   // Round robin: attach counts lag behind a burst of connects (they change
   // only when a shard drains), so "least loaded" would pile a burst on one.
-  const size_t i = next_shard_.fetch_add(1, std::memory_order_relaxed);
-  CountAttach(*sub, +1);
-  shards_[i % shards_.size()]->PostAttach(std::move(sub), std::move(catch_up));
+  const size_t i =
+      next_shard_.fetch_add(1, std::memory_order_relaxed) % shards_.size();
+  CountAttach(*sub, static_cast<int>(i), +1);
+  shards_[i]->PostAttach(std::move(sub), std::move(catch_up));
 }
 
 void Hub::Detach(const std::shared_ptr<Subscription>& sub) {
   for (auto& shard : shards_) shard->DetachAndWait(sub);
 }
 
-void Hub::CountAttach(const Subscription& sub, int delta) {
+void Hub::CountAttach(const Subscription& sub, int shard, int delta) {
   std::lock_guard<std::mutex> lock(counts_mu_);
   for (const auto& channel : sub.channels()) {
+    auto& per_shard = per_channel_shard_[channel];
+    per_shard.resize(shards_.size());
+    per_shard[static_cast<size_t>(shard)] += static_cast<uint32_t>(delta);
+    bool any = false;
+    for (uint32_t c : per_shard) any = any || c > 0;
+    if (!any) per_channel_shard_.erase(channel);
     auto apply = [delta](absl::flat_hash_map<std::string, uint32_t>& map,
                          const std::string& key) {
       uint32_t& n = map[key];

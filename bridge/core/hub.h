@@ -106,7 +106,7 @@ class HubShard {
 
 class Hub {
  public:
-  explicit Hub(int shards);
+  explicit Hub(int shards);  // 1 to 64
 
   int shard_count() const { return static_cast<int>(shards_.size()); }
   HubShard& shard(int i) { return *shards_[static_cast<size_t>(i)]; }
@@ -129,12 +129,15 @@ class Hub {
 
  private:
   friend class HubShard;
-  void CountAttach(const Subscription& sub, int delta);
+  void CountAttach(const Subscription& sub, int shard, int delta);
 
   std::vector<std::unique_ptr<HubShard>> shards_;
   std::atomic<size_t> next_shard_{0};
   mutable std::mutex counts_mu_;
   absl::flat_hash_map<std::string, uint32_t> per_channel_
+      ABSL_GUARDED_BY(counts_mu_);
+  // Subscriptions per channel on each shard (Dispatch wakes only those).
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> per_channel_shard_
       ABSL_GUARDED_BY(counts_mu_);
   // key: channel + '\n' + user
   absl::flat_hash_map<std::string, uint32_t> per_channel_user_

@@ -76,7 +76,10 @@ SseClientOptions SlowOptions() {
 }
 
 TEST(SlowConsumerTest, DisconnectPolicyClosesSlowStreamAfterInOrderPrefix) {
-  auto bridge = StartBridge({"--queue_bytes=65536"});
+  // Room for a few events, so the fast reader (which reads between
+  // publishes) never trips the limit on a loaded machine; the slow one,
+  // which never reads, still does.
+  auto bridge = StartBridge({"--queue_bytes=262144"});
   ASSERT_NE(bridge, nullptr);
   GrpcClient grpc(bridge->grpc_port());
   SseClient slow;

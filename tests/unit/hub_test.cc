@@ -131,6 +131,15 @@ class HubTest : public testing::Test {
 };
 
 TEST_F(HubTest, WakeFiresWhenTheInboxTurnsNonEmpty) {
+  // One subscription on "a" per shard (attaches go round robin).
+  TestSink s0, s1;
+  auto a0 = Make(&s0, {"a"});
+  auto a1 = Make(&s1, {"a"});
+  hub_.Attach(a0, {});
+  hub_.Attach(a1, {});
+  DrainAll();
+  wakes_[0] = 0;
+  wakes_[1] = 0;
   hub_.Dispatch(Ev("e1", "a"));
   EXPECT_EQ(wakes_[0], 1);
   EXPECT_EQ(wakes_[1], 1);
@@ -141,6 +150,30 @@ TEST_F(HubTest, WakeFiresWhenTheInboxTurnsNonEmpty) {
   hub_.Dispatch(Ev("e3", "a"));
   EXPECT_EQ(wakes_[0], 2);
   EXPECT_EQ(wakes_[1], 1);
+}
+
+TEST_F(HubTest, DispatchWakesOnlyShardsHoldingTheChannel) {
+  TestSink s0, s1;
+  auto a = Make(&s0, {"a"});  // lands on one shard
+  auto b = Make(&s1, {"b"});  // and this one on the other
+  hub_.Attach(a, {});
+  hub_.Attach(b, {});
+  DrainAll();
+  wakes_[0] = 0;
+  wakes_[1] = 0;
+  hub_.Dispatch(Ev("e1", "nobody"));
+  EXPECT_EQ(wakes_[0] + wakes_[1], 0) << "no reader, no wake-up";
+  hub_.Dispatch(Ev("e2", "a"));
+  EXPECT_EQ(wakes_[0] + wakes_[1], 1) << "only the shard holding \"a\"";
+  DrainAll();
+  EXPECT_EQ(s0.ready, 2) << "attach, then e2";
+  EXPECT_EQ(s1.ready, 1) << "attach only";
+  // Once its reader leaves, a channel wakes nobody again.
+  for (int i = 0; i < 2; ++i) hub_.shard(i).DetachNow(a.get());
+  wakes_[0] = 0;
+  wakes_[1] = 0;
+  hub_.Dispatch(Ev("e3", "a"));
+  EXPECT_EQ(wakes_[0] + wakes_[1], 0);
 }
 
 TEST_F(HubTest, AttachThenDeliver) {

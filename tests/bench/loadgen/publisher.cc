@@ -1,0 +1,575 @@
+// `loadgen pub`: publishes benchmark events, each carrying its send time.
+//
+//   --mode=grpc-stream   ssebridge.v1.Publisher/PublishStream, up to --window
+//                        requests awaiting their response
+//   --mode=grpc-unary    Publisher/Publish, one call at a time
+//   --mode=http          POST over --conns keep-alive connections, up to
+//                        --pipeline requests in flight on each; the body is
+//                        shaped by --format (bridge, nchan, pushpin,
+//                        better-sse, baseline)
+//
+// --events (0 = as many as fit in --duration_ms), --rate events/s (0 = as
+// fast as the server accepts), --size payload bytes, --channel.
+// --user_targets=U sets user_ids=["u<seq % U>"] (per-user delivery).
+// --raw_data=TEXT publishes TEXT instead (the runner's "warmup" events).
+// Prints one JSON line with what was sent, accepted and when.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "common.h"
+#include "http_sse.h"
+#include "ssebridge/v1/bridge.grpc.pb.h"
+
+namespace bench {
+namespace {
+
+struct PubConfig {
+  std::string mode;
+  std::string target;  // host:port for gRPC
+  std::string host;
+  int port = 0;
+  std::string path;
+  std::string format;
+  std::string channel;
+  std::string event;
+  int64_t events = 0;
+  double rate = 0;
+  int64_t size = 100;
+  int64_t duration_ns = 0;
+  int64_t drain_ns = 0;
+  int64_t window = 0;
+  int conns = 1;
+  int pipeline = 1;
+  int64_t user_targets = 0;
+  std::string raw_data;  // publish this instead of timestamped payloads
+};
+
+struct PubResult {
+  int64_t sent = 0;
+  int64_t accepted = 0;
+  int64_t errors = 0;
+  int64_t subscribers_sum = 0;
+  int64_t first_send_ns = 0;
+  int64_t last_send_ns = 0;
+  int64_t last_ack_ns = 0;
+  int64_t max_lag_ns = 0;  // paced: how late the latest send was
+  int64_t server_closes = 0;  // keep-alive connections the server ended
+  std::map<std::string, int64_t> error_kinds;
+};
+
+// When event `i` is due (0 for an unpaced run).
+int64_t DueNs(const PubConfig& c, int64_t t0, int64_t i) {
+  if (c.rate <= 0) return 0;
+  return t0 + int64_t(double(i) * 1e9 / c.rate);
+}
+
+bool MoreToSend(const PubConfig& c, int64_t i, int64_t now, int64_t t0) {
+  if (c.events > 0 && i >= c.events) return false;
+  return now - t0 < c.duration_ns;
+}
+
+void Print(const PubConfig& c, const PubResult& r) {
+  std::string out = "{\"role\":\"pub\",\"mode\":";
+  JsonString(c.mode, &out);
+  out += ",\"format\":";
+  JsonString(c.format, &out);
+  auto num = [&](const char* k, int64_t v) {
+    out += ",\"";
+    out += k;
+    out += "\":" + std::to_string(v);
+  };
+  num("sent", r.sent);
+  num("accepted", r.accepted);
+  num("errors", r.errors);
+  num("subscribers_sum", r.subscribers_sum);
+  num("first_send_ns", r.first_send_ns);
+  num("last_send_ns", r.last_send_ns);
+  num("last_ack_ns", r.last_ack_ns);
+  num("max_lag_ns", r.max_lag_ns);
+  num("server_closes", r.server_closes);
+  double secs = double(r.last_ack_ns - r.first_send_ns) / 1e9;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, ",\"accepted_per_s\":%.1f", secs > 0 ? double(r.accepted) / secs : 0.0);
+  out += buf;
+  out += ",\"error_kinds\":{";
+  bool first = true;
+  for (const auto& [what, count] : r.error_kinds) {
+    if (!first) out += ',';
+    first = false;
+    JsonString(what, &out);
+    out += ":" + std::to_string(count);
+  }
+  out += "}}\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+}
+
+// ---- gRPC -----------------------------------------------------------------
+
+void FillRequest(const PubConfig& c, int64_t seq, std::string* payload,
+                 ssebridge::v1::PublishRequest* req) {
+  if (c.raw_data.empty()) {
+    MakePayload(NowNs(), seq, size_t(c.size), payload);
+  } else {
+    *payload = c.raw_data;
+  }
+  req->set_channel(c.channel);
+  if (!c.event.empty()) req->set_event(c.event);
+  req->set_data(*payload);
+  req->clear_user_ids();
+  if (c.user_targets > 0) req->add_user_ids("u" + std::to_string(seq % c.user_targets));
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const PubConfig& c) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  args.SetMaxReceiveMessageSize(16 << 20);
+  return grpc::CreateCustomChannel(c.target, grpc::InsecureChannelCredentials(), args);
+}
+
+PubResult RunGrpcStream(const PubConfig& c) {
+  PubResult r;
+  auto channel = MakeChannel(c);
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+    Die("pub: cannot connect to " + c.target);
+  }
+  auto stub = ssebridge::v1::Publisher::NewStub(channel);
+  grpc::ClientContext ctx;
+  // A server that stops reading must not block Write() forever.
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::nanoseconds(c.duration_ns + c.drain_ns + 10000000000LL));
+  auto stream = stub->PublishStream(&ctx);
+  std::atomic<int64_t> acked{0};
+  std::atomic<int64_t> last_ack{0};
+  std::mutex mu;  // guards r.errors, r.error_kinds, r.accepted, r.subscribers_sum
+  std::condition_variable acked_cv;
+  std::thread reader([&] {
+    ssebridge::v1::PublishResponse resp;
+    while (stream->Read(&resp)) {
+      int64_t now = NowNs();
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (resp.has_error() && resp.error().code() != 0) {
+          ++r.errors;
+          ++r.error_kinds["grpc code " + std::to_string(resp.error().code()) + ": " +
+                          resp.error().message().substr(0, 80)];
+        } else {
+          ++r.accepted;
+          r.subscribers_sum += resp.subscribers();
+        }
+      }
+      last_ack.store(now, std::memory_order_relaxed);
+      acked.fetch_add(1, std::memory_order_release);
+      acked_cv.notify_one();
+    }
+    acked_cv.notify_one();
+  });
+  const int64_t t0 = NowNs();
+  ssebridge::v1::PublishRequest req;
+  std::string payload;
+  int64_t i = 0;
+  bool write_failed = false;
+  while (MoreToSend(c, i, NowNs(), t0)) {
+    int64_t due = DueNs(c, t0, i);
+    if (due > 0) {
+      int64_t now = NowNs();
+      if (due > now) SleepUntilNs(due);
+    }
+    // Bounded window of requests awaiting their response.
+    if (i - acked.load(std::memory_order_acquire) >= c.window) {
+      std::unique_lock<std::mutex> lock(mu);
+      while (i - acked.load(std::memory_order_acquire) >= c.window &&
+             NowNs() - t0 <= c.duration_ns + c.drain_ns) {
+        acked_cv.wait_for(lock, std::chrono::milliseconds(50));
+      }
+    }
+    if (i - acked.load(std::memory_order_acquire) >= c.window) break;
+    FillRequest(c, i, &payload, &req);
+    int64_t now = NowNs();
+    if (due > 0 && now - due > r.max_lag_ns) r.max_lag_ns = now - due;
+    if (r.first_send_ns == 0) r.first_send_ns = now;
+    if (!stream->Write(req)) {
+      write_failed = true;
+      break;
+    }
+    r.last_send_ns = now;
+    ++i;
+  }
+  r.sent = i;
+  stream->WritesDone();
+  // Wait (bounded) for every response, then end the call.
+  const int64_t drain_until = NowNs() + c.drain_ns;
+  while (acked.load(std::memory_order_acquire) < r.sent && NowNs() < drain_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (acked.load() < r.sent) ctx.TryCancel();
+  reader.join();
+  grpc::Status st = stream->Finish();
+  std::lock_guard<std::mutex> lock(mu);
+  if (write_failed || !st.ok()) {
+    ++r.error_kinds["stream ended: " + std::to_string(int(st.error_code())) + " " +
+                    st.error_message().substr(0, 80)];
+  }
+  r.last_ack_ns = last_ack.load();
+  return r;
+}
+
+PubResult RunGrpcUnary(const PubConfig& c) {
+  PubResult r;
+  auto channel = MakeChannel(c);
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+    Die("pub: cannot connect to " + c.target);
+  }
+  auto stub = ssebridge::v1::Publisher::NewStub(channel);
+  const int64_t t0 = NowNs();
+  ssebridge::v1::PublishRequest req;
+  ssebridge::v1::PublishResponse resp;
+  std::string payload;
+  int64_t i = 0;
+  while (MoreToSend(c, i, NowNs(), t0)) {
+    int64_t due = DueNs(c, t0, i);
+    if (due > NowNs()) SleepUntilNs(due);
+    FillRequest(c, i, &payload, &req);
+    int64_t now = NowNs();
+    if (due > 0 && now - due > r.max_lag_ns) r.max_lag_ns = now - due;
+    if (r.first_send_ns == 0) r.first_send_ns = now;
+    r.last_send_ns = now;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::Status st = stub->Publish(&ctx, req, &resp);
+    ++i;
+    if (st.ok()) {
+      ++r.accepted;
+      r.subscribers_sum += resp.subscribers();
+      r.last_ack_ns = NowNs();
+    } else {
+      ++r.errors;
+      ++r.error_kinds["grpc " + std::to_string(int(st.error_code())) + ": " +
+                      st.error_message().substr(0, 80)];
+    }
+  }
+  r.sent = i;
+  return r;
+}
+
+// ---- HTTP -----------------------------------------------------------------
+
+// Escapes for a JSON string body; `sse` also turns the payload into an SSE
+// frame first (Pushpin's http-stream content).
+void AppendJsonEscaped(const std::string& s, std::string* out) {
+  std::string q;
+  JsonString(s, &q);
+  out->append(q, 1, q.size() - 2);
+}
+
+std::string HttpRequest(const PubConfig& c, const std::string& payload) {
+  std::string body;
+  std::string content_type = "application/json";
+  if (c.format == "bridge" || c.format == "better-sse") {
+    body = "{\"channel\":\"" + c.channel + "\",";
+    if (!c.event.empty()) body += "\"event\":\"" + c.event + "\",";
+    body += "\"data\":\"";
+    AppendJsonEscaped(payload, &body);
+    body += "\"}";
+  } else if (c.format == "pushpin") {
+    std::string frame;
+    if (!c.event.empty()) frame = "event: " + c.event + "\n";
+    frame += "data: " + payload + "\n\n";
+    body = "{\"items\":[{\"channel\":\"" + c.channel + "\",\"formats\":{\"http-stream\":{\"content\":\"";
+    AppendJsonEscaped(frame, &body);
+    body += "\"}}}]}";
+  } else if (c.format == "nchan" || c.format == "baseline") {
+    body = payload;
+    content_type = "text/plain";
+  } else {
+    Die("pub: unknown --format " + c.format);
+  }
+  std::string req = "POST " + c.path + " HTTP/1.1\r\nHost: " + c.host + ":" + std::to_string(c.port) +
+                    "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
+                    std::to_string(body.size()) + "\r\n\r\n";
+  req += body;
+  return req;
+}
+
+struct HttpConn {
+  int fd = -1;
+  std::string out;
+  size_t out_off = 0;
+  int inflight = 0;
+  HttpResponseParser parser;
+  bool connected = false;
+  bool want_out = false;
+};
+
+class HttpPublisher {
+ public:
+  explicit HttpPublisher(const PubConfig& c) : c_(c) {}
+
+  PubResult Run() {
+    ep_ = epoll_create1(EPOLL_CLOEXEC);
+    dst_.sin_family = AF_INET;
+    dst_.sin_port = htons(uint16_t(c_.port));
+    if (inet_pton(AF_INET, c_.host.c_str(), &dst_.sin_addr) != 1) Die("pub: --host must be IPv4");
+    conns_.resize(size_t(c_.conns));
+    for (size_t k = 0; k < conns_.size(); ++k) Connect(k);
+    const int64_t t0 = NowNs();
+    std::vector<epoll_event> evs(64);
+    int64_t i = 0;
+    while (true) {
+      int64_t now = NowNs();
+      bool more = MoreToSend(c_, i, now, t0);
+      int64_t inflight = 0;
+      for (auto& hc : conns_) inflight += hc.inflight;
+      if (!more && inflight == 0) break;
+      if (now - t0 > c_.duration_ns + c_.drain_ns) {
+        ++r_.error_kinds["drain limit reached with requests in flight"];
+        break;
+      }
+      if (reconnects_ > 100000) {
+        ++r_.error_kinds["more than 100000 reconnects"];
+        break;
+      }
+      for (size_t k = 0; k < conns_.size(); ++k) {
+        if (conns_[k].fd < 0) {
+          ++reconnects_;
+          Connect(k);
+        }
+      }
+      // Hand due events to connections with room.
+      int64_t wait_ns = 50000000;
+      if (more) {
+        for (size_t k = 0; k < conns_.size() && MoreToSend(c_, i, now, t0); ++k) {
+          HttpConn& hc = conns_[k];
+          while (hc.connected && hc.inflight < c_.pipeline && MoreToSend(c_, i, now, t0)) {
+            int64_t due = DueNs(c_, t0, i);
+            if (due > now) {
+              wait_ns = std::min<int64_t>(wait_ns, due - now);
+              break;
+            }
+            if (c_.raw_data.empty()) {
+              MakePayload(now, i, size_t(c_.size), &payload_);
+            } else {
+              payload_ = c_.raw_data;
+            }
+            if (due > 0 && now - due > r_.max_lag_ns) r_.max_lag_ns = now - due;
+            if (r_.first_send_ns == 0) r_.first_send_ns = now;
+            r_.last_send_ns = now;
+            hc.out += HttpRequest(c_, payload_);
+            ++hc.inflight;
+            ++i;
+            r_.sent = i;
+            now = NowNs();
+          }
+          Flush(k);
+        }
+      }
+      for (auto& hc : conns_) {
+        if (hc.fd < 0) wait_ns = std::min<int64_t>(wait_ns, 10000000);  // retry soon
+      }
+      timespec ts{wait_ns / 1000000000, long(wait_ns % 1000000000)};
+      int n = epoll_pwait2(ep_, evs.data(), int(evs.size()), &ts, nullptr);
+      for (int e = 0; e < n; ++e) {
+        size_t k = size_t(evs[size_t(e)].data.u64);
+        HttpConn& hc = conns_[k];
+        if (hc.fd < 0) continue;
+        uint32_t ev = evs[size_t(e)].events;
+        if (!hc.connected && (ev & EPOLLOUT)) {
+          int err = 0;
+          socklen_t len = sizeof err;
+          getsockopt(hc.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+          if (err != 0) {
+            Broken(k, std::string("connect: ") + std::strerror(err));
+            continue;
+          }
+          hc.connected = true;
+        }
+        if (ev & EPOLLOUT) Flush(k);
+        if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) Read(k);
+      }
+    }
+    for (auto& hc : conns_) {
+      if (hc.fd >= 0) close(hc.fd);
+    }
+    close(ep_);
+    return r_;
+  }
+
+ private:
+  void Connect(size_t k) {
+    HttpConn& hc = conns_[k];
+    hc = HttpConn();
+    hc.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(hc.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    int rc = connect(hc.fd, reinterpret_cast<sockaddr*>(&dst_), sizeof dst_);
+    if (rc != 0 && errno != EINPROGRESS) {
+      // Counted; the main loop tries again (bounded by the run's time).
+      ++r_.error_kinds[std::string("connect: ") + std::strerror(errno)];
+      close(hc.fd);
+      hc.fd = -1;
+      return;
+    }
+    hc.connected = rc == 0;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+    ev.data.u64 = k;
+    epoll_ctl(ep_, EPOLL_CTL_ADD, hc.fd, &ev);
+    hc.want_out = true;
+  }
+
+  void SetWantOut(size_t k, bool want) {
+    HttpConn& hc = conns_[k];
+    if (hc.want_out == want) return;
+    hc.want_out = want;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0u);
+    ev.data.u64 = k;
+    epoll_ctl(ep_, EPOLL_CTL_MOD, hc.fd, &ev);
+  }
+
+  void Flush(size_t k) {
+    HttpConn& hc = conns_[k];
+    if (!hc.connected) return;
+    while (hc.out_off < hc.out.size()) {
+      ssize_t n = send(hc.fd, hc.out.data() + hc.out_off, hc.out.size() - hc.out_off, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          SetWantOut(k, true);
+          return;
+        }
+        Broken(k, std::string("send: ") + std::strerror(errno));
+        return;
+      }
+      hc.out_off += size_t(n);
+    }
+    hc.out.clear();
+    hc.out_off = 0;
+    SetWantOut(k, false);
+  }
+
+  void Read(size_t k) {
+    HttpConn& hc = conns_[k];
+    ssize_t n = recv(hc.fd, buf_, sizeof buf_, 0);
+    if (n == 0) {
+      Broken(k, "closed by server");
+      return;
+    }
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      Broken(k, std::string("recv: ") + std::strerror(errno));
+      return;
+    }
+    int64_t now = NowNs();
+    const char* p = buf_;
+    size_t left = size_t(n);
+    while (left > 0) {
+      size_t used = hc.parser.Feed(p, left, [](const char*, size_t) {});
+      p += used;
+      left -= used;
+      if (hc.parser.error()) {
+        Broken(k, "malformed HTTP response");
+        return;
+      }
+      if (!hc.parser.done()) break;
+      int status = hc.parser.status();
+      bool closes = hc.parser.closes();
+      hc.parser.Reset();
+      --hc.inflight;
+      if (status >= 200 && status < 300) {
+        ++r_.accepted;
+        r_.last_ack_ns = now;
+      } else {
+        ++r_.errors;
+        ++r_.error_kinds["HTTP " + std::to_string(status)];
+      }
+      if (closes) {
+        Broken(k, "");
+        return;
+      }
+    }
+  }
+
+  // The connection is gone (or the server said it closes it after its
+  // response): requests still in flight on it are lost, and it reconnects.
+  void Broken(size_t k, const std::string& why) {
+    HttpConn& hc = conns_[k];
+    if (!why.empty()) ++r_.error_kinds[why];
+    if (why.empty()) ++r_.server_closes;
+    r_.errors += hc.inflight;
+    close(hc.fd);
+    hc.fd = -1;
+    ++reconnects_;
+    Connect(k);
+  }
+
+  const PubConfig& c_;
+  PubResult r_;
+  int ep_ = -1;
+  sockaddr_in dst_{};
+  std::vector<HttpConn> conns_;
+  std::string payload_;
+  int reconnects_ = 0;
+  char buf_[65536];
+};
+
+}  // namespace
+
+int RunPublisher(Options& o) {
+  PubConfig c;
+  c.mode = o.Str("mode", "grpc-stream");
+  c.target = o.Str("target", "");
+  c.host = o.Str("host", "127.0.0.1");
+  c.port = int(o.Int("port", 0));
+  c.path = o.Str("path", "/v1/publish");
+  c.format = o.Str("format", c.mode == "http" ? "bridge" : "grpc");
+  c.channel = o.Str("channel", "bench");
+  c.event = o.Str("event", "");
+  c.events = o.Int("events", 0);
+  c.rate = o.Double("rate", 0);
+  c.size = o.Int("size", 100);
+  c.duration_ns = o.Int("duration_ms", 60000) * 1000000;
+  c.drain_ns = o.Int("drain_ms", 30000) * 1000000;
+  c.window = o.Int("window", 1000);
+  c.conns = int(o.Int("conns", 1));
+  c.pipeline = int(o.Int("pipeline", 1));
+  c.user_targets = o.Int("user_targets", 0);
+  c.raw_data = o.Str("raw_data", "");
+  o.CheckAllUsed();
+  if (c.events == 0 && c.rate <= 0 && c.duration_ns <= 0) Die("pub: unbounded run");
+  if (c.window < 1 || c.conns < 1 || c.conns > 256 || c.pipeline < 1) Die("pub: bad window/conns/pipeline");
+  PubResult r;
+  if (c.mode == "grpc-stream" || c.mode == "grpc-unary") {
+    if (c.target.empty()) Die("pub: --target=host:port is required for gRPC");
+    r = c.mode == "grpc-stream" ? RunGrpcStream(c) : RunGrpcUnary(c);
+  } else if (c.mode == "http") {
+    if (c.port <= 0) Die("pub: --port is required for HTTP");
+    HttpPublisher p(c);
+    r = p.Run();
+  } else {
+    Die("pub: unknown --mode " + c.mode);
+  }
+  Print(c, r);
+  return 0;
+}
+
+}  // namespace bench
