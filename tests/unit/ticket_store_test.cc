@@ -1,0 +1,156 @@
+// TicketStore: single use, expiry, ttl bounds, capacity, and a race for the
+// same ticket.
+#include "bridge/auth/ticket_store.h"
+
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+
+namespace ssebridge {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
+
+TicketStore::Options Small(size_t max_tickets) {
+  TicketStore::Options o;
+  o.max_tickets = max_tickets;
+  return o;
+}
+
+void ExpectUnauthenticated(const absl::StatusOr<TicketGrant>& g,
+                           absl::string_view message) {
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(g.status().message(), message);
+}
+
+TEST(TicketStoreTest, RedeemsOnceAndCarriesTheGrant) {
+  TicketStore store({});
+  absl::StatusOr<std::string> t =
+      store.Issue("alice", {"tasks", "user.alice.*"}, absl::Seconds(30), kT0);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->size(), TicketStore::kTicketLength);
+  EXPECT_EQ(t->find_first_not_of(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+            std::string::npos);
+  EXPECT_EQ(store.size(), 1u);
+
+  absl::StatusOr<TicketGrant> g = store.Redeem(*t, kT0 + absl::Seconds(29));
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(g->user_id, "alice");
+  EXPECT_EQ(g->channels, (std::vector<std::string>{"tasks", "user.alice.*"}));
+  EXPECT_EQ(g->expires_at, kT0 + absl::Seconds(30));
+  EXPECT_EQ(store.size(), 0u);
+
+  ExpectUnauthenticated(store.Redeem(*t, kT0 + absl::Seconds(29)),
+                        "ticket unknown or already used");
+}
+
+TEST(TicketStoreTest, UnknownAndMalformedTickets) {
+  TicketStore store({});
+  ASSERT_TRUE(store.Issue("alice", {}, absl::Seconds(10), kT0).ok());
+  ExpectUnauthenticated(store.Redeem("", kT0), "ticket unknown or already used");
+  ExpectUnauthenticated(store.Redeem(std::string(43, 'A'), kT0),
+                        "ticket unknown or already used");
+  ExpectUnauthenticated(store.Redeem(std::string(10000, 'A'), kT0),
+                        "ticket unknown or already used");
+  EXPECT_EQ(store.size(), 1u);
+}
+
+TEST(TicketStoreTest, TicketsAreDistinct) {
+  TicketStore store({});
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    absl::StatusOr<std::string> t = store.Issue("u", {}, absl::Seconds(60), kT0);
+    ASSERT_TRUE(t.ok());
+    EXPECT_TRUE(seen.insert(*t).second);
+  }
+}
+
+TEST(TicketStoreTest, ExpiredTicketIsRefusedAndConsumed) {
+  TicketStore store({});
+  std::string t = *store.Issue("alice", {"tasks"}, absl::Seconds(5), kT0);
+  ExpectUnauthenticated(store.Redeem(t, kT0 + absl::Seconds(5)), "ticket expired");
+  ExpectUnauthenticated(store.Redeem(t, kT0), "ticket unknown or already used");
+}
+
+TEST(TicketStoreTest, IssueValidatesItsArguments) {
+  TicketStore store({});
+  auto code = [&](std::string user, std::vector<std::string> ch, absl::Duration ttl) {
+    return store.Issue(std::move(user), std::move(ch), ttl, kT0).status().code();
+  };
+  EXPECT_EQ(code("", {}, absl::Seconds(10)), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(std::string(257, 'u'), {}, absl::Seconds(10)),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("u", {}, absl::ZeroDuration()), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("u", {}, -absl::Seconds(1)), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("u", {}, absl::Seconds(61)), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("u", {}, absl::InfiniteDuration()), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("u", {"a*b"}, absl::Seconds(10)), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("u", {"ok", ""}, absl::Seconds(10)), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("u", {"*"}, absl::Seconds(60)), absl::StatusCode::kOk);
+  EXPECT_EQ(store.size(), 1u);
+
+  absl::Status s = store.Issue("u", {}, absl::Seconds(61), kT0).status();
+  EXPECT_TRUE(absl::StrContains(s.message(), "at most 1m")) << s;
+}
+
+TEST(TicketStoreTest, CapacitySweepsExpiredBeforeRefusing) {
+  TicketStore store(Small(3));
+  ASSERT_TRUE(store.Issue("a", {}, absl::Seconds(5), kT0).ok());
+  ASSERT_TRUE(store.Issue("b", {}, absl::Seconds(50), kT0).ok());
+  ASSERT_TRUE(store.Issue("c", {}, absl::Seconds(50), kT0).ok());
+  absl::StatusOr<std::string> full = store.Issue("d", {}, absl::Seconds(5), kT0);
+  EXPECT_EQ(full.status().code(), absl::StatusCode::kResourceExhausted);
+  // Once "a" has expired there is room again.
+  EXPECT_TRUE(store.Issue("d", {}, absl::Seconds(5), kT0 + absl::Seconds(5)).ok());
+  EXPECT_EQ(store.size(), 3u);
+}
+
+TEST(TicketStoreTest, SweepDropsOnlyExpired) {
+  TicketStore store({});
+  std::string early = *store.Issue("a", {}, absl::Seconds(10), kT0);
+  std::string late = *store.Issue("b", {}, absl::Seconds(20), kT0);
+  store.Sweep(kT0 + absl::Seconds(9));
+  EXPECT_EQ(store.size(), 2u);
+  store.Sweep(kT0 + absl::Seconds(10));
+  EXPECT_EQ(store.size(), 1u);
+  ExpectUnauthenticated(store.Redeem(early, kT0), "ticket unknown or already used");
+  EXPECT_TRUE(store.Redeem(late, kT0 + absl::Seconds(15)).ok());
+  EXPECT_EQ(store.size(), 0u);
+  store.Sweep(kT0 + absl::Hours(1));  // an empty sweep is fine
+}
+
+TEST(TicketStoreTest, ConcurrentRedeemSucceedsExactlyOnce) {
+  TicketStore store({});
+  constexpr int kThreads = 8;
+  constexpr int kRounds = 200;
+  for (int round = 0; round < kRounds; ++round) {
+    std::string t = *store.Issue("alice", {"tasks"}, absl::Seconds(30), kT0);
+    std::atomic<int> ok{0}, refused{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&] {
+        while (!go.load()) std::this_thread::yield();
+        absl::StatusOr<TicketGrant> g = store.Redeem(t, kT0 + absl::Seconds(1));
+        (g.ok() ? ok : refused).fetch_add(1);
+      });
+    }
+    go.store(true);
+    for (std::thread& th : threads) th.join();
+    ASSERT_EQ(ok.load(), 1) << "round " << round;
+    ASSERT_EQ(refused.load(), kThreads - 1);
+  }
+  EXPECT_EQ(store.size(), 0u);
+}
+
+}  // namespace
+}  // namespace ssebridge
