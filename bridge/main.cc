@@ -1,5 +1,7 @@
 // ssebridge: wiring only. Flags become options, the parts are built in
 // dependency order, and SIGTERM/SIGINT drains them in reverse.
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -10,14 +12,24 @@
 #include "absl/strings/str_cat.h"
 #include <condition_variable>
 #include <mutex>
+#include "bridge/auth/connection_limits.h"
 #include "bridge/auth/cors_policy.h"
+#include "bridge/auth/jwt_keys.h"
+#include "bridge/auth/jwt_verifier.h"
+#include "bridge/auth/publisher_auth.h"
+#include "bridge/auth/publisher_keys.h"
+#include "bridge/auth/rate_limiter.h"
+#include "bridge/auth/subscriber_auth.h"
+#include "bridge/auth/ticket_store.h"
 #include "bridge/broker/memory_broker.h"
 #include "bridge/core/hub.h"
+#include "bridge/grpc/admin_service.h"
 #include "bridge/grpc/grpc_server.h"
 #include "bridge/grpc/json_publish.h"
 #include "bridge/grpc/publish_gate.h"
 #include "bridge/grpc/publisher_service.h"
 #include "bridge/grpc/subscriber_service.h"
+#include "bridge/grpc/ticket_service.h"
 #include "bridge/ops/flags.h"
 #include "bridge/ops/log.h"
 #include "bridge/ops/metrics.h"
@@ -63,6 +75,88 @@ void RegisterMetrics(MetricsRegistry& m, const Hub& hub, const StreamWriter& wri
             [&] { return double(writer.heartbeats()); });
 }
 
+// Keys, verifier, tickets and limits, built from the flags. Lives as long
+// as Run().
+struct AuthParts {
+  std::shared_ptr<JwtKeySet> jwt_keys = std::make_shared<JwtKeySet>();
+  std::unique_ptr<JwtVerifier> verifier;
+  std::unique_ptr<TicketStore> tickets;
+  std::unique_ptr<SubscriberAuth> subscribers;
+  PublisherKeys publisher_keys;
+  PublisherKeys admin_keys;
+  std::unique_ptr<RateLimiter> limiter;
+  std::unique_ptr<PublisherAuth> publishers;
+  std::unique_ptr<ConnectionLimits> connections;
+};
+
+absl::Status LoadAuth(AuthParts& a) {
+  if (const std::string f = absl::GetFlag(FLAGS_jwt_keys_file); !f.empty()) {
+    absl::Status s = a.jwt_keys->LoadKeyFile(f);
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("--jwt_keys_file: ", s.message()));
+  }
+  if (const std::string f = absl::GetFlag(FLAGS_jwt_secret_file); !f.empty()) {
+    std::ifstream in(f, std::ios::binary);
+    std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) {
+      return absl::InvalidArgumentError(absl::StrCat("--jwt_secret_file: cannot read ", f));
+    }
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    absl::Status s = a.jwt_keys->AddHmacSecret("default", JwtAlgorithm::kHS256, std::move(secret));
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("--jwt_secret_file: ", s.message()));
+  }
+  JwtVerifier::Options jwt;
+  jwt.issuer = absl::GetFlag(FLAGS_jwt_issuer);
+  jwt.audience = absl::GetFlag(FLAGS_jwt_audience);
+  jwt.leeway = absl::GetFlag(FLAGS_jwt_leeway);
+  jwt.require_exp = absl::GetFlag(FLAGS_jwt_require_exp);
+  a.verifier = std::make_unique<JwtVerifier>(jwt, a.jwt_keys);
+  TicketStore::Options tickets;
+  tickets.max_tickets = static_cast<size_t>(absl::GetFlag(FLAGS_max_tickets));
+  a.tickets = std::make_unique<TicketStore>(tickets);
+  absl::StatusOr<ChannelPatterns> public_channels =
+      ChannelPatterns::Parse(absl::GetFlag(FLAGS_public_channels));
+  if (!public_channels.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--public_channels: ", public_channels.status().message()));
+  }
+  SubscriberAuth::Options sub;
+  sub.public_channels = std::move(*public_channels);
+  sub.cookie_name = absl::GetFlag(FLAGS_auth_cookie);
+  sub.allow_query_token = absl::GetFlag(FLAGS_allow_query_token);
+  a.subscribers = std::make_unique<SubscriberAuth>(std::move(sub), a.verifier.get(),
+                                                   a.tickets.get());
+  if (const std::string f = absl::GetFlag(FLAGS_publisher_keys_file); !f.empty()) {
+    absl::Status s = a.publisher_keys.LoadFile(f);
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("--publisher_keys_file: ", s.message()));
+  }
+  if (const std::string f = absl::GetFlag(FLAGS_admin_keys_file); !f.empty()) {
+    absl::Status s = a.admin_keys.LoadFile(f);
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("--admin_keys_file: ", s.message()));
+  }
+  const double rate = absl::GetFlag(FLAGS_publish_rate_limit);
+  const double burst = absl::GetFlag(FLAGS_publish_rate_burst);
+  a.limiter = std::make_unique<RateLimiter>(rate, burst > 0 ? burst : rate);
+  PublisherAuth::Options pub;
+  pub.allow_anonymous = absl::GetFlag(FLAGS_allow_anonymous_publish);
+  a.publishers = std::make_unique<PublisherAuth>(pub, &a.publisher_keys, a.verifier.get(),
+                                                 a.limiter.get());
+  a.connections = std::make_unique<ConnectionLimits>(
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_connections_per_user)),
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_connections_per_ip)));
+  if (a.publishers->open() && a.admin_keys.empty()) {
+    LogLine(LogLevel::kWarning,
+            "AUTH IS OFF (dev mode): no JWT, publisher or admin key is configured, "
+            "so anyone who reaches this bridge may read every channel, publish "
+            "to any channel and use the Admin service. Set --jwt_keys_file and "
+            "--publisher_keys_file before exposing it.");
+  } else if (a.subscribers->open()) {
+    LogLine(LogLevel::kWarning,
+            "no JWT key is configured: every channel is readable by anyone "
+            "(tickets still identify users)");
+  }
+  return absl::OkStatus();
+}
+
 int Run(ShutdownSignal& signals) {
   absl::Status s = ValidateFlags();
   if (!s.ok()) return Fail(s);
@@ -73,6 +167,10 @@ int Run(ShutdownSignal& signals) {
   if (!policies.ok()) return Fail(policies.status());
   absl::StatusOr<CorsPolicy> cors = CorsPolicy::Parse(absl::GetFlag(FLAGS_cors_origins));
   if (!cors.ok()) return Fail(cors.status());
+
+  AuthParts auth;
+  s = LoadAuth(auth);
+  if (!s.ok()) return Fail(s);
 
   int writer_threads = absl::GetFlag(FLAGS_writer_threads);
   if (writer_threads == 0) {
@@ -97,15 +195,33 @@ int Run(ShutdownSignal& signals) {
   PublishLimits limits;
   limits.max_event_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_event_bytes));
   limits.max_user_ids = static_cast<size_t>(absl::GetFlag(FLAGS_max_user_ids));
-  PublishGate gate(&broker, limits);
+  PublishGate gate(&broker, limits, auth.publishers.get());
   PublisherService publisher(&gate);
   const size_t max_channels =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_channels_per_connection));
   const size_t queue_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_queue_bytes));
-  SubscriberService subscriber({max_channels, queue_bytes}, &broker, &hub, &*policies);
+  SubscriberService subscriber({max_channels, queue_bytes}, &broker, &hub, &*policies,
+                               auth.publishers.get());
+  TicketService tickets(auth.publishers.get(), auth.tickets.get());
+  AdminService::Wiring admin_wiring;
+  admin_wiring.admin_keys = &auth.admin_keys;
+  admin_wiring.open = auth.publishers->open() && auth.admin_keys.empty();
+  admin_wiring.hub = &hub;
+  admin_wiring.disconnect_user = [&writer](const std::string& user) {
+    return writer.DisconnectUser(user);
+  };
+  admin_wiring.connections = [&writer] { return uint64_t{writer.streams()}; };
+  admin_wiring.grpc_subscribers = [&subscriber] { return uint64_t{subscriber.active()}; };
+  admin_wiring.users = [&auth] { return uint64_t{auth.connections->users()}; };
+  admin_wiring.published = [&gate] { return gate.published(); };
+  AdminService admin(std::move(admin_wiring));
   GrpcServer grpc_server(absl::GetFlag(FLAGS_grpc_address),
                          absl::GetFlag(FLAGS_grpc_port),
-                         absl::GetFlag(FLAGS_grpc_max_threads), {&publisher, &subscriber});
+                         absl::GetFlag(FLAGS_grpc_max_threads),
+                         {&publisher, &subscriber, &tickets, &admin});
+  grpc_server.SetTls({absl::GetFlag(FLAGS_grpc_tls_cert_file),
+                      absl::GetFlag(FLAGS_grpc_tls_key_file),
+                      absl::GetFlag(FLAGS_grpc_tls_client_ca_file)});
   s = grpc_server.Start();
   if (!s.ok()) return Fail(s);
 
@@ -124,19 +240,35 @@ int Run(ShutdownSignal& signals) {
   http_options.max_body_bytes = limits.max_event_bytes * 6 + 64 * 1024;
   http_options.retry = absl::GetFlag(FLAGS_retry);
   http_options.retry_jitter = absl::GetFlag(FLAGS_retry_jitter);
+  http_options.client_ip_header = absl::GetFlag(FLAGS_client_ip_header);
   HttpServer::Wiring wiring;
   wiring.writer = &writer;
   wiring.policies = &*policies;
   wiring.cors = &*cors;
+  wiring.auth = auth.subscribers.get();
+  wiring.limits = auth.connections.get();
   wiring.attach = [&broker](std::shared_ptr<Subscription> sub, absl::string_view cursor) {
     broker.Attach(std::move(sub), cursor);
   };
-  wiring.publish = [&gate](const std::string& body) {
-    JsonReply reply = JsonPublish(gate, body);
+  wiring.publish = [&gate](const std::string& body, const std::string& authorization) {
+    JsonReply reply = JsonPublish(gate, body, authorization);
     return HttpReply{reply.status, std::move(reply.json)};
   };
   wiring.metrics = [&metrics] { return metrics.Render(); };
   HttpServer http(http_options, std::move(wiring));
+  metrics.Counter("ssebridge_streams_refused_unauthenticated_total",
+                  "Stream requests answered 401 (no, bad or expired credential).",
+                  [&] { return double(http.refused_unauthenticated()); });
+  metrics.Counter("ssebridge_streams_refused_forbidden_total",
+                  "Stream requests answered 403 (channel not granted).",
+                  [&] { return double(http.refused_forbidden()); });
+  metrics.Counter("ssebridge_streams_refused_limited_total",
+                  "Stream requests answered 429 (per-user or per-address limit).",
+                  [&] { return double(http.refused_limited()); });
+  metrics.Gauge("ssebridge_connected_users", "Distinct authenticated users with a stream.",
+                [&] { return double(auth.connections->users()); });
+  metrics.Gauge("ssebridge_tickets_pending", "Issued tickets not yet redeemed or expired.",
+                [&] { return double(auth.tickets->size()); });
   s = http.Start();
   if (!s.ok()) {
     grpc_server.Shutdown(absl::Now());
@@ -147,7 +279,11 @@ int Run(ShutdownSignal& signals) {
       .Int("http_port", http.port())
       .Int("grpc_port", grpc_server.port())
       .Str("epoch", broker.epoch())
-      .Int("writer_threads", writer_threads);
+      .Int("writer_threads", writer_threads)
+      .Str("auth", auth.subscribers->open() ? "open" : "jwt")
+      .Str("grpc_tls", absl::GetFlag(FLAGS_grpc_tls_cert_file).empty()      ? "off"
+                       : absl::GetFlag(FLAGS_grpc_tls_client_ca_file).empty() ? "tls"
+                                                                               : "mtls");
 
   std::mutex sweep_mu;
   std::condition_variable sweep_cv;
@@ -158,6 +294,7 @@ int Run(ShutdownSignal& signals) {
                               [&] { return stop_sweeping; })) {
       lock.unlock();
       broker.Sweep(absl::Now());
+      auth.tickets->Sweep(absl::Now());
       lock.lock();
     }
   });

@@ -1,5 +1,7 @@
 #include "bridge/auth/cors_policy.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -38,12 +40,18 @@ CorsPolicy::Headers CorsPolicy::ForOrigin(absl::string_view origin) const {
     }
   }
   if (any_) h.emplace_back("Access-Control-Allow-Origin", "*");
+  // The answer depends on Origin: caches must not hand one origin's answer
+  // to another.
+  if (!origins_.empty()) h.emplace_back("Vary", "Origin");
   return h;
 }
 
 CorsPolicy::Headers CorsPolicy::ForPreflight(absl::string_view origin) const {
   Headers h = ForOrigin(origin);
-  if (h.empty()) return h;
+  const bool allowed = std::any_of(h.begin(), h.end(), [](const auto& kv) {
+    return kv.first == "Access-Control-Allow-Origin";
+  });
+  if (!allowed) return h;
   h.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
   h.emplace_back("Access-Control-Allow-Headers",
                  "Content-Type, Last-Event-ID, Authorization");

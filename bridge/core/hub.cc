@@ -243,6 +243,11 @@ uint32_t Hub::CountRecipients(const Event& event) const {
   return n;
 }
 
+std::vector<std::pair<std::string, uint32_t>> Hub::ChannelCounts() const {
+  std::lock_guard<std::mutex> lock(counts_mu_);
+  return {per_channel_.begin(), per_channel_.end()};
+}
+
 size_t Hub::subscriptions() const {
   size_t n = 0;
   for (const auto& s : shards_) n += s->attached();

@@ -123,6 +123,8 @@ class Hub {
   // How many attached subscriptions `event` will be queued for.
   uint32_t CountRecipients(const Event& event) const;
   size_t subscriptions() const;
+  // Every channel with a subscriber here, and how many it has.
+  std::vector<std::pair<std::string, uint32_t>> ChannelCounts() const;
   uint64_t deliveries() const;
   uint64_t dropped() const;
   uint64_t overflow_disconnects() const;

@@ -19,6 +19,10 @@ inline constexpr absl::string_view kReservedEventPrefix = "ssebridge.";
 inline constexpr absl::string_view kResetEventType = "ssebridge.reset";
 // gRPC Subscribe only: no data; the id to resume from next time.
 inline constexpr absl::string_view kCursorEventType = "ssebridge.cursor";
+// Last event of a stream whose credential expired: fetch a new one, resume.
+inline constexpr absl::string_view kAuthExpiredEventType = "ssebridge.auth_expired";
+// Last event of a stream ended by Admin.DisconnectUser.
+inline constexpr absl::string_view kDisconnectedEventType = "ssebridge.disconnected";
 inline constexpr absl::string_view kDefaultEventType = "message";
 
 // Each returns INVALID_ARGUMENT with a message naming `field`.

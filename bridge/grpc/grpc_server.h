@@ -1,6 +1,8 @@
 // GrpcServer: the gRPC port, with the Publisher and Subscriber services,
 // grpc.health.v1 health checking and server reflection. Refuses to start on
 // a port that is already in use (gRPC's default SO_REUSEPORT is turned off).
+// TLS and mTLS are optional (browsers' TLS ends at the ingress; backends may
+// reach the gRPC port directly).
 #ifndef SSEBRIDGE_GRPC_GRPC_SERVER_H_
 #define SSEBRIDGE_GRPC_GRPC_SERVER_H_
 
@@ -17,6 +19,14 @@ namespace ssebridge {
 
 class GrpcServer {
  public:
+  // PEM files; all empty: plaintext. With client_ca, clients must present a
+  // certificate it signed (mTLS).
+  struct Tls {
+    std::string cert_file;
+    std::string key_file;
+    std::string client_ca_file;
+  };
+
   // `services` must outlive the server.
   GrpcServer(std::string address, int port, int max_threads,
              std::vector<grpc::Service*> services)
@@ -25,6 +35,8 @@ class GrpcServer {
         max_threads_(max_threads),
         services_(std::move(services)) {}
 
+  void SetTls(Tls tls) { tls_ = std::move(tls); }
+  // Fails when the port is taken or a TLS file cannot be read.
   absl::Status Start();
   int port() const { return bound_port_; }
   // Health goes NOT_SERVING; no new calls; in-flight ones get until
@@ -36,6 +48,7 @@ class GrpcServer {
   int port_;
   int max_threads_;
   std::vector<grpc::Service*> services_;
+  Tls tls_;
   std::unique_ptr<grpc::Server> server_;
   int bound_port_ = -1;
 };

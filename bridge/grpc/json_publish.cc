@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "bridge/core/json_text.h"
 
 namespace ssebridge {
@@ -33,7 +34,14 @@ std::string SnakeCase(absl::StatusCode code) {
 
 }  // namespace
 
-JsonReply JsonPublish(PublishGate& gate, const std::string& body) {
+JsonReply JsonPublish(PublishGate& gate, const std::string& body,
+                      absl::string_view authorization) {
+  absl::StatusOr<PublisherIdentity> who =
+      gate.auth().Authenticate(authorization, absl::Now());
+  if (!who.ok()) {
+    return Error(HttpStatusFor(who.status().code()),
+                 SnakeCase(who.status().code()), who.status().message());
+  }
   v1::PublishRequest request;
   google::protobuf::util::JsonParseOptions parse;
   parse.ignore_unknown_fields = false;
@@ -43,7 +51,7 @@ JsonReply JsonPublish(PublishGate& gate, const std::string& body) {
                  absl::StrCat("body: not a PublishRequest in proto3 JSON: ",
                               std::string(parsed.message())));
   }
-  absl::StatusOr<v1::PublishResponse> result = gate.Publish(request);
+  absl::StatusOr<v1::PublishResponse> result = gate.Publish(request, *who);
   if (!result.ok()) {
     return Error(HttpStatusFor(result.status().code()),
                  SnakeCase(result.status().code()), result.status().message());

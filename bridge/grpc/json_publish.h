@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 #include "bridge/grpc/publish_gate.h"
 
 namespace ssebridge {
@@ -16,7 +18,10 @@ struct JsonReply {
   std::string json;
 };
 
-JsonReply JsonPublish(PublishGate& gate, const std::string& body);
+// `authorization` is the request's Authorization header ("" when absent);
+// a bad one is a 401 before the body is looked at.
+JsonReply JsonPublish(PublishGate& gate, const std::string& body,
+                      absl::string_view authorization);
 
 }  // namespace ssebridge
 

@@ -1,5 +1,6 @@
 #include "bridge/grpc/publish_gate.h"
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace ssebridge {
@@ -14,7 +15,7 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
 }  // namespace
 
 absl::StatusOr<v1::PublishResponse> PublishGate::Publish(
-    const v1::PublishRequest& request) {
+    const v1::PublishRequest& request, const PublisherIdentity& who) {
   PublishSpec spec;
   spec.channel = request.channel();
   spec.type = request.event();
@@ -26,6 +27,12 @@ absl::StatusOr<v1::PublishResponse> PublishGate::Publish(
   if (!valid.ok()) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
     return valid;
+  }
+  absl::Status allowed = PublisherAuth::Authorize(who, spec.channel);
+  if (allowed.ok()) allowed = auth_->Admit(who, absl::Now());
+  if (!allowed.ok()) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    return allowed;
   }
   absl::StatusOr<PublishOutcome> outcome = broker_->Publish(spec);
   if (!outcome.ok()) {

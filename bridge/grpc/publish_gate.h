@@ -1,7 +1,9 @@
 // PublishGate: the one publish path behind both front doors. It turns a
 // PublishRequest into a validated PublishSpec, hands it to the broker and
 // turns the outcome into a PublishResponse. gRPC handlers and the HTTP JSON
-// handler only translate transport details around it.
+// handler only translate transport details around it: they authenticate the
+// caller (PublisherAuth) and the gate checks, per event, that the caller may
+// publish to the channel and is within its rate.
 #ifndef SSEBRIDGE_GRPC_PUBLISH_GATE_H_
 #define SSEBRIDGE_GRPC_PUBLISH_GATE_H_
 
@@ -9,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "bridge/auth/publisher_auth.h"
 #include "bridge/broker/broker.h"
 #include "bridge/core/publish_validation.h"
 #include "ssebridge/v1/bridge.pb.h"
@@ -17,11 +20,16 @@ namespace ssebridge {
 
 class PublishGate {
  public:
-  // `broker` must outlive the gate.
-  PublishGate(Broker* broker, PublishLimits limits)
-      : broker_(broker), limits_(limits) {}
+  // `broker` and `auth` must outlive the gate.
+  PublishGate(Broker* broker, PublishLimits limits, const PublisherAuth* auth)
+      : broker_(broker), limits_(limits), auth_(auth) {}
 
-  absl::StatusOr<v1::PublishResponse> Publish(const v1::PublishRequest& request);
+  const PublisherAuth& auth() const { return *auth_; }
+
+  // INVALID_ARGUMENT, then PERMISSION_DENIED (channel not granted to `who`),
+  // then RESOURCE_EXHAUSTED (rate), then whatever the broker says.
+  absl::StatusOr<v1::PublishResponse> Publish(const v1::PublishRequest& request,
+                                              const PublisherIdentity& who);
 
   uint64_t published() const { return published_.load(std::memory_order_relaxed); }
   uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
@@ -29,6 +37,7 @@ class PublishGate {
  private:
   Broker* broker_;
   PublishLimits limits_;
+  const PublisherAuth* auth_;
   std::atomic<uint64_t> published_{0};
   std::atomic<uint64_t> rejected_{0};
 };

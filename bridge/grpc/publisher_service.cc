@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "absl/time/clock.h"
+
 namespace ssebridge {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -10,9 +12,20 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                       std::string(status.message()));
 }
 
-grpc::Status PublisherService::Publish(grpc::ServerContext*,
+absl::StatusOr<PublisherIdentity> AuthenticateCall(
+    const PublisherAuth& auth, const grpc::ServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  absl::string_view value;
+  if (it != metadata.end()) value = absl::string_view(it->second.data(), it->second.size());
+  return auth.Authenticate(value, absl::Now());
+}
+
+grpc::Status PublisherService::Publish(grpc::ServerContext* context,
                                        const v1::PublishRequest* request,
                                        v1::PublishResponse* response) {
+  absl::StatusOr<PublisherIdentity> who = AuthenticateCall(gate_->auth(), *context);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (ending_) {
@@ -21,7 +34,7 @@ grpc::Status PublisherService::Publish(grpc::ServerContext*,
     }
     ++unary_in_flight_;
   }
-  absl::StatusOr<v1::PublishResponse> result = gate_->Publish(*request);
+  absl::StatusOr<v1::PublishResponse> result = gate_->Publish(*request, *who);
   {
     std::lock_guard<std::mutex> lock(mu_);
     --unary_in_flight_;
@@ -35,6 +48,9 @@ grpc::Status PublisherService::Publish(grpc::ServerContext*,
 grpc::Status PublisherService::PublishStream(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::PublishResponse, v1::PublishRequest>* stream) {
+  // Once per stream: the channel grant and the rate are checked per message.
+  absl::StatusOr<PublisherIdentity> who = AuthenticateCall(gate_->auth(), *context);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   OpenStream self{context, false};
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -54,7 +70,7 @@ grpc::Status PublisherService::PublishStream(
     }
     absl::StatusOr<v1::PublishResponse> result =
         ending ? absl::UnavailableError("shutting down; not published")
-               : gate_->Publish(request);
+               : gate_->Publish(request, *who);
     if (result.ok()) {
       response = std::move(*result);
     } else {

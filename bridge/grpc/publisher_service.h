@@ -54,6 +54,10 @@ class PublisherService final : public v1::Publisher::Service {
 // absl::Status -> grpc::Status, code and message kept.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
+// The caller of a gRPC call, from its `authorization` metadata.
+absl::StatusOr<PublisherIdentity> AuthenticateCall(
+    const PublisherAuth& auth, const grpc::ServerContext& context);
+
 }  // namespace ssebridge
 
 #endif  // SSEBRIDGE_GRPC_PUBLISHER_SERVICE_H_

@@ -10,6 +10,7 @@
 #include "bridge/core/event_id.h"
 #include "bridge/core/names.h"
 #include "bridge/grpc/publish_gate.h"
+#include "bridge/grpc/publisher_service.h"
 
 namespace ssebridge {
 namespace {
@@ -59,6 +60,14 @@ grpc::Status SubscriberService::Subscribe(grpc::ServerContext* context,
     absl::Status s = ValidateChannelName(name, absl::StrCat("channels[", i, "]"));
     if (!s.ok()) return Invalid(s.message());
     if (seen.insert(name).second) sub_options.channels.push_back(name);
+  }
+  // Server-side readers are backends: once auth is on they present a
+  // publisher credential, and read what that credential may publish to.
+  absl::StatusOr<PublisherIdentity> who = AuthenticateCall(*auth_, *context);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  for (const std::string& channel : sub_options.channels) {
+    absl::Status allowed = PublisherAuth::Authorize(*who, channel);
+    if (!allowed.ok()) return ToGrpcStatus(allowed);
   }
   if (!request->last_event_id().empty()) {
     absl::StatusOr<EventId> id =

@@ -8,6 +8,7 @@
 
 #include <atomic>
 
+#include "bridge/auth/publisher_auth.h"
 #include "bridge/broker/broker.h"
 #include "bridge/core/delivery_policy.h"
 #include "bridge/core/hub.h"
@@ -23,8 +24,12 @@ class SubscriberService final : public v1::Subscriber::Service {
   };
   // All pointers must outlive the service.
   SubscriberService(Options options, Broker* broker, Hub* hub,
-                    const PolicyTable* policies)
-      : options_(options), broker_(broker), hub_(hub), policies_(policies) {}
+                    const PolicyTable* policies, const PublisherAuth* auth)
+      : options_(options),
+        broker_(broker),
+        hub_(hub),
+        policies_(policies),
+        auth_(auth) {}
 
   grpc::Status Subscribe(grpc::ServerContext* context,
                          const v1::SubscribeRequest* request,
@@ -39,6 +44,7 @@ class SubscriberService final : public v1::Subscriber::Service {
   Broker* broker_;
   Hub* hub_;
   const PolicyTable* policies_;
+  const PublisherAuth* auth_;
   std::atomic<bool> ending_{false};
   std::atomic<size_t> active_{0};
 };

@@ -71,6 +71,61 @@ ABSL_FLAG(std::string, log_level, "info",
 ABSL_FLAG(int32_t, listen_backlog, 4096,
           "Listen backlog of the HTTP socket.");
 
+// ---- auth -------------------------------------------------------------
+ABSL_FLAG(std::string, jwt_keys_file, "",
+          "JWT verification keys, one per line: 'kid ALG path' (ALG: HS256, "
+          "HS384, HS512 with a secret file; RS256, ES256 with a PEM public "
+          "key). Each key accepts only its own algorithm. With no key at all "
+          "the bridge runs open (dev mode).");
+ABSL_FLAG(std::string, jwt_secret_file, "",
+          "Shorthand for one HS256 key (kid \"default\"; tokens need no kid): a file holding the "
+          "shared secret (at least 32 bytes).");
+ABSL_FLAG(std::string, jwt_issuer, "", "When set, tokens' 'iss' must equal it.");
+ABSL_FLAG(std::string, jwt_audience, "",
+          "When set, tokens' 'aud' must contain it.");
+ABSL_FLAG(absl::Duration, jwt_leeway, absl::Seconds(30),
+          "Clock skew allowed when checking 'exp' and 'nbf'.");
+ABSL_FLAG(bool, jwt_require_exp, false, "Refuse tokens without 'exp'.");
+ABSL_FLAG(std::string, auth_cookie, "ssebridge_token",
+          "Cookie carrying a subscriber's JWT (set it HttpOnly); empty: no "
+          "cookie auth.");
+ABSL_FLAG(bool, allow_query_token, false,
+          "Accept a JWT in ?access_token= (it may end up in proxy logs; "
+          "prefer tickets).");
+ABSL_FLAG(std::string, public_channels, "",
+          "Channel patterns anyone may read once auth is on: 'news,status.*'.");
+ABSL_FLAG(int64_t, max_tickets, 100000,
+          "Most unredeemed tickets held at once (Tickets.IssueTicket).");
+ABSL_FLAG(int32_t, max_connections_per_user, 100,
+          "Most open streams per authenticated user (HTTP 429 beyond); 0: "
+          "no limit.");
+ABSL_FLAG(int32_t, max_connections_per_ip, 0,
+          "Most open streams per client address (HTTP 429 beyond); 0: no "
+          "limit. Behind a proxy, see --client_ip_header.");
+ABSL_FLAG(std::string, client_ip_header, "",
+          "Header carrying the client address when behind a proxy (e.g. "
+          "X-Forwarded-For; its rightmost entry is used). Empty: the peer.");
+ABSL_FLAG(std::string, publisher_keys_file, "",
+          "Publisher API keys, one per line: 'name secret [patterns]' or "
+          "'name sha256:<hex> [patterns]'; patterns (comma-separated) limit "
+          "the channels the key may publish to.");
+ABSL_FLAG(std::string, admin_keys_file, "",
+          "Keys for the Admin service, same format as --publisher_keys_file.");
+ABSL_FLAG(bool, allow_anonymous_publish, false,
+          "Accept publishes without a credential even when keys are "
+          "configured (only for a gRPC port no one else can reach).");
+ABSL_FLAG(double, publish_rate_limit, 0,
+          "Events per second each publisher may publish; 0: no limit.");
+ABSL_FLAG(double, publish_rate_burst, 0,
+          "Burst allowed above --publish_rate_limit; 0: one second's worth.");
+ABSL_FLAG(std::string, grpc_tls_cert_file, "",
+          "PEM certificate chain for TLS on the gRPC port (with "
+          "--grpc_tls_key_file).");
+ABSL_FLAG(std::string, grpc_tls_key_file, "", "PEM private key for gRPC TLS.");
+ABSL_FLAG(std::string, grpc_tls_client_ca_file, "",
+          "PEM CA bundle: when set, gRPC clients must present a certificate "
+          "it signed (mTLS).");
+
 namespace ssebridge {
 
 absl::Status ApplyEnvironmentToFlags() {
@@ -128,6 +183,31 @@ absl::Status ValidateFlags() {
     return bad("shutdown_deadline", "must not be negative");
   }
   if (absl::GetFlag(FLAGS_listen_backlog) < 1) return bad("listen_backlog", "at least 1");
+  if (absl::GetFlag(FLAGS_jwt_leeway) < absl::ZeroDuration()) {
+    return bad("jwt_leeway", "must not be negative");
+  }
+  if (absl::GetFlag(FLAGS_max_tickets) < 1) return bad("max_tickets", "at least 1");
+  if (absl::GetFlag(FLAGS_max_connections_per_user) < 0) {
+    return bad("max_connections_per_user", "0 or more");
+  }
+  if (absl::GetFlag(FLAGS_max_connections_per_ip) < 0) {
+    return bad("max_connections_per_ip", "0 or more");
+  }
+  if (absl::GetFlag(FLAGS_publish_rate_limit) < 0 ||
+      absl::GetFlag(FLAGS_publish_rate_burst) < 0) {
+    return bad("publish_rate_limit", "--publish_rate_limit and --publish_rate_burst "
+                                     "must not be negative");
+  }
+  if (absl::GetFlag(FLAGS_grpc_tls_cert_file).empty() !=
+      absl::GetFlag(FLAGS_grpc_tls_key_file).empty()) {
+    return bad("grpc_tls_cert_file", "set both --grpc_tls_cert_file and "
+                                     "--grpc_tls_key_file, or neither");
+  }
+  if (!absl::GetFlag(FLAGS_grpc_tls_client_ca_file).empty() &&
+      absl::GetFlag(FLAGS_grpc_tls_cert_file).empty()) {
+    return bad("grpc_tls_client_ca_file", "mTLS needs --grpc_tls_cert_file and "
+                                          "--grpc_tls_key_file too");
+  }
   return absl::OkStatus();
 }
 

@@ -37,6 +37,27 @@ ABSL_DECLARE_FLAG(std::string, cors_origins);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_deadline);
 ABSL_DECLARE_FLAG(std::string, log_level);
 ABSL_DECLARE_FLAG(int32_t, listen_backlog);
+ABSL_DECLARE_FLAG(std::string, jwt_keys_file);
+ABSL_DECLARE_FLAG(std::string, jwt_secret_file);
+ABSL_DECLARE_FLAG(std::string, jwt_issuer);
+ABSL_DECLARE_FLAG(std::string, jwt_audience);
+ABSL_DECLARE_FLAG(absl::Duration, jwt_leeway);
+ABSL_DECLARE_FLAG(bool, jwt_require_exp);
+ABSL_DECLARE_FLAG(std::string, auth_cookie);
+ABSL_DECLARE_FLAG(bool, allow_query_token);
+ABSL_DECLARE_FLAG(std::string, public_channels);
+ABSL_DECLARE_FLAG(int64_t, max_tickets);
+ABSL_DECLARE_FLAG(int32_t, max_connections_per_user);
+ABSL_DECLARE_FLAG(int32_t, max_connections_per_ip);
+ABSL_DECLARE_FLAG(std::string, client_ip_header);
+ABSL_DECLARE_FLAG(std::string, publisher_keys_file);
+ABSL_DECLARE_FLAG(std::string, admin_keys_file);
+ABSL_DECLARE_FLAG(bool, allow_anonymous_publish);
+ABSL_DECLARE_FLAG(double, publish_rate_limit);
+ABSL_DECLARE_FLAG(double, publish_rate_burst);
+ABSL_DECLARE_FLAG(std::string, grpc_tls_cert_file);
+ABSL_DECLARE_FLAG(std::string, grpc_tls_key_file);
+ABSL_DECLARE_FLAG(std::string, grpc_tls_client_ca_file);
 
 namespace ssebridge {
 

@@ -9,7 +9,9 @@
 #include <random>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "bridge/core/event_id.h"
 #include "bridge/core/json_text.h"
 #include "bridge/core/names.h"
@@ -40,9 +42,12 @@ absl::string_view ErrorCodeFor(int status) {
   switch (status) {
     case 400: return "bad_request";
     case 404: return "not_found";
+    case 401: return "unauthenticated";
+    case 403: return "permission_denied";
     case 405: return "method_not_allowed";
     case 413: return "payload_too_large";
     case 414: return "uri_too_long";
+    case 429: return "resource_exhausted";
     case 503: return "unavailable";
     default: return status >= 500 ? "internal" : "bad_request";
   }
@@ -50,6 +55,15 @@ absl::string_view ErrorCodeFor(int status) {
 
 void AddHeaders(httplib::Response& res, const CorsPolicy::Headers& headers) {
   for (const auto& [k, v] : headers) res.set_header(k, v);
+}
+
+// RFC 6750: a 401 names the scheme; with a rejected credential it says so.
+void Unauthenticated(httplib::Response& res, absl::string_view message,
+                     bool credential_sent) {
+  res.set_header("WWW-Authenticate",
+                 credential_sent ? "Bearer realm=\"ssebridge\", error=\"invalid_token\""
+                                 : "Bearer realm=\"ssebridge\"");
+  ErrorReply(res, 401, "unauthenticated", message);
 }
 
 }  // namespace
@@ -173,7 +187,14 @@ absl::Status HttpServer::Start() {
                            : "body: could not be read");
       return;
     }
-    HttpReply reply = wiring_.publish(body);
+    const std::string authorization = req.get_header_value("Authorization");
+    HttpReply reply = wiring_.publish(body, authorization);
+    if (reply.status == 401) {
+      res.set_header("WWW-Authenticate",
+                     authorization.empty()
+                         ? "Bearer realm=\"ssebridge\""
+                         : "Bearer realm=\"ssebridge\", error=\"invalid_token\"");
+    }
     res.status = reply.status;
     res.set_content(reply.json, "application/json");
   });
@@ -278,11 +299,50 @@ void HttpServer::HandleEvents(const httplib::Request& req,
       return;
     }
   }
+  SubscriberCredentials credentials;
+  credentials.authorization = req.get_header_value("Authorization");
+  credentials.cookie_header = req.get_header_value("Cookie");
+  credentials.ticket = req.get_param_value("ticket");
+  credentials.access_token = req.get_param_value("access_token");
+  const bool credential_sent =
+      !credentials.authorization.empty() || !credentials.ticket.empty() ||
+      !credentials.access_token.empty();
+  absl::StatusOr<SubscriberIdentity> identity =
+      wiring_.auth->Authenticate(credentials, absl::Now());
+  if (identity.ok() && !identity->user_id.empty()) {
+    absl::Status valid = ValidateUserId(identity->user_id, "sub");
+    if (!valid.ok()) identity = absl::UnauthenticatedError(valid.message());
+  }
+  if (!identity.ok()) {
+    refused_401_.fetch_add(1, std::memory_order_relaxed);
+    Unauthenticated(res, identity.status().message(), credential_sent);
+    return;
+  }
+  absl::Status allowed = wiring_.auth->Authorize(*identity, channels);
+  if (absl::IsUnauthenticated(allowed)) {
+    refused_401_.fetch_add(1, std::memory_order_relaxed);
+    Unauthenticated(res, allowed.message(),
+                    credential_sent || !identity->ignored_cookie.empty());
+    return;
+  }
+  if (!allowed.ok()) {
+    refused_403_.fetch_add(1, std::memory_order_relaxed);
+    ErrorReply(res, 403, "permission_denied", allowed.message());
+    return;
+  }
   if (wiring_.writer->streams() >= options_.max_connections) {
     ErrorReply(res, 503, "unavailable",
                absl::StrCat("this bridge holds its limit of ",
                             options_.max_connections,
                             " streams (--max_connections)"));
+    return;
+  }
+  absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>> lease =
+      wiring_.limits->Acquire(identity->user_id, ClientAddress(req));
+  if (!lease.ok()) {
+    refused_429_.fetch_add(1, std::memory_order_relaxed);
+    res.set_header("Retry-After", "10");
+    ErrorReply(res, 429, "resource_exhausted", lease.status().message());
     return;
   }
   if (req.method == "HEAD" || t_takeover == nullptr) {
@@ -300,15 +360,31 @@ void HttpServer::HandleEvents(const httplib::Request& req,
 
   Subscription::Options sub;
   sub.channels = std::move(channels);
+  sub.user_id = identity->user_id;
   sub.queue_bytes = options_.queue_bytes;
+  StreamWriter::StreamOptions extra;
+  extra.expires_at = identity->expires_at;
+  extra.hold = std::shared_ptr<ConnectionLimits::Lease>(std::move(*lease));
   t_takeover->stream->Discard();
   t_takeover->start = [this, sub = std::move(sub), cursor = std::move(cursor),
-                       head = std::move(head)](int fd) mutable {
-    auto subscription = wiring_.writer->Open(fd, std::move(sub),
-                                             *wiring_.policies, std::move(head));
+                       head = std::move(head), extra = std::move(extra)](int fd) mutable {
+    auto subscription = wiring_.writer->Open(fd, std::move(sub), *wiring_.policies,
+                                             std::move(head), std::move(extra));
     wiring_.attach(std::move(subscription), cursor);
   };
   res.status = 200;
+}
+
+std::string HttpServer::ClientAddress(const httplib::Request& req) const {
+  if (!options_.client_ip_header.empty()) {
+    std::string forwarded = req.get_header_value(options_.client_ip_header.c_str());
+    absl::string_view last = forwarded;
+    size_t comma = last.rfind(',');
+    if (comma != absl::string_view::npos) last.remove_prefix(comma + 1);
+    last = absl::StripAsciiWhitespace(last);
+    if (!last.empty()) return std::string(last);
+  }
+  return req.remote_addr;
 }
 
 void HttpServer::Stop() {

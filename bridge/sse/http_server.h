@@ -3,7 +3,9 @@
 // handed to the StreamWriter, so no thread waits on an open stream.
 //
 // Routes:
-//   GET  /v1/events?channel=a&channel=b[&lastEventId=..]   the SSE stream
+//   GET  /v1/events?channel=a&channel=b[&lastEventId=..][&ticket=..]
+//        the SSE stream; 401 (with WWW-Authenticate) / 403 / 429 before it
+//        starts when the reader may not have it
 //   POST /v1/publish     proto3 JSON of PublishRequest -> PublishResponse
 //   GET  /healthz, /readyz, /metrics
 // Errors are JSON {"error": "<code>", "message": "<field>: <why>"}.
@@ -21,7 +23,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "bridge/auth/connection_limits.h"
 #include "bridge/auth/cors_policy.h"
+#include "bridge/auth/subscriber_auth.h"
 #include "bridge/core/delivery_policy.h"
 #include "bridge/core/subscription.h"
 #include "bridge/sse/stream_writer.h"
@@ -46,15 +50,22 @@ class HttpServer {
     size_t max_body_bytes = 1 << 20;
     absl::Duration retry = absl::Seconds(3);
     absl::Duration retry_jitter = absl::Seconds(2);
+    // Header holding the client address when behind a proxy (its rightmost
+    // entry, the one the proxy added); empty: the peer address.
+    std::string client_ip_header;
   };
   // What the server needs from the rest of the bridge; all must outlive it.
   struct Wiring {
     StreamWriter* writer = nullptr;
     const PolicyTable* policies = nullptr;
     const CorsPolicy* cors = nullptr;
+    const SubscriberAuth* auth = nullptr;
+    ConnectionLimits* limits = nullptr;
     // Broker::Attach: the stream's subscription and its resume cursor.
     std::function<void(std::shared_ptr<Subscription>, absl::string_view)> attach;
-    std::function<HttpReply(const std::string& body)> publish;
+    // Body and Authorization header of POST /v1/publish.
+    std::function<HttpReply(const std::string& body,
+                            const std::string& authorization)> publish;
     std::function<std::string()> metrics;
   };
 
@@ -74,9 +85,15 @@ class HttpServer {
   // A reconnection delay for one stream: retry plus random jitter, in ms.
   int64_t JitteredRetryMillis() const;
 
+  // Stream requests refused: 401, 403, 429 (per-user / per-address limits).
+  uint64_t refused_unauthenticated() const { return refused_401_.load(); }
+  uint64_t refused_forbidden() const { return refused_403_.load(); }
+  uint64_t refused_limited() const { return refused_429_.load(); }
+
  private:
   class Impl;
   void HandleEvents(const httplib::Request& req, httplib::Response& res);
+  std::string ClientAddress(const httplib::Request& req) const;
 
   Options options_;
   Wiring wiring_;
@@ -84,6 +101,9 @@ class HttpServer {
   std::thread thread_;
   int port_ = -1;
   std::atomic<bool> draining_{false};
+  std::atomic<uint64_t> refused_401_{0};
+  std::atomic<uint64_t> refused_403_{0};
+  std::atomic<uint64_t> refused_429_{0};
 };
 
 }  // namespace ssebridge

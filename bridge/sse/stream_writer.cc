@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <thread>
 
@@ -15,6 +16,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/clock.h"
+#include "bridge/core/names.h"
 #include "bridge/ops/log.h"
 #include "bridge/sse/sse_encoder.h"
 
@@ -23,7 +25,8 @@ namespace ssebridge {
 // One SSE connection. Lives on its loop's thread once adopted.
 class SseStream : public SubscriptionSink {
  public:
-  SseStream(StreamWriter* writer, int fd) : writer_(writer), fd_(fd) {}
+  SseStream(StreamWriter* writer, int fd, StreamWriter::StreamOptions extra)
+      : writer_(writer), fd_(fd), extra_(std::move(extra)) {}
 
   void OnReady() override;
   // Writes as much of the queue as the socket takes.
@@ -35,15 +38,26 @@ class SseStream : public SubscriptionSink {
 
   std::shared_ptr<Subscription> sub;
   bool closed() const { return closed_; }
+  absl::Time expires_at() const { return extra_.expires_at; }
 
  private:
   StreamWriter* writer_;
   int fd_;
+  StreamWriter::StreamOptions extra_;
   WriterLoop* loop_ = nullptr;
   absl::Time last_write_ = absl::Now();
   bool closing_ = false;  // close once the queue is written
   bool closed_ = false;
 };
+
+namespace {
+// Last words of a stream whose credential ran out: the page gets a fresh
+// ticket or token and reconnects with its Last-Event-ID.
+std::string AuthExpiredFrame() {
+  return absl::StrCat("event: ", kAuthExpiredEventType,
+                      "\ndata: {\"reason\":\"credential expired\"}\n\n");
+}
+}  // namespace
 
 class WriterLoop {
  public:
@@ -104,6 +118,18 @@ class WriterLoop {
     graveyard_.push_back(stream);
   }
 
+  // Owner thread: ends the streams of `user` with `bytes`; how many.
+  uint32_t EndUser(const std::string& user, const std::string& bytes) {
+    uint32_t n = 0;
+    std::vector<SseStream*> all(streams_.begin(), streams_.end());
+    for (SseStream* s : all) {
+      if (s->closed() || s->sub->user_id() != user) continue;
+      s->Farewell(bytes);
+      ++n;
+    }
+    return n;
+  }
+
   void BeginFarewell(std::function<std::string()> farewell) {
     farewell_ = std::move(farewell);
     std::vector<SseStream*> all(streams_.begin(), streams_.end());
@@ -154,7 +180,12 @@ class WriterLoop {
         next_heartbeat_scan = now + absl::Milliseconds(tick_ms);
         std::vector<SseStream*> all(streams_.begin(), streams_.end());
         for (SseStream* s : all) {
-          if (!s->closed()) s->HeartbeatIfIdle(now, every);
+          if (s->closed()) continue;
+          if (now >= s->expires_at()) {
+            s->Farewell(AuthExpiredFrame());
+            continue;
+          }
+          s->HeartbeatIfIdle(now, every);
         }
       }
       for (SseStream* s : graveyard_) delete s;
@@ -288,6 +319,7 @@ void SseStream::HeartbeatIfIdle(absl::Time now, absl::Duration every) {
 void SseStream::Close(absl::string_view why) {
   if (closed_) return;
   closed_ = true;
+  extra_.hold.reset();
   if (LogEnabled(LogLevel::kDebug)) {
     LogLine(LogLevel::kDebug, "stream closed").Str("reason", why).Int("fd", fd_);
   }
@@ -319,8 +351,9 @@ absl::Status StreamWriter::Start() {
 std::shared_ptr<Subscription> StreamWriter::Open(int fd,
                                                  Subscription::Options options,
                                                  const PolicyTable& policies,
-                                                 std::string head) {
-  auto* stream = new SseStream(this, fd);
+                                                 std::string head,
+                                                 StreamOptions extra) {
+  auto* stream = new SseStream(this, fd, std::move(extra));
   stream->sub =
       std::make_shared<Subscription>(std::move(options), policies, stream);
   {
@@ -336,6 +369,28 @@ void StreamWriter::CloseAll(std::function<std::string()> farewell) {
     WriterLoop* l = loop.get();
     l->Post([l, farewell] { l->BeginFarewell(farewell); });
   }
+}
+
+uint32_t StreamWriter::DisconnectUser(const std::string& user) {
+  const std::string bytes = absl::StrCat(
+      "event: ", kDisconnectedEventType,
+      "\ndata: {\"reason\":\"disconnected by an administrator\"}\n\n");
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t pending = loops_.size();
+  uint32_t total = 0;
+  for (auto& loop : loops_) {
+    WriterLoop* l = loop.get();
+    l->Post([&, l] {
+      uint32_t n = l->EndUser(user, bytes);
+      std::lock_guard<std::mutex> lock(mu);
+      total += n;
+      if (--pending == 0) cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return pending == 0; });
+  return total;
 }
 
 void StreamWriter::Stop() {

@@ -39,13 +39,26 @@ class StreamWriter {
 
   absl::Status Start();
 
+  struct StreamOptions {
+    // The stream's credential runs out then: it ends with an
+    // `ssebridge.auth_expired` event (checked at heartbeat-scan precision,
+    // a quarter of --heartbeat, at most 1 s).
+    absl::Time expires_at = absl::InfiniteFuture();
+    // Released when the stream closes (a connection-limit lease, ...).
+    std::shared_ptr<void> hold;
+  };
+
   // A new stream on `fd` (connected, non-blocking, nothing written yet) whose
   // queue starts with `head` (HTTP headers and opening bytes). The caller
   // attaches the returned subscription through the broker; the first
   // delivery moves the stream into its shard's loop.
   std::shared_ptr<Subscription> Open(int fd, Subscription::Options options,
                                      const PolicyTable& policies,
-                                     std::string head);
+                                     std::string head, StreamOptions extra);
+
+  // Ends every stream of `user` with an `ssebridge.disconnected` event;
+  // returns how many. Waits for the loops (not from a loop thread).
+  uint32_t DisconnectUser(const std::string& user);
 
   // Draining: every open stream (and every one opened from now on) gets
   // `farewell()` as its last bytes and is closed once they are written.

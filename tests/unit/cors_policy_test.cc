@@ -26,7 +26,12 @@ TEST(CorsPolicy, ListedOriginIsEchoedWithCredentials) {
   EXPECT_EQ(Header(h, "Access-Control-Allow-Origin"), "https://b.example");
   EXPECT_EQ(Header(h, "Access-Control-Allow-Credentials"), "true");
   EXPECT_EQ(Header(h, "Vary"), "Origin");
-  EXPECT_TRUE(p->ForOrigin("https://c.example").empty());
+  // Another origin is never echoed, but the answer still varies by Origin.
+  auto other = p->ForOrigin("https://c.example");
+  EXPECT_EQ(Header(other, "Access-Control-Allow-Origin"), "");
+  EXPECT_EQ(Header(other, "Access-Control-Allow-Credentials"), "");
+  EXPECT_EQ(Header(other, "Vary"), "Origin");
+  EXPECT_EQ(Header(p->ForPreflight("https://c.example"), "Access-Control-Allow-Methods"), "");
   EXPECT_TRUE(p->ForOrigin("").empty());
 }
 

@@ -63,7 +63,7 @@ class StreamWriterTest : public ::testing::Test {
     Subscription::Options o;
     o.channels = std::move(channels);
     o.queue_bytes = 1 << 20;
-    return writer_.Open(fds_[0], o, policies_, "HEAD\n");
+    return writer_.Open(fds_[0], o, policies_, "HEAD\n", {});
   }
 
   Hub hub_{2};
@@ -139,7 +139,7 @@ TEST_F(StreamWriterTest, OverflowUnderDisconnectPolicyClosesTheStream) {
   // Small kernel buffers so the queue, not the socket, absorbs the burst.
   int small = 4096;
   setsockopt(fds_[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-  auto sub = writer_.Open(fds_[0], o, policies_, "HEAD\n");
+  auto sub = writer_.Open(fds_[0], o, policies_, "HEAD\n", {});
   hub_.Attach(sub, {});
   std::string big(1000, 'x');
   for (uint64_t s = 1; s <= 2000 && writer_.slow_disconnects() == 0; ++s) {
