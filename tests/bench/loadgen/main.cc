@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
                  "usage: %s sub|pub --name=value ...\n"
                  "  sub: --host --port --path --conns --first_index --source --connect_rate\n"
                  "       --max_pending --max_attempts --events --per_event --timeout_ms --header\n"
+                 "       --jwt_secret_file ('{jwt}' in a header: a token for user u<i>)\n"
+                 "       --expect (events per stream, default --events) --user_stride\n"
                  "  pub: --mode=grpc-stream|grpc-unary|http --target --host --port --path\n"
                  "       --format=bridge|nchan|pushpin|better-sse|baseline --channel --event\n"
                  "       --events --rate --size --duration_ms --drain_ms --window --conns\n"

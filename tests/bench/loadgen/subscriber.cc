@@ -29,12 +29,15 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "common.h"
 #include "http_sse.h"
+#include "jwt_mint.h"
 
 namespace bench {
 namespace {
@@ -61,6 +64,15 @@ struct Stream {
   bool warm = false;  // got a "warmup" event: the stream is attached
 };
 
+std::string ReadSecret(const std::string& path) {
+  if (path.empty()) return "";
+  std::ifstream in(path, std::ios::binary);
+  std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (secret.empty()) Die("sub: cannot read --jwt_secret_file " + path);
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  return secret;
+}
+
 class Subscriber {
  public:
   explicit Subscriber(Options& o)
@@ -74,10 +86,12 @@ class Subscriber {
         max_pending_(o.Int("max_pending", 256)),
         max_attempts_(int(o.Int("max_attempts", 3))),
         events_(o.Int("events", 0)),
-        expected_(events_),
+        expected_(o.Int("expect", events_)),
+        user_stride_(o.Int("user_stride", 0)),
         per_event_(o.Int("per_event", 1) != 0),
         timeout_ns_(o.Int("timeout_ms", 120000) * 1000000),
-        headers_(o.All("header")) {
+        headers_(o.All("header")),
+        jwt_secret_(ReadSecret(o.Str("jwt_secret_file", ""))) {
     if (port_ <= 0) Die("sub: --port is required");
     if (conns_ <= 0 || conns_ > 19000) Die("sub: --conns must be 1..19000");
     if (events_ < 0 || events_ > 50000000) Die("sub: --events out of range");
@@ -115,9 +129,14 @@ class Subscriber {
   int max_attempts_;
   int64_t events_;
   int64_t expected_;
+  // Per-user scenario: stream i is user u<i> and must only ever see events
+  // whose seq % stride == i; anything else is counted as foreign.
+  int64_t user_stride_;
+  int64_t foreign_ = 0;
   bool per_event_;
   int64_t timeout_ns_;
   std::vector<std::string> headers_;
+  std::string jwt_secret_;  // "{jwt}" in a header: a token for user u<i>
 
   // State.
   int ep_ = -1;
@@ -169,6 +188,10 @@ std::string Subscriber::RequestFor(int64_t index) const {
                     "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n";
   for (std::string h : headers_) {
     for (size_t p; (p = h.find("{i}")) != std::string::npos;) h.replace(p, 3, idx);
+    for (size_t p; (p = h.find("{jwt}")) != std::string::npos;) {
+      if (jwt_secret_.empty()) Die("sub: {jwt} in --header needs --jwt_secret_file");
+      h.replace(p, 5, MintHs256(jwt_secret_, "u" + idx));
+    }
     req += h + "\r\n";
   }
   req += "\r\n";
@@ -274,6 +297,11 @@ void Subscriber::Record(Stream& s, const char* data, size_t len, int64_t now) {
   }
   if (seq < 0 || seq >= events_) {
     ++out_of_range_;
+    return;
+  }
+  if (user_stride_ > 0 &&
+      seq % user_stride_ != (first_index_ + int64_t(&s - streams_.data())) % user_stride_) {
+    ++foreign_;
     return;
   }
   uint64_t bit = uint64_t(1) << (seq & 63);
@@ -577,6 +605,7 @@ void Subscriber::Report(int64_t now) {
   num("duplicates", duplicates_);
   num("out_of_order", out_of_order_);
   num("out_of_range", out_of_range_);
+  num("foreign", foreign_);
   num("other_events", other_events_);
   num("bytes", bytes_);
   num("first_recv_ns", first_recv_ns_);
