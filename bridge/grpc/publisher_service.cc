@@ -32,47 +32,21 @@ grpc::Status PublisherService::Publish(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status PublisherService::PublishStream(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::PublishResponse, v1::PublishRequest>* stream) {
-  OpenStream self{context, false};
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (ending_) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down");
-    }
-    streams_.insert(&self);
-  }
-  v1::PublishRequest request;
-  while (stream->Read(&request)) {
-    v1::PublishResponse response;
-    bool ending;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ending = ending_;
-      self.busy = !ending;
-    }
-    absl::StatusOr<v1::PublishResponse> result =
-        ending ? absl::UnavailableError("shutting down; not published")
-               : gate_->Publish(request);
-    if (result.ok()) {
-      response = std::move(*result);
-    } else {
-      response.mutable_error()->set_code(static_cast<int>(result.status().code()));
-      response.mutable_error()->set_message(std::string(result.status().message()));
-    }
-    bool written = stream->Write(response);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      self.busy = false;
-      ending = ending_;
-    }
-    if (!written || ending) break;
-  }
+grpc::ServerBidiReactor<v1::PublishRequest, v1::PublishResponse>*
+PublisherService::PublishStream(grpc::CallbackServerContext*) {
   std::lock_guard<std::mutex> lock(mu_);
-  streams_.erase(&self);
-  idle_cv_.notify_all();
-  return grpc::Status::OK;
+  if (ending_) {
+    // Ends at once, publishes nothing: no need to track it.
+    return new PublishStreamReactor(gate_, true, [](PublishStreamReactor*) {});
+  }
+  auto* reactor = new PublishStreamReactor(
+      gate_, false, [this](PublishStreamReactor* done) {
+        std::lock_guard<std::mutex> lock(mu_);
+        streams_.erase(done);
+        idle_cv_.notify_all();
+      });
+  streams_.insert(reactor);
+  return reactor;
 }
 
 bool PublisherService::WaitIdle(absl::Time deadline) {
@@ -85,8 +59,6 @@ bool PublisherService::WaitIdle(absl::Time deadline) {
 void PublisherService::EndStreams() {
   std::lock_guard<std::mutex> lock(mu_);
   ending_ = true;
-  for (OpenStream* s : streams_) {
-    if (!s->busy) s->context->TryCancel();
-  }
+  for (PublishStreamReactor* s : streams_) s->End();
 }
 }  // namespace ssebridge
