@@ -13,6 +13,7 @@
 #include "bridge/auth/cors_policy.h"
 #include "bridge/broker/memory_broker.h"
 #include "bridge/core/hub.h"
+#include "bridge/grpc/batch_publisher_service.h"
 #include "bridge/grpc/grpc_server.h"
 #include "bridge/grpc/json_publish.h"
 #include "bridge/grpc/publish_gate.h"
@@ -99,13 +100,15 @@ int Run(ShutdownSignal& signals) {
   limits.max_user_ids = static_cast<size_t>(absl::GetFlag(FLAGS_max_user_ids));
   PublishGate gate(&broker, limits);
   PublisherService publisher(&gate);
+  BatchPublisherService batch_publisher(&gate, publisher.drain());
   const size_t max_channels =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_channels_per_connection));
   const size_t queue_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_queue_bytes));
   SubscriberService subscriber({max_channels, queue_bytes}, &broker, &hub, &*policies);
   GrpcServer grpc_server(absl::GetFlag(FLAGS_grpc_address),
                          absl::GetFlag(FLAGS_grpc_port),
-                         absl::GetFlag(FLAGS_grpc_max_threads), {&publisher, &subscriber});
+                         absl::GetFlag(FLAGS_grpc_max_threads),
+                         {&publisher, &batch_publisher, &subscriber});
   s = grpc_server.Start();
   if (!s.ok()) return Fail(s);
 

@@ -1,6 +1,7 @@
-// GrpcServer: the gRPC port, with the Publisher and Subscriber services,
-// grpc.health.v1 health checking and server reflection. Refuses to start on
-// a port that is already in use (gRPC's default SO_REUSEPORT is turned off).
+// GrpcServer: the gRPC port, with the Publisher, BatchPublisher and
+// Subscriber services, grpc.health.v1 health checking and server
+// reflection. Refuses to start on a port that is already in use (gRPC's
+// default SO_REUSEPORT is turned off).
 #ifndef SSEBRIDGE_GRPC_GRPC_SERVER_H_
 #define SSEBRIDGE_GRPC_GRPC_SERVER_H_
 

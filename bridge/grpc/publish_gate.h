@@ -22,6 +22,14 @@ class PublishGate {
       : broker_(broker), limits_(limits) {}
 
   absl::StatusOr<v1::PublishResponse> Publish(const v1::PublishRequest& request);
+  // Every request of `batch` in order, one response each: a failed request
+  // gets `error` set in its response and the rest are still published. One
+  // broker call for the valid ones (see Broker::PublishBatch).
+  // INVALID_ARGUMENT, publishing nothing, above kMaxBatch requests.
+  absl::StatusOr<v1::PublishBatchResponse> PublishBatch(
+      const v1::PublishBatchRequest& batch);
+
+  static constexpr int kMaxBatch = 1000;
 
   uint64_t published() const { return published_.load(std::memory_order_relaxed); }
   uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
@@ -32,6 +40,9 @@ class PublishGate {
   std::atomic<uint64_t> published_{0};
   std::atomic<uint64_t> rejected_{0};
 };
+
+// A PublishStream/PublishBatch response for a failed request.
+v1::PublishResponse ErrorResponse(const absl::Status& status);
 
 // Copies an event into its proto form (for Subscribe streams).
 void ToProto(const Event& event, v1::Event* out);
