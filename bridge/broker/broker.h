@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -31,6 +32,18 @@ class Broker {
   // `spec` must have passed ValidatePublishSpec. RESOURCE_EXHAUSTED when a
   // broker limit (channels) is reached.
   virtual absl::StatusOr<PublishOutcome> Publish(const PublishSpec& spec) = 0;
+
+  // Publishes every spec in order, as Publish() would, one result each (a
+  // failed spec does not stop the others). May move from `specs`. The
+  // default calls Publish() per spec; a broker that can amortise its
+  // locking and the hub's wake-ups over the batch overrides it.
+  virtual std::vector<absl::StatusOr<PublishOutcome>> PublishBatch(
+      std::vector<PublishSpec>* specs) {
+    std::vector<absl::StatusOr<PublishOutcome>> out;
+    out.reserve(specs->size());
+    for (const PublishSpec& spec : *specs) out.push_back(Publish(spec));
+    return out;
+  }
 
   // Attaches `sub` to the hub after its catch-up: with an empty
   // `last_event_id`, the retained values of its channels; otherwise the

@@ -39,10 +39,33 @@ MemoryBroker::MemoryBroker(Options options, Hub* hub,
       idempotency_(options_.idempotency_window, options_.idempotency_max_keys) {}
 
 absl::StatusOr<PublishOutcome> MemoryBroker::Publish(const PublishSpec& spec) {
+  PublishSpec own = spec;
+  std::vector<EventPtr> dispatch;
   std::lock_guard<std::mutex> lock(mu_);
   // Read under the lock, so publish times grow with seq (history expiry
   // relies on it).
-  const absl::Time now = options_.clock();
+  absl::StatusOr<PublishOutcome> outcome =
+      PublishLocked(own, options_.clock(), &dispatch);
+  if (!dispatch.empty()) hub_->Dispatch(dispatch.front());
+  return outcome;
+}
+
+std::vector<absl::StatusOr<PublishOutcome>> MemoryBroker::PublishBatch(
+    std::vector<PublishSpec>* specs) {
+  std::vector<absl::StatusOr<PublishOutcome>> out;
+  out.reserve(specs->size());
+  std::vector<EventPtr> dispatch;
+  dispatch.reserve(specs->size());
+  std::lock_guard<std::mutex> lock(mu_);
+  for (PublishSpec& spec : *specs) {
+    out.push_back(PublishLocked(spec, options_.clock(), &dispatch));
+  }
+  hub_->DispatchBatch(dispatch);
+  return out;
+}
+
+absl::StatusOr<PublishOutcome> MemoryBroker::PublishLocked(
+    PublishSpec& spec, absl::Time now, std::vector<EventPtr>* dispatch) {
   if (!spec.idempotency_key.empty()) {
     if (const PublishOutcome* seen = idempotency_.Find(spec.idempotency_key, now)) {
       PublishOutcome replay = *seen;
@@ -68,10 +91,10 @@ absl::StatusOr<PublishOutcome> MemoryBroker::Publish(const PublishSpec& spec) {
   auto ev = std::make_shared<Event>();
   ev->seq = ++seq_;
   ev->id = absl::StrCat(epoch_, "-", ev->seq);
-  ev->channel = spec.channel;
-  ev->type = spec.type;
-  ev->data = spec.data;
-  ev->user_ids = spec.user_ids;
+  ev->channel = std::move(spec.channel);
+  ev->type = std::move(spec.type);
+  ev->data = std::move(spec.data);
+  ev->user_ids = std::move(spec.user_ids);
   ev->retain = spec.retain;
   ev->published_at = now;
   ev->frame = encoder_->Encode(*ev);
@@ -89,7 +112,7 @@ absl::StatusOr<PublishOutcome> MemoryBroker::Publish(const PublishSpec& spec) {
   outcome.id = event->id;
   outcome.published_at = now;
   outcome.subscribers = hub_->CountRecipients(*event);
-  hub_->Dispatch(event);
+  dispatch->push_back(std::move(event));
   if (!spec.idempotency_key.empty()) {
     idempotency_.Record(spec.idempotency_key, outcome, now);
   }

@@ -35,6 +35,9 @@ class MemoryBroker : public Broker {
   MemoryBroker(Options options, Hub* hub, const EventEncoder* encoder);
 
   absl::StatusOr<PublishOutcome> Publish(const PublishSpec& spec) override;
+  // One lock and one hub dispatch (one wake per shard) for the whole batch.
+  std::vector<absl::StatusOr<PublishOutcome>> PublishBatch(
+      std::vector<PublishSpec>* specs) override;
   void Attach(std::shared_ptr<Subscription> sub,
               absl::string_view last_event_id) override;
   void Sweep(absl::Time now) override;
@@ -51,6 +54,12 @@ class MemoryBroker : public Broker {
     absl::flat_hash_map<std::string, EventPtr> retained;
   };
 
+  // Publish's body: stores the event and appends it to `dispatch` (the
+  // caller hands that to the hub, still under the lock). Moves from `spec`.
+  absl::StatusOr<PublishOutcome> PublishLocked(PublishSpec& spec,
+                                               absl::Time now,
+                                               std::vector<EventPtr>* dispatch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AppendRetained(const Subscription& sub, absl::Time now,
                       std::vector<EventPtr>* out) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -20,6 +20,19 @@ void HubShard::PostEvent(EventPtr event) {
   Post(Command{Command::kEvent, std::move(event), nullptr, {}, nullptr});
 }
 
+void HubShard::PostEvents(const std::vector<EventPtr>& events) {
+  if (events.empty()) return;
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    was_empty = inbox_.empty();
+    for (const EventPtr& event : events) {
+      inbox_.push_back(Command{Command::kEvent, event, nullptr, {}, nullptr});
+    }
+  }
+  if (was_empty && wake_) wake_();
+}
+
 void HubShard::PostAttach(std::shared_ptr<Subscription> sub,
                           std::vector<EventPtr> catch_up) {
   Post(Command{Command::kAttach, nullptr, std::move(sub), std::move(catch_up),
@@ -177,20 +190,42 @@ Hub::Hub(int shards) {
   }
 }
 
+size_t Hub::TargetShards(const std::string& channel, size_t* targets) const {
+  auto it = per_channel_shard_.find(channel);
+  if (it == per_channel_shard_.end()) return 0;
+  size_t n = 0;
+  for (size_t i = 0; i < it->second.size() && n < 64; ++i) {
+    if (it->second[i] > 0) targets[n++] = i;
+  }
+  return n;
+}
+
 void Hub::Dispatch(const EventPtr& event) {
   // Only shards holding a subscription on the channel are woken: a publish
   // to a channel nobody reads here costs no thread a wake-up.
   size_t targets[64];
-  size_t n = 0;
+  size_t n;
   {
     std::lock_guard<std::mutex> lock(counts_mu_);
-    auto it = per_channel_shard_.find(event->channel);
-    if (it == per_channel_shard_.end()) return;
-    for (size_t i = 0; i < it->second.size() && n < 64; ++i) {
-      if (it->second[i] > 0) targets[n++] = i;
-    }
+    n = TargetShards(event->channel, targets);
   }
   for (size_t i = 0; i < n; ++i) shards_[targets[i]]->PostEvent(event);
+}
+
+void Hub::DispatchBatch(const std::vector<EventPtr>& events) {
+  if (events.size() == 1) return Dispatch(events.front());
+  std::vector<std::vector<EventPtr>> per_shard(shards_.size());
+  {
+    std::lock_guard<std::mutex> lock(counts_mu_);
+    size_t targets[64];
+    for (const EventPtr& event : events) {
+      const size_t n = TargetShards(event->channel, targets);
+      for (size_t i = 0; i < n; ++i) per_shard[targets[i]].push_back(event);
+    }
+  }
+  for (size_t i = 0; i < per_shard.size(); ++i) {
+    shards_[i]->PostEvents(per_shard[i]);
+  }
 }
 
 void Hub::Attach(std::shared_ptr<Subscription> sub,

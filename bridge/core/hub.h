@@ -46,6 +46,8 @@ class HubShard {
 
   // Any thread.
   void PostEvent(EventPtr event);
+  // Several events, in order, with one lock and at most one wake-up.
+  void PostEvents(const std::vector<EventPtr>& events);
   void PostAttach(std::shared_ptr<Subscription> sub,
                   std::vector<EventPtr> catch_up);
   // Detaches and waits until the shard can no longer touch `sub`.
@@ -114,6 +116,9 @@ class Hub {
   // Posts `event` to every shard. Callers serialise calls (the broker's
   // ordering lock) so every shard sees the same order.
   void Dispatch(const EventPtr& event);
+  // Dispatch() of each event in order; each shard is posted the batch's
+  // events for it at once, so it is woken at most once per batch.
+  void DispatchBatch(const std::vector<EventPtr>& events);
   // Attaches `sub` to the next shard in turn, after `catch_up`. Same
   // serialisation as Dispatch.
   void Attach(std::shared_ptr<Subscription> sub, std::vector<EventPtr> catch_up);
@@ -132,6 +137,9 @@ class Hub {
  private:
   friend class HubShard;
   void CountAttach(const Subscription& sub, int shard, int delta);
+  // Indexes of the shards holding a subscription on `channel`.
+  size_t TargetShards(const std::string& channel, size_t* targets) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(counts_mu_);
 
   std::vector<std::unique_ptr<HubShard>> shards_;
   std::atomic<size_t> next_shard_{0};

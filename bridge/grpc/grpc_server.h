@@ -1,8 +1,9 @@
-// GrpcServer: the gRPC port, with the Publisher and Subscriber services,
-// grpc.health.v1 health checking and server reflection. Refuses to start on
-// a port that is already in use (gRPC's default SO_REUSEPORT is turned off).
-// TLS and mTLS are optional (browsers' TLS ends at the ingress; backends may
-// reach the gRPC port directly).
+// GrpcServer: the gRPC port, with the Publisher, BatchPublisher,
+// Subscriber, Tickets and Admin services, grpc.health.v1 health checking and
+// server reflection. Refuses to start on a port that is already in use
+// (gRPC's default SO_REUSEPORT is turned off). TLS and mTLS are optional
+// (browsers' TLS ends at the ingress; backends may reach the gRPC port
+// directly).
 #ifndef SSEBRIDGE_GRPC_GRPC_SERVER_H_
 #define SSEBRIDGE_GRPC_GRPC_SERVER_H_
 

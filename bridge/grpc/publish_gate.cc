@@ -1,5 +1,10 @@
 #include "bridge/grpc/publish_gate.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -12,10 +17,7 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
   out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
 }
 
-}  // namespace
-
-absl::StatusOr<v1::PublishResponse> PublishGate::Publish(
-    const v1::PublishRequest& request, const PublisherIdentity& who) {
+PublishSpec ToSpec(const v1::PublishRequest& request) {
   PublishSpec spec;
   spec.channel = request.channel();
   spec.type = request.event();
@@ -23,16 +25,40 @@ absl::StatusOr<v1::PublishResponse> PublishGate::Publish(
   spec.user_ids.assign(request.user_ids().begin(), request.user_ids().end());
   spec.retain = request.retain();
   spec.idempotency_key = request.idempotency_key();
-  absl::Status valid = ValidatePublishSpec(&spec, limits_);
+  return spec;
+}
+
+void ToResponse(const PublishOutcome& outcome, v1::PublishResponse* response) {
+  response->set_id(outcome.id);
+  response->set_subscribers(outcome.subscribers);
+  SetTimestamp(outcome.published_at, response->mutable_published_at());
+  response->set_replayed(outcome.replayed);
+}
+
+}  // namespace
+
+v1::PublishResponse ErrorResponse(const absl::Status& status) {
+  v1::PublishResponse response;
+  response.mutable_error()->set_code(static_cast<int>(status.code()));
+  response.mutable_error()->set_message(std::string(status.message()));
+  return response;
+}
+
+absl::Status PublishGate::Admit(PublishSpec* spec, const PublisherIdentity& who,
+                               absl::Time now) const {
+  absl::Status s = ValidatePublishSpec(spec, limits_);
+  if (s.ok()) s = PublisherAuth::Authorize(who, spec->channel);
+  if (s.ok()) s = auth_->Admit(who, now);
+  return s;
+}
+
+absl::StatusOr<v1::PublishResponse> PublishGate::Publish(
+    const v1::PublishRequest& request, const PublisherIdentity& who) {
+  PublishSpec spec = ToSpec(request);
+  absl::Status valid = Admit(&spec, who, absl::Now());
   if (!valid.ok()) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
     return valid;
-  }
-  absl::Status allowed = PublisherAuth::Authorize(who, spec.channel);
-  if (allowed.ok()) allowed = auth_->Admit(who, absl::Now());
-  if (!allowed.ok()) {
-    rejected_.fetch_add(1, std::memory_order_relaxed);
-    return allowed;
   }
   absl::StatusOr<PublishOutcome> outcome = broker_->Publish(spec);
   if (!outcome.ok()) {
@@ -41,11 +67,49 @@ absl::StatusOr<v1::PublishResponse> PublishGate::Publish(
   }
   if (!outcome->replayed) published_.fetch_add(1, std::memory_order_relaxed);
   v1::PublishResponse response;
-  response.set_id(outcome->id);
-  response.set_subscribers(outcome->subscribers);
-  SetTimestamp(outcome->published_at, response.mutable_published_at());
-  response.set_replayed(outcome->replayed);
+  ToResponse(*outcome, &response);
   return response;
+}
+
+absl::StatusOr<v1::PublishBatchResponse> PublishGate::PublishBatch(
+    const v1::PublishBatchRequest& batch, const PublisherIdentity& who) {
+  const int n = batch.requests_size();
+  if (n > kMaxBatch) {
+    rejected_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "requests: ", n, " in one batch; at most ", kMaxBatch));
+  }
+  v1::PublishBatchResponse out;
+  std::vector<PublishSpec> specs;
+  std::vector<v1::PublishResponse*> slots;  // where each spec's answer goes
+  specs.reserve(static_cast<size_t>(n));
+  slots.reserve(static_cast<size_t>(n));
+  const absl::Time now = absl::Now();
+  for (const v1::PublishRequest& request : batch.requests()) {
+    v1::PublishResponse* slot = out.add_responses();
+    PublishSpec spec = ToSpec(request);
+    absl::Status valid = Admit(&spec, who, now);
+    if (!valid.ok()) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+      *slot = ErrorResponse(valid);
+      continue;
+    }
+    specs.push_back(std::move(spec));
+    slots.push_back(slot);
+  }
+  if (specs.empty()) return out;
+  std::vector<absl::StatusOr<PublishOutcome>> outcomes =
+      broker_->PublishBatch(&specs);
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    if (!outcomes[i].ok()) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+      *slots[i] = ErrorResponse(outcomes[i].status());
+      continue;
+    }
+    if (!outcomes[i]->replayed) published_.fetch_add(1, std::memory_order_relaxed);
+    ToResponse(*outcomes[i], slots[i]);
+  }
+  return out;
 }
 
 void ToProto(const Event& event, v1::Event* out) {

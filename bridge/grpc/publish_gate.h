@@ -1,9 +1,7 @@
 // PublishGate: the one publish path behind both front doors. It turns a
 // PublishRequest into a validated PublishSpec, hands it to the broker and
 // turns the outcome into a PublishResponse. gRPC handlers and the HTTP JSON
-// handler only translate transport details around it: they authenticate the
-// caller (PublisherAuth) and the gate checks, per event, that the caller may
-// publish to the channel and is within its rate.
+// handler only translate transport details around it.
 #ifndef SSEBRIDGE_GRPC_PUBLISH_GATE_H_
 #define SSEBRIDGE_GRPC_PUBLISH_GATE_H_
 
@@ -27,20 +25,37 @@ class PublishGate {
   const PublisherAuth& auth() const { return *auth_; }
 
   // INVALID_ARGUMENT, then PERMISSION_DENIED (channel not granted to `who`),
-  // then RESOURCE_EXHAUSTED (rate), then whatever the broker says.
+  // then RESOURCE_EXHAUSTED (rate) or UNAUTHENTICATED (`who`'s JWT expired
+  // mid-stream), then whatever the broker says.
   absl::StatusOr<v1::PublishResponse> Publish(const v1::PublishRequest& request,
                                               const PublisherIdentity& who);
+  // Every request of `batch` in order, one response each: a failed request
+  // gets `error` set in its response and the rest are still published. One
+  // broker call for the valid ones (see Broker::PublishBatch).
+  // INVALID_ARGUMENT, publishing nothing, above kMaxBatch requests.
+  // Each request is checked against `who` as Publish() does.
+  absl::StatusOr<v1::PublishBatchResponse> PublishBatch(
+      const v1::PublishBatchRequest& batch, const PublisherIdentity& who);
+
+  static constexpr int kMaxBatch = 1000;
 
   uint64_t published() const { return published_.load(std::memory_order_relaxed); }
   uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
 
  private:
   Broker* broker_;
+  // Validation, the channel grant and the rate, in that order.
+  absl::Status Admit(PublishSpec* spec, const PublisherIdentity& who,
+                     absl::Time now) const;
+
   PublishLimits limits_;
   const PublisherAuth* auth_;
   std::atomic<uint64_t> published_{0};
   std::atomic<uint64_t> rejected_{0};
 };
+
+// A PublishStream/PublishBatch response for a failed request.
+v1::PublishResponse ErrorResponse(const absl::Status& status);
 
 // Copies an event into its proto form (for Subscribe streams).
 void ToProto(const Event& event, v1::Event* out);

@@ -1,8 +1,10 @@
 #include "bridge/grpc/publisher_service.h"
 
+#include <memory>
 #include <string>
 
 #include "absl/time/clock.h"
+#include "bridge/grpc/ordered_stream_reactor.h"
 
 namespace ssebridge {
 
@@ -13,7 +15,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 }
 
 absl::StatusOr<PublisherIdentity> AuthenticateCall(
-    const PublisherAuth& auth, const grpc::ServerContext& context) {
+    const PublisherAuth& auth, const grpc::ServerContextBase& context) {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   absl::string_view value;
@@ -26,83 +28,39 @@ grpc::Status PublisherService::Publish(grpc::ServerContext* context,
                                        v1::PublishResponse* response) {
   absl::StatusOr<PublisherIdentity> who = AuthenticateCall(gate_->auth(), *context);
   if (!who.ok()) return ToGrpcStatus(who.status());
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (ending_) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                          "shutting down; not published");
-    }
-    ++unary_in_flight_;
+  if (!drain_.BeginUnary()) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "shutting down; not published");
   }
   absl::StatusOr<v1::PublishResponse> result = gate_->Publish(*request, *who);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    --unary_in_flight_;
-    idle_cv_.notify_all();
-  }
+  drain_.EndUnary();
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = std::move(*result);
   return grpc::Status::OK;
 }
 
-grpc::Status PublisherService::PublishStream(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::PublishResponse, v1::PublishRequest>* stream) {
-  // Once per stream: the channel grant and the rate are checked per message.
+grpc::ServerBidiReactor<v1::PublishRequest, v1::PublishResponse>*
+PublisherService::PublishStream(grpc::CallbackServerContext* context) {
+  // Once per stream: the grant, the rate and a JWT's expiry are checked per
+  // message.
   absl::StatusOr<PublisherIdentity> who = AuthenticateCall(gate_->auth(), *context);
-  if (!who.ok()) return ToGrpcStatus(who.status());
-  OpenStream self{context, false};
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (ending_) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down");
-    }
-    streams_.insert(&self);
+  if (!who.ok()) {
+    return new RefusedStream<v1::PublishRequest, v1::PublishResponse>(
+        ToGrpcStatus(who.status()));
   }
-  v1::PublishRequest request;
-  while (stream->Read(&request)) {
-    v1::PublishResponse response;
-    bool ending;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ending = ending_;
-      self.busy = !ending;
-    }
-    absl::StatusOr<v1::PublishResponse> result =
-        ending ? absl::UnavailableError("shutting down; not published")
-               : gate_->Publish(request, *who);
-    if (result.ok()) {
-      response = std::move(*result);
-    } else {
-      response.mutable_error()->set_code(static_cast<int>(result.status().code()));
-      response.mutable_error()->set_message(std::string(result.status().message()));
-    }
-    bool written = stream->Write(response);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      self.busy = false;
-      ending = ending_;
-    }
-    if (!written || ending) break;
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  streams_.erase(&self);
-  idle_cv_.notify_all();
-  return grpc::Status::OK;
-}
-
-bool PublisherService::WaitIdle(absl::Time deadline) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return idle_cv_.wait_until(lock, absl::ToChronoTime(deadline), [this] {
-    return unary_in_flight_ == 0 && streams_.empty();
+  using Reactor = OrderedStreamReactor<v1::PublishRequest, v1::PublishResponse>;
+  Reactor::Handlers handlers;
+  handlers.handle = [gate = gate_, who = std::make_shared<const PublisherIdentity>(
+                                        std::move(*who))](const v1::PublishRequest& request) {
+    absl::StatusOr<v1::PublishResponse> result = gate->Publish(request, *who);
+    return result.ok() ? std::move(*result) : ErrorResponse(result.status());
+  };
+  handlers.unavailable = [](const v1::PublishRequest&) {
+    return ErrorResponse(absl::UnavailableError("shutting down; not published"));
+  };
+  return drain_.Open([&](bool ending) {
+    return new Reactor(std::move(handlers), &drain_, ending);
   });
 }
 
-void PublisherService::EndStreams() {
-  std::lock_guard<std::mutex> lock(mu_);
-  ending_ = true;
-  for (OpenStream* s : streams_) {
-    if (!s->busy) s->context->TryCancel();
-  }
-}
 }  // namespace ssebridge

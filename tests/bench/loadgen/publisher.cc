@@ -3,6 +3,9 @@
 //   --mode=grpc-stream   ssebridge.v1.Publisher/PublishStream, up to --window
 //                        requests awaiting their response
 //   --mode=grpc-unary    Publisher/Publish, one call at a time
+//   --mode=grpc-batch-stream  BatchPublisher/PublishBatchStream: up to
+//                        --batch events per message (default 100), up to
+//                        --window events awaiting their response
 //   --mode=http          POST over --conns keep-alive connections, up to
 //                        --pipeline requests in flight on each; the body is
 //                        shaped by --format (bridge, nchan, pushpin,
@@ -34,50 +37,12 @@
 #include <thread>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
 #include "common.h"
 #include "http_sse.h"
-#include "ssebridge/v1/bridge.grpc.pb.h"
+#include "publisher.h"
 
 namespace bench {
-namespace {
 
-struct PubConfig {
-  std::string mode;
-  std::string target;  // host:port for gRPC
-  std::string host;
-  int port = 0;
-  std::string path;
-  std::string format;
-  std::string channel;
-  std::string event;
-  int64_t events = 0;
-  double rate = 0;
-  int64_t size = 100;
-  int64_t duration_ns = 0;
-  int64_t drain_ns = 0;
-  int64_t window = 0;
-  int conns = 1;
-  int pipeline = 1;
-  int64_t user_targets = 0;
-  std::string raw_data;  // publish this instead of timestamped payloads
-};
-
-struct PubResult {
-  int64_t sent = 0;
-  int64_t accepted = 0;
-  int64_t errors = 0;
-  int64_t subscribers_sum = 0;
-  int64_t first_send_ns = 0;
-  int64_t last_send_ns = 0;
-  int64_t last_ack_ns = 0;
-  int64_t max_lag_ns = 0;  // paced: how late the latest send was
-  int64_t server_closes = 0;  // keep-alive connections the server ended
-  std::map<std::string, int64_t> error_kinds;
-};
-
-// When event `i` is due (0 for an unpaced run).
 int64_t DueNs(const PubConfig& c, int64_t t0, int64_t i) {
   if (c.rate <= 0) return 0;
   return t0 + int64_t(double(i) * 1e9 / c.rate);
@@ -87,6 +52,8 @@ bool MoreToSend(const PubConfig& c, int64_t i, int64_t now, int64_t t0) {
   if (c.events > 0 && i >= c.events) return false;
   return now - t0 < c.duration_ns;
 }
+
+namespace {
 
 void Print(const PubConfig& c, const PubResult& r) {
   std::string out = "{\"role\":\"pub\",\"mode\":";
@@ -122,154 +89,6 @@ void Print(const PubConfig& c, const PubResult& r) {
   out += "}}\n";
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
-}
-
-// ---- gRPC -----------------------------------------------------------------
-
-void FillRequest(const PubConfig& c, int64_t seq, std::string* payload,
-                 ssebridge::v1::PublishRequest* req) {
-  if (c.raw_data.empty()) {
-    MakePayload(NowNs(), seq, size_t(c.size), payload);
-  } else {
-    *payload = c.raw_data;
-  }
-  req->set_channel(c.channel);
-  if (!c.event.empty()) req->set_event(c.event);
-  req->set_data(*payload);
-  req->clear_user_ids();
-  if (c.user_targets > 0) req->add_user_ids("u" + std::to_string(seq % c.user_targets));
-}
-
-std::shared_ptr<grpc::Channel> MakeChannel(const PubConfig& c) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-  args.SetMaxReceiveMessageSize(16 << 20);
-  return grpc::CreateCustomChannel(c.target, grpc::InsecureChannelCredentials(), args);
-}
-
-PubResult RunGrpcStream(const PubConfig& c) {
-  PubResult r;
-  auto channel = MakeChannel(c);
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-    Die("pub: cannot connect to " + c.target);
-  }
-  auto stub = ssebridge::v1::Publisher::NewStub(channel);
-  grpc::ClientContext ctx;
-  // A server that stops reading must not block Write() forever.
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   std::chrono::nanoseconds(c.duration_ns + c.drain_ns + 10000000000LL));
-  auto stream = stub->PublishStream(&ctx);
-  std::atomic<int64_t> acked{0};
-  std::atomic<int64_t> last_ack{0};
-  std::mutex mu;  // guards r.errors, r.error_kinds, r.accepted, r.subscribers_sum
-  std::condition_variable acked_cv;
-  std::thread reader([&] {
-    ssebridge::v1::PublishResponse resp;
-    while (stream->Read(&resp)) {
-      int64_t now = NowNs();
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (resp.has_error() && resp.error().code() != 0) {
-          ++r.errors;
-          ++r.error_kinds["grpc code " + std::to_string(resp.error().code()) + ": " +
-                          resp.error().message().substr(0, 80)];
-        } else {
-          ++r.accepted;
-          r.subscribers_sum += resp.subscribers();
-        }
-      }
-      last_ack.store(now, std::memory_order_relaxed);
-      acked.fetch_add(1, std::memory_order_release);
-      acked_cv.notify_one();
-    }
-    acked_cv.notify_one();
-  });
-  const int64_t t0 = NowNs();
-  ssebridge::v1::PublishRequest req;
-  std::string payload;
-  int64_t i = 0;
-  bool write_failed = false;
-  while (MoreToSend(c, i, NowNs(), t0)) {
-    int64_t due = DueNs(c, t0, i);
-    if (due > 0) {
-      int64_t now = NowNs();
-      if (due > now) SleepUntilNs(due);
-    }
-    // Bounded window of requests awaiting their response.
-    if (i - acked.load(std::memory_order_acquire) >= c.window) {
-      std::unique_lock<std::mutex> lock(mu);
-      while (i - acked.load(std::memory_order_acquire) >= c.window &&
-             NowNs() - t0 <= c.duration_ns + c.drain_ns) {
-        acked_cv.wait_for(lock, std::chrono::milliseconds(50));
-      }
-    }
-    if (i - acked.load(std::memory_order_acquire) >= c.window) break;
-    FillRequest(c, i, &payload, &req);
-    int64_t now = NowNs();
-    if (due > 0 && now - due > r.max_lag_ns) r.max_lag_ns = now - due;
-    if (r.first_send_ns == 0) r.first_send_ns = now;
-    if (!stream->Write(req)) {
-      write_failed = true;
-      break;
-    }
-    r.last_send_ns = now;
-    ++i;
-  }
-  r.sent = i;
-  stream->WritesDone();
-  // Wait (bounded) for every response, then end the call.
-  const int64_t drain_until = NowNs() + c.drain_ns;
-  while (acked.load(std::memory_order_acquire) < r.sent && NowNs() < drain_until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (acked.load() < r.sent) ctx.TryCancel();
-  reader.join();
-  grpc::Status st = stream->Finish();
-  std::lock_guard<std::mutex> lock(mu);
-  if (write_failed || !st.ok()) {
-    ++r.error_kinds["stream ended: " + std::to_string(int(st.error_code())) + " " +
-                    st.error_message().substr(0, 80)];
-  }
-  r.last_ack_ns = last_ack.load();
-  return r;
-}
-
-PubResult RunGrpcUnary(const PubConfig& c) {
-  PubResult r;
-  auto channel = MakeChannel(c);
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-    Die("pub: cannot connect to " + c.target);
-  }
-  auto stub = ssebridge::v1::Publisher::NewStub(channel);
-  const int64_t t0 = NowNs();
-  ssebridge::v1::PublishRequest req;
-  ssebridge::v1::PublishResponse resp;
-  std::string payload;
-  int64_t i = 0;
-  while (MoreToSend(c, i, NowNs(), t0)) {
-    int64_t due = DueNs(c, t0, i);
-    if (due > NowNs()) SleepUntilNs(due);
-    FillRequest(c, i, &payload, &req);
-    int64_t now = NowNs();
-    if (due > 0 && now - due > r.max_lag_ns) r.max_lag_ns = now - due;
-    if (r.first_send_ns == 0) r.first_send_ns = now;
-    r.last_send_ns = now;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    grpc::Status st = stub->Publish(&ctx, req, &resp);
-    ++i;
-    if (st.ok()) {
-      ++r.accepted;
-      r.subscribers_sum += resp.subscribers();
-      r.last_ack_ns = NowNs();
-    } else {
-      ++r.errors;
-      ++r.error_kinds["grpc " + std::to_string(int(st.error_code())) + ": " +
-                      st.error_message().substr(0, 80)];
-    }
-  }
-  r.sent = i;
-  return r;
 }
 
 // ---- HTTP -----------------------------------------------------------------
@@ -550,6 +369,8 @@ int RunPublisher(Options& o) {
   c.duration_ns = o.Int("duration_ms", 60000) * 1000000;
   c.drain_ns = o.Int("drain_ms", 30000) * 1000000;
   c.window = o.Int("window", 1000);
+  c.batch = c.mode == "grpc-batch-stream" ? o.Int("batch", 100) : 0;
+  c.hint_every = o.Int("hint_every", 0);
   c.conns = int(o.Int("conns", 1));
   c.pipeline = int(o.Int("pipeline", 1));
   c.user_targets = o.Int("user_targets", 0);
@@ -558,9 +379,12 @@ int RunPublisher(Options& o) {
   if (c.events == 0 && c.rate <= 0 && c.duration_ns <= 0) Die("pub: unbounded run");
   if (c.window < 1 || c.conns < 1 || c.conns > 256 || c.pipeline < 1) Die("pub: bad window/conns/pipeline");
   PubResult r;
-  if (c.mode == "grpc-stream" || c.mode == "grpc-unary") {
+  if (c.mode == "grpc-batch-stream" && (c.batch < 1 || c.batch > 1000)) {
+    Die("pub: --batch must be 1 to 1000");
+  }
+  if (c.mode == "grpc-stream" || c.mode == "grpc-unary" || c.mode == "grpc-batch-stream") {
     if (c.target.empty()) Die("pub: --target=host:port is required for gRPC");
-    r = c.mode == "grpc-stream" ? RunGrpcStream(c) : RunGrpcUnary(c);
+    r = c.mode == "grpc-unary" ? RunGrpcUnary(c) : RunGrpcStream(c);
   } else if (c.mode == "http") {
     if (c.port <= 0) Die("pub: --port is required for HTTP");
     HttpPublisher p(c);

@@ -1,0 +1,40 @@
+// BatchPublisherService: the gRPC BatchPublisher (PublishBatch,
+// PublishBatchStream) over the same PublishGate as PublisherService: many
+// events per message, one response per event, in order. It exists for
+// throughput: a message per event costs gRPC framing, a response write and
+// broker/hub hand-offs per event; a batch pays those once (the broker takes
+// its lock and wakes each hub shard once per batch).
+//
+// Shutdown: shares PublisherService's PublishDrain, so EndStreams() and
+// WaitIdle() cover these streams and calls too, with the same contract.
+#ifndef SSEBRIDGE_GRPC_BATCH_PUBLISHER_SERVICE_H_
+#define SSEBRIDGE_GRPC_BATCH_PUBLISHER_SERVICE_H_
+
+#include "bridge/grpc/publish_drain.h"
+#include "bridge/grpc/publish_gate.h"
+#include "ssebridge/v1/bridge.grpc.pb.h"
+
+namespace ssebridge {
+
+class BatchPublisherService final
+    : public v1::BatchPublisher::WithCallbackMethod_PublishBatchStream<
+          v1::BatchPublisher::Service> {
+ public:
+  // `gate` and `drain` must outlive the service.
+  BatchPublisherService(PublishGate* gate, PublishDrain* drain)
+      : gate_(gate), drain_(drain) {}
+
+  grpc::Status PublishBatch(grpc::ServerContext* context,
+                            const v1::PublishBatchRequest* request,
+                            v1::PublishBatchResponse* response) override;
+  grpc::ServerBidiReactor<v1::PublishBatchRequest, v1::PublishBatchResponse>*
+  PublishBatchStream(grpc::CallbackServerContext* context) override;
+
+ private:
+  PublishGate* gate_;
+  PublishDrain* drain_;
+};
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_GRPC_BATCH_PUBLISHER_SERVICE_H_

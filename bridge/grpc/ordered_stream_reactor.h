@@ -1,0 +1,166 @@
+// OrderedStreamReactor: a bidi stream on gRPC's callback API that answers
+// every request with exactly one response, in order (PublishStream and
+// PublishBatchStream).
+//
+// Why not the sync API: there every request costs a hand-off to a sync
+// server thread and a blocking Write, i.e. thread wake-ups and one sendmsg
+// per response. Here requests are handled on the thread gRPC already polls
+// with, the next read starts before the response is written, and responses
+// queue while a write is in flight.
+//
+// A handler failure is the handler's to put into its response; the stream
+// stays open. After End(): an idle stream ends at once (UNAVAILABLE); one in
+// the middle of a request finishes it, writes every response it owes, then
+// ends; a request read after End() is answered with `unavailable()`,
+// unhandled.
+#ifndef SSEBRIDGE_GRPC_ORDERED_STREAM_REACTOR_H_
+#define SSEBRIDGE_GRPC_ORDERED_STREAM_REACTOR_H_
+
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "bridge/grpc/publish_drain.h"
+
+namespace ssebridge {
+
+template <typename Request, typename Response>
+class OrderedStreamReactor final
+    : public grpc::ServerBidiReactor<Request, Response>,
+      public EndableStream {
+ public:
+  struct Handlers {
+    std::function<Response(const Request&)> handle;
+    // The answer to a request read after End().
+    std::function<Response(const Request&)> unavailable;
+  };
+
+  // `drain` is told when the stream is done (it may not track it).
+  OrderedStreamReactor(Handlers handlers, PublishDrain* drain, bool ending)
+      : handlers_(std::move(handlers)), drain_(drain) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ending) {
+      EndLocked();
+      return;
+    }
+    this->StartRead(&request_);
+  }
+
+  void End() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    EndLocked();
+  }
+
+  void OnReadDone(bool ok) override {
+    bool ending;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!ok) {
+        reads_done_ = true;  // the client half-closed, or the call is gone
+        MaybeFinishLocked();
+        return;
+      }
+      // Finished (End() on an idle stream, or a broken write): the request
+      // gets no response, so it must not be handled either.
+      if (finished_) return;
+      ending = ending_;
+      handling_ = !ending;
+    }
+    Response response = ending ? handlers_.unavailable(request_)
+                               : handlers_.handle(request_);
+    std::lock_guard<std::mutex> lock(mu_);
+    handling_ = false;
+    if (!finished_) {
+      pending_.push_back(std::move(response));
+      if (!writing_) WriteNextLocked();
+    }
+    if (ending_ || finished_) {
+      reads_done_ = true;  // answer what was read, then end
+    } else {
+      // Read the next request before this response is written: requests
+      // that already arrived are handled back to back while writes go out.
+      this->StartRead(&request_);
+    }
+    MaybeFinishLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    writing_ = false;
+    pending_.pop_front();
+    if (!ok) {
+      // Cancelled, or the connection is gone: nobody is left to answer.
+      pending_.clear();
+      if (!ending_) {
+        ending_ = true;
+        final_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
+      }
+    } else if (!pending_.empty()) {
+      WriteNextLocked();
+    }
+    MaybeFinishLocked();
+  }
+
+  void OnDone() override {
+    drain_->Forget(this);
+    delete this;
+  }
+
+ private:
+  void EndLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (ending_ || finished_) return;
+    ending_ = true;
+    final_status_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down");
+    MaybeFinishLocked();
+  }
+
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    writing_ = true;
+    this->StartWrite(&pending_.front());
+  }
+
+  // Finishes once nothing is left to handle or write, and either the client
+  // half-closed or the stream is ending (a pending read then fails).
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || writing_ || handling_ || !pending_.empty()) return;
+    if (!reads_done_ && !ending_) return;
+    finished_ = true;
+    this->Finish(final_status_);
+  }
+
+  const Handlers handlers_;
+  PublishDrain* const drain_;
+  // Only the read callback touches it, and only one read is ever pending.
+  Request request_;
+
+  // Read and write callbacks may run at the same time on different threads.
+  // gRPC never runs a reaction inline from Start*/Finish, so calling those
+  // under the lock is safe.
+  std::mutex mu_;
+  // Responses not yet written; front() is in flight while writing_. A deque
+  // keeps front() in place while more are appended.
+  std::deque<Response> pending_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool handling_ ABSL_GUARDED_BY(mu_) = false;    // between read and queue
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;  // no more reads to start
+  bool ending_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;    // Finish() called
+  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
+};
+
+// A stream refused before its first read (e.g. UNAUTHENTICATED): it ends
+// at once with `status`. Not tracked by a PublishDrain; it owns itself.
+template <typename Request, typename Response>
+class RefusedStream final : public grpc::ServerBidiReactor<Request, Response> {
+ public:
+  explicit RefusedStream(grpc::Status status) { this->Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_GRPC_ORDERED_STREAM_REACTOR_H_
