@@ -23,6 +23,7 @@
 #include "bridge/auth/subscriber_auth.h"
 #include "bridge/auth/ticket_store.h"
 #include "bridge/broker/memory_broker.h"
+#include "bridge/broker/redis_broker.h"
 #include "bridge/core/hub.h"
 #include "bridge/grpc/admin_service.h"
 #include "bridge/grpc/batch_publisher_service.h"
@@ -49,7 +50,7 @@ int Fail(const absl::Status& status) {
 }
 
 void RegisterMetrics(MetricsRegistry& m, const Hub& hub, const StreamWriter& writer,
-                     const MemoryBroker& broker, const PublishGate& gate,
+                     const MemoryBroker* memory, const PublishGate& gate,
                      const SubscriberService& subscribers) {
   m.Gauge("ssebridge_streams", "Open SSE streams.",
           [&] { return double(writer.streams()); });
@@ -57,8 +58,10 @@ void RegisterMetrics(MetricsRegistry& m, const Hub& hub, const StreamWriter& wri
           [&] { return double(hub.subscriptions()); });
   m.Gauge("ssebridge_grpc_subscribers", "Open gRPC Subscribe streams.",
           [&] { return double(subscribers.active()); });
-  m.Gauge("ssebridge_history_channels", "Channels holding history or retained values.",
-          [&] { return double(broker.channels()); });
+  if (memory != nullptr) {
+    m.Gauge("ssebridge_history_channels", "Channels holding history or retained values.",
+            [memory] { return double(memory->channels()); });
+  }
   m.Counter("ssebridge_published_total", "Events published.",
             [&] { return double(gate.published()); });
   m.Counter("ssebridge_publish_rejected_total", "Publishes refused (bad input, limits).",
@@ -159,6 +162,48 @@ absl::Status LoadAuth(AuthParts& a) {
   return absl::OkStatus();
 }
 
+// --broker=redis: options from the flags; the broker starts connecting at
+// once and keeps trying (the bridge is not ready until it is connected).
+absl::StatusOr<std::unique_ptr<RedisBroker>> MakeRedisBroker(
+    const MemoryBroker::Options& memory, Hub* hub, const EventEncoder* encoder) {
+  absl::StatusOr<RedisUrl> url = ParseRedisUrl(absl::GetFlag(FLAGS_redis_url));
+  if (!url.ok()) return url.status();
+  if (const std::string f = absl::GetFlag(FLAGS_redis_password_file); !f.empty()) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--redis_password_file: cannot read ", f));
+    }
+    std::string password((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+      password.pop_back();
+    }
+    url->password = std::move(password);
+  }
+  RedisBroker::Options o;
+  o.connect.url = *url;
+  o.connect.connect_timeout = absl::GetFlag(FLAGS_redis_connect_timeout);
+  o.connect.command_timeout = absl::GetFlag(FLAGS_redis_command_timeout);
+  o.prefix = absl::GetFlag(FLAGS_redis_prefix);
+  o.history_size = memory.history.max_events;
+  o.history_ttl = memory.history.max_age;
+  o.idempotency_window = memory.idempotency_window;
+  o.backoff.min = absl::GetFlag(FLAGS_redis_reconnect_min);
+  o.backoff.max = absl::GetFlag(FLAGS_redis_reconnect_max);
+  o.pool_size = static_cast<size_t>(absl::GetFlag(FLAGS_redis_pool_size));
+  const std::string where = url->Describe();
+  o.on_state = [where](const std::string& state, const std::string& detail) {
+    const bool up = state == "redis_connected";
+    LogLine(up ? LogLevel::kInfo : LogLevel::kWarning, state)
+        .Str("redis", where)
+        .Str(up ? "epoch" : "error", detail);
+  };
+  auto broker = std::make_unique<RedisBroker>(std::move(o), hub, encoder);
+  broker->Start();
+  return broker;
+}
+
 int Run(ShutdownSignal& signals) {
   absl::Status s = ValidateFlags();
   if (!s.ok()) return Fail(s);
@@ -188,7 +233,18 @@ int Run(ShutdownSignal& signals) {
   broker_options.idempotency_window = absl::GetFlag(FLAGS_idempotency_window);
   broker_options.idempotency_max_keys =
       static_cast<size_t>(absl::GetFlag(FLAGS_idempotency_max_keys));
-  MemoryBroker broker(broker_options, &hub, &encoder);
+  std::unique_ptr<MemoryBroker> memory_broker;
+  std::unique_ptr<RedisBroker> redis_broker;
+  if (absl::GetFlag(FLAGS_broker) == "redis") {
+    absl::StatusOr<std::unique_ptr<RedisBroker>> made =
+        MakeRedisBroker(broker_options, &hub, &encoder);
+    if (!made.ok()) return Fail(made.status());
+    redis_broker = std::move(*made);
+  } else {
+    memory_broker = std::make_unique<MemoryBroker>(broker_options, &hub, &encoder);
+  }
+  Broker& broker = memory_broker ? static_cast<Broker&>(*memory_broker)
+                                 : static_cast<Broker&>(*redis_broker);
 
   StreamWriter writer({absl::GetFlag(FLAGS_heartbeat)}, &hub);
   s = writer.Start();
@@ -229,7 +285,7 @@ int Run(ShutdownSignal& signals) {
   if (!s.ok()) return Fail(s);
 
   MetricsRegistry metrics;
-  RegisterMetrics(metrics, hub, writer, broker, gate, subscriber);
+  RegisterMetrics(metrics, hub, writer, memory_broker.get(), gate, subscriber);
 
   HttpServer::Options http_options;
   http_options.address = absl::GetFlag(FLAGS_http_address);
@@ -258,6 +314,7 @@ int Run(ShutdownSignal& signals) {
     return HttpReply{reply.status, std::move(reply.json)};
   };
   wiring.metrics = [&metrics] { return metrics.Render(); };
+  wiring.ready = [&broker] { return broker.ready(); };
   HttpServer http(http_options, std::move(wiring));
   metrics.Counter("ssebridge_streams_refused_unauthenticated_total",
                   "Stream requests answered 401 (no, bad or expired credential).",
@@ -282,6 +339,7 @@ int Run(ShutdownSignal& signals) {
       .Int("http_port", http.port())
       .Int("grpc_port", grpc_server.port())
       .Str("epoch", broker.epoch())
+      .Str("broker", absl::GetFlag(FLAGS_broker))
       .Int("writer_threads", writer_threads)
       .Str("auth", auth.subscribers->open() ? "open" : "jwt")
       .Str("grpc_tls", absl::GetFlag(FLAGS_grpc_tls_cert_file).empty()      ? "off"
@@ -327,6 +385,7 @@ int Run(ShutdownSignal& signals) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   const size_t left = writer.streams();
+  if (redis_broker) redis_broker->Stop();  // no more dispatches to the hub
   writer.Stop();
   http.Stop();
   {

@@ -56,6 +56,10 @@ class Broker {
   virtual void Sweep(absl::Time now) = 0;
 
   virtual std::string epoch() const = 0;
+
+  // Whether the broker can take publishes now (/readyz). A broker with an
+  // external store (Redis) says false while it cannot reach it.
+  virtual bool ready() const { return true; }
 };
 
 }  // namespace ssebridge

@@ -126,6 +126,30 @@ ABSL_FLAG(std::string, grpc_tls_client_ca_file, "",
           "PEM CA bundle: when set, gRPC clients must present a certificate "
           "it signed (mTLS).");
 
+// ---- broker -----------------------------------------------------------
+ABSL_FLAG(std::string, broker, "memory",
+          "Where history lives: memory (one process, the default) or redis "
+          "(several replicas behind a load balancer share --redis_url).");
+ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379/0",
+          "With --broker=redis: redis://[[user]:password@]host:port/db. TLS "
+          "(rediss://) is not available with Debian's hiredis 0.14.");
+ABSL_FLAG(std::string, redis_password_file, "",
+          "File holding the Redis password (wins over one in --redis_url).");
+ABSL_FLAG(std::string, redis_prefix, "ssebridge",
+          "Namespace of every Redis key and pub/sub topic of this bridge.");
+ABSL_FLAG(absl::Duration, redis_connect_timeout, absl::Seconds(2),
+          "Timeout of one connection attempt to Redis.");
+ABSL_FLAG(absl::Duration, redis_command_timeout, absl::Seconds(2),
+          "Timeout of one Redis command; beyond it the publish answers "
+          "UNAVAILABLE and the connection is replaced.");
+ABSL_FLAG(absl::Duration, redis_reconnect_min, absl::Milliseconds(100),
+          "First delay before reconnecting to Redis; doubles up to "
+          "--redis_reconnect_max. Publishes fail fast meanwhile.");
+ABSL_FLAG(absl::Duration, redis_reconnect_max, absl::Seconds(5),
+          "Longest delay between attempts to reconnect to Redis.");
+ABSL_FLAG(int32_t, redis_pool_size, 4,
+          "Command connections to Redis shared by publishes and attaches.");
+
 namespace ssebridge {
 
 absl::Status ApplyEnvironmentToFlags() {
@@ -208,6 +232,20 @@ absl::Status ValidateFlags() {
     return bad("grpc_tls_client_ca_file", "mTLS needs --grpc_tls_cert_file and "
                                           "--grpc_tls_key_file too");
   }
+  const std::string broker = absl::GetFlag(FLAGS_broker);
+  if (broker != "memory" && broker != "redis") {
+    return bad("broker", "memory or redis");
+  }
+  if (absl::GetFlag(FLAGS_redis_connect_timeout) <= absl::ZeroDuration() ||
+      absl::GetFlag(FLAGS_redis_command_timeout) <= absl::ZeroDuration()) {
+    return bad("redis_command_timeout", "--redis_connect_timeout and "
+                                        "--redis_command_timeout must be positive");
+  }
+  if (absl::GetFlag(FLAGS_redis_reconnect_min) <= absl::ZeroDuration() ||
+      absl::GetFlag(FLAGS_redis_reconnect_max) < absl::GetFlag(FLAGS_redis_reconnect_min)) {
+    return bad("redis_reconnect_min", "must be positive and at most --redis_reconnect_max");
+  }
+  if (absl::GetFlag(FLAGS_redis_pool_size) < 1) return bad("redis_pool_size", "at least 1");
   return absl::OkStatus();
 }
 

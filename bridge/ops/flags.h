@@ -58,6 +58,15 @@ ABSL_DECLARE_FLAG(double, publish_rate_burst);
 ABSL_DECLARE_FLAG(std::string, grpc_tls_cert_file);
 ABSL_DECLARE_FLAG(std::string, grpc_tls_key_file);
 ABSL_DECLARE_FLAG(std::string, grpc_tls_client_ca_file);
+ABSL_DECLARE_FLAG(std::string, broker);
+ABSL_DECLARE_FLAG(std::string, redis_url);
+ABSL_DECLARE_FLAG(std::string, redis_password_file);
+ABSL_DECLARE_FLAG(std::string, redis_prefix);
+ABSL_DECLARE_FLAG(absl::Duration, redis_connect_timeout);
+ABSL_DECLARE_FLAG(absl::Duration, redis_command_timeout);
+ABSL_DECLARE_FLAG(absl::Duration, redis_reconnect_min);
+ABSL_DECLARE_FLAG(absl::Duration, redis_reconnect_max);
+ABSL_DECLARE_FLAG(int32_t, redis_pool_size);
 
 namespace ssebridge {
 

@@ -228,6 +228,8 @@ absl::Status HttpServer::Start() {
   svr.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
     if (draining()) {
       ErrorReply(res, 503, "draining", "the bridge is shutting down");
+    } else if (wiring_.ready && !wiring_.ready()) {
+      ErrorReply(res, 503, "unavailable", "the broker cannot reach its store");
     } else {
       res.set_content("{\"status\":\"ready\"}\n", "application/json");
     }

@@ -67,6 +67,8 @@ class HttpServer {
     std::function<HttpReply(const std::string& body,
                             const std::string& authorization)> publish;
     std::function<std::string()> metrics;
+    // Broker readiness (Redis reachable); unset: always ready.
+    std::function<bool()> ready;
   };
 
   HttpServer(Options options, Wiring wiring);

@@ -1,0 +1,36 @@
+#include "bridge/broker/redis_attach_state.h"
+
+#include "bridge/broker/memory_broker.h"
+
+namespace ssebridge {
+
+std::vector<EventPtr> PendingAttach::Finish() {
+  std::vector<EventPtr> out = std::move(catch_up_);
+  for (EventPtr& ev : buffered_) {
+    if (ev->seq > head_ && Audience(*ev, *sub_)) out.push_back(std::move(ev));
+  }
+  buffered_.clear();
+  return out;
+}
+
+bool ChannelPositions::Admit(const std::string& channel, uint64_t seq) {
+  auto [it, inserted] = last_.try_emplace(channel, seq);
+  if (inserted) return true;
+  if (seq <= it->second) return false;
+  it->second = seq;
+  return true;
+}
+
+void ChannelPositions::Raise(const std::string& channel, uint64_t seq) {
+  auto [it, inserted] = last_.try_emplace(channel, seq);
+  if (!inserted && seq > it->second) it->second = seq;
+}
+
+bool ChannelPositions::Get(const std::string& channel, uint64_t* seq) const {
+  auto it = last_.find(channel);
+  if (it == last_.end()) return false;
+  *seq = it->second;
+  return true;
+}
+
+}  // namespace ssebridge

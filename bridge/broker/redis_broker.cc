@@ -1,0 +1,159 @@
+#include "bridge/broker/redis_broker.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "bridge/broker/redis_codec.h"
+#include "bridge/broker/redis_scripts.h"
+#include "bridge/broker/redis_snapshot.h"
+#include "bridge/broker/reset_notice.h"
+#include "bridge/core/event_id.h"
+
+namespace ssebridge {
+
+namespace {
+
+RedisFanout::Options FanoutOptions(const RedisBroker::Options& o) {
+  RedisFanout::Options f;
+  f.connect = o.connect;
+  f.prefix = o.prefix;
+  f.backoff = o.backoff;
+  f.on_state = o.on_state;
+  return f;
+}
+
+std::string Millis(absl::Duration d) {
+  if (d == absl::InfiniteDuration() || d <= absl::ZeroDuration()) return "0";
+  return absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
+}
+
+}  // namespace
+
+RedisBroker::RedisBroker(Options options, Hub* hub, const EventEncoder* encoder)
+    : options_(std::move(options)),
+      keys_(options_.prefix),
+      hub_(hub),
+      encoder_(encoder),
+      pool_(options_.connect, options_.pool_size, options_.backoff),
+      fanout_(FanoutOptions(options_), hub, encoder) {}
+
+RedisBroker::~RedisBroker() { fanout_.Stop(); }
+
+void RedisBroker::Start() { fanout_.Start(); }
+void RedisBroker::Stop() { fanout_.Stop(); }
+
+bool RedisBroker::ready() const { return fanout_.connected() && pool_.healthy(); }
+
+absl::StatusOr<PublishOutcome> RedisBroker::Publish(const PublishSpec& spec) {
+  const absl::Time now = absl::Now();
+  const bool idempotent = !spec.idempotency_key.empty();
+  std::vector<std::string> keys = {
+      keys_.epoch(), keys_.seq(), keys_.history(spec.channel),
+      keys_.meta(spec.channel), keys_.retained(spec.channel),
+      idempotent ? keys_.idempotency(spec.idempotency_key) : keys_.epoch()};
+  std::vector<std::string> args = {
+      NewEpoch(),
+      EncodeStoredEvent(spec, now),
+      absl::StrCat(std::max<size_t>(1, options_.history_size)),
+      Millis(options_.history_ttl),
+      spec.retain ? RetainedField(spec.type, spec.user_ids) : "",
+      keys_.topic(spec.channel),
+      Millis(options_.idempotency_window),
+      absl::StrCat(absl::ToUnixMicros(now)),
+      idempotent ? "1" : "0"};
+  std::string record;
+  bool replayed = false;
+  absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
+    absl::StatusOr<RedisReplyPtr> r = conn.Eval(kPublishScript, keys, args);
+    if (!r.ok()) return r.status();
+    const redisReply& reply = **r;
+    if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 3 ||
+        reply.element[1]->type != REDIS_REPLY_STRING) {
+      return absl::InternalError("redis: unexpected publish reply");
+    }
+    record = ReplyString(*reply.element[1]);
+    replayed = reply.element[2]->integer != 0;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  // "<id> <published us>"
+  PublishOutcome outcome;
+  size_t space = record.find(' ');
+  int64_t us = 0;
+  if (space == std::string::npos || !absl::SimpleAtoi(record.substr(space + 1), &us)) {
+    return absl::InternalError("redis: malformed publish record");
+  }
+  outcome.id = record.substr(0, space);
+  outcome.published_at = absl::FromUnixMicros(us);
+  outcome.replayed = replayed;
+  if (!replayed) {
+    // Recipients on this replica: the others count their own.
+    Event probe;
+    probe.channel = spec.channel;
+    probe.user_ids = spec.user_ids;
+    outcome.subscribers = hub_->CountRecipients(probe);
+  }
+  return outcome;
+}
+
+absl::StatusOr<RedisBroker::Snapshot> RedisBroker::ReadSnapshot(
+    const Subscription& sub, absl::string_view last_event_id) {
+  const bool fresh = last_event_id.empty();
+  std::string local_reason;
+  EventId cursor;
+  if (!fresh) {
+    absl::StatusOr<EventId> parsed = ParseEventId(last_event_id, "Last-Event-ID");
+    if (parsed.ok()) {
+      cursor = *parsed;
+    } else {
+      local_reason = std::string(kResetMalformed);
+    }
+  }
+  const bool resume = !fresh && local_reason.empty();
+  std::vector<std::string> keys = {keys_.epoch(), keys_.seq()};
+  for (const auto& ch : sub.channels()) {
+    keys.push_back(keys_.history(ch));
+    keys.push_back(keys_.meta(ch));
+    keys.push_back(keys_.retained(ch));
+  }
+  std::vector<std::string> args = {NewEpoch(), resume ? "resume" : "fresh",
+                                   resume ? cursor.epoch : "",
+                                   absl::StrCat(cursor.seq)};
+  absl::StatusOr<ScriptReply> reply;
+  absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
+    absl::StatusOr<RedisReplyPtr> r = conn.Eval(kSnapshotScript, keys, args);
+    if (!r.ok()) return r.status();
+    reply = ParseScriptReply(**r);
+    return reply.status();
+  });
+  if (!s.ok()) return s;
+  Snapshot snap;
+  snap.epoch = reply->epoch;
+  snap.head = reply->head;
+  snap.catch_up = BuildCatchUp(sub, *reply, fresh, local_reason, last_event_id,
+                               absl::Now(), *encoder_);
+  return snap;
+}
+
+void RedisBroker::Attach(std::shared_ptr<Subscription> sub,
+                         absl::string_view last_event_id) {
+  const absl::Time deadline = absl::Now() + 2 * options_.connect.command_timeout;
+  std::shared_ptr<PendingAttach> p = fanout_.Begin(sub);
+  if (p == nullptr) return;  // attached closed: Redis is away
+  if (!fanout_.WaitSubscribed(*p, deadline)) {
+    fanout_.Abandon(p);
+    return;
+  }
+  absl::StatusOr<Snapshot> snap = ReadSnapshot(*sub, last_event_id);
+  if (!snap.ok()) {
+    fanout_.Abandon(p);
+    return;
+  }
+  fanout_.Finish(p, std::move(snap->catch_up), snap->epoch, snap->head, deadline);
+}
+
+void RedisBroker::Sweep(absl::Time now) {
+  (void)now;
+  fanout_.Reconcile();
+}
+
+}  // namespace ssebridge

@@ -1,0 +1,87 @@
+// RedisBroker: the scale-out broker. Every replica publishes into one Redis
+// and fans out, through its own hub, only the channels its subscribers read.
+//
+// Ids stay "<epoch>-<seq>": the epoch is a Redis key created on first use
+// (a Redis that lost its data gets a new one, so old cursors reset), and seq
+// is one global Redis counter taken inside the publish script, so ids are
+// the same on every replica, ordered across channels (one Last-Event-ID
+// resumes a multi-channel stream) and resumable anywhere. History is one
+// Redis stream per channel (MAXLEN ~ --history_size, expiring --history_ttl
+// after the channel's last publish); retained values and idempotency keys
+// are Redis keys too (see redis_keys.h).
+//
+// Cluster trade-off: the global counter and a channel's keys are in two
+// slots, so the publish script needs one primary (standalone Redis, or
+// Sentinel) rather than Redis Cluster. That buys the total order above in
+// one round trip per publish. Cluster would need a position per channel in
+// the id (or a counter call before the script, which reorders concurrent
+// publishes and opens a gap for multi-channel resume). Channel keys already
+// carry a per-channel hash tag, so that change would not rename them.
+//
+// Faults: publishes fail fast with UNAVAILABLE while Redis is unreachable
+// (an error never hides a drop: the caller knows the event was not taken);
+// ready() goes false; open streams stay open and, after the reconnect,
+// receive what Redis accepted meanwhile (see redis_fanout.h).
+#ifndef SSEBRIDGE_BROKER_REDIS_BROKER_H_
+#define SSEBRIDGE_BROKER_REDIS_BROKER_H_
+
+#include <memory>
+#include <string>
+
+#include "bridge/broker/broker.h"
+#include "bridge/broker/redis_fanout.h"
+#include "bridge/broker/redis_keys.h"
+#include "bridge/broker/redis_pool.h"
+#include "bridge/core/hub.h"
+
+namespace ssebridge {
+
+class RedisBroker : public Broker {
+ public:
+  struct Options {
+    RedisConnectOptions connect;
+    std::string prefix = "ssebridge";
+    size_t history_size = 1000;
+    absl::Duration history_ttl = absl::Hours(1);  // inf: no expiry
+    absl::Duration idempotency_window = absl::Minutes(10);
+    RedisBackoff backoff;
+    size_t pool_size = 4;
+    std::function<void(const std::string&, const std::string&)> on_state;
+  };
+
+  // `hub` and `encoder` must outlive the broker. Start() begins connecting;
+  // the broker works (and reports not ready) while Redis is away.
+  RedisBroker(Options options, Hub* hub, const EventEncoder* encoder);
+  ~RedisBroker() override;
+  void Start();
+  // Stops the fan-out thread: nothing reaches the hub afterwards.
+  void Stop();
+
+  absl::StatusOr<PublishOutcome> Publish(const PublishSpec& spec) override;
+  void Attach(std::shared_ptr<Subscription> sub,
+              absl::string_view last_event_id) override;
+  // Unsubscribes channels nobody reads here any more. Expiry is Redis'.
+  void Sweep(absl::Time now) override;
+  std::string epoch() const override { return fanout_.epoch(); }
+  bool ready() const override;
+
+ private:
+  struct Snapshot {
+    std::vector<EventPtr> catch_up;
+    std::string epoch;
+    uint64_t head = 0;
+  };
+  absl::StatusOr<Snapshot> ReadSnapshot(const Subscription& sub,
+                                        absl::string_view last_event_id);
+
+  const Options options_;
+  const RedisKeys keys_;
+  Hub* const hub_;
+  const EventEncoder* const encoder_;
+  RedisPool pool_;
+  RedisFanout fanout_;
+};
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_BROKER_REDIS_BROKER_H_

@@ -1,0 +1,190 @@
+#include "bridge/broker/redis_connection.h"
+
+#include <sys/time.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace ssebridge {
+
+namespace {
+
+timeval TimevalOf(absl::Duration d) {
+  if (d <= absl::ZeroDuration()) d = absl::Milliseconds(1);
+  return absl::ToTimeval(d);
+}
+
+void AppendArgv(redisContext* ctx, const std::vector<std::string>& argv) {
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  ptrs.reserve(argv.size());
+  lens.reserve(argv.size());
+  for (const auto& a : argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), ptrs.data(),
+                         lens.data());
+}
+
+}  // namespace
+
+absl::Status ReplyStatus(const redisReply& reply) {
+  if (reply.type != REDIS_REPLY_ERROR) return absl::OkStatus();
+  absl::string_view text(reply.str, reply.len);
+  for (absl::string_view transient :
+       {"LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN"}) {
+    if (absl::StartsWith(text, transient)) {
+      return absl::UnavailableError(absl::StrCat("redis: ", text));
+    }
+  }
+  if (absl::StartsWith(text, "OOM")) {
+    return absl::ResourceExhaustedError(absl::StrCat("redis: ", text));
+  }
+  return absl::InternalError(absl::StrCat("redis: ", text));
+}
+
+std::string ReplyString(const redisReply& reply) {
+  switch (reply.type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+    case REDIS_REPLY_ERROR:
+      return std::string(reply.str, reply.len);
+    case REDIS_REPLY_INTEGER:
+      return absl::StrCat(reply.integer);
+    default:
+      return "";
+  }
+}
+
+absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
+    const RedisConnectOptions& options) {
+  redisContext* ctx = redisConnectWithTimeout(
+      options.url.host.c_str(), options.url.port,
+      TimevalOf(options.connect_timeout));
+  if (ctx == nullptr) return absl::UnavailableError("redis: out of memory");
+  if (ctx->err) {
+    std::string why = ctx->errstr;
+    redisFree(ctx);
+    return absl::UnavailableError(
+        absl::StrCat("redis ", options.url.Describe(), ": ", why));
+  }
+  std::unique_ptr<RedisConnection> conn(new RedisConnection(ctx));
+  redisSetTimeout(ctx, TimevalOf(options.command_timeout));
+  redisEnableKeepAlive(ctx);
+  if (!options.url.password.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    if (!options.url.user.empty()) auth.push_back(options.url.user);
+    auth.push_back(options.url.password);
+    absl::StatusOr<RedisReplyPtr> r = conn->Command(auth);
+    if (!r.ok()) return r.status();
+    if ((*r)->type == REDIS_REPLY_ERROR) {
+      // Never echo the password; Redis' own message does not contain it.
+      return absl::PermissionDeniedError(
+          absl::StrCat("redis AUTH failed: ", ReplyString(**r)));
+    }
+  }
+  if (options.url.db != 0) {
+    absl::StatusOr<RedisReplyPtr> r =
+        conn->Checked({"SELECT", absl::StrCat(options.url.db)});
+    if (!r.ok()) return r.status();
+  }
+  return conn;
+}
+
+RedisConnection::~RedisConnection() { redisFree(ctx_); }
+
+int RedisConnection::fd() const { return ctx_->fd; }
+
+absl::Status RedisConnection::Broken(absl::string_view what) {
+  broken_ = true;
+  return absl::UnavailableError(
+      absl::StrCat("redis ", what, ": ", ctx_->err ? ctx_->errstr : "closed"));
+}
+
+absl::StatusOr<RedisReplyPtr> RedisConnection::Command(
+    const std::vector<std::string>& argv) {
+  Append(argv);
+  return Read();
+}
+
+absl::StatusOr<RedisReplyPtr> RedisConnection::Checked(
+    const std::vector<std::string>& argv) {
+  absl::StatusOr<RedisReplyPtr> r = Command(argv);
+  if (!r.ok()) return r;
+  absl::Status s = ReplyStatus(**r);
+  if (!s.ok()) return s;
+  return r;
+}
+
+absl::StatusOr<RedisReplyPtr> RedisConnection::Eval(
+    const RedisScript& script, const std::vector<std::string>& keys,
+    const std::vector<std::string>& args) {
+  if (shas_.size() <= static_cast<size_t>(script.id)) {
+    shas_.resize(static_cast<size_t>(script.id) + 1);
+  }
+  std::string& sha = shas_[static_cast<size_t>(script.id)];
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (sha.empty()) {
+      absl::StatusOr<RedisReplyPtr> loaded =
+          Checked({"SCRIPT", "LOAD", script.source});
+      if (!loaded.ok()) return loaded.status();
+      sha = ReplyString(**loaded);
+    }
+    std::vector<std::string> argv;
+    argv.reserve(3 + keys.size() + args.size());
+    argv.push_back("EVALSHA");
+    argv.push_back(sha);
+    argv.push_back(absl::StrCat(keys.size()));
+    argv.insert(argv.end(), keys.begin(), keys.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    absl::StatusOr<RedisReplyPtr> r = Command(argv);
+    if (!r.ok()) return r;
+    if ((*r)->type == REDIS_REPLY_ERROR &&
+        absl::StartsWith(absl::string_view((*r)->str, (*r)->len), "NOSCRIPT")) {
+      sha.clear();  // Redis restarted or SCRIPT FLUSH: load it again
+      continue;
+    }
+    absl::Status s = ReplyStatus(**r);
+    if (!s.ok()) return s;
+    return r;
+  }
+  return absl::InternalError("redis: script vanished twice (NOSCRIPT)");
+}
+
+void RedisConnection::Append(const std::vector<std::string>& argv) {
+  AppendArgv(ctx_, argv);
+}
+
+absl::Status RedisConnection::Flush() {
+  if (broken_) return Broken("write");
+  int done = 0;
+  while (!done) {
+    if (redisBufferWrite(ctx_, &done) != REDIS_OK) return Broken("write");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RedisReplyPtr> RedisConnection::Read() {
+  if (broken_) return Broken("read");
+  void* reply = nullptr;
+  if (redisGetReply(ctx_, &reply) != REDIS_OK || reply == nullptr) {
+    return Broken("read");
+  }
+  return RedisReplyPtr(static_cast<redisReply*>(reply));
+}
+
+absl::Status RedisConnection::ReadSocket() {
+  if (broken_) return Broken("read");
+  if (redisBufferRead(ctx_) != REDIS_OK) return Broken("read");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RedisReplyPtr> RedisConnection::NextBuffered() {
+  if (broken_) return Broken("read");
+  void* reply = nullptr;
+  if (redisGetReplyFromReader(ctx_, &reply) != REDIS_OK) return Broken("parse");
+  return RedisReplyPtr(static_cast<redisReply*>(reply));
+}
+
+}  // namespace ssebridge

@@ -1,0 +1,422 @@
+#include "bridge/broker/redis_fanout.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "bridge/broker/redis_codec.h"
+#include "bridge/broker/redis_scripts.h"
+#include "bridge/broker/redis_snapshot.h"
+#include "bridge/broker/reset_notice.h"
+#include "bridge/core/event_id.h"
+
+namespace ssebridge {
+
+namespace {
+
+bool IsArrayOf(const redisReply& r, absl::string_view kind, size_t n) {
+  return r.type == REDIS_REPLY_ARRAY && r.elements == n &&
+         r.element[0]->type == REDIS_REPLY_STRING &&
+         absl::string_view(r.element[0]->str, r.element[0]->len) == kind;
+}
+
+absl::string_view Str(const redisReply* r) { return {r->str, r->len}; }
+
+// PING's answer: ["pong", token] once subscribed, the bare token before.
+bool IsPong(const redisReply& r, absl::string_view* token) {
+  if (IsArrayOf(r, "pong", 2)) {
+    *token = Str(r.element[1]);
+    return true;
+  }
+  if (r.type == REDIS_REPLY_STRING || r.type == REDIS_REPLY_STATUS) {
+    *token = Str(&r);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+RedisFanout::RedisFanout(Options options, Hub* hub, const EventEncoder* encoder)
+    : options_(std::move(options)),
+      keys_(options_.prefix),
+      hub_(hub),
+      encoder_(encoder),
+      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+
+RedisFanout::~RedisFanout() {
+  Stop();
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void RedisFanout::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void RedisFanout::Stop() {
+  if (!thread_.joinable()) return;
+  stop_.store(true);
+  Wake();
+  thread_.join();
+}
+
+void RedisFanout::Wake() {
+  uint64_t one = 1;
+  ssize_t n = write(wake_fd_, &one, sizeof one);
+  (void)n;
+}
+
+bool RedisFanout::connected() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return connected_;
+}
+
+std::string RedisFanout::epoch() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return epoch_;
+}
+
+// ---- attach ---------------------------------------------------------------
+
+void RedisFanout::Refuse(const std::shared_ptr<Subscription>& sub) {
+  {
+    std::lock_guard<std::mutex> lock(sub->mu);
+    sub->overflowed = true;  // the consumer closes: the client comes back later
+  }
+  hub_->Attach(sub, {});
+}
+
+void RedisFanout::ReleaseInterest(const Subscription& sub) {
+  for (const auto& ch : sub.channels()) {
+    auto it = pending_interest_.find(ch);
+    if (it != pending_interest_.end() && --it->second <= 0) pending_interest_.erase(it);
+  }
+}
+
+void RedisFanout::FailPending(PendingAttach& p) {
+  if (p.stage == PendingAttach::Stage::kDone ||
+      p.stage == PendingAttach::Stage::kFailed) {
+    return;
+  }
+  p.stage = PendingAttach::Stage::kFailed;
+  Refuse(p.sub());
+  ReleaseInterest(*p.sub());
+  pending_.erase(p.token());
+  p.cv.notify_all();
+}
+
+std::shared_ptr<PendingAttach> RedisFanout::Begin(std::shared_ptr<Subscription> sub) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!connected_) {
+    Refuse(sub);
+    return nullptr;
+  }
+  auto p = std::make_shared<PendingAttach>(++next_token_, std::move(sub));
+  pending_[p->token()] = p;
+  std::vector<std::string> subscribe = {"SUBSCRIBE"};
+  for (const auto& ch : p->sub()->channels()) {
+    ++pending_interest_[ch];
+    if (subscribed_.insert(ch).second) subscribe.push_back(keys_.topic(ch));
+  }
+  if (subscribe.size() > 1) outbox_.push_back(std::move(subscribe));
+  outbox_.push_back({"PING", absl::StrCat("s", p->token())});
+  Wake();
+  return p;
+}
+
+bool RedisFanout::WaitSubscribed(PendingAttach& p, absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (p.stage == PendingAttach::Stage::kSubscribing && absl::Now() < deadline) {
+    p.cv.wait_for(lock, absl::ToChronoMilliseconds(
+                            std::max(deadline - absl::Now(), absl::Milliseconds(1))));
+  }
+  return p.stage == PendingAttach::Stage::kSubscribed;
+}
+
+void RedisFanout::Finish(const std::shared_ptr<PendingAttach>& p,
+                         std::vector<EventPtr> catch_up, const std::string& epoch,
+                         uint64_t head, absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (p->stage != PendingAttach::Stage::kSubscribed) return;  // closed already
+  if (epoch != epoch_) {
+    // Redis' epoch moved under us: let the fan-out thread find out what
+    // happened (it resets every channel) and have this client come back.
+    FailPending(*p);
+    resync_ = true;
+    Wake();
+    return;
+  }
+  p->SetCatchUp(std::move(catch_up), head);
+  p->stage = PendingAttach::Stage::kFinishing;
+  outbox_.push_back({"PING", absl::StrCat("f", p->token())});
+  Wake();
+  while (p->stage == PendingAttach::Stage::kFinishing && absl::Now() < deadline) {
+    p->cv.wait_for(lock, absl::ToChronoMilliseconds(
+                             std::max(deadline - absl::Now(), absl::Milliseconds(1))));
+  }
+  if (p->stage == PendingAttach::Stage::kFinishing) FailPending(*p);
+}
+
+void RedisFanout::Abandon(const std::shared_ptr<PendingAttach>& p) {
+  std::lock_guard<std::mutex> lock(mu_);
+  FailPending(*p);
+}
+
+void RedisFanout::Reconcile() {
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::flat_hash_set<std::string> used;
+  for (auto& [ch, n] : hub_->ChannelCounts()) used.insert(ch);
+  std::vector<std::string> unsubscribe = {"UNSUBSCRIBE"};
+  for (auto it = subscribed_.begin(); it != subscribed_.end();) {
+    const std::string& ch = *it;
+    if (!used.contains(ch) && !pending_interest_.contains(ch)) {
+      unsubscribe.push_back(keys_.topic(ch));
+      positions_.Forget(ch);
+      subscribed_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  if (unsubscribe.size() > 1 && connected_) {
+    outbox_.push_back(std::move(unsubscribe));
+    Wake();
+  }
+}
+
+// ---- the fan-out thread ---------------------------------------------------
+
+void RedisFanout::Run() {
+  absl::Duration delay = options_.backoff.min;
+  while (!stop_.load()) {
+    if (sub_ == nullptr) {
+      absl::Status s = Connect();
+      if (!s.ok()) {
+        sub_.reset();
+        reader_.reset();
+        if (options_.on_state) options_.on_state("redis_unavailable", std::string(s.message()));
+        pollfd w = {wake_fd_, POLLIN, 0};
+        poll(&w, 1, static_cast<int>(absl::ToInt64Milliseconds(delay)));
+        uint64_t drained;
+        ssize_t n = read(wake_fd_, &drained, sizeof drained);
+        (void)n;
+        delay = std::min(delay * 2, options_.backoff.max);
+        continue;
+      }
+      delay = options_.backoff.min;
+      if (options_.on_state) options_.on_state("redis_connected", epoch());
+    }
+    pollfd fds[2] = {{sub_->fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    poll(fds, 2, 100);
+    if (fds[1].revents) {
+      uint64_t drained;
+      ssize_t n = read(wake_fd_, &drained, sizeof drained);
+      (void)n;
+    }
+    std::vector<std::vector<std::string>> out;
+    bool resync;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      out.swap(outbox_);
+      resync = resync_;
+      resync_ = false;
+    }
+    if (resync) {
+      Drop(absl::UnavailableError("epoch changed; reconnecting to resync"));
+      continue;
+    }
+    const absl::Time now = absl::Now();
+    if (!ping_outstanding_ && now - ping_sent_ >= options_.heartbeat) {
+      out.push_back({"PING", "h"});
+      ping_outstanding_ = true;
+      ping_sent_ = now;
+    }
+    for (const auto& cmd : out) sub_->Append(cmd);
+    absl::Status s = out.empty() ? absl::OkStatus() : sub_->Flush();
+    if (s.ok() && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+      s = sub_->ReadSocket();
+      while (s.ok()) {
+        absl::StatusOr<RedisReplyPtr> reply = sub_->NextBuffered();
+        if (!reply.ok()) s = reply.status();
+        if (!s.ok() || *reply == nullptr) break;
+        HandleReply(**reply);
+      }
+    }
+    if (s.ok() && ping_outstanding_ &&
+        absl::Now() - ping_sent_ > options_.connect.command_timeout) {
+      s = absl::UnavailableError("redis did not answer PING in time");
+    }
+    if (!s.ok()) Drop(s);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  connected_ = false;
+}
+
+void RedisFanout::Drop(const absl::Status& why) {
+  sub_.reset();
+  reader_.reset();
+  ping_outstanding_ = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    connected_ = false;
+    outbox_.clear();
+    std::vector<std::shared_ptr<PendingAttach>> pending;
+    for (auto& [token, p] : pending_) pending.push_back(p);
+    for (auto& p : pending) FailPending(*p);
+  }
+  if (options_.on_state) options_.on_state("redis_connection_lost", std::string(why.message()));
+}
+
+absl::Status RedisFanout::Connect() {
+  absl::StatusOr<std::unique_ptr<RedisConnection>> sub =
+      RedisConnection::Connect(options_.connect);
+  if (!sub.ok()) return sub.status();
+  absl::StatusOr<std::unique_ptr<RedisConnection>> reader =
+      RedisConnection::Connect(options_.connect);
+  if (!reader.ok()) return reader.status();
+  sub_ = std::move(*sub);
+  reader_ = std::move(*reader);
+
+  std::vector<std::string> channels;
+  std::vector<std::string> args = {NewEpoch()};
+  std::vector<std::string> keys = {keys_.epoch(), keys_.seq()};
+  std::string expected;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    channels.assign(subscribed_.begin(), subscribed_.end());
+    expected = epoch_.empty() ? "-" : epoch_;
+    args.push_back(expected);
+    for (const auto& ch : channels) {
+      uint64_t pos = 0;
+      args.push_back(positions_.Get(ch, &pos) ? absl::StrCat(pos) : "-");
+      keys.push_back(keys_.history(ch));
+      keys.push_back(keys_.meta(ch));
+    }
+  }
+  if (!channels.empty()) {
+    std::vector<std::string> subscribe = {"SUBSCRIBE"};
+    for (const auto& ch : channels) subscribe.push_back(keys_.topic(ch));
+    sub_->Append(subscribe);
+  }
+  sub_->Append({"PING", "r"});
+  absl::Status s = sub_->Flush();
+  if (!s.ok()) return s;
+  // Live events that come before the recovery read are held back until it
+  // was handed to the hub; positions then drop those it already covered.
+  std::vector<RedisReplyPtr> held;
+  for (;;) {
+    absl::StatusOr<RedisReplyPtr> r = sub_->Read();
+    if (!r.ok()) return r.status();
+    absl::string_view token;
+    if (IsPong(**r, &token) && token == "r") break;
+    held.push_back(std::move(*r));
+  }
+  absl::StatusOr<RedisReplyPtr> r = reader_->Eval(kRecoverScript, keys, args);
+  if (!r.ok()) return r.status();
+  absl::StatusOr<ScriptReply> rec = ParseScriptReply(**r);
+  if (!rec.ok()) return rec.status();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!epoch_.empty() && rec->epoch != epoch_) {
+      // Redis lost its data (restart, flush): nothing can be replayed.
+      for (const auto& ch : channels) {
+        ResetChannel(ch, rec->epoch, rec->head, kResetUnknownEpoch);
+      }
+      positions_.Clear();
+    } else if (!epoch_.empty()) {
+      std::vector<EventPtr> events;
+      for (const ScriptItem& item : rec->items) {
+        if (EventPtr ev = ItemEvent(item, rec->epoch, channels, *encoder_)) {
+          events.push_back(std::move(ev));
+        }
+      }
+      std::sort(events.begin(), events.end(),
+                [](const EventPtr& a, const EventPtr& b) { return a->seq < b->seq; });
+      for (size_t i = 0; i < channels.size() && i < rec->too_old.size(); ++i) {
+        if (rec->too_old[i]) {
+          ResetChannel(channels[i], rec->epoch, rec->head, kResetTooOld);
+          positions_.Raise(channels[i], rec->head);
+        }
+      }
+      for (EventPtr& ev : events) {
+        if (positions_.Admit(ev->channel, ev->seq)) hub_->Dispatch(ev);
+      }
+    }
+    epoch_ = rec->epoch;
+    for (const auto& ch : channels) positions_.Raise(ch, rec->head);
+    connected_ = true;
+  }
+  for (const RedisReplyPtr& reply : held) HandleReply(*reply);
+  ping_sent_ = absl::Now();
+  return absl::OkStatus();
+}
+
+void RedisFanout::ResetChannel(const std::string& channel, const std::string& epoch,
+                               uint64_t head, absl::string_view reason) {
+  uint64_t pos = 0;
+  std::string cursor =
+      positions_.Get(channel, &pos) ? absl::StrCat(epoch_, "-", pos) : "";
+  auto notice = std::make_shared<Event>(
+      *MakeResetNotice(epoch, head, reason, cursor, absl::Now(), *encoder_));
+  notice->channel = channel;
+  hub_->Dispatch(notice);
+}
+
+void RedisFanout::HandleReply(const redisReply& reply) {
+  if (IsArrayOf(reply, "message", 3)) {
+    OnMessage(std::string(Str(reply.element[1])), Str(reply.element[2]));
+    return;
+  }
+  absl::string_view token;
+  if (IsPong(reply, &token)) OnPong(token);
+}
+
+void RedisFanout::OnMessage(const std::string& topic, absl::string_view text) {
+  std::string channel;
+  LiveMessage live;
+  if (!keys_.ChannelOfTopic(topic, &channel) || !ParseLiveMessage(text, &live)) {
+    return;
+  }
+  absl::StatusOr<StoredEvent> stored = DecodeStoredEvent(live.payload);
+  if (!stored.ok()) return;
+  EventPtr ev = BuildEvent(live.epoch, live.seq, channel, std::move(*stored), *encoder_);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (live.epoch != epoch_) {
+    resync_ = true;  // the fan-out loop reconnects and resets every channel
+    return;
+  }
+  if (!positions_.Admit(channel, live.seq)) return;  // a recovery read had it
+  for (auto& [token, p] : pending_) {
+    if (p->Wants(channel)) p->Buffer(ev);
+  }
+  hub_->Dispatch(ev);
+}
+
+void RedisFanout::OnPong(absl::string_view token) {
+  if (token == "h") {
+    ping_outstanding_ = false;
+    return;
+  }
+  if (token.size() < 2) return;
+  uint64_t id = 0;
+  if (!absl::SimpleAtoi(token.substr(1), &id)) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  std::shared_ptr<PendingAttach> p = it->second;
+  if (token[0] == 's' && p->stage == PendingAttach::Stage::kSubscribing) {
+    p->stage = PendingAttach::Stage::kSubscribed;
+  } else if (token[0] == 'f' && p->stage == PendingAttach::Stage::kFinishing) {
+    for (const auto& ch : p->sub()->channels()) positions_.Raise(ch, p->head());
+    hub_->Attach(p->sub(), p->Finish());
+    p->stage = PendingAttach::Stage::kDone;
+    ReleaseInterest(*p->sub());
+    pending_.erase(it);
+  } else {
+    return;
+  }
+  p->cv.notify_all();
+}
+
+}  // namespace ssebridge

@@ -1,0 +1,126 @@
+// RedisFanout: this replica's pub/sub side of the Redis broker. One thread
+// owns one subscribed connection; it SUBSCRIBEs only to channels with a
+// local subscriber (or an attach in progress), hands each live event to the
+// hub in the order Redis published it, and unsubscribes channels nobody
+// reads here any more (Reconcile(), from the broker's Sweep).
+//
+// The lock `mu_` orders every Hub::Dispatch and Hub::Attach of the replica,
+// as MemoryBroker's lock does. An attach is placed exactly with
+// PendingAttach (see redis_attach_state.h): Begin() registers it and sends
+// SUBSCRIBE + a marker PING; once the marker is back the broker reads the
+// snapshot; Finish() sends a second marker, and when that one is back every
+// live event up to the snapshot's head has been seen, so the buffered events
+// after the head complete the catch-up.
+//
+// When the connection drops: pending attaches are closed (the client
+// reconnects), open streams stay. The thread reconnects with backoff,
+// SUBSCRIBEs again, and reads each channel from its position
+// (ChannelPositions), so events accepted meanwhile are delivered; a channel
+// whose history no longer reaches back, or a new epoch, gets a reset notice.
+#ifndef SSEBRIDGE_BROKER_REDIS_FANOUT_H_
+#define SSEBRIDGE_BROKER_REDIS_FANOUT_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "bridge/broker/redis_attach_state.h"
+#include "bridge/broker/redis_connection.h"
+#include "bridge/broker/redis_keys.h"
+#include "bridge/broker/redis_pool.h"
+#include "bridge/core/hub.h"
+
+namespace ssebridge {
+
+class RedisFanout {
+ public:
+  struct Options {
+    RedisConnectOptions connect;
+    std::string prefix = "ssebridge";
+    RedisBackoff backoff;
+    absl::Duration heartbeat = absl::Seconds(1);
+    // Connection state changes, for the log: ("redis_connected", detail).
+    std::function<void(const std::string&, const std::string&)> on_state;
+  };
+
+  RedisFanout(Options options, Hub* hub, const EventEncoder* encoder);
+  ~RedisFanout();
+
+  void Start();
+  void Stop();
+
+  bool connected() const;
+  std::string epoch() const;
+
+  // Null when Redis is not connected: `sub` was then attached closed (its
+  // stream ends and the client reconnects later).
+  std::shared_ptr<PendingAttach> Begin(std::shared_ptr<Subscription> sub);
+  // True once the channels are subscribed; false on failure or timeout.
+  bool WaitSubscribed(PendingAttach& p, absl::Time deadline);
+  // Hands the snapshot (read after WaitSubscribed) and returns once `p` is
+  // attached, or was closed because something failed.
+  void Finish(const std::shared_ptr<PendingAttach>& p,
+              std::vector<EventPtr> catch_up, const std::string& epoch,
+              uint64_t head, absl::Time deadline);
+  // Gives up: `p` is attached closed unless that happened already.
+  void Abandon(const std::shared_ptr<PendingAttach>& p);
+
+  // Unsubscribes channels with no local subscriber and no pending attach.
+  void Reconcile();
+
+ private:
+  void Run();
+  absl::Status Connect();
+  void Drop(const absl::Status& why);
+  void HandleReply(const redisReply& reply);
+  void OnMessage(const std::string& topic, absl::string_view text);
+  void OnPong(absl::string_view token);
+  void Wake();
+
+  void Refuse(const std::shared_ptr<Subscription>& sub)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FailPending(PendingAttach& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReleaseInterest(const Subscription& sub) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ResetChannel(const std::string& channel, const std::string& epoch,
+                    uint64_t head, absl::string_view reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const Options options_;
+  const RedisKeys keys_;
+  Hub* const hub_;
+  const EventEncoder* const encoder_;
+  int wake_fd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+
+  // Fan-out thread only.
+  std::unique_ptr<RedisConnection> sub_;
+  std::unique_ptr<RedisConnection> reader_;
+  bool ping_outstanding_ = false;
+  absl::Time ping_sent_;
+
+  mutable std::mutex mu_;
+  bool connected_ ABSL_GUARDED_BY(mu_) = false;
+  bool resync_ ABSL_GUARDED_BY(mu_) = false;  // reconnect to check the epoch
+  std::string epoch_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_token_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<uint64_t, std::shared_ptr<PendingAttach>> pending_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int> pending_interest_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> subscribed_ ABSL_GUARDED_BY(mu_);
+  ChannelPositions positions_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::vector<std::string>> outbox_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_BROKER_REDIS_FANOUT_H_

@@ -1,0 +1,116 @@
+#include "bridge/broker/redis_scripts.h"
+
+namespace ssebridge {
+
+// The epoch is created on first use with SET NX semantics (GET, then SET
+// inside one script): if Redis lost its data, the next user makes a new
+// one, and every old cursor is then told to reset.
+#define SSEBRIDGE_EPOCH_LUA                                   \
+  "local epoch = redis.call('GET', KEYS[1])\n"                \
+  "if not epoch then\n"                                       \
+  "  epoch = ARGV[1]\n"                                       \
+  "  redis.call('SET', KEYS[1], epoch)\n"                     \
+  "end\n"                                                     \
+  "local head = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
+
+const RedisScript kPublishScript = {0, SSEBRIDGE_EPOCH_LUA R"lua(
+if ARGV[9] == '1' then
+  local seen = redis.call('GET', KEYS[6])
+  if seen then return {epoch, seen, 1} end
+end
+local s = string.format('%d', redis.call('INCR', KEYS[2]))
+local before = redis.call('XLEN', KEYS[3])
+if before == 0 then
+  -- history expired (or never existed): whatever it held is gone
+  local last = redis.call('HGET', KEYS[4], 'l')
+  if last then redis.call('HSET', KEYS[4], 't', last) end
+end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], s .. '-0', 'e', ARGV[2])
+if redis.call('XLEN', KEYS[3]) <= before then
+  -- trimmed: every seq before the oldest kept entry may be gone
+  local first = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)
+  local f = tonumber(string.match(first[1][1], '^(%d+)'))
+  redis.call('HSET', KEYS[4], 't', string.format('%d', f - 1))
+end
+redis.call('HSET', KEYS[4], 'l', s)
+if ARGV[4] ~= '0' then redis.call('PEXPIRE', KEYS[3], ARGV[4]) end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[5], ARGV[5], s .. '\n' .. ARGV[2]) end
+redis.call('PUBLISH', ARGV[6], epoch .. ' ' .. s .. '\n' .. ARGV[2])
+local record = epoch .. '-' .. s .. ' ' .. ARGV[8]
+if ARGV[9] == '1' then redis.call('SET', KEYS[6], record, 'PX', ARGV[7]) end
+return {epoch, record, 0}
+)lua"};
+
+const RedisScript kSnapshotScript = {1, SSEBRIDGE_EPOCH_LUA R"lua(
+local n = (#KEYS - 2) / 3
+local reason = ''
+local items = {}
+if ARGV[2] == 'resume' then
+  local c = tonumber(ARGV[4])
+  if ARGV[3] ~= epoch then
+    reason = 'unknown_epoch'
+  elseif c > head then
+    reason = 'cursor_ahead'
+  else
+    local from = string.format('%d', c + 1) .. '-0'
+    for i = 1, n do
+      local meta = redis.call('HMGET', KEYS[3 * i + 1], 't', 'l')
+      local t = tonumber(meta[1] or '0')
+      local l = tonumber(meta[2] or '0')
+      if t > c then reason = 'cursor_too_old'; break end
+      if l > c then
+        local entries = redis.call('XRANGE', KEYS[3 * i], from, '+')
+        if #entries == 0 then reason = 'cursor_too_old'; break end
+        for _, e in ipairs(entries) do
+          items[#items + 1] = i
+          items[#items + 1] = e[1]
+          items[#items + 1] = e[2][2]
+        end
+      end
+    end
+    if reason == '' then return {epoch, head, '', items} end
+    items = {}
+  end
+end
+for i = 1, n do
+  local r = redis.call('HGETALL', KEYS[3 * i + 2])
+  for j = 2, #r, 2 do
+    items[#items + 1] = i
+    items[#items + 1] = ''
+    items[#items + 1] = r[j]
+  end
+end
+return {epoch, head, reason, items}
+)lua"};
+
+const RedisScript kRecoverScript = {2, SSEBRIDGE_EPOCH_LUA R"lua(
+if epoch ~= ARGV[2] then return {epoch, head, {}, {}} end
+local n = (#KEYS - 2) / 2
+local old, items = {}, {}
+for i = 1, n do
+  old[i] = 0
+  if ARGV[2 + i] ~= '-' then
+    local c = tonumber(ARGV[2 + i])
+    local meta = redis.call('HMGET', KEYS[2 * i + 2], 't', 'l')
+    local t = tonumber(meta[1] or '0')
+    local l = tonumber(meta[2] or '0')
+    if t > c then
+      old[i] = 1
+    elseif l > c then
+      local entries = redis.call('XRANGE', KEYS[2 * i + 1],
+                                 string.format('%d', c + 1) .. '-0', '+')
+      if #entries == 0 then old[i] = 1 end
+      for _, e in ipairs(entries) do
+        items[#items + 1] = i
+        items[#items + 1] = e[1]
+        items[#items + 1] = e[2][2]
+      end
+    end
+  end
+end
+return {epoch, head, old, items}
+)lua"};
+
+#undef SSEBRIDGE_EPOCH_LUA
+
+}  // namespace ssebridge

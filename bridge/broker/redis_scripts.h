@@ -1,0 +1,41 @@
+// RedisScripts: the Lua the Redis broker runs. Each script is atomic in
+// Redis, which is what gives every event one place in one global order:
+// the publish script takes the next seq, appends to the channel's stream
+// and PUBLISHes, all at once, so pub/sub delivers events to every replica
+// in seq order.
+//
+// Cluster: the publish script touches {<prefix>}:seq and the channel's
+// {<prefix>:ch:<c>} keys, two slots, so it needs a single Redis primary
+// (standalone or Sentinel), not Cluster. See redis_broker.h.
+#ifndef SSEBRIDGE_BROKER_REDIS_SCRIPTS_H_
+#define SSEBRIDGE_BROKER_REDIS_SCRIPTS_H_
+
+#include "bridge/broker/redis_connection.h"
+
+namespace ssebridge {
+
+// KEYS: epoch, seq, history, meta, retained, idempotency
+// ARGV: epoch candidate, payload, maxlen, ttl ms (0: none), retained field
+//       ('' : not retained), topic, idempotency ttl ms, now us,
+//       '1' when KEYS[6] is a real idempotency key
+// -> {epoch, "<id> <published us>", replayed 0|1}
+extern const RedisScript kPublishScript;
+
+// KEYS: epoch, seq, then per channel: history, meta, retained
+// ARGV: epoch candidate, 'fresh'|'resume', cursor epoch, cursor seq
+// -> {epoch, head, reason ('' or a reset reason), items}
+//    items: flat {channel index (1-based), stream id or '', payload}; stream
+//    entries after the cursor when reason is '' and mode is resume,
+//    otherwise retained values ("<seq>\n<payload>", with id '').
+extern const RedisScript kSnapshotScript;
+
+// KEYS: epoch, seq, then per channel: history, meta
+// ARGV: epoch candidate, expected epoch, then per channel its cursor seq
+//       ('-': no replay wanted)
+// -> {epoch, head, too_old flags (per channel 0|1), items}; when the epoch
+//    is not the expected one, flags and items are empty.
+extern const RedisScript kRecoverScript;
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_BROKER_REDIS_SCRIPTS_H_
