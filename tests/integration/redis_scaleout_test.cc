@@ -270,8 +270,15 @@ TEST_F(RedisScaleOutTest, RedisLosingItsDataResetsOpenAndResumingStreams) {
   EXPECT_FALSE(open.closed());
   // A reader coming back with a cursor of the old epoch is reset too, on any
   // replica.
+  // The publish connection may be back before the fan-out one: a stream is
+  // only accepted once the replica is ready again.
+  const absl::Time ready_by = absl::Now() + kWait;
+  while (ReadyStatus(r1->http_port()) != 200 && absl::Now() < ready_by) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
   SseClient back;
-  ASSERT_TRUE(back.Open(r1->http_port(), EventsTarget({"d"}), Resume(old_id)));
+  ASSERT_TRUE(back.Open(r1->http_port(), EventsTarget({"d"}), Resume(old_id)))
+      << back.error();
   ASSERT_TRUE(back.WaitForEvents(1, kWait)) << back.Describe();
   EXPECT_EQ(back.events()[0].event, "ssebridge.reset");
   EXPECT_NE(back.events()[0].data.find("unknown_epoch"), std::string::npos);
