@@ -21,11 +21,6 @@ std::string Quoted(absl::string_view pattern) {
   return out;
 }
 
-bool IsChannelChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' || c == '-';
-}
-
 }  // namespace
 
 absl::Status ChannelPatterns::Validate(absl::string_view pattern) {
@@ -45,7 +40,7 @@ absl::Status ChannelPatterns::Validate(absl::string_view pattern) {
         absl::StrCat("channel pattern ", Quoted(pattern), ": longer than ",
                      kMaxChannelNameLength, " characters"));
   }
-  if (!std::all_of(body.begin(), body.end(), IsChannelChar)) {
+  if (!std::all_of(body.begin(), body.end(), IsChannelNameChar)) {
     return absl::InvalidArgumentError(
         absl::StrCat("channel pattern ", Quoted(pattern),
                      ": has a character outside [A-Za-z0-9_.:-]"));

@@ -17,10 +17,7 @@ absl::Status ValidateChannelName(absl::string_view name,
                      " characters"));
   }
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' ||
-              c == '-';
-    if (!ok) {
+    if (!IsChannelNameChar(c)) {
       return absl::InvalidArgumentError(absl::StrCat(
           field, ": \"", absl::CHexEscape(name),
           "\" has a character outside [A-Za-z0-9_.:-]"));

@@ -25,6 +25,13 @@ inline constexpr absl::string_view kAuthExpiredEventType = "ssebridge.auth_expir
 inline constexpr absl::string_view kDisconnectedEventType = "ssebridge.disconnected";
 inline constexpr absl::string_view kDefaultEventType = "message";
 
+// A character channel names may hold: [A-Za-z0-9_.:-]. Channel patterns
+// (channel_pattern.h) use the same set, so the two cannot drift apart.
+inline constexpr bool IsChannelNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' || c == '-';
+}
+
 // Each returns INVALID_ARGUMENT with a message naming `field`.
 absl::Status ValidateChannelName(absl::string_view name,
                                  absl::string_view field);
