@@ -15,9 +15,27 @@ void SseClient::Close() {
   fd_ = -1;
 }
 
+void SseClient::ForgetResponse() {
+  pending_head_.clear();
+  head_done_ = false;
+  status_ = 0;
+  headers_.clear();
+  raw_head_.clear();
+  chunked_ = false;
+  chunks_ = ChunkedDecoder();
+  raw_body_.clear();
+  body_bytes_ = 0;
+  parser_ = SseParser();
+  closed_ = false;
+  reset_ = false;
+  error_.clear();
+}
+
 bool SseClient::Connect(int port, const std::string& target,
                         const SseClientOptions& options) {
   Close();
+  // A client reused for a retry must not answer with the last response.
+  ForgetResponse();
   options_ = options;
   absl::Duration timeout = absl::Seconds(20);
   fd_ = ConnectLoopback(port, options.rcvbuf_bytes, timeout, &error_);

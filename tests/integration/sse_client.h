@@ -29,7 +29,8 @@ class SseClient {
   SseClient(const SseClient&) = delete;
   SseClient& operator=(const SseClient&) = delete;
 
-  // Connects and sends "GET target". Reads nothing.
+  // Connects and sends "GET target". Reads nothing. Forgets what an earlier
+  // connection of this client read, so a client can be reused for retries.
   bool Connect(int port, const std::string& target,
                const SseClientOptions& options = {});
   // Reads until the response head is complete.
@@ -81,6 +82,7 @@ class SseClient {
   // One recv() (waiting until deadline); false when nothing more can come.
   bool ReadOnce(absl::Time deadline);
   void OnBytes(absl::string_view bytes);
+  void ForgetResponse();
 
   int fd_ = -1;
   SseClientOptions options_;

@@ -33,6 +33,21 @@ TEST(StreamOpenTest, HeadersAreExactAndOpeningBytesArriveAtOnce) {
   EXPECT_FALSE(sse.closed()) << sse.Describe();
 }
 
+// Retry loops in the tests reuse one client: what it reports must be the
+// answer to the latest request, not a leftover of the one before.
+TEST(StreamOpenTest, ReusedClientReportsTheNewResponse) {
+  auto bridge = StartBridge();
+  ASSERT_NE(bridge, nullptr);
+  SseClient sse;
+  ASSERT_TRUE(sse.Connect(bridge->http_port(), "/v1/events?channel=bad%20name"));
+  ASSERT_TRUE(sse.ReadHead(absl::Seconds(20))) << sse.error();
+  ASSERT_EQ(sse.status(), 400) << sse.Describe();
+  ASSERT_TRUE(sse.Open(bridge->http_port(), EventsTarget({"news"}))) << sse.Describe();
+  EXPECT_EQ(sse.status(), 200);
+  EXPECT_EQ(sse.Header("Content-Type").value_or("<absent>"), "text/event-stream");
+  EXPECT_EQ(sse.raw_body()[0], ':') << sse.Describe();
+}
+
 TEST(StreamOpenTest, DefaultRetryIsBetweenThreeAndFiveSeconds) {
   auto bridge = StartBridge();
   ASSERT_NE(bridge, nullptr);
