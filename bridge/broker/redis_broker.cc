@@ -43,39 +43,33 @@ void RedisBroker::Stop() { fanout_.Stop(); }
 
 bool RedisBroker::ready() const { return fanout_.connected() && pool_.healthy(); }
 
-absl::StatusOr<PublishOutcome> RedisBroker::Publish(const PublishSpec& spec) {
-  const absl::Time now = absl::Now();
+RedisConnection::ScriptCall RedisBroker::PublishCall(const PublishSpec& spec,
+                                                     absl::Time now) const {
   const bool idempotent = !spec.idempotency_key.empty();
-  std::vector<std::string> keys = {
-      keys_.epoch(), keys_.seq(), keys_.history(spec.channel),
-      keys_.meta(spec.channel), keys_.retained(spec.channel),
-      idempotent ? keys_.idempotency(spec.idempotency_key) : keys_.epoch()};
-  std::vector<std::string> args = {
-      NewEpoch(),
-      EncodeStoredEvent(spec, now),
-      absl::StrCat(std::max<size_t>(1, options_.history_size)),
-      Millis(options_.history_ttl),
-      spec.retain ? RetainedField(spec.type, spec.user_ids) : "",
-      keys_.topic(spec.channel),
-      Millis(options_.idempotency_window),
-      absl::StrCat(absl::ToUnixMicros(now)),
-      idempotent ? "1" : "0"};
-  std::string record;
-  bool replayed = false;
-  absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
-    absl::StatusOr<RedisReplyPtr> r = conn.Eval(kPublishScript, keys, args);
-    if (!r.ok()) return r.status();
-    const redisReply& reply = **r;
-    if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 3 ||
-        reply.element[1]->type != REDIS_REPLY_STRING) {
-      return absl::InternalError("redis: unexpected publish reply");
-    }
-    record = ReplyString(*reply.element[1]);
-    replayed = reply.element[2]->integer != 0;
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
+  RedisConnection::ScriptCall call;
+  call.keys = {keys_.epoch(), keys_.seq(), keys_.history(spec.channel),
+               keys_.meta(spec.channel), keys_.retained(spec.channel),
+               idempotent ? keys_.idempotency(spec.idempotency_key) : keys_.epoch()};
+  call.args = {NewEpoch(),
+               EncodeStoredEvent(spec, now),
+               absl::StrCat(std::max<size_t>(1, options_.history_size)),
+               Millis(options_.history_ttl),
+               spec.retain ? RetainedField(spec.type, spec.user_ids) : "",
+               keys_.topic(spec.channel),
+               Millis(options_.idempotency_window),
+               absl::StrCat(absl::ToUnixMicros(now)),
+               idempotent ? "1" : "0"};
+  return call;
+}
+
+absl::StatusOr<PublishOutcome> RedisBroker::PublishOutcomeOf(
+    const redisReply& reply, const PublishSpec& spec) const {
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 3 ||
+      reply.element[1]->type != REDIS_REPLY_STRING) {
+    return absl::InternalError("redis: unexpected publish reply");
+  }
   // "<id> <published us>"
+  const std::string record = ReplyString(*reply.element[1]);
   PublishOutcome outcome;
   size_t space = record.find(' ');
   int64_t us = 0;
@@ -84,8 +78,8 @@ absl::StatusOr<PublishOutcome> RedisBroker::Publish(const PublishSpec& spec) {
   }
   outcome.id = record.substr(0, space);
   outcome.published_at = absl::FromUnixMicros(us);
-  outcome.replayed = replayed;
-  if (!replayed) {
+  outcome.replayed = reply.element[2]->integer != 0;
+  if (!outcome.replayed) {
     // Recipients on this replica: the others count their own.
     Event probe;
     probe.channel = spec.channel;
@@ -93,6 +87,51 @@ absl::StatusOr<PublishOutcome> RedisBroker::Publish(const PublishSpec& spec) {
     outcome.subscribers = hub_->CountRecipients(probe);
   }
   return outcome;
+}
+
+absl::StatusOr<PublishOutcome> RedisBroker::Publish(const PublishSpec& spec) {
+  const RedisConnection::ScriptCall call = PublishCall(spec, absl::Now());
+  absl::StatusOr<PublishOutcome> outcome;
+  absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
+    absl::StatusOr<RedisReplyPtr> r = conn.Eval(kPublishScript, call.keys, call.args);
+    if (!r.ok()) return r.status();
+    outcome = PublishOutcomeOf(**r, spec);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return outcome;
+}
+
+// One round trip for the whole batch: the script calls are pipelined on one
+// connection, so Redis runs them in the batch's order.
+std::vector<absl::StatusOr<PublishOutcome>> RedisBroker::PublishBatch(
+    std::vector<PublishSpec>* specs) {
+  const absl::Time now = absl::Now();
+  std::vector<RedisConnection::ScriptCall> calls;
+  calls.reserve(specs->size());
+  for (const PublishSpec& spec : *specs) calls.push_back(PublishCall(spec, now));
+  std::vector<absl::StatusOr<PublishOutcome>> out;
+  absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
+    std::vector<absl::StatusOr<RedisReplyPtr>> replies =
+        conn.EvalMany(kPublishScript, calls);
+    out.clear();
+    out.reserve(replies.size());
+    absl::Status first_error;
+    for (size_t i = 0; i < replies.size(); ++i) {
+      if (!replies[i].ok()) {
+        if (first_error.ok()) first_error = replies[i].status();
+        out.push_back(replies[i].status());
+      } else {
+        out.push_back(PublishOutcomeOf(**replies[i], (*specs)[i]));
+      }
+    }
+    // The pool drops a connection that broke; per-spec errors stay in `out`.
+    return conn.broken() ? first_error : absl::OkStatus();
+  });
+  if (out.size() != specs->size()) {
+    out.assign(specs->size(), s.ok() ? absl::InternalError("redis: batch lost") : s);
+  }
+  return out;
 }
 
 absl::StatusOr<RedisBroker::Snapshot> RedisBroker::ReadSnapshot(

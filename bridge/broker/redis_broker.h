@@ -58,6 +58,8 @@ class RedisBroker : public Broker {
   void Stop();
 
   absl::StatusOr<PublishOutcome> Publish(const PublishSpec& spec) override;
+  std::vector<absl::StatusOr<PublishOutcome>> PublishBatch(
+      std::vector<PublishSpec>* specs) override;
   void Attach(std::shared_ptr<Subscription> sub,
               absl::string_view last_event_id) override;
   // Unsubscribes channels nobody reads here any more. Expiry is Redis'.
@@ -71,6 +73,10 @@ class RedisBroker : public Broker {
     std::string epoch;
     uint64_t head = 0;
   };
+  RedisConnection::ScriptCall PublishCall(const PublishSpec& spec,
+                                         absl::Time now) const;
+  absl::StatusOr<PublishOutcome> PublishOutcomeOf(const redisReply& reply,
+                                                  const PublishSpec& spec) const;
   absl::StatusOr<Snapshot> ReadSnapshot(const Subscription& sub,
                                         absl::string_view last_event_id);
 

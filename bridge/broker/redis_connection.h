@@ -53,6 +53,19 @@ class RedisConnection {
                                      const std::vector<std::string>& keys,
                                      const std::vector<std::string>& args);
 
+  // Runs `script` once per call in one round trip, in order: one result per
+  // call (error replies as statuses). The pipeline opens with SCRIPT LOAD so
+  // that no call meets NOSCRIPT (a Redis restart breaks the connection
+  // instead; only a SCRIPT FLUSH racing the pipeline could, and that call
+  // then fails with UNAVAILABLE). After an I/O failure every call that got
+  // no reply fails with UNAVAILABLE, though Redis may have run it.
+  struct ScriptCall {
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+  };
+  std::vector<absl::StatusOr<RedisReplyPtr>> EvalMany(
+      const RedisScript& script, const std::vector<ScriptCall>& calls);
+
   // Pipelining and pub/sub: queue a command, flush, read replies.
   void Append(const std::vector<std::string>& argv);
   absl::Status Flush();
