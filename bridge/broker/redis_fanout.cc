@@ -84,6 +84,7 @@ void RedisFanout::Refuse(const std::shared_ptr<Subscription>& sub) {
   {
     std::lock_guard<std::mutex> lock(sub->mu);
     sub->overflowed = true;  // the consumer closes: the client comes back later
+    sub->broker_unavailable = true;
   }
   hub_->Attach(sub, {});
 }

@@ -51,6 +51,10 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
   // Set when the queue overflowed under the disconnect policy: the consumer
   // must close; nothing more is queued.
   bool overflowed ABSL_GUARDED_BY(mu) = false;
+  // Set with `overflowed` when the broker could not attach the reader (its
+  // backend is away): the consumer closes all the same, but reports the
+  // outage rather than a slow reader.
+  bool broker_unavailable ABSL_GUARDED_BY(mu) = false;
 
  private:
   friend class HubShard;

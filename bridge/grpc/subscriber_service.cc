@@ -75,6 +75,10 @@ grpc::Status SubscriberService::Subscribe(grpc::ServerContext* context,
     if (!id.ok()) return Invalid(id.status().message());
   }
 
+  if (!broker_->ready()) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "the broker is unavailable (Redis unreachable); retry later");
+  }
   active_.fetch_add(1);
   WakeSink sink;
   auto sub =
@@ -87,10 +91,18 @@ grpc::Status SubscriberService::Subscribe(grpc::ServerContext* context,
   while (!context->IsCancelled() && !ending_.load()) {
     sink.Wait(absl::Milliseconds(200));
     bool overflowed;
+    bool unavailable;
     {
       std::lock_guard<std::mutex> lock(sub->mu);
       overflowed = sub->overflowed;
+      unavailable = sub->broker_unavailable;
       sub->queue.TakeAll(&batch);
+    }
+    if (unavailable) {
+      result = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "the broker is unavailable (Redis unreachable); "
+                            "retry with last_event_id");
+      break;
     }
     if (overflowed) {
       result = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,

@@ -332,6 +332,15 @@ void HttpServer::HandleEvents(const httplib::Request& req,
     ErrorReply(res, 403, "permission_denied", allowed.message());
     return;
   }
+  if (wiring_.ready && !wiring_.ready()) {
+    // Redis is away: an accepted stream could only be closed again at once.
+    // EventSource gives up on a non-200 answer; the SDK reconnects after
+    // Retry-After.
+    res.set_header("Retry-After", "5");
+    ErrorReply(res, 503, "unavailable",
+               "the broker is unavailable (Redis unreachable); retry later");
+    return;
+  }
   if (wiring_.writer->streams() >= options_.max_connections) {
     ErrorReply(res, 503, "unavailable",
                absl::StrCat("this bridge holds its limit of ",

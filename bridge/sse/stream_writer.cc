@@ -243,7 +243,9 @@ void SseStream::Flush() {
   bool drained = false;
   {
     std::lock_guard<std::mutex> lock(sub->mu);
-    if (sub->overflowed) {
+    if (sub->broker_unavailable) {
+      why = "broker_unavailable";
+    } else if (sub->overflowed) {
       why = "slow_consumer";
       loop_->slow_disconnects.fetch_add(1, std::memory_order_relaxed);
     }

@@ -307,6 +307,35 @@ TEST_F(RedisScaleOutTest, PublishFailsFastWhenRedisIsDown) {
   EXPECT_EQ(ReadyStatus(r1->http_port()), 503);
 }
 
+// A reader arriving while Redis is away is told so (not "too slow"), and
+// comes back once it returns.
+TEST_F(RedisScaleOutTest, ReadersAreToldTheBrokerIsUnavailableWhileRedisIsDown) {
+  auto r1 = StartReplica();
+  ASSERT_TRUE(r1);
+  redis_->Kill();
+  const absl::Time end = absl::Now() + kWait;
+  while (ReadyStatus(r1->http_port()) != 503 && absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(ReadyStatus(r1->http_port()), 503);
+  HttpResponse sse = HttpGet(r1->http_port(), EventsTarget({"c"}));
+  ExpectJsonError(sse, 503, "unavailable", "Redis");
+  EXPECT_TRUE(sse.Header("Retry-After").has_value());
+  GrpcClient grpc(r1->grpc_port());
+  GrpcSubscription sub(&grpc, {"c"});
+  ASSERT_TRUE(sub.WaitForEnd(kWait));
+  EXPECT_EQ(sub.status().error_code(), grpc::StatusCode::UNAVAILABLE)
+      << sub.status().error_message();
+  std::string error;
+  ASSERT_TRUE(redis_->Start(&error)) << error;
+  const absl::Time again = absl::Now() + kWait;
+  while (ReadyStatus(r1->http_port()) != 200 && absl::Now() < again) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  SseClient back;
+  EXPECT_TRUE(OpenAttached(&back, r1->http_port(), EventsTarget({"c"}))) << back.Describe();
+}
+
 TEST_F(RedisScaleOutTest, TargetedEventsReachOnlyTheirUserOnEveryReplica) {
   const AuthKeys& keys = AuthKeys::Get();
   auto r1 = StartReplica(keys.Flags());
