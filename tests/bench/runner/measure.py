@@ -100,13 +100,18 @@ def send(procs, line):
 
 def start_subscribers(ctx, system, channel, n, events, per_event=True, timeout_ms=600000,
                       extra=()):
+    ports = system.sub_ports()
+    # At most PER_WORKER streams per generator process; with several ports
+    # (replicas) the same number of processes on each, so an even split.
     workers = max(1, math.ceil(n / PER_WORKER))
+    if len(ports) > 1 and n >= len(ports):
+        workers = math.ceil(workers / len(ports)) * len(ports)
     procs = []
     rate = max(50, system.connect_rate // workers)
     for w in range(workers):
         k = n // workers + (1 if w < n % workers else 0)
         errlog = open(os.path.join(ctx.root_tmp, "sub-%s-%d.log" % (channel, w)), "w")
-        cmd = [ctx.loadgen, "sub", "--host=127.0.0.1", "--port=%d" % system.http_port,
+        cmd = [ctx.loadgen, "sub", "--host=127.0.0.1", "--port=%d" % ports[w % len(ports)],
                "--path=" + system.sub_path(channel), "--conns=%d" % k,
                "--first_index=%d" % (w * PER_WORKER), "--source=127.0.0.%d" % (2 + w),
                "--connect_rate=%d" % rate, "--max_pending=%d" % system.max_pending,

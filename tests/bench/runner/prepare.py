@@ -16,9 +16,10 @@ def build(args):
                    check=True, timeout=1800)
 
 
-def install_peers():
-    """Debian packages when missing (root only) and better-sse's npm ci."""
-    want = ["nginx-light", "libnginx-mod-nchan", "pushpin"]
+def install_peers(extra=()):
+    """Debian packages when missing (root only) and better-sse's npm ci;
+    `extra`: more Debian packages (redis-server for scenario 6)."""
+    want = ["nginx-light", "libnginx-mod-nchan", "pushpin"] + list(extra)
     missing = []
     for p in want:
         r = subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True, text=True)

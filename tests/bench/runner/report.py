@@ -184,8 +184,7 @@ def markdown(doc):
                 "{:,}".format(r["delivered"]), "{:,}".format(r["events_accepted"]),
                 fmt(r.get("cpu_us_per_event"), 2), fmt(r.get("latency_ms", {}).get("p99"), 1)))
         L.append("")
-    L.append("## 6. Through Redis\n")
-    L.append(doc["notes"].get("redis", "not run") + "\n")
+    redis_section(doc, L)
     if doc["targets"]:
         L.append("## Targets (ratios from this run)\n")
         L.append("| target | ssebridge | reference | ratio | met |")
@@ -216,3 +215,58 @@ def deliv(r):
     if r.get("closed_early"):
         extra.append("%d closed early" % r["closed_early"])
     return s + " **MISSING**" + (" (" + ", ".join(extra) + ")" if extra else "")
+
+
+def cpu_split(r):
+    """CPU seconds per process ("replica 1 0.41 / redis-server 0.12")."""
+    c = r.get("cpu_by_process_s")
+    return " / ".join("%s %.2f" % (k, v) for k, v in c.items()) if c else "–"
+
+
+def redis_section(doc, L):
+    """## 6. Through Redis: fan-out, end-to-end latency and ingest rows of
+    every broker configuration, side by side."""
+    L.append("## 6. Through Redis\n")
+    L.append(doc["notes"].get("redis", "not run") + "\n")
+    R = doc["results"]
+    fan = [r for r in R if r["scenario"] in ("redis-burst", "redis-paced")]
+    if fan:
+        L.append("### Fan-out: scenarios 1 (burst) and 2 (paced)\n")
+        L.append("| system | scenario | N | events (target/s) | delivered | deliveries/s | p50 / p99 / max latency (ms) | CPU µs/delivery, replicas + redis-server | CPU s by process |")
+        L.append("|---|---|---:|---|---|---:|---|---:|---|")
+        for r in fan:
+            L.append("| %s | %s | %s | %s%s | %s | %s | %s / %s / %s | %s | %s |" % (
+                r["system"], r["scenario"][len("redis-"):], "{:,}".format(r["subscribers"]),
+                "{:,}".format(r["events_sent"]), " (%s/s)" % r["rate"] if r["rate"] else "", deliv(r),
+                fmt(r.get("deliveries_per_s"), 0),
+                fmt(r.get("latency_ms", {}).get("p50"), 2), fmt(r.get("latency_ms", {}).get("p99"), 2),
+                fmt(r.get("latency_ms", {}).get("max"), 1),
+                fmt(r.get("cpu_us_per_delivery"), 2), cpu_split(r)))
+        L.append("")
+    lat = [r for r in R if r["scenario"] == "redis-latency"]
+    if lat:
+        L.append("### End-to-end latency: one subscriber, paced publishes\n")
+        L.append("| system | target events/s | achieved events/s | delivered | p50 / p90 / p99 / max latency (ms) | CPU µs/event, replicas + redis-server | CPU s by process |")
+        L.append("|---|---:|---:|---|---|---:|---|")
+        for r in lat:
+            span = r.get("publish_span_ms") or 0
+            achieved = (r["events_sent"] - 1) / (span / 1000.0) if span > 0 and r["events_sent"] > 1 else None
+            lm = r.get("latency_ms", {})
+            L.append("| %s | %s | %s | %s | %s / %s / %s / %s | %s | %s |" % (
+                r["system"], "{:,}".format(r["rate"]), fmt(achieved, 0), deliv(r),
+                fmt(lm.get("p50"), 2), fmt(lm.get("p90"), 2), fmt(lm.get("p99"), 2),
+                fmt(lm.get("max"), 1), fmt(r.get("cpu_us_per_delivery"), 2), cpu_split(r)))
+        L.append("")
+    ing = [r for r in R if r["scenario"] == "redis-ingest"]
+    if ing:
+        L.append("### Ingest: one publisher as fast as accepted, one subscriber\n")
+        L.append("| system | publish door | accepted events/s | delivered | CPU µs/event, replicas + redis-server | p99 latency (ms) | CPU s by process |")
+        L.append("|---|---|---:|---|---:|---:|---|")
+        for r in ing:
+            L.append("| %s | %s | %s | %s / %s%s | %s | %s | %s |" % (
+                r["system"], r["publish_door"], fmt(r.get("accepted_per_s"), 0),
+                "{:,}".format(r["delivered"]), "{:,}".format(r["events_accepted"]),
+                "" if r.get("all_delivered") else " **MISSING**",
+                fmt(r.get("cpu_us_per_event"), 2), fmt(r.get("latency_ms", {}).get("p99"), 1),
+                cpu_split(r)))
+        L.append("")

@@ -8,7 +8,6 @@ from .measure import (cpu_block, finish_subscribers, read_lines_until, run_publi
                       start_subscribers, summarize_subs, warm_up)
 from .procs import log, proc_stats
 from .report import fmt
-from .systems import Ssebridge
 
 def fanout(ctx, system, n, events, rate, label, hard_s=120):
     """Scenarios 1 and 2: n streams on one channel, `events` events."""
@@ -19,8 +18,10 @@ def fanout(ctx, system, n, events, rate, label, hard_s=120):
     ready = read_lines_until(subs, "ready", connect_deadline)
     connect_s = time.monotonic() - t_connect
     warmups = warm_up(ctx, system, channel, subs)
-    m_before = system.metrics() if isinstance(system, Ssebridge) else {}
+    m_before = system.metrics()
     pids = system.pids()
+    comps = system.components()
+    comp_before = {k: proc_stats(v) for k, v in comps.items()}
     before = proc_stats(pids)
     pub_args = system.pub_args(channel) + ["--events=%d" % events, "--size=100"]
     if rate:
@@ -40,7 +41,8 @@ def fanout(ctx, system, n, events, rate, label, hard_s=120):
     send(subs, "stop %d %d" % (20000 if not ctx.args.quick else 5000, hard_ms))
     res = finish_subscribers(subs, time.monotonic() + hard_ms / 1000 + 20)
     after = proc_stats(pids)
-    m_after = system.metrics() if isinstance(system, Ssebridge) else {}
+    comp_after = {k: proc_stats(v) for k, v in comps.items()}
+    m_after = system.metrics()
     res = [r for r in res if r]
     d = summarize_subs(res) if res else {"deliveries": 0, "missing": None}
     d.update({"system": system.name, "scenario": label, "subscribers": n, "events": events,
@@ -59,6 +61,9 @@ def fanout(ctx, system, n, events, rate, label, hard_s=120):
         d["deliveries_per_s"] = deliveries / span if span > 0 else None
         d["publish_span_ms"] = (pub["last_send_ns"] - pub["first_send_ns"]) / 1e6 if pub.get("last_send_ns") else None
     d.update(cpu_block(before, after, deliveries))
+    if comps:
+        d["cpu_by_process_s"] = {k: round(comp_after[k]["cpu_s"] - comp_before[k]["cpu_s"], 3)
+                                 for k in comps}
     if m_before and m_after:
         dw = m_after.get("ssebridge_stream_writes_total", 0) - m_before.get("ssebridge_stream_writes_total", 0)
         dd = m_after.get("ssebridge_deliveries_total", 0) - m_before.get("ssebridge_deliveries_total", 0)
@@ -169,6 +174,8 @@ def ingest(ctx, system, duration_ms, http_door=False, count=0, batch=0):
         if http_door:
             system.pub_args = saved
     pids = system.pids()
+    comps = system.components()
+    comp_before = {k: proc_stats(v) for k, v in comps.items()}
     before = proc_stats(pids)
     if http_door:
         args = system.http_pub_args(channel, 8)
@@ -188,6 +195,7 @@ def ingest(ctx, system, duration_ms, http_door=False, count=0, batch=0):
     send(subs, "stop 5000 60000")
     res = [r for r in finish_subscribers(subs, time.monotonic() + 80) if r]
     after = proc_stats(pids)
+    comp_after = {k: proc_stats(v) for k, v in comps.items()}
     delivered = sum(r["deliveries"] for r in res)
     suffix = " (HTTP)" if http_door else (" (batch %d)" % batch if batch else "")
     d = {"system": system.name + suffix, "scenario": "ingest",
@@ -198,10 +206,15 @@ def ingest(ctx, system, duration_ms, http_door=False, count=0, batch=0):
          "publish_server_closes": pub.get("server_closes", 0),
          "ready": ready}
     d["all_delivered"] = bool(res) and delivered == pub.get("accepted", -1) and sent > 0
+    d["duplicates"] = sum(r["duplicates"] for r in res)
+    d["out_of_order"] = sum(r["out_of_order"] for r in res)
     c = cpu_block(before, after, pub.get("accepted", 0))
     d["server_cpu_s"] = c["server_cpu_s"]
     d["cpu_us_per_event"] = c["cpu_us_per_delivery"]
     d["events_per_cpu_s"] = c["deliveries_per_cpu_s"]
+    if comps:
+        d["cpu_by_process_s"] = {k: round(comp_after[k]["cpu_s"] - comp_before[k]["cpu_s"], 3)
+                                 for k in comps}
     if res:
         d["latency_ms"] = summarize_subs(res)["latency_ms"]
     log("  %-18s ingest %s: %s accepted/s, delivered %d/%d %s" % (
