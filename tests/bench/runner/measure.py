@@ -14,6 +14,11 @@ import time
 from .procs import PER_WORKER, STARTED, spawn, stop_process
 
 INGEST_BATCH = 100   # events per message for ssebridge's batched ingest row
+# The batched row publishes 100-200k events/s: its one subscriber (a load
+# generator sharing the cores) falls more than the default --queue_bytes
+# (512 KiB) behind and the default disconnect policy ends its stream. The
+# row measures ingest, not the consumer, so its bridge gets a deep queue.
+INGEST_BATCH_ARGS = ("--queue_bytes=268435456",)
 
 
 class Context:

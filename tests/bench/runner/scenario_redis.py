@@ -12,7 +12,7 @@ every replica and redis-server; each row also keeps the split by process.
 
 import subprocess
 
-from .measure import INGEST_BATCH
+from .measure import INGEST_BATCH, INGEST_BATCH_ARGS
 from .procs import log
 from .scenarios import fanout, ingest
 from .systems import BridgeGroup, RedisServer
@@ -80,6 +80,9 @@ def run_redis(ctx, plan, quick, problems):
             fresh()
             keep(ingest(ctx, g, plan["ingest_ms"], count=plan["ingest_count"]), "redis-ingest",
                  "ingest")
+            g.stop()   # restarted with INGEST_BATCH_ARGS (see measure.py)
+            up = False
+            g.replica_args = INGEST_BATCH_ARGS
             fresh()
             keep(ingest(ctx, g, plan["ingest_ms"], count=plan["ingest_count"], batch=INGEST_BATCH),
                  "redis-ingest", "ingest (batch)")

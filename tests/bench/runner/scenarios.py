@@ -183,7 +183,7 @@ def ingest(ctx, system, duration_ms, http_door=False, count=0, batch=0):
     elif batch:
         args = ["--mode=grpc-batch-stream", "--target=127.0.0.1:%d" % system.grpc_port,
                 "--channel=" + channel, "--batch=%d" % batch, "--window=%d" % (20 * batch)]
-        door = "gRPC PublishBatchStream (%d events/message)" % batch
+        door = "gRPC PublishBatchStream (%d events/message), --queue_bytes=256 MiB" % batch
     else:
         args = system.pub_args(channel, ingest=True)
         door = system.door

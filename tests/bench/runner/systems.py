@@ -225,14 +225,15 @@ class BridgeGroup(System):
             replicas, "s" if replicas > 1 else "") if broker == "redis" else "memory broker, one process")
         self.redis = None
         self.replicas = []
+        self.replica_args = ()   # more flags for every replica
 
     def start(self):
-        extra = []
+        extra = list(self.replica_args)
         if self.broker == "redis":
             self.redis = RedisServer(self.ctx)
             self.redis.start()
-            extra = ["--broker=redis", "--redis_url=" + self.redis.url(),
-                     "--redis_prefix=bench%d" % os.getpid()]
+            extra += ["--broker=redis", "--redis_url=" + self.redis.url(),
+                      "--redis_prefix=bench%d" % os.getpid()]
         for _ in range(self.n_replicas):
             r = Ssebridge(self.ctx)
             r.extra_args = extra
