@@ -120,7 +120,12 @@ class OrderedStreamReactor final
 
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     writing_ = true;
-    this->StartWrite(&pending_.front());
+    // More answers queued behind this one: let gRPC hold it for the next
+    // write rather than send one frame per answer. The last queued answer
+    // goes without the hint and carries the others out with it.
+    grpc::WriteOptions options;
+    if (pending_.size() > 1) options.set_buffer_hint();
+    this->StartWrite(&pending_.front(), options);
   }
 
   // Finishes once nothing is left to handle or write, and either the client
