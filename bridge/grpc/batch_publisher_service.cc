@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "bridge/grpc/ordered_stream_reactor.h"
 #include "bridge/grpc/publisher_service.h"
@@ -48,9 +49,15 @@ BatchPublisherService::PublishBatchStream(grpc::CallbackServerContext* context) 
       OrderedStreamReactor<v1::PublishBatchRequest, v1::PublishBatchResponse>;
   Reactor::Handlers handlers;
   handlers.handle = [gate = gate_, who = std::make_shared<const PublisherIdentity>(
-                                        std::move(*who))](const v1::PublishBatchRequest& request) {
-    absl::StatusOr<v1::PublishBatchResponse> result = gate->PublishBatch(request, *who);
-    return result.ok() ? std::move(*result) : AllFailed(request, result.status());
+                                        std::move(*who))](
+                                        std::vector<v1::PublishBatchRequest>* requests,
+                                        std::vector<v1::PublishBatchResponse>* responses) {
+    // Each message is a batch of its own: answered as one.
+    for (const v1::PublishBatchRequest& request : *requests) {
+      absl::StatusOr<v1::PublishBatchResponse> result = gate->PublishBatch(request, *who);
+      responses->push_back(result.ok() ? std::move(*result)
+                                       : AllFailed(request, result.status()));
+    }
   };
   handlers.unavailable = [](const v1::PublishBatchRequest& request) {
     return AllFailed(request,

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "bridge/grpc/ordered_stream_reactor.h"
@@ -49,11 +50,33 @@ PublisherService::PublishStream(grpc::CallbackServerContext* context) {
         ToGrpcStatus(who.status()));
   }
   using Reactor = OrderedStreamReactor<v1::PublishRequest, v1::PublishResponse>;
+  static_assert(Reactor::kMaxWaiting <= PublishGate::kMaxBatch,
+                "waiting requests must fit in one gate batch");
   Reactor::Handlers handlers;
   handlers.handle = [gate = gate_, who = std::make_shared<const PublisherIdentity>(
-                                        std::move(*who))](const v1::PublishRequest& request) {
-    absl::StatusOr<v1::PublishResponse> result = gate->Publish(request, *who);
-    return result.ok() ? std::move(*result) : ErrorResponse(result.status());
+                                        std::move(*who))](
+                                        std::vector<v1::PublishRequest>* requests,
+                                        std::vector<v1::PublishResponse>* responses) {
+    if (requests->size() == 1) {
+      absl::StatusOr<v1::PublishResponse> result = gate->Publish(requests->front(), *who);
+      responses->push_back(result.ok() ? std::move(*result) : ErrorResponse(result.status()));
+      return;
+    }
+    // Requests that queued up while the last ones were handled: one broker
+    // call (one Redis round trip) for all, each still answered on its own.
+    v1::PublishBatchRequest batch;
+    batch.mutable_requests()->Reserve(static_cast<int>(requests->size()));
+    for (v1::PublishRequest& r : *requests) *batch.add_requests() = std::move(r);
+    absl::StatusOr<v1::PublishBatchResponse> result = gate->PublishBatch(batch, *who);
+    if (!result.ok()) {
+      for (size_t i = 0; i < requests->size(); ++i) {
+        responses->push_back(ErrorResponse(result.status()));
+      }
+      return;
+    }
+    for (v1::PublishResponse& r : *result->mutable_responses()) {
+      responses->push_back(std::move(r));
+    }
   };
   handlers.unavailable = [](const v1::PublishRequest&) {
     return ErrorResponse(absl::UnavailableError("shutting down; not published"));

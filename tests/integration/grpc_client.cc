@@ -3,6 +3,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace ssebridge_it {
@@ -152,6 +153,26 @@ std::string OtherEpoch(const std::string& epoch) {
     other = "zzz";
   }
   return other;
+}
+
+std::vector<v1::PublishResponse> PublishAllOnOneStream(
+    v1::Publisher::Stub* stub, const std::vector<v1::PublishRequest>& requests,
+    grpc::Status* status) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+  auto stream = stub->PublishStream(&ctx);
+  std::thread writer([&] {
+    for (const auto& r : requests) {
+      if (!stream->Write(r)) return;
+    }
+    stream->WritesDone();
+  });
+  std::vector<v1::PublishResponse> out;
+  v1::PublishResponse resp;
+  while (out.size() < requests.size() && stream->Read(&resp)) out.push_back(resp);
+  writer.join();
+  *status = stream->Finish();
+  return out;
 }
 
 }  // namespace ssebridge_it

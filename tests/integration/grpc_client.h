@@ -49,6 +49,13 @@ class GrpcClient {
   std::unique_ptr<v1::Subscriber::Stub> subscriber_;
 };
 
+// Writes every request on one PublishStream without waiting for answers (a
+// thread writes while this one reads), so the bridge sees them queue up.
+// The answers in order; *status is the call's end.
+std::vector<v1::PublishResponse> PublishAllOnOneStream(
+    v1::Publisher::Stub* stub, const std::vector<v1::PublishRequest>& requests,
+    grpc::Status* status);
+
 // Subscriber.Subscribe read by a background thread.
 class GrpcSubscription {
  public:
