@@ -2,6 +2,7 @@
 // dependency order, and SIGTERM/SIGINT drains them in reverse.
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -39,6 +40,7 @@
 #include "bridge/ops/shutdown_signal.h"
 #include "bridge/sse/http_server.h"
 #include "bridge/sse/sse_encoder.h"
+#include "bridge/sse/static_files.h"
 #include "bridge/sse/stream_writer.h"
 
 namespace ssebridge {
@@ -300,8 +302,18 @@ int Run(ShutdownSignal& signals) {
   http_options.retry = absl::GetFlag(FLAGS_retry);
   http_options.retry_jitter = absl::GetFlag(FLAGS_retry_jitter);
   http_options.client_ip_header = absl::GetFlag(FLAGS_client_ip_header);
+  std::optional<StaticFiles> static_files;
+  if (const std::string dir = absl::GetFlag(FLAGS_static_dir); !dir.empty()) {
+    absl::StatusOr<StaticFiles> opened = StaticFiles::Open(dir);
+    if (!opened.ok()) {
+      grpc_server.Shutdown(absl::Now());
+      return Fail(opened.status());
+    }
+    static_files = std::move(*opened);
+  }
   HttpServer::Wiring wiring;
   wiring.writer = &writer;
+  wiring.static_files = static_files ? &*static_files : nullptr;
   wiring.policies = &*policies;
   wiring.cors = &*cors;
   wiring.auth = auth.subscribers.get();
@@ -342,6 +354,7 @@ int Run(ShutdownSignal& signals) {
       .Str("broker", absl::GetFlag(FLAGS_broker))
       .Int("writer_threads", writer_threads)
       .Str("auth", auth.subscribers->open() ? "open" : "jwt")
+      .Str("static_dir", static_files ? static_files->root() : "")
       .Str("grpc_tls", absl::GetFlag(FLAGS_grpc_tls_cert_file).empty()      ? "off"
                        : absl::GetFlag(FLAGS_grpc_tls_client_ca_file).empty() ? "tls"
                                                                                : "mtls");

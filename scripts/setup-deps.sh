@@ -11,6 +11,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   libhiredis-dev redis-server
 )
+# clients/js: its build (tsc via npm) and its browser tests (headless Chromium).
+PACKAGES+=(nodejs npm chromium)
 # Extra package groups for other commands: scripts/setup-deps.sh bench
 if [[ "${1:-}" == "bench" ]]; then
   PACKAGES+=(nginx-light libnginx-mod-nchan pushpin nodejs npm)

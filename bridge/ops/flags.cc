@@ -102,6 +102,10 @@ ABSL_FLAG(int32_t, max_connections_per_user, 100,
 ABSL_FLAG(int32_t, max_connections_per_ip, 0,
           "Most open streams per client address (HTTP 429 beyond); 0: no "
           "limit. Behind a proxy, see --client_ip_header.");
+ABSL_FLAG(std::string, static_dir, "",
+          "Serve the files under this directory on GET (a dashboard page on "
+          "the same origin as the streams; '/' serves index.html). Empty: "
+          "no static files.");
 ABSL_FLAG(std::string, client_ip_header, "",
           "Header carrying the client address when behind a proxy (e.g. "
           "X-Forwarded-For; its rightmost entry is used). Empty: the peer.");

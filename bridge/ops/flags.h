@@ -50,6 +50,7 @@ ABSL_DECLARE_FLAG(int64_t, max_tickets);
 ABSL_DECLARE_FLAG(int32_t, max_connections_per_user);
 ABSL_DECLARE_FLAG(int32_t, max_connections_per_ip);
 ABSL_DECLARE_FLAG(std::string, client_ip_header);
+ABSL_DECLARE_FLAG(std::string, static_dir);
 ABSL_DECLARE_FLAG(std::string, publisher_keys_file);
 ABSL_DECLARE_FLAG(std::string, admin_keys_file);
 ABSL_DECLARE_FLAG(bool, allow_anonymous_publish);

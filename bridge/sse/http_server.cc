@@ -239,6 +239,13 @@ absl::Status HttpServer::Start() {
                     "text/plain; version=0.0.4");
   });
 
+  // Last: the routes above win over files of the same name.
+  if (wiring_.static_files != nullptr) {
+    svr.Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+      ServeStatic(req, res);
+    });
+  }
+
   if (options_.port == 0) {
     port_ = svr.bind_to_any_port(options_.address);
   } else if (svr.bind_to_port(options_.address, options_.port)) {
@@ -384,6 +391,24 @@ void HttpServer::HandleEvents(const httplib::Request& req,
     wiring_.attach(std::move(subscription), cursor);
   };
   res.status = 200;
+}
+
+void HttpServer::ServeStatic(const httplib::Request& req,
+                             httplib::Response& res) const {
+  absl::StatusOr<StaticFiles::File> file = wiring_.static_files->Read(req.path);
+  if (!file.ok()) {
+    if (absl::IsInvalidArgument(file.status())) {
+      ErrorReply(res, 400, "invalid_argument", file.status().message());
+    } else if (absl::IsNotFound(file.status())) {
+      ErrorReply(res, 404, "not_found", file.status().message());
+    } else {
+      ErrorReply(res, 500, "internal", file.status().message());
+    }
+    return;
+  }
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_content(std::move(file->body), file->content_type);
 }
 
 std::string HttpServer::ClientAddress(const httplib::Request& req) const {

@@ -8,6 +8,7 @@
 //        starts when the reader may not have it
 //   POST /v1/publish     proto3 JSON of PublishRequest -> PublishResponse
 //   GET  /healthz, /readyz, /metrics
+//   GET  /<path>         a file under --static_dir (when set; after the above)
 // Errors are JSON {"error": "<code>", "message": "<field>: <why>"}.
 #ifndef SSEBRIDGE_SSE_HTTP_SERVER_H_
 #define SSEBRIDGE_SSE_HTTP_SERVER_H_
@@ -28,6 +29,7 @@
 #include "bridge/auth/subscriber_auth.h"
 #include "bridge/core/delivery_policy.h"
 #include "bridge/core/subscription.h"
+#include "bridge/sse/static_files.h"
 #include "bridge/sse/stream_writer.h"
 
 namespace ssebridge {
@@ -69,6 +71,8 @@ class HttpServer {
     std::function<std::string()> metrics;
     // Broker readiness (Redis reachable); unset: always ready.
     std::function<bool()> ready;
+    // --static_dir; null: no static files.
+    const StaticFiles* static_files = nullptr;
   };
 
   HttpServer(Options options, Wiring wiring);
@@ -95,6 +99,7 @@ class HttpServer {
  private:
   class Impl;
   void HandleEvents(const httplib::Request& req, httplib::Response& res);
+  void ServeStatic(const httplib::Request& req, httplib::Response& res) const;
   std::string ClientAddress(const httplib::Request& req) const;
 
   Options options_;

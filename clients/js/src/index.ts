@@ -1,0 +1,44 @@
+// ssebridge browser SDK: subscribe to channels of an ssebridge over the
+// browser's EventSource, with JSON parsing, resume, tickets, backoff and
+// opt-in sharing of one connection between tabs.
+import { Connection } from './connection.js';
+import { makeDispatcher } from './dispatch.js';
+import { SharedSubscription, ShareOptions, canShareAcrossTabs } from './shared.js';
+import { SubscribeOptions, Subscription } from './types.js';
+
+export * from './types.js';
+export { backoffDelay, streamUrl } from './connection.js';
+export { canShareAcrossTabs } from './shared.js';
+export type { ShareOptions } from './shared.js';
+
+/**
+ * Opens a subscription and returns at once; events arrive through the
+ * callbacks until `close()`.
+ *
+ * ```ts
+ * const sub = subscribe({
+ *   url: '/v1/events',
+ *   channels: ['tasks', 'dashboard'],
+ *   listeners: { taskDone: (e) => toast(e.data), stats: (e) => render(e.data) },
+ *   onReset: () => refetchEverything(),
+ *   onStatus: (s) => badge(s),
+ *   onError: (err) => console.warn(err),
+ *   getTicket: () => fetch('/api/sse-ticket').then((r) => r.text()),
+ * });
+ * ```
+ */
+export function subscribe(options: SubscribeOptions): Subscription {
+  if (!options.url) throw new TypeError('subscribe: url is required');
+  if (!options.channels || options.channels.length === 0) {
+    throw new TypeError('subscribe: at least one channel is required');
+  }
+  const sink = makeDispatcher(options);
+  if (options.shareAcrossTabs && canShareAcrossTabs()) {
+    const share: ShareOptions =
+      typeof options.shareAcrossTabs === 'object' ? options.shareAcrossTabs : {};
+    return new SharedSubscription(options, share, sink);
+  }
+  const connection = new Connection(options, sink);
+  connection.start();
+  return connection;
+}

@@ -1,0 +1,179 @@
+// Cross-tab sharing: all tabs of an origin that subscribe with the same url,
+// channels, event types and key share ONE connection. Browsers allow six
+// HTTP/1.1 connections per origin, so ten tabs with their own EventSource
+// would starve each other.
+//
+// Leader election uses a Web Lock: every tab asks for the same lock; the tab
+// holding it is the leader and runs the real connection, posting every frame
+// on a BroadcastChannel; the others (followers) dispatch what they receive.
+// When the leader tab closes (or calls close()), the browser releases its
+// lock and the next tab in the queue becomes leader, resuming from the last
+// id it saw, so the bridge replays what was published during the hand-over.
+import { Connection } from './connection.js';
+import { Sink, eventTypesOf } from './dispatch.js';
+import { Status, SubscribeOptions, Subscription } from './types.js';
+
+type Frame =
+  | { t: 'event'; type: string; raw: string; id: string; to?: string }
+  | { t: 'reset'; raw: string; id: string }
+  | { t: 'status'; status: Status; to?: string }
+  | { t: 'error'; message: string; name: string }
+  | { t: 'hello'; from: string };
+
+export interface ShareOptions {
+  /** Separates groups of tabs, e.g. the user id (all sharing tabs must be the same user). */
+  key?: string;
+  /**
+   * Event types whose latest value a tab that joins later gets from the
+   * leader at once (dashboard figures; not one-off notifications).
+   */
+  replayLatest?: string[];
+}
+
+export function canShareAcrossTabs(): boolean {
+  const nav = (globalThis as any).navigator;
+  return !!(nav?.locks?.request && typeof (globalThis as any).BroadcastChannel === 'function');
+}
+
+export function shareName(options: SubscribeOptions, share: ShareOptions): string {
+  return JSON.stringify([
+    options.url,
+    [...new Set(options.channels)].sort(),
+    eventTypesOf(options),
+    share.key ?? '',
+  ]);
+}
+
+export class SharedSubscription implements Subscription {
+  private readonly channel: BroadcastChannel;
+  private readonly abort = new AbortController();
+  private readonly tabId = Math.random().toString(36).slice(2);
+  private readonly latest = new Map<string, { raw: string; id: string }>();
+  private readonly replay: Set<string>;
+  private connection: Connection | null = null;
+  private releaseLock: (() => void) | null = null;
+  private cursor: string | undefined;
+  private state: Status = 'connecting';
+  private closed = false;
+  private leading = false;
+
+  constructor(
+    private readonly options: SubscribeOptions,
+    share: ShareOptions,
+    private readonly sink: Sink,
+  ) {
+    this.cursor = options.lastEventId || undefined;
+    this.replay = new Set(share.replayLatest ?? []);
+    const name = 'ssebridge:' + shareName(options, share);
+    this.channel = new BroadcastChannel(name);
+    this.channel.onmessage = (m: MessageEvent<Frame>) => this.onFrame(m.data);
+    this.setStatus('connecting');
+    this.channel.postMessage({ t: 'hello', from: this.tabId } satisfies Frame);
+    (globalThis as any).navigator.locks
+      .request(name, { signal: this.abort.signal }, () => this.lead())
+      .catch(() => {
+        /* aborted by close() while waiting: nothing to do */
+      });
+  }
+
+  /** True while this tab runs the shared connection. */
+  get isLeader(): boolean {
+    return this.leading;
+  }
+  get status(): Status {
+    return this.state;
+  }
+  get lastEventId(): string | undefined {
+    return this.cursor;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.abort.abort();
+    this.connection?.close();
+    this.connection = null;
+    this.releaseLock?.();
+    this.channel.close();
+    this.setStatus('closed');
+  }
+
+  private setStatus(status: Status) {
+    this.state = status;
+    this.sink.status(status);
+  }
+
+  private remember(type: string, raw: string, id: string) {
+    if (id) this.cursor = id;
+    if (this.replay.has(type)) this.latest.set(type, { raw, id });
+  }
+
+  // Held for as long as this tab leads: the promise resolves on close().
+  private lead(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.leading = true;
+    const post = (frame: Frame) => {
+      if (!this.closed) this.channel.postMessage(frame);
+    };
+    const leaderSink: Sink = {
+      event: (type, raw, id) => {
+        this.remember(type, raw, id);
+        post({ t: 'event', type, raw, id });
+        this.sink.event(type, raw, id);
+      },
+      reset: (raw, id) => {
+        if (id) this.cursor = id;
+        post({ t: 'reset', raw, id });
+        this.sink.reset(raw, id);
+      },
+      status: (status) => {
+        if (status === 'closed' && this.closed) return; // our own close: others take over
+        post({ t: 'status', status });
+        this.setStatus(status);
+      },
+      error: (error) => {
+        post({ t: 'error', message: error.message, name: error.name });
+        this.sink.error(error);
+      },
+    };
+    this.connection = new Connection({ ...this.options, lastEventId: this.cursor }, leaderSink);
+    this.connection.start();
+    return new Promise<void>((resolve) => {
+      this.releaseLock = resolve;
+    });
+  }
+
+  private onFrame(frame: Frame) {
+    if (this.closed) return;
+    switch (frame.t) {
+      case 'hello':
+        if (!this.leading) return;
+        this.channel.postMessage({ t: 'status', status: this.state, to: frame.from } satisfies Frame);
+        for (const [type, { raw, id }] of this.latest) {
+          this.channel.postMessage({ t: 'event', type, raw, id, to: frame.from } satisfies Frame);
+        }
+        return;
+      case 'event':
+        if (this.leading || (frame.to && frame.to !== this.tabId)) return;
+        this.remember(frame.type, frame.raw, frame.id);
+        this.sink.event(frame.type, frame.raw, frame.id);
+        return;
+      case 'reset':
+        if (this.leading) return;
+        if (frame.id) this.cursor = frame.id;
+        this.sink.reset(frame.raw, frame.id);
+        return;
+      case 'status':
+        if (this.leading || (frame.to && frame.to !== this.tabId)) return;
+        this.setStatus(frame.status);
+        return;
+      case 'error': {
+        if (this.leading) return;
+        const error = new Error(`(leader tab) ${frame.message}`);
+        error.name = frame.name;
+        this.sink.error(error);
+        return;
+      }
+    }
+  }
+}
