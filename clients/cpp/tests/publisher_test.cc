@@ -267,7 +267,9 @@ TEST(PublishStreamTest, WriteBlocksWhileTheWindowIsFull) {
     }
     stream->WritesDone();
   });
-  absl::SleepFor(absl::Milliseconds(500));
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (written.load() < 4 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  absl::SleepFor(absl::Milliseconds(300));  // a fifth Write would return by now
   EXPECT_EQ(written.load(), 4);
   EXPECT_EQ(stream->in_flight(), 4u);
   bridge->Signal(SIGCONT);

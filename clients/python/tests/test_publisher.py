@@ -174,7 +174,10 @@ class PublishStreamTest(unittest.TestCase):
         while not results and time.monotonic() < deadline:
             time.sleep(0.01)
         self.bridge.proc.send_signal(signal.SIGSTOP)  # no answers from now on
-        time.sleep(0.5)
+        deadline = time.monotonic() + 5
+        while len(pulled) < len(results) + 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)
         answered, read = len(results), len(pulled)
         # Everything read is answered or one of at most four in flight, and
         # with the bridge stopped nothing more is read.
