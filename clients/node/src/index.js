@@ -149,6 +149,7 @@ export class Publisher {
     this._token = token;
     this._timeoutMs = timeoutMs;
     this._closed = false;
+    this._streams = new Set();
   }
 
   _metadata() {
@@ -180,12 +181,17 @@ export class Publisher {
   // A long-lived, reconnecting PublishStream; see PublishStream.
   stream(options = {}) {
     if (this._closed) throw new Error('Publisher: closed');
-    return new PublishStream(this, options);
+    const stream = new PublishStream(this, options);
+    this._streams.add(stream);
+    return stream;
   }
 
-  // Closes the channel; open streams are cancelled.
+  // Cancels this Publisher's open streams (their outstanding sends reject
+  // with CANCELLED) and closes the channel.
   close() {
     this._closed = true;
+    for (const stream of this._streams) stream.close();
+    this._streams.clear();
     this._client.close();
   }
 }
@@ -275,6 +281,7 @@ export class PublishStream extends EventEmitter {
   async end() {
     await this.flush();
     this._closed = true;
+    this._publisher._streams.delete(this);
     clearTimeout(this._retryTimer);
     this._retryTimer = null;
     const call = this._call;
@@ -287,6 +294,7 @@ export class PublishStream extends EventEmitter {
 
   // Cancels at once: everything outstanding rejects with CANCELLED.
   close() {
+    this._publisher._streams.delete(this);
     if (this._closed && !this._call) return;
     this._closed = true;
     clearTimeout(this._retryTimer);
@@ -301,8 +309,17 @@ export class PublishStream extends EventEmitter {
 
   _open() {
     if (this._closed || this._failed) return;
-    const client = this._publisher._client;
-    const call = client.PublishStream(this._publisher._metadata());
+    if (this._publisher._closed) {
+      this._fail(new PublishError(grpc.status.CANCELLED, 'publisher closed'));
+      return;
+    }
+    let call;
+    try {
+      call = this._publisher._client.PublishStream(this._publisher._metadata());
+    } catch (err) {
+      this._fail(grpcErrorToPublishError(err));
+      return;
+    }
     this._call = call;
     this._ackedOnThisCall = false;
     call.on('data', (response) => this._onResponse(call, response));
@@ -346,10 +363,8 @@ export class PublishStream extends EventEmitter {
       this._rejectAll(err);
       return;
     }
-    if (FATAL_CODES.has(st.code)) {
-      this._failed = err;
-      this._rejectAll(err);
-      this.emit('failed', err);
+    if (FATAL_CODES.has(st.code) || this._publisher._closed) {
+      this._fail(err);
       return;
     }
     // Requests without an ack go back to the front of the queue, in order,
@@ -373,10 +388,8 @@ export class PublishStream extends EventEmitter {
   _scheduleReconnect(lastErr) {
     this._attempt += 1;
     if (this._attempt > this._backoff.maxAttempts) {
-      this._failed = new PublishError(lastErr.code,
-        `gave up after ${this._backoff.maxAttempts} reconnect attempts: ${lastErr.details}`);
-      this._rejectAll(this._failed);
-      this.emit('failed', this._failed);
+      this._fail(new PublishError(lastErr.code,
+        `gave up after ${this._backoff.maxAttempts} reconnect attempts: ${lastErr.details}`));
       return;
     }
     const cap = Math.min(this._backoff.maxMs, this._backoff.initialMs * 2 ** (this._attempt - 1));
@@ -386,6 +399,14 @@ export class PublishStream extends EventEmitter {
       this._open();
       this._pump();
     }, delay);
+  }
+
+  // Fatal: every outstanding and future send rejects with `err`.
+  _fail(err) {
+    this._failed = err;
+    this._publisher._streams.delete(this);
+    this._rejectAll(err);
+    this.emit('failed', err);
   }
 
   _rejectAll(err) {

@@ -333,6 +333,42 @@ describe('PublishStream', () => {
     }
   });
 
+  test('giving up after maxAttempts fails the stream', async () => {
+    const pub = new Publisher({ target: '127.0.0.1:1' });
+    const stream = pub.stream({ reconnect: { initialMs: 10, maxMs: 20, maxAttempts: 2 } });
+    try {
+      const failed = new Promise((resolve) => stream.once('failed', resolve));
+      await assert.rejects(stream.send({ channel: 'a', data: 'x' }), (err) => {
+        assert.equal(err.code, status.UNAVAILABLE);
+        assert.match(err.message, /gave up after 2 reconnect attempts/);
+        return true;
+      });
+      assert.match((await failed).message, /gave up/);
+    } finally {
+      stream.close();
+      pub.close();
+    }
+  });
+
+  test('closing the Publisher cancels its streams', async () => {
+    const bridge = await startBridge();
+    const pub = new Publisher({ target: bridge.target });
+    const stream = pub.stream({ reconnect: { initialMs: 10, maxMs: 20 } });
+    try {
+      await stream.send({ channel: 'c', data: 'x' });
+      bridge.child.kill('SIGSTOP');
+      const outstanding = stream.send({ channel: 'c', data: 'y' });
+      pub.close();
+      await assert.rejects(outstanding, (err) => err.code === status.CANCELLED);
+      await assert.rejects(stream.send({ channel: 'c', data: 'z' }), (err) => err.code === status.CANCELLED);
+      assert.throws(() => pub.stream(), /closed/);
+    } finally {
+      bridge.child.kill('SIGCONT');
+      stream.close();
+      await bridge.stop();
+    }
+  });
+
   test('bad stream options are refused', () => {
     const pub = new Publisher({ target: '127.0.0.1:1' });
     try {
