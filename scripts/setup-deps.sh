@@ -10,16 +10,24 @@ PACKAGES=(
   libabsl-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   libhiredis-dev redis-server
+  python3-grpcio python3-protobuf nodejs npm
+  chromium  # clients/js's browser tests (headless)
 )
-# clients/js: its build (tsc via npm) and its browser tests (headless Chromium).
-PACKAGES+=(nodejs npm chromium)
 # Extra package groups for other commands: scripts/setup-deps.sh bench
 if [[ "${1:-}" == "bench" ]]; then
-  PACKAGES+=(nginx-light libnginx-mod-nchan pushpin nodejs npm)
+  PACKAGES+=(nginx-light libnginx-mod-nchan pushpin)
 fi
+
+# A package that only provides a command counts as there when the command
+# is: Node.js from another source (NodeSource's `nodejs` ships npm and
+# conflicts with Debian's `npm` package) must not be replaced.
+declare -A COMMAND_OF=([nodejs]=node [npm]=npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
+  if [[ -n "${COMMAND_OF[$p]:-}" ]] && command -v "${COMMAND_OF[$p]}" >/dev/null; then
+    continue
+  fi
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi

@@ -1,0 +1,324 @@
+// ssebridge-publish: publish events to ssebridge from the command line.
+//
+//   ssebridge-publish --channel tasks --event taskDone --data '{"id":1}'
+//       [--user u1,u2] [--retain] [--target host:port] [--token ...]
+//   producer | ssebridge-publish --stdin [--channel tasks] ...
+//
+// One event: its ack is printed as a JSON line on stdout. With --stdin every
+// non-blank line is a JSON object {"channel", "event", "data", "user_ids",
+// "retain", "idempotency_key"} (camelCase names work too; --channel, --event,
+// --user and --retain are the defaults for missing fields; "data" that is not
+// a string is sent as its JSON text). All lines go over one PublishStream, at
+// most --max_in_flight unanswered; each answer is printed as
+// {"line":N,"id":...} on stdout, each failure as "line N: ..." on stderr.
+//
+// Exit status: 0 every event was published; 1 a publish failed, a line was
+// bad, or the bridge could not be reached; 2 bad usage.
+#include <unistd.h>
+
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "ssebridge/publisher.h"
+
+ABSL_FLAG(std::string, target, "127.0.0.1:50051", "The bridge's gRPC address, host:port.");
+ABSL_FLAG(std::string, channel, "", "Channel to publish to (with --stdin: the default).");
+ABSL_FLAG(std::string, event, "", "SSE event type; empty means \"message\".");
+ABSL_FLAG(std::string, data, "", "The payload, JSON typically.");
+ABSL_FLAG(std::vector<std::string>, user, {},
+          "Deliver only to these users (comma-separated).");
+ABSL_FLAG(bool, retain, false, "Keep as the channel's latest value for this event type.");
+ABSL_FLAG(std::string, idempotency_key, "", "A repeat within the bridge's window publishes nothing.");
+ABSL_FLAG(bool, stdin, false, "Read events from stdin, one JSON object per line.");
+ABSL_FLAG(std::string, token, "", "Publisher key or JWT (sent as authorization: Bearer ...).");
+ABSL_FLAG(std::string, token_file, "", "Read the token from this file (keeps it out of ps).");
+ABSL_FLAG(bool, tls, false, "Use TLS to the gRPC port.");
+ABSL_FLAG(std::string, tls_ca_file, "", "PEM CA bundle to trust (default: system roots).");
+ABSL_FLAG(std::string, tls_cert_file, "", "PEM client certificate (mTLS).");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM client key (mTLS).");
+ABSL_FLAG(std::string, tls_server_name, "", "Verify the server certificate against this name.");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of a single publish.");
+ABSL_FLAG(int, max_in_flight, 64, "With --stdin: events sent and unanswered at once.");
+
+namespace {
+
+constexpr char kProg[] = "ssebridge-publish";
+constexpr int kUsage = 2;
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "%s: %s (see --help)\n", kProg, message.c_str());
+  return kUsage;
+}
+
+bool ReadFile(const std::string& path, std::string* out, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = absl::StrCat("cannot read ", path);
+    return false;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+std::string StatusText(const absl::Status& s) {
+  return absl::StrCat(absl::StatusCodeToString(s.code()), ": ", s.message());
+}
+
+std::string AckJson(const ssebridge::Ack& ack, int line) {
+  nlohmann::json j;
+  if (line > 0) j["line"] = line;
+  j["id"] = ack.id;
+  j["subscribers"] = ack.subscribers;
+  j["replayed"] = ack.replayed;
+  if (ack.published_at != absl::InfinitePast()) {
+    j["published_at"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", ack.published_at,
+                                         absl::UTCTimeZone());
+  }
+  return j.dump();
+}
+
+// Parses one --stdin line into `event`, with the flags as defaults.
+bool ParseLine(const std::string& line, const ssebridge::Event& defaults,
+               ssebridge::Event* event, std::string* error) {
+  nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    *error = "not valid JSON";
+    return false;
+  }
+  if (!j.is_object()) {
+    *error = "not a JSON object";
+    return false;
+  }
+  *event = defaults;
+  bool has_data = false;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    const nlohmann::json& v = it.value();
+    auto want_string = [&](std::string* out) {
+      if (!v.is_string()) {
+        *error = absl::StrCat("\"", key, "\" must be a string");
+        return false;
+      }
+      *out = v.get<std::string>();
+      return true;
+    };
+    if (key == "channel") {
+      if (!want_string(&event->channel)) return false;
+    } else if (key == "event") {
+      if (!want_string(&event->event)) return false;
+    } else if (key == "idempotency_key" || key == "idempotencyKey") {
+      if (!want_string(&event->idempotency_key)) return false;
+    } else if (key == "data") {
+      event->data = v.is_string() ? v.get<std::string>() : v.dump();
+      has_data = true;
+    } else if (key == "retain") {
+      if (!v.is_boolean()) {
+        *error = "\"retain\" must be true or false";
+        return false;
+      }
+      event->retain = v.get<bool>();
+    } else if (key == "user_ids" || key == "userIds") {
+      if (!v.is_array()) {
+        *error = absl::StrCat("\"", key, "\" must be an array of strings");
+        return false;
+      }
+      event->user_ids.clear();
+      for (const auto& u : v) {
+        if (!u.is_string()) {
+          *error = absl::StrCat("\"", key, "\" must be an array of strings");
+          return false;
+        }
+        event->user_ids.push_back(u.get<std::string>());
+      }
+    } else {
+      *error = absl::StrCat("unknown field \"", key,
+                            "\" (expected channel, event, data, user_ids, retain, "
+                            "idempotency_key)");
+      return false;
+    }
+  }
+  if (!has_data) {
+    *error = "\"data\" is missing";
+    return false;
+  }
+  if (event->channel.empty()) {
+    *error = "\"channel\" is missing and no --channel was given";
+    return false;
+  }
+  return true;
+}
+
+int RunStdin(ssebridge::Publisher& publisher, const ssebridge::Event& defaults) {
+  std::unique_ptr<ssebridge::PublishStream> stream = publisher.OpenStream();
+  std::mutex mu;
+  std::deque<int> lines;  // line numbers of the requests written, in order
+  bool failed = false;
+
+  // Answers, in order, on their own thread so the window keeps moving while
+  // the main thread waits for input.
+  std::thread reader([&] {
+    while (true) {
+      absl::StatusOr<ssebridge::StreamResult> r = stream->Read();
+      if (!r.ok()) {
+        if (absl::IsOutOfRange(r.status())) return;  // every answer read
+        size_t unanswered = stream->pending().size();
+        std::fprintf(stderr, "%s: stream failed: %s; %zu event(s) got no answer "
+                     "(they may or may not have been published)\n",
+                     kProg, StatusText(r.status()).c_str(), unanswered);
+        std::fflush(stdout);
+        std::fflush(stderr);
+        // The main thread may be blocked reading stdin for good.
+        ::_exit(1);
+      }
+      int line;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        line = lines.front();
+        lines.pop_front();
+      }
+      if (r->ack.ok()) {
+        std::printf("%s\n", AckJson(*r->ack, line).c_str());
+        std::fflush(stdout);
+      } else {
+        std::fprintf(stderr, "%s: line %d: %s\n", kProg, line, StatusText(r->ack.status()).c_str());
+        std::lock_guard<std::mutex> lock(mu);
+        failed = true;
+      }
+    }
+  });
+
+  std::string text;
+  int number = 0;
+  bool write_failed = false;
+  while (std::getline(std::cin, text)) {
+    ++number;
+    if (absl::StripAsciiWhitespace(text).empty()) continue;
+    ssebridge::Event event;
+    std::string error;
+    if (!ParseLine(text, defaults, &event, &error)) {
+      std::fprintf(stderr, "%s: line %d: %s; not sent\n", kProg, number, error.c_str());
+      std::lock_guard<std::mutex> lock(mu);
+      failed = true;
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      lines.push_back(number);
+    }
+    if (!stream->Write(event).ok()) {
+      write_failed = true;  // the reader learns and reports why
+      break;
+    }
+  }
+  stream->WritesDone();
+  reader.join();
+  absl::Status status = stream->Finish();
+  if (!status.ok() && !write_failed) {
+    std::fprintf(stderr, "%s: stream failed: %s\n", kProg, StatusText(status).c_str());
+    return 1;
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  return failed || write_failed ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "publish events to ssebridge over gRPC\n"
+      "  ssebridge-publish --channel tasks --event taskDone --data '{\"id\":1}' "
+      "[--user u1] [--target host:port] [--token ...]\n"
+      "  producer | ssebridge-publish --stdin [--channel default]   (JSON lines)");
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) {
+    return UsageError(absl::StrCat("unexpected argument \"", rest[1], "\""));
+  }
+
+  ssebridge::PublisherOptions options;
+  options.target = absl::GetFlag(FLAGS_target);
+  options.timeout = absl::GetFlag(FLAGS_timeout);
+  options.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  options.token = absl::GetFlag(FLAGS_token);
+  std::string error;
+  if (!absl::GetFlag(FLAGS_token_file).empty()) {
+    if (!options.token.empty()) return UsageError("give --token or --token_file, not both");
+    if (!ReadFile(absl::GetFlag(FLAGS_token_file), &options.token, &error)) {
+      return UsageError(absl::StrCat("--token_file: ", error));
+    }
+    options.token = std::string(absl::StripAsciiWhitespace(options.token));
+    if (options.token.empty()) return UsageError("--token_file: the file is empty");
+  }
+  options.tls = absl::GetFlag(FLAGS_tls);
+  struct {
+    const char* flag;
+    std::string path;
+    std::string* out;
+  } pem_files[] = {
+      {"--tls_ca_file", absl::GetFlag(FLAGS_tls_ca_file), &options.tls_root_certs_pem},
+      {"--tls_cert_file", absl::GetFlag(FLAGS_tls_cert_file), &options.tls_client_cert_pem},
+      {"--tls_key_file", absl::GetFlag(FLAGS_tls_key_file), &options.tls_client_key_pem},
+  };
+  if (absl::GetFlag(FLAGS_tls_cert_file).empty() != absl::GetFlag(FLAGS_tls_key_file).empty()) {
+    return UsageError("give both --tls_cert_file and --tls_key_file for mTLS, or neither");
+  }
+  for (auto& f : pem_files) {
+    if (f.path.empty()) continue;
+    if (!options.tls) return UsageError(absl::StrCat(f.flag, " needs --tls"));
+    if (!ReadFile(f.path, f.out, &error)) return UsageError(absl::StrCat(f.flag, ": ", error));
+  }
+  options.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
+  if (!options.tls_server_name.empty() && !options.tls) {
+    return UsageError("--tls_server_name needs --tls");
+  }
+
+  ssebridge::Event defaults;
+  defaults.channel = absl::GetFlag(FLAGS_channel);
+  defaults.event = absl::GetFlag(FLAGS_event);
+  defaults.user_ids = absl::GetFlag(FLAGS_user);
+  defaults.retain = absl::GetFlag(FLAGS_retain);
+  defaults.idempotency_key = absl::GetFlag(FLAGS_idempotency_key);
+
+  const bool from_stdin = absl::GetFlag(FLAGS_stdin);
+  if (from_stdin) {
+    if (!absl::GetFlag(FLAGS_data).empty()) return UsageError("give --data or --stdin, not both");
+    if (!defaults.idempotency_key.empty()) {
+      return UsageError("--idempotency_key applies to one event; put it in each line");
+    }
+  } else {
+    if (defaults.channel.empty()) return UsageError("--channel is required");
+    if (absl::GetFlag(FLAGS_data).empty()) return UsageError("--data is required (or use --stdin)");
+  }
+
+  auto publisher = ssebridge::Publisher::Create(options);
+  if (!publisher.ok()) return UsageError(std::string(publisher.status().message()));
+
+  if (from_stdin) return RunStdin(**publisher, defaults);
+
+  ssebridge::Event event = defaults;
+  event.data = absl::GetFlag(FLAGS_data);
+  absl::StatusOr<ssebridge::Ack> ack = (*publisher)->Publish(event);
+  if (!ack.ok()) {
+    std::fprintf(stderr, "%s: %s\n", kProg, StatusText(ack.status()).c_str());
+    return 1;
+  }
+  std::printf("%s\n", AckJson(*ack, 0).c_str());
+  return 0;
+}

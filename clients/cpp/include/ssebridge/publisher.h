@@ -1,0 +1,168 @@
+// ssebridge::Publisher: a C++ client for ssebridge's gRPC publish API
+// (CMake target `ssebridge_publisher`).
+//
+// What it promises:
+// - Publisher::Create checks the options (a target, a single-line token,
+//   readable TLS material makes sense together) and returns
+//   INVALID_ARGUMENT naming the bad one; it does not connect.
+// - Publish sends one event and returns its Ack once the bridge's broker
+//   accepted it, or the gRPC status as an absl::Status with the same code
+//   and the bridge's message (INVALID_ARGUMENT names the field,
+//   UNAUTHENTICATED / PERMISSION_DENIED / RESOURCE_EXHAUSTED /
+//   UNAVAILABLE / DEADLINE_EXCEEDED as they come). Nothing is retried.
+// - OpenStream opens one PublishStream RPC. The bridge answers requests in
+//   order, so Read() returns the answer to the oldest unanswered Write(),
+//   together with that request. A failed request is a non-OK `ack` in its
+//   StreamResult; the stream carries on. A failed *stream* is a non-OK
+//   Read()/Write() status, and pending() then lists what got no answer.
+// - Back-pressure: at most `max_in_flight` requests are written and
+//   unanswered. Write() blocks while the window is full until Read() (on
+//   another thread) frees a slot, so a producer cannot outrun the bridge.
+//   Threads: one writer (Write, WritesDone) and one reader (Read, Finish
+//   once the writer is done) may run at once; no call is safe from two
+//   threads at once. Single-threaded, keep at most max_in_flight writes
+//   ahead of your reads (or use PublishStream::Publish).
+// - Credentials: `token` goes out as `authorization: Bearer <token>` on
+//   every call. TLS with system roots or a given CA; a client key and
+//   certificate make it mTLS.
+#ifndef SSEBRIDGE_CLIENTS_CPP_PUBLISHER_H_
+#define SSEBRIDGE_CLIENTS_CPP_PUBLISHER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ssebridge/v1/bridge.grpc.pb.h"
+
+namespace ssebridge {
+
+struct PublisherOptions {
+  // The bridge's gRPC address, "host:port".
+  std::string target = "127.0.0.1:50051";
+  // Publisher key or JWT; empty sends no authorization metadata.
+  std::string token;
+  // TLS on the gRPC port. Roots: `tls_root_certs_pem`, or the system's when
+  // empty. mTLS: both `tls_client_key_pem` and `tls_client_cert_pem`.
+  bool tls = false;
+  std::string tls_root_certs_pem;
+  std::string tls_client_key_pem;
+  std::string tls_client_cert_pem;
+  // Name to verify the server certificate against instead of the target's
+  // host (ssl_target_name_override); for tests and IP targets.
+  std::string tls_server_name;
+  // Deadline of each unary Publish.
+  absl::Duration timeout = absl::Seconds(10);
+  // Requests written and unanswered at once on a PublishStream.
+  int max_in_flight = 64;
+};
+
+struct Event {
+  std::string channel;
+  // SSE event type; empty means "message".
+  std::string event;
+  // UTF-8 payload, JSON typically; must not be empty.
+  std::string data;
+  // Deliver only to these users' streams.
+  std::vector<std::string> user_ids;
+  // Keep as the channel's latest value for this event type and audience.
+  bool retain = false;
+  // A repeat within the bridge's idempotency window is answered with the
+  // first Ack (replayed = true) and publishes nothing.
+  std::string idempotency_key;
+};
+
+struct Ack {
+  std::string id;  // "<epoch>-<seq>"
+  uint32_t subscribers = 0;
+  bool replayed = false;
+  absl::Time published_at = absl::InfinitePast();
+};
+
+// The answer to one request of a PublishStream.
+struct StreamResult {
+  Event request;
+  absl::StatusOr<Ack> ack;
+};
+
+class PublishStream;
+
+class Publisher {
+ public:
+  static absl::StatusOr<std::unique_ptr<Publisher>> Create(PublisherOptions options);
+  ~Publisher();
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+
+  absl::StatusOr<Ack> Publish(const Event& event);
+  absl::StatusOr<Ack> Publish(const Event& event, absl::Duration timeout);
+
+  // Opens a PublishStream; the RPC starts at once (a refused credential shows
+  // on the first Read or Write).
+  std::unique_ptr<PublishStream> OpenStream();
+
+  const PublisherOptions& options() const { return options_; }
+
+ private:
+  Publisher(PublisherOptions options, std::shared_ptr<grpc::Channel> channel);
+  void Authorize(grpc::ClientContext* context) const;
+
+  PublisherOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Publisher::Stub> stub_;
+  friend class PublishStream;
+};
+
+class PublishStream {
+ public:
+  ~PublishStream();  // cancels the RPC if Finish() was not called
+  PublishStream(const PublishStream&) = delete;
+  PublishStream& operator=(const PublishStream&) = delete;
+
+  // Sends one request; blocks while max_in_flight requests are unanswered.
+  // After the stream broke: the stream's status if Read() already learnt
+  // it, else UNAVAILABLE pointing to Read()/Finish(), which return it.
+  // FAILED_PRECONDITION after WritesDone().
+  absl::Status Write(const Event& event);
+  // The answer to the oldest unanswered request, with that request. Blocks
+  // until a request is outstanding (written, maybe from another thread) or
+  // WritesDone() was called; then OUT_OF_RANGE once every answer was read.
+  // When the stream ends: its status (OK turns into UNAVAILABLE if requests
+  // were left unanswered).
+  absl::StatusOr<StreamResult> Read();
+  // Write then Read: one request at a time.
+  absl::StatusOr<Ack> Publish(const Event& event);
+  // No more writes (writer side); Read() still returns the outstanding answers.
+  void WritesDone();
+  // Reads every outstanding answer into `rest` (may be null), then ends the
+  // RPC and returns its status.
+  absl::Status Finish(std::vector<StreamResult>* rest = nullptr);
+  // Requests written and unanswered (after a failure: those that got no answer).
+  std::vector<Event> pending() const;
+  size_t in_flight() const;
+
+ private:
+  friend class Publisher;
+  explicit PublishStream(Publisher* publisher);
+
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::PublishRequest, v1::PublishResponse>> rpc_;
+  size_t window_;
+  mutable std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<Event> pending_;
+  bool writes_done_ = false;
+  bool write_failed_ = false;
+  bool finished_ = false;           // rpc_->Finish() was called
+  absl::Status final_status_;       // valid once finished_
+};
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_CLIENTS_CPP_PUBLISHER_H_

@@ -1,0 +1,269 @@
+#include "ssebridge/publisher.h"
+
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace ssebridge {
+namespace {
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+v1::PublishRequest ToRequest(const Event& e) {
+  v1::PublishRequest r;
+  r.set_channel(e.channel);
+  r.set_event(e.event);
+  r.set_data(e.data);
+  for (const auto& u : e.user_ids) r.add_user_ids(u);
+  r.set_retain(e.retain);
+  r.set_idempotency_key(e.idempotency_key);
+  return r;
+}
+
+Ack ToAck(const v1::PublishResponse& r) {
+  Ack a;
+  a.id = r.id();
+  a.subscribers = r.subscribers();
+  a.replayed = r.replayed();
+  if (r.has_published_at()) {
+    a.published_at = absl::FromUnixSeconds(r.published_at().seconds()) +
+                     absl::Nanoseconds(r.published_at().nanos());
+  }
+  return a;
+}
+
+bool SingleLine(const std::string& s) {
+  return !absl::StrContains(s, '\n') && !absl::StrContains(s, '\r');
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Publisher>> Publisher::Create(PublisherOptions options) {
+  if (options.target.empty()) {
+    return absl::InvalidArgumentError("target: must be host:port");
+  }
+  if (!SingleLine(options.token)) {
+    return absl::InvalidArgumentError("token: must be a single line");
+  }
+  if (options.timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("timeout: must be positive");
+  }
+  if (options.max_in_flight < 1) {
+    return absl::InvalidArgumentError("max_in_flight: must be at least 1");
+  }
+  if (options.tls_client_key_pem.empty() != options.tls_client_cert_pem.empty()) {
+    return absl::InvalidArgumentError(
+        "tls_client_key_pem and tls_client_cert_pem: give both for mTLS, or neither");
+  }
+  const bool tls_material = !options.tls_root_certs_pem.empty() ||
+                            !options.tls_client_key_pem.empty() ||
+                            !options.tls_server_name.empty();
+  if (tls_material && !options.tls) {
+    return absl::InvalidArgumentError("TLS certificates or server name given without tls");
+  }
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  grpc::ChannelArguments args;
+  if (options.tls) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options.tls_root_certs_pem;
+    ssl.pem_private_key = options.tls_client_key_pem;
+    ssl.pem_cert_chain = options.tls_client_cert_pem;
+    creds = grpc::SslCredentials(ssl);
+    if (!options.tls_server_name.empty()) {
+      args.SetSslTargetNameOverride(options.tls_server_name);
+    }
+  } else {
+    creds = grpc::InsecureChannelCredentials();
+  }
+  auto channel = grpc::CreateCustomChannel(options.target, creds, args);
+  return std::unique_ptr<Publisher>(new Publisher(std::move(options), std::move(channel)));
+}
+
+Publisher::Publisher(PublisherOptions options, std::shared_ptr<grpc::Channel> channel)
+    : options_(std::move(options)),
+      channel_(std::move(channel)),
+      stub_(v1::Publisher::NewStub(channel_)) {}
+
+Publisher::~Publisher() = default;
+
+void Publisher::Authorize(grpc::ClientContext* context) const {
+  if (!options_.token.empty()) {
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
+  }
+}
+
+absl::StatusOr<Ack> Publisher::Publish(const Event& event) {
+  return Publish(event, options_.timeout);
+}
+
+absl::StatusOr<Ack> Publisher::Publish(const Event& event, absl::Duration timeout) {
+  grpc::ClientContext context;
+  Authorize(&context);
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  v1::PublishResponse response;
+  grpc::Status status = stub_->Publish(&context, ToRequest(event), &response);
+  if (!status.ok()) return FromGrpc(status);
+  return ToAck(response);
+}
+
+std::unique_ptr<PublishStream> Publisher::OpenStream() {
+  return std::unique_ptr<PublishStream>(new PublishStream(this));
+}
+
+PublishStream::PublishStream(Publisher* publisher)
+    : context_(std::make_unique<grpc::ClientContext>()),
+      window_(static_cast<size_t>(publisher->options_.max_in_flight)) {
+  publisher->Authorize(context_.get());
+  rpc_ = publisher->stub_->PublishStream(context_.get());
+}
+
+PublishStream::~PublishStream() {
+  bool finished;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    finished = finished_;
+  }
+  if (!finished) {
+    context_->TryCancel();
+    rpc_->Finish();
+  }
+}
+
+absl::Status PublishStream::Write(const Event& event) {
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [&] {
+    return pending_.size() < window_ || finished_ || write_failed_ || writes_done_;
+  });
+  if (writes_done_) return absl::FailedPreconditionError("PublishStream: WritesDone() was called");
+  if (finished_) {
+    return final_status_.ok() ? absl::UnavailableError("PublishStream: the stream has ended")
+                              : final_status_;
+  }
+  if (write_failed_) {
+    return absl::UnavailableError(
+        "PublishStream: the stream is closed; Read() or Finish() returns why");
+  }
+  pending_.push_back(event);
+  changed_.notify_all();
+  lock.unlock();
+  // The window guarantees no other Write runs; Read does not touch the
+  // write side, so the lock need not be held while writing.
+  if (!rpc_->Write(ToRequest(event))) {
+    lock.lock();
+    write_failed_ = true;
+    changed_.notify_all();
+    return absl::UnavailableError(
+        "PublishStream: the stream is closed; Read() or Finish() returns why");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StreamResult> PublishStream::Read() {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] {
+      return !pending_.empty() || writes_done_ || write_failed_ || finished_;
+    });
+    if (finished_) {
+      if (!final_status_.ok()) return final_status_;
+      return absl::OutOfRangeError("PublishStream: no more answers");
+    }
+    if (pending_.empty() && writes_done_) {
+      // Nothing outstanding and nothing more coming: end the RPC cleanly.
+      lock.unlock();
+      grpc::Status status = rpc_->Finish();
+      lock.lock();
+      finished_ = true;
+      final_status_ = FromGrpc(status);
+      changed_.notify_all();
+      if (!final_status_.ok()) return final_status_;
+      return absl::OutOfRangeError("PublishStream: no more answers");
+    }
+  }
+  v1::PublishResponse response;
+  if (rpc_->Read(&response)) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pending_.empty()) {
+      return absl::InternalError("PublishStream: the bridge answered a request never sent");
+    }
+    StreamResult result{std::move(pending_.front()), Ack{}};
+    pending_.pop_front();
+    changed_.notify_all();
+    if (response.has_error() && response.error().code() != 0) {
+      result.ack = absl::Status(static_cast<absl::StatusCode>(response.error().code()),
+                                response.error().message());
+    } else {
+      result.ack = ToAck(response);
+    }
+    return result;
+  }
+  grpc::Status status = rpc_->Finish();
+  std::lock_guard<std::mutex> lock(mu_);
+  finished_ = true;
+  final_status_ = FromGrpc(status);
+  if (final_status_.ok() && !pending_.empty()) {
+    final_status_ = absl::UnavailableError(absl::StrCat(
+        "PublishStream: the bridge ended the stream with ", pending_.size(),
+        " request(s) unanswered"));
+  }
+  changed_.notify_all();
+  return final_status_.ok() ? absl::Status(absl::OutOfRangeError("PublishStream: no more answers"))
+                            : final_status_;
+}
+
+absl::StatusOr<Ack> PublishStream::Publish(const Event& event) {
+  absl::Status written = Write(event);
+  if (!written.ok()) {
+    bool broken;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      broken = write_failed_ && !finished_;
+    }
+    if (!broken) return written;
+    absl::Status why = Finish();  // the stream's own status says why
+    return why.ok() ? written : why;
+  }
+  absl::StatusOr<StreamResult> result = Read();
+  if (!result.ok()) return result.status();
+  return std::move(result->ack);
+}
+
+void PublishStream::WritesDone() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (writes_done_) return;
+  writes_done_ = true;
+  if (!write_failed_ && !finished_) rpc_->WritesDone();
+  changed_.notify_all();
+}
+
+absl::Status PublishStream::Finish(std::vector<StreamResult>* rest) {
+  WritesDone();
+  while (true) {
+    absl::StatusOr<StreamResult> r = Read();
+    if (r.ok()) {
+      if (rest != nullptr) rest->push_back(std::move(*r));
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    return final_status_;
+  }
+}
+
+std::vector<Event> PublishStream::pending() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::vector<Event>(pending_.begin(), pending_.end());
+}
+
+size_t PublishStream::in_flight() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pending_.size();
+}
+
+}  // namespace ssebridge

@@ -1,0 +1,184 @@
+// The ssebridge-publish CLI end to end: the real binary, the real bridge,
+// the SSE stream read over a real socket.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "client_test_util.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/integration/bridge_process.h"
+#include "tests/integration/sse_client.h"
+
+namespace {
+
+using ssebridge_client_test::CliResult;
+using ssebridge_client_test::RunCli;
+using ssebridge_client_test::TempDir;
+using ssebridge_it::BridgeProcess;
+using ssebridge_it::SseClient;
+using ssebridge_it::StartBridge;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bridge_ = StartBridge();
+    ASSERT_NE(bridge_, nullptr);
+    target_ = absl::StrCat("--target=", bridge_->grpc_target());
+  }
+  std::unique_ptr<BridgeProcess> bridge_;
+  std::string target_;
+};
+
+TEST_F(CliTest, PublishesOneEventAndPrintsItsAck) {
+  SseClient sse;
+  ASSERT_TRUE(sse.Open(bridge_->http_port(), "/v1/events?channel=tasks")) << sse.Describe();
+  CliResult r = RunCli({target_, "--channel", "tasks", "--event", "taskDone", "--data",
+                        R"({"id":1})"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  ASSERT_EQ(r.OutLines().size(), 1u) << r.Describe();
+  nlohmann::json ack = nlohmann::json::parse(r.OutLines()[0]);
+  ASSERT_TRUE(ack["id"].is_string()) << r.out;
+  EXPECT_EQ(ack["subscribers"], 1);
+  EXPECT_EQ(ack["replayed"], false);
+  ASSERT_TRUE(sse.WaitForEvents(1, absl::Seconds(10))) << sse.Describe();
+  EXPECT_EQ(sse.events()[0].id, ack["id"].get<std::string>());
+  EXPECT_EQ(sse.events()[0].event, "taskDone");
+  EXPECT_EQ(sse.events()[0].data, R"({"id":1})");
+}
+
+TEST_F(CliTest, TargetedEventReachesNoAnonymousStream) {
+  SseClient sse;
+  ASSERT_TRUE(sse.Open(bridge_->http_port(), "/v1/events?channel=tasks")) << sse.Describe();
+  CliResult r = RunCli({target_, "--channel=tasks", "--data=secret", "--user=u1"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  CliResult open = RunCli({target_, "--channel=tasks", "--data=public"});
+  ASSERT_EQ(open.exit_code, 0) << open.Describe();
+  ASSERT_TRUE(sse.WaitForEvents(1, absl::Seconds(10))) << sse.Describe();
+  sse.ReadFor(absl::Milliseconds(200));
+  ASSERT_EQ(sse.events().size(), 1u);
+  EXPECT_EQ(sse.events()[0].data, "public");
+}
+
+TEST_F(CliTest, StdinJsonLinesGoOverOneStreamInOrder) {
+  SseClient sse;
+  ASSERT_TRUE(sse.Open(bridge_->http_port(), "/v1/events?channel=tasks&channel=other"))
+      << sse.Describe();
+  std::string input =
+      "{\"data\":{\"id\":1},\"event\":\"taskDone\"}\n"
+      "\n"
+      "{\"channel\":\"other\",\"data\":\"plain\"}\n"
+      "{\"data\":\"[3]\",\"idempotencyKey\":\"k3\"}\n";
+  CliResult r = RunCli({target_, "--stdin", "--channel=tasks", "--max_in_flight=2"}, input);
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  std::vector<std::string> lines = r.OutLines();
+  ASSERT_EQ(lines.size(), 3u) << r.Describe();
+  std::vector<int> numbers;
+  std::vector<std::string> ids;
+  for (const auto& l : lines) {
+    nlohmann::json j = nlohmann::json::parse(l);
+    numbers.push_back(j["line"].get<int>());
+    ids.push_back(j["id"].get<std::string>());
+  }
+  EXPECT_EQ(numbers, (std::vector<int>{1, 3, 4}));
+  ASSERT_TRUE(sse.WaitForEvents(3, absl::Seconds(10))) << sse.Describe();
+  EXPECT_EQ(sse.events()[0].data, R"({"id":1})");
+  EXPECT_EQ(sse.events()[0].event, "taskDone");
+  EXPECT_EQ(sse.events()[1].data, "plain");
+  EXPECT_EQ(sse.events()[2].data, "[3]");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(sse.events()[i].id, ids[i]);
+}
+
+TEST_F(CliTest, BadLinesAreReportedAndTheRestIsPublished) {
+  SseClient sse;
+  ASSERT_TRUE(sse.Open(bridge_->http_port(), "/v1/events?channel=tasks")) << sse.Describe();
+  std::string input =
+      "{\"data\":\"one\"}\n"
+      "{not json\n"
+      "{\"channel\":\"bad channel\",\"data\":\"x\"}\n"
+      "{\"data\":\"two\",\"colour\":\"red\"}\n"
+      "{\"event\":\"e\"}\n"
+      "[1,2]\n"
+      "{\"data\":\"three\"}\n";
+  CliResult r = RunCli({target_, "--stdin", "--channel=tasks"}, input);
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_TRUE(absl::StrContains(r.err, "line 2: not valid JSON")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "line 3: INVALID_ARGUMENT: channel")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "line 4: unknown field \"colour\"")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "line 5: \"data\" is missing")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "line 6: not a JSON object")) << r.err;
+  EXPECT_EQ(r.OutLines().size(), 2u) << r.Describe();
+  ASSERT_TRUE(sse.WaitForEvents(2, absl::Seconds(10))) << sse.Describe();
+  EXPECT_EQ(sse.events()[0].data, "one");
+  EXPECT_EQ(sse.events()[1].data, "three");
+}
+
+TEST_F(CliTest, RejectedPublishExitsOneWithTheBridgesMessage) {
+  CliResult r = RunCli({target_, "--channel=bad channel", "--data=x"});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_TRUE(absl::StrContains(r.err, "INVALID_ARGUMENT: channel")) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(CliUsageTest, BadUsageExitsTwoWithAClearMessage) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  } cases[] = {
+      {{"--data=x"}, "--channel is required"},
+      {{"--channel=a"}, "--data is required"},
+      {{"--channel=a", "--data=x", "--stdin"}, "give --data or --stdin, not both"},
+      {{"--channel=a", "--data=x", "extra"}, "unexpected argument \"extra\""},
+      {{"--channel=a", "--data=x", "--tls_ca_file=/nonexistent"}, "--tls_ca_file needs --tls"},
+      {{"--channel=a", "--data=x", "--tls", "--tls_ca_file=/nonexistent/ca.pem"},
+       "--tls_ca_file: cannot read /nonexistent/ca.pem"},
+      {{"--channel=a", "--data=x", "--token_file=/nonexistent"}, "--token_file: cannot read"},
+      {{"--channel=a", "--data=x", "--max_in_flight=0"}, "max_in_flight"},
+      {{"--channel=a", "--data=x", "--tls", "--tls_key_file=/dev/null"},
+       "give both --tls_cert_file and --tls_key_file"},
+  };
+  for (const auto& c : cases) {
+    CliResult r = RunCli(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.message << "\n" << r.Describe();
+    EXPECT_TRUE(absl::StrContains(r.err, c.message)) << c.message << "\n" << r.Describe();
+  }
+  CliResult unknown = RunCli({"--channel=a", "--data=x", "--colour=red"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(unknown.err, "colour")) << unknown.Describe();
+}
+
+TEST(CliUsageTest, UnreachableBridgeExitsOne) {
+  CliResult r = RunCli({"--target=127.0.0.1:1", "--channel=a", "--data=x", "--timeout=2s"});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_TRUE(absl::StrContains(r.err, "UNAVAILABLE") ||
+              absl::StrContains(r.err, "DEADLINE_EXCEEDED")) << r.err;
+}
+
+TEST(CliAuthTest, TokenFileAuthenticatesAndABadTokenFails) {
+  TempDir dir;
+  const std::string key = "cli-test-key-0123456789";
+  auto bridge = StartBridge(
+      {absl::StrCat("--publisher_keys_file=", dir.Write("keys", "cli " + key + "\n"))});
+  ASSERT_NE(bridge, nullptr);
+  std::string target = absl::StrCat("--target=", bridge->grpc_target());
+  std::string good = dir.Write("good", key + "\n");
+  std::string bad = dir.Write("bad", "wrong-key-0123456789\n");
+
+  CliResult ok = RunCli({target, "--channel=a", "--data=x", "--token_file=" + good});
+  EXPECT_EQ(ok.exit_code, 0) << ok.Describe();
+  CliResult anon = RunCli({target, "--channel=a", "--data=x"});
+  EXPECT_EQ(anon.exit_code, 1) << anon.Describe();
+  EXPECT_TRUE(absl::StrContains(anon.err, "UNAUTHENTICATED")) << anon.err;
+  CliResult stream = RunCli({target, "--stdin", "--channel=a", "--token_file=" + bad},
+                            "{\"data\":\"1\"}\n{\"data\":\"2\"}\n");
+  EXPECT_EQ(stream.exit_code, 1) << stream.Describe();
+  EXPECT_TRUE(absl::StrContains(stream.err, "stream failed: UNAUTHENTICATED")) << stream.err;
+  CliResult stream_ok = RunCli({target, "--stdin", "--channel=a", "--token=" + key},
+                               "{\"data\":\"1\"}\n{\"data\":\"2\"}\n");
+  EXPECT_EQ(stream_ok.exit_code, 0) << stream_ok.Describe();
+  EXPECT_EQ(stream_ok.OutLines().size(), 2u);
+}
+
+}  // namespace

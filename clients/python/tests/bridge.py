@@ -1,0 +1,143 @@
+"""Test helpers: the real ssebridge binary on ephemeral loopback ports, and
+an SSE reader over a real HTTP connection (http.client)."""
+
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+import urllib.parse
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+
+
+def bridge_binary() -> str:
+    path = os.environ.get("SSEBRIDGE_BINARY") or os.path.join(REPO, "build", "release", "ssebridge")
+    if not os.access(path, os.X_OK):
+        raise RuntimeError(f"ssebridge binary not found at {path}; build it or set SSEBRIDGE_BINARY")
+    return path
+
+
+class Bridge:
+    """Starts the bridge, learns its ports from the "listening" log line and
+    keeps draining its stderr. stop() sends SIGTERM (SIGKILL after 20 s)."""
+
+    def __init__(self, flags=()):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SSEBRIDGE_")}
+        args = [bridge_binary(), "--http_address=127.0.0.1", "--http_port=0",
+                "--grpc_address=127.0.0.1", "--grpc_port=0", *flags]
+        self.proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.log = []
+        self.http_port = self.grpc_port = 0
+        self._listening = threading.Event()
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
+        if not self._listening.wait(20) or not self.grpc_port:
+            self.stop()
+            raise RuntimeError("bridge did not start:\n" + "\n".join(self.log))
+        self.target = f"127.0.0.1:{self.grpc_port}"
+
+    def _drain(self):
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            self.log.append(line)
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if obj.get("msg") == "listening" and obj.get("http_port") and obj.get("grpc_port"):
+                self.http_port, self.grpc_port = obj["http_port"], obj["grpc_port"]
+                self._listening.set()
+        self._listening.set()  # exited before listening
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._drainer.join(5)
+        self.proc.stderr.close()
+        return self.proc.returncode
+
+
+class SseReader:
+    """GET /v1/events for some channels; parses events in a thread."""
+
+    def __init__(self, http_port, channels):
+        qs = urllib.parse.urlencode([("channel", c) for c in channels])
+        self.conn = http.client.HTTPConnection("127.0.0.1", http_port, timeout=30)
+        self.conn.request("GET", f"/v1/events?{qs}")
+        self._sock = self.conn.sock  # getresponse() may drop conn.sock
+        self.resp = self.conn.getresponse()
+        if self.resp.status != 200:
+            raise RuntimeError(f"GET /v1/events answered {self.resp.status}: {self.resp.read()!r}")
+        if not self.resp.getheader("Content-Type", "").startswith("text/event-stream"):
+            raise RuntimeError("not an event stream")
+        self.events = []
+        self._cond = threading.Condition()
+        self._opened = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self._opened.wait(10):
+            raise RuntimeError("the stream sent nothing")
+
+    def _read(self):
+        block = {"data": []}
+        try:
+            while True:
+                raw = self.resp.readline()
+                if not raw:
+                    return
+                self._opened.set()
+                line = raw.decode("utf-8").rstrip("\r\n")
+                if line == "":
+                    if block["data"]:
+                        with self._cond:
+                            self.events.append({"id": block.get("id"),
+                                                "event": block.get("event", "message"),
+                                                "data": "\n".join(block["data"])})
+                            self._cond.notify_all()
+                    block = {"data": []}
+                    continue
+                if line.startswith(":"):
+                    continue
+                field, _, value = line.partition(":")
+                if value.startswith(" "):
+                    value = value[1:]
+                if field == "data":
+                    block["data"].append(value)
+                elif field in ("id", "event"):
+                    block[field] = value
+        except (OSError, ValueError):
+            return
+
+    def wait_for(self, count, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.events) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"got {len(self.events)} SSE events, wanted {count}")
+                self._cond.wait(left)
+            return list(self.events)
+
+    def close(self):
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.resp.close()
+        self.conn.close()
+
+
+def seq_of(event_id: str) -> int:
+    m = re.fullmatch(r"[0-9a-z]+-(\d+)", event_id)
+    if not m:
+        raise AssertionError(f"not an event id: {event_id!r}")
+    return int(m.group(1))
