@@ -170,5 +170,13 @@ TEST_F(BatchPublishTest, PublishStreamRequestsQueuedUpAreAnsweredInPlaceAndInOrd
   EXPECT_EQ(EventDatas(sse.events()), datas);
 }
 
+// A publisher that sends a few requests and then only waits (no more
+// frames, no half-close) gets every answer: answers queued behind another
+// must not sit in a buffer waiting for traffic that never comes.
+TEST_F(BatchPublishTest, PublishStreamAnswersEveryRequestWhileThePublisherOnlyWaits) {
+  GrpcClient grpc(bridge_->grpc_port());
+  EXPECT_EQ(PublishThenOnlyWait(grpc.publisher(), "w", 20), "");
+}
+
 }  // namespace
 }  // namespace ssebridge_it

@@ -175,4 +175,35 @@ std::vector<v1::PublishResponse> PublishAllOnOneStream(
   return out;
 }
 
+std::string PublishThenOnlyWait(v1::Publisher::Stub* stub, const std::string& channel,
+                                int rounds) {
+  for (int round = 0; round < rounds; ++round) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+    auto stream = stub->PublishStream(&ctx);
+    const int n = 2 + round * 7;
+    for (int i = 0; i < n; ++i) {
+      if (!stream->Write(MakePublish(channel, absl::StrCat(round, ".", i)))) {
+        return absl::StrCat("round ", round, ": write ", i, " failed");
+      }
+    }
+    const absl::Time start = absl::Now();
+    for (int i = 0; i < n; ++i) {
+      v1::PublishResponse resp;
+      if (!stream->Read(&resp)) {
+        return absl::StrCat("round ", round, ": answer ", i, " of ", n, " never came");
+      }
+      if (resp.has_error()) return resp.ShortDebugString();
+    }
+    if (absl::Now() - start > absl::Seconds(5)) {
+      return absl::StrCat("round ", round, ": answers took ",
+                          absl::FormatDuration(absl::Now() - start));
+    }
+    stream->WritesDone();
+    grpc::Status st = stream->Finish();
+    if (!st.ok()) return st.error_message();
+  }
+  return "";
+}
+
 }  // namespace ssebridge_it

@@ -56,6 +56,12 @@ std::vector<v1::PublishResponse> PublishAllOnOneStream(
     v1::Publisher::Stub* stub, const std::vector<v1::PublishRequest>& requests,
     grpc::Status* status);
 
+// `rounds` streams, each sending a few requests (more each round) and then
+// only reading: no more frames, no half-close until every answer is in.
+// "" when every answer came within 5 s; otherwise what went wrong.
+std::string PublishThenOnlyWait(v1::Publisher::Stub* stub, const std::string& channel,
+                                int rounds);
+
 // Subscriber.Subscribe read by a background thread.
 class GrpcSubscription {
  public:
