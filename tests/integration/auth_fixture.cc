@@ -13,42 +13,6 @@
 
 namespace ssebridge_it {
 
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl = absl::StrCat(base && *base ? base : "/tmp", "/ssebridge-it-XXXXXX");
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    ADD_FAILURE() << "mkdtemp(" << tmpl << ") failed";
-    return;
-  }
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  for (const auto& f : files_) ::unlink(f.c_str());
-  if (!path_.empty()) ::rmdir(path_.c_str());
-}
-
-std::string TempDir::Write(const std::string& name, const std::string& content) {
-  std::string full = absl::StrCat(path_, "/", name);
-  int fd = ::open(full.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    ADD_FAILURE() << "cannot create " << full;
-    return full;
-  }
-  size_t off = 0;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n <= 0) {
-      ADD_FAILURE() << "cannot write " << full;
-      break;
-    }
-    off += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  files_.push_back(full);
-  return full;
-}
-
 AuthKeys::AuthKeys() {
   hs1_secret = RandomHex(32);  // 64 characters, above the 32-byte minimum
   hs2_secret = RandomHex(32);

@@ -19,24 +19,9 @@
 #include "tests/integration/http_request.h"
 #include "tests/integration/jwt_signer.h"
 #include "tests/integration/sse_client.h"
+#include "tests/integration/temp_dir.h"
 
 namespace ssebridge_it {
-
-// A private directory removed (with the files written through it) at the end.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  // Writes `content` to path()/name (mode 0600); returns the full path.
-  std::string Write(const std::string& name, const std::string& content);
-
- private:
-  std::string path_;
-  std::vector<std::string> files_;
-};
 
 // Every key a bridge with auth on is given, generated once per process.
 //   JWT kids: hs1, hs2 (HS256; two kids = rotation), rs1 (RS256), es1 (ES256).

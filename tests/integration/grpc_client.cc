@@ -1,5 +1,6 @@
 #include "tests/integration/wait_until.h"
 #include "tests/integration/grpc_client.h"
+#include "tests/integration/test_helpers.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -204,6 +205,32 @@ std::string PublishThenOnlyWait(v1::Publisher::Stub* stub, const std::string& ch
     if (!st.ok()) return st.error_message();
   }
   return "";
+}
+
+QueuedUpStream PublishQueuedUpOnOneStream(v1::Publisher::Stub* stub) {
+  std::vector<v1::PublishRequest> reqs;
+  for (int i = 0; i < 3000; ++i) {
+    reqs.push_back(i % 97 == 13 ? MakePublish("bad channel!", "x")
+                                : MakePublish(i % 2 ? "q" : "r", absl::StrCat("e", i)));
+  }
+  QueuedUpStream out;
+  grpc::Status status;
+  std::vector<v1::PublishResponse> resps = PublishAllOnOneStream(stub, reqs, &status);
+  if (!status.ok()) out.error = status.error_message();
+  if (out.error.empty() && resps.size() != reqs.size()) {
+    out.error = absl::StrCat(resps.size(), " answers to ", reqs.size(), " requests");
+  }
+  for (size_t i = 0; out.error.empty() && i < reqs.size(); ++i) {
+    const bool bad = i % 97 == 13;
+    if (bad != (resps[i].error().code() == 3) || (!bad && resps[i].has_error())) {
+      out.error = absl::StrCat("answer ", i, ": ", resps[i].ShortDebugString());
+    } else if (!bad) {
+      out.ids.push_back(resps[i].id());
+      out.datas.push_back(reqs[i].data());
+    }
+  }
+  if (out.error.empty()) out.error = CheckIdsIncreasing(out.ids);
+  return out;
 }
 
 }  // namespace ssebridge_it

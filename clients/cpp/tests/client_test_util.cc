@@ -25,25 +25,6 @@ extern char** environ;
 
 namespace ssebridge_client_test {
 
-TempDir::TempDir() {
-  std::string templ = (std::filesystem::temp_directory_path() / "ssebridge-cpp-client-XXXXXX").string();
-  char* made = ::mkdtemp(templ.data());
-  if (made != nullptr) path_ = made;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-}
-
-std::string TempDir::Write(const std::string& name, const std::string& content) {
-  std::string file = path_ + "/" + name;
-  std::ofstream(file, std::ios::binary) << content;
-  std::filesystem::permissions(file, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write);
-  return file;
-}
-
 static std::string Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream ss;

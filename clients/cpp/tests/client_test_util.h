@@ -1,4 +1,4 @@
-// Helpers for the C++ client tests: a temporary directory, and running the
+// Helpers for the C++ client tests: running the
 // ssebridge-publish CLI as a child process with given stdin, capturing its
 // stdout, stderr and exit status.
 #ifndef SSEBRIDGE_CLIENTS_CPP_TESTS_CLIENT_TEST_UTIL_H_
@@ -7,21 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/temp_dir.h"
+
 namespace ssebridge_client_test {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  // Writes `content` to path()/name; returns the full path.
-  std::string Write(const std::string& name, const std::string& content);
-
- private:
-  std::string path_;
-};
+using ssebridge_it::TempDir;  // tests/integration/temp_dir.h
 
 struct CliResult {
   int exit_code = -1;  // -1: did not exit normally (signal, or no start)
