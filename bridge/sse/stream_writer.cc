@@ -10,6 +10,7 @@
 #include <cstring>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include <mutex>
@@ -39,13 +40,15 @@ class SseStream : public SubscriptionSink {
   std::shared_ptr<Subscription> sub;
   bool closed() const { return closed_; }
   absl::Time expires_at() const { return extra_.expires_at; }
+  absl::Time opened_at() const { return opened_at_; }
 
  private:
   StreamWriter* writer_;
   int fd_;
   StreamWriter::StreamOptions extra_;
   WriterLoop* loop_ = nullptr;
-  absl::Time last_write_ = absl::Now();
+  const absl::Time opened_at_ = absl::Now();
+  absl::Time last_write_ = opened_at_;
   bool closing_ = false;  // close once the queue is written
   bool closed_ = false;
 };
@@ -110,7 +113,17 @@ class WriterLoop {
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.ptr = stream;
     epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
-    if (farewell_) stream->Farewell(farewell_());
+    if (farewell_) {
+      stream->Farewell(farewell_());
+      return;
+    }
+    // Opened before its user was disconnected but still attaching then (a
+    // broker snapshot, a shard inbox): it is ended now, as if it had been
+    // there.
+    auto ended = ended_users_.find(stream->sub->user_id());
+    if (ended != ended_users_.end() && stream->opened_at() <= ended->second.at) {
+      stream->Farewell(ended->second.bytes);
+    }
   }
   void Forget(SseStream* stream, int fd) {
     epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
@@ -120,6 +133,15 @@ class WriterLoop {
 
   // Owner thread: ends the streams of `user` with `bytes`; how many.
   uint32_t EndUser(const std::string& user, const std::string& bytes) {
+    const absl::Time now = absl::Now();
+    for (auto it = ended_users_.begin(); it != ended_users_.end();) {
+      if (now - it->second.at > kEndedUserMemory) {
+        ended_users_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    ended_users_[user] = {now, bytes};
     uint32_t n = 0;
     std::vector<SseStream*> all(streams_.begin(), streams_.end());
     for (SseStream* s : all) {
@@ -212,6 +234,14 @@ class WriterLoop {
   absl::flat_hash_set<SseStream*> streams_;
   std::vector<SseStream*> graveyard_;  // closed this round; freed at its end
   std::function<std::string()> farewell_;
+  // Users ended by DisconnectUser, remembered for streams of theirs that are
+  // adopted later (attaching takes at most a broker round trip or two).
+  struct EndedUser {
+    absl::Time at;
+    std::string bytes;
+  };
+  static constexpr absl::Duration kEndedUserMemory = absl::Seconds(30);
+  absl::flat_hash_map<std::string, EndedUser> ended_users_;
 };
 
 thread_local WriterLoop* WriterLoop::current = nullptr;

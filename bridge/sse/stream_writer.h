@@ -57,7 +57,9 @@ class StreamWriter {
                                      std::string head, StreamOptions extra);
 
   // Ends every stream of `user` with an `ssebridge.disconnected` event;
-  // returns how many. Waits for the loops (not from a loop thread).
+  // returns how many. Waits for the loops (not from a loop thread). Streams
+  // opened before the call but still attaching during it are ended when
+  // they arrive at their loop (not counted).
   uint32_t DisconnectUser(const std::string& user);
 
   // Draining: every open stream (and every one opened from now on) gets

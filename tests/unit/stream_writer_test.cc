@@ -131,6 +131,34 @@ TEST_F(StreamWriterTest, CloseAllSendsFarewellThenEndOfFile) {
   EXPECT_TRUE(WaitFor([&] { return writer_.streams() == 0; }, absl::Seconds(10)));
 }
 
+// A stream opened before DisconnectUser but attached only after it (a broker
+// snapshot took that long) is ended when it arrives; a newer one is not.
+TEST_F(StreamWriterTest, DisconnectUserAlsoEndsAStreamStillAttaching) {
+  ASSERT_TRUE(writer_.Start().ok());
+  Subscription::Options o;
+  o.channels = {"a"};
+  o.user_id = "ann";
+  auto sub = writer_.Open(fds_[0], o, policies_, "HEAD\n", {});
+  EXPECT_EQ(writer_.DisconnectUser("ann"), 0u);  // not at its loop yet
+  hub_.Attach(sub, {});
+  std::string got = ReadUntil(fds_[1], "ssebridge.disconnected", absl::Seconds(10));
+  EXPECT_NE(got.find("event: ssebridge.disconnected"), std::string::npos) << got;
+  EXPECT_TRUE(WaitFor([&] { return writer_.streams() == 0; }, absl::Seconds(10)));
+
+  int later[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, later), 0);
+  fcntl(later[0], F_SETFL, fcntl(later[0], F_GETFL) | O_NONBLOCK);
+  absl::SleepFor(absl::Milliseconds(2));  // opened strictly after the call
+  auto again = writer_.Open(later[0], o, policies_, "HEAD\n", {});
+  hub_.Attach(again, {MakeEvent(1, "a")});
+  got = ReadUntil(later[1], "payload 1\n\n", absl::Seconds(10));
+  EXPECT_EQ(got.find("ssebridge.disconnected"), std::string::npos) << got;
+  EXPECT_NE(got.find("payload 1"), std::string::npos) << got;
+  EXPECT_EQ(writer_.streams(), 1u);
+  writer_.Stop();
+  close(later[1]);
+}
+
 TEST_F(StreamWriterTest, OverflowUnderDisconnectPolicyClosesTheStream) {
   ASSERT_TRUE(writer_.Start().ok());
   Subscription::Options o;
