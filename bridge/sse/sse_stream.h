@@ -1,0 +1,53 @@
+// SseStream: one SSE connection of a StreamWriter. It is created by
+// StreamWriter::Open on an HTTP thread, moves into its shard's WriterLoop on
+// its first delivery (OnReady on the loop's thread) and is only touched by
+// that thread from then on. It owns its socket and closes it in Close();
+// the loop frees the stream at the end of the round that closed it.
+#ifndef SSEBRIDGE_SSE_SSE_STREAM_H_
+#define SSEBRIDGE_SSE_SSE_STREAM_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "bridge/core/subscription.h"
+#include "bridge/sse/stream_writer.h"
+
+namespace ssebridge {
+
+class WriterLoop;
+
+class SseStream : public SubscriptionSink {
+ public:
+  SseStream(StreamWriter* writer, int fd, StreamWriter::StreamOptions extra)
+      : writer_(writer), fd_(fd), extra_(std::move(extra)) {}
+
+  void OnReady() override;
+  // Writes as much of the queue as the socket takes.
+  void Flush();
+  void OnSocketEvent(uint32_t events);
+  void Close(absl::string_view why);
+  void Farewell(const std::string& bytes);
+  void HeartbeatIfIdle(absl::Time now, absl::Duration every);
+
+  std::shared_ptr<Subscription> sub;
+  bool closed() const { return closed_; }
+  absl::Time expires_at() const { return extra_.expires_at; }
+  absl::Time opened_at() const { return opened_at_; }
+
+ private:
+  StreamWriter* writer_;
+  int fd_;
+  StreamWriter::StreamOptions extra_;
+  WriterLoop* loop_ = nullptr;
+  const absl::Time opened_at_ = absl::Now();
+  absl::Time last_write_ = opened_at_;
+  bool closing_ = false;  // close once the queue is written
+  bool closed_ = false;
+};
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_SSE_SSE_STREAM_H_

@@ -1,0 +1,91 @@
+// WriterLoop: the epoll loop of one hub shard (see stream_writer.h). Its
+// thread owns the shard's streams: it wakes on the shard's inbox or a posted
+// task, applies the inbox and writes each touched stream, reads peers' ends,
+// sends heartbeats and ends streams whose credential ran out. Other threads
+// reach it only through Post().
+#ifndef SSEBRIDGE_SSE_WRITER_LOOP_H_
+#define SSEBRIDGE_SSE_WRITER_LOOP_H_
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "bridge/core/hub.h"
+#include "bridge/sse/stream_writer.h"
+
+namespace ssebridge {
+
+class SseStream;
+
+class WriterLoop {
+ public:
+  WriterLoop(StreamWriter* writer, HubShard* shard)
+      : writer_(writer), shard_(shard) {}
+  ~WriterLoop();
+
+  absl::Status Init();
+
+  void StartThread() { thread_ = std::thread([this] { Run(); }); }
+
+  void Post(std::function<void()> task);
+
+  void Join();
+
+  // Owner thread: takes a stream on its first delivery / on its close (it
+  // is freed at the end of the loop's round).
+  void Adopt(SseStream* stream, int fd);
+  void Forget(SseStream* stream, int fd);
+
+  // Owner thread: ends the streams of `user` with `bytes`; how many.
+  uint32_t EndUser(const std::string& user, const std::string& bytes);
+
+  // Owner thread: every stream, now and later, ends with `farewell()`.
+  void BeginFarewell(std::function<std::string()> farewell);
+
+  HubShard* shard() const { return shard_; }
+  // The loop whose thread this is (nullptr elsewhere).
+  static thread_local WriterLoop* current;
+
+  std::atomic<uint64_t> writes{0};
+  std::atomic<uint64_t> heartbeats{0};
+  std::atomic<uint64_t> slow_disconnects{0};
+
+ private:
+  void Run();
+
+  StreamWriter* writer_;
+  HubShard* shard_;
+  int epfd_ = -1;
+  int evfd_ = -1;
+  std::thread thread_;
+  bool stop_ = false;
+  std::mutex tasks_mu_;
+  std::vector<std::function<void()>> tasks_ ABSL_GUARDED_BY(tasks_mu_);
+  // Owner thread only.
+  absl::flat_hash_set<SseStream*> streams_;
+  std::vector<SseStream*> graveyard_;  // closed this round; freed at its end
+  std::function<std::string()> farewell_;
+  // Users ended by DisconnectUser, remembered for streams of theirs that are
+  // adopted later (attaching takes at most a broker round trip or two).
+  struct EndedUser {
+    absl::Time at;
+    std::string bytes;
+  };
+  static constexpr absl::Duration kEndedUserMemory = absl::Seconds(30);
+  absl::flat_hash_map<std::string, EndedUser> ended_users_;
+};
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_SSE_WRITER_LOOP_H_
