@@ -65,7 +65,9 @@ absl::StatusOr<SubscriberIdentity> SubscriberAuth::FromJwt(
 absl::StatusOr<SubscriberIdentity> SubscriberAuth::Authenticate(
     const SubscriberCredentials& credentials, absl::Time now) const {
   if (!credentials.ticket.empty()) {
-    absl::StatusOr<TicketGrant> grant = tickets_->Redeem(credentials.ticket, now);
+    absl::StatusOr<TicketGrant> grant = credentials.keep_ticket
+                                            ? tickets_->Peek(credentials.ticket, now)
+                                            : tickets_->Redeem(credentials.ticket, now);
     if (!grant.ok()) {
       return absl::UnauthenticatedError(
           absl::StrCat("ticket: ", grant.status().message()));

@@ -35,6 +35,8 @@ struct SubscriberCredentials {
   std::string cookie_header;  // the whole Cookie header
   std::string ticket;         // ?ticket=
   std::string access_token;   // ?access_token=
+  // Check the ticket without spending it (HEAD: no stream follows).
+  bool keep_ticket = false;
 };
 
 struct SubscriberIdentity {

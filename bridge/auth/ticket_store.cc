@@ -100,6 +100,21 @@ absl::StatusOr<TicketGrant> TicketStore::Redeem(absl::string_view ticket,
   return grant;
 }
 
+absl::StatusOr<TicketGrant> TicketStore::Peek(absl::string_view ticket,
+                                              absl::Time now) const {
+  std::string digest =
+      ticket.size() == kTicketLength ? Sha256(ticket) : std::string();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = digest.empty() ? by_digest_.end() : by_digest_.find(digest);
+  if (it == by_digest_.end()) {
+    return absl::UnauthenticatedError("ticket unknown or already used");
+  }
+  if (now >= it->second.grant.expires_at) {
+    return absl::UnauthenticatedError("ticket expired");
+  }
+  return it->second.grant;
+}
+
 void TicketStore::Sweep(absl::Time now) {
   std::lock_guard<std::mutex> lock(mu_);
   SweepLocked(now);

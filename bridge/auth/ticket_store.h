@@ -56,6 +56,9 @@ class TicketStore {
   // threads. UNAUTHENTICATED "ticket unknown or already used" or
   // "ticket expired" (an expired ticket is consumed too).
   absl::StatusOr<TicketGrant> Redeem(absl::string_view ticket, absl::Time now);
+  // What Redeem would answer, without consuming the ticket (a HEAD probe
+  // must not spend the ticket of the GET that follows).
+  absl::StatusOr<TicketGrant> Peek(absl::string_view ticket, absl::Time now) const;
 
   // Drops every ticket that has expired by `now`.
   void Sweep(absl::Time now);

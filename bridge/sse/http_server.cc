@@ -313,6 +313,7 @@ void HttpServer::HandleEvents(const httplib::Request& req,
   credentials.cookie_header = req.get_header_value("Cookie");
   credentials.ticket = req.get_param_value("ticket");
   credentials.access_token = req.get_param_value("access_token");
+  credentials.keep_ticket = req.method == "HEAD";
   const bool credential_sent =
       !credentials.authorization.empty() || !credentials.ticket.empty() ||
       !credentials.access_token.empty();

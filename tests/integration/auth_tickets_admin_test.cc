@@ -55,6 +55,22 @@ TEST_F(AuthTicketsTest, TicketWorksOnceAndItsUserGetsTargetedEvents) {
                   "unauthenticated");
 }
 
+// A HEAD probe (no stream follows) checks a ticket without spending it.
+TEST_F(AuthTicketsTest, HeadChecksATicketWithoutSpendingIt) {
+  ASSERT_TRUE(Start());
+  const std::string ticket = Backend().MustIssueTicket("carol", {"tasks"});
+  for (int i = 0; i < 2; ++i) {
+    HttpResponse head = HttpRequest(http_port(), "HEAD", TicketTarget({"tasks"}, ticket));
+    EXPECT_EQ(head.status, 200) << head.body;
+  }
+  HttpResponse forged = HttpRequest(http_port(), "HEAD",
+                                    TicketTarget({"tasks"}, std::string(ticket.size(), 'A')));
+  EXPECT_EQ(forged.status, 401);
+  SseClient carol;
+  ASSERT_TRUE(carol.Open(http_port(), TicketTarget({"tasks"}, ticket))) << carol.Describe();
+  EXPECT_EQ(HttpRequest(http_port(), "HEAD", TicketTarget({"tasks"}, ticket)).status, 401);
+}
+
 TEST_F(AuthTicketsTest, ExpiredTicketIsRefused) {
   ASSERT_TRUE(Start());
   v1::IssueTicketResponse issued;

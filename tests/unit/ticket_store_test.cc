@@ -53,6 +53,21 @@ TEST(TicketStoreTest, RedeemsOnceAndCarriesTheGrant) {
                         "ticket unknown or already used");
 }
 
+TEST(TicketStoreTest, PeekChecksWithoutConsuming) {
+  TicketStore store({});
+  const absl::Time now = absl::Now();
+  absl::StatusOr<std::string> t = store.Issue("u1", {"a"}, absl::Seconds(30), now);
+  ASSERT_TRUE(t.ok()) << t.status();
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<TicketGrant> g = store.Peek(*t, now);
+    ASSERT_TRUE(g.ok()) << g.status();
+    EXPECT_EQ(g->user_id, "u1");
+  }
+  EXPECT_FALSE(store.Peek(*t, now + absl::Seconds(31)).ok());
+  ASSERT_TRUE(store.Redeem(*t, now).ok());
+  EXPECT_FALSE(store.Peek(*t, now).ok());
+}
+
 TEST(TicketStoreTest, UnknownAndMalformedTickets) {
   TicketStore store({});
   ASSERT_TRUE(store.Issue("alice", {}, absl::Seconds(10), kT0).ok());
