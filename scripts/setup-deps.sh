@@ -10,7 +10,7 @@ PACKAGES=(
   libabsl-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   libhiredis-dev redis-server
-  python3-grpcio python3-protobuf nodejs npm
+  python3-grpcio python3-protobuf python3-yaml nodejs npm
   chromium  # clients/js's browser tests (headless)
 )
 # Extra package groups for other commands: scripts/setup-deps.sh bench

@@ -24,6 +24,15 @@ ZIP_IN_PACKAGE = os.path.join("lib", "layer.zip")
 HELM_IN_ZIP = "helm/helm"
 
 
+def bridge_binary():
+    """The ssebridge binary under test: CTest passes the build's own."""
+    path = os.environ.get("SSEBRIDGE_BINARY") or os.path.join(SOURCE_DIR, "build", "release", "ssebridge")
+    if not os.access(path, os.X_OK):
+        raise AssertionError(f"no ssebridge binary at {path}: build it (scripts/build.sh release) "
+                             "or set SSEBRIDGE_BINARY")
+    return path
+
+
 def pinned_version():
     with open(os.path.join(HERE, "package-lock.json")) as f:
         lock = json.load(f)
