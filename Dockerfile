@@ -30,7 +30,9 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      RUNTIME_PACKAGES \
+      libabsl20220623 libbrotli1 libc-ares2 libc6 libcpp-httplib0.11 libgcc-s1 \
+      libgrpc++1.51 libgrpc29 libhiredis0.14 libprotobuf32 libre2-9 libssl3 \
+      libstdc++6 zlib1g \
  && rm -rf /var/lib/apt/lists/*
 # The chart runs the pod as 65532:65532 (runAsNonRoot); the image says so too,
 # for docker run and for clusters that check the image's user.

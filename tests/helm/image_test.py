@@ -55,33 +55,43 @@ def apt_installed(lines):
     return packages
 
 
-def owner_package(path):
-    """The Debian package that installed a library file."""
-    real = os.path.realpath(path)
-    candidates = {path, real}
-    for p in list(candidates):  # merged /usr: dpkg may know either spelling
+def spellings(path):
+    """A library's path as dpkg may have recorded it (merged /usr)."""
+    out = {path, os.path.realpath(path)}
+    for p in list(out):
         if p.startswith("/usr/lib/"):
-            candidates.add(p[len("/usr"):])
+            out.add(p[len("/usr"):])
         elif p.startswith("/lib"):
-            candidates.add("/usr" + p)
-    for p in sorted(candidates):
-        r = subprocess.run(["dpkg-query", "-S", p], capture_output=True, text=True)
-        for line in r.stdout.splitlines():
-            if not line.startswith("diversion"):
-                return line.split(":", 1)[0].split(",")[0].strip()
-    raise AssertionError(f"no Debian package owns {path}: the image could not install it")
+            out.add("/usr" + p)
+    return out
 
 
 def linked_packages(binary):
+    """The Debian packages owning the libraries ldd resolves for binary."""
     r = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True)
     paths = []
     for line in r.stdout.splitlines():
+        if "not found" in line:
+            raise AssertionError("ldd: " + line.strip())
         m = re.search(r"=>\s+(/\S+)", line) or re.match(r"\s*(/\S+)", line)
         if m:
             paths.append(m.group(1))
-        elif "not found" in line:
-            raise AssertionError("ldd: " + line.strip())
-    return {owner_package(p) for p in paths}
+    # One dpkg-query for every spelling: each call reads the whole database.
+    queried = sorted(set().union(*(spellings(p) for p in paths)))
+    r = subprocess.run(["dpkg-query", "-S", *queried], capture_output=True, text=True)
+    owner = {}
+    for line in r.stdout.splitlines():
+        if line.startswith("diversion"):
+            continue
+        packages, _, path = line.partition(": ")
+        owner[path.strip()] = packages.split(",")[0].split(":")[0].strip()
+    found = set()
+    for p in paths:
+        owners = {owner[s] for s in spellings(p) if s in owner}
+        if not owners:
+            raise AssertionError(f"no Debian package owns {p}: the image could not install it")
+        found |= owners
+    return found
 
 
 class ImageTest(unittest.TestCase):

@@ -81,12 +81,15 @@ class BridgeRun:
             self.kill()
             raise AssertionError(f"bridge still running {timeout}s after SIGTERM")
         self.drainer.join(5)
+        self.proc.stderr.close()
         return code, time.monotonic() - start
 
     def kill(self):
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self.drainer.join(5)
+        self.proc.stderr.close()
 
 
 def dockerfile_healthcheck():

@@ -37,7 +37,7 @@ def bridge_flags(binary):
         elif entry is not None:
             entry[1] += " " + line.strip()
     for name, text in entries:
-        m = re.match(r"(.*)\); default: (.*?);( currently: .*;)?$", text)
+        m = re.match(r"(.*)\); default: (.*?);( currently: .*;)?$", text.strip())
         if not m:
             raise AssertionError(f"cannot parse --helpfull entry of --{name}: {text!r}")
         flags[name] = (m.group(1), m.group(2))
