@@ -92,6 +92,16 @@ class BridgeRun:
         self.proc.stderr.close()
 
 
+def grpc_health_check(port):
+    """grpc.health.v1.Health/Check with service "", as the kubelet's gRPC
+    probe sends it; the raw HealthCheckResponse bytes (Debian's grpcio has
+    no grpc_health module, and the messages are one field each)."""
+    import grpc  # Debian's python3-grpcio, as the Python client's tests use
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        check = channel.unary_unary("/grpc.health.v1.Health/Check")
+        return check(b"", timeout=10)
+
+
 def dockerfile_healthcheck():
     with open(os.path.join(SOURCE_DIR, "Dockerfile")) as f:
         text = re.sub(r"\\\n", " ", f.read())
@@ -125,6 +135,9 @@ class RenderedArgsTest(unittest.TestCase):
             status, metrics = bridge.get("/metrics")
             self.assertEqual(status, 200)
             self.assertIn(f"# TYPE {metric} gauge", metrics)
+            # What probes.readiness.type=grpc asks: grpc.health.v1 Check of
+            # the server as a whole (service ""), answered SERVING (1).
+            self.assertEqual(grpc_health_check(bridge.grpc_port), b"\x08\x01")
             # The image's HEALTHCHECK command works against a live bridge.
             check = dockerfile_healthcheck()
             env = dict(os.environ, SSEBRIDGE_HTTP_PORT=str(bridge.http_port))
