@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "bridge/core/channel_pattern.h"
 #include "bridge/core/names.h"
 #include "tests/fuzz/fuzz_check.h"

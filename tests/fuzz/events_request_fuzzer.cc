@@ -15,11 +15,13 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_split.h"
 #include "bridge/auth/jwt_verifier.h"
 #include "bridge/auth/subscriber_auth.h"

@@ -103,7 +103,7 @@ Date AnyDate(FuzzedDataProvider& in) {
       std::string ignored;
       d.value = AnyValue(in, &ignored);
       d.is_number = d.value.is_number();
-      d.seconds = d.is_number ? d.value.get<long double>() : 0;
+      d.seconds = d.is_number ? static_cast<long double>(d.value.get<double>()) : 0;
       break;
     }
   }

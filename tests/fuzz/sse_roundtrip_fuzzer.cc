@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "bridge/broker/reset_notice.h"
 #include "bridge/core/event_id.h"
