@@ -12,6 +12,7 @@ PACKAGES=(
   libhiredis-dev redis-server
   python3-grpcio python3-protobuf python3-yaml nodejs npm
   chromium  # clients/js's browser tests (headless)
+  clang libclang-rt-14-dev  # the fuzz flavour (libFuzzer, tests/fuzz)
 )
 # Extra package groups for other commands: scripts/setup-deps.sh bench
 if [[ "${1:-}" == "bench" ]]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up this machine, then builds and runs every test: the release build,
-# the ASan/UBSan build, and the ThreadSanitizer build.
+# the ASan/UBSan build, the ThreadSanitizer build, and a short run of every
+# libFuzzer target (the fuzz build; long runs: scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-deps.sh
@@ -25,4 +26,5 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite asan -j2
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/sanitizer/tsan.supp \
   run_suite tsan -j2
+run_suite fuzz -j2 -L fuzz
 echo "=== all test suites passed" >&2

@@ -8,14 +8,13 @@
 
 #include <random>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "bridge/core/event_id.h"
 #include "bridge/core/json_text.h"
 #include "bridge/core/names.h"
 #include "bridge/ops/log.h"
+#include "bridge/sse/events_request.h"
 #include "bridge/sse/request_stream.h"
 #include "bridge/sse/sse_encoder.h"
 
@@ -270,53 +269,17 @@ void HttpServer::HandleEvents(const httplib::Request& req,
                "the bridge is shutting down; reconnect to another replica");
     return;
   }
-  const size_t count = req.get_param_value_count("channel");
-  if (count == 0) {
-    ErrorReply(res, 400, "invalid_argument",
-               "channel: at least one ?channel= query parameter is required");
+  RequestFields params(req.params.begin(), req.params.end());
+  RequestFields headers(req.headers.begin(), req.headers.end());
+  absl::StatusOr<EventsRequest> parsed = ParseEventsRequest(
+      {req.method, &params, &headers}, options_.max_channels_per_connection);
+  if (!parsed.ok()) {
+    ErrorReply(res, 400, "invalid_argument", parsed.status().message());
     return;
   }
-  if (count > options_.max_channels_per_connection) {
-    ErrorReply(res, 400, "invalid_argument",
-               absl::StrCat("channel: ", count, " channels requested; the limit "
-                            "is ", options_.max_channels_per_connection,
-                            " (--max_channels_per_connection)"));
-    return;
-  }
-  std::vector<std::string> channels;
-  absl::flat_hash_set<std::string> seen;
-  for (size_t i = 0; i < count; ++i) {
-    std::string name = req.get_param_value("channel", i);
-    absl::Status s = ValidateChannelName(name, "channel");
-    if (!s.ok()) {
-      ErrorReply(res, 400, "invalid_argument", s.message());
-      return;
-    }
-    if (seen.insert(name).second) channels.push_back(std::move(name));
-  }
-  // The browser's Last-Event-ID header (on reconnect) wins over the query
-  // parameter (first connect). A bad header is not the page's fault: it gets
-  // a reset event instead of an error EventSource could not recover from.
-  std::string cursor;
-  if (req.has_header("Last-Event-ID")) {
-    cursor = req.get_header_value("Last-Event-ID");
-  } else if (req.has_param("lastEventId")) {
-    cursor = req.get_param_value("lastEventId");
-    absl::StatusOr<EventId> id = ParseEventId(cursor, "lastEventId");
-    if (!id.ok()) {
-      ErrorReply(res, 400, "invalid_argument", id.status().message());
-      return;
-    }
-  }
-  SubscriberCredentials credentials;
-  credentials.authorization = req.get_header_value("Authorization");
-  credentials.cookie_header = req.get_header_value("Cookie");
-  credentials.ticket = req.get_param_value("ticket");
-  credentials.access_token = req.get_param_value("access_token");
-  credentials.keep_ticket = req.method == "HEAD";
-  const bool credential_sent =
-      !credentials.authorization.empty() || !credentials.ticket.empty() ||
-      !credentials.access_token.empty();
+  std::vector<std::string>& channels = parsed->channels;
+  const SubscriberCredentials& credentials = parsed->credentials;
+  const bool credential_sent = parsed->credential_sent;
   absl::StatusOr<SubscriberIdentity> identity =
       wiring_.auth->Authenticate(credentials, absl::Now());
   if (identity.ok() && !identity->user_id.empty()) {
@@ -385,7 +348,7 @@ void HttpServer::HandleEvents(const httplib::Request& req,
   extra.expires_at = identity->expires_at;
   extra.hold = std::shared_ptr<ConnectionLimits::Lease>(std::move(*lease));
   t_takeover->stream->Discard();
-  t_takeover->start = [this, sub = std::move(sub), cursor = std::move(cursor),
+  t_takeover->start = [this, sub = std::move(sub), cursor = std::move(parsed->cursor),
                        head = std::move(head), extra = std::move(extra)](int fd) mutable {
     auto subscription = wiring_.writer->Open(fd, std::move(sub), *wiring_.policies,
                                              std::move(head), std::move(extra));
