@@ -57,7 +57,7 @@ done
 [[ -n "$http_port" ]] || { echo "soak: the bridge did not start" >&2; exit 1; }
 echo "soak: bridge pid $bridge on http port $http_port; output in $out" >&2
 
-python3 tests/soak/soak_load.py --http-port="$http_port" --pid="$bridge" \
+/usr/bin/python3 tests/soak/soak_load.py --http-port="$http_port" --pid="$bridge" \
   --minutes="$minutes" --streams="$streams" --rate="$rate" --churn="$churn" \
   --channels="$channels" --csv="$out/soak.csv"
-python3 tests/soak/soak_report.py "$out/soak.csv" --png="$out/soak.png"
+/usr/bin/python3 tests/soak/soak_report.py "$out/soak.csv" --png="$out/soak.png"

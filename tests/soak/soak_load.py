@@ -44,6 +44,11 @@ class Stats:
         self.open_errors = 0
         self.unexpected_closes = 0
         self.resets = 0  # ssebridge.reset events (a cursor the bridge lost)
+        self.open_reasons = {}
+
+    def open_error(self, reason):
+        self.open_errors += 1
+        self.open_reasons[reason] = self.open_reasons.get(reason, 0) + 1
 
 
 class Stream:
@@ -56,22 +61,37 @@ class Stream:
         self.closing = False
 
     async def run(self):
+        # Like EventSource: reconnect (with Last-Event-ID) after a failed
+        # open or an unexpected close, until told to close.
+        while True:
+            ok = await self.connect_once()
+            if self.closing:
+                return
+            await asyncio.sleep(1.0 if not ok else 0.2)
+
+    async def connect_once(self):
+        """Opens the stream and reads it until it ends. False when it could
+        not be opened (counted with its reason)."""
         headers = ""
         if self.last_id:
             headers = f"Last-Event-ID: {self.last_id}\r\n"
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", self.args.http_port)
-        except OSError:
-            self.stats.open_errors += 1
-            return
+        except OSError as e:
+            self.stats.open_error(f"connect: {e.strerror or e}")
+            return False
         try:
             writer.write((f"GET /v1/events?channel={self.channel} HTTP/1.1\r\n"
                           f"Host: 127.0.0.1\r\nAccept: text/event-stream\r\n{headers}\r\n")
                          .encode())
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+            try:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError) as e:
+                self.stats.open_error(f"head: {type(e).__name__}")
+                return False
             if not head.startswith(b"HTTP/1.1 200"):
-                self.stats.open_errors += 1
-                return
+                self.stats.open_error("status " + head.split(b"\r\n")[0].decode())
+                return False
             self.stats.opens += 1
             event_id, event_type = "", ""
             while True:
@@ -97,10 +117,11 @@ class Stream:
                     event_id, event_type = "", ""
             if not self.closing:
                 self.stats.unexpected_closes += 1
-        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError,
-                asyncio.LimitOverrunError):
+            return True
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             if not self.closing:
                 self.stats.unexpected_closes += 1
+            return True
         finally:
             writer.close()
 
@@ -119,35 +140,60 @@ class Stream:
         self.start()
 
 
-async def publisher(args, stats, stop_at):
-    reader, writer = await asyncio.open_connection("127.0.0.1", args.http_port)
-    interval = 1.0 / args.rate
-    next_at = time.monotonic()
-    seq = 0
+async def publish_once(conn, args, body):
+    """One POST on the keep-alive connection conn[0:2] (reopened when the
+    server closed it: cpp-httplib serves a few requests per connection).
+    The HTTP status, or 0 when the connection failed twice."""
+    for _ in range(2):
+        if conn[0] is None:
+            conn[0], conn[1] = await asyncio.open_connection("127.0.0.1", args.http_port)
+        reader, writer = conn
+        try:
+            writer.write((f"POST /v1/publish HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          f"Content-Type: application/json\r\n"
+                          f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+            length, close = 0, False
+            for h in head.split(b"\r\n"):
+                lower = h.lower()
+                if lower.startswith(b"content-length:"):
+                    length = int(h.split(b":")[1])
+                elif lower.startswith(b"connection:") and b"close" in lower:
+                    close = True
+            await reader.readexactly(length)
+            if close:
+                writer.close()
+                conn[0] = conn[1] = None
+            return int(head.split(b" ")[1])
+        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+            writer.close()
+            conn[0] = conn[1] = None
+    return 0
+
+
+async def publisher(args, stats, stop_at, worker, workers):
+    """One of `workers` keep-alive connections, each publishing rate/workers
+    events/s (a single connection would cap the rate at 1/round-trip)."""
+    conn = [None, None]
+    interval = workers / args.rate
+    next_at = time.monotonic() + worker * interval / workers
+    seq = worker
     while time.monotonic() < stop_at:
         channel = f"soak{seq % args.channels}"
         body = f'{{"channel":"{channel}","data":"soak {time.monotonic_ns()}"}}'.encode()
-        writer.write((f"POST /v1/publish HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
-                     .encode() + body)
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for h in head.split(b"\r\n"):
-            if h.lower().startswith(b"content-length:"):
-                length = int(h.split(b":")[1])
-        await reader.readexactly(length)
-        if head.startswith(b"HTTP/1.1 200"):
+        if await publish_once(conn, args, body) == 200:
             stats.published += 1
         else:
             stats.publish_errors += 1
-        seq += 1
+        seq += workers
         next_at += interval
         delay = next_at - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
         elif delay < -1:
             next_at = time.monotonic()  # fell behind by a second: do not burst
-    writer.close()
+    if conn[1] is not None:
+        conn[1].close()
 
 
 async def churner(args, streams, stop_at):
@@ -170,12 +216,15 @@ async def main_async(args):
     open_deadline = time.monotonic() + 120
     while stats.opens < args.streams and time.monotonic() < open_deadline:
         await asyncio.sleep(0.1)
-    print(f"soak: {stats.opens}/{args.streams} streams open", flush=True)
+    print(f"soak: {stats.opens}/{args.streams} streams open; failed opens (retried): "
+          f"{stats.open_reasons or 0}", flush=True)
 
     start = time.monotonic()
     stop_at = start + args.minutes * 60
-    tasks = [asyncio.ensure_future(publisher(args, stats, stop_at)),
-             asyncio.ensure_future(churner(args, streams, stop_at))]
+    workers = max(1, min(16, int(args.rate // 20)))
+    tasks = [asyncio.ensure_future(publisher(args, stats, stop_at, w, workers))
+             for w in range(workers)]
+    tasks.append(asyncio.ensure_future(churner(args, streams, stop_at)))
     with open(args.csv, "w", newline="") as f:
         out = csv.writer(f)
         out.writerow(["t_s", "rss_bytes", "open_fds", "streams_held", "published",
@@ -197,6 +246,8 @@ async def main_async(args):
                   (row[0], rss / 1048576, fds, held, row[4], row[6], row[8]), flush=True)
     for t in tasks:
         await t
+    if stats.open_reasons:
+        print(f"soak: failed opens (retried): {stats.open_reasons}", flush=True)
     for s in streams:
         s.closing = True
         if s.task is not None:
