@@ -63,4 +63,4 @@ echo "soak: bridge pid $bridge on http port $http_port; output in $out" >&2
 /usr/bin/python3 tests/soak/soak_load.py --http-port="$http_port" --pid="$bridge" \
   --minutes="$minutes" --streams="$streams" --rate="$rate" --churn="$churn" \
   --channels="$channels" --csv="$out/soak.csv"
-/usr/bin/python3 tests/soak/soak_report.py "$out/soak.csv" --png="$out/soak.png"
+/usr/bin/python3 tests/soak/soak_report.py "$out/soak.csv" --png="$out/soak.png" --rate="$rate"

@@ -31,6 +31,9 @@ def main():
     p.add_argument("--rss-band", type=float, default=10.0, help="percent")
     p.add_argument("--fd-band", type=float, default=2.0, help="percent")
     p.add_argument("--p99-ms", type=float, default=250.0)
+    p.add_argument("--rate", type=float, default=0,
+                   help="the requested publish rate: the achieved one must be >= 90%% of it "
+                        "(else the load generator, not the bridge, was the limit)")
     a = p.parse_args()
 
     rows = list(csv.DictReader(open(a.csv)))
@@ -64,6 +67,10 @@ def main():
                    f"worst 10-s p99 publish->receive: {worst:.1f} ms (limit {a.p99_ms} ms)"))
     errors = int(last["publish_errors"]) + int(last["open_errors"])
     checks.append((errors == 0, f"failed publishes + opens: {errors}"))
+    if a.rate > 0:
+        achieved = int(last["published"]) / max(t[-1], 1e-9)
+        checks.append((achieved >= 0.9 * a.rate,
+                       f"publish rate achieved: {achieved:.0f}/s of {a.rate:.0f}/s"))
     checks.append((int(last["resets"]) == 0, f"ssebridge.reset events: {last['resets']}"))
     print(f"soak: {len(rows)} samples over {t[-1]:.0f}s, {last['published']} published, "
           f"{last['received']} received, {last['opens']} opens, "
