@@ -5,7 +5,9 @@
 //
 // Cycle count: 20,000 in release, 4,000 under a sanitizer (ASan/TSan make
 // each cycle several times slower; the leak would show at 4,000 too).
+#include <dirent.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +16,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +48,33 @@ double MetricValue(int port, const std::string& name) {
     if (parts.size() == 2 && parts[0] == name && absl::SimpleAtod(parts[1], &v)) return v;
   }
   return -1;
+}
+
+// "fd -> target" for each open descriptor of `pid`, to show what leaked.
+std::set<std::string> FdTargets(pid_t pid) {
+  std::set<std::string> out;
+  const std::string dir = absl::StrCat("/proc/", pid, "/fd");
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (const dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    char target[256] = {0};
+    ssize_t n = readlink(absl::StrCat(dir, "/", e->d_name).c_str(), target, sizeof(target) - 1);
+    out.insert(absl::StrCat(e->d_name, " -> ", n > 0 ? std::string(target, n) : "?"));
+  }
+  closedir(d);
+  return out;
+}
+
+std::string Difference(const std::set<std::string>& a, const std::set<std::string>& b) {
+  std::string out;
+  for (const auto& x : a) {
+    if (b.count(x) == 0) absl::StrAppend(&out, " +[", x, "]");
+  }
+  for (const auto& x : b) {
+    if (a.count(x) == 0) absl::StrAppend(&out, " -[", x, "]");
+  }
+  return out;
 }
 
 constexpr int kChannels = 4;
@@ -157,7 +187,7 @@ TEST(ChurnSlowTest, ConnectSubscribeDisconnectCyclesLeakNoFdsMemoryOrStreams) {
     while (absl::Now() < end) {
       ProcessStats stats = ReadProcessStats(pid);
       if (MetricValue(port, "ssebridge_streams") == 0 &&
-          (want_fds < 0 || stats.open_fds == want_fds)) {
+          (want_fds < 0 || stats.open_fds <= want_fds)) {
         break;
       }
       absl::SleepFor(absl::Milliseconds(50));
@@ -174,7 +204,19 @@ TEST(ChurnSlowTest, ConnectSubscribeDisconnectCyclesLeakNoFdsMemoryOrStreams) {
   ProcessStats base = settle(-1);
   ASSERT_EQ(MetricValue(port, "ssebridge_streams"), 0);
   absl::SleepFor(absl::Milliseconds(200));
+  // The baseline is the fewest fds over a short while: a /metrics scrape's
+  // socket or a gRPC-internal descriptor may come and go (seen once under
+  // ASan: 18 at baseline, 17 normally).
   base = ReadProcessStats(pid);
+  std::set<std::string> base_fds = FdTargets(pid);
+  for (int i = 0; i < 5; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    ProcessStats again = ReadProcessStats(pid);
+    if (again.open_fds > 0 && again.open_fds < base.open_fds) {
+      base.open_fds = again.open_fds;
+      base_fds = FdTargets(pid);
+    }
+  }
   ASSERT_GT(base.rss_kib, 0) << base.Describe();
 
   const absl::Time started = absl::Now();
@@ -194,7 +236,8 @@ TEST(ChurnSlowTest, ConnectSubscribeDisconnectCyclesLeakNoFdsMemoryOrStreams) {
   EXPECT_EQ(counts.done.load(), kCycles / kClients * kClients);
   EXPECT_EQ(counts.failed.load(), 0) << counts.first_failure;
   EXPECT_GT(published.load(), 0);
-  EXPECT_EQ(after.open_fds, base.open_fds) << "descriptors leaked";
+  EXPECT_LE(after.open_fds, base.open_fds)
+      << "descriptors leaked:" << Difference(FdTargets(pid), base_fds);
   if (!Sanitized()) {
     EXPECT_LE(after.rss_kib, base.rss_kib + kRssToleranceKib)
         << "RSS grew by " << (after.rss_kib - base.rss_kib) / 1024.0 << " MiB";
