@@ -18,6 +18,10 @@ PACKAGES=(
 if [[ "${1:-}" == "bench" ]]; then
   PACKAGES+=(nginx-light libnginx-mod-nchan pushpin)
 fi
+# scripts/soak.sh's plot.
+if [[ "${1:-}" == "soak" ]]; then
+  PACKAGES+=(python3-matplotlib)
+fi
 
 # A package that only provides a command counts as there when the command
 # is: Node.js from another source (NodeSource's `nodejs` ships npm and
