@@ -30,6 +30,8 @@ RequestFraming::State RequestFraming::HeaderLine(absl::string_view line) {
                                       limits_.max_body_bytes, " bytes"));
     }
     content_length_ = n;
+  } else if (absl::EqualsIgnoreCase(name, "Expect")) {
+    expect_continue_ = absl::EqualsIgnoreCase(value, "100-continue");
   } else if (absl::EqualsIgnoreCase(name, "Transfer-Encoding")) {
     chunked_ = absl::StrContains(absl::AsciiStrToLower(value), "chunked");
   }

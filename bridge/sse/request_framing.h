@@ -53,6 +53,8 @@ class RequestFraming {
   size_t head_bytes() const { return head_bytes_; }
   uint64_t content_length() const { return content_length_; }
   bool chunked() const { return chunked_; }
+  // "Expect: 100-continue": the client sends its body only once answered.
+  bool expect_continue() const { return expect_continue_; }
 
  private:
   State Reject(int status, std::string message);
@@ -69,6 +71,7 @@ class RequestFraming {
   size_t head_bytes_ = 0;
   uint64_t content_length_ = 0;
   bool chunked_ = false;
+  bool expect_continue_ = false;
   int reject_status_ = 0;
   std::string reject_message_;
 };

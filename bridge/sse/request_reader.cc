@@ -188,7 +188,9 @@ void RequestReader::OnReadable(int fd) {
   if (it == conns_.end()) return;
   Connection& c = *it->second;
   char buf[16 * 1024];
-  while (true) {
+  // Bounded, so one fast sender cannot keep the loop from the others (the
+  // epoll is level-triggered: the rest is read on the next round).
+  for (int reads = 0; reads < 64; ++reads) {
     const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
@@ -223,7 +225,7 @@ void RequestReader::Examine(Connection& c) {
       break;
   }
   const uint64_t body = c.framing.content_length();
-  if (!c.framing.chunked() && body <= kPrereadBodyBytes &&
+  if (!c.framing.chunked() && !c.framing.expect_continue() && body <= kPrereadBodyBytes &&
       c.buffered.size() < c.framing.head_bytes() + body) {
     return;  // the rest of a small body is still on its way
   }

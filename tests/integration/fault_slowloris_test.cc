@@ -64,8 +64,7 @@ class AttackDriver {
     thread_ = std::thread([this, tick, run_for] { Run(tick, run_for); });
   }
   ~AttackDriver() {
-    stop_.store(true);
-    thread_.join();
+    Join();
     for (auto& a : attackers_) if (a.fd >= 0) ::close(a.fd);
   }
   // Valid once the driver has stopped (Join()).
