@@ -246,15 +246,18 @@ TEST(FaultSlowlorisTest, KeptAliveConnectionIsServedThenClosedWhenIdle) {
   int fd = ConnectLoopback(bridge->http_port(), 0, absl::Seconds(5), &error);
   ASSERT_GE(fd, 0) << error;
   const std::string get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string kHealthy = "{\"status\":\"ok\"}";
   std::string got;
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(SendAll(fd, get, absl::Now() + absl::Seconds(5), &error)) << error;
     const absl::Time end = absl::Now() + absl::Seconds(5);
-    while (absl::Now() < end && CountOf(got, "HTTP/1.1 200") < static_cast<size_t>(i + 1)) {
+    // Until the whole answer (its body) is in.
+    while (absl::Now() < end && CountOf(got, kHealthy) < static_cast<size_t>(i + 1)) {
       if (RecvSome(fd, end, &got, &error) != RecvResult::kData) break;
     }
   }
   EXPECT_EQ(CountOf(got, "HTTP/1.1 200"), 2u) << got;
+  EXPECT_EQ(CountOf(got, kHealthy), 2u) << got;
   const absl::Time idle_from = absl::Now();
   RecvResult r = RecvSome(fd, idle_from + kIdleTimeout + absl::Seconds(5), &got, &error);
   const absl::Duration idled = absl::Now() - idle_from;
