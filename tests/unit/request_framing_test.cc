@@ -43,6 +43,13 @@ TEST(RequestFramingTest, BareLfLinesAndChunked) {
   EXPECT_TRUE(f.chunked());
 }
 
+TEST(RequestFramingTest, ExpectContinue) {
+  RequestFraming f(Small());
+  EXPECT_EQ(f.Scan("POST / HTTP/1.1\r\nContent-Length: 10\r\nExpect: 100-Continue\r\n\r\n"),
+            State::kHeadComplete);
+  EXPECT_TRUE(f.expect_continue());
+}
+
 TEST(RequestFramingTest, LongRequestLineIs414BeforeItEnds) {
   RequestFraming f(Small());
   EXPECT_EQ(f.Scan(std::string(100, 'a')), State::kNeedMore);
