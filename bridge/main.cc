@@ -298,7 +298,16 @@ int Run(ShutdownSignal& signals) {
   http_options.max_connections = static_cast<size_t>(absl::GetFlag(FLAGS_max_connections));
   http_options.queue_bytes = queue_bytes;
   // proto3 JSON may escape every payload byte as \uXXXX.
-  http_options.max_body_bytes = limits.max_event_bytes * 6 + 64 * 1024;
+  http_options.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes) > 0
+                                    ? static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes))
+                                    : limits.max_event_bytes * 6 + 64 * 1024;
+  http_options.max_request_line_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_request_line_bytes));
+  http_options.max_header_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_header_bytes));
+  http_options.max_header_count = static_cast<size_t>(absl::GetFlag(FLAGS_max_header_count));
+  http_options.header_timeout = absl::GetFlag(FLAGS_http_header_timeout);
+  http_options.idle_timeout = absl::GetFlag(FLAGS_http_idle_timeout);
+  http_options.body_timeout = absl::GetFlag(FLAGS_http_body_timeout);
   http_options.retry = absl::GetFlag(FLAGS_retry);
   http_options.retry_jitter = absl::GetFlag(FLAGS_retry_jitter);
   http_options.client_ip_header = absl::GetFlag(FLAGS_client_ip_header);
@@ -337,6 +346,15 @@ int Run(ShutdownSignal& signals) {
   metrics.Counter("ssebridge_streams_refused_limited_total",
                   "Stream requests answered 429 (per-user or per-address limit).",
                   [&] { return double(http.refused_limited()); });
+  metrics.Gauge("ssebridge_http_waiting_connections",
+                "HTTP connections waiting for (the rest of) a request.",
+                [&] { return double(http.waiting_connections()); });
+  metrics.Counter("ssebridge_http_request_timeouts_total",
+                  "HTTP connections closed at --http_header_timeout.",
+                  [&] { return double(http.request_timeouts()); });
+  metrics.Counter("ssebridge_http_requests_too_large_total",
+                  "HTTP requests refused as too large (414, 431, 413).",
+                  [&] { return double(http.requests_too_large()); });
   metrics.Gauge("ssebridge_connected_users", "Distinct authenticated users with a stream.",
                 [&] { return double(auth.connections->users()); });
   metrics.Gauge("ssebridge_tickets_pending", "Issued tickets not yet redeemed or expired.",

@@ -70,6 +70,30 @@ ABSL_FLAG(std::string, log_level, "info",
           "Least severe log level written: debug, info, warning, error.");
 ABSL_FLAG(int32_t, listen_backlog, 4096,
           "Listen backlog of the HTTP socket.");
+ABSL_FLAG(absl::Duration, http_header_timeout, absl::Seconds(10),
+          "A request's head (request line and headers, and a body of up to "
+          "64 KiB) must arrive within this of the connection's accept (or of "
+          "the request's first byte on a kept-alive connection); slower or "
+          "silent clients are closed (408). Waiting clients hold no request "
+          "thread.");
+ABSL_FLAG(absl::Duration, http_idle_timeout, absl::Seconds(5),
+          "How long a kept-alive HTTP connection may wait for its next "
+          "request before it is closed.");
+ABSL_FLAG(absl::Duration, http_body_timeout, absl::Seconds(10),
+          "Once a request's head is in: how long a larger body may take to "
+          "arrive and the response to be taken by the client; then the "
+          "connection is cut and its request thread freed.");
+ABSL_FLAG(int32_t, max_request_line_bytes, 8192,
+          "Longest HTTP request line (method, path, query, version); longer "
+          "gets 414. At most 8192 (cpp-httplib's own limit).");
+ABSL_FLAG(int32_t, max_header_bytes, 16 * 1024,
+          "Most bytes of HTTP request headers (cookies included); more gets "
+          "431. A single header line is also limited to 8192 bytes.");
+ABSL_FLAG(int32_t, max_header_count, 100,
+          "Most HTTP request header lines; more gets 431.");
+ABSL_FLAG(int64_t, max_body_bytes, 0,
+          "Largest POST /v1/publish body; larger gets 413. 0: 6 x "
+          "--max_event_bytes + 64 KiB (proto3 JSON may escape every byte).");
 
 // ---- auth -------------------------------------------------------------
 ABSL_FLAG(std::string, jwt_keys_file, "",
@@ -211,6 +235,24 @@ absl::Status ValidateFlags() {
     return bad("shutdown_deadline", "must not be negative");
   }
   if (absl::GetFlag(FLAGS_listen_backlog) < 1) return bad("listen_backlog", "at least 1");
+  if (absl::GetFlag(FLAGS_http_header_timeout) <= absl::ZeroDuration()) {
+    return bad("http_header_timeout", "must be positive");
+  }
+  if (absl::GetFlag(FLAGS_http_idle_timeout) <= absl::ZeroDuration()) {
+    return bad("http_idle_timeout", "must be positive");
+  }
+  if (absl::GetFlag(FLAGS_http_body_timeout) <= absl::ZeroDuration()) {
+    return bad("http_body_timeout", "must be positive");
+  }
+  if (absl::GetFlag(FLAGS_max_request_line_bytes) < 64 ||
+      absl::GetFlag(FLAGS_max_request_line_bytes) > 8192) {
+    return bad("max_request_line_bytes", "64-8192");
+  }
+  if (absl::GetFlag(FLAGS_max_header_bytes) < 256) {
+    return bad("max_header_bytes", "at least 256");
+  }
+  if (absl::GetFlag(FLAGS_max_header_count) < 4) return bad("max_header_count", "at least 4");
+  if (absl::GetFlag(FLAGS_max_body_bytes) < 0) return bad("max_body_bytes", "0 or more");
   if (absl::GetFlag(FLAGS_jwt_leeway) < absl::ZeroDuration()) {
     return bad("jwt_leeway", "must not be negative");
   }

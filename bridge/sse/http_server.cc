@@ -15,6 +15,7 @@
 #include "bridge/core/names.h"
 #include "bridge/ops/log.h"
 #include "bridge/sse/events_request.h"
+#include "bridge/sse/request_reader.h"
 #include "bridge/sse/request_stream.h"
 #include "bridge/sse/sse_encoder.h"
 
@@ -46,6 +47,7 @@ absl::string_view ErrorCodeFor(int status) {
     case 405: return "method_not_allowed";
     case 413: return "payload_too_large";
     case 414: return "uri_too_long";
+    case 431: return "header_too_large";
     case 429: return "resource_exhausted";
     case 503: return "unavailable";
     default: return status >= 500 ? "internal" : "bad_request";
@@ -67,8 +69,39 @@ void Unauthenticated(httplib::Response& res, absl::string_view message,
 
 }  // namespace
 
+// httplib's accept loop runs process_and_close_socket on its task queue.
+// Ours only hands the socket to the RequestReader, so it runs right there
+// on the accept thread; requests run on the Impl's own pool once read.
+class InlineQueue : public httplib::TaskQueue {
+ public:
+  void enqueue(std::function<void()> fn) override { fn(); }
+  void shutdown() override {}
+};
+
 class HttpServer::Impl : public httplib::Server {
  public:
+  explicit Impl(const HttpServer::Options& o)
+      : body_timeout_(o.body_timeout),
+        pool_(static_cast<size_t>(o.threads)),
+        reader_(ReaderOptions(o), [this](RequestReader::Ready ready) {
+          pool_.enqueue([this, ready = std::move(ready)]() mutable {
+            Serve(std::move(ready));
+          });
+        }) {
+    new_task_queue = [] { return new InlineQueue; };
+  }
+  ~Impl() override { StopWorkers(); }
+
+  absl::Status StartReader() { return reader_.Start(); }
+  // After stop() and the accept loop's end: connections still waiting for
+  // a request are closed, requests in progress finish.
+  void StopWorkers() {
+    if (workers_stopped_) return;
+    workers_stopped_ = true;
+    reader_.Stop();
+    pool_.shutdown();
+  }
+  const RequestReader& reader() const { return reader_; }
 
   // The packaged default sets SO_REUSEPORT, which would let a second bridge
   // silently share the port; we want bind() to fail instead.
@@ -80,45 +113,59 @@ class HttpServer::Impl : public httplib::Server {
   void Relisten(int backlog) { ::listen(svr_sock_, backlog); }
 
  private:
-  // httplib's keep-alive loop, with one addition: a request accepted as an
-  // SSE stream leaves with its socket instead of closing it.
+  static RequestReader::Options ReaderOptions(const HttpServer::Options& o) {
+    RequestReader::Options r;
+    r.limits.max_request_line_bytes = o.max_request_line_bytes;
+    r.limits.max_header_bytes = o.max_header_bytes;
+    r.limits.max_header_count = o.max_header_count;
+    r.limits.max_body_bytes = o.max_body_bytes;
+    r.header_timeout = o.header_timeout;
+    r.idle_timeout = o.idle_timeout;
+    return r;
+  }
+
   bool process_and_close_socket(socket_t sock) override {
-    RequestStream strm(sock, read_timeout_sec_, write_timeout_sec_);
+    reader_.Add(sock, "", 0);
+    return true;
+  }
+
+  // One request, whose head the reader has read. Afterwards the connection
+  // goes back to the reader to wait for the next one (keep-alive), leaves
+  // as an SSE stream, or is closed.
+  void Serve(RequestReader::Ready ready) {
+    const int sock = ready.fd;
+    if (!is_running()) {
+      ::close(sock);
+      return;
+    }
+    RequestStream strm(sock, std::move(ready.buffered), absl::Now() + body_timeout_);
     Takeover takeover;
     takeover.stream = &strm;
     t_takeover = &takeover;
-    bool ret = false;
-    for (size_t count = keep_alive_max_count_; count > 0 && is_running();
-         --count) {
-      if (!WaitForRequest(strm)) break;
-      bool closed = false;
-      ret = process_request(strm, count == 1, closed, nullptr);
-      if (takeover.start) {
-        t_takeover = nullptr;
-        int flags = fcntl(sock, F_GETFL, 0);
-        fcntl(sock, F_SETFL, flags | O_NONBLOCK);
-        int one = 1;
-        setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        takeover.start(sock);
-        return true;
-      }
-      if (!ret || closed) break;
-    }
+    const bool last = ready.served + 1 >= static_cast<int>(keep_alive_max_count_);
+    bool closed = false;
+    const bool ok = process_request(strm, last, closed, nullptr);
     t_takeover = nullptr;
-    ::shutdown(sock, SHUT_RDWR);
-    ::close(sock);
-    return ret;
+    if (takeover.start) {
+      int flags = fcntl(sock, F_GETFL, 0);
+      fcntl(sock, F_SETFL, flags | O_NONBLOCK);
+      int one = 1;
+      setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      takeover.start(sock);
+      return;
+    }
+    if (!ok || closed || last || !is_running()) {
+      ::shutdown(sock, SHUT_RDWR);
+      ::close(sock);
+      return;
+    }
+    reader_.Add(sock, strm.TakeBuffered(), ready.served + 1);
   }
 
-  // An idle keep-alive connection must not hold up stop() for the whole
-  // keep-alive timeout: wait in slices and give up once stopped.
-  bool WaitForRequest(const RequestStream& strm) {
-    for (time_t waited = 0; waited < keep_alive_timeout_sec_ * 10; ++waited) {
-      if (!is_running()) return false;
-      if (strm.WaitForRequest(100)) return true;
-    }
-    return false;
-  }
+  const absl::Duration body_timeout_;
+  httplib::ThreadPool pool_;
+  RequestReader reader_;
+  bool workers_stopped_ = false;
 };
 
 HttpServer::HttpServer(Options options, Wiring wiring)
@@ -135,15 +182,13 @@ int64_t HttpServer::JitteredRetryMillis() const {
 }
 
 absl::Status HttpServer::Start() {
-  impl_ = std::make_unique<Impl>();
+  impl_ = std::make_unique<Impl>(options_);
   Impl& svr = *impl_;
-  const int threads = options_.threads;
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  absl::Status reader = svr.StartReader();
+  if (!reader.ok()) return reader;
   svr.set_socket_options(&Impl::SocketOptions);
   svr.set_tcp_nodelay(true);
   svr.set_payload_max_length(options_.max_body_bytes);
-  svr.set_keep_alive_timeout(5);
-  svr.set_read_timeout(10);
 
   svr.set_error_handler(httplib::Server::HandlerWithResponse(
       [](const httplib::Request& req, httplib::Response& res) {
@@ -387,10 +432,21 @@ std::string HttpServer::ClientAddress(const httplib::Request& req) const {
   return req.remote_addr;
 }
 
+size_t HttpServer::waiting_connections() const {
+  return impl_ ? impl_->reader().connections() : 0;
+}
+uint64_t HttpServer::request_timeouts() const {
+  return impl_ ? impl_->reader().timed_out() : 0;
+}
+uint64_t HttpServer::requests_too_large() const {
+  return impl_ ? impl_->reader().refused() : 0;
+}
+
 void HttpServer::Stop() {
   if (!impl_) return;
   impl_->stop();
   if (thread_.joinable()) thread_.join();
+  impl_->StopWorkers();
   impl_.reset();
 }
 

@@ -10,6 +10,9 @@
 //   GET  /healthz, /readyz, /metrics
 //   GET  /<path>         a file under --static_dir (when set; after the above)
 // Errors are JSON {"error": "<code>", "message": "<field>: <why>"}.
+// Requests are read by a RequestReader (one epoll thread) and run on a
+// pool of `threads` only once their head is in, so slow or silent clients
+// hold no thread; see Options for the size limits and deadlines.
 #ifndef SSEBRIDGE_SSE_HTTP_SERVER_H_
 #define SSEBRIDGE_SSE_HTTP_SERVER_H_
 
@@ -50,6 +53,17 @@ class HttpServer {
     size_t max_connections = 18000;
     size_t queue_bytes = 512 * 1024;
     size_t max_body_bytes = 1 << 20;
+    // Request size limits (414 / 431), enforced before a thread is spent.
+    size_t max_request_line_bytes = 8192;
+    size_t max_header_bytes = 16 * 1024;
+    size_t max_header_count = 100;
+    // A request head must arrive within header_timeout (of accept, or of its
+    // first byte on a kept-alive connection); a kept-alive connection may
+    // idle for idle_timeout; once the head is in, the body must arrive and
+    // the response be taken within body_timeout.
+    absl::Duration header_timeout = absl::Seconds(10);
+    absl::Duration idle_timeout = absl::Seconds(5);
+    absl::Duration body_timeout = absl::Seconds(10);
     absl::Duration retry = absl::Seconds(3);
     absl::Duration retry_jitter = absl::Seconds(2);
     // Header holding the client address when behind a proxy (its rightmost
@@ -95,6 +109,11 @@ class HttpServer {
   uint64_t refused_unauthenticated() const { return refused_401_.load(); }
   uint64_t refused_forbidden() const { return refused_403_.load(); }
   uint64_t refused_limited() const { return refused_429_.load(); }
+  // Connections waiting for (the rest of) a request; requests cut at
+  // --http_header_timeout; requests refused as too large (414/431/413).
+  size_t waiting_connections() const;
+  uint64_t request_timeouts() const;
+  uint64_t requests_too_large() const;
 
  private:
   class Impl;

@@ -5,8 +5,11 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "absl/time/clock.h"
 
 namespace ssebridge {
 namespace {
@@ -28,52 +31,49 @@ void AddressOf(int fd, bool peer, std::string& ip, int& port) {
 
 }  // namespace
 
-bool RequestStream::Poll(short events, int timeout_ms) const {
+bool RequestStream::Poll(short events) const {
   pollfd p{fd_, events, 0};
   while (true) {
-    int r = ::poll(&p, 1, timeout_ms);
+    const int64_t left = absl::ToInt64Milliseconds(deadline_ - absl::Now());
+    if (left <= 0) return false;
+    int r = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
     if (r < 0 && errno == EINTR) continue;
+    if (r == 0) continue;  // re-check the deadline
     return r > 0;
   }
 }
 
-bool RequestStream::is_readable() const {
-  return has_buffered() || Poll(POLLIN, read_timeout_ms_);
-}
+bool RequestStream::is_readable() const { return has_buffered() || Poll(POLLIN); }
 
-bool RequestStream::is_writable() const {
-  return discard_ || Poll(POLLOUT, write_timeout_ms_);
-}
-
-bool RequestStream::WaitForRequest(int timeout_ms) const {
-  return has_buffered() || Poll(POLLIN, timeout_ms);
-}
+bool RequestStream::is_writable() const { return discard_ || Poll(POLLOUT); }
 
 ssize_t RequestStream::read(char* ptr, size_t size) {
   if (!has_buffered()) {
-    if (!is_readable()) return -1;
-    ssize_t n;
-    do {
-      n = ::recv(fd_, buf_, sizeof(buf_), 0);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) return n;
+    buf_.resize(4096);
     pos_ = 0;
-    len_ = static_cast<size_t>(n);
+    ssize_t n = -1;
+    // The socket is non-blocking: wait, read, and wait again on a spurious
+    // wake-up, all within the deadline.
+    while (Poll(POLLIN)) {
+      n = ::recv(fd_, buf_.data(), buf_.size(), 0);
+      if (n >= 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) break;
+    }
+    buf_.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    if (n <= 0) return n < 0 ? -1 : 0;
   }
-  size_t n = std::min(size, len_ - pos_);
-  memcpy(ptr, buf_ + pos_, n);
+  size_t n = std::min(size, buf_.size() - pos_);
+  memcpy(ptr, buf_.data() + pos_, n);
   pos_ += n;
   return static_cast<ssize_t>(n);
 }
 
 ssize_t RequestStream::write(const char* ptr, size_t size) {
   if (discard_) return static_cast<ssize_t>(size);
-  if (!is_writable()) return -1;
-  ssize_t n;
-  do {
-    n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return n;
+  while (Poll(POLLOUT)) {
+    ssize_t n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
+    if (n >= 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) return n;
+  }
+  return -1;
 }
 
 void RequestStream::get_remote_ip_and_port(std::string& ip, int& port) const {

@@ -1,24 +1,27 @@
-// RequestStream: an httplib::Stream over one accepted socket, used while
-// httplib parses and answers requests on it. Once a request is taken over
-// as an SSE stream, the server switches it to discard mode: whatever httplib
-// still writes for that request goes nowhere, and the socket is handed on
-// untouched.
+// RequestStream: an httplib::Stream over one connection while a request
+// thread parses and answers a request on it. It first replays the bytes the
+// RequestReader already read (the request head, often the body too), then
+// reads the socket. Everything it does with the socket must be over by
+// `deadline`: a client that trickles its body or takes its response slowly
+// is cut, so it cannot keep the thread.
+// Once a request is taken over as an SSE stream, the server switches it to
+// discard mode: whatever httplib still writes for that request goes
+// nowhere, and the socket is handed on untouched.
 #ifndef SSEBRIDGE_SSE_REQUEST_STREAM_H_
 #define SSEBRIDGE_SSE_REQUEST_STREAM_H_
 
 #include <httplib.h>
 
-#include <ctime>
 #include <string>
+
+#include "absl/time/time.h"
 
 namespace ssebridge {
 
 class RequestStream : public httplib::Stream {
  public:
-  RequestStream(int fd, time_t read_timeout_sec, time_t write_timeout_sec)
-      : fd_(fd),
-        read_timeout_ms_(static_cast<int>(read_timeout_sec * 1000)),
-        write_timeout_ms_(static_cast<int>(write_timeout_sec * 1000)) {}
+  RequestStream(int fd, std::string buffered, absl::Time deadline)
+      : fd_(fd), buf_(std::move(buffered)), deadline_(deadline) {}
 
   bool is_readable() const override;
   bool is_writable() const override;
@@ -28,22 +31,21 @@ class RequestStream : public httplib::Stream {
   void get_local_ip_and_port(std::string& ip, int& port) const override;
   socket_t socket() const override { return fd_; }
 
-  bool has_buffered() const { return pos_ < len_; }
-  // Waits up to `timeout_ms` for the next request's first byte.
-  bool WaitForRequest(int timeout_ms) const;
+  bool has_buffered() const { return pos_ < buf_.size(); }
+  // Bytes read but not consumed (the start of a pipelined next request).
+  std::string TakeBuffered() { return buf_.substr(pos_); }
   void Discard() { discard_ = true; }
 
  private:
-  bool Poll(short events, int timeout_ms) const;
+  // Waits for `events` until the deadline.
+  bool Poll(short events) const;
 
   int fd_;
-  int read_timeout_ms_;
-  int write_timeout_ms_;
-  bool discard_ = false;
-  // httplib reads request lines a byte at a time; buffer the socket reads.
-  char buf_[4096];
+  // httplib reads request lines a byte at a time; reads are buffered.
+  std::string buf_;
   size_t pos_ = 0;
-  size_t len_ = 0;
+  absl::Time deadline_;
+  bool discard_ = false;
 };
 
 }  // namespace ssebridge

@@ -1,6 +1,7 @@
 #include "tests/integration/process_stats.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -32,14 +33,16 @@ std::string ProcessStats::Describe() const {
 
 ProcessStats ReadProcessStats(pid_t pid) {
   ProcessStats stats;
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    int64_t v = 0;
-    if (StatusField(line, "VmRSS", &v)) stats.rss_kib = v;
-    if (StatusField(line, "VmHWM", &v)) stats.rss_peak_kib = v;
-    if (StatusField(line, "Threads", &v)) stats.threads = v;
-  }
+  {
+    std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+    std::string line;
+    while (std::getline(status, line)) {
+      int64_t v = 0;
+      if (StatusField(line, "VmRSS", &v)) stats.rss_kib = v;
+      if (StatusField(line, "VmHWM", &v)) stats.rss_peak_kib = v;
+      if (StatusField(line, "Threads", &v)) stats.threads = v;
+    }
+  }  // closed first: when pid is this process, it is not counted
   stats.open_fds = CountOpenFds(pid);
   return stats;
 }
@@ -49,9 +52,13 @@ int64_t ReadRssKib(pid_t pid) { return ReadProcessStats(pid).rss_kib; }
 int64_t CountOpenFds(pid_t pid) {
   DIR* dir = ::opendir(absl::StrCat("/proc/", pid, "/fd").c_str());
   if (dir == nullptr) return -1;
+  // When pid is this process, the listing holds the directory's own fd.
+  const std::string self = absl::StrCat(::dirfd(dir));
+  const bool own = pid == ::getpid();
   int64_t count = 0;
   while (const dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] != '.') ++count;
+    if (entry->d_name[0] == '.' || (own && self == entry->d_name)) continue;
+    ++count;
   }
   ::closedir(dir);
   return count;

@@ -1,0 +1,284 @@
+#include "bridge/sse/request_reader.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "bridge/core/json_text.h"
+
+namespace ssebridge {
+namespace {
+
+// A small body (a typical publish) is read here too, so a client that
+// trickles it holds no request thread either. Larger ones are read on the
+// request thread, bounded by its own deadline.
+constexpr size_t kPrereadBodyBytes = 64 * 1024;
+// After a refusal, how long the client's remaining bytes are read and
+// dropped (closing with unread input would reset the connection, and the
+// client could lose the answer).
+constexpr absl::Duration kLinger = absl::Seconds(1);
+
+absl::string_view Reason(int status) {
+  switch (status) {
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    default: return "Bad Request";
+  }
+}
+
+absl::string_view Code(int status) {
+  switch (status) {
+    case 408: return "request_timeout";
+    case 413: return "payload_too_large";
+    case 414: return "uri_too_long";
+    case 431: return "header_too_large";
+    default: return "bad_request";
+  }
+}
+
+}  // namespace
+
+struct RequestReader::Connection {
+  enum class Phase { kIdle, kHead, kClosing };
+  Connection(int f, int s, const RequestLimits& limits)
+      : fd(f), served(s), framing(limits) {}
+  int fd;
+  int served;
+  Phase phase = Phase::kHead;
+  std::string buffered;
+  RequestFraming framing;
+  std::multimap<absl::Time, int>::iterator deadline;
+};
+
+RequestReader::RequestReader(Options options, std::function<void(Ready)> ready)
+    : options_(std::move(options)), ready_(std::move(ready)) {}
+
+RequestReader::~RequestReader() { Stop(); }
+
+absl::Status RequestReader::Start() {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd_ < 0 || wake_fd_ < 0) {
+    return absl::InternalError(absl::StrCat("request reader: ", std::strerror(errno)));
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = wake_fd_;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  running_.store(true);
+  thread_ = std::thread([this] { Loop(); });
+  return absl::OkStatus();
+}
+
+void RequestReader::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  running_.store(false);
+  if (thread_.joinable()) {
+    uint64_t one = 1;
+    ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));
+    (void)ignored;
+    thread_.join();
+  }
+  // The loop has ended: what it or the inbox still holds is closed here.
+  for (auto& [fd, c] : conns_) ::close(fd);
+  conns_.clear();
+  deadlines_.clear();
+  for (const Ready& r : inbox_) ::close(r.fd);
+  inbox_.clear();
+  held_.store(0);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  epoll_fd_ = wake_fd_ = -1;
+}
+
+void RequestReader::Add(int fd, std::string buffered, int served) {
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    if (!stopped_) {
+      inbox_.push_back(Ready{fd, std::move(buffered), served});
+      uint64_t one = 1;
+      ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));
+      (void)ignored;
+      return;
+    }
+  }
+  ::shutdown(fd, SHUT_RDWR);
+  ::close(fd);
+}
+
+void RequestReader::Loop() {
+  epoll_event events[256];
+  while (running_.load()) {
+    int timeout_ms = 100;
+    if (!deadlines_.empty()) {
+      const int64_t until =
+          absl::ToInt64Milliseconds(deadlines_.begin()->first - absl::Now()) + 1;
+      timeout_ms = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(until, 100)));
+    }
+    const int n = ::epoll_wait(epoll_fd_, events, 256, timeout_ms);
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.fd == wake_fd_) {
+        uint64_t drained;
+        while (::read(wake_fd_, &drained, sizeof(drained)) > 0) {}
+        TakeInbox();
+      } else {
+        OnReadable(events[i].data.fd);
+      }
+    }
+    ExpireDeadlines(absl::Now());
+  }
+}
+
+void RequestReader::TakeInbox() {
+  std::vector<Ready> added;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    added.swap(inbox_);
+  }
+  for (Ready& r : added) Admit(std::move(r));
+}
+
+void RequestReader::Admit(Ready added) {
+  const int fd = added.fd;
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
+  auto owned = std::make_unique<Connection>(fd, added.served, options_.limits);
+  Connection& c = *owned;
+  c.buffered = std::move(added.buffered);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.fd = fd;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    ::close(fd);
+    return;
+  }
+  c.deadline = deadlines_.end();
+  conns_.emplace(fd, std::move(owned));
+  held_.fetch_add(1, std::memory_order_relaxed);
+  // A fresh connection's first request is due within header_timeout; a
+  // kept-alive one may idle first.
+  if (c.served > 0 && c.buffered.empty()) {
+    c.phase = Connection::Phase::kIdle;
+    SetDeadline(c, absl::Now() + options_.idle_timeout);
+    return;
+  }
+  SetDeadline(c, absl::Now() + options_.header_timeout);
+  if (!c.buffered.empty()) Examine(c);
+}
+
+void RequestReader::SetDeadline(Connection& c, absl::Time when) {
+  if (c.deadline != deadlines_.end()) deadlines_.erase(c.deadline);
+  c.deadline = deadlines_.emplace(when, c.fd);
+}
+
+void RequestReader::OnReadable(int fd) {
+  auto it = conns_.find(fd);
+  if (it == conns_.end()) return;
+  Connection& c = *it->second;
+  char buf[16 * 1024];
+  // Bounded, so one fast sender cannot keep the loop from the others (the
+  // epoll is level-triggered: the rest is read on the next round).
+  for (int reads = 0; reads < 64; ++reads) {
+    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n <= 0) {
+      Forget(fd, /*close_fd=*/true);
+      return;
+    }
+    if (c.phase == Connection::Phase::kClosing) continue;  // dropped
+    if (c.phase == Connection::Phase::kIdle) {
+      c.phase = Connection::Phase::kHead;
+      SetDeadline(c, absl::Now() + options_.header_timeout);
+    }
+    c.buffered.append(buf, static_cast<size_t>(n));
+    const int before = c.fd;
+    Examine(c);
+    // Handed over or refused: stop reading into it here.
+    if (conns_.find(before) == conns_.end() ||
+        c.phase == Connection::Phase::kClosing) {
+      return;
+    }
+  }
+}
+
+void RequestReader::Examine(Connection& c) {
+  switch (c.framing.Scan(c.buffered)) {
+    case RequestFraming::State::kNeedMore:
+      return;
+    case RequestFraming::State::kRejected:
+      Refuse(c, c.framing.reject_status(), c.framing.reject_message());
+      return;
+    case RequestFraming::State::kHeadComplete:
+      break;
+  }
+  const uint64_t body = c.framing.content_length();
+  if (!c.framing.chunked() && !c.framing.expect_continue() && body <= kPrereadBodyBytes &&
+      c.buffered.size() < c.framing.head_bytes() + body) {
+    return;  // the rest of a small body is still on its way
+  }
+  Ready ready{c.fd, std::move(c.buffered), c.served};
+  Forget(c.fd, /*close_fd=*/false);
+  ready_(std::move(ready));
+}
+
+void RequestReader::Refuse(Connection& c, int status, const std::string& message) {
+  if (status != 408) refused_.fetch_add(1, std::memory_order_relaxed);
+  const std::string body = absl::StrCat("{\"error\":", JsonQuote(Code(status)),
+                                        ",\"message\":", JsonQuote(message), "}\n");
+  const std::string response = absl::StrCat(
+      "HTTP/1.1 ", status, " ", Reason(status),
+      "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(),
+      "\r\nConnection: close\r\n\r\n", body);
+  // Small enough for an empty socket buffer; a client whose buffer is full
+  // loses the answer, not a thread.
+  ssize_t ignored = ::send(c.fd, response.data(), response.size(),
+                           MSG_NOSIGNAL | MSG_DONTWAIT);
+  (void)ignored;
+  ::shutdown(c.fd, SHUT_WR);
+  c.phase = Connection::Phase::kClosing;
+  c.buffered.clear();
+  c.buffered.shrink_to_fit();
+  SetDeadline(c, absl::Now() + kLinger);
+}
+
+void RequestReader::ExpireDeadlines(absl::Time now) {
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    const int fd = deadlines_.begin()->second;
+    Connection& c = *conns_.at(fd);
+    if (c.phase == Connection::Phase::kHead) {
+      timed_out_.fetch_add(1, std::memory_order_relaxed);
+      if (!c.buffered.empty()) {
+        Refuse(c, 408, absl::StrCat("request: not complete within ",
+                                    absl::FormatDuration(options_.header_timeout),
+                                    " (--http_header_timeout)"));
+        continue;
+      }
+    }
+    Forget(fd, /*close_fd=*/true);
+  }
+}
+
+void RequestReader::Forget(int fd, bool close_fd) {
+  auto it = conns_.find(fd);
+  if (it == conns_.end()) return;
+  if (it->second->deadline != deadlines_.end()) deadlines_.erase(it->second->deadline);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  conns_.erase(it);
+  held_.fetch_sub(1, std::memory_order_relaxed);
+  if (close_fd) ::close(fd);
+}
+
+}  // namespace ssebridge

@@ -1,0 +1,103 @@
+// RequestReader: holds the HTTP connections that have no complete request
+// yet (fresh ones, and kept-alive ones between requests) on one epoll
+// thread. A client that sends its request a byte at a time, or nothing at
+// all, costs a file descriptor and a small buffer here, never one of the
+// request threads; the connection goes to a request thread (`ready`) only
+// once its request head is in, with the bytes read so far.
+//
+// Deadlines: a request head must be complete within header_timeout of the
+// connection's accept (or of the first byte of a later request on it); a
+// kept-alive connection may sit idle for idle_timeout. Past either, the
+// connection is closed (with a 408 when part of a request came). A request
+// over the RequestLimits is answered 414 / 431 / 413 here, JSON body as
+// everywhere else, and closed.
+//
+// Ownership: the reader owns every fd it was given until it hands it to
+// `ready` or closes it; Stop() closes the ones it still holds.
+#ifndef SSEBRIDGE_SSE_REQUEST_READER_H_
+#define SSEBRIDGE_SSE_REQUEST_READER_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "bridge/sse/request_framing.h"
+
+namespace ssebridge {
+
+class RequestReader {
+ public:
+  struct Options {
+    RequestLimits limits;
+    absl::Duration header_timeout = absl::Seconds(10);
+    absl::Duration idle_timeout = absl::Seconds(5);
+  };
+  // A connection whose request head has arrived. `buffered` starts with the
+  // request line; `served` counts requests answered before on it.
+  struct Ready {
+    int fd = -1;
+    std::string buffered;
+    int served = 0;
+  };
+
+  RequestReader(Options options, std::function<void(Ready)> ready);
+  ~RequestReader();
+
+  absl::Status Start();
+  // Closes every connection still held; later Add()s close their fd.
+  void Stop();
+
+  // Takes `fd` (any thread). `buffered`: bytes of its next request already
+  // read; `served`: requests answered on it so far (0: just accepted).
+  void Add(int fd, std::string buffered, int served);
+
+  // Connections held now.
+  size_t connections() const { return held_.load(std::memory_order_relaxed); }
+  // Closed at a deadline (header or idle), and refused for size.
+  uint64_t timed_out() const { return timed_out_.load(std::memory_order_relaxed); }
+  uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Connection;
+  void Loop();
+  void TakeInbox();
+  void Admit(Ready added);
+  void OnReadable(int fd);
+  // Looks at the buffer: hands over, refuses, or waits for more.
+  void Examine(Connection& c);
+  void SetDeadline(Connection& c, absl::Time when);
+  void Refuse(Connection& c, int status, const std::string& message);
+  void ExpireDeadlines(absl::Time now);
+  void Forget(int fd, bool close_fd);
+
+  const Options options_;
+  const std::function<void(Ready)> ready_;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+
+  std::mutex inbox_mu_;
+  std::vector<Ready> inbox_;  // guarded by inbox_mu_
+  bool stopped_ = false;      // guarded by inbox_mu_
+
+  // Loop thread only.
+  std::unordered_map<int, std::unique_ptr<Connection>> conns_;
+  std::multimap<absl::Time, int> deadlines_;
+
+  std::atomic<size_t> held_{0};
+  std::atomic<uint64_t> timed_out_{0};
+  std::atomic<uint64_t> refused_{0};
+};
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_SSE_REQUEST_READER_H_
