@@ -66,7 +66,8 @@ void StatusPage::AddRoutes(httplib::Server& server,
                    "default-src 'none'; script-src 'unsafe-inline'; "
                    "style-src 'unsafe-inline'; connect-src 'self'; "
                    "frame-ancestors 'none'");
-    res.set_content(StatusPageHtml(), "text/html; charset=utf-8");
+    const absl::string_view html = StatusPageHtml();
+    res.set_content(html.data(), html.size(), "text/html; charset=utf-8");
   });
   server.Get("/ui/events", [this, take_over](const httplib::Request& req,
                                              httplib::Response& res) {
