@@ -136,11 +136,14 @@ function render(s) {
     spark("line_" + k, series[k]);
   }
 }
-// Relative, so the page also works behind a path prefix.
-const source = new EventSource("ui/events");
-source.addEventListener("snapshot", (e) => render(JSON.parse(e.data)));
-source.onopen = () => { $("conn").textContent = "live"; $("conn").className = "pill ok"; };
-source.onerror = () => { $("conn").textContent = "reconnecting…"; $("conn").className = "pill down"; };
+// Opened after the load event, so the page does not count as still loading
+// for as long as the feed is open. Relative, so it works behind a path prefix.
+window.addEventListener("load", () => setTimeout(() => {
+  const source = new EventSource("ui/events");
+  source.addEventListener("snapshot", (e) => render(JSON.parse(e.data)));
+  source.onopen = () => { $("conn").textContent = "live"; $("conn").className = "pill ok"; };
+  source.onerror = () => { $("conn").textContent = "reconnecting…"; $("conn").className = "pill down"; };
+}, 0));
 </script>
 </body>
 </html>

@@ -59,7 +59,7 @@ TEST_F(StatusPageTest, PageIsSelfContainedAndNeedsAnAdminKey) {
   ASSERT_EQ(page.status, 200);
   EXPECT_TRUE(absl::StartsWith(page.Header("Content-Type").value_or(""), "text/html"));
   EXPECT_TRUE(absl::StartsWith(page.body, "<!doctype html>"));
-  EXPECT_TRUE(absl::StrContains(page.body, "new EventSource(\"ui/events\")"));
+  EXPECT_TRUE(absl::StrContains(page.body, "new EventSource(\"ui/events\")")) << page.body;
   // No external asset: no URL with a scheme or a protocol-relative one.
   for (const char* external : {"http://", "https://", "src=\"//", "href=\"//", "@import"}) {
     EXPECT_FALSE(absl::StrContains(page.body, external)) << external;
