@@ -62,19 +62,7 @@ std::string StatusFeed::SnapshotJson() {
     recent.assign(recent_.rbegin(), recent_.rend());  // newest first
   }
   double rates[3];
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (last_.at != absl::InfinitePast() && now - last_.at >= absl::Milliseconds(500)) {
-      const double secs = absl::ToDoubleSeconds(now - last_.at);
-      rates_[0] = double(published - last_.published) / secs;
-      rates_[1] = double(delivered - last_.delivered) / secs;
-      rates_[2] = double(dropped - last_.dropped) / secs;
-    }
-    if (last_.at == absl::InfinitePast() || now - last_.at >= absl::Milliseconds(500)) {
-      last_ = {now, published, delivered, dropped};
-    }
-    std::copy(rates_, rates_ + 3, rates);
-  }
+  UpdateRates(now, published, delivered, dropped, rates);
   std::string json = absl::StrCat(
       "{\"time\":", JsonQuote(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone())),
       ",\"broker\":", JsonQuote(sources_.broker),
@@ -102,6 +90,22 @@ std::string StatusFeed::SnapshotJson() {
   return json;
 }
 
+void StatusFeed::UpdateRates(absl::Time now, uint64_t published, uint64_t delivered,
+                             uint64_t dropped, double* rates) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Rates over at least half a second, so a viewer arriving between two
+  // ticks does not see a rate over a few milliseconds.
+  const bool due = last_.at == absl::InfinitePast() || now - last_.at >= absl::Milliseconds(500);
+  if (due && last_.at != absl::InfinitePast()) {
+    const double secs = absl::ToDoubleSeconds(now - last_.at);
+    rates_[0] = double(published - last_.published) / secs;
+    rates_[1] = double(delivered - last_.delivered) / secs;
+    rates_[2] = double(dropped - last_.dropped) / secs;
+  }
+  if (due) last_ = {now, published, delivered, dropped};
+  if (rates != nullptr) std::copy(rates_, rates_ + 3, rates);
+}
+
 EventPtr StatusFeed::SnapshotEvent(const std::string& json) const {
   auto event = std::make_shared<Event>();
   event->channel = std::string(kStatusChannel);
@@ -126,7 +130,14 @@ void StatusFeed::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.every),
                        [this] { return stop_; })) {
-    if (hub_->CountRecipients(probe) == 0) continue;  // nobody watching
+    if (hub_->CountRecipients(probe) == 0) {
+      // Nobody watching: only the totals, so a first viewer sees rates.
+      lock.unlock();
+      UpdateRates(absl::Now(), sources_.published(), sources_.delivered(),
+                  sources_.dropped(), nullptr);
+      lock.lock();
+      continue;
+    }
     lock.unlock();
     std::string json = SnapshotJson();
     lock.lock();

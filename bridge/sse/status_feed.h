@@ -68,6 +68,10 @@ class StatusFeed {
   void Observe(const EventPtr& event);
   void Run();
   EventPtr SnapshotEvent(const std::string& json) const;
+  // Per-second rates since the last sample (kept when the last is recent);
+  // copied to rates[3] unless null.
+  void UpdateRates(absl::Time now, uint64_t published, uint64_t delivered,
+                   uint64_t dropped, double* rates);
 
   Options options_;
   Sources sources_;
