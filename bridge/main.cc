@@ -34,6 +34,7 @@
 #include "bridge/grpc/publisher_service.h"
 #include "bridge/grpc/subscriber_service.h"
 #include "bridge/grpc/ticket_service.h"
+#include "bridge/metrics_wiring.h"
 #include "bridge/ops/flags.h"
 #include "bridge/ops/log.h"
 #include "bridge/ops/metrics.h"
@@ -41,6 +42,7 @@
 #include "bridge/sse/http_server.h"
 #include "bridge/sse/sse_encoder.h"
 #include "bridge/sse/static_files.h"
+#include "bridge/sse/status_page.h"
 #include "bridge/sse/stream_writer.h"
 
 namespace ssebridge {
@@ -49,37 +51,6 @@ namespace {
 int Fail(const absl::Status& status) {
   LogLine(LogLevel::kError, "cannot start").Str("error", status.message());
   return 2;
-}
-
-void RegisterMetrics(MetricsRegistry& m, const Hub& hub, const StreamWriter& writer,
-                     const MemoryBroker* memory, const PublishGate& gate,
-                     const SubscriberService& subscribers) {
-  m.Gauge("ssebridge_streams", "Open SSE streams.",
-          [&] { return double(writer.streams()); });
-  m.Gauge("ssebridge_subscriptions", "Subscriptions attached to the hub (SSE and gRPC).",
-          [&] { return double(hub.subscriptions()); });
-  m.Gauge("ssebridge_grpc_subscribers", "Open gRPC Subscribe streams.",
-          [&] { return double(subscribers.active()); });
-  if (memory != nullptr) {
-    m.Gauge("ssebridge_history_channels", "Channels holding history or retained values.",
-            [memory] { return double(memory->channels()); });
-  }
-  m.Counter("ssebridge_published_total", "Events published.",
-            [&] { return double(gate.published()); });
-  m.Counter("ssebridge_publish_rejected_total", "Publishes refused (bad input, limits).",
-            [&] { return double(gate.rejected()); });
-  m.Counter("ssebridge_deliveries_total", "Events queued to a subscription.",
-            [&] { return double(hub.deliveries()); });
-  m.Counter("ssebridge_dropped_total",
-            "Events dropped or replaced by drop-oldest / latest-only policies.",
-            [&] { return double(hub.dropped()); });
-  m.Counter("ssebridge_slow_disconnects_total",
-            "Subscriptions ended because their queue overflowed (disconnect policy).",
-            [&] { return double(hub.overflow_disconnects()); });
-  m.Counter("ssebridge_stream_writes_total", "writev calls on SSE streams.",
-            [&] { return double(writer.writes()); });
-  m.Counter("ssebridge_heartbeats_total", "Heartbeat comments sent.",
-            [&] { return double(writer.heartbeats()); });
 }
 
 // Keys, verifier, tickets and limits, built from the flags. Lives as long
@@ -167,7 +138,8 @@ absl::Status LoadAuth(AuthParts& a) {
 // --broker=redis: options from the flags; the broker starts connecting at
 // once and keeps trying (the bridge is not ready until it is connected).
 absl::StatusOr<std::unique_ptr<RedisBroker>> MakeRedisBroker(
-    const MemoryBroker::Options& memory, Hub* hub, const EventEncoder* encoder) {
+    const MemoryBroker::Options& memory, Hub* hub, const EventEncoder* encoder,
+    RedisConnectionEvents* events) {
   absl::StatusOr<RedisUrl> url = ParseRedisUrl(absl::GetFlag(FLAGS_redis_url));
   if (!url.ok()) return url.status();
   if (const std::string f = absl::GetFlag(FLAGS_redis_password_file); !f.empty()) {
@@ -195,8 +167,10 @@ absl::StatusOr<std::unique_ptr<RedisBroker>> MakeRedisBroker(
   o.backoff.max = absl::GetFlag(FLAGS_redis_reconnect_max);
   o.pool_size = static_cast<size_t>(absl::GetFlag(FLAGS_redis_pool_size));
   const std::string where = url->Describe();
-  o.on_state = [where](const std::string& state, const std::string& detail) {
+  o.on_state = [where, events](const std::string& state, const std::string& detail) {
     const bool up = state == "redis_connected";
+    if (up) events->connects.fetch_add(1, std::memory_order_relaxed);
+    if (state == "redis_connection_lost") events->losses.fetch_add(1, std::memory_order_relaxed);
     LogLine(up ? LogLevel::kInfo : LogLevel::kWarning, state)
         .Str("redis", where)
         .Str(up ? "epoch" : "error", detail);
@@ -237,9 +211,10 @@ int Run(ShutdownSignal& signals) {
       static_cast<size_t>(absl::GetFlag(FLAGS_idempotency_max_keys));
   std::unique_ptr<MemoryBroker> memory_broker;
   std::unique_ptr<RedisBroker> redis_broker;
+  RedisConnectionEvents redis_events;
   if (absl::GetFlag(FLAGS_broker) == "redis") {
     absl::StatusOr<std::unique_ptr<RedisBroker>> made =
-        MakeRedisBroker(broker_options, &hub, &encoder);
+        MakeRedisBroker(broker_options, &hub, &encoder, &redis_events);
     if (!made.ok()) return Fail(made.status());
     redis_broker = std::move(*made);
   } else {
@@ -287,7 +262,6 @@ int Run(ShutdownSignal& signals) {
   if (!s.ok()) return Fail(s);
 
   MetricsRegistry metrics;
-  RegisterMetrics(metrics, hub, writer, memory_broker.get(), gate, subscriber);
 
   HttpServer::Options http_options;
   http_options.address = absl::GetFlag(FLAGS_http_address);
@@ -311,6 +285,7 @@ int Run(ShutdownSignal& signals) {
   http_options.retry = absl::GetFlag(FLAGS_retry);
   http_options.retry_jitter = absl::GetFlag(FLAGS_retry_jitter);
   http_options.client_ip_header = absl::GetFlag(FLAGS_client_ip_header);
+  http_options.access_log = absl::GetFlag(FLAGS_access_log);
   std::optional<StaticFiles> static_files;
   if (const std::string dir = absl::GetFlag(FLAGS_static_dir); !dir.empty()) {
     absl::StatusOr<StaticFiles> opened = StaticFiles::Open(dir);
@@ -336,29 +311,37 @@ int Run(ShutdownSignal& signals) {
   };
   wiring.metrics = [&metrics] { return metrics.Render(); };
   wiring.ready = [&broker] { return broker.ready(); };
+  StatusFeed status_feed({static_cast<size_t>(absl::GetFlag(FLAGS_status_recent_events))},
+                         {[&writer] { return uint64_t{writer.streams()}; },
+                          [&gate] { return gate.published(); },
+                          [&hub] { return hub.deliveries(); },
+                          [&hub] { return hub.dropped(); },
+                          [&broker] { return broker.ready(); },
+                          absl::GetFlag(FLAGS_broker)},
+                         &hub);
+  const StatusPage status_page({&status_feed, &writer, &*policies, &auth.admin_keys,
+                                http_options.access_log});
+  if (absl::GetFlag(FLAGS_status_page)) {
+    status_feed.Start();
+    wiring.extra_routes = [&status_page](httplib::Server& svr, HttpServer::TakeOver take) {
+      status_page.AddRoutes(svr, std::move(take));
+    };
+  }
   HttpServer http(http_options, std::move(wiring));
-  metrics.Counter("ssebridge_streams_refused_unauthenticated_total",
-                  "Stream requests answered 401 (no, bad or expired credential).",
-                  [&] { return double(http.refused_unauthenticated()); });
-  metrics.Counter("ssebridge_streams_refused_forbidden_total",
-                  "Stream requests answered 403 (channel not granted).",
-                  [&] { return double(http.refused_forbidden()); });
-  metrics.Counter("ssebridge_streams_refused_limited_total",
-                  "Stream requests answered 429 (per-user or per-address limit).",
-                  [&] { return double(http.refused_limited()); });
-  metrics.Gauge("ssebridge_http_waiting_connections",
-                "HTTP connections waiting for (the rest of) a request.",
-                [&] { return double(http.waiting_connections()); });
-  metrics.Counter("ssebridge_http_request_timeouts_total",
-                  "HTTP connections closed at --http_header_timeout.",
-                  [&] { return double(http.request_timeouts()); });
-  metrics.Counter("ssebridge_http_requests_too_large_total",
-                  "HTTP requests refused as too large (414, 431, 413).",
-                  [&] { return double(http.requests_too_large()); });
-  metrics.Gauge("ssebridge_connected_users", "Distinct authenticated users with a stream.",
-                [&] { return double(auth.connections->users()); });
-  metrics.Gauge("ssebridge_tickets_pending", "Issued tickets not yet redeemed or expired.",
-                [&] { return double(auth.tickets->size()); });
+  MetricsSources sources;
+  sources.hub = &hub;
+  sources.writer = &writer;
+  sources.broker = &broker;
+  sources.broker_name = absl::GetFlag(FLAGS_broker);
+  sources.memory = memory_broker.get();
+  sources.redis = redis_broker ? &redis_events : nullptr;
+  sources.gate = &gate;
+  sources.subscribers = &subscriber;
+  sources.http = &http;
+  sources.connections = auth.connections.get();
+  sources.tickets = auth.tickets.get();
+  sources.top_channels = static_cast<size_t>(absl::GetFlag(FLAGS_metrics_top_channels));
+  RegisterMetrics(metrics, sources);
   s = http.Start();
   if (!s.ok()) {
     grpc_server.Shutdown(absl::Now());
@@ -417,6 +400,7 @@ int Run(ShutdownSignal& signals) {
   }
   const size_t left = writer.streams();
   if (redis_broker) redis_broker->Stop();  // no more dispatches to the hub
+  status_feed.Stop();
   writer.Stop();
   http.Stop();
   {

@@ -1,6 +1,7 @@
 #include "bridge/core/hub.h"
 
 #include "absl/strings/str_cat.h"
+#include "bridge/core/names.h"
 
 namespace ssebridge {
 
@@ -103,6 +104,7 @@ void HubShard::Apply(Command& c) {
       }
       attached_.emplace(sub, std::move(c.sub));
       attached_count_.store(attached_.size(), std::memory_order_relaxed);
+      CountResume(*sub, c.catch_up);
       {
         std::lock_guard<std::mutex> lock(sub->mu);
         // Catch-up frames are the reader's own backlog: never dropped.
@@ -120,6 +122,23 @@ void HubShard::Apply(Command& c) {
       }
       return;
   }
+}
+
+void HubShard::CountResume(const Subscription& sub,
+                           const std::vector<EventPtr>& catch_up) {
+  // A broker that cannot honour a cursor puts an ssebridge.reset notice in
+  // the catch-up (Broker::Attach), so the catch-up alone tells the outcome.
+  std::atomic<uint64_t>* counter = &counters_.resumes_fresh;
+  if (sub.resuming()) {
+    counter = &counters_.resumes_replayed;
+    for (const EventPtr& ev : catch_up) {
+      if (ev != nullptr && ev->type == kResetEventType) {
+        counter = &counters_.resumes_reset;
+        break;
+      }
+    }
+  }
+  counter->fetch_add(1, std::memory_order_relaxed);
 }
 
 void HubShard::Deliver(Subscription* sub, int channel_index,
@@ -203,6 +222,7 @@ size_t Hub::TargetShards(const std::string& channel, size_t* targets) const {
 void Hub::Dispatch(const EventPtr& event) {
   // Only shards holding a subscription on the channel are woken: a publish
   // to a channel nobody reads here costs no thread a wake-up.
+  if (observer_) observer_(event);
   size_t targets[64];
   size_t n;
   {
@@ -214,6 +234,9 @@ void Hub::Dispatch(const EventPtr& event) {
 
 void Hub::DispatchBatch(const std::vector<EventPtr>& events) {
   if (events.size() == 1) return Dispatch(events.front());
+  if (observer_) {
+    for (const EventPtr& event : events) observer_(event);
+  }
   std::vector<std::vector<EventPtr>> per_shard(shards_.size());
   {
     std::lock_guard<std::mutex> lock(counts_mu_);
@@ -298,6 +321,18 @@ uint64_t Hub::deliveries() const {
 uint64_t Hub::dropped() const {
   uint64_t n = 0;
   for (const auto& s : shards_) n += s->counters().dropped.load();
+  return n;
+}
+
+uint64_t Hub::resumes(ResumeOutcome outcome) const {
+  uint64_t n = 0;
+  for (const auto& s : shards_) {
+    const HubCounters& c = s->counters();
+    n += (outcome == ResumeOutcome::kFresh      ? c.resumes_fresh
+          : outcome == ResumeOutcome::kReplayed ? c.resumes_replayed
+                                                : c.resumes_reset)
+             .load(std::memory_order_relaxed);
+  }
   return n;
 }
 

@@ -32,7 +32,14 @@ struct HubCounters {
   std::atomic<uint64_t> deliveries{0};   // events queued to a subscription
   std::atomic<uint64_t> dropped{0};      // dropped or replaced by a policy
   std::atomic<uint64_t> overflow_disconnects{0};
+  // Attaches by outcome: no cursor; a cursor honoured; a cursor answered
+  // with an ssebridge.reset notice.
+  std::atomic<uint64_t> resumes_fresh{0};
+  std::atomic<uint64_t> resumes_replayed{0};
+  std::atomic<uint64_t> resumes_reset{0};
 };
+
+enum class ResumeOutcome { kFresh, kReplayed, kReset };
 
 class HubShard {
  public:
@@ -88,6 +95,8 @@ class HubShard {
   void Apply(Command& command);
   void Deliver(Subscription* sub, int channel_index, const EventPtr& event);
   void MarkReady(Subscription* sub);
+  void CountResume(const Subscription& sub,
+                   const std::vector<EventPtr>& catch_up);
 
   const int index_;
   std::function<void()> wake_;
@@ -113,6 +122,12 @@ class Hub {
   int shard_count() const { return static_cast<int>(shards_.size()); }
   HubShard& shard(int i) { return *shards_[static_cast<size_t>(i)]; }
 
+  // Sees every dispatched event, on the dispatching thread (in the broker's
+  // order). Set once, before the first dispatch; it must be cheap.
+  void SetObserver(std::function<void(const EventPtr&)> observer) {
+    observer_ = std::move(observer);
+  }
+
   // Posts `event` to every shard. Callers serialise calls (the broker's
   // ordering lock) so every shard sees the same order.
   void Dispatch(const EventPtr& event);
@@ -133,6 +148,7 @@ class Hub {
   uint64_t deliveries() const;
   uint64_t dropped() const;
   uint64_t overflow_disconnects() const;
+  uint64_t resumes(ResumeOutcome outcome) const;
 
  private:
   friend class HubShard;
@@ -142,6 +158,7 @@ class Hub {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(counts_mu_);
 
   std::vector<std::unique_ptr<HubShard>> shards_;
+  std::function<void(const EventPtr&)> observer_;
   std::atomic<size_t> next_shard_{0};
   mutable std::mutex counts_mu_;
   absl::flat_hash_map<std::string, uint32_t> per_channel_

@@ -80,6 +80,7 @@ void SubscriberQueue::Consume(size_t n) {
       return;
     }
     n -= left;
+    if (!entries_[head_].event->is_control()) ++events_written_;
     entries_[head_].event.reset();
     ++head_;
     head_offset_ = 0;

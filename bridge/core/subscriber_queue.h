@@ -50,6 +50,8 @@ class SubscriberQueue {
   size_t bytes() const { return bytes_; }  // unwritten bytes
   size_t entries() const { return entries_.size() - head_; }
   size_t max_bytes() const { return max_bytes_; }
+  // Events (catch-up included, not headers or heartbeats) written in full.
+  uint64_t events_written() const { return events_written_; }
 
  private:
   struct Entry {
@@ -71,6 +73,7 @@ class SubscriberQueue {
   size_t bytes_ = 0;
   size_t control_bytes_ = 0;    // unwritten bytes of control entries
   size_t in_flight_bytes_ = 0;  // unwritten rest of a partly written event
+  uint64_t events_written_ = 0;
 };
 
 }  // namespace ssebridge

@@ -7,6 +7,7 @@ Subscription::Subscription(Options options, const PolicyTable& policies,
     : queue(options.queue_bytes),
       channels_(std::move(options.channels)),
       user_id_(std::move(options.user_id)),
+      resuming_(options.resuming),
       sink_(sink) {
   policies_.reserve(channels_.size());
   for (const auto& c : channels_) policies_.push_back(policies.For(c));

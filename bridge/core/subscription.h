@@ -33,12 +33,16 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
     std::vector<std::string> channels;  // validated, distinct
     std::string user_id;                // empty: anonymous
     size_t queue_bytes = 512 * 1024;
+    // The reader sent a resume cursor (Last-Event-ID): its attach counts as
+    // replayed or reset rather than fresh (Hub::resumes).
+    bool resuming = false;
   };
   Subscription(Options options, const PolicyTable& policies,
                SubscriptionSink* sink);
 
   const std::vector<std::string>& channels() const { return channels_; }
   const std::string& user_id() const { return user_id_; }
+  bool resuming() const { return resuming_; }
   SubscriptionSink* sink() const { return sink_; }
   // Index into channels(), or -1.
   int ChannelIndex(const std::string& channel) const;
@@ -61,6 +65,7 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
   std::vector<std::string> channels_;
   std::vector<DeliveryPolicy> policies_;
   std::string user_id_;
+  bool resuming_;
   SubscriptionSink* sink_;
 
   // Owned by the shard's thread.

@@ -25,6 +25,7 @@ v1::PublishBatchResponse AllFailed(const v1::PublishBatchRequest& request,
 grpc::Status BatchPublisherService::PublishBatch(
     grpc::ServerContext* context, const v1::PublishBatchRequest* request,
     v1::PublishBatchResponse* response) {
+  ScopedLatency timed(gate_->latency(PublishDoor::kGrpc));
   absl::StatusOr<PublisherIdentity> who = AuthenticateCall(gate_->auth(), *context);
   if (!who.ok()) return ToGrpcStatus(who.status());
   if (!drain_->BeginUnary()) {
@@ -54,6 +55,7 @@ BatchPublisherService::PublishBatchStream(grpc::CallbackServerContext* context) 
                                         std::vector<v1::PublishBatchResponse>* responses) {
     // Each message is a batch of its own: answered as one.
     for (const v1::PublishBatchRequest& request : *requests) {
+      ScopedLatency timed(gate->latency(PublishDoor::kGrpcStream));
       absl::StatusOr<v1::PublishBatchResponse> result = gate->PublishBatch(request, *who);
       responses->push_back(result.ok() ? std::move(*result)
                                        : AllFailed(request, result.status()));

@@ -36,6 +36,7 @@ std::string SnakeCase(absl::StatusCode code) {
 
 JsonReply JsonPublish(PublishGate& gate, const std::string& body,
                       absl::string_view authorization) {
+  ScopedLatency timed(gate.latency(PublishDoor::kHttp));
   absl::StatusOr<PublisherIdentity> who =
       gate.auth().Authenticate(authorization, absl::Now());
   if (!who.ok()) {

@@ -9,6 +9,16 @@
 #include "absl/time/time.h"
 
 namespace ssebridge {
+
+absl::string_view PublishDoorName(PublishDoor door) {
+  switch (door) {
+    case PublishDoor::kGrpc: return "grpc";
+    case PublishDoor::kGrpcStream: return "grpc_stream";
+    case PublishDoor::kHttp: return "http";
+    case PublishDoor::kCount: break;
+  }
+  return "unknown";
+}
 namespace {
 
 void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {

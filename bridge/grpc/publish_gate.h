@@ -5,6 +5,7 @@
 #ifndef SSEBRIDGE_GRPC_PUBLISH_GATE_H_
 #define SSEBRIDGE_GRPC_PUBLISH_GATE_H_
 
+#include <array>
 #include <atomic>
 #include <string>
 
@@ -12,9 +13,14 @@
 #include "bridge/auth/publisher_auth.h"
 #include "bridge/broker/broker.h"
 #include "bridge/core/publish_validation.h"
+#include "bridge/ops/latency_histogram.h"
 #include "ssebridge/v1/bridge.pb.h"
 
 namespace ssebridge {
+
+// Which front door a publish came through (the publish latency's label).
+enum class PublishDoor { kGrpc, kGrpcStream, kHttp, kCount };
+absl::string_view PublishDoorName(PublishDoor door);
 
 class PublishGate {
  public:
@@ -42,6 +48,15 @@ class PublishGate {
   uint64_t published() const { return published_.load(std::memory_order_relaxed); }
   uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
 
+  // Time from a request's arrival at its door to its answer, per door; the
+  // doors time themselves (ScopedLatency).
+  LatencyHistogram* latency(PublishDoor door) {
+    return &latency_[static_cast<size_t>(door)];
+  }
+  const LatencyHistogram& latency(PublishDoor door) const {
+    return latency_[static_cast<size_t>(door)];
+  }
+
  private:
   Broker* broker_;
   // Validation, the channel grant and the rate, in that order.
@@ -52,6 +67,7 @@ class PublishGate {
   const PublisherAuth* auth_;
   std::atomic<uint64_t> published_{0};
   std::atomic<uint64_t> rejected_{0};
+  std::array<LatencyHistogram, static_cast<size_t>(PublishDoor::kCount)> latency_;
 };
 
 // A PublishStream/PublishBatch response for a failed request.

@@ -27,6 +27,7 @@ absl::StatusOr<PublisherIdentity> AuthenticateCall(
 grpc::Status PublisherService::Publish(grpc::ServerContext* context,
                                        const v1::PublishRequest* request,
                                        v1::PublishResponse* response) {
+  ScopedLatency timed(gate_->latency(PublishDoor::kGrpc));
   absl::StatusOr<PublisherIdentity> who = AuthenticateCall(gate_->auth(), *context);
   if (!who.ok()) return ToGrpcStatus(who.status());
   if (!drain_.BeginUnary()) {
@@ -57,6 +58,7 @@ PublisherService::PublishStream(grpc::CallbackServerContext* context) {
                                         std::move(*who))](
                                         std::vector<v1::PublishRequest>* requests,
                                         std::vector<v1::PublishResponse>* responses) {
+    ScopedLatency timed(gate->latency(PublishDoor::kGrpcStream), requests->size());
     if (requests->size() == 1) {
       absl::StatusOr<v1::PublishResponse> result = gate->Publish(requests->front(), *who);
       responses->push_back(result.ok() ? std::move(*result) : ErrorResponse(result.status()));

@@ -54,6 +54,7 @@ grpc::Status SubscriberService::Subscribe(grpc::ServerContext* context,
   }
   Subscription::Options sub_options;
   sub_options.queue_bytes = options_.queue_bytes;
+  sub_options.resuming = !request->last_event_id().empty();
   absl::flat_hash_set<std::string> seen;
   for (int i = 0; i < count; ++i) {
     const std::string& name = request->channels(i);

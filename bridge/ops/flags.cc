@@ -95,6 +95,20 @@ ABSL_FLAG(int64_t, max_body_bytes, 0,
           "Largest POST /v1/publish body; larger gets 413. 0: 6 x "
           "--max_event_bytes + 64 KiB (proto3 JSON may escape every byte).");
 
+// ---- observability ----------------------------------------------------
+ABSL_FLAG(int32_t, metrics_top_channels, 20,
+          "GET /metrics: channels with their own ssebridge_channel_subscribers "
+          "series (the busiest); the rest are summed under channel=\"_other\".");
+ABSL_FLAG(bool, status_page, true,
+          "Serve the live status page at GET /ui (and its feed, /ui/events). "
+          "With --admin_keys_file it asks for an admin key.");
+ABSL_FLAG(int32_t, status_recent_events, 20,
+          "Recent events the status page lists (channel, id, type, size; "
+          "never payloads).");
+ABSL_FLAG(bool, access_log, true,
+          "Log one JSON line (level info) when an SSE stream opens and one "
+          "when it closes (duration, bytes, events, reason).");
+
 // ---- auth -------------------------------------------------------------
 ABSL_FLAG(std::string, jwt_keys_file, "",
           "JWT verification keys, one per line: 'kid ALG path' (ALG: HS256, "
@@ -292,6 +306,13 @@ absl::Status ValidateFlags() {
     return bad("redis_reconnect_min", "must be positive and at most --redis_reconnect_max");
   }
   if (absl::GetFlag(FLAGS_redis_pool_size) < 1) return bad("redis_pool_size", "at least 1");
+  if (absl::GetFlag(FLAGS_metrics_top_channels) < 0) {
+    return bad("metrics_top_channels", "0 or more");
+  }
+  if (absl::GetFlag(FLAGS_status_recent_events) < 0 ||
+      absl::GetFlag(FLAGS_status_recent_events) > 1000) {
+    return bad("status_recent_events", "0-1000");
+  }
   return absl::OkStatus();
 }
 

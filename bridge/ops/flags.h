@@ -75,6 +75,10 @@ ABSL_DECLARE_FLAG(absl::Duration, redis_command_timeout);
 ABSL_DECLARE_FLAG(absl::Duration, redis_reconnect_min);
 ABSL_DECLARE_FLAG(absl::Duration, redis_reconnect_max);
 ABSL_DECLARE_FLAG(int32_t, redis_pool_size);
+ABSL_DECLARE_FLAG(int32_t, metrics_top_channels);
+ABSL_DECLARE_FLAG(bool, status_page);
+ABSL_DECLARE_FLAG(int32_t, status_recent_events);
+ABSL_DECLARE_FLAG(bool, access_log);
 
 namespace ssebridge {
 

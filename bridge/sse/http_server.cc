@@ -283,6 +283,15 @@ absl::Status HttpServer::Start() {
                     "text/plain; version=0.0.4");
   });
 
+  if (wiring_.extra_routes) {
+    wiring_.extra_routes(svr, [](std::function<void(int fd)> start) {
+      if (t_takeover == nullptr) return false;
+      t_takeover->stream->Discard();
+      t_takeover->start = std::move(start);
+      return true;
+    });
+  }
+
   // Last: the routes above win over files of the same name.
   if (wiring_.static_files != nullptr) {
     svr.Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
@@ -389,7 +398,11 @@ void HttpServer::HandleEvents(const httplib::Request& req,
   sub.channels = std::move(channels);
   sub.user_id = identity->user_id;
   sub.queue_bytes = options_.queue_bytes;
+  sub.resuming = !cursor.empty();
   StreamWriter::StreamOptions extra;
+  extra.access_log = options_.access_log;
+  extra.client_ip = ClientAddress(req);
+  extra.cursor = cursor;
   extra.expires_at = identity->expires_at;
   extra.hold = std::shared_ptr<ConnectionLimits::Lease>(std::move(*lease));
   t_takeover->stream->Discard();

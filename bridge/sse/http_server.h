@@ -8,6 +8,7 @@
 //        starts when the reader may not have it
 //   POST /v1/publish     proto3 JSON of PublishRequest -> PublishResponse
 //   GET  /healthz, /readyz, /metrics
+//   whatever Wiring::extra_routes adds (GET /ui, /ui/events)
 //   GET  /<path>         a file under --static_dir (when set; after the above)
 // Errors are JSON {"error": "<code>", "message": "<field>: <why>"}.
 // Requests are read by a RequestReader (one epoll thread) and run on a
@@ -69,7 +70,11 @@ class HttpServer {
     // Header holding the client address when behind a proxy (its rightmost
     // entry, the one the proxy added); empty: the peer address.
     std::string client_ip_header;
+    bool access_log = true;  // see access_log.h
   };
+  // Hands the request's socket to `start` once httplib is done with it (as
+  // /v1/events does); false when the request cannot be taken over (HEAD).
+  using TakeOver = std::function<bool(std::function<void(int fd)> start)>;
   // What the server needs from the rest of the bridge; all must outlive it.
   struct Wiring {
     StreamWriter* writer = nullptr;
@@ -87,6 +92,8 @@ class HttpServer {
     std::function<bool()> ready;
     // --static_dir; null: no static files.
     const StaticFiles* static_files = nullptr;
+    // More routes (the status page), registered before the static files.
+    std::function<void(httplib::Server&, TakeOver)> extra_routes;
   };
 
   HttpServer(Options options, Wiring wiring);

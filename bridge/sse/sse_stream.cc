@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "bridge/ops/log.h"
+#include "bridge/sse/access_log.h"
 #include "bridge/sse/sse_encoder.h"
 #include "bridge/sse/writer_loop.h"
 
@@ -34,17 +35,19 @@ void SseStream::Flush() {
   constexpr size_t kMaxIov = 128;
   absl::string_view parts[kMaxIov];
   iovec iov[kMaxIov];
-  absl::string_view why;
+  CloseReason why = CloseReason::kCount;  // kCount: keep going
   bool drained = false;
+  size_t queued = 0;
+  uint64_t written = 0;
   {
     std::lock_guard<std::mutex> lock(sub->mu);
     if (sub->broker_unavailable) {
-      why = "broker_unavailable";
+      why = CloseReason::kBrokerUnavailable;
     } else if (sub->overflowed) {
-      why = "slow_consumer";
+      why = CloseReason::kSlowConsumer;
       loop_->slow_disconnects.fetch_add(1, std::memory_order_relaxed);
     }
-    while (why.empty() && !sub->queue.empty()) {
+    while (why == CloseReason::kCount && !sub->queue.empty()) {
       size_t n = sub->queue.Peek(parts, kMaxIov);
       for (size_t i = 0; i < n; ++i) {
         iov[i].iov_base = const_cast<char*>(parts[i].data());
@@ -53,25 +56,40 @@ void SseStream::Flush() {
       ssize_t w = ::writev(fd_, iov, static_cast<int>(n));
       if (w < 0) {
         if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) why = "write_error";
+        if (errno != EAGAIN && errno != EWOULDBLOCK) why = CloseReason::kWriteError;
         break;  // EAGAIN: EPOLLOUT (edge) resumes us
       }
       loop_->writes.fetch_add(1, std::memory_order_relaxed);
       sub->queue.Consume(static_cast<size_t>(w));
+      written += static_cast<uint64_t>(w);
       last_write_ = absl::Now();
     }
     drained = sub->queue.empty();
+    queued = sub->queue.bytes();
   }
-  if (!why.empty()) {
+  if (written > 0) {
+    bytes_written_ += written;
+    loop_->bytes_written.fetch_add(written, std::memory_order_relaxed);
+  }
+  ReportQueued(queued);
+  if (why != CloseReason::kCount) {
     Close(why);
   } else if (closing_ && drained) {
-    Close("farewell");
+    Close(closing_reason_);
   }
+}
+
+void SseStream::ReportQueued(size_t bytes) {
+  if (bytes == queued_reported_) return;  // the usual case: drained, still 0
+  loop_->queued_bytes.fetch_add(static_cast<int64_t>(bytes) -
+                                    static_cast<int64_t>(queued_reported_),
+                                std::memory_order_relaxed);
+  queued_reported_ = bytes;
 }
 
 void SseStream::OnSocketEvent(uint32_t events) {
   if (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
-    Close("peer_closed");
+    Close(CloseReason::kClientClosed);
     return;
   }
   if (events & EPOLLIN) {
@@ -83,7 +101,7 @@ void SseStream::OnSocketEvent(uint32_t events) {
       if (r > 0) continue;
       if (r < 0 && errno == EINTR) continue;
       if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-        Close("peer_closed");
+        Close(CloseReason::kClientClosed);
         return;
       }
       break;
@@ -92,9 +110,10 @@ void SseStream::OnSocketEvent(uint32_t events) {
   if (events & EPOLLOUT) Flush();
 }
 
-void SseStream::Farewell(const std::string& bytes) {
+void SseStream::Farewell(const std::string& bytes, CloseReason why) {
   if (closed_ || closing_) return;
   closing_ = true;
+  closing_reason_ = why;
   {
     std::lock_guard<std::mutex> lock(sub->mu);
     sub->queue.PushControl(Event::Control(bytes));
@@ -113,12 +132,20 @@ void SseStream::HeartbeatIfIdle(absl::Time now, absl::Duration every) {
   Flush();
 }
 
-void SseStream::Close(absl::string_view why) {
+void SseStream::Close(CloseReason why) {
   if (closed_) return;
   closed_ = true;
   extra_.hold.reset();
-  if (LogEnabled(LogLevel::kDebug)) {
-    LogLine(LogLevel::kDebug, "stream closed").Str("reason", why).Int("fd", fd_);
+  ReportQueued(0);
+  loop_->closed[static_cast<size_t>(why)].fetch_add(1, std::memory_order_relaxed);
+  if (extra_.access_log) {
+    uint64_t events;
+    {
+      std::lock_guard<std::mutex> lock(sub->mu);
+      events = sub->queue.events_written();
+    }
+    LogStreamClose(id_, *sub, extra_.client_ip,
+                   {absl::Now() - opened_at_, bytes_written_, events, why});
   }
   loop_->shard()->DetachNow(sub.get());
   loop_->Forget(this, fd_);

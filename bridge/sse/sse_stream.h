@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bridge/core/subscription.h"
+#include "bridge/sse/close_reason.h"
 #include "bridge/sse/stream_writer.h"
 
 namespace ssebridge {
@@ -21,30 +22,41 @@ class WriterLoop;
 
 class SseStream : public SubscriptionSink {
  public:
-  SseStream(StreamWriter* writer, int fd, StreamWriter::StreamOptions extra)
-      : writer_(writer), fd_(fd), extra_(std::move(extra)) {}
+  SseStream(StreamWriter* writer, int fd, uint64_t id,
+            StreamWriter::StreamOptions extra)
+      : writer_(writer), fd_(fd), id_(id), extra_(std::move(extra)) {}
 
   void OnReady() override;
   // Writes as much of the queue as the socket takes.
   void Flush();
   void OnSocketEvent(uint32_t events);
-  void Close(absl::string_view why);
-  void Farewell(const std::string& bytes);
+  void Close(CloseReason why);
+  // `bytes` are the stream's last; it closes for `why` once they are written.
+  void Farewell(const std::string& bytes, CloseReason why);
   void HeartbeatIfIdle(absl::Time now, absl::Duration every);
 
   std::shared_ptr<Subscription> sub;
   bool closed() const { return closed_; }
   absl::Time expires_at() const { return extra_.expires_at; }
   absl::Time opened_at() const { return opened_at_; }
+  const std::string& client_ip() const { return extra_.client_ip; }
+  const std::string& cursor() const { return extra_.cursor; }
 
  private:
   StreamWriter* writer_;
+  // Tells the loop how much of this stream's queue the socket has not taken.
+  void ReportQueued(size_t bytes);
+
   int fd_;
+  const uint64_t id_;  // the access log's stream number
   StreamWriter::StreamOptions extra_;
   WriterLoop* loop_ = nullptr;
   const absl::Time opened_at_ = absl::Now();
   absl::Time last_write_ = opened_at_;
   bool closing_ = false;  // close once the queue is written
+  CloseReason closing_reason_ = CloseReason::kShutdown;
+  uint64_t bytes_written_ = 0;
+  size_t queued_reported_ = 0;
   bool closed_ = false;
 };
 

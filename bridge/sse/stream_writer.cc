@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bridge/core/names.h"
+#include "bridge/sse/access_log.h"
 #include "bridge/sse/sse_stream.h"
 #include "bridge/sse/writer_loop.h"
 
@@ -32,9 +33,15 @@ std::shared_ptr<Subscription> StreamWriter::Open(int fd,
                                                  const PolicyTable& policies,
                                                  std::string head,
                                                  StreamOptions extra) {
-  auto* stream = new SseStream(this, fd, std::move(extra));
+  const uint64_t id = opened_.fetch_add(1, std::memory_order_relaxed) + 1;
+  const bool access_log = extra.access_log;
+  auto* stream = new SseStream(this, fd, id, std::move(extra));
   stream->sub =
       std::make_shared<Subscription>(std::move(options), policies, stream);
+  if (access_log) {
+    // The stream is not on a loop yet: nothing else touches it here.
+    LogStreamOpen(id, *stream->sub, stream->client_ip(), stream->cursor());
+  }
   {
     std::lock_guard<std::mutex> lock(stream->sub->mu);
     stream->sub->queue.PushControl(Event::Control(std::move(head)));
@@ -88,6 +95,26 @@ uint64_t StreamWriter::heartbeats() const {
   uint64_t n = 0;
   for (const auto& l : loops_) n += l->heartbeats.load(std::memory_order_relaxed);
   return n;
+}
+
+uint64_t StreamWriter::closed(CloseReason reason) const {
+  uint64_t n = 0;
+  for (const auto& l : loops_) {
+    n += l->closed[static_cast<size_t>(reason)].load(std::memory_order_relaxed);
+  }
+  return n;
+}
+
+uint64_t StreamWriter::bytes_written() const {
+  uint64_t n = 0;
+  for (const auto& l : loops_) n += l->bytes_written.load(std::memory_order_relaxed);
+  return n;
+}
+
+uint64_t StreamWriter::queued_bytes() const {
+  int64_t n = 0;
+  for (const auto& l : loops_) n += l->queued_bytes.load(std::memory_order_relaxed);
+  return n > 0 ? static_cast<uint64_t>(n) : 0;
 }
 
 uint64_t StreamWriter::slow_disconnects() const {

@@ -23,6 +23,7 @@
 #include "bridge/core/delivery_policy.h"
 #include "bridge/core/hub.h"
 #include "bridge/core/subscription.h"
+#include "bridge/sse/close_reason.h"
 
 namespace ssebridge {
 
@@ -46,6 +47,10 @@ class StreamWriter {
     absl::Time expires_at = absl::InfiniteFuture();
     // Released when the stream closes (a connection-limit lease, ...).
     std::shared_ptr<void> hold;
+    // Write access-log lines for this stream (see access_log.h), with these.
+    bool access_log = false;
+    std::string client_ip;
+    std::string cursor;
   };
 
   // A new stream on `fd` (connected, non-blocking, nothing written yet) whose
@@ -72,6 +77,11 @@ class StreamWriter {
   uint64_t writes() const;          // writev calls
   uint64_t heartbeats() const;
   uint64_t slow_disconnects() const;  // closed by the disconnect policy
+  uint64_t opened() const { return opened_.load(std::memory_order_relaxed); }
+  uint64_t closed(CloseReason reason) const;
+  uint64_t bytes_written() const;
+  // Bytes queued on open streams that their sockets have not taken yet.
+  uint64_t queued_bytes() const;
 
  private:
   friend class WriterLoop;
@@ -80,6 +90,7 @@ class StreamWriter {
   Hub* hub_;
   std::vector<std::unique_ptr<WriterLoop>> loops_;
   std::atomic<size_t> streams_{0};
+  std::atomic<uint64_t> opened_{0};
   bool started_ = false;
 };
 

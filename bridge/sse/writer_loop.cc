@@ -71,7 +71,7 @@ void WriterLoop::Adopt(SseStream* stream, int fd) {
   ev.data.ptr = stream;
   epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
   if (farewell_) {
-    stream->Farewell(farewell_());
+    stream->Farewell(farewell_(), CloseReason::kShutdown);
     return;
   }
   // Opened before its user was disconnected but still attaching then (a
@@ -79,7 +79,7 @@ void WriterLoop::Adopt(SseStream* stream, int fd) {
   // there.
   auto ended = ended_users_.find(stream->sub->user_id());
   if (ended != ended_users_.end() && stream->opened_at() <= ended->second.at) {
-    stream->Farewell(ended->second.bytes);
+    stream->Farewell(ended->second.bytes, CloseReason::kDisconnectedByAdmin);
   }
 }
 
@@ -103,7 +103,7 @@ uint32_t WriterLoop::EndUser(const std::string& user, const std::string& bytes) 
   std::vector<SseStream*> all(streams_.begin(), streams_.end());
   for (SseStream* s : all) {
     if (s->closed() || s->sub->user_id() != user) continue;
-    s->Farewell(bytes);
+    s->Farewell(bytes, CloseReason::kDisconnectedByAdmin);
     ++n;
   }
   return n;
@@ -112,7 +112,7 @@ uint32_t WriterLoop::EndUser(const std::string& user, const std::string& bytes) 
 void WriterLoop::BeginFarewell(std::function<std::string()> farewell) {
   farewell_ = std::move(farewell);
   std::vector<SseStream*> all(streams_.begin(), streams_.end());
-  for (SseStream* s : all) s->Farewell(farewell_());
+  for (SseStream* s : all) s->Farewell(farewell_(), CloseReason::kShutdown);
 }
 
 void WriterLoop::Run() {
@@ -153,7 +153,7 @@ void WriterLoop::Run() {
       for (SseStream* s : all) {
         if (s->closed()) continue;
         if (now >= s->expires_at()) {
-          s->Farewell(AuthExpiredFrame());
+          s->Farewell(AuthExpiredFrame(), CloseReason::kAuthExpired);
           continue;
         }
         s->HeartbeatIfIdle(now, every);
@@ -164,7 +164,7 @@ void WriterLoop::Run() {
   }
   // Stopping: whatever is still open is closed without ceremony.
   std::vector<SseStream*> all(streams_.begin(), streams_.end());
-  for (SseStream* s : all) s->Close("stop");
+  for (SseStream* s : all) s->Close(CloseReason::kShutdown);
   shard_->Drain();
   for (SseStream* s : graveyard_) delete s;
   graveyard_.clear();

@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -22,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "bridge/core/hub.h"
+#include "bridge/sse/close_reason.h"
 #include "bridge/sse/stream_writer.h"
 
 namespace ssebridge {
@@ -60,6 +62,11 @@ class WriterLoop {
   std::atomic<uint64_t> writes{0};
   std::atomic<uint64_t> heartbeats{0};
   std::atomic<uint64_t> slow_disconnects{0};
+  std::atomic<uint64_t> bytes_written{0};
+  // What this loop's streams have queued that their sockets did not take
+  // yet (as of each stream's last write).
+  std::atomic<int64_t> queued_bytes{0};
+  std::array<std::atomic<uint64_t>, kCloseReasonCount> closed{};
 
  private:
   void Run();

@@ -66,11 +66,11 @@ def fanout(ctx, system, n, events, rate, label, hard_s=120):
                                  for k in comps}
     if m_before and m_after:
         dw = m_after.get("ssebridge_stream_writes_total", 0) - m_before.get("ssebridge_stream_writes_total", 0)
-        dd = m_after.get("ssebridge_deliveries_total", 0) - m_before.get("ssebridge_deliveries_total", 0)
+        dd = m_after.get("ssebridge_events_delivered_total", 0) - m_before.get("ssebridge_events_delivered_total", 0)
         d["bridge_writev_calls"] = dw
         d["bridge_deliveries_metric"] = dd
         d["bridge_deliveries_per_writev"] = (dd / dw) if dw else None
-        d["bridge_slow_disconnects"] = m_after.get("ssebridge_slow_disconnects_total", 0) - m_before.get("ssebridge_slow_disconnects_total", 0)
+        d["bridge_slow_disconnects"] = m_after.get("ssebridge_slow_consumer_disconnects_total", 0) - m_before.get("ssebridge_slow_consumer_disconnects_total", 0)
     log("  %-18s %-6s N=%-6d E=%-5d rate=%-5s delivered %d/%d  %s  cpu %.2fs  %s µs/delivery  p99 %s ms" % (
         system.name, label, n, events, rate or "burst", deliveries, expected,
         "OK" if d["all_delivered"] else "MISSING",

@@ -73,7 +73,7 @@ class Ssebridge(System):
     def start(self):
         self.tmp = self.ctx.tmpdir("ssebridge")
         self.log = os.path.join(self.tmp, "ssebridge.log")
-        cmd = [self.ctx.bridge, "--http_address=127.0.0.1", "--http_port=0",
+        cmd = [self.binary(), "--http_address=127.0.0.1", "--http_port=0",
                "--grpc_address=127.0.0.1", "--grpc_port=0", "--heartbeat=15s",
                "--max_connections=19000", "--log_level=info"]
         if self.jwt_secret_file:
@@ -84,6 +84,9 @@ class Ssebridge(System):
         self.proc = spawn(cmd, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
         info = wait_log_json(self.log, '"listening"', 20, self.proc)
         self.http_port, self.grpc_port = info["http_port"], info["grpc_port"]
+
+    def binary(self):
+        return self.ctx.bridge
 
     def wait_ready(self, timeout):
         """Until /readyz answers 200 (the Redis broker: connected)."""
@@ -295,3 +298,21 @@ class BridgeGroup(System):
             for k, v in r.metrics().items():
                 out[k] = out.get(k, 0) + v
         return out
+
+
+class SsebridgeCompare(Ssebridge):
+    """Another build of ssebridge (--compare-bridge), same flags: read its
+    rows against "ssebridge" in the same run for a before/after ratio."""
+    name = "ssebridge-compare"
+
+    def __init__(self, ctx, path):
+        super().__init__(ctx)
+        self.path = path
+
+    def binary(self):
+        return self.path
+
+    def available(self):
+        if not os.access(self.path, os.X_OK):
+            return False, "%s is not an executable" % self.path
+        return True, ""

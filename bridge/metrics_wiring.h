@@ -1,0 +1,68 @@
+// The bridge's metrics: which parts are read for GET /metrics, under which
+// names. Wiring only (like main.cc): it reads the counters the parts keep
+// and adds none on any data path. The list, with labels:
+//
+//   ssebridge_streams                       gauge   open SSE streams
+//   ssebridge_streams_opened_total          counter SSE streams accepted
+//   ssebridge_streams_closed_total{reason}  counter see sse/close_reason.h
+//   ssebridge_stream_bytes_written_total    counter bytes written to streams
+//   ssebridge_stream_queued_bytes           gauge   bytes waiting for sockets
+//   ssebridge_channel_subscribers{channel}  gauge   top --metrics_top_channels
+//                                                   channels, rest "_other"
+//   ssebridge_events_published_total        counter accepted publishes
+//   ssebridge_events_delivered_total        counter events queued to readers
+//   ssebridge_events_dropped_total          counter dropped by a policy
+//   ssebridge_slow_consumer_disconnects_total counter queue overflows
+//   ssebridge_resumes_total{outcome}        counter fresh | replayed | reset
+//   ssebridge_publish_latency_seconds{door} histogram grpc | grpc_stream | http
+//   ssebridge_broker_ready{broker}          gauge   1 when publishes can go
+//   ssebridge_redis_connects_total, ssebridge_redis_connection_losses_total
+//                                           counter (--broker=redis only)
+// and the older ones kept for dashboards already built on them (see .cc).
+#ifndef SSEBRIDGE_METRICS_WIRING_H_
+#define SSEBRIDGE_METRICS_WIRING_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "bridge/auth/connection_limits.h"
+#include "bridge/auth/ticket_store.h"
+#include "bridge/broker/broker.h"
+#include "bridge/broker/memory_broker.h"
+#include "bridge/core/hub.h"
+#include "bridge/grpc/publish_gate.h"
+#include "bridge/grpc/subscriber_service.h"
+#include "bridge/ops/metrics.h"
+#include "bridge/sse/http_server.h"
+#include "bridge/sse/stream_writer.h"
+
+namespace ssebridge {
+
+// Counted by the Redis broker's state callback.
+struct RedisConnectionEvents {
+  std::atomic<uint64_t> connects{0};
+  std::atomic<uint64_t> losses{0};
+};
+
+// What the metrics read; every pointer must outlive the registry's use.
+struct MetricsSources {
+  const Hub* hub = nullptr;
+  const StreamWriter* writer = nullptr;
+  const Broker* broker = nullptr;
+  std::string broker_name;
+  const MemoryBroker* memory = nullptr;         // --broker=memory
+  const RedisConnectionEvents* redis = nullptr;  // --broker=redis
+  const PublishGate* gate = nullptr;
+  const SubscriberService* subscribers = nullptr;
+  const HttpServer* http = nullptr;
+  const ConnectionLimits* connections = nullptr;
+  const TicketStore* tickets = nullptr;
+  size_t top_channels = 20;
+};
+
+void RegisterMetrics(MetricsRegistry& m, const MetricsSources& s);
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_METRICS_WIRING_H_
