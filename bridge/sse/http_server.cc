@@ -200,7 +200,7 @@ absl::Status HttpServer::Start() {
     return httplib::Server::HandlerResponse::Handled;
   }));
   svr.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      [](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
         ErrorReply(res, 500, "internal", "internal error");
       });
 
@@ -398,11 +398,11 @@ void HttpServer::HandleEvents(const httplib::Request& req,
   sub.channels = std::move(channels);
   sub.user_id = identity->user_id;
   sub.queue_bytes = options_.queue_bytes;
-  sub.resuming = !cursor.empty();
+  sub.resuming = !parsed->cursor.empty();
   StreamWriter::StreamOptions extra;
   extra.access_log = options_.access_log;
   extra.client_ip = ClientAddress(req);
-  extra.cursor = cursor;
+  extra.cursor = parsed->cursor;
   extra.expires_at = identity->expires_at;
   extra.hold = std::shared_ptr<ConnectionLimits::Lease>(std::move(*lease));
   t_takeover->stream->Discard();
@@ -430,12 +430,12 @@ void HttpServer::ServeStatic(const httplib::Request& req,
   }
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_content(std::move(file->body), file->content_type);
+  res.set_content(file->body, file->content_type);
 }
 
 std::string HttpServer::ClientAddress(const httplib::Request& req) const {
   if (!options_.client_ip_header.empty()) {
-    std::string forwarded = req.get_header_value(options_.client_ip_header.c_str());
+    std::string forwarded = req.get_header_value(options_.client_ip_header);
     absl::string_view last = forwarded;
     size_t comma = last.rfind(',');
     if (comma != absl::string_view::npos) last.remove_prefix(comma + 1);

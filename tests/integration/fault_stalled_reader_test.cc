@@ -138,7 +138,7 @@ TEST(FaultStalledReaderTest, DisconnectPolicyClosesAndCountsStalledReaders) {
   for (auto& s : run.stalled) {
     EXPECT_TRUE(s->WaitForClose(kWait)) << s->Describe();
   }
-  EXPECT_EQ(MetricValue(bridge->http_port(), "ssebridge_slow_disconnects_total"), kStalled);
+  EXPECT_EQ(MetricValue(bridge->http_port(), "ssebridge_slow_consumer_disconnects_total"), kStalled);
   EXPECT_EQ(MetricValue(bridge->http_port(), "ssebridge_streams"), 1);
 }
 
@@ -147,8 +147,8 @@ void ExpectKeptBounded(const std::string& channel) {
   ASSERT_NE(bridge, nullptr);
   StalledRun run;
   RunWithStalledReaders(bridge.get(), channel, &run);
-  EXPECT_EQ(MetricValue(bridge->http_port(), "ssebridge_slow_disconnects_total"), 0);
-  EXPECT_GT(MetricValue(bridge->http_port(), "ssebridge_dropped_total"), 0);
+  EXPECT_EQ(MetricValue(bridge->http_port(), "ssebridge_slow_consumer_disconnects_total"), 0);
+  EXPECT_GT(MetricValue(bridge->http_port(), "ssebridge_events_dropped_total"), 0);
   EXPECT_EQ(MetricValue(bridge->http_port(), "ssebridge_streams"), 1 + kStalled);
   // Still attached: they resume reading and get the newest event.
   GrpcClient grpc(bridge->grpc_port());
