@@ -323,8 +323,9 @@ int Run(ShutdownSignal& signals) {
                                 http_options.access_log});
   if (absl::GetFlag(FLAGS_status_page)) {
     status_feed.Start();
-    wiring.extra_routes = [&status_page](httplib::Server& svr, HttpServer::TakeOver take) {
-      status_page.AddRoutes(svr, std::move(take));
+    wiring.extra_routes = [&status_page](httplib::Server& svr,
+                                         const HttpServer::TakeOver& take) {
+      status_page.AddRoutes(svr, take);
     };
   }
   HttpServer http(http_options, std::move(wiring));

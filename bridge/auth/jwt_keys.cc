@@ -300,7 +300,7 @@ absl::Status JwtKeySet::LoadKeyFile(const std::string& path) {
           absl::StrCat(where, alg.status().message()));
     }
     std::string key_path(fields[2]);
-    if (key_path[0] != '/') key_path = dir + key_path;
+    if (key_path[0] != '/') key_path.insert(0, dir);
     absl::StatusOr<std::string> material = ReadSmallFile(key_path);
     if (!material.ok()) {
       return absl::Status(material.status().code(),

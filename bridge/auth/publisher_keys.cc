@@ -42,8 +42,8 @@ bool IsPrintableNoSpace(absl::string_view s) {
 
 }  // namespace
 
-absl::Status PublisherKeys::Add(std::string name, std::string secret,
-                                std::string patterns) {
+absl::Status PublisherKeys::Add(std::string name, absl::string_view secret,
+                                absl::string_view patterns) {
   if (name.empty() || name.size() > kMaxNameLength || !IsPrintableNoSpace(name)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "publisher name must be 1-", kMaxNameLength,

@@ -53,7 +53,8 @@ class PublisherKeys {
   // channel patterns. INVALID_ARGUMENT for a bad or duplicate name, a short
   // or malformed secret, a secret already used by another name, or a bad
   // pattern.
-  absl::Status Add(std::string name, std::string secret, std::string patterns);
+  absl::Status Add(std::string name, absl::string_view secret,
+                   absl::string_view patterns);
 
   // UNAUTHENTICATED "unknown publisher key" unless `presented_key` is one of
   // the loaded keys.

@@ -27,7 +27,7 @@ struct StoredEvent {
 };
 
 std::string EncodeStoredEvent(const PublishSpec& spec, absl::Time published_at);
-absl::StatusOr<StoredEvent> DecodeStoredEvent(absl::string_view payload);
+absl::StatusOr<StoredEvent> DecodeStoredEvent(absl::string_view in);
 
 // "<epoch> <seq>\n<payload>", as PUBLISHed by the publish script.
 struct LiveMessage {

@@ -264,7 +264,7 @@ void RedisFanout::Drop(const absl::Status& why) {
     outbox_.clear();
     std::vector<std::shared_ptr<PendingAttach>> pending;
     for (auto& [token, p] : pending_) pending.push_back(p);
-    for (auto& p : pending) FailPending(*p);
+    for (const auto& p : pending) FailPending(*p);
   }
   if (options_.on_state) options_.on_state("redis_connection_lost", std::string(why.message()));
 }
@@ -282,12 +282,10 @@ absl::Status RedisFanout::Connect() {
   std::vector<std::string> channels;
   std::vector<std::string> args = {NewEpoch()};
   std::vector<std::string> keys = {keys_.epoch(), keys_.seq()};
-  std::string expected;
   {
     std::lock_guard<std::mutex> lock(mu_);
     channels.assign(subscribed_.begin(), subscribed_.end());
-    expected = epoch_.empty() ? "-" : epoch_;
-    args.push_back(expected);
+    args.push_back(epoch_.empty() ? "-" : epoch_);
     for (const auto& ch : channels) {
       uint64_t pos = 0;
       args.push_back(positions_.Get(ch, &pos) ? absl::StrCat(pos) : "-");

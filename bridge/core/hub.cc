@@ -262,15 +262,15 @@ void Hub::Attach(std::shared_ptr<Subscription> sub,
 }
 
 void Hub::Detach(const std::shared_ptr<Subscription>& sub) {
-  for (auto& shard : shards_) shard->DetachAndWait(sub);
+  for (auto& s : shards_) s->DetachAndWait(sub);
 }
 
-void Hub::CountAttach(const Subscription& sub, int shard, int delta) {
+void Hub::CountAttach(const Subscription& sub, int shard_index, int delta) {
   std::lock_guard<std::mutex> lock(counts_mu_);
   for (const auto& channel : sub.channels()) {
     auto& per_shard = per_channel_shard_[channel];
     per_shard.resize(shards_.size());
-    per_shard[static_cast<size_t>(shard)] += static_cast<uint32_t>(delta);
+    per_shard[static_cast<size_t>(shard_index)] += static_cast<uint32_t>(delta);
     bool any = false;
     for (uint32_t c : per_shard) any = any || c > 0;
     if (!any) per_channel_shard_.erase(channel);

@@ -152,7 +152,7 @@ class Hub {
 
  private:
   friend class HubShard;
-  void CountAttach(const Subscription& sub, int shard, int delta);
+  void CountAttach(const Subscription& sub, int shard_index, int delta);
   // Indexes of the shards holding a subscription on `channel`.
   size_t TargetShards(const std::string& channel, size_t* targets) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(counts_mu_);

@@ -38,7 +38,7 @@ absl::Status ValidateChannelName(absl::string_view name,
 absl::Status ValidateEventType(absl::string_view type, absl::string_view field);
 absl::Status ValidateUserId(absl::string_view user, absl::string_view field);
 
-bool IsValidUtf8(absl::string_view text);
+bool IsValidUtf8(absl::string_view s);
 
 }  // namespace ssebridge
 

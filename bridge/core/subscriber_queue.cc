@@ -57,9 +57,9 @@ void SubscriberQueue::PushControl(EventPtr frame) {
 size_t SubscriberQueue::Peek(absl::string_view* out, size_t max) const {
   size_t n = 0;
   for (size_t i = head_; i < entries_.size() && n < max; ++i, ++n) {
-    absl::string_view bytes = entries_[i].event->frame;
-    if (i == head_) bytes.remove_prefix(head_offset_);
-    out[n] = bytes;
+    absl::string_view frame = entries_[i].event->frame;
+    if (i == head_) frame.remove_prefix(head_offset_);
+    out[n] = frame;
   }
   return n;
 }

@@ -2,6 +2,7 @@
 
 namespace ssebridge {
 
+// cppcheck-suppress passedByValue ; a sink: its vectors are moved from
 Subscription::Subscription(Options options, const PolicyTable& policies,
                            SubscriptionSink* sink)
     : queue(options.queue_bytes),

@@ -25,7 +25,8 @@ absl::string_view PublishDoorName(PublishDoor door);
 class PublishGate {
  public:
   // `broker` and `auth` must outlive the gate.
-  PublishGate(Broker* broker, PublishLimits limits, const PublisherAuth* auth)
+  PublishGate(Broker* broker, const PublishLimits& limits,
+              const PublisherAuth* auth)
       : broker_(broker), limits_(limits), auth_(auth) {}
 
   const PublisherAuth& auth() const { return *auth_; }

@@ -1,5 +1,7 @@
 #include "bridge/ops/latency_histogram.h"
 
+#include <cmath>
+
 #include "absl/time/clock.h"
 
 namespace ssebridge {
@@ -17,7 +19,7 @@ size_t ThisThreadShard() {
 
 LatencyHistogram::LatencyHistogram() {
   for (size_t i = 0; i < kBounds.size(); ++i) {
-    bound_nanos_[i] = static_cast<int64_t>(kBounds[i] * 1e9 + 0.5);
+    bound_nanos_[i] = std::llround(kBounds[i] * 1e9);
   }
 }
 

@@ -54,7 +54,7 @@ void AppendLabels(std::string* out, const MetricLabels& labels,
 void CheckLabels(absl::string_view family, const MetricLabels& labels) {
   for (const auto& [k, v] : labels) {
     if (!IsValidLabelName(k) || k == "le") {
-      std::fprintf(stderr, "metric %.*s: bad label name '%s'\n",
+      (void)std::fprintf(stderr, "metric %.*s: bad label name '%s'\n",
                    static_cast<int>(family.size()), family.data(), k.c_str());
       std::abort();
     }
@@ -89,7 +89,7 @@ std::string FormatMetricValue(double value) {
   }
   char buf[32];
   for (int precision = 6; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof(buf), "%.*g", precision, value);
+    (void)std::snprintf(buf, sizeof(buf), "%.*g", precision, value);
     if (std::strtod(buf, nullptr) == value) break;
   }
   return buf;
@@ -107,14 +107,14 @@ void MetricsRegistry::Add(Family family) {
   const bool counter = family.type == Type::kCounter;
   if (!IsValidMetricName(family.name) ||
       counter != absl::EndsWith(family.name, "_total")) {
-    std::fprintf(stderr, "metric name '%s' is not a valid %s name\n",
+    (void)std::fprintf(stderr, "metric name '%s' is not a valid %s name\n",
                  family.name.c_str(), counter ? "counter (..._total)" : "metric");
     std::abort();
   }
   std::lock_guard<std::mutex> lock(mu_);
   for (const Family& f : families_) {
     if (f.name == family.name) {
-      std::fprintf(stderr, "metric '%s' registered twice\n", f.name.c_str());
+      (void)std::fprintf(stderr, "metric '%s' registered twice\n", f.name.c_str());
       std::abort();
     }
   }

@@ -10,7 +10,7 @@ ShutdownSignal::ShutdownSignal() {
   sigaddset(&set_, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set_, nullptr);
   // A peer closing a stream must not kill the process.
-  signal(SIGPIPE, SIG_IGN);
+  (void)signal(SIGPIPE, SIG_IGN);
 }
 
 int ShutdownSignal::Wait() {

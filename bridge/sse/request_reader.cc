@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -59,8 +60,8 @@ struct RequestReader::Connection {
   std::multimap<absl::Time, int>::iterator deadline;
 };
 
-RequestReader::RequestReader(Options options, std::function<void(Ready)> ready)
-    : options_(std::move(options)), ready_(std::move(ready)) {}
+RequestReader::RequestReader(const Options& options, std::function<void(Ready)> ready)
+    : options_(options), ready_(std::move(ready)) {}
 
 RequestReader::~RequestReader() { Stop(); }
 
@@ -229,7 +230,7 @@ void RequestReader::Examine(Connection& c) {
       c.buffered.size() < c.framing.head_bytes() + body) {
     return;  // the rest of a small body is still on its way
   }
-  Ready ready{c.fd, std::move(c.buffered), c.served};
+  Ready ready{c.fd, std::exchange(c.buffered, {}), c.served};
   Forget(c.fd, /*close_fd=*/false);
   ready_(std::move(ready));
 }

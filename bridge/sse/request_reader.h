@@ -48,7 +48,7 @@ class RequestReader {
     int served = 0;
   };
 
-  RequestReader(Options options, std::function<void(Ready)> ready);
+  RequestReader(const Options& options, std::function<void(Ready)> ready);
   ~RequestReader();
 
   absl::Status Start();

@@ -26,6 +26,8 @@ void SseStream::OnReady() {
   if (loop_ == nullptr) {
     loop_ = WriterLoop::current;
     loop_->Adopt(this, fd_);
+    // Adopt may close this stream (epoll refused the fd).
+    // cppcheck-suppress knownConditionTrueFalse
     if (closed_) return;
   }
   Flush();

@@ -31,13 +31,13 @@ bool IsDirectory(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<StaticFiles> StaticFiles::Open(const std::string& dir) {
-  std::string root;
-  if (dir.empty() || !RealPath(dir, &root) || !IsDirectory(root)) {
+  std::string resolved;
+  if (dir.empty() || !RealPath(dir, &resolved) || !IsDirectory(resolved)) {
     return absl::InvalidArgumentError(
         absl::StrCat("--static_dir: '", dir, "' is not a directory"));
   }
-  if (root.size() > 1 && root.back() == '/') root.pop_back();
-  return StaticFiles(std::move(root));
+  if (resolved.size() > 1 && resolved.back() == '/') resolved.pop_back();
+  return StaticFiles(std::move(resolved));
 }
 
 std::string StaticFiles::ContentTypeFor(absl::string_view path) {

@@ -56,7 +56,7 @@ bool StatusPage::Admit(const httplib::Request& req, httplib::Response& res) cons
 }
 
 void StatusPage::AddRoutes(httplib::Server& server,
-                           HttpServer::TakeOver take_over) const {
+                           const HttpServer::TakeOver& take_over) const {
   server.Get("/ui", [this](const httplib::Request& req, httplib::Response& res) {
     if (!Admit(req, res)) return;
     res.set_header("Cache-Control", "no-cache");

@@ -36,9 +36,9 @@ class StatusPage {
     const PublisherKeys* admin_keys = nullptr;  // empty or null: open
     bool access_log = true;
   };
-  explicit StatusPage(Wiring wiring) : wiring_(wiring) {}
+  explicit StatusPage(const Wiring& wiring) : wiring_(wiring) {}
 
-  void AddRoutes(httplib::Server& server, HttpServer::TakeOver take_over) const;
+  void AddRoutes(httplib::Server& server, const HttpServer::TakeOver& take_over) const;
 
   // Whether `authorization` (the header's value) carries an admin key.
   bool Allowed(absl::string_view authorization) const;

@@ -50,7 +50,7 @@ std::shared_ptr<Subscription> StreamWriter::Open(int fd,
   return stream->sub;
 }
 
-void StreamWriter::CloseAll(std::function<std::string()> farewell) {
+void StreamWriter::CloseAll(const std::function<std::string()>& farewell) {
   for (auto& loop : loops_) {
     WriterLoop* l = loop.get();
     l->Post([l, farewell] { l->BeginFarewell(farewell); });

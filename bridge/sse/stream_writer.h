@@ -69,7 +69,7 @@ class StreamWriter {
 
   // Draining: every open stream (and every one opened from now on) gets
   // `farewell()` as its last bytes and is closed once they are written.
-  void CloseAll(std::function<std::string()> farewell);
+  void CloseAll(const std::function<std::string()>& farewell);
   // Closes whatever is left and joins the loops.
   void Stop();
 

@@ -143,7 +143,7 @@ void WriterLoop::Run() {
         std::lock_guard<std::mutex> lock(tasks_mu_);
         tasks.swap(tasks_);
       }
-      for (auto& t : tasks) t();
+      for (const auto& t : tasks) t();
       shard_->Drain();
     }
     absl::Time now = absl::Now();
