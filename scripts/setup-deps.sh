@@ -13,6 +13,7 @@ PACKAGES=(
   python3-grpcio python3-protobuf python3-yaml nodejs npm
   chromium  # clients/js's browser tests (headless)
   clang libclang-rt-14-dev  # the fuzz flavour (libFuzzer, tests/fuzz)
+  clang-tidy cppcheck  # scripts/lint.sh
 )
 # Extra package groups for other commands: scripts/setup-deps.sh bench
 if [[ "${1:-}" == "bench" ]]; then

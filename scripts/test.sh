@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up this machine, then builds and runs every test: the release build,
-# the ASan/UBSan build, the ThreadSanitizer build, and a short run of every
-# libFuzzer target (the fuzz build; long runs: scripts/fuzz.sh).
+# the static checks (cppcheck, clang-tidy), the ASan/UBSan build, the
+# ThreadSanitizer build, and a short run of every libFuzzer target (the fuzz
+# build; long runs: scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-deps.sh
@@ -20,6 +21,8 @@ run_suite() {
 }
 
 run_suite release -j2
+echo "=== static checks" >&2
+scripts/lint.sh build/release
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 LSAN_OPTIONS=suppressions=$PWD/tests/sanitizer/lsan.supp:print_suppressions=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
