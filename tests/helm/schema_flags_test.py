@@ -24,6 +24,11 @@ def bridge_flags(binary):
     flags, in_bridge, entry = {}, False, None
     entries = []
     for line in r.stdout.splitlines():
+        if line.startswith("Try --helpfull"):
+            break  # absl's closing hint, after the last group (which may be ours)
+        if not line.strip():
+            entry = None
+            continue
         header = re.match(r"\s*Flags from (\S+):$", line)
         if header:
             in_bridge = re.search(r"(^|/)bridge/", header.group(1)) is not None

@@ -1,6 +1,7 @@
 #include "tests/integration/wait_until.h"
 #include "tests/integration/bridge_process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -11,6 +12,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -195,6 +199,43 @@ void BridgeProcess::DrainStderr() {
 
 void BridgeProcess::Signal(int sig) {
   if (pid_ > 0 && !reaped_) ::kill(pid_, sig);
+}
+
+namespace {
+
+// Whether every task of `pid` is in state T (stopped) or t (traced).
+bool AllThreadsStopped(pid_t pid) {
+  const std::string dir = absl::StrCat("/proc/", pid, "/task");
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return false;
+  bool all = true;
+  int seen = 0;
+  while (struct dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream stat(absl::StrCat(dir, "/", e->d_name, "/stat"));
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // "<tid> (<comm>) <state> ...": comm may hold spaces and parentheses.
+    size_t close = text.rfind(')');
+    if (close == std::string::npos || close + 2 >= text.size()) continue;  // gone
+    ++seen;
+    char state = text[close + 2];
+    if (state != 'T' && state != 't') all = false;
+  }
+  ::closedir(d);
+  return all && seen > 0;
+}
+
+}  // namespace
+
+bool BridgeProcess::Freeze(absl::Duration timeout) {
+  if (pid_ <= 0 || reaped_) return false;
+  ::kill(pid_, SIGSTOP);
+  const absl::Time end = absl::Now() + timeout;
+  while (!AllThreadsStopped(pid_)) {
+    if (absl::Now() >= end) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
 }
 
 bool BridgeProcess::Running() {

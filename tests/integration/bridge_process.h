@@ -53,6 +53,11 @@ class BridgeProcess {
 
   // Sends `sig` to the bridge (no-op once reaped).
   void Signal(int sig);
+  // SIGSTOP, then waits until every thread of the bridge has stopped. A
+  // group stop only completes once the thread picked for the signal gets a
+  // CPU; until then another thread may still read and answer a request, so
+  // tests that need "no answers from now on" must wait for it.
+  bool Freeze(absl::Duration timeout = absl::Seconds(10));
   // Polls until the process exits or `timeout` passes; *info when reaped.
   bool WaitExit(absl::Duration timeout, ExitInfo* info);
   // SIGTERM and wait; SIGKILL if it does not exit in time (then returns

@@ -258,7 +258,7 @@ TEST(PublishStreamTest, WriteBlocksWhileTheWindowIsFull) {
   auto pub = MakePublisher(*bridge, "", /*max_in_flight=*/4);
   auto stream = pub->OpenStream();
   ASSERT_TRUE(stream->Publish(Ev("bp", "warm-up")).ok());
-  bridge->Signal(SIGSTOP);  // no answers from now on
+  ASSERT_TRUE(bridge->Freeze());  // no answers from now on
   std::atomic<int> written{0};
   std::thread writer([&] {
     for (int i = 0; i < 10; ++i) {
@@ -293,7 +293,7 @@ TEST(PublishStreamTest, ABrokenStreamReportsWhatGotNoAnswer) {
   auto pub = MakePublisher(*bridge);
   auto stream = pub->OpenStream();
   ASSERT_TRUE(stream->Publish(Ev("gone", "0")).ok());
-  bridge->Signal(SIGSTOP);
+  ASSERT_TRUE(bridge->Freeze());
   for (int i = 1; i <= 3; ++i) ASSERT_TRUE(stream->Write(Ev("gone", absl::StrCat(i))).ok());
   absl::SleepFor(absl::Milliseconds(200));
   bridge->Signal(SIGKILL);

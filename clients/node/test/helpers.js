@@ -145,3 +145,26 @@ export function seqOf(id) {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// SIGSTOP, then wait until every thread of the bridge has stopped: a group
+// stop completes only once the thread picked for the signal gets a CPU, and
+// until then another thread may still read and answer a request.
+export async function freeze(child, timeoutMs = 10000) {
+  child.kill('SIGSTOP');
+  const dir = `/proc/${child.pid}/task`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let all = true;
+    let seen = 0;
+    for (const tid of fs.readdirSync(dir)) {
+      let text;
+      try { text = fs.readFileSync(`${dir}/${tid}/stat`, 'utf8'); } catch { continue; }
+      const state = text.slice(text.lastIndexOf(')') + 2)[0];
+      seen++;
+      if (state !== 'T' && state !== 't') all = false;
+    }
+    if (all && seen > 0) return;
+    if (Date.now() > deadline) throw new Error('the bridge did not stop after SIGSTOP');
+    await sleep(1);
+  }
+}

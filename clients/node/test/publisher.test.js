@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Publisher, PublishError, status } from '../src/index.js';
-import { startBridge, subscribe, seqOf, sleep, tempFile } from './helpers.js';
+import { startBridge, subscribe, seqOf, sleep, tempFile, freeze } from './helpers.js';
 
 describe('Publisher.publish', () => {
   let bridge;
@@ -202,7 +202,7 @@ describe('PublishStream', () => {
     const stream = pub.stream({ maxInFlight: 4 });
     try {
       await stream.send({ channel: 'bp', data: 'warm-up' });  // the stream is open
-      bridge.child.kill('SIGSTOP');  // the bridge cannot answer now
+      await freeze(bridge.child);  // the bridge cannot answer now
       const acks = [];
       for (let i = 0; i < 5; i++) acks.push(stream.send({ channel: 'bp', data: String(i) }));
       assert.equal(stream.inFlight, 4);
@@ -233,7 +233,7 @@ describe('PublishStream', () => {
     stream.on('disconnected', (err) => disconnects.push(err));
     try {
       for (let i = 0; i < 20; i++) await stream.send({ channel: 'r', data: `before-${i}` });
-      bridge.child.kill('SIGSTOP');
+      await freeze(bridge.child);
       const pending = [];
       for (let i = 0; i < 30; i++) pending.push(stream.send({ channel: 'r', data: `during-${i}` }));
       assert.equal(stream.inFlight, 16);
@@ -321,7 +321,7 @@ describe('PublishStream', () => {
     const stream = pub.stream();
     try {
       await stream.send({ channel: 'c', data: 'x' });
-      bridge.child.kill('SIGSTOP');
+      await freeze(bridge.child);
       const p = stream.send({ channel: 'c', data: 'y' });
       stream.close();
       await assert.rejects(p, (err) => err.code === status.CANCELLED);
@@ -356,7 +356,7 @@ describe('PublishStream', () => {
     const stream = pub.stream({ reconnect: { initialMs: 10, maxMs: 20 } });
     try {
       await stream.send({ channel: 'c', data: 'x' });
-      bridge.child.kill('SIGSTOP');
+      await freeze(bridge.child);
       const outstanding = stream.send({ channel: 'c', data: 'y' });
       pub.close();
       await assert.rejects(outstanding, (err) => err.code === status.CANCELLED);

@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import threading
@@ -53,6 +54,28 @@ class Bridge:
                 self.http_port, self.grpc_port = obj["http_port"], obj["grpc_port"]
                 self._listening.set()
         self._listening.set()  # exited before listening
+
+    def freeze(self, timeout=10.0):
+        """SIGSTOP, then wait until every thread has stopped: a group stop
+        completes only once the thread picked for the signal gets a CPU, and
+        until then another thread may still read and answer a request."""
+        self.proc.send_signal(signal.SIGSTOP)
+        task_dir = f"/proc/{self.proc.pid}/task"
+        deadline = time.monotonic() + timeout
+        while True:
+            states = []
+            for tid in os.listdir(task_dir):
+                try:
+                    with open(f"{task_dir}/{tid}/stat") as f:
+                        text = f.read()
+                except OSError:
+                    continue
+                states.append(text[text.rindex(")") + 2])
+            if states and all(s in "Tt" for s in states):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError("the bridge did not stop after SIGSTOP")
+            time.sleep(0.001)
 
     def stop(self):
         if self.proc.poll() is None:

@@ -173,7 +173,7 @@ class PublishStreamTest(unittest.TestCase):
         deadline = time.monotonic() + 5
         while not results and time.monotonic() < deadline:
             time.sleep(0.01)
-        self.bridge.proc.send_signal(signal.SIGSTOP)  # no answers from now on
+        self.bridge.freeze()  # no answers from now on
         deadline = time.monotonic() + 5
         while len(pulled) < len(results) + 4 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -195,7 +195,7 @@ class PublishStreamTest(unittest.TestCase):
         stream = self.pub.publish_stream(
             (Event(channel="gone", data=str(i)) for i in range(100)), max_in_flight=3)
         self.assertTrue(next(stream).ok)
-        self.bridge.proc.send_signal(signal.SIGSTOP)
+        self.bridge.freeze()
         time.sleep(0.2)
         self.bridge.proc.kill()
         self.bridge.proc.wait()
