@@ -1,7 +1,5 @@
 // ssebridge: wiring only. Flags become options, the parts are built in
 // dependency order, and SIGTERM/SIGINT drains them in reverse.
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <thread>
 
@@ -14,17 +12,9 @@
 #include "absl/synchronization/mutex.h"
 #include <condition_variable>
 #include <mutex>
-#include "bridge/auth/connection_limits.h"
 #include "bridge/auth/cors_policy.h"
-#include "bridge/auth/jwt_keys.h"
-#include "bridge/auth/jwt_verifier.h"
-#include "bridge/auth/publisher_auth.h"
-#include "bridge/auth/publisher_keys.h"
-#include "bridge/auth/rate_limiter.h"
-#include "bridge/auth/subscriber_auth.h"
-#include "bridge/auth/ticket_store.h"
-#include "bridge/broker/memory_broker.h"
-#include "bridge/broker/redis_broker.h"
+#include "bridge/auth_wiring.h"
+#include "bridge/broker_wiring.h"
 #include "bridge/core/hub.h"
 #include "bridge/grpc/admin_service.h"
 #include "bridge/grpc/batch_publisher_service.h"
@@ -53,133 +43,6 @@ int Fail(const absl::Status& status) {
   return 2;
 }
 
-// Keys, verifier, tickets and limits, built from the flags. Lives as long
-// as Run().
-struct AuthParts {
-  std::shared_ptr<JwtKeySet> jwt_keys = std::make_shared<JwtKeySet>();
-  std::unique_ptr<JwtVerifier> verifier;
-  std::unique_ptr<TicketStore> tickets;
-  std::unique_ptr<SubscriberAuth> subscribers;
-  PublisherKeys publisher_keys;
-  PublisherKeys admin_keys;
-  std::unique_ptr<RateLimiter> limiter;
-  std::unique_ptr<PublisherAuth> publishers;
-  std::unique_ptr<ConnectionLimits> connections;
-};
-
-absl::Status LoadAuth(AuthParts& a) {
-  if (const std::string f = absl::GetFlag(FLAGS_jwt_keys_file); !f.empty()) {
-    absl::Status s = a.jwt_keys->LoadKeyFile(f);
-    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("--jwt_keys_file: ", s.message()));
-  }
-  if (const std::string f = absl::GetFlag(FLAGS_jwt_secret_file); !f.empty()) {
-    std::ifstream in(f, std::ios::binary);
-    std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) {
-      return absl::InvalidArgumentError(absl::StrCat("--jwt_secret_file: cannot read ", f));
-    }
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-    absl::Status s = a.jwt_keys->AddHmacSecret("default", JwtAlgorithm::kHS256, std::move(secret));
-    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("--jwt_secret_file: ", s.message()));
-  }
-  JwtVerifier::Options jwt;
-  jwt.issuer = absl::GetFlag(FLAGS_jwt_issuer);
-  jwt.audience = absl::GetFlag(FLAGS_jwt_audience);
-  jwt.leeway = absl::GetFlag(FLAGS_jwt_leeway);
-  jwt.require_exp = absl::GetFlag(FLAGS_jwt_require_exp);
-  a.verifier = std::make_unique<JwtVerifier>(jwt, a.jwt_keys);
-  TicketStore::Options tickets;
-  tickets.max_tickets = static_cast<size_t>(absl::GetFlag(FLAGS_max_tickets));
-  a.tickets = std::make_unique<TicketStore>(tickets);
-  absl::StatusOr<ChannelPatterns> public_channels =
-      ChannelPatterns::Parse(absl::GetFlag(FLAGS_public_channels));
-  if (!public_channels.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--public_channels: ", public_channels.status().message()));
-  }
-  SubscriberAuth::Options sub;
-  sub.public_channels = std::move(*public_channels);
-  sub.cookie_name = absl::GetFlag(FLAGS_auth_cookie);
-  sub.allow_query_token = absl::GetFlag(FLAGS_allow_query_token);
-  a.subscribers = std::make_unique<SubscriberAuth>(std::move(sub), a.verifier.get(),
-                                                   a.tickets.get());
-  if (const std::string f = absl::GetFlag(FLAGS_publisher_keys_file); !f.empty()) {
-    absl::Status s = a.publisher_keys.LoadFile(f);
-    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("--publisher_keys_file: ", s.message()));
-  }
-  if (const std::string f = absl::GetFlag(FLAGS_admin_keys_file); !f.empty()) {
-    absl::Status s = a.admin_keys.LoadFile(f);
-    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("--admin_keys_file: ", s.message()));
-  }
-  const double rate = absl::GetFlag(FLAGS_publish_rate_limit);
-  const double burst = absl::GetFlag(FLAGS_publish_rate_burst);
-  a.limiter = std::make_unique<RateLimiter>(rate, burst > 0 ? burst : rate);
-  PublisherAuth::Options pub;
-  pub.allow_anonymous = absl::GetFlag(FLAGS_allow_anonymous_publish);
-  a.publishers = std::make_unique<PublisherAuth>(pub, &a.publisher_keys, a.verifier.get(),
-                                                 a.limiter.get());
-  a.connections = std::make_unique<ConnectionLimits>(
-      static_cast<size_t>(absl::GetFlag(FLAGS_max_connections_per_user)),
-      static_cast<size_t>(absl::GetFlag(FLAGS_max_connections_per_ip)));
-  if (a.publishers->open() && a.admin_keys.empty()) {
-    LogLine(LogLevel::kWarning,
-            "AUTH IS OFF (dev mode): no JWT, publisher or admin key is configured, "
-            "so anyone who reaches this bridge may read every channel, publish "
-            "to any channel and use the Admin service. Set --jwt_keys_file and "
-            "--publisher_keys_file before exposing it.");
-  } else if (a.subscribers->open()) {
-    LogLine(LogLevel::kWarning,
-            "no JWT key is configured: every channel is readable by anyone "
-            "(tickets still identify users)");
-  }
-  return absl::OkStatus();
-}
-
-// --broker=redis: options from the flags; the broker starts connecting at
-// once and keeps trying (the bridge is not ready until it is connected).
-absl::StatusOr<std::unique_ptr<RedisBroker>> MakeRedisBroker(
-    const MemoryBroker::Options& memory, Hub* hub, const EventEncoder* encoder,
-    RedisConnectionEvents* events) {
-  absl::StatusOr<RedisUrl> url = ParseRedisUrl(absl::GetFlag(FLAGS_redis_url));
-  if (!url.ok()) return url.status();
-  if (const std::string f = absl::GetFlag(FLAGS_redis_password_file); !f.empty()) {
-    std::ifstream in(f, std::ios::binary);
-    if (!in) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--redis_password_file: cannot read ", f));
-    }
-    std::string password((std::istreambuf_iterator<char>(in)),
-                         std::istreambuf_iterator<char>());
-    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
-      password.pop_back();
-    }
-    url->password = std::move(password);
-  }
-  RedisBroker::Options o;
-  o.connect.url = *url;
-  o.connect.connect_timeout = absl::GetFlag(FLAGS_redis_connect_timeout);
-  o.connect.command_timeout = absl::GetFlag(FLAGS_redis_command_timeout);
-  o.prefix = absl::GetFlag(FLAGS_redis_prefix);
-  o.history_size = memory.history.max_events;
-  o.history_ttl = memory.history.max_age;
-  o.idempotency_window = memory.idempotency_window;
-  o.backoff.min = absl::GetFlag(FLAGS_redis_reconnect_min);
-  o.backoff.max = absl::GetFlag(FLAGS_redis_reconnect_max);
-  o.pool_size = static_cast<size_t>(absl::GetFlag(FLAGS_redis_pool_size));
-  const std::string where = url->Describe();
-  o.on_state = [where, events](const std::string& state, const std::string& detail) {
-    const bool up = state == "redis_connected";
-    if (up) events->connects.fetch_add(1, std::memory_order_relaxed);
-    if (state == "redis_connection_lost") events->losses.fetch_add(1, std::memory_order_relaxed);
-    LogLine(up ? LogLevel::kInfo : LogLevel::kWarning, state)
-        .Str("redis", where)
-        .Str(up ? "epoch" : "error", detail);
-  };
-  auto broker = std::make_unique<RedisBroker>(std::move(o), hub, encoder);
-  broker->Start();
-  return broker;
-}
-
 int Run(ShutdownSignal& signals) {
   absl::Status s = ValidateFlags();
   if (!s.ok()) return Fail(s);
@@ -192,7 +55,7 @@ int Run(ShutdownSignal& signals) {
   if (!cors.ok()) return Fail(cors.status());
 
   AuthParts auth;
-  s = LoadAuth(auth);
+  s = LoadAuthFromFlags(auth);
   if (!s.ok()) return Fail(s);
 
   int writer_threads = absl::GetFlag(FLAGS_writer_threads);
@@ -201,27 +64,10 @@ int Run(ShutdownSignal& signals) {
   }
   Hub hub(writer_threads);
   SseEncoder encoder;
-  MemoryBroker::Options broker_options;
-  broker_options.history.max_events = static_cast<size_t>(absl::GetFlag(FLAGS_history_size));
-  broker_options.history.max_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_history_bytes));
-  broker_options.history.max_age = absl::GetFlag(FLAGS_history_ttl);
-  broker_options.max_channels = static_cast<size_t>(absl::GetFlag(FLAGS_max_channels));
-  broker_options.idempotency_window = absl::GetFlag(FLAGS_idempotency_window);
-  broker_options.idempotency_max_keys =
-      static_cast<size_t>(absl::GetFlag(FLAGS_idempotency_max_keys));
-  std::unique_ptr<MemoryBroker> memory_broker;
-  std::unique_ptr<RedisBroker> redis_broker;
-  RedisConnectionEvents redis_events;
-  if (absl::GetFlag(FLAGS_broker) == "redis") {
-    absl::StatusOr<std::unique_ptr<RedisBroker>> made =
-        MakeRedisBroker(broker_options, &hub, &encoder, &redis_events);
-    if (!made.ok()) return Fail(made.status());
-    redis_broker = std::move(*made);
-  } else {
-    memory_broker = std::make_unique<MemoryBroker>(broker_options, &hub, &encoder);
-  }
-  Broker& broker = memory_broker ? static_cast<Broker&>(*memory_broker)
-                                 : static_cast<Broker&>(*redis_broker);
+  BrokerParts brokers;
+  s = MakeBrokerFromFlags(&hub, &encoder, brokers);
+  if (!s.ok()) return Fail(s);
+  Broker& broker = brokers.broker();
 
   StreamWriter writer({absl::GetFlag(FLAGS_heartbeat)}, &hub);
   s = writer.Start();
@@ -334,8 +180,8 @@ int Run(ShutdownSignal& signals) {
   sources.writer = &writer;
   sources.broker = &broker;
   sources.broker_name = absl::GetFlag(FLAGS_broker);
-  sources.memory = memory_broker.get();
-  sources.redis = redis_broker ? &redis_events : nullptr;
+  sources.memory = brokers.memory.get();
+  sources.redis = brokers.redis ? &brokers.redis_events : nullptr;
   sources.gate = &gate;
   sources.subscribers = &subscriber;
   sources.http = &http;
@@ -400,7 +246,7 @@ int Run(ShutdownSignal& signals) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   const size_t left = writer.streams();
-  if (redis_broker) redis_broker->Stop();  // no more dispatches to the hub
+  if (brokers.redis) brokers.redis->Stop();  // no more dispatches to the hub
   status_feed.Stop();
   writer.Stop();
   http.Stop();

@@ -1,0 +1,92 @@
+#include "bridge/auth_wiring.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "bridge/ops/flags.h"
+#include "bridge/ops/log.h"
+#include "bridge/ops/secret_file.h"
+
+namespace ssebridge {
+namespace {
+
+absl::Status FlagError(absl::string_view flag, const absl::Status& s) {
+  return absl::InvalidArgumentError(absl::StrCat(flag, ": ", s.message()));
+}
+
+absl::Status LoadJwtKeys(JwtKeySet& keys) {
+  if (const std::string f = absl::GetFlag(FLAGS_jwt_keys_file); !f.empty()) {
+    absl::Status s = keys.LoadKeyFile(f);
+    if (!s.ok()) return FlagError("--jwt_keys_file", s);
+  }
+  if (const std::string f = absl::GetFlag(FLAGS_jwt_secret_file); !f.empty()) {
+    absl::StatusOr<std::string> secret = ReadSecretFile(f);
+    if (!secret.ok()) return FlagError("--jwt_secret_file", secret.status());
+    absl::Status s = keys.AddHmacSecret("default", JwtAlgorithm::kHS256, std::move(*secret));
+    if (!s.ok()) return FlagError("--jwt_secret_file", s);
+  }
+  return absl::OkStatus();
+}
+
+void WarnWhenOpen(const AuthParts& a) {
+  if (a.publishers->open() && a.admin_keys.empty()) {
+    LogLine(LogLevel::kWarning,
+            "AUTH IS OFF (dev mode): no JWT, publisher or admin key is configured, "
+            "so anyone who reaches this bridge may read every channel, publish "
+            "to any channel and use the Admin service. Set --jwt_keys_file and "
+            "--publisher_keys_file before exposing it.");
+  } else if (a.subscribers->open()) {
+    LogLine(LogLevel::kWarning,
+            "no JWT key is configured: every channel is readable by anyone "
+            "(tickets still identify users)");
+  }
+}
+
+}  // namespace
+
+absl::Status LoadAuthFromFlags(AuthParts& a) {
+  absl::Status s = LoadJwtKeys(*a.jwt_keys);
+  if (!s.ok()) return s;
+  JwtVerifier::Options jwt;
+  jwt.issuer = absl::GetFlag(FLAGS_jwt_issuer);
+  jwt.audience = absl::GetFlag(FLAGS_jwt_audience);
+  jwt.leeway = absl::GetFlag(FLAGS_jwt_leeway);
+  jwt.require_exp = absl::GetFlag(FLAGS_jwt_require_exp);
+  a.verifier = std::make_unique<JwtVerifier>(jwt, a.jwt_keys);
+  TicketStore::Options tickets;
+  tickets.max_tickets = static_cast<size_t>(absl::GetFlag(FLAGS_max_tickets));
+  a.tickets = std::make_unique<TicketStore>(tickets);
+  absl::StatusOr<ChannelPatterns> public_channels =
+      ChannelPatterns::Parse(absl::GetFlag(FLAGS_public_channels));
+  if (!public_channels.ok()) return FlagError("--public_channels", public_channels.status());
+  SubscriberAuth::Options sub;
+  sub.public_channels = std::move(*public_channels);
+  sub.cookie_name = absl::GetFlag(FLAGS_auth_cookie);
+  sub.allow_query_token = absl::GetFlag(FLAGS_allow_query_token);
+  a.subscribers = std::make_unique<SubscriberAuth>(std::move(sub), a.verifier.get(),
+                                                   a.tickets.get());
+  if (const std::string f = absl::GetFlag(FLAGS_publisher_keys_file); !f.empty()) {
+    s = a.publisher_keys.LoadFile(f);
+    if (!s.ok()) return FlagError("--publisher_keys_file", s);
+  }
+  if (const std::string f = absl::GetFlag(FLAGS_admin_keys_file); !f.empty()) {
+    s = a.admin_keys.LoadFile(f);
+    if (!s.ok()) return FlagError("--admin_keys_file", s);
+  }
+  const double rate = absl::GetFlag(FLAGS_publish_rate_limit);
+  const double burst = absl::GetFlag(FLAGS_publish_rate_burst);
+  a.limiter = std::make_unique<RateLimiter>(rate, burst > 0 ? burst : rate);
+  PublisherAuth::Options pub;
+  pub.allow_anonymous = absl::GetFlag(FLAGS_allow_anonymous_publish);
+  a.publishers = std::make_unique<PublisherAuth>(pub, &a.publisher_keys, a.verifier.get(),
+                                                 a.limiter.get());
+  a.connections = std::make_unique<ConnectionLimits>(
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_connections_per_user)),
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_connections_per_ip)));
+  WarnWhenOpen(a);
+  return absl::OkStatus();
+}
+
+}  // namespace ssebridge

@@ -1,0 +1,40 @@
+// AuthParts: the bridge's keys, JWT verifier, ticket store, subscriber and
+// publisher checks, rate limiter and connection limits, built from the flags
+// (wiring only, like main.cc). AuthParts owns every part; the pointers
+// between them stay valid for its lifetime, which main.cc makes the whole
+// run. Logs the loud "auth is off" warning when nothing is configured.
+#ifndef SSEBRIDGE_AUTH_WIRING_H_
+#define SSEBRIDGE_AUTH_WIRING_H_
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "bridge/auth/connection_limits.h"
+#include "bridge/auth/jwt_keys.h"
+#include "bridge/auth/jwt_verifier.h"
+#include "bridge/auth/publisher_auth.h"
+#include "bridge/auth/publisher_keys.h"
+#include "bridge/auth/rate_limiter.h"
+#include "bridge/auth/subscriber_auth.h"
+#include "bridge/auth/ticket_store.h"
+
+namespace ssebridge {
+
+struct AuthParts {
+  std::shared_ptr<JwtKeySet> jwt_keys = std::make_shared<JwtKeySet>();
+  std::unique_ptr<JwtVerifier> verifier;
+  std::unique_ptr<TicketStore> tickets;
+  std::unique_ptr<SubscriberAuth> subscribers;
+  PublisherKeys publisher_keys;
+  PublisherKeys admin_keys;
+  std::unique_ptr<RateLimiter> limiter;
+  std::unique_ptr<PublisherAuth> publishers;
+  std::unique_ptr<ConnectionLimits> connections;
+};
+
+// InvalidArgument naming the flag when a key file or pattern is bad.
+absl::Status LoadAuthFromFlags(AuthParts& a);
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_AUTH_WIRING_H_
