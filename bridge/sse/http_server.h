@@ -33,6 +33,7 @@
 #include "bridge/auth/subscriber_auth.h"
 #include "bridge/core/delivery_policy.h"
 #include "bridge/core/subscription.h"
+#include "bridge/sse/pooled_http_server.h"
 #include "bridge/sse/static_files.h"
 #include "bridge/sse/stream_writer.h"
 
@@ -123,14 +124,13 @@ class HttpServer {
   uint64_t requests_too_large() const;
 
  private:
-  class Impl;
   void HandleEvents(const httplib::Request& req, httplib::Response& res);
   void ServeStatic(const httplib::Request& req, httplib::Response& res) const;
   std::string ClientAddress(const httplib::Request& req) const;
 
   Options options_;
   Wiring wiring_;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<PooledHttpServer> impl_;
   std::thread thread_;
   int port_ = -1;
   std::atomic<bool> draining_{false};

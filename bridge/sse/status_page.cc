@@ -5,7 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "bridge/auth/subscriber_auth.h"
-#include "bridge/core/json_text.h"
+#include "bridge/sse/http_error.h"
 #include "bridge/sse/sse_encoder.h"
 #include "bridge/sse/status_page_html.h"
 
@@ -13,12 +13,9 @@ namespace ssebridge {
 namespace {
 
 void Refuse(httplib::Response& res, absl::string_view message) {
-  res.status = 401;
   res.set_header("WWW-Authenticate", "Bearer realm=\"ssebridge\"");
   res.set_header("WWW-Authenticate", "Basic realm=\"ssebridge status\", charset=\"UTF-8\"");
-  res.set_content(absl::StrCat("{\"error\":\"unauthenticated\",\"message\":",
-                               JsonQuote(message), "}\n"),
-                  "application/json");
+  SetJsonError(res, 401, "unauthenticated", message);
 }
 
 // The password of an "Authorization: Basic base64(user:password)" header.
