@@ -3,18 +3,10 @@ by the template's own rules (_validate.tpl), each with a message naming what
 to set."""
 import unittest
 
-from helm_tool import Helm
+from helm_tool import HelmTestCase
 
 
-class RefusalTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.helm = Helm()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.helm.close()
-
+class RefusalTest(HelmTestCase):
     def assert_refused(self, sets, *needles, files=()):
         message = self.helm.refusal(files, sets)
         for needle in needles:
@@ -67,16 +59,8 @@ class RefusalTest(unittest.TestCase):
                              "autoscaling.maxReplicas=2"], "minReplicas")
 
 
-class SchemaTest(unittest.TestCase):
+class SchemaTest(HelmTestCase):
     """values.schema.json: wrong types and unknown keys are errors."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.helm = Helm()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.helm.close()
 
     def assert_schema_refuses_each(self, cases):
         """cases: [(sets, needle)]; each must fail the schema naming needle."""

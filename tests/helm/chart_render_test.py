@@ -5,18 +5,10 @@ import glob
 import os
 import unittest
 
-from helm_tool import VALUES_DIR, Helm, container, flags_of, of_kind, one
+from helm_tool import VALUES_DIR, HelmTestCase, container, flags_of, of_kind, one
 
 
-class ChartRenderTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.helm = Helm()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.helm.close()
-
+class ChartRenderTest(HelmTestCase):
     def test_lint_passes_for_defaults_and_every_values_file(self):
         files = sorted(glob.glob(os.path.join(VALUES_DIR, "*.yaml")))
         self.assertGreaterEqual(len(files), 8)

@@ -3,7 +3,7 @@
 import base64
 import unittest
 
-from helm_tool import Helm, container, flags_of, of_kind, one
+from helm_tool import HelmTestCase, container, flags_of, of_kind, one
 
 NGINX_SSE = {
     "nginx.ingress.kubernetes.io/proxy-buffering": "off",
@@ -12,15 +12,7 @@ NGINX_SSE = {
 }
 
 
-class RoutesTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.helm = Helm()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.helm.close()
-
+class RoutesTest(HelmTestCase):
     def test_ingress_defaults_to_sse_safe_nginx_and_routes_only_the_stream(self):
         ingress = one(self.helm.render(["ingress.yaml"]), "Ingress")
         annotations = ingress["metadata"]["annotations"]
@@ -74,15 +66,7 @@ class RoutesTest(unittest.TestCase):
         self.assertEqual(rule["backendRefs"], [{"name": "rel-ssebridge", "port": 8080}])
 
 
-class SecretsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.helm = Helm()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.helm.close()
-
+class SecretsTest(HelmTestCase):
     def test_secrets_created_from_values_are_mounted_and_flagged(self):
         objects = self.helm.render(["tls.yaml"])
         secrets = {name: s for (kind, name), s in objects.items() if kind == "Secret"}
@@ -133,15 +117,7 @@ class SecretsTest(unittest.TestCase):
         self.assertEqual(mtls["grpc_tls_client_ca_file"], "/etc/ssebridge/grpc-tls/ca.crt")
 
 
-class NotesTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.helm = Helm()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.helm.close()
-
+class NotesTest(HelmTestCase):
     def test_notes_say_how_to_subscribe_and_publish(self):
         notes = self.helm.notes()
         self.assertIn("curl -N 'http://127.0.0.1:8080/v1/events?channel=", notes)

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import unittest
 import zipfile
 
 import yaml
@@ -152,6 +153,19 @@ class Helm:
         if r.returncode != 0:
             raise AssertionError(f"helm install --dry-run failed:\n{r.stderr}")
         return r.stdout.split("NOTES:", 1)[1]
+
+
+class HelmTestCase(unittest.TestCase):
+    """A test class sharing one Helm (and its private home folder) across
+    its tests; renders are cached per values, so sharing saves helm runs."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.helm = Helm()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.helm.close()
 
 
 def of_kind(objects, kind):

@@ -16,7 +16,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from helm_tool import SOURCE_DIR, Helm, bridge_binary, container, one
+from helm_tool import SOURCE_DIR, HelmTestCase, bridge_binary, container, one
 
 
 def rewrite_for_loopback(args):
@@ -109,15 +109,7 @@ def dockerfile_healthcheck():
     return json.loads(m.group(1))
 
 
-class RenderedArgsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.helm = Helm()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.helm.close()
-
+class RenderedArgsTest(HelmTestCase):
     def test_default_values_start_a_healthy_bridge_that_drains_within_the_grace_period(self):
         objects = self.helm.render()
         pod = one(objects, "Deployment")["spec"]["template"]["spec"]
