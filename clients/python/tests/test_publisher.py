@@ -160,9 +160,15 @@ class PublishStreamTest(unittest.TestCase):
 
     def test_the_window_bounds_what_is_read_from_the_source(self):
         pulled = []
+        frozen = threading.Event()
 
         def source():
             for i in range(50):
+                if i == 8:
+                    # The rest is read only once the bridge cannot answer,
+                    # so nothing is in flight when it stops (a fast bridge
+                    # would otherwise answer all 50 before the freeze).
+                    frozen.wait(10)
                 pulled.append(i)
                 yield Event(channel="bp", data=str(i))
 
@@ -171,9 +177,11 @@ class PublishStreamTest(unittest.TestCase):
         consumer = threading.Thread(target=lambda: results.extend(stream))
         consumer.start()
         deadline = time.monotonic() + 5
-        while not results and time.monotonic() < deadline:
+        while len(results) < 8 and time.monotonic() < deadline:
             time.sleep(0.01)
+        self.assertEqual(len(results), 8)
         self.bridge.freeze()  # no answers from now on
+        frozen.set()
         deadline = time.monotonic() + 5
         while len(pulled) < len(results) + 4 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -181,6 +189,7 @@ class PublishStreamTest(unittest.TestCase):
         answered, read = len(results), len(pulled)
         # Everything read is answered or one of at most four in flight, and
         # with the bridge stopped nothing more is read.
+        self.assertEqual(answered, 8)
         self.assertEqual(read, answered + 4)
         self.assertLess(read, 50)
         time.sleep(0.3)
