@@ -63,11 +63,11 @@ constexpr char kHtml[] = R"html(<!doctype html>
   <section>
     <h2>Event rate (last 2 minutes)</h2>
     <svg id="spark" viewBox="0 0 120 40" preserveAspectRatio="none">
-      <polyline id="line_delivered" fill="none" stroke="#3ecf8e" stroke-width="0.8" points=""/>
-      <polyline id="line_published" fill="none" stroke="#4fb3ff" stroke-width="0.8" points=""/>
+      <polyline id="line_delivered" fill="none" stroke="#3ecf8e" stroke-width="6" vector-effect="non-scaling-stroke" points=""/>
+      <polyline id="line_published" fill="none" stroke="#4fb3ff" stroke-width="2" vector-effect="non-scaling-stroke" points=""/>
     </svg>
     <div class="mono"><span style="color:#4fb3ff">■</span> published
-      <span style="color:#3ecf8e">■</span> delivered (scaled to each line's peak)
+      <span style="color:#3ecf8e">■</span> delivered (each scaled to its own peak)
       <span id="totals" style="float:right"></span></div>
   </section>
   <section style="grid-column: 1 / -1">
