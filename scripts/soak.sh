@@ -6,7 +6,8 @@
 # latency go into a CSV; at the end a PNG plot and a PASS/FAIL verdict:
 #   after the first minute, RSS slope <= 1 MiB/min and within 10 % of its
 #   mean, open fds within 2 % of theirs, every 10-s p99 <= 250 ms, no failed
-#   publish or open, no ssebridge.reset.
+#   publish or open, no ssebridge.reset, and no event missing or repeated
+#   on any stream across its reconnects.
 #
 #   scripts/soak.sh [--minutes=30] [--streams=5000] [--rate=200] [--churn=10]
 #                   [--channels=100] [--out=DIR]

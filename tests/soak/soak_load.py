@@ -4,7 +4,10 @@ rate over HTTP (keep-alive POST /v1/publish), churns connections (close one,
 reopen it with Last-Event-ID), and every --sample seconds writes one CSV row:
 the bridge's RSS and open fds (/proc/<pid>), the streams held, the events
 received and the publish-to-receive latency percentiles (each payload carries
-its CLOCK_MONOTONIC send time). Standard library only; one asyncio loop.
+its CLOCK_MONOTONIC send time). Each channel has one publishing worker and
+numbers its events; every stream checks that what it reads, across its
+reconnects, continues that numbering with no gap and no repeat.
+Standard library only; one asyncio loop.
 
 Bounded: stops after --minutes; every connection is closed on exit.
 """
@@ -44,6 +47,8 @@ class Stats:
         self.open_errors = 0
         self.unexpected_closes = 0
         self.resets = 0  # ssebridge.reset events (a cursor the bridge lost)
+        self.gaps = 0  # events a stream never got (a jump in its channel's numbering)
+        self.duplicates = 0  # events a stream got twice or out of order
         self.open_reasons = {}
 
     def open_error(self, reason):
@@ -57,6 +62,7 @@ class Stream:
     def __init__(self, args, stats, channel):
         self.args, self.stats, self.channel = args, stats, channel
         self.last_id = ""
+        self.last_n = None  # the channel's number of the last event read
         self.task = None
         self.closing = False
 
@@ -93,7 +99,7 @@ class Stream:
                 self.stats.open_error("status " + head.split(b"\r\n")[0].decode())
                 return False
             self.stats.opens += 1
-            event_id, event_type = "", ""
+            event_id, event_type, event_n = "", "", None
             while True:
                 line = await reader.readline()
                 if not line:
@@ -101,20 +107,27 @@ class Stream:
                 if line.startswith(b"data: "):
                     if event_type != "ssebridge.reset":
                         parts = line[6:].split(b" ")
-                        if len(parts) == 2 and parts[0] == b"soak":
-                            sent_ns = int(parts[1])
+                        if len(parts) == 3 and parts[0] == b"soak":
+                            sent_ns, n = int(parts[1]), int(parts[2])
                             self.stats.latencies_ms.append((time.monotonic_ns() - sent_ns) / 1e6)
                             self.stats.received += 1
+                            event_n = n
                 elif line.startswith(b"id: "):
                     event_id = line[4:].strip().decode()
                 elif line.startswith(b"event: "):
                     event_type = line[7:].strip().decode()
                     if event_type == "ssebridge.reset":
                         self.stats.resets += 1
+                        self.last_n = None  # the numbering starts over from here
                 elif line == b"\n":
+                    # Dispatched: the cursor and the order check move
+                    # together, so a stream cut mid-event (churn) resumes
+                    # before that event and reads it once more, not twice.
                     if event_id:
                         self.last_id = event_id
-                    event_id, event_type = "", ""
+                    if event_n is not None:
+                        self.check_order(event_n)
+                    event_id, event_type, event_n = "", "", None
             if not self.closing:
                 self.stats.unexpected_closes += 1
             return True
@@ -124,6 +137,16 @@ class Stream:
             return True
         finally:
             writer.close()
+
+    def check_order(self, n):
+        # The first event a stream ever reads sets where it joined; from then
+        # on, reconnects included, each event must be the next one.
+        if self.last_n is not None:
+            if n <= self.last_n:
+                self.stats.duplicates += 1
+                return
+            self.stats.gaps += n - self.last_n - 1
+        self.last_n = n
 
     def start(self):
         self.closing = False
@@ -178,11 +201,14 @@ async def publisher(args, stats, stop_at, worker, workers):
     interval = workers / args.rate
     next_at = time.monotonic() + worker * interval / workers
     seq = worker
+    numbers = {}  # this worker is the only one publishing to these channels
     while time.monotonic() < stop_at:
         channel = f"soak{seq % args.channels}"
-        body = f'{{"channel":"{channel}","data":"soak {time.monotonic_ns()}"}}'.encode()
+        n = numbers.get(channel, 0)
+        body = f'{{"channel":"{channel}","data":"soak {time.monotonic_ns()} {n}"}}'.encode()
         if await publish_once(conn, args, body) == 200:
             stats.published += 1
+            numbers[channel] = n + 1
         else:
             stats.publish_errors += 1
         seq += workers
@@ -221,7 +247,11 @@ async def main_async(args):
 
     start = time.monotonic()
     stop_at = start + args.minutes * 60
+    # A channel's events must come from one worker, in order: the workers
+    # split the channels, so their count divides --channels.
     workers = max(1, min(16, int(args.rate // 20)))
+    while args.channels % workers:
+        workers -= 1
     tasks = [asyncio.ensure_future(publisher(args, stats, stop_at, w, workers))
              for w in range(workers)]
     tasks.append(asyncio.ensure_future(churner(args, streams, stop_at)))
@@ -229,7 +259,8 @@ async def main_async(args):
         out = csv.writer(f)
         out.writerow(["t_s", "rss_bytes", "open_fds", "streams_held", "published",
                       "publish_errors", "received", "p50_ms", "p99_ms", "max_ms",
-                      "opens", "open_errors", "unexpected_closes", "resets"])
+                      "opens", "open_errors", "unexpected_closes", "resets",
+                      "gaps", "duplicates"])
         while time.monotonic() < stop_at:
             await asyncio.sleep(min(args.sample, max(0.0, stop_at - time.monotonic())))
             lat = sorted(stats.latencies_ms)
@@ -239,7 +270,8 @@ async def main_async(args):
             row = [round(time.monotonic() - start, 1), rss, fds, held, stats.published,
                    stats.publish_errors, stats.received, round(percentile(lat, 50), 2),
                    round(percentile(lat, 99), 2), round(lat[-1], 2) if lat else float("nan"),
-                   stats.opens, stats.open_errors, stats.unexpected_closes, stats.resets]
+                   stats.opens, stats.open_errors, stats.unexpected_closes, stats.resets,
+                   stats.gaps, stats.duplicates]
             out.writerow(row)
             f.flush()
             print("soak: t=%ss rss=%.1fMiB fds=%d held=%d pub=%d recv=%d p99=%sms" %

@@ -3,8 +3,9 @@
 (--warmup seconds), RSS must not trend upward faster than --rss-slope MiB per
 minute and must stay within --rss-band % of its post-warm-up mean; open fds
 within --fd-band % of theirs; every sample's p99 latency under --p99-ms; no
-failed publish or open. Prints one line per criterion and PASS/FAIL; exit
-status 0 only on PASS. The PNG needs python3-matplotlib (setup-deps soak)."""
+failed publish or open; no event missing or repeated on any stream. Prints
+one line per criterion and PASS/FAIL; exit status 0 only on PASS. The PNG
+needs python3-matplotlib (setup-deps soak)."""
 import argparse
 import csv
 import math
@@ -72,6 +73,9 @@ def main():
         checks.append((achieved >= 0.9 * a.rate,
                        f"publish rate achieved: {achieved:.0f}/s of {a.rate:.0f}/s"))
     checks.append((int(last["resets"]) == 0, f"ssebridge.reset events: {last['resets']}"))
+    if "gaps" in last:  # CSVs from before the per-stream order check lack these
+        checks.append((int(last["gaps"]) == 0 and int(last["duplicates"]) == 0,
+                       f"per-stream order: {last['gaps']} missing, {last['duplicates']} repeated"))
     print(f"soak: {len(rows)} samples over {t[-1]:.0f}s, {last['published']} published, "
           f"{last['received']} received, {last['opens']} opens, "
           f"{last['unexpected_closes']} unexpected closes")
