@@ -79,6 +79,10 @@ ABSL_FLAG(absl::Duration, http_header_timeout, absl::Seconds(10),
 ABSL_FLAG(absl::Duration, http_idle_timeout, absl::Seconds(5),
           "How long a kept-alive HTTP connection may wait for its next "
           "request before it is closed.");
+ABSL_FLAG(int32_t, http_keepalive_requests, 100,
+          "Requests one kept-alive HTTP connection may carry; the last one's "
+          "response says Connection: close. An HTTP publisher reconnects "
+          "after this many publishes. 1 turns keep-alive off.");
 ABSL_FLAG(absl::Duration, http_body_timeout, absl::Seconds(10),
           "Once a request's head is in: how long a larger body may take to "
           "arrive and the response to be taken by the client; then the "
@@ -254,6 +258,9 @@ absl::Status ValidateFlags() {
   }
   if (absl::GetFlag(FLAGS_http_idle_timeout) <= absl::ZeroDuration()) {
     return bad("http_idle_timeout", "must be positive");
+  }
+  if (absl::GetFlag(FLAGS_http_keepalive_requests) < 1) {
+    return bad("http_keepalive_requests", "at least 1");
   }
   if (absl::GetFlag(FLAGS_http_body_timeout) <= absl::ZeroDuration()) {
     return bad("http_body_timeout", "must be positive");

@@ -39,6 +39,7 @@ ABSL_DECLARE_FLAG(std::string, log_level);
 ABSL_DECLARE_FLAG(int32_t, listen_backlog);
 ABSL_DECLARE_FLAG(absl::Duration, http_header_timeout);
 ABSL_DECLARE_FLAG(absl::Duration, http_idle_timeout);
+ABSL_DECLARE_FLAG(int32_t, http_keepalive_requests);
 ABSL_DECLARE_FLAG(absl::Duration, http_body_timeout);
 ABSL_DECLARE_FLAG(int32_t, max_request_line_bytes);
 ABSL_DECLARE_FLAG(int32_t, max_header_bytes);

@@ -57,6 +57,7 @@ absl::Status HttpServer::Start() {
   svr.set_socket_options(&PooledHttpServer::SocketOptions);
   svr.set_tcp_nodelay(true);
   svr.set_payload_max_length(options_.max_body_bytes);
+  svr.set_keep_alive_max_count(options_.keepalive_requests);
 
   svr.set_error_handler(httplib::Server::HandlerWithResponse(
       [](const httplib::Request& req, httplib::Response& res) {

@@ -66,6 +66,8 @@ class HttpServer {
     absl::Duration header_timeout = absl::Seconds(10);
     absl::Duration idle_timeout = absl::Seconds(5);
     absl::Duration body_timeout = absl::Seconds(10);
+    // Requests per kept-alive connection (httplib's own default is 5).
+    size_t keepalive_requests = 100;
     absl::Duration retry = absl::Seconds(3);
     absl::Duration retry_jitter = absl::Seconds(2);
     // Header holding the client address when behind a proxy (its rightmost

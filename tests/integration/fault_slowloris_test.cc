@@ -267,5 +267,68 @@ TEST(FaultSlowlorisTest, KeptAliveConnectionIsServedThenClosedWhenIdle) {
   ::close(fd);
 }
 
+// Sends `n` GETs of /healthz one after another on one connection; returns
+// everything read, up to the connection's end when `until_eof`.
+std::string HealthzRoundTrips(int fd, int n, bool until_eof, RecvResult* last) {
+  const std::string get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string kHealthy = "{\"status\":\"ok\"}";
+  std::string got, error;
+  for (int i = 0; i < n; ++i) {
+    if (!SendAll(fd, get, absl::Now() + absl::Seconds(5), &error)) break;
+    const absl::Time end = absl::Now() + absl::Seconds(5);
+    while (absl::Now() < end && CountOf(got, kHealthy) < static_cast<size_t>(i + 1)) {
+      if (RecvSome(fd, end, &got, &error) != RecvResult::kData) break;
+    }
+  }
+  *last = RecvResult::kData;
+  if (until_eof) {
+    const absl::Time end = absl::Now() + absl::Seconds(2);
+    while (*last == RecvResult::kData) *last = RecvSome(fd, end, &got, &error);
+  }
+  return got;
+}
+
+// One kept-alive connection carries --http_keepalive_requests requests (an
+// HTTP publisher is not made to reconnect every few publishes, as with
+// httplib's own limit of 5); the last answer says Connection: close and the
+// connection ends at once, not after --http_idle_timeout.
+TEST(FaultSlowlorisTest, KeptAliveConnectionCarriesHttpKeepaliveRequests) {
+  auto bridge = StartGuardedBridge();
+  ASSERT_NE(bridge, nullptr);
+  std::string error;
+  int fd = ConnectLoopback(bridge->http_port(), 0, absl::Seconds(5), &error);
+  ASSERT_GE(fd, 0) << error;
+  RecvResult last;
+  std::string got = HealthzRoundTrips(fd, 50, /*until_eof=*/false, &last);
+  EXPECT_EQ(CountOf(got, "HTTP/1.1 200"), 50u) << got.substr(0, 2000);
+  EXPECT_EQ(CountOf(got, "Connection: close"), 0u);
+  ::close(fd);
+
+  auto limited = StartBridge({"--http_keepalive_requests=3",
+                              absl::StrCat("--http_idle_timeout=",
+                                           absl::FormatDuration(kIdleTimeout))});
+  ASSERT_NE(limited, nullptr);
+  fd = ConnectLoopback(limited->http_port(), 0, absl::Seconds(5), &error);
+  ASSERT_GE(fd, 0) << error;
+  const absl::Time start = absl::Now();
+  got = HealthzRoundTrips(fd, 4, /*until_eof=*/true, &last);
+  EXPECT_EQ(last, RecvResult::kEof) << error;
+  EXPECT_LT(absl::Now() - start, kIdleTimeout);
+  EXPECT_EQ(CountOf(got, "HTTP/1.1 200"), 3u) << got;
+  EXPECT_EQ(CountOf(got, "Connection: close"), 1u) << got;
+  EXPECT_LT(got.find("Connection: close"), got.rfind("HTTP/1.1 200") + 200u) << got;
+  ::close(fd);
+
+  BridgeOptions zero;
+  zero.flags = {"--http_keepalive_requests=0"};
+  BridgeProcess refused(zero);
+  EXPECT_FALSE(refused.Start(&error)) << "started with --http_keepalive_requests=0";
+  ExitInfo info;
+  ASSERT_TRUE(refused.WaitExit(absl::Seconds(10), &info));
+  EXPECT_NE(info.exit_code, 0) << info.Describe();
+  EXPECT_TRUE(absl::StrContains(refused.LogText(), "http_keepalive_requests"))
+      << refused.LogText();
+}
+
 }  // namespace
 }  // namespace ssebridge_it
