@@ -598,7 +598,10 @@ TEST_F(MemoryBrokerTest, ReconnectAfterRetainedSnapshotReplaysNothingOlder) {
 // ---- exactly once across the hand-over ---------------------------------------------
 
 TEST_F(MemoryBrokerTest, NoGapNoDuplicateWhenPublishingDuringAttach) {
+  // Nothing may leave the history however long this thread is descheduled
+  // while the publisher runs (once, ~6,400 events filled the 1 MiB default).
   options_.history.max_events = 1 << 20;
+  options_.history.max_bytes = size_t{1} << 30;
   for (int i = 0; i < 5; ++i) Publish(i % 2 ? "c" : "other", "pre");
   // seqs 1..5: "c" got 2 and 4.
   constexpr int kReaders = 8;

@@ -95,7 +95,9 @@ describe('the SDK in Chromium against the bridge', () => {
   it('resumes with no loss and no duplicate when the bridge restarts mid-stream (Redis broker)', async () => {
     const redis: Redis = await startRedis();
     cleanup.push(() => redis.stop());
-    const flags = ['--broker=redis', `--redis_url=${redis.url}`, '--retry=1500ms', '--retry_jitter=0s'];
+    // The retry must outlast the restart below, so the pages come back only
+    // after 4-6 are published (1.5 s was once too short on a loaded box).
+    const flags = ['--broker=redis', `--redis_url=${redis.url}`, '--retry=3000ms', '--retry_jitter=0s'];
     const first = await bridgeWithBackend(flags);
     cleanup.push(() => first.bridge.stop(), () => first.backend.close());
     const url = first.bridge.base + '/v1/events';
@@ -104,9 +106,14 @@ describe('the SDK in Chromium against the bridge', () => {
     const plain = await openPage();
     const ticketed = await openPage(undefined, first.backend);
     for (const page of [plain, ticketed]) {
+      // The SDK's own reconnect (ticketed page) waits 3-6 s, for the same
+      // reason as --retry above; the test pages' default starts at 100 ms.
       await page.evaluate(
         ([url, user]) =>
-          (window as any).t.subscribe({ url, channels: ['orders', 'dash'], types: ['orderDone'], ticketUser: user }),
+          (window as any).t.subscribe({
+            url, channels: ['orders', 'dash'], types: ['orderDone'], ticketUser: user,
+            backoff: user ? { initialMs: 6000, maxMs: 6000 } : undefined,
+          }),
         [url, page === ticketed ? 'carol' : undefined],
       );
     }
