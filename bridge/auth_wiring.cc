@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "bridge/ops/flags.h"
 #include "bridge/ops/log.h"
-#include "bridge/ops/secret_file.h"
+#include "bridge/auth/secret_file.h"
 
 namespace ssebridge {
 namespace {

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
@@ -359,6 +360,12 @@ absl::string_view StripKeyFileComment(absl::string_view line) {
 
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path,
                                           size_t max_bytes) {
+  // A directory opens, and ifstream reports its failed read as end of file:
+  // it would read as an empty file.
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "' is a directory"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));

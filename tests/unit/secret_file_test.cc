@@ -1,4 +1,4 @@
-#include "bridge/ops/secret_file.h"
+#include "bridge/auth/secret_file.h"
 
 #include <cstdio>
 #include <fstream>

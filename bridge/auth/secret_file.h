@@ -3,8 +3,8 @@
 // by `echo`. Trailing CR/LF are dropped because editors and `echo` add them
 // and no secret we read may end in one; everything else is kept byte for
 // byte, so a secret may hold any byte including NUL.
-#ifndef SSEBRIDGE_OPS_SECRET_FILE_H_
-#define SSEBRIDGE_OPS_SECRET_FILE_H_
+#ifndef SSEBRIDGE_AUTH_SECRET_FILE_H_
+#define SSEBRIDGE_AUTH_SECRET_FILE_H_
 
 #include <string>
 
@@ -12,9 +12,10 @@
 
 namespace ssebridge {
 
-// InvalidArgument "cannot read PATH" when the file cannot be opened or read.
+// InvalidArgument naming PATH when it cannot be opened or read, is a
+// directory, or is over 1 MiB (ReadSmallFile).
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path);
 
 }  // namespace ssebridge
 
-#endif  // SSEBRIDGE_OPS_SECRET_FILE_H_
+#endif  // SSEBRIDGE_AUTH_SECRET_FILE_H_
