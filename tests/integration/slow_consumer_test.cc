@@ -46,7 +46,11 @@ struct Published {
 
 // Publishes up to `count` payloads of `bytes` (bounded to 90 s); stops
 // early once a publish reports the slow stream gone when `stop_at_zero`.
-// Drains `fast` (if any) between publishes.
+// When `fast` is given, each publish waits until `fast` has read the one
+// before: a reader that keeps up holds at most one event in the bridge's
+// queue, however late the writer thread gets a CPU on a busy machine.
+// (Draining only what had arrived let a starved writer pile several 60 KB
+// events into the fast stream's queue, which then closed it as slow.)
 Published PublishPile(GrpcClient* grpc, const std::string& channel,
                       const std::string& event, bool stop_at_zero,
                       SseClient* fast, int count = kMaxPublishes,
@@ -59,7 +63,10 @@ Published PublishPile(GrpcClient* grpc, const std::string& channel,
     if (resp.id().empty()) break;  // the failure is already recorded
     out.ids.push_back(resp.id());
     out.subscribers.push_back(resp.subscribers());
-    if (fast != nullptr) fast->Drain();
+    if (fast != nullptr && !fast->WaitForEvents(out.ids.size(), kWait)) {
+      ADD_FAILURE() << "the fast reader did not get event #" << i << "; " << fast->Describe();
+      break;
+    }
     if (resp.subscribers() == 0 || (fast != nullptr && resp.subscribers() == 1)) {
       out.saw_zero_subscribers = true;  // (the fast reader is the one left)
       if (stop_at_zero) break;
