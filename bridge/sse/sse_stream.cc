@@ -89,7 +89,8 @@ void SseStream::ReportQueued(size_t bytes) {
   queued_reported_ = bytes;
 }
 
-void SseStream::OnSocketEvent(uint32_t events) {
+void SseStream::OnFdEvents(uint32_t events) {
+  if (closed_) return;
   if (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
     Close(CloseReason::kClientClosed);
     return;

@@ -14,13 +14,14 @@
 #include "absl/time/time.h"
 #include "bridge/core/subscription.h"
 #include "bridge/sse/close_reason.h"
+#include "bridge/sse/connection.h"
 #include "bridge/sse/stream_writer.h"
 
 namespace ssebridge {
 
 class WriterLoop;
 
-class SseStream : public SubscriptionSink {
+class SseStream : public SubscriptionSink, public Connection {
  public:
   SseStream(StreamWriter* writer, int fd, uint64_t id,
             StreamWriter::StreamOptions extra)
@@ -29,16 +30,16 @@ class SseStream : public SubscriptionSink {
   void OnReady() override;
   // Writes as much of the queue as the socket takes.
   void Flush();
-  void OnSocketEvent(uint32_t events);
-  void Close(CloseReason why);
-  // `bytes` are the stream's last; it closes for `why` once they are written.
-  void Farewell(const std::string& bytes, CloseReason why);
-  void HeartbeatIfIdle(absl::Time now, absl::Duration every);
+  void OnFdEvents(uint32_t events) override;
+  void Close(CloseReason why) override;
+  void Farewell(const std::string& bytes, CloseReason why) override;
+  void HeartbeatIfIdle(absl::Time now, absl::Duration every) override;
 
   std::shared_ptr<Subscription> sub;
-  bool closed() const { return closed_; }
-  absl::Time expires_at() const { return extra_.expires_at; }
-  absl::Time opened_at() const { return opened_at_; }
+  bool closed() const override { return closed_; }
+  absl::Time expires_at() const override { return extra_.expires_at; }
+  absl::Time opened_at() const override { return opened_at_; }
+  const std::string& user_id() const override { return sub->user_id(); }
   const std::string& client_ip() const { return extra_.client_ip; }
   const std::string& cursor() const { return extra_.cursor; }
 

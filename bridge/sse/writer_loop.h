@@ -1,34 +1,31 @@
-// WriterLoop: the epoll loop of one hub shard (see stream_writer.h). Its
-// thread owns the shard's streams: it wakes on the shard's inbox or a posted
+// WriterLoop: the EventLoop of one hub shard (see stream_writer.h) and the
+// connections it owns. Its thread wakes on the shard's inbox or a posted
 // task, applies the inbox and writes each touched stream, reads peers' ends,
 // sends heartbeats and ends streams whose credential ran out. Other threads
 // reach it only through Post().
 #ifndef SSEBRIDGE_SSE_WRITER_LOOP_H_
 #define SSEBRIDGE_SSE_WRITER_LOOP_H_
 
-#include <unistd.h>
-
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "bridge/core/hub.h"
+#include "bridge/event/event_loop.h"
 #include "bridge/sse/close_reason.h"
+#include "bridge/sse/connection.h"
 #include "bridge/sse/stream_writer.h"
 
 namespace ssebridge {
-
-class SseStream;
 
 class WriterLoop {
  public:
@@ -46,8 +43,8 @@ class WriterLoop {
 
   // Owner thread: takes a stream on its first delivery / on its close (it
   // is freed at the end of the loop's round).
-  void Adopt(SseStream* stream, int fd);
-  void Forget(SseStream* stream, int fd);
+  void Adopt(Connection* stream, int fd);
+  void Forget(Connection* stream, int fd);
 
   // Owner thread: ends the streams of `user` with `bytes`; how many.
   uint32_t EndUser(const std::string& user, const std::string& bytes);
@@ -70,18 +67,18 @@ class WriterLoop {
 
  private:
   void Run();
+  void ScanDeadlines();
+  // Owner thread, last task before the loop stops: closes every stream, and
+  // any adopted after it.
+  void CloseEverything();
 
   StreamWriter* writer_;
   HubShard* shard_;
-  int epfd_ = -1;
-  int evfd_ = -1;
+  std::unique_ptr<EventLoop> loop_;
   std::thread thread_;
-  bool stop_ = false;
-  std::mutex tasks_mu_;
-  std::vector<std::function<void()>> tasks_ ABSL_GUARDED_BY(tasks_mu_);
   // Owner thread only.
-  absl::flat_hash_set<SseStream*> streams_;
-  std::vector<SseStream*> graveyard_;  // closed this round; freed at its end
+  absl::flat_hash_set<Connection*> streams_;
+  bool stopping_ = false;
   std::function<std::string()> farewell_;
   // Users ended by DisconnectUser, remembered for streams of theirs that are
   // adopted later (attaching takes at most a broker round trip or two).
