@@ -202,7 +202,7 @@ void HubShard::DetachNow(Subscription* sub) {
 
 Hub::Hub(int shards) {
   if (shards < 1) shards = 1;
-  if (shards > 64) shards = 64;  // Dispatch's target list
+  if (shards > static_cast<int>(kMaxShards)) shards = static_cast<int>(kMaxShards);
   for (int i = 0; i < shards; ++i) {
     shards_.push_back(std::make_unique<HubShard>(i));
     shards_.back()->hub_ = this;
@@ -213,7 +213,7 @@ size_t Hub::TargetShards(const std::string& channel, size_t* targets) const {
   auto it = per_channel_shard_.find(channel);
   if (it == per_channel_shard_.end()) return 0;
   size_t n = 0;
-  for (size_t i = 0; i < it->second.size() && n < 64; ++i) {
+  for (size_t i = 0; i < it->second.size() && n < kMaxShards; ++i) {
     if (it->second[i] > 0) targets[n++] = i;
   }
   return n;
@@ -223,7 +223,7 @@ void Hub::Dispatch(const EventPtr& event) {
   // Only shards holding a subscription on the channel are woken: a publish
   // to a channel nobody reads here costs no thread a wake-up.
   if (observer_) observer_(event);
-  size_t targets[64];
+  size_t targets[kMaxShards];
   size_t n;
   {
     std::lock_guard<std::mutex> lock(counts_mu_);
@@ -240,7 +240,7 @@ void Hub::DispatchBatch(const std::vector<EventPtr>& events) {
   std::vector<std::vector<EventPtr>> per_shard(shards_.size());
   {
     std::lock_guard<std::mutex> lock(counts_mu_);
-    size_t targets[64];
+    size_t targets[kMaxShards];
     for (const EventPtr& event : events) {
       const size_t n = TargetShards(event->channel, targets);
       for (size_t i = 0; i < n; ++i) per_shard[targets[i]].push_back(event);

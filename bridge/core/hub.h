@@ -117,7 +117,11 @@ class HubShard {
 
 class Hub {
  public:
-  explicit Hub(int shards);  // 1 to 64
+  // Dispatch keeps the shards of one channel in a fixed array on its stack,
+  // so more shards than this are folded into this many.
+  static constexpr size_t kMaxShards = 64;
+
+  explicit Hub(int shards);  // clamped to 1 .. kMaxShards
 
   int shard_count() const { return static_cast<int>(shards_.size()); }
   HubShard& shard(int i) { return *shards_[static_cast<size_t>(i)]; }
