@@ -3,7 +3,7 @@
 // implements; front doors, metrics and main.cc only ever see this.
 //
 // Guarantees every implementation gives (BrokerContractTest checks them over
-// each broker the registry makes; see tests/broker_contract):
+// each broker the registry makes; see tests/contract):
 //   - ids are "<epoch>-<seq>", seq increasing across all channels;
 //   - Attach() hands the hub a catch-up and the subscription at one point in
 //     the event order: each event is in the catch-up or delivered live,
