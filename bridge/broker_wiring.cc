@@ -8,6 +8,8 @@
 #include "bridge/ops/flags.h"
 #include "bridge/ops/log.h"
 #include "bridge/auth/secret_file.h"
+#include "bridge/broker/memory_broker.h"
+#include "bridge/broker/redis_broker.h"
 
 namespace ssebridge {
 namespace {
@@ -18,13 +20,18 @@ MemoryBroker::Options MemoryOptionsFromFlags() {
   o.history.max_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_history_bytes));
   o.history.max_age = absl::GetFlag(FLAGS_history_ttl);
   o.max_channels = static_cast<size_t>(absl::GetFlag(FLAGS_max_channels));
+  o.max_history_bytes_total = static_cast<size_t>(absl::GetFlag(FLAGS_max_history_bytes_total));
+  o.retained.max_per_channel =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_retained_per_channel));
+  o.retained.max_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_retained_bytes));
+  o.retained.ttl = absl::GetFlag(FLAGS_retained_ttl);
   o.idempotency_window = absl::GetFlag(FLAGS_idempotency_window);
   o.idempotency_max_keys = static_cast<size_t>(absl::GetFlag(FLAGS_idempotency_max_keys));
   return o;
 }
 
-absl::StatusOr<RedisBroker::Options> RedisOptionsFromFlags(const MemoryBroker::Options& memory,
-                                                           RedisConnectionEvents* events) {
+absl::StatusOr<RedisBroker::Options> RedisOptionsFromFlags() {
+  const MemoryBroker::Options memory = MemoryOptionsFromFlags();
   absl::StatusOr<RedisUrl> url = ParseRedisUrl(absl::GetFlag(FLAGS_redis_url));
   if (!url.ok()) return url.status();
   if (const std::string f = absl::GetFlag(FLAGS_redis_password_file); !f.empty()) {
@@ -43,14 +50,13 @@ absl::StatusOr<RedisBroker::Options> RedisOptionsFromFlags(const MemoryBroker::O
   o.history_size = memory.history.max_events;
   o.history_ttl = memory.history.max_age;
   o.idempotency_window = memory.idempotency_window;
+  o.retained = memory.retained;
   o.backoff.min = absl::GetFlag(FLAGS_redis_reconnect_min);
   o.backoff.max = absl::GetFlag(FLAGS_redis_reconnect_max);
   o.pool_size = static_cast<size_t>(absl::GetFlag(FLAGS_redis_pool_size));
   const std::string where = url->Describe();
-  o.on_state = [where, events](const std::string& state, const std::string& detail) {
+  o.on_state = [where](const std::string& state, const std::string& detail) {
     const bool up = state == "redis_connected";
-    if (up) events->connects.fetch_add(1, std::memory_order_relaxed);
-    if (state == "redis_connection_lost") events->losses.fetch_add(1, std::memory_order_relaxed);
     LogLine(up ? LogLevel::kInfo : LogLevel::kWarning, state)
         .Str("redis", where)
         .Str(up ? "epoch" : "error", detail);
@@ -60,17 +66,27 @@ absl::StatusOr<RedisBroker::Options> RedisOptionsFromFlags(const MemoryBroker::O
 
 }  // namespace
 
+BrokerRegistry BinaryBrokers() {
+  BrokerRegistry brokers;
+  brokers.Register("memory", [](Hub* hub, const EventEncoder* encoder)
+                                 -> absl::StatusOr<std::unique_ptr<Broker>> {
+    return std::make_unique<MemoryBroker>(MemoryOptionsFromFlags(), hub, encoder);
+  });
+  brokers.Register("redis", [](Hub* hub, const EventEncoder* encoder)
+                                -> absl::StatusOr<std::unique_ptr<Broker>> {
+    absl::StatusOr<RedisBroker::Options> options = RedisOptionsFromFlags();
+    if (!options.ok()) return options.status();
+    return std::make_unique<RedisBroker>(std::move(*options), hub, encoder);
+  });
+  return brokers;
+}
+
 absl::Status MakeBrokerFromFlags(Hub* hub, const EventEncoder* encoder, BrokerParts& parts) {
-  const MemoryBroker::Options memory = MemoryOptionsFromFlags();
-  if (absl::GetFlag(FLAGS_broker) != "redis") {
-    parts.memory = std::make_unique<MemoryBroker>(memory, hub, encoder);
-    return absl::OkStatus();
-  }
-  absl::StatusOr<RedisBroker::Options> redis = RedisOptionsFromFlags(memory, &parts.redis_events);
-  if (!redis.ok()) return redis.status();
-  parts.redis = std::make_unique<RedisBroker>(std::move(*redis), hub, encoder);
-  parts.redis->Start();
-  return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<Broker>> made =
+      BinaryBrokers().Make(absl::GetFlag(FLAGS_broker), hub, encoder);
+  if (!made.ok()) return made.status();
+  parts.owned = std::move(*made);
+  return parts.owned->Start();
 }
 
 }  // namespace ssebridge

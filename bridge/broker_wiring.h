@@ -1,32 +1,32 @@
-// BrokerParts: the one broker --broker names (memory or redis), built from
-// the history, idempotency and Redis flags (wiring only, like main.cc).
-// BrokerParts owns the broker; `hub` and `encoder` must outlive it. A Redis
-// broker starts connecting at once and keeps retrying: the bridge is not
-// ready until it is connected, but it starts.
+// The binary's broker table: every broker --broker may name, each made from
+// its flags (wiring only, like main.cc). Adding a broker is one Register()
+// line in BinaryBrokers() (broker_wiring.cc) plus its own files under
+// bridge/broker/. BrokerParts owns the broker; `hub` and `encoder` must
+// outlive it. The broker is started here: a Redis broker starts connecting
+// at once and keeps retrying, so the bridge is not ready until it is
+// connected, but it starts. main.cc stops it through Broker::Stop().
 #ifndef SSEBRIDGE_BROKER_WIRING_H_
 #define SSEBRIDGE_BROKER_WIRING_H_
 
 #include <memory>
 
 #include "absl/status/status.h"
-#include "bridge/broker/memory_broker.h"
-#include "bridge/broker/redis_broker.h"
+#include "bridge/broker/broker.h"
+#include "bridge/broker/broker_registry.h"
 #include "bridge/core/hub.h"
-#include "bridge/metrics_wiring.h"
 
 namespace ssebridge {
 
 struct BrokerParts {
-  std::unique_ptr<MemoryBroker> memory;  // --broker=memory
-  std::unique_ptr<RedisBroker> redis;    // --broker=redis
-  RedisConnectionEvents redis_events;    // counted by `redis`'s state callback
-
-  Broker& broker() const {
-    return memory ? static_cast<Broker&>(*memory) : static_cast<Broker&>(*redis);
-  }
+  std::unique_ptr<Broker> owned;
+  Broker& broker() const { return *owned; }
 };
 
-// InvalidArgument naming the flag when --redis_url or its password is bad.
+// The brokers the binary knows, made from the flags.
+BrokerRegistry BinaryBrokers();
+
+// The broker --broker names, made and started. InvalidArgument naming the
+// flag when a setting (--broker, --redis_url, its password) is bad.
 absl::Status MakeBrokerFromFlags(Hub* hub, const EventEncoder* encoder, BrokerParts& parts);
 
 }  // namespace ssebridge

@@ -150,8 +150,11 @@ int Run(ShutdownSignal& signals) {
   wiring.cors = &*cors;
   wiring.auth = auth.subscribers.get();
   wiring.limits = auth.connections.get();
-  wiring.attach = [&broker](std::shared_ptr<Subscription> sub, absl::string_view cursor) {
-    broker.Attach(std::move(sub), cursor);
+  wiring.attach = [&broker, &hub](std::shared_ptr<Subscription> sub,
+                                  absl::string_view cursor) {
+    // Only the hub can end a stream the writer holds: a refused attach is
+    // handed over closed (broker_unavailable), and the client retries.
+    if (!broker.Attach(sub, cursor).ok()) hub.AttachRefused(std::move(sub));
   };
   wiring.publish = [&gate](const std::string& body, const std::string& authorization) {
     JsonReply reply = JsonPublish(gate, body, authorization);
@@ -182,8 +185,6 @@ int Run(ShutdownSignal& signals) {
   sources.writer = &writer;
   sources.broker = &broker;
   sources.broker_name = absl::GetFlag(FLAGS_broker);
-  sources.memory = brokers.memory.get();
-  sources.redis = brokers.redis ? &brokers.redis_events : nullptr;
   sources.gate = &gate;
   sources.subscribers = &subscriber;
   sources.http = &http;
@@ -248,7 +249,7 @@ int Run(ShutdownSignal& signals) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   const size_t left = writer.streams();
-  if (brokers.redis) brokers.redis->Stop();  // no more dispatches to the hub
+  broker.Stop();  // no more dispatches to the hub
   status_feed.Stop();
   writer.Stop();
   http.Stop();

@@ -123,20 +123,39 @@ void RegisterBrokerMetrics(MetricsRegistry& m, const MetricsSources& s) {
              return std::vector<GaugeSample>{
                  {{{"broker", name}}, broker.ready() ? 1.0 : 0.0}};
            });
-  if (s.memory != nullptr) {
-    const MemoryBroker* memory = s.memory;
-    m.Gauge("ssebridge_history_channels", "Channels holding history or retained values.",
-            [memory] { return double(memory->channels()); });
-  }
-  if (s.redis != nullptr) {
-    const RedisConnectionEvents* redis = s.redis;
-    m.Counter("ssebridge_redis_connects_total",
-              "Fan-out connections established to Redis (above 1: reconnects).",
-              [redis] { return redis->connects.load(std::memory_order_relaxed); });
-    m.Counter("ssebridge_redis_connection_losses_total",
-              "Fan-out connections to Redis lost.",
-              [redis] { return redis->losses.load(std::memory_order_relaxed); });
-  }
+  const MetricLabels label = {{"broker", s.broker_name}};
+  auto counter = [&m, &broker, &label](const char* name, const char* help,
+                                        uint64_t BrokerMetrics::*field) {
+    m.Counters(name, help, [&broker, label, field] {
+      return std::vector<CounterSample>{{label, broker.metrics().*field}};
+    });
+  };
+  auto gauge = [&m, &broker](const char* name, const char* help,
+                             uint64_t BrokerMetrics::*field) {
+    m.Gauge(name, help, [&broker, field] { return double(broker.metrics().*field); });
+  };
+  counter("ssebridge_broker_store_connects_total",
+          "Connections the broker made to its store (Redis; above 1: reconnects).",
+          &BrokerMetrics::store_connects);
+  counter("ssebridge_broker_store_connection_losses_total",
+          "Connections from the broker to its store (Redis) lost.",
+          &BrokerMetrics::store_losses);
+  gauge("ssebridge_history_channels", "Channels holding history or retained values here.",
+        &BrokerMetrics::channels);
+  gauge("ssebridge_history_bytes",
+        "Bytes of history held in this process (--max_history_bytes_total).",
+        &BrokerMetrics::history_bytes);
+  gauge("ssebridge_retained_values", "Retained values held in this process.",
+        &BrokerMetrics::retained_values);
+  gauge("ssebridge_retained_bytes",
+        "Bytes of retained values held in this process (--max_retained_bytes).",
+        &BrokerMetrics::retained_bytes);
+  m.Counter("ssebridge_history_budget_evictions_total",
+            "Events evicted from history by --max_history_bytes_total.",
+            [&broker] { return broker.metrics().history_budget_evictions; });
+  m.Counter("ssebridge_retained_expired_total",
+            "Retained values swept by --retained_ttl.",
+            [&broker] { return broker.metrics().retained_expired; });
   const ConnectionLimits* connections = s.connections;
   m.Gauge("ssebridge_connected_users", "Distinct authenticated users with a stream.",
           [connections] { return double(connections->users()); });

@@ -16,8 +16,15 @@
 //   ssebridge_resumes_total{outcome}        counter fresh | replayed | reset
 //   ssebridge_publish_latency_seconds{door} histogram grpc | grpc_stream | http
 //   ssebridge_broker_ready{broker}          gauge   1 when publishes can go
-//   ssebridge_redis_connects_total, ssebridge_redis_connection_losses_total
-//                                           counter (--broker=redis only)
+//   ssebridge_broker_store_connects_total{broker},
+//   ssebridge_broker_store_connection_losses_total{broker}
+//                                           counter connections to the
+//                                                   broker's store (Redis)
+//   ssebridge_history_channels, ssebridge_history_bytes,
+//   ssebridge_retained_values, ssebridge_retained_bytes   gauge
+//   ssebridge_history_budget_evictions_total,
+//   ssebridge_retained_expired_total        counter
+// (all broker figures from Broker::metrics(); 0 where a broker has none)
 // and the older ones kept for dashboards already built on them (see .cc).
 #ifndef SSEBRIDGE_METRICS_WIRING_H_
 #define SSEBRIDGE_METRICS_WIRING_H_
@@ -29,7 +36,6 @@
 #include "bridge/auth/connection_limits.h"
 #include "bridge/auth/ticket_store.h"
 #include "bridge/broker/broker.h"
-#include "bridge/broker/memory_broker.h"
 #include "bridge/core/hub.h"
 #include "bridge/grpc/publish_gate.h"
 #include "bridge/grpc/subscriber_service.h"
@@ -39,20 +45,12 @@
 
 namespace ssebridge {
 
-// Counted by the Redis broker's state callback.
-struct RedisConnectionEvents {
-  std::atomic<uint64_t> connects{0};
-  std::atomic<uint64_t> losses{0};
-};
-
 // What the metrics read; every pointer must outlive the registry's use.
 struct MetricsSources {
   const Hub* hub = nullptr;
   const StreamWriter* writer = nullptr;
   const Broker* broker = nullptr;
   std::string broker_name;
-  const MemoryBroker* memory = nullptr;         // --broker=memory
-  const RedisConnectionEvents* redis = nullptr;  // --broker=redis
   const PublishGate* gate = nullptr;
   const SubscriberService* subscribers = nullptr;
   const HttpServer* http = nullptr;

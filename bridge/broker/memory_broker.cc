@@ -11,8 +11,9 @@ namespace ssebridge {
 
 namespace {
 
-// (event type, audience). Types cannot contain NUL, and each user id is
-// length-prefixed, so no two audiences share a key.
+// The slot of a targeted value: (event type, audience). Types cannot
+// contain NUL, and each user id is length-prefixed, so no two audiences
+// share a key. Public values are keyed by their type alone (another map).
 std::string RetainedKey(const Event& event) {
   std::string key = absl::StrCat(event.type, std::string(1, '\0'));
   for (const auto& user : event.user_ids) {
@@ -21,14 +22,9 @@ std::string RetainedKey(const Event& event) {
   return key;
 }
 
-}  // namespace
+bool BySeq(const EventPtr& a, const EventPtr& b) { return a->seq < b->seq; }
 
-bool Audience(const Event& event, const Subscription& sub) {
-  if (event.user_ids.empty()) return true;
-  if (sub.user_id().empty()) return false;
-  return std::binary_search(event.user_ids.begin(), event.user_ids.end(),
-                            sub.user_id());
-}
+}  // namespace
 
 MemoryBroker::MemoryBroker(Options options, Hub* hub,
                            const EventEncoder* encoder)
@@ -36,17 +32,18 @@ MemoryBroker::MemoryBroker(Options options, Hub* hub,
       epoch_(options_.epoch.empty() ? NewEpoch() : options_.epoch),
       hub_(hub),
       encoder_(encoder),
+      feed_(hub),
       idempotency_(options_.idempotency_window, options_.idempotency_max_keys) {}
 
 absl::StatusOr<PublishOutcome> MemoryBroker::Publish(const PublishSpec& spec) {
   PublishSpec own = spec;
   std::vector<EventPtr> dispatch;
   std::lock_guard<std::mutex> lock(mu_);
-  // Read under the lock, so publish times grow with seq (history expiry
-  // relies on it).
+  // Read under the lock, so publish times grow with seq (history and
+  // retained expiry rely on it).
   absl::StatusOr<PublishOutcome> outcome =
       PublishLocked(own, options_.clock(), &dispatch);
-  if (!dispatch.empty()) hub_->Dispatch(dispatch.front());
+  if (!dispatch.empty()) feed_.Dispatch(dispatch.front());
   return outcome;
 }
 
@@ -60,8 +57,34 @@ std::vector<absl::StatusOr<PublishOutcome>> MemoryBroker::PublishBatch(
   for (PublishSpec& spec : *specs) {
     out.push_back(PublishLocked(spec, options_.clock(), &dispatch));
   }
-  hub_->DispatchBatch(dispatch);
+  feed_.DispatchBatch(dispatch);
   return out;
+}
+
+absl::Status MemoryBroker::CheckRetainedCaps(const Channel* channel,
+                                             const Event& event,
+                                             const std::string& key) const {
+  const EventPtr* old = nullptr;
+  if (channel != nullptr) {
+    const auto& values =
+        event.user_ids.empty() ? channel->public_retained : channel->targeted_retained;
+    auto it = values.find(key);
+    if (it != values.end()) old = &it->second;
+  }
+  const size_t count = channel == nullptr ? 0 : channel->retained_count();
+  if (old == nullptr && count >= options_.retained.max_per_channel) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "retain: channel already holds ", count,
+        " retained values (--max_retained_per_channel); publish without "
+        "retain, or reuse an event type and audience"));
+  }
+  const size_t freed = old == nullptr ? 0 : (*old)->footprint();
+  if (retained_bytes_ - freed + event.footprint() > options_.retained.max_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "retain: retained values would exceed ", options_.retained.max_bytes,
+        " bytes in all (--max_retained_bytes)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<PublishOutcome> MemoryBroker::PublishLocked(
@@ -74,22 +97,14 @@ absl::StatusOr<PublishOutcome> MemoryBroker::PublishLocked(
     }
   }
   auto it = channels_.find(spec.channel);
-  if (it == channels_.end()) {
-    if (channels_.size() >= options_.max_channels) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "channel: the bridge already holds history for ",
-          options_.max_channels, " channels (--max_channels)"));
-    }
-    it = channels_
-             .emplace(spec.channel,
-                      std::make_unique<Channel>(options_.history))
-             .first;
-    // It may have been swept away before: what it held then is gone too.
-    it->second->history.MarkEvictedThrough(swept_through_);
+  if (it == channels_.end() && channels_.size() >= options_.max_channels) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "channel: the bridge already holds history for ",
+        options_.max_channels, " channels (--max_channels)"));
   }
 
   auto ev = std::make_shared<Event>();
-  ev->seq = ++seq_;
+  ev->seq = seq_ + 1;
   ev->id = absl::StrCat(epoch_, "-", ev->seq);
   ev->channel = std::move(spec.channel);
   ev->type = std::move(spec.type);
@@ -98,15 +113,30 @@ absl::StatusOr<PublishOutcome> MemoryBroker::PublishLocked(
   ev->retain = spec.retain;
   ev->published_at = now;
   ev->frame = encoder_->Encode(*ev);
+  std::string retained_key;
+  if (ev->retain) {
+    retained_key = ev->user_ids.empty() ? ev->type : RetainedKey(*ev);
+    // Before anything is stored: a refused retained publish is not
+    // published at all, so the publisher's error is the whole story.
+    absl::Status capped = CheckRetainedCaps(
+        it == channels_.end() ? nullptr : it->second.get(), *ev, retained_key);
+    if (!capped.ok()) return capped;
+  }
+  ++seq_;
   EventPtr event = std::move(ev);
 
-  Channel& channel = *it->second;
-  channel.history.Append(event, now);
-  if (event->retain) {
-    // One retained value per event type and audience: a per-user value must
-    // not replace the value everybody else gets.
-    channel.retained[RetainedKey(*event)] = event;
+  if (it == channels_.end()) {
+    it = channels_
+             .emplace(event->channel,
+                      std::make_unique<Channel>(event->channel, options_.history))
+             .first;
+    // It may have been swept away before: what it held then is gone too.
+    it->second->history.MarkEvictedThrough(swept_through_);
   }
+  Channel& channel = *it->second;
+  ChangeHistory(channel, [&](HistoryRing& h) { h.Append(event, now); });
+  if (event->retain) StoreRetained(channel, event, std::move(retained_key));
+  EnforceHistoryBudget();
 
   PublishOutcome outcome;
   outcome.id = event->id;
@@ -119,17 +149,80 @@ absl::StatusOr<PublishOutcome> MemoryBroker::PublishLocked(
   return outcome;
 }
 
-void MemoryBroker::Attach(std::shared_ptr<Subscription> sub,
-                          absl::string_view last_event_id) {
-  const absl::Time now = options_.clock();
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<EventPtr> catch_up = CatchUp(*sub, last_event_id, now);
-  hub_->Attach(std::move(sub), std::move(catch_up));
+void MemoryBroker::StoreRetained(Channel& channel, EventPtr event, std::string key) {
+  // One value per event type and audience: a per-user value must not
+  // replace the value everybody else gets.
+  const bool targeted = !event->user_ids.empty();
+  auto& values = targeted ? channel.targeted_retained : channel.public_retained;
+  EventPtr& slot = values[key];
+  if (slot != nullptr) {
+    retained_bytes_ -= slot->footprint();
+    retained_by_seq_.erase(slot->seq);
+  } else if (targeted) {
+    for (const std::string& user : event->user_ids) channel.by_user[user].insert(key);
+  }
+  retained_bytes_ += event->footprint();
+  retained_by_seq_.emplace(event->seq, RetainedSlot{&channel, key, targeted});
+  slot = std::move(event);
+}
+
+void MemoryBroker::EraseRetained(const RetainedSlot& where) {
+  Channel& channel = *where.channel;
+  auto& values = where.targeted ? channel.targeted_retained : channel.public_retained;
+  auto it = values.find(where.key);
+  if (it == values.end()) return;
+  retained_bytes_ -= it->second->footprint();
+  if (where.targeted) {
+    for (const std::string& user : it->second->user_ids) {
+      auto u = channel.by_user.find(user);
+      if (u == channel.by_user.end()) continue;
+      u->second.erase(where.key);
+      if (u->second.empty()) channel.by_user.erase(u);
+    }
+  }
+  values.erase(it);
+}
+
+template <typename F>
+void MemoryBroker::ChangeHistory(Channel& channel, F change) {
+  HistoryRing& h = channel.history;
+  const size_t bytes_before = h.bytes();
+  if (!h.empty()) by_oldest_.erase({h.oldest_seq(), &channel});
+  change(h);
+  history_bytes_ = history_bytes_ - bytes_before + h.bytes();
+  if (!h.empty()) by_oldest_.emplace(h.oldest_seq(), &channel);
+}
+
+void MemoryBroker::EnforceHistoryBudget() {
+  const size_t budget = options_.max_history_bytes_total;
+  while (budget > 0 && history_bytes_ > budget && !by_oldest_.empty()) {
+    Channel* oldest = by_oldest_.begin()->second;
+    ChangeHistory(*oldest, [](HistoryRing& h) { h.DropOldest(); });
+    ++budget_evictions_;
+  }
+}
+
+absl::Status MemoryBroker::Attach(std::shared_ptr<Subscription> sub,
+                                  absl::string_view last_event_id) {
+  // The hand-over (hub_feed.h): events published from here on are kept for
+  // `sub`; the snapshot is read under the publish lock, so every event up
+  // to `head` was dispatched before it.
+  std::shared_ptr<HubFeed::Pending> pending = feed_.Begin(sub);
+  std::vector<EventPtr> catch_up;
+  uint64_t head;
+  {
+    const absl::Time now = options_.clock();
+    std::lock_guard<std::mutex> lock(mu_);
+    catch_up = CatchUp(*sub, last_event_id, now);
+    head = seq_;
+  }
+  feed_.Finish(pending, std::move(catch_up), head);
+  return absl::OkStatus();
 }
 
 std::vector<EventPtr> MemoryBroker::CatchUp(const Subscription& sub,
                                             absl::string_view last_event_id,
-                                            absl::Time now) const {
+                                            absl::Time now) {
   std::vector<EventPtr> out;
   if (last_event_id.empty()) {
     AppendRetained(sub, now, &out);
@@ -163,8 +256,7 @@ std::vector<EventPtr> MemoryBroker::CatchUp(const Subscription& sub,
       }
     }
     if (reason.empty()) {
-      std::sort(replay.begin(), replay.end(),
-                [](const EventPtr& a, const EventPtr& b) { return a->seq < b->seq; });
+      std::sort(replay.begin(), replay.end(), BySeq);
       for (EventPtr& ev : replay) {
         if (Audience(*ev, sub)) out.push_back(std::move(ev));
       }
@@ -193,26 +285,51 @@ EventPtr MemoryBroker::HeadCursor() const {
 }
 
 void MemoryBroker::AppendRetained(const Subscription& sub, absl::Time now,
-                                  std::vector<EventPtr>* out) const {
-  (void)now;
-  size_t first = out->size();
+                                  std::vector<EventPtr>* out) {
+  const absl::Time cutoff = options_.retained.ttl == absl::InfiniteDuration()
+                                ? absl::InfinitePast()
+                                : now - options_.retained.ttl;
+  const size_t first = out->size();
+  auto take = [&](const EventPtr& ev) {
+    ++retained_examined_;
+    // Not swept yet but past its age: as good as gone.
+    if (ev->published_at >= cutoff) out->push_back(ev);
+  };
   for (const auto& name : sub.channels()) {
     auto it = channels_.find(name);
     if (it == channels_.end()) continue;
-    for (const auto& [key, ev] : it->second->retained) {
-      if (Audience(*ev, sub)) out->push_back(ev);
+    const Channel& channel = *it->second;
+    for (const auto& [type, ev] : channel.public_retained) take(ev);
+    if (sub.user_id().empty()) continue;
+    auto mine = channel.by_user.find(sub.user_id());
+    if (mine == channel.by_user.end()) continue;
+    for (const std::string& key : mine->second) {
+      take(channel.targeted_retained.at(key));
     }
   }
-  std::sort(out->begin() + static_cast<std::ptrdiff_t>(first), out->end(),
-            [](const EventPtr& a, const EventPtr& b) { return a->seq < b->seq; });
+  std::sort(out->begin() + static_cast<std::ptrdiff_t>(first), out->end(), BySeq);
 }
 
 void MemoryBroker::Sweep(absl::Time now) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (options_.retained.ttl != absl::InfiniteDuration()) {
+    const absl::Time cutoff = now - options_.retained.ttl;
+    while (!retained_by_seq_.empty()) {
+      auto oldest = retained_by_seq_.begin();
+      const Channel& channel = *oldest->second.channel;
+      const auto& values = oldest->second.targeted ? channel.targeted_retained
+                                                   : channel.public_retained;
+      auto value = values.find(oldest->second.key);
+      if (value != values.end() && value->second->published_at >= cutoff) break;
+      EraseRetained(oldest->second);
+      retained_by_seq_.erase(oldest);
+      ++retained_expired_;
+    }
+  }
   for (auto it = channels_.begin(); it != channels_.end();) {
     Channel& ch = *it->second;
-    ch.history.Expire(now);
-    if (ch.history.empty() && ch.retained.empty()) {
+    ChangeHistory(ch, [now](HistoryRing& h) { h.Expire(now); });
+    if (ch.history.empty() && ch.retained_count() == 0) {
       swept_through_ = std::max(swept_through_, ch.history.evicted_through());
       channels_.erase(it++);
     } else {
@@ -220,6 +337,19 @@ void MemoryBroker::Sweep(absl::Time now) {
     }
   }
   idempotency_.Find("", now);  // trims expired keys
+}
+
+BrokerMetrics MemoryBroker::metrics() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  BrokerMetrics m;
+  m.ready = true;
+  m.channels = channels_.size();
+  m.history_bytes = history_bytes_;
+  m.retained_values = retained_by_seq_.size();
+  m.retained_bytes = retained_bytes_;
+  m.history_budget_evictions = budget_evictions_;
+  m.retained_expired = retained_expired_;
+  return m;
 }
 
 size_t MemoryBroker::channels() const {
@@ -230,6 +360,11 @@ size_t MemoryBroker::channels() const {
 uint64_t MemoryBroker::head_seq() const {
   std::lock_guard<std::mutex> lock(mu_);
   return seq_;
+}
+
+uint64_t MemoryBroker::retained_examined() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return retained_examined_;
 }
 
 }  // namespace ssebridge

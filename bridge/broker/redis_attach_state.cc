@@ -1,17 +1,6 @@
 #include "bridge/broker/redis_attach_state.h"
 
-#include "bridge/broker/memory_broker.h"
-
 namespace ssebridge {
-
-std::vector<EventPtr> PendingAttach::Finish() {
-  std::vector<EventPtr> out = std::move(catch_up_);
-  for (EventPtr& ev : buffered_) {
-    if (ev->seq > head_ && Audience(*ev, *sub_)) out.push_back(std::move(ev));
-  }
-  buffered_.clear();
-  return out;
-}
 
 bool ChannelPositions::Admit(const std::string& channel, uint64_t seq) {
   auto [it, inserted] = last_.try_emplace(channel, seq);

@@ -1,12 +1,12 @@
 // The bookkeeping that makes the Redis broker's Attach exact, kept apart
 // from any I/O so it can be tested alone.
 //
-// PendingAttach: a subscription whose catch-up is being read from Redis.
-// The replica SUBSCRIBEs first; from then on live events of its channels are
-// buffered here. The catch-up is a snapshot up to some head seq; once a
-// marker sent after the snapshot comes back on the pub/sub connection, every
-// live event up to that head has arrived, so Finish() keeps the catch-up and
-// only the buffered events after the head: no gap, no duplicate.
+// PendingAttach: a subscription whose catch-up is being read from Redis,
+// i.e. the Redis part of HubFeed's hand-over (hub_feed.h). The replica
+// SUBSCRIBEs first (the feed keeps live events for it from then on); the
+// catch-up is a snapshot up to some head seq; once a marker sent after the
+// snapshot comes back on the pub/sub connection, every live event up to
+// that head has been dispatched, and the feed can finish the attach.
 //
 // ChannelPositions: the last seq handed to the hub per channel. A live event
 // at or below it was already delivered (by a recovery read) and is dropped;
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "bridge/broker/hub_feed.h"
 #include "bridge/core/event.h"
 #include "bridge/core/subscription.h"
 
@@ -30,34 +31,27 @@ class PendingAttach {
  public:
   enum class Stage { kSubscribing, kSubscribed, kFinishing, kDone, kFailed };
 
-  PendingAttach(uint64_t token, std::shared_ptr<Subscription> sub)
-      : token_(token), sub_(std::move(sub)) {}
+  PendingAttach(uint64_t token, std::shared_ptr<HubFeed::Pending> hand_over)
+      : token_(token), hand_over_(std::move(hand_over)) {}
 
   uint64_t token() const { return token_; }
-  const std::shared_ptr<Subscription>& sub() const { return sub_; }
-  bool Wants(const std::string& channel) const {
-    return sub_->ChannelIndex(channel) >= 0;
-  }
+  const std::shared_ptr<HubFeed::Pending>& hand_over() const { return hand_over_; }
+  const std::shared_ptr<Subscription>& sub() const { return hand_over_->sub(); }
 
-  // A live event of one of its channels, in arrival order.
-  void Buffer(EventPtr event) { buffered_.push_back(std::move(event)); }
   // The snapshot read up to `head`.
   void SetCatchUp(std::vector<EventPtr> catch_up, uint64_t head) {
     catch_up_ = std::move(catch_up);
     head_ = head;
   }
   uint64_t head() const { return head_; }
-  // The catch-up followed by the buffered events after the head that the
-  // subscription may see (targeting). Call once.
-  std::vector<EventPtr> Finish();
+  std::vector<EventPtr> TakeCatchUp() { return std::move(catch_up_); }
 
   Stage stage = Stage::kSubscribing;
   std::condition_variable cv;  // waited on with the owner's lock
 
  private:
   const uint64_t token_;
-  const std::shared_ptr<Subscription> sub_;
-  std::vector<EventPtr> buffered_;
+  const std::shared_ptr<HubFeed::Pending> hand_over_;
   std::vector<EventPtr> catch_up_;
   uint64_t head_ = 0;
 };

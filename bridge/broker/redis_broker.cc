@@ -12,12 +12,19 @@ namespace ssebridge {
 
 namespace {
 
-RedisFanout::Options FanoutOptions(const RedisBroker::Options& o) {
+template <typename Counts>
+RedisFanout::Options FanoutOptions(const RedisBroker::Options& o,
+                                   std::shared_ptr<Counts> counts) {
   RedisFanout::Options f;
   f.connect = o.connect;
   f.prefix = o.prefix;
   f.backoff = o.backoff;
-  f.on_state = o.on_state;
+  f.on_state = [counts, tell = o.on_state](const std::string& state,
+                                           const std::string& detail) {
+    if (state == "redis_connected") counts->connects.fetch_add(1);
+    if (state == "redis_connection_lost") counts->losses.fetch_add(1);
+    if (tell) tell(state, detail);
+  };
   return f;
 }
 
@@ -33,15 +40,29 @@ RedisBroker::RedisBroker(Options options, Hub* hub, const EventEncoder* encoder)
       keys_(options_.prefix),
       hub_(hub),
       encoder_(encoder),
+      state_counts_(std::make_shared<StateCounts>()),
       pool_(options_.connect, options_.pool_size, options_.backoff),
-      fanout_(FanoutOptions(options_), hub, encoder) {}
+      feed_(hub),
+      fanout_(FanoutOptions(options_, state_counts_), hub, &feed_, encoder) {}
 
 RedisBroker::~RedisBroker() { fanout_.Stop(); }
 
-void RedisBroker::Start() { fanout_.Start(); }
+absl::Status RedisBroker::Start() {
+  fanout_.Start();
+  return absl::OkStatus();
+}
 void RedisBroker::Stop() { fanout_.Stop(); }
 
 bool RedisBroker::ready() const { return fanout_.connected() && pool_.healthy(); }
+
+BrokerMetrics RedisBroker::metrics() const {
+  BrokerMetrics m;
+  m.ready = ready();
+  m.store_connects = state_counts_->connects.load();
+  m.store_losses = state_counts_->losses.load();
+  m.retained_expired = state_counts_->retained_expired.load();
+  return m;
+}
 
 RedisConnection::ScriptCall RedisBroker::PublishCall(const PublishSpec& spec,
                                                      absl::Time now) const {
@@ -49,7 +70,14 @@ RedisConnection::ScriptCall RedisBroker::PublishCall(const PublishSpec& spec,
   RedisConnection::ScriptCall call;
   call.keys = {keys_.epoch(), keys_.seq(), keys_.history(spec.channel),
                keys_.meta(spec.channel), keys_.retained(spec.channel),
-               idempotent ? keys_.idempotency(spec.idempotency_key) : keys_.epoch()};
+               idempotent ? keys_.idempotency(spec.idempotency_key) : keys_.epoch(),
+               keys_.retained_bytes(), keys_.retained_index(),
+               keys_.retained_public(spec.channel)};
+  if (spec.retain) {
+    for (const std::string& user : spec.user_ids) {
+      call.keys.push_back(keys_.retained_user(spec.channel, user));
+    }
+  }
   call.args = {NewEpoch(),
                EncodeStoredEvent(spec, now),
                absl::StrCat(std::max<size_t>(1, options_.history_size)),
@@ -58,7 +86,10 @@ RedisConnection::ScriptCall RedisBroker::PublishCall(const PublishSpec& spec,
                keys_.topic(spec.channel),
                Millis(options_.idempotency_window),
                absl::StrCat(absl::ToUnixMicros(now)),
-               idempotent ? "1" : "0"};
+               idempotent ? "1" : "0",
+               absl::StrCat(options_.retained.max_per_channel),
+               absl::StrCat(options_.retained.max_bytes),
+               spec.channel};
   return call;
 }
 
@@ -67,6 +98,18 @@ absl::StatusOr<PublishOutcome> RedisBroker::PublishOutcomeOf(
   if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 3 ||
       reply.element[1]->type != REDIS_REPLY_STRING) {
     return absl::InternalError("redis: unexpected publish reply");
+  }
+  if (reply.element[2]->type == REDIS_REPLY_INTEGER && reply.element[2]->integer == 2) {
+    // A retained cap refused it; the script stored nothing.
+    const std::string flag = ReplyString(*reply.element[1]);
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "retain: ",
+        flag == "max_retained_per_channel"
+            ? absl::StrCat("channel already holds ", options_.retained.max_per_channel,
+                           " retained values")
+            : absl::StrCat("retained values would exceed ", options_.retained.max_bytes,
+                           " bytes in all"),
+        " (--", flag, ")"));
   }
   // "<id> <published us>"
   const std::string record = ReplyString(*reply.element[1]);
@@ -153,6 +196,8 @@ absl::StatusOr<RedisBroker::Snapshot> RedisBroker::ReadSnapshot(
     keys.push_back(keys_.history(ch));
     keys.push_back(keys_.meta(ch));
     keys.push_back(keys_.retained(ch));
+    keys.push_back(keys_.retained_public(ch));
+    keys.push_back(keys_.retained_user(ch, sub.user_id()));
   }
   std::vector<std::string> args = {NewEpoch(), resume ? "resume" : "fresh",
                                    resume ? cursor.epoch : "",
@@ -173,26 +218,47 @@ absl::StatusOr<RedisBroker::Snapshot> RedisBroker::ReadSnapshot(
   return snap;
 }
 
-void RedisBroker::Attach(std::shared_ptr<Subscription> sub,
-                         absl::string_view last_event_id) {
+absl::Status RedisBroker::Attach(std::shared_ptr<Subscription> sub,
+                                 absl::string_view last_event_id) {
   const absl::Time deadline = absl::Now() + 2 * options_.connect.command_timeout;
   std::shared_ptr<PendingAttach> p = fanout_.Begin(sub);
-  if (p == nullptr) return;  // attached closed: Redis is away
+  if (p == nullptr) {
+    return absl::UnavailableError("redis: not connected; retry with the last event id");
+  }
   if (!fanout_.WaitSubscribed(*p, deadline)) {
     fanout_.Abandon(p);
-    return;
+    return absl::UnavailableError("redis: the subscribe was not confirmed in time");
   }
   absl::StatusOr<Snapshot> snap = ReadSnapshot(*sub, last_event_id);
   if (!snap.ok()) {
     fanout_.Abandon(p);
-    return;
+    return absl::UnavailableError(
+        absl::StrCat("redis: reading the catch-up failed: ", snap.status().message()));
   }
-  fanout_.Finish(p, std::move(snap->catch_up), snap->epoch, snap->head, deadline);
+  if (!fanout_.Finish(p, std::move(snap->catch_up), snap->epoch, snap->head, deadline)) {
+    return absl::UnavailableError("redis: the attach did not complete (connection lost "
+                                  "or epoch changed); retry with the last event id");
+  }
+  return absl::OkStatus();
 }
 
 void RedisBroker::Sweep(absl::Time now) {
-  (void)now;
   fanout_.Reconcile();
+  if (options_.retained.ttl == absl::InfiniteDuration() || !ready()) return;
+  // Every replica sweeps; the script is atomic, so they never double-count.
+  // Bounded per call; a backlog drains over the next sweeps.
+  const std::vector<std::string> keys = {keys_.retained_index(), keys_.retained_bytes()};
+  const std::vector<std::string> args = {
+      absl::StrCat(absl::ToUnixMicros(now - options_.retained.ttl)), keys_.prefix(), "1000"};
+  absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
+    absl::StatusOr<RedisReplyPtr> r = conn.Eval(kRetainedSweepScript, keys, args);
+    if (!r.ok()) return r.status();
+    if ((*r)->type == REDIS_REPLY_INTEGER) {
+      state_counts_->retained_expired.fetch_add(static_cast<uint64_t>((*r)->integer));
+    }
+    return absl::OkStatus();
+  });
+  (void)s;  // Redis away: the next sweep tries again
 }
 
 }  // namespace ssebridge

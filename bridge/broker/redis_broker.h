@@ -10,6 +10,15 @@
 // after the channel's last publish); retained values and idempotency keys
 // are Redis keys too (see redis_keys.h).
 //
+// Retained values follow the memory broker's rules: the publish script
+// refuses a new slot past --max_retained_per_channel or a value past
+// --max_retained_bytes (one counter for the whole Redis, shared by the
+// replicas) before taking a seq; values are indexed by audience (a public
+// set and a set per user) so a snapshot reads only what the reader gets;
+// Sweep() expires values past --retained_ttl from a time-ordered index.
+// History's global budget is Redis' own (maxmemory with a noeviction or
+// volatile policy): --max_history_bytes_total is the memory broker's.
+//
 // Cluster trade-off: the global counter and a channel's keys are in two
 // slots, so the publish script needs one primary (standalone Redis, or
 // Sentinel) rather than Redis Cluster. That buys the total order above in
@@ -20,15 +29,18 @@
 //
 // Faults: publishes fail fast with UNAVAILABLE while Redis is unreachable
 // (an error never hides a drop: the caller knows the event was not taken);
-// ready() goes false; open streams stay open and, after the reconnect,
-// receive what Redis accepted meanwhile (see redis_fanout.h).
+// ready() goes false; Attach() answers UNAVAILABLE (nothing is attached);
+// open streams stay open and, after the reconnect, receive what Redis
+// accepted meanwhile (see redis_fanout.h).
 #ifndef SSEBRIDGE_BROKER_REDIS_BROKER_H_
 #define SSEBRIDGE_BROKER_REDIS_BROKER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
 #include "bridge/broker/broker.h"
+#include "bridge/broker/hub_feed.h"
 #include "bridge/broker/redis_fanout.h"
 #include "bridge/broker/redis_keys.h"
 #include "bridge/broker/redis_pool.h"
@@ -44,8 +56,11 @@ class RedisBroker : public Broker {
     size_t history_size = 1000;
     absl::Duration history_ttl = absl::Hours(1);  // inf: no expiry
     absl::Duration idempotency_window = absl::Minutes(10);
+    RetainedLimits retained;
     RedisBackoff backoff;
     size_t pool_size = 4;
+    // Connection state changes, for the log: ("redis_connected", epoch),
+    // ("redis_unavailable" | "redis_connection_lost", error).
     std::function<void(const std::string&, const std::string&)> on_state;
   };
 
@@ -53,19 +68,21 @@ class RedisBroker : public Broker {
   // the broker works (and reports not ready) while Redis is away.
   RedisBroker(Options options, Hub* hub, const EventEncoder* encoder);
   ~RedisBroker() override;
-  void Start();
+  absl::Status Start() override;
   // Stops the fan-out thread: nothing reaches the hub afterwards.
-  void Stop();
+  void Stop() override;
 
   absl::StatusOr<PublishOutcome> Publish(const PublishSpec& spec) override;
   std::vector<absl::StatusOr<PublishOutcome>> PublishBatch(
       std::vector<PublishSpec>* specs) override;
-  void Attach(std::shared_ptr<Subscription> sub,
-              absl::string_view last_event_id) override;
-  // Unsubscribes channels nobody reads here any more. Expiry is Redis'.
+  absl::Status Attach(std::shared_ptr<Subscription> sub,
+                      absl::string_view last_event_id) override;
+  // Unsubscribes channels nobody reads here any more and expires retained
+  // values past --retained_ttl (history expiry is Redis' own).
   void Sweep(absl::Time now) override;
   std::string epoch() const override { return fanout_.epoch(); }
   bool ready() const override;
+  BrokerMetrics metrics() const override;
 
  private:
   struct Snapshot {
@@ -80,11 +97,21 @@ class RedisBroker : public Broker {
   absl::StatusOr<Snapshot> ReadSnapshot(const Subscription& sub,
                                         absl::string_view last_event_id);
 
+  struct StateCounts {
+    std::atomic<uint64_t> connects{0};
+    std::atomic<uint64_t> losses{0};
+    std::atomic<uint64_t> retained_expired{0};
+  };
+
   const Options options_;
   const RedisKeys keys_;
   Hub* const hub_;
   const EventEncoder* const encoder_;
+  // Shared with the fan-out's state callback, which may outlive a moved
+  // Options; counted before the caller's on_state is told.
+  const std::shared_ptr<StateCounts> state_counts_;
   RedisPool pool_;
+  HubFeed feed_;
   RedisFanout fanout_;
 };
 

@@ -41,10 +41,12 @@ bool IsPong(const redisReply& r, absl::string_view* token) {
 
 }  // namespace
 
-RedisFanout::RedisFanout(Options options, Hub* hub, const EventEncoder* encoder)
+RedisFanout::RedisFanout(Options options, Hub* hub, HubFeed* feed,
+                         const EventEncoder* encoder)
     : options_(std::move(options)),
       keys_(options_.prefix),
       hub_(hub),
+      feed_(feed),
       encoder_(encoder),
       wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
@@ -80,15 +82,6 @@ std::string RedisFanout::epoch() const {
 
 // ---- attach ---------------------------------------------------------------
 
-void RedisFanout::Refuse(const std::shared_ptr<Subscription>& sub) {
-  {
-    std::lock_guard<std::mutex> lock(sub->mu);
-    sub->overflowed = true;  // the consumer closes: the client comes back later
-    sub->broker_unavailable = true;
-  }
-  hub_->Attach(sub, {});
-}
-
 void RedisFanout::ReleaseInterest(const Subscription& sub) {
   for (const auto& ch : sub.channels()) {
     auto it = pending_interest_.find(ch);
@@ -102,7 +95,7 @@ void RedisFanout::FailPending(PendingAttach& p) {
     return;
   }
   p.stage = PendingAttach::Stage::kFailed;
-  Refuse(p.sub());
+  feed_->Abandon(p.hand_over());
   ReleaseInterest(*p.sub());
   pending_.erase(p.token());
   p.cv.notify_all();
@@ -110,11 +103,10 @@ void RedisFanout::FailPending(PendingAttach& p) {
 
 std::shared_ptr<PendingAttach> RedisFanout::Begin(std::shared_ptr<Subscription> sub) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!connected_) {
-    Refuse(sub);
-    return nullptr;
-  }
-  auto p = std::make_shared<PendingAttach>(++next_token_, std::move(sub));
+  if (!connected_) return nullptr;
+  // The feed keeps live events for it from here on (they are dispatched
+  // under mu_ too, so none slips between this and the SUBSCRIBE).
+  auto p = std::make_shared<PendingAttach>(++next_token_, feed_->Begin(std::move(sub)));
   pending_[p->token()] = p;
   std::vector<std::string> subscribe = {"SUBSCRIBE"};
   for (const auto& ch : p->sub()->channels()) {
@@ -136,18 +128,18 @@ bool RedisFanout::WaitSubscribed(PendingAttach& p, absl::Time deadline) {
   return p.stage == PendingAttach::Stage::kSubscribed;
 }
 
-void RedisFanout::Finish(const std::shared_ptr<PendingAttach>& p,
+bool RedisFanout::Finish(const std::shared_ptr<PendingAttach>& p,
                          std::vector<EventPtr> catch_up, const std::string& epoch,
                          uint64_t head, absl::Time deadline) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (p->stage != PendingAttach::Stage::kSubscribed) return;  // closed already
+  if (p->stage != PendingAttach::Stage::kSubscribed) return false;  // failed already
   if (epoch != epoch_) {
     // Redis' epoch moved under us: let the fan-out thread find out what
     // happened (it resets every channel) and have this client come back.
     FailPending(*p);
     resync_ = true;
     Wake();
-    return;
+    return false;
   }
   p->SetCatchUp(std::move(catch_up), head);
   p->stage = PendingAttach::Stage::kFinishing;
@@ -158,6 +150,7 @@ void RedisFanout::Finish(const std::shared_ptr<PendingAttach>& p,
                              std::max(deadline - absl::Now(), absl::Milliseconds(1))));
   }
   if (p->stage == PendingAttach::Stage::kFinishing) FailPending(*p);
+  return p->stage == PendingAttach::Stage::kDone;
 }
 
 void RedisFanout::Abandon(const std::shared_ptr<PendingAttach>& p) {
@@ -339,7 +332,7 @@ absl::Status RedisFanout::Connect() {
         }
       }
       for (EventPtr& ev : events) {
-        if (positions_.Admit(ev->channel, ev->seq)) hub_->Dispatch(ev);
+        if (positions_.Admit(ev->channel, ev->seq)) feed_->Dispatch(ev);
       }
     }
     epoch_ = rec->epoch;
@@ -359,7 +352,7 @@ void RedisFanout::ResetChannel(const std::string& channel, const std::string& ep
   auto notice = std::make_shared<Event>(
       *MakeResetNotice(epoch, head, reason, cursor, absl::Now(), *encoder_));
   notice->channel = channel;
-  hub_->Dispatch(notice);
+  feed_->Dispatch(notice);
 }
 
 void RedisFanout::HandleReply(const redisReply& reply) {
@@ -386,10 +379,7 @@ void RedisFanout::OnMessage(const std::string& topic, absl::string_view text) {
     return;
   }
   if (!positions_.Admit(channel, live.seq)) return;  // a recovery read had it
-  for (auto& [token, p] : pending_) {
-    if (p->Wants(channel)) p->Buffer(ev);
-  }
-  hub_->Dispatch(ev);
+  feed_->Dispatch(ev);  // kept for pending attaches of the channel too
 }
 
 void RedisFanout::OnPong(absl::string_view token) {
@@ -408,7 +398,7 @@ void RedisFanout::OnPong(absl::string_view token) {
     p->stage = PendingAttach::Stage::kSubscribed;
   } else if (token[0] == 'f' && p->stage == PendingAttach::Stage::kFinishing) {
     for (const auto& ch : p->sub()->channels()) positions_.Raise(ch, p->head());
-    hub_->Attach(p->sub(), p->Finish());
+    feed_->Finish(p->hand_over(), p->TakeCatchUp(), p->head());
     p->stage = PendingAttach::Stage::kDone;
     ReleaseInterest(*p->sub());
     pending_.erase(it);

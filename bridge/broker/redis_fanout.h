@@ -4,16 +4,17 @@
 // hub in the order Redis published it, and unsubscribes channels nobody
 // reads here any more (Reconcile(), from the broker's Sweep).
 //
-// The lock `mu_` orders every Hub::Dispatch and Hub::Attach of the replica,
-// as MemoryBroker's lock does. An attach is placed exactly with
-// PendingAttach (see redis_attach_state.h): Begin() registers it and sends
+// Every event and attach reaches the hub through the broker's HubFeed (the
+// shared exactly-once hand-over, hub_feed.h), under `mu_`. This class adds
+// the Redis part of the hand-over's step 2 (PendingAttach, see
+// redis_attach_state.h): Begin() starts the feed's pending attach and sends
 // SUBSCRIBE + a marker PING; once the marker is back the broker reads the
 // snapshot; Finish() sends a second marker, and when that one is back every
-// live event up to the snapshot's head has been seen, so the buffered events
-// after the head complete the catch-up.
+// live event up to the snapshot's head has been dispatched, so the feed can
+// finish the attach.
 //
-// When the connection drops: pending attaches are closed (the client
-// reconnects), open streams stay. The thread reconnects with backoff,
+// When the connection drops: pending attaches fail (Broker::Attach reports
+// UNAVAILABLE; the door ends the reader), open streams stay. The thread reconnects with backoff,
 // SUBSCRIBEs again, and reads each channel from its position
 // (ChannelPositions), so events accepted meanwhile are delivered; a channel
 // whose history no longer reaches back, or a new epoch, gets a reset notice.
@@ -33,6 +34,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "bridge/broker/hub_feed.h"
 #include "bridge/broker/redis_attach_state.h"
 #include "bridge/broker/redis_connection.h"
 #include "bridge/broker/redis_keys.h"
@@ -52,7 +54,8 @@ class RedisFanout {
     std::function<void(const std::string&, const std::string&)> on_state;
   };
 
-  RedisFanout(Options options, Hub* hub, const EventEncoder* encoder);
+  // `hub`, `feed` and `encoder` must outlive the fan-out.
+  RedisFanout(Options options, Hub* hub, HubFeed* feed, const EventEncoder* encoder);
   ~RedisFanout();
 
   void Start();
@@ -61,17 +64,16 @@ class RedisFanout {
   bool connected() const;
   std::string epoch() const;
 
-  // Null when Redis is not connected: `sub` was then attached closed (its
-  // stream ends and the client reconnects later).
+  // Null when Redis is not connected (nothing was attached).
   std::shared_ptr<PendingAttach> Begin(std::shared_ptr<Subscription> sub);
   // True once the channels are subscribed; false on failure or timeout.
   bool WaitSubscribed(PendingAttach& p, absl::Time deadline);
   // Hands the snapshot (read after WaitSubscribed) and returns once `p` is
-  // attached, or was closed because something failed.
-  void Finish(const std::shared_ptr<PendingAttach>& p,
+  // attached (true), or failed (false: nothing was attached).
+  bool Finish(const std::shared_ptr<PendingAttach>& p,
               std::vector<EventPtr> catch_up, const std::string& epoch,
               uint64_t head, absl::Time deadline);
-  // Gives up: `p` is attached closed unless that happened already.
+  // Gives up on `p`: nothing is attached.
   void Abandon(const std::shared_ptr<PendingAttach>& p);
 
   // Unsubscribes channels with no local subscriber and no pending attach.
@@ -86,8 +88,6 @@ class RedisFanout {
   void OnPong(absl::string_view token);
   void Wake();
 
-  void Refuse(const std::shared_ptr<Subscription>& sub)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FailPending(PendingAttach& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseInterest(const Subscription& sub) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ResetChannel(const std::string& channel, const std::string& epoch,
@@ -97,6 +97,7 @@ class RedisFanout {
   const Options options_;
   const RedisKeys keys_;
   Hub* const hub_;
+  HubFeed* const feed_;
   const EventEncoder* const encoder_;
   int wake_fd_ = -1;
   std::thread thread_;

@@ -26,6 +26,19 @@ std::string RedisKeys::meta(absl::string_view channel) const {
 std::string RedisKeys::retained(absl::string_view channel) const {
   return absl::StrCat(ChannelTag(channel), ":r");
 }
+std::string RedisKeys::retained_public(absl::string_view channel) const {
+  return absl::StrCat(ChannelTag(channel), ":rp");
+}
+std::string RedisKeys::retained_user(absl::string_view channel,
+                                     absl::string_view user) const {
+  return absl::StrCat(ChannelTag(channel), ":ru:", user);
+}
+std::string RedisKeys::retained_bytes() const {
+  return absl::StrCat("{", prefix_, "}:retained:bytes");
+}
+std::string RedisKeys::retained_index() const {
+  return absl::StrCat("{", prefix_, "}:retained:index");
+}
 std::string RedisKeys::topic(absl::string_view channel) const {
   return absl::StrCat(prefix_, ":live:", channel);
 }

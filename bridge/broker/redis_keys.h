@@ -10,6 +10,11 @@
 //   {p:ch:<c>}:h         stream of events, entry id "<seq>-0", field "e"
 //   {p:ch:<c>}:m         hash: l = last seq, t = newest seq trimmed or expired
 //   {p:ch:<c>}:r         hash: retained field -> "<seq>\n<payload>"
+//   {p:ch:<c>}:rp        set: the fields of public retained values
+//   {p:ch:<c>}:ru:<u>    set: the fields of retained values targeted at u
+//   {p}:retained:bytes   bytes of every retained field + value (a counter)
+//   {p}:retained:index   sorted set "<channel>\0<field>" by publish time (us),
+//                        which the sweep expires (--retained_ttl)
 //   <p>:live:<c>         pub/sub topic: "<epoch> <seq>\n<payload>"
 #ifndef SSEBRIDGE_BROKER_REDIS_KEYS_H_
 #define SSEBRIDGE_BROKER_REDIS_KEYS_H_
@@ -31,6 +36,12 @@ class RedisKeys {
   std::string history(absl::string_view channel) const;
   std::string meta(absl::string_view channel) const;
   std::string retained(absl::string_view channel) const;
+  std::string retained_public(absl::string_view channel) const;
+  // `user` empty: a key never written (anonymous readers have no values).
+  std::string retained_user(absl::string_view channel, absl::string_view user) const;
+  std::string retained_bytes() const;
+  std::string retained_index() const;
+  const std::string& prefix() const { return prefix_; }
   std::string topic(absl::string_view channel) const;
   // The channel of a topic of this prefix; false for any other topic.
   bool ChannelOfTopic(absl::string_view topic, std::string* channel) const;

@@ -18,6 +18,20 @@ if ARGV[9] == '1' then
   local seen = redis.call('GET', KEYS[6])
   if seen then return {epoch, seen, 1} end
 end
+local rfield, rsize, rold = ARGV[5], 0, 0
+if rfield ~= '' then
+  -- Retained caps before anything is taken: a refusal stores nothing.
+  rold = redis.call('HSTRLEN', KEYS[5], rfield)
+  if rold == 0 and redis.call('HLEN', KEYS[5]) >= tonumber(ARGV[10]) then
+    return {epoch, 'max_retained_per_channel', 2}
+  end
+  if rold > 0 then rold = rold + #rfield end
+  rsize = #string.format('%d', head + 1) + 1 + #ARGV[2] + #rfield
+  local total = tonumber(redis.call('GET', KEYS[7]) or '0')
+  if total - rold + rsize > tonumber(ARGV[11]) then
+    return {epoch, 'max_retained_bytes', 2}
+  end
+end
 local s = string.format('%d', redis.call('INCR', KEYS[2]))
 local before = redis.call('XLEN', KEYS[3])
 if before == 0 then
@@ -34,7 +48,16 @@ if redis.call('XLEN', KEYS[3]) <= before then
 end
 redis.call('HSET', KEYS[4], 'l', s)
 if ARGV[4] ~= '0' then redis.call('PEXPIRE', KEYS[3], ARGV[4]) end
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[5], ARGV[5], s .. '\n' .. ARGV[2]) end
+if rfield ~= '' then
+  redis.call('HSET', KEYS[5], rfield, s .. '\n' .. ARGV[2])
+  redis.call('INCRBY', KEYS[7], rsize - rold)
+  redis.call('ZADD', KEYS[8], ARGV[8], ARGV[12] .. '\0' .. rfield)
+  if #KEYS == 9 then
+    redis.call('SADD', KEYS[9], rfield)
+  else
+    for k = 10, #KEYS do redis.call('SADD', KEYS[k], rfield) end
+  end
+end
 redis.call('PUBLISH', ARGV[6], epoch .. ' ' .. s .. '\n' .. ARGV[2])
 local record = epoch .. '-' .. s .. ' ' .. ARGV[8]
 if ARGV[9] == '1' then redis.call('SET', KEYS[6], record, 'PX', ARGV[7]) end
@@ -42,7 +65,7 @@ return {epoch, record, 0}
 )lua"};
 
 const RedisScript kSnapshotScript = {1, SSEBRIDGE_EPOCH_LUA R"lua(
-local n = (#KEYS - 2) / 3
+local n = (#KEYS - 2) / 5
 local reason = ''
 local items = {}
 if ARGV[2] == 'resume' then
@@ -54,12 +77,12 @@ if ARGV[2] == 'resume' then
   else
     local from = string.format('%d', c + 1) .. '-0'
     for i = 1, n do
-      local meta = redis.call('HMGET', KEYS[3 * i + 1], 't', 'l')
+      local meta = redis.call('HMGET', KEYS[5 * i - 1], 't', 'l')
       local t = tonumber(meta[1] or '0')
       local l = tonumber(meta[2] or '0')
       if t > c then reason = 'cursor_too_old'; break end
       if l > c then
-        local entries = redis.call('XRANGE', KEYS[3 * i], from, '+')
+        local entries = redis.call('XRANGE', KEYS[5 * i - 2], from, '+')
         if #entries == 0 then reason = 'cursor_too_old'; break end
         for _, e in ipairs(entries) do
           items[#items + 1] = i
@@ -72,12 +95,23 @@ if ARGV[2] == 'resume' then
     items = {}
   end
 end
+-- Retained values by audience: the public ones and the reader's own, so a
+-- connect costs what it receives, not what the channel holds.
 for i = 1, n do
-  local r = redis.call('HGETALL', KEYS[3 * i + 2])
-  for j = 2, #r, 2 do
-    items[#items + 1] = i
-    items[#items + 1] = ''
-    items[#items + 1] = r[j]
+  local fields = redis.call('SMEMBERS', KEYS[5 * i + 1])
+  for _, f in ipairs(redis.call('SMEMBERS', KEYS[5 * i + 2])) do
+    fields[#fields + 1] = f
+  end
+  for from = 1, #fields, 500 do
+    local values = redis.call('HMGET', KEYS[5 * i],
+                              unpack(fields, from, math.min(from + 499, #fields)))
+    for _, v in ipairs(values) do
+      if v then
+        items[#items + 1] = i
+        items[#items + 1] = ''
+        items[#items + 1] = v
+      end
+    end
   end
 end
 return {epoch, head, reason, items}
@@ -109,6 +143,40 @@ for i = 1, n do
   end
 end
 return {epoch, head, old, items}
+)lua"};
+
+// A member is "<channel>\0<field>" (channels hold no NUL); a field is
+// "<type>\0" then "<len>:<user>" per user (RetainedField), which tells
+// which audience set to leave.
+const RedisScript kRetainedSweepScript = {3, R"lua(
+local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1],
+                       'LIMIT', 0, tonumber(ARGV[3]))
+local freed = 0
+for _, member in ipairs(old) do
+  local sep = string.find(member, '\0', 1, true)
+  local field = string.sub(member, sep + 1)
+  local tag = '{' .. ARGV[2] .. ':ch:' .. string.sub(member, 1, sep - 1) .. '}'
+  local len = redis.call('HSTRLEN', tag .. ':r', field)
+  if len > 0 then
+    redis.call('HDEL', tag .. ':r', field)
+    freed = freed + len + #field
+  end
+  local users = string.sub(field, string.find(field, '\0', 1, true) + 1)
+  if users == '' then
+    redis.call('SREM', tag .. ':rp', field)
+  else
+    local pos = 1
+    while pos <= #users do
+      local colon = string.find(users, ':', pos, true)
+      local n = tonumber(string.sub(users, pos, colon - 1))
+      redis.call('SREM', tag .. ':ru:' .. string.sub(users, colon + 1, colon + n), field)
+      pos = colon + n + 1
+    end
+  end
+  redis.call('ZREM', KEYS[1], member)
+end
+if freed > 0 then redis.call('DECRBY', KEYS[2], freed) end
+return #old
 )lua"};
 
 #undef SSEBRIDGE_EPOCH_LUA

@@ -14,14 +14,19 @@
 
 namespace ssebridge {
 
-// KEYS: epoch, seq, history, meta, retained, idempotency
+// KEYS: epoch, seq, history, meta, retained, idempotency, retained bytes,
+//       retained index, retained public set, then (targeted retained
+//       publishes) one retained user set per user
 // ARGV: epoch candidate, payload, maxlen, ttl ms (0: none), retained field
 //       ('' : not retained), topic, idempotency ttl ms, now us,
-//       '1' when KEYS[6] is a real idempotency key
-// -> {epoch, "<id> <published us>", replayed 0|1}
+//       '1' when KEYS[6] is a real idempotency key,
+//       max retained per channel, max retained bytes, channel
+// -> {epoch, "<id> <published us>", replayed 0|1}, or, when a retained cap
+//    refuses it (nothing stored, no seq taken), {epoch, flag name, 2}
 extern const RedisScript kPublishScript;
 
-// KEYS: epoch, seq, then per channel: history, meta, retained
+// KEYS: epoch, seq, then per channel: history, meta, retained, retained
+//       public set, the reader's retained user set
 // ARGV: epoch candidate, 'fresh'|'resume', cursor epoch, cursor seq
 // -> {epoch, head, reason ('' or a reset reason), items}
 //    items: flat {channel index (1-based), stream id or '', payload}; stream
@@ -35,6 +40,12 @@ extern const RedisScript kSnapshotScript;
 // -> {epoch, head, too_old flags (per channel 0|1), items}; when the epoch
 //    is not the expected one, flags and items are empty.
 extern const RedisScript kRecoverScript;
+
+// Expires retained values published before a cutoff (--retained_ttl).
+// KEYS: retained index, retained bytes
+// ARGV: cutoff us, key prefix, most values to expire in this call
+// -> number expired
+extern const RedisScript kRetainedSweepScript;
 
 }  // namespace ssebridge
 

@@ -43,6 +43,14 @@ class HistoryRing {
     if (seq > evicted_through_) evicted_through_ = seq;
   }
 
+  // Evicts the oldest event (a global memory budget, see MemoryBroker);
+  // a cursor before it then gets a reset, like any eviction. No-op if empty.
+  void DropOldest() {
+    if (!events_.empty()) PopFront();
+  }
+  // The seq of the oldest event held; 0 when empty.
+  uint64_t oldest_seq() const { return events_.empty() ? 0 : events_.front()->seq; }
+
   bool empty() const { return events_.empty(); }
   size_t size() const { return events_.size(); }
   size_t bytes() const { return bytes_; }

@@ -261,6 +261,15 @@ void Hub::Attach(std::shared_ptr<Subscription> sub,
   shards_[i]->PostAttach(std::move(sub), std::move(catch_up));
 }
 
+void Hub::AttachRefused(std::shared_ptr<Subscription> sub) {
+  {
+    std::lock_guard<std::mutex> lock(sub->mu);
+    sub->overflowed = true;  // nothing is ever queued to it
+    sub->broker_unavailable = true;
+  }
+  Attach(std::move(sub), {});
+}
+
 void Hub::Detach(const std::shared_ptr<Subscription>& sub) {
   for (auto& s : shards_) s->DetachAndWait(sub);
 }

@@ -141,6 +141,10 @@ class Hub {
   // Attaches `sub` to the next shard in turn, after `catch_up`. Same
   // serialisation as Dispatch.
   void Attach(std::shared_ptr<Subscription> sub, std::vector<EventPtr> catch_up);
+  // For a reader the broker could not attach (Broker::Attach failed): hands
+  // `sub` to a shard already closed, so a consumer that only the hub can
+  // reach (an SSE stream) ends it as broker_unavailable. No event reaches it.
+  void AttachRefused(std::shared_ptr<Subscription> sub);
   // From any thread but the shard's own (see HubShard::DetachNow for that).
   void Detach(const std::shared_ptr<Subscription>& sub);
 

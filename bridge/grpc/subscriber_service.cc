@@ -84,7 +84,13 @@ grpc::Status SubscriberService::Subscribe(grpc::ServerContext* context,
   WakeSink sink;
   auto sub =
       std::make_shared<Subscription>(std::move(sub_options), *policies_, &sink);
-  broker_->Attach(sub, request->last_event_id());
+  absl::Status attached = broker_->Attach(sub, request->last_event_id());
+  if (!attached.ok()) {
+    active_.fetch_sub(1);  // nothing was attached: nothing to detach
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        absl::StrCat("the broker could not attach this reader (",
+                                     attached.message(), "); retry with last_event_id"));
+  }
 
   grpc::Status result = grpc::Status::OK;
   std::vector<EventPtr> batch;

@@ -195,6 +195,20 @@ ABSL_FLAG(absl::Duration, redis_reconnect_max, absl::Seconds(5),
           "Longest delay between attempts to reconnect to Redis.");
 ABSL_FLAG(int32_t, redis_pool_size, 4,
           "Command connections to Redis shared by publishes and attaches.");
+ABSL_FLAG(int64_t, max_retained_per_channel, 1000,
+          "Most retained values one channel holds (one per event type and "
+          "audience); a retained publish for a new slot beyond it is "
+          "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, max_retained_bytes, int64_t{64} << 20,
+          "Bytes of retained values held in all, all channels together; a "
+          "retained publish beyond it is RESOURCE_EXHAUSTED.");
+ABSL_FLAG(absl::Duration, retained_ttl, absl::Hours(24),
+          "How long a retained value is kept after its publish; 'inf' keeps "
+          "it until replaced.");
+ABSL_FLAG(int64_t, max_history_bytes_total, int64_t{1} << 30,
+          "Bytes of history held in all channels together (memory broker); "
+          "beyond it the oldest events are evicted (their cursors reset). "
+          "0: no global budget.");
 
 namespace ssebridge {
 
@@ -319,6 +333,18 @@ absl::Status ValidateFlags() {
   if (absl::GetFlag(FLAGS_status_recent_events) < 0 ||
       absl::GetFlag(FLAGS_status_recent_events) > 1000) {
     return bad("status_recent_events", "0-1000");
+  }
+  if (absl::GetFlag(FLAGS_max_retained_per_channel) < 1) {
+    return bad("max_retained_per_channel", "at least 1");
+  }
+  if (absl::GetFlag(FLAGS_max_retained_bytes) < 1) {
+    return bad("max_retained_bytes", "at least 1");
+  }
+  if (absl::GetFlag(FLAGS_retained_ttl) <= absl::ZeroDuration()) {
+    return bad("retained_ttl", "must be positive");
+  }
+  if (absl::GetFlag(FLAGS_max_history_bytes_total) < 0) {
+    return bad("max_history_bytes_total", "0 or more");
   }
   return absl::OkStatus();
 }

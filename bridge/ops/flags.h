@@ -80,6 +80,10 @@ ABSL_DECLARE_FLAG(int32_t, metrics_top_channels);
 ABSL_DECLARE_FLAG(bool, status_page);
 ABSL_DECLARE_FLAG(int32_t, status_recent_events);
 ABSL_DECLARE_FLAG(bool, access_log);
+ABSL_DECLARE_FLAG(int64_t, max_retained_per_channel);
+ABSL_DECLARE_FLAG(int64_t, max_retained_bytes);
+ABSL_DECLARE_FLAG(absl::Duration, retained_ttl);
+ABSL_DECLARE_FLAG(int64_t, max_history_bytes_total);
 
 namespace ssebridge {
 

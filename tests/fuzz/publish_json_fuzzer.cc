@@ -40,7 +40,9 @@ class RecordingBroker : public Broker {
     out.published_at = absl::UnixEpoch();
     return out;
   }
-  void Attach(std::shared_ptr<Subscription>, absl::string_view) override {}
+  absl::Status Attach(std::shared_ptr<Subscription>, absl::string_view) override {
+    return absl::OkStatus();
+  }
   void Sweep(absl::Time) override {}
   std::string epoch() const override { return "fuzz"; }
 

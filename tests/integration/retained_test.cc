@@ -5,10 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/integration/bridge_process.h"
 #include "tests/integration/grpc_client.h"
 #include "tests/integration/http_request.h"
+#include "tests/integration/process_stats.h"
 #include "tests/integration/sse_client.h"
 #include "tests/integration/test_helpers.h"
 
@@ -102,6 +105,62 @@ TEST_F(RetainedTest, RetainOverHttpAndGrpcSubscribe) {
   ASSERT_TRUE(sse.Open(http_port(), EventsTarget({"board"}))) << sse.error();
   ASSERT_TRUE(sse.WaitForEvents(1, kWait)) << sse.Describe();
   EXPECT_EQ(sse.events()[0].data, "3-1");
+}
+
+// The review's case (issue 16, finding 5): retained values with distinct
+// user_ids grew the bridge without bound (3,000 x 60 KB: +354 MiB). With
+// --max_retained_bytes they stop at the cap, and the refusal names it.
+TEST(RetainedLimitsTest, RetainedBytesStopAtTheCapAndTheRefusalNamesIt) {
+  std::unique_ptr<BridgeProcess> bridge = StartBridge(
+      {"--max_retained_bytes=4194304", "--history_bytes=65536", "--max_event_bytes=65536"});
+  ASSERT_NE(bridge, nullptr);
+  GrpcClient grpc(bridge->grpc_port());
+  const int64_t rss_before = ReadRssKib(bridge->pid());
+  const std::string value(60 * 1000, 'v');
+  int accepted = 0;
+  int refused = 0;
+  for (int i = 0; i < 1000; ++i) {
+    v1::PublishRequest request =
+        MakePublish(absl::StrCat("c", i % 5), value, "state", true);
+    request.add_user_ids(absl::StrCat("user", i));
+    v1::PublishResponse response;
+    grpc::Status s = grpc.Publish(request, &response);
+    if (s.ok()) {
+      ++accepted;
+      continue;
+    }
+    ++refused;
+    ASSERT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+    ASSERT_TRUE(absl::StrContains(s.error_message(), "--max_retained_bytes"))
+        << s.error_message();
+  }
+  EXPECT_GT(accepted, 0);
+  EXPECT_GT(refused, 900);
+  // Unbounded, 1,000 values of 60 KB held as data and frame were ~120 MiB.
+  const int64_t rss_after = ReadRssKib(bridge->pid());
+  ASSERT_GT(rss_before, 0);
+  EXPECT_LT(rss_after - rss_before, 48 * 1024) << "KiB grown";
+  // Over HTTP the same refusal is a 429 naming the flag.
+  HttpResponse r = HttpPostJson(
+      bridge->http_port(), "/v1/publish",
+      absl::StrCat(R"({"channel":"c0","event":"x","retain":true,"user_ids":["late"],"data":")",
+                   std::string(60 * 1000, 'w'), R"("})"));
+  EXPECT_EQ(r.status, 429) << r.error << r.body;
+  EXPECT_TRUE(absl::StrContains(r.body, "--max_retained_bytes")) << r.body;
+}
+
+TEST(RetainedLimitsTest, PerChannelCapRefusesANewSlot) {
+  std::unique_ptr<BridgeProcess> bridge = StartBridge({"--max_retained_per_channel=2"});
+  ASSERT_NE(bridge, nullptr);
+  GrpcClient grpc(bridge->grpc_port());
+  grpc.MustPublish(MakePublish("dash", "1", "a", true));
+  grpc.MustPublish(MakePublish("dash", "2", "b", true));
+  v1::PublishResponse response;
+  grpc::Status s = grpc.Publish(MakePublish("dash", "3", "c", true), &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "--max_retained_per_channel"))
+      << s.error_message();
+  grpc.MustPublish(MakePublish("dash", "1 again", "a", true));  // its own slot
 }
 
 }  // namespace

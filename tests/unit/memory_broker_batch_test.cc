@@ -62,7 +62,7 @@ class MemoryBrokerBatchTest : public testing::Test {
     o.queue_bytes = 1 << 20;
     auto sub = std::make_shared<Subscription>(std::move(o), PolicyTable(), sink);
     sink->sub = sub.get();
-    broker_->Attach(sub, "");
+    EXPECT_TRUE(broker_->Attach(sub, "").ok());
     DrainAll();
     sink->bytes.clear();  // the snapshot's head cursor
     return sub;

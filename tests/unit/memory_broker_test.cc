@@ -177,7 +177,7 @@ class MemoryBrokerTest : public testing::Test {
     o.queue_bytes = 1 << 20;
     r->sub = std::make_shared<Subscription>(std::move(o), PolicyTable(), &r->sink);
     r->sink.sub = r->sub.get();
-    broker().Attach(r->sub, cursor);
+    EXPECT_TRUE(broker().Attach(r->sub, cursor).ok());
     DrainAll();
     return r;
   }
@@ -642,7 +642,7 @@ TEST_F(MemoryBrokerTest, NoGapNoDuplicateWhenPublishingDuringAttach) {
     reader->sub = std::make_shared<Subscription>(std::move(o), PolicyTable(),
                                                  &reader->sink);
     reader->sink.sub = reader->sub.get();
-    broker().Attach(reader->sub, absl::StrCat("ep1-", cursor));
+    EXPECT_TRUE(broker().Attach(reader->sub, absl::StrCat("ep1-", cursor)).ok());
     readers.push_back(std::move(reader));
     cursors.push_back(cursor);
     DrainAll();

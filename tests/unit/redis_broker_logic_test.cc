@@ -132,23 +132,6 @@ class AttachStateTest : public ::testing::Test {
   PolicyTable policies_;
 };
 
-TEST_F(AttachStateTest, FinishKeepsCatchUpThenOnlyBufferedEventsAfterTheHead) {
-  PendingAttach p(1, Sub({"a", "b"}, "alice"));
-  EXPECT_TRUE(p.Wants("a"));
-  EXPECT_FALSE(p.Wants("c"));
-  // Live events seen while the snapshot was read: some it already holds.
-  p.Buffer(Ev(4, "a"));
-  p.Buffer(Ev(5, "b"));
-  p.Buffer(Ev(6, "a", {"bob"}));    // not for alice
-  p.Buffer(Ev(7, "b", {"alice"}));
-  p.Buffer(Ev(8, "a"));
-  p.SetCatchUp({Ev(3, "a"), Ev(5, "b")}, 5);
-  std::vector<EventPtr> out = p.Finish();
-  std::vector<uint64_t> seqs;
-  for (const auto& e : out) seqs.push_back(e->seq);
-  EXPECT_EQ(seqs, (std::vector<uint64_t>{3, 5, 7, 8})) << "no gap, no duplicate";
-}
-
 TEST(ChannelPositionsTest, AdmitsOnlyNewerEventsPerChannel) {
   ChannelPositions pos;
   EXPECT_TRUE(pos.Admit("a", 5));
