@@ -157,6 +157,7 @@ int Run(ShutdownSignal& signals) {
     JsonReply reply = JsonPublish(gate, body, authorization);
     return HttpReply{reply.status, std::move(reply.json)};
   };
+  wiring.publisher_auth = auth.publishers.get();
   wiring.metrics = [&metrics] { return metrics.Render(); };
   wiring.ready = [&broker] { return broker.ready(); };
   StatusFeed status_feed({static_cast<size_t>(absl::GetFlag(FLAGS_status_recent_events))},

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "bridge/core/json_text.h"
 #include "bridge/core/names.h"
 #include "bridge/ops/log.h"
 #include "bridge/sse/events_request.h"
@@ -50,7 +51,9 @@ int64_t HttpServer::JitteredRetryMillis() const {
 }
 
 absl::Status HttpServer::Start() {
-  impl_ = std::make_unique<PooledHttpServer>(PoolSettings(options_));
+  PooledHttpServer::Settings settings = PoolSettings(options_);
+  settings.reader.check_head = [this](const RequestHead& head) { return CheckHead(head); };
+  impl_ = std::make_unique<PooledHttpServer>(settings);
   PooledHttpServer& svr = *impl_;
   absl::Status reader = svr.StartReader();
   if (!reader.ok()) return reader;
@@ -275,6 +278,34 @@ void HttpServer::HandleEvents(const httplib::Request& req,
     wiring_.attach(std::move(subscription), cursor);
   });
   res.status = 200;
+}
+
+std::optional<HeadRefusal> HttpServer::CheckHead(const RequestHead& head) const {
+  if (wiring_.publisher_auth == nullptr || head.method != "POST") return std::nullopt;
+  // The path as httplib's router will see it (percent-decoded), so no
+  // spelling of /v1/publish gets its body read unauthenticated.
+  const std::string path = httplib::detail::decode_url(
+      head.target.substr(0, head.target.find('?')), false);
+  if (path != "/v1/publish") return std::nullopt;
+  const std::string authorization(head.Header("Authorization"));
+  absl::StatusOr<PublisherIdentity> who =
+      wiring_.publisher_auth->Authenticate(authorization, absl::Now());
+  if (who.ok()) return std::nullopt;
+  const bool denied = absl::IsPermissionDenied(who.status());
+  if (!denied && !absl::IsUnauthenticated(who.status())) return std::nullopt;
+  HeadRefusal refusal;
+  refusal.status = denied ? 403 : 401;
+  refusal.json = absl::StrCat(
+      "{\"error\":", JsonQuote(denied ? "permission_denied" : "unauthenticated"),
+      ",\"message\":", JsonQuote(who.status().message()), "}\n");
+  refusal.headers = wiring_.cors->ForOrigin(head.Header("Origin"));
+  if (!denied) {
+    refusal.headers.emplace_back(
+        "WWW-Authenticate", authorization.empty()
+                                ? "Bearer realm=\"ssebridge\""
+                                : "Bearer realm=\"ssebridge\", error=\"invalid_token\"");
+  }
+  return refusal;
 }
 
 void HttpServer::ServeStatic(const httplib::Request& req,
