@@ -194,6 +194,11 @@ ABSL_FLAG(absl::Duration, redis_reconnect_max, absl::Seconds(5),
           "Longest delay between attempts to reconnect to Redis.");
 ABSL_FLAG(int32_t, redis_pool_size, 4,
           "Command connections to Redis shared by publishes and attaches.");
+ABSL_FLAG(int64_t, http_body_buffer_bytes, 64 << 20,
+          "Most bytes of HTTP requests held at once, over all connections, "
+          "while they arrive (bodies are read before a request thread runs "
+          "them); a request that would pass it gets 503. One request is "
+          "always admitted. 0: no limit.");
 
 namespace ssebridge {
 
@@ -318,6 +323,9 @@ absl::Status ValidateFlags() {
   if (absl::GetFlag(FLAGS_status_recent_events) < 0 ||
       absl::GetFlag(FLAGS_status_recent_events) > 1000) {
     return bad("status_recent_events", "0-1000");
+  }
+  if (absl::GetFlag(FLAGS_http_body_buffer_bytes) < 0) {
+    return bad("http_body_buffer_bytes", "0 or more");
   }
   return absl::OkStatus();
 }

@@ -80,6 +80,7 @@ ABSL_DECLARE_FLAG(int32_t, metrics_top_channels);
 ABSL_DECLARE_FLAG(bool, status_page);
 ABSL_DECLARE_FLAG(int32_t, status_recent_events);
 ABSL_DECLARE_FLAG(bool, access_log);
+ABSL_DECLARE_FLAG(int64_t, http_body_buffer_bytes);
 
 namespace ssebridge {
 

@@ -32,6 +32,7 @@ PooledHttpServer::Settings PoolSettings(const HttpServer::Options& o) {
   p.reader.limits.max_body_bytes = o.max_body_bytes;
   p.reader.header_timeout = o.header_timeout;
   p.reader.idle_timeout = o.idle_timeout;
+  p.reader.max_buffered_bytes = o.body_buffer_bytes;
   return p;
 }
 
@@ -346,6 +347,12 @@ uint64_t HttpServer::request_timeouts() const {
 }
 uint64_t HttpServer::requests_too_large() const {
   return impl_ ? impl_->reader().refused() : 0;
+}
+uint64_t HttpServer::requests_malformed() const {
+  return impl_ ? impl_->reader().malformed() : 0;
+}
+size_t HttpServer::receiving_bytes() const {
+  return impl_ ? impl_->reader().buffered_bytes() : 0;
 }
 
 void HttpServer::Stop() {

@@ -70,6 +70,8 @@ class HttpServer {
     absl::Duration header_timeout = absl::Seconds(10);
     absl::Duration idle_timeout = absl::Seconds(5);
     absl::Duration body_timeout = absl::Seconds(10);
+    // Bytes of requests being received, over all connections (0: no limit).
+    size_t body_buffer_bytes = 64 << 20;
     // Requests per kept-alive connection (httplib's own default is 5).
     size_t keepalive_requests = 100;
     absl::Duration retry = absl::Seconds(3);
@@ -131,6 +133,9 @@ class HttpServer {
   size_t waiting_connections() const;
   uint64_t request_timeouts() const;
   uint64_t requests_too_large() const;
+  // Requests refused for bad framing (400); bytes of requests being received.
+  uint64_t requests_malformed() const;
+  size_t receiving_bytes() const;
 
  private:
   void HandleEvents(const httplib::Request& req, httplib::Response& res);

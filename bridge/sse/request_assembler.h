@@ -42,6 +42,9 @@ class RequestAssembler {
   // sent no body byte yet.
   bool awaits_continue() const;
 
+  // Bytes held now: the head being read, the body so far, what came after.
+  size_t buffered_bytes() const { return head_bytes_.size() + body_.size() + rest_.size(); }
+
   int reject_status() const;
   const std::string& reject_message() const;
 

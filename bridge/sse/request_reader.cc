@@ -42,6 +42,7 @@ absl::string_view Code(int status) {
     case 413: return "payload_too_large";
     case 414: return "uri_too_long";
     case 431: return "header_too_large";
+    case 503: return "unavailable";
     default: return "bad_request";
   }
 }
@@ -58,6 +59,7 @@ struct RequestReader::Connection {
   int served;
   Phase phase = Phase::kHead;
   bool started = false;  // a byte of this request came
+  size_t charged = 0;     // bytes counted in buffered_bytes_
   RequestAssembler request;
   std::multimap<absl::Time, int>::iterator deadline;
 };
@@ -180,7 +182,7 @@ void RequestReader::Admit(Ready added) {
   if (!added.rest.empty()) {
     c.started = true;
     c.request.Feed(added.rest);
-    Examine(c);
+    if (Charge(c)) Examine(c);
   }
 }
 
@@ -211,6 +213,7 @@ void RequestReader::OnReadable(int fd) {
     }
     c.started = true;
     c.request.Feed(absl::string_view(buf, static_cast<size_t>(n)));
+    if (!Charge(c)) return;
     const int before = c.fd;
     Examine(c);
     // Handed over or refused: stop reading into it here.
@@ -239,6 +242,19 @@ void RequestReader::Examine(Connection& c) {
   ready_(std::move(ready));
 }
 
+bool RequestReader::Charge(Connection& c) {
+  const size_t held = c.request.buffered_bytes();
+  buffered_bytes_ = buffered_bytes_ - c.charged + held;
+  c.charged = held;
+  buffered_.store(buffered_bytes_, std::memory_order_relaxed);
+  const size_t limit = options_.max_buffered_bytes;
+  if (limit == 0 || buffered_bytes_ <= limit || buffered_bytes_ == held) return true;
+  Refuse(c, 503, absl::StrCat("request: the bridge holds its limit of ", limit,
+                              " bytes of requests being received "
+                              "(--http_body_buffer_bytes); retry later"));
+  return false;
+}
+
 bool RequestReader::HeadArrived(Connection& c) {
   c.phase = Connection::Phase::kBody;
   if (options_.check_head) {
@@ -262,7 +278,7 @@ bool RequestReader::HeadArrived(Connection& c) {
 void RequestReader::Refuse(Connection& c, int status, const std::string& message) {
   if (status == 400) {
     malformed_.fetch_add(1, std::memory_order_relaxed);
-  } else if (status != 408) {
+  } else if (status == 413 || status == 414 || status == 431) {
     refused_.fetch_add(1, std::memory_order_relaxed);
   }
   HeadRefusal answer;
@@ -288,6 +304,8 @@ void RequestReader::Answer(Connection& c, const HeadRefusal& answer) {
   ::shutdown(c.fd, SHUT_WR);
   c.phase = Connection::Phase::kClosing;
   c.request = RequestAssembler(options_.limits);  // frees what it held
+  buffered_bytes_ -= std::exchange(c.charged, 0);
+  buffered_.store(buffered_bytes_, std::memory_order_relaxed);
   SetDeadline(c, absl::Now() + kLinger);
 }
 
@@ -319,6 +337,8 @@ void RequestReader::Forget(int fd, bool close_fd) {
   auto it = conns_.find(fd);
   if (it == conns_.end()) return;
   if (it->second->deadline != deadlines_.end()) deadlines_.erase(it->second->deadline);
+  buffered_bytes_ -= it->second->charged;
+  buffered_.store(buffered_bytes_, std::memory_order_relaxed);
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
   conns_.erase(it);
   held_.fetch_sub(1, std::memory_order_relaxed);

@@ -17,7 +17,8 @@
 // for idle_timeout. Past any, the connection is closed (with a 408 when part
 // of a request came). A request over the RequestLimits or with bad framing
 // is answered here (414 / 431 / 413 / 400), JSON body as everywhere else,
-// and closed.
+// and closed. What all connections hold at once is bounded too
+// (max_buffered_bytes): the request that would pass it gets 503.
 //
 // Ownership: the reader owns every fd it was given until it hands it to
 // `ready` or closes it; Stop() closes the ones it still holds.
@@ -57,6 +58,9 @@ class RequestReader {
     absl::Duration header_timeout = absl::Seconds(10);
     absl::Duration idle_timeout = absl::Seconds(5);
     absl::Duration body_timeout = absl::Seconds(10);
+    // Bytes of requests being received, over all connections; a request
+    // that would pass it is answered 503 (one alone always fits). 0: none.
+    size_t max_buffered_bytes = 0;
     // Called on the reader's thread for each complete head; a refusal is
     // sent at once and the connection closed. Unset: every head proceeds.
     std::function<std::optional<HeadRefusal>(const RequestHead&)> check_head;
@@ -85,6 +89,8 @@ class RequestReader {
 
   // Connections held now.
   size_t connections() const { return held_.load(std::memory_order_relaxed); }
+  // Bytes of requests being received, over all connections.
+  size_t buffered_bytes() const { return buffered_.load(std::memory_order_relaxed); }
   // Closed at a deadline (header, body or idle); refused for size
   // (414/431/413); refused for bad framing (400); refused from the head by
   // check_head.
@@ -104,6 +110,9 @@ class RequestReader {
   // Looks at the buffer: hands over, refuses, or waits for more.
   void Examine(Connection& c);
   void SetDeadline(Connection& c, absl::Time when);
+  // Charges c's buffered bytes to the budget; refuses c (503) and returns
+  // false when they pass it.
+  bool Charge(Connection& c);
   // The head just became complete: ask check_head, tell an Expect client
   // to go on, start the body's deadline. False when refused.
   bool HeadArrived(Connection& c);
@@ -126,8 +135,10 @@ class RequestReader {
   // Loop thread only.
   std::unordered_map<int, std::unique_ptr<Connection>> conns_;
   std::multimap<absl::Time, int> deadlines_;
+  size_t buffered_bytes_ = 0;  // charged by every connection held
 
   std::atomic<size_t> held_{0};
+  std::atomic<size_t> buffered_{0};
   std::atomic<uint64_t> timed_out_{0};
   std::atomic<uint64_t> refused_{0};
   std::atomic<uint64_t> malformed_{0};
