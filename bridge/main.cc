@@ -128,6 +128,8 @@ int Run(ShutdownSignal& signals) {
   http_options.header_timeout = absl::GetFlag(FLAGS_http_header_timeout);
   http_options.idle_timeout = absl::GetFlag(FLAGS_http_idle_timeout);
   http_options.body_timeout = absl::GetFlag(FLAGS_http_body_timeout);
+  http_options.body_buffer_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_http_body_buffer_bytes));
   http_options.keepalive_requests =
       static_cast<size_t>(absl::GetFlag(FLAGS_http_keepalive_requests));
   http_options.retry = absl::GetFlag(FLAGS_retry);
@@ -160,6 +162,7 @@ int Run(ShutdownSignal& signals) {
     JsonReply reply = JsonPublish(gate, body, authorization);
     return HttpReply{reply.status, std::move(reply.json)};
   };
+  wiring.publisher_auth = auth.publishers.get();
   wiring.metrics = [&metrics] { return metrics.Render(); };
   wiring.ready = [&broker] { return broker.ready(); };
   StatusFeed status_feed({static_cast<size_t>(absl::GetFlag(FLAGS_status_recent_events))},

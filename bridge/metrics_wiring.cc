@@ -54,6 +54,12 @@ void RegisterStreamMetrics(MetricsRegistry& m, const MetricsSources& s) {
   m.Counter("ssebridge_http_requests_too_large_total",
             "HTTP requests refused as too large (414, 431, 413).",
             [&http] { return http.requests_too_large(); });
+  m.Counter("ssebridge_http_requests_malformed_total",
+            "HTTP requests refused for bad framing (400 before routing).",
+            [&http] { return http.requests_malformed(); });
+  m.Gauge("ssebridge_http_receiving_bytes",
+          "Bytes of HTTP requests being received (--http_body_buffer_bytes).",
+          [&http] { return double(http.receiving_bytes()); });
 }
 
 void RegisterHubMetrics(MetricsRegistry& m, const MetricsSources& s) {

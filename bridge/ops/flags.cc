@@ -71,11 +71,10 @@ ABSL_FLAG(std::string, log_level, "info",
 ABSL_FLAG(int32_t, listen_backlog, 4096,
           "Listen backlog of the HTTP socket.");
 ABSL_FLAG(absl::Duration, http_header_timeout, absl::Seconds(10),
-          "A request's head (request line and headers, and a body of up to "
-          "64 KiB) must arrive within this of the connection's accept (or of "
-          "the request's first byte on a kept-alive connection); slower or "
-          "silent clients are closed (408). Waiting clients hold no request "
-          "thread.");
+          "A request's head (request line and headers) must arrive within "
+          "this of the connection's accept (or of the request's first byte "
+          "on a kept-alive connection); slower or silent clients are closed "
+          "(408). Waiting clients hold no request thread.");
 ABSL_FLAG(absl::Duration, http_idle_timeout, absl::Seconds(5),
           "How long a kept-alive HTTP connection may wait for its next "
           "request before it is closed.");
@@ -84,9 +83,9 @@ ABSL_FLAG(int32_t, http_keepalive_requests, 100,
           "response says Connection: close. An HTTP publisher reconnects "
           "after this many publishes. 1 turns keep-alive off.");
 ABSL_FLAG(absl::Duration, http_body_timeout, absl::Seconds(10),
-          "Once a request's head is in: how long a larger body may take to "
-          "arrive and the response to be taken by the client; then the "
-          "connection is cut and its request thread freed.");
+          "Once a request's head is in: how long its body may take to arrive "
+          "(read before a request thread is spent; slower clients get 408), "
+          "and then how long the client may take to take the response.");
 ABSL_FLAG(int32_t, max_request_line_bytes, 8192,
           "Longest HTTP request line (method, path, query, version); longer "
           "gets 414. At most 8192 (cpp-httplib's own limit).");
@@ -209,6 +208,11 @@ ABSL_FLAG(int64_t, max_history_bytes_total, int64_t{1} << 30,
           "Bytes of history held in all channels together (memory broker); "
           "beyond it the oldest events are evicted (their cursors reset). "
           "0: no global budget.");
+ABSL_FLAG(int64_t, http_body_buffer_bytes, 64 << 20,
+          "Most bytes of HTTP requests held at once, over all connections, "
+          "while they arrive (bodies are read before a request thread runs "
+          "them); a request that would pass it gets 503. One request is "
+          "always admitted. 0: no limit.");
 
 namespace ssebridge {
 
@@ -345,6 +349,9 @@ absl::Status ValidateFlags() {
   }
   if (absl::GetFlag(FLAGS_max_history_bytes_total) < 0) {
     return bad("max_history_bytes_total", "0 or more");
+  }
+  if (absl::GetFlag(FLAGS_http_body_buffer_bytes) < 0) {
+    return bad("http_body_buffer_bytes", "0 or more");
   }
   return absl::OkStatus();
 }

@@ -84,6 +84,7 @@ ABSL_DECLARE_FLAG(int64_t, max_retained_per_channel);
 ABSL_DECLARE_FLAG(int64_t, max_retained_bytes);
 ABSL_DECLARE_FLAG(absl::Duration, retained_ttl);
 ABSL_DECLARE_FLAG(int64_t, max_history_bytes_total);
+ABSL_DECLARE_FLAG(int64_t, http_body_buffer_bytes);
 
 namespace ssebridge {
 

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "bridge/core/json_text.h"
 #include "bridge/core/names.h"
 #include "bridge/ops/log.h"
 #include "bridge/sse/events_request.h"
@@ -31,6 +32,7 @@ PooledHttpServer::Settings PoolSettings(const HttpServer::Options& o) {
   p.reader.limits.max_body_bytes = o.max_body_bytes;
   p.reader.header_timeout = o.header_timeout;
   p.reader.idle_timeout = o.idle_timeout;
+  p.reader.max_buffered_bytes = o.body_buffer_bytes;
   return p;
 }
 
@@ -50,7 +52,9 @@ int64_t HttpServer::JitteredRetryMillis() const {
 }
 
 absl::Status HttpServer::Start() {
-  impl_ = std::make_unique<PooledHttpServer>(PoolSettings(options_));
+  PooledHttpServer::Settings settings = PoolSettings(options_);
+  settings.reader.check_head = [this](const RequestHead& head) { return CheckHead(head); };
+  impl_ = std::make_unique<PooledHttpServer>(settings);
   PooledHttpServer& svr = *impl_;
   absl::Status reader = svr.StartReader();
   if (!reader.ok()) return reader;
@@ -277,6 +281,34 @@ void HttpServer::HandleEvents(const httplib::Request& req,
   res.status = 200;
 }
 
+std::optional<HeadRefusal> HttpServer::CheckHead(const RequestHead& head) const {
+  if (wiring_.publisher_auth == nullptr || head.method != "POST") return std::nullopt;
+  // The path as httplib's router will see it (percent-decoded), so no
+  // spelling of /v1/publish gets its body read unauthenticated.
+  const std::string path = httplib::detail::decode_url(
+      head.target.substr(0, head.target.find('?')), false);
+  if (path != "/v1/publish") return std::nullopt;
+  const std::string authorization(head.Header("Authorization"));
+  absl::StatusOr<PublisherIdentity> who =
+      wiring_.publisher_auth->Authenticate(authorization, absl::Now());
+  if (who.ok()) return std::nullopt;
+  const bool denied = absl::IsPermissionDenied(who.status());
+  if (!denied && !absl::IsUnauthenticated(who.status())) return std::nullopt;
+  HeadRefusal refusal;
+  refusal.status = denied ? 403 : 401;
+  refusal.json = absl::StrCat(
+      "{\"error\":", JsonQuote(denied ? "permission_denied" : "unauthenticated"),
+      ",\"message\":", JsonQuote(who.status().message()), "}\n");
+  refusal.headers = wiring_.cors->ForOrigin(head.Header("Origin"));
+  if (!denied) {
+    refusal.headers.emplace_back(
+        "WWW-Authenticate", authorization.empty()
+                                ? "Bearer realm=\"ssebridge\""
+                                : "Bearer realm=\"ssebridge\", error=\"invalid_token\"");
+  }
+  return refusal;
+}
+
 void HttpServer::ServeStatic(const httplib::Request& req,
                              httplib::Response& res) const {
   absl::StatusOr<StaticFiles::File> file = wiring_.static_files->Read(req.path);
@@ -315,6 +347,12 @@ uint64_t HttpServer::request_timeouts() const {
 }
 uint64_t HttpServer::requests_too_large() const {
   return impl_ ? impl_->reader().refused() : 0;
+}
+uint64_t HttpServer::requests_malformed() const {
+  return impl_ ? impl_->reader().malformed() : 0;
+}
+size_t HttpServer::receiving_bytes() const {
+  return impl_ ? impl_->reader().buffered_bytes() : 0;
 }
 
 void HttpServer::Stop() {

@@ -12,14 +12,17 @@
 //   GET  /<path>         a file under --static_dir (when set; after the above)
 // Errors are JSON {"error": "<code>", "message": "<field>: <why>"}.
 // Requests are read by a RequestReader (one epoll thread) and run on a
-// pool of `threads` only once their head is in, so slow or silent clients
-// hold no thread; see Options for the size limits and deadlines.
+// pool of `threads` only once their head and body are in, so slow or silent
+// clients hold no thread; see Options for the size limits and deadlines.
+// The reader asks CheckHead about each head first: a publish without a
+// valid credential is refused before its body is read.
 #ifndef SSEBRIDGE_SSE_HTTP_SERVER_H_
 #define SSEBRIDGE_SSE_HTTP_SERVER_H_
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -30,6 +33,7 @@
 #include "absl/time/time.h"
 #include "bridge/auth/connection_limits.h"
 #include "bridge/auth/cors_policy.h"
+#include "bridge/auth/publisher_auth.h"
 #include "bridge/auth/subscriber_auth.h"
 #include "bridge/core/delivery_policy.h"
 #include "bridge/core/subscription.h"
@@ -66,6 +70,8 @@ class HttpServer {
     absl::Duration header_timeout = absl::Seconds(10);
     absl::Duration idle_timeout = absl::Seconds(5);
     absl::Duration body_timeout = absl::Seconds(10);
+    // Bytes of requests being received, over all connections (0: no limit).
+    size_t body_buffer_bytes = 64 << 20;
     // Requests per kept-alive connection (httplib's own default is 5).
     size_t keepalive_requests = 100;
     absl::Duration retry = absl::Seconds(3);
@@ -90,6 +96,9 @@ class HttpServer {
     // Body and Authorization header of POST /v1/publish.
     std::function<HttpReply(const std::string& body,
                             const std::string& authorization)> publish;
+    // Checks the credential of POST /v1/publish from its head, before its
+    // body is read (401/403 at once); null: only `publish` checks it.
+    const PublisherAuth* publisher_auth = nullptr;
     std::function<std::string()> metrics;
     // Broker readiness (Redis reachable); unset: always ready.
     std::function<bool()> ready;
@@ -124,9 +133,14 @@ class HttpServer {
   size_t waiting_connections() const;
   uint64_t request_timeouts() const;
   uint64_t requests_too_large() const;
+  // Requests refused for bad framing (400); bytes of requests being received.
+  uint64_t requests_malformed() const;
+  size_t receiving_bytes() const;
 
  private:
   void HandleEvents(const httplib::Request& req, httplib::Response& res);
+  // The RequestReader's question for each complete head: may it proceed?
+  std::optional<HeadRefusal> CheckHead(const RequestHead& head) const;
   void ServeStatic(const httplib::Request& req, httplib::Response& res) const;
   std::string ClientAddress(const httplib::Request& req) const;
 

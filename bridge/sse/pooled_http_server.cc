@@ -29,12 +29,18 @@ class InlineQueue : public httplib::TaskQueue {
   void shutdown() override {}
 };
 
+RequestReader::Options ReaderOptions(const PooledHttpServer::Settings& s) {
+  RequestReader::Options o = s.reader;
+  o.body_timeout = s.body_timeout;
+  return o;
+}
+
 }  // namespace
 
 PooledHttpServer::PooledHttpServer(const Settings& s)
     : body_timeout_(s.body_timeout),
       pool_(static_cast<size_t>(s.threads)),
-      reader_(s.reader, [this](RequestReader::Ready ready) {
+      reader_(ReaderOptions(s), [this](RequestReader::Ready ready) {
         pool_.enqueue([this, ready = std::move(ready)]() mutable { Serve(std::move(ready)); });
       }) {
   new_task_queue = [] { return new InlineQueue; };
@@ -76,7 +82,9 @@ void PooledHttpServer::Serve(RequestReader::Ready ready) {
     ::close(sock);
     return;
   }
-  RequestStream strm(sock, std::move(ready.buffered), absl::Now() + body_timeout_);
+  // The reader read the whole request: httplib gets it and no more.
+  RequestStream strm(sock, std::move(ready.request), absl::Now() + body_timeout_,
+                     /*read_socket=*/false);
   Takeover takeover;
   takeover.stream = &strm;
   t_takeover = &takeover;
@@ -92,12 +100,14 @@ void PooledHttpServer::Serve(RequestReader::Ready ready) {
     takeover.start(sock);
     return;
   }
+  // The next request starts where the reader's framing says, whatever of
+  // this one httplib chose to read (it skips the body of a GET).
   if (!ok || closed || last || !is_running()) {
     ::shutdown(sock, SHUT_RDWR);
     ::close(sock);
     return;
   }
-  reader_.Add(sock, strm.TakeBuffered(), ready.served + 1);
+  reader_.Add(sock, std::move(ready.rest), ready.served + 1);
 }
 
 }  // namespace ssebridge

@@ -1,7 +1,8 @@
 // PooledHttpServer: cpp-httplib's Server with our connection handling.
 // Accepted sockets go to a RequestReader (one epoll thread) until a whole
-// request head is in; only then does a pool thread run httplib's routing,
-// so slow or silent clients hold no thread. After the response the
+// request, head and body, is in; only then does a pool thread run httplib's
+// routing over exactly that request (it cannot read further), so slow or
+// silent clients hold no thread. After the response the
 // connection goes back to the reader (keep-alive), is closed, or, when the
 // handler called TakeOver, leaves httplib as a non-blocking socket for an
 // SSE stream.
@@ -26,8 +27,9 @@ class PooledHttpServer : public httplib::Server {
   struct Settings {  // not "Options": that would hide httplib::Server::Options()
     int threads = 8;
     RequestReader::Options reader;
-    // Once the head is in: the body must arrive, and the response be
-    // taken, within this.
+    // Once the head is in: the body must arrive (in the reader), and then
+    // the response be taken, each within this. Overrides
+    // reader.body_timeout.
     absl::Duration body_timeout = absl::Seconds(10);
   };
 

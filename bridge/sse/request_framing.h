@@ -1,19 +1,29 @@
 // RequestFraming: decides, from the bytes of one HTTP/1.1 request read so
-// far, whether its head (request line and headers) is complete, and whether
-// it breaks a size limit. It does not parse the request for use (cpp-httplib
-// does that afterwards, from the same bytes); it only measures, so a request
-// that is too large is refused before it is buffered whole, and a request is
-// handed to a thread only once it is all there.
+// far, whether its head (request line and headers) is complete, whether it
+// breaks a size limit, and how its body is framed. It is the bridge's one
+// reading of where a request ends: cpp-httplib later parses a head rebuilt
+// from what this class recorded (see RequestAssembler), so the two can never
+// disagree about framing (RFC 9112 section 6.3; request smuggling).
 //
-// Over the limits: request line -> 414, header section (one line, all
-// lines, or the number of lines) -> 431, a Content-Length above the body
-// limit -> 413. A malformed Content-Length is left to cpp-httplib (400).
+// Strict where a lenient reading could differ from another parser's:
+//   400: a line ending in a bare LF or holding a bare CR; a request line
+//        that is not "METHOD target HTTP/1.x"; a header line that is not
+//        "token: value" (space before the colon, a folded line); a
+//        Content-Length that is not a plain decimal number, or two different
+//        ones; a Transfer-Encoding other than exactly "chunked", or more than
+//        one; Transfer-Encoding together with Content-Length, or in HTTP/1.0.
+//   414: the request line over its limit; 431: a header line, all header
+//        lines, or their number over the limits; 413: a Content-Length above
+//        the body limit.
+// Each message names the header or the limit (and its flag).
 #ifndef SSEBRIDGE_SSE_REQUEST_FRAMING_H_
 #define SSEBRIDGE_SSE_REQUEST_FRAMING_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -33,9 +43,22 @@ struct RequestLimits {
 // of the Debian build); a longer line would make it answer 400.
 inline constexpr size_t kMaxHeaderLineBytes = 8192;
 
+// A complete request head as the framing read it.
+struct RequestHead {
+  std::string method;
+  std::string target;   // as sent: path and query, not decoded
+  std::string version;  // "HTTP/1.1" or "HTTP/1.0"
+  // In order, names as sent, values without surrounding whitespace.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // The first value of header `name` (case-insensitive); "" when absent.
+  absl::string_view Header(absl::string_view name) const;
+};
+
 class RequestFraming {
  public:
   enum class State { kNeedMore, kHeadComplete, kRejected };
+  enum class Body { kNone, kLength, kChunked };
 
   explicit RequestFraming(const RequestLimits& limits) : limits_(limits) {}
 
@@ -45,21 +68,27 @@ class RequestFraming {
   State Scan(absl::string_view request);
 
   State state() const { return state_; }
-  // Once rejected: the HTTP status and a message naming what was too large.
+  // Once rejected: the HTTP status and a message naming what was wrong.
   int reject_status() const { return reject_status_; }
   const std::string& reject_message() const { return reject_message_; }
-  // Once complete: bytes of the head, and the announced body length (0 when
-  // absent; chunked bodies are not measured here).
+  // Once complete: bytes of the head, its fields, and how the body is framed
+  // (kLength: content_length() bytes, which may be 0).
   size_t head_bytes() const { return head_bytes_; }
+  const RequestHead& head() const { return head_; }
+  Body body() const { return body_; }
   uint64_t content_length() const { return content_length_; }
-  bool chunked() const { return chunked_; }
-  // "Expect: 100-continue": the client sends its body only once answered.
+  bool chunked() const { return body_ == Body::kChunked; }
+  // "Expect: 100-continue" on an HTTP/1.1 request: the client may wait for
+  // an interim answer before it sends the body.
   bool expect_continue() const { return expect_continue_; }
 
  private:
   State Reject(int status, std::string message);
+  State RequestLine(absl::string_view line);
   // One complete header line (without its line end).
   State HeaderLine(absl::string_view line);
+  // After the blank line: the checks that need every header.
+  State HeadEnd();
 
   RequestLimits limits_;
   State state_ = State::kNeedMore;
@@ -69,8 +98,11 @@ class RequestFraming {
   size_t headers_start_ = 0;  // offset of the first header line
   size_t header_count_ = 0;
   size_t head_bytes_ = 0;
+  RequestHead head_;
+  Body body_ = Body::kNone;
+  bool has_length_ = false;
+  bool has_transfer_encoding_ = false;
   uint64_t content_length_ = 0;
-  bool chunked_ = false;
   bool expect_continue_ = false;
   int reject_status_ = 0;
   std::string reject_message_;

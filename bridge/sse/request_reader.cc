@@ -17,10 +17,6 @@
 namespace ssebridge {
 namespace {
 
-// A small body (a typical publish) is read here too, so a client that
-// trickles it holds no request thread either. Larger ones are read on the
-// request thread, bounded by its own deadline.
-constexpr size_t kPrereadBodyBytes = 64 * 1024;
 // After a refusal, how long the client's remaining bytes are read and
 // dropped (closing with unread input would reset the connection, and the
 // client could lose the answer).
@@ -28,10 +24,14 @@ constexpr absl::Duration kLinger = absl::Seconds(1);
 
 absl::string_view Reason(int status) {
   switch (status) {
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 408: return "Request Timeout";
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
+    case 503: return "Service Unavailable";
     default: return "Bad Request";
   }
 }
@@ -42,6 +42,7 @@ absl::string_view Code(int status) {
     case 413: return "payload_too_large";
     case 414: return "uri_too_long";
     case 431: return "header_too_large";
+    case 503: return "unavailable";
     default: return "bad_request";
   }
 }
@@ -49,14 +50,17 @@ absl::string_view Code(int status) {
 }  // namespace
 
 struct RequestReader::Connection {
-  enum class Phase { kIdle, kHead, kClosing };
+  // kHead: reading a head; kBody: its body; kIdle: kept alive, between
+  // requests; kClosing: answered, dropping input until closed.
+  enum class Phase { kIdle, kHead, kBody, kClosing };
   Connection(int f, int s, const RequestLimits& limits)
-      : fd(f), served(s), framing(limits) {}
+      : fd(f), served(s), request(limits) {}
   int fd;
   int served;
   Phase phase = Phase::kHead;
-  std::string buffered;
-  RequestFraming framing;
+  bool started = false;  // a byte of this request came
+  size_t charged = 0;     // bytes counted in buffered_bytes_
+  RequestAssembler request;
   std::multimap<absl::Time, int>::iterator deadline;
 };
 
@@ -109,7 +113,7 @@ void RequestReader::Add(int fd, std::string buffered, int served) {
   {
     std::lock_guard<std::mutex> lock(inbox_mu_);
     if (!stopped_) {
-      inbox_.push_back(Ready{fd, std::move(buffered), served});
+      inbox_.push_back(Ready{fd, "", std::move(buffered), served});
       uint64_t one = 1;
       ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));
       (void)ignored;
@@ -157,7 +161,6 @@ void RequestReader::Admit(Ready added) {
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
   auto owned = std::make_unique<Connection>(fd, added.served, options_.limits);
   Connection& c = *owned;
-  c.buffered = std::move(added.buffered);
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP;
   ev.data.fd = fd;
@@ -170,13 +173,17 @@ void RequestReader::Admit(Ready added) {
   held_.fetch_add(1, std::memory_order_relaxed);
   // A fresh connection's first request is due within header_timeout; a
   // kept-alive one may idle first.
-  if (c.served > 0 && c.buffered.empty()) {
+  if (c.served > 0 && added.rest.empty()) {
     c.phase = Connection::Phase::kIdle;
     SetDeadline(c, absl::Now() + options_.idle_timeout);
     return;
   }
   SetDeadline(c, absl::Now() + options_.header_timeout);
-  if (!c.buffered.empty()) Examine(c);
+  if (!added.rest.empty()) {
+    c.started = true;
+    c.request.Feed(added.rest);
+    if (Charge(c)) Examine(c);
+  }
 }
 
 void RequestReader::SetDeadline(Connection& c, absl::Time when) {
@@ -204,7 +211,9 @@ void RequestReader::OnReadable(int fd) {
       c.phase = Connection::Phase::kHead;
       SetDeadline(c, absl::Now() + options_.header_timeout);
     }
-    c.buffered.append(buf, static_cast<size_t>(n));
+    c.started = true;
+    c.request.Feed(absl::string_view(buf, static_cast<size_t>(n)));
+    if (!Charge(c)) return;
     const int before = c.fd;
     Examine(c);
     // Handed over or refused: stop reading into it here.
@@ -216,33 +225,77 @@ void RequestReader::OnReadable(int fd) {
 }
 
 void RequestReader::Examine(Connection& c) {
-  switch (c.framing.Scan(c.buffered)) {
-    case RequestFraming::State::kNeedMore:
+  switch (c.request.state()) {
+    case RequestAssembler::State::kNeedHead:
       return;
-    case RequestFraming::State::kRejected:
-      Refuse(c, c.framing.reject_status(), c.framing.reject_message());
+    case RequestAssembler::State::kRejected:
+      Refuse(c, c.request.reject_status(), c.request.reject_message());
       return;
-    case RequestFraming::State::kHeadComplete:
+    case RequestAssembler::State::kNeedBody:
+    case RequestAssembler::State::kComplete:
       break;
   }
-  const uint64_t body = c.framing.content_length();
-  if (!c.framing.chunked() && !c.framing.expect_continue() && body <= kPrereadBodyBytes &&
-      c.buffered.size() < c.framing.head_bytes() + body) {
-    return;  // the rest of a small body is still on its way
-  }
-  Ready ready{c.fd, std::exchange(c.buffered, {}), c.served};
+  if (c.phase == Connection::Phase::kHead && !HeadArrived(c)) return;
+  if (c.request.state() != RequestAssembler::State::kComplete) return;
+  Ready ready{c.fd, c.request.TakeRequest(), c.request.TakeRest(), c.served};
   Forget(c.fd, /*close_fd=*/false);
   ready_(std::move(ready));
 }
 
+bool RequestReader::Charge(Connection& c) {
+  const size_t held = c.request.buffered_bytes();
+  buffered_bytes_ = buffered_bytes_ - c.charged + held;
+  c.charged = held;
+  buffered_.store(buffered_bytes_, std::memory_order_relaxed);
+  const size_t limit = options_.max_buffered_bytes;
+  if (limit == 0 || buffered_bytes_ <= limit || buffered_bytes_ == held) return true;
+  Refuse(c, 503, absl::StrCat("request: the bridge holds its limit of ", limit,
+                              " bytes of requests being received "
+                              "(--http_body_buffer_bytes); retry later"));
+  return false;
+}
+
+bool RequestReader::HeadArrived(Connection& c) {
+  c.phase = Connection::Phase::kBody;
+  if (options_.check_head) {
+    std::optional<HeadRefusal> refusal = options_.check_head(c.request.head());
+    if (refusal) {
+      refused_from_head_.fetch_add(1, std::memory_order_relaxed);
+      Answer(c, *refusal);
+      return false;
+    }
+  }
+  if (c.request.awaits_continue()) {
+    static constexpr absl::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    ssize_t ignored =
+        ::send(c.fd, kContinue.data(), kContinue.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)ignored;
+  }
+  SetDeadline(c, absl::Now() + options_.body_timeout);
+  return true;
+}
+
 void RequestReader::Refuse(Connection& c, int status, const std::string& message) {
-  if (status != 408) refused_.fetch_add(1, std::memory_order_relaxed);
-  const std::string body = absl::StrCat("{\"error\":", JsonQuote(Code(status)),
-                                        ",\"message\":", JsonQuote(message), "}\n");
-  const std::string response = absl::StrCat(
-      "HTTP/1.1 ", status, " ", Reason(status),
-      "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(),
-      "\r\nConnection: close\r\n\r\n", body);
+  if (status == 400) {
+    malformed_.fetch_add(1, std::memory_order_relaxed);
+  } else if (status == 413 || status == 414 || status == 431) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+  }
+  HeadRefusal answer;
+  answer.status = status;
+  answer.json = absl::StrCat("{\"error\":", JsonQuote(Code(status)),
+                             ",\"message\":", JsonQuote(message), "}\n");
+  Answer(c, answer);
+}
+
+void RequestReader::Answer(Connection& c, const HeadRefusal& answer) {
+  std::string response = absl::StrCat("HTTP/1.1 ", answer.status, " ", Reason(answer.status),
+                                      "\r\nContent-Type: application/json\r\n");
+  for (const auto& [name, value] : answer.headers) {
+    absl::StrAppend(&response, name, ": ", value, "\r\n");
+  }
+  absl::StrAppend(&response, "Content-Length: ", answer.json.size(),
+                  "\r\nConnection: close\r\n\r\n", answer.json);
   // Small enough for an empty socket buffer; a client whose buffer is full
   // loses the answer, not a thread.
   ssize_t ignored = ::send(c.fd, response.data(), response.size(),
@@ -250,8 +303,9 @@ void RequestReader::Refuse(Connection& c, int status, const std::string& message
   (void)ignored;
   ::shutdown(c.fd, SHUT_WR);
   c.phase = Connection::Phase::kClosing;
-  c.buffered.clear();
-  c.buffered.shrink_to_fit();
+  c.request = RequestAssembler(options_.limits);  // frees what it held
+  buffered_bytes_ -= std::exchange(c.charged, 0);
+  buffered_.store(buffered_bytes_, std::memory_order_relaxed);
   SetDeadline(c, absl::Now() + kLinger);
 }
 
@@ -261,12 +315,19 @@ void RequestReader::ExpireDeadlines(absl::Time now) {
     Connection& c = *conns_.at(fd);
     if (c.phase == Connection::Phase::kHead) {
       timed_out_.fetch_add(1, std::memory_order_relaxed);
-      if (!c.buffered.empty()) {
+      if (c.started) {
         Refuse(c, 408, absl::StrCat("request: not complete within ",
                                     absl::FormatDuration(options_.header_timeout),
                                     " (--http_header_timeout)"));
         continue;
       }
+    }
+    if (c.phase == Connection::Phase::kBody) {
+      timed_out_.fetch_add(1, std::memory_order_relaxed);
+      Refuse(c, 408, absl::StrCat("request body: not complete within ",
+                                  absl::FormatDuration(options_.body_timeout),
+                                  " of its head (--http_body_timeout)"));
+      continue;
     }
     Forget(fd, /*close_fd=*/true);
   }
@@ -276,6 +337,8 @@ void RequestReader::Forget(int fd, bool close_fd) {
   auto it = conns_.find(fd);
   if (it == conns_.end()) return;
   if (it->second->deadline != deadlines_.end()) deadlines_.erase(it->second->deadline);
+  buffered_bytes_ -= it->second->charged;
+  buffered_.store(buffered_bytes_, std::memory_order_relaxed);
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
   conns_.erase(it);
   held_.fetch_sub(1, std::memory_order_relaxed);

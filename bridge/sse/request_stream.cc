@@ -43,11 +43,14 @@ bool RequestStream::Poll(short events) const {
   }
 }
 
-bool RequestStream::is_readable() const { return has_buffered() || Poll(POLLIN); }
+bool RequestStream::is_readable() const {
+  return has_buffered() || (read_socket_ && Poll(POLLIN));
+}
 
 bool RequestStream::is_writable() const { return discard_ || Poll(POLLOUT); }
 
 ssize_t RequestStream::read(char* ptr, size_t size) {
+  if (!has_buffered() && !read_socket_) return 0;
   if (!has_buffered()) {
     buf_.resize(4096);
     pos_ = 0;

@@ -1,7 +1,8 @@
 // RequestStream: an httplib::Stream over one connection while a request
 // thread parses and answers a request on it. It first replays the bytes the
-// RequestReader already read (the request head, often the body too), then
-// reads the socket. Everything it does with the socket must be over by
+// RequestReader already read; with `read_socket` false (the reader read the
+// whole request) it then reports the end of input instead of reading the
+// socket, so the request thread never waits for a client. Everything it does with the socket must be over by
 // `deadline`: a client that trickles its body or takes its response slowly
 // is cut, so it cannot keep the thread.
 // Once a request is taken over as an SSE stream, the server switches it to
@@ -20,8 +21,8 @@ namespace ssebridge {
 
 class RequestStream : public httplib::Stream {
  public:
-  RequestStream(int fd, std::string buffered, absl::Time deadline)
-      : fd_(fd), buf_(std::move(buffered)), deadline_(deadline) {}
+  RequestStream(int fd, std::string buffered, absl::Time deadline, bool read_socket = true)
+      : fd_(fd), buf_(std::move(buffered)), deadline_(deadline), read_socket_(read_socket) {}
 
   bool is_readable() const override;
   bool is_writable() const override;
@@ -45,6 +46,7 @@ class RequestStream : public httplib::Stream {
   std::string buf_;
   size_t pos_ = 0;
   absl::Time deadline_;
+  bool read_socket_;
   bool discard_ = false;
 };
 

@@ -114,6 +114,8 @@ std::unique_ptr<BridgeProcess> StartGuardedBridge() {
   return StartBridge({absl::StrCat("--http_threads=", kHttpThreads),
                       absl::StrCat("--http_header_timeout=",
                                    absl::FormatDuration(kHeaderTimeout)),
+                      absl::StrCat("--http_body_timeout=",
+                                   absl::FormatDuration(kHeaderTimeout)),
                       absl::StrCat("--http_idle_timeout=", absl::FormatDuration(kIdleTimeout))});
 }
 
@@ -232,7 +234,7 @@ TEST(FaultSlowlorisTest, TricklingBodyHoldsNoThread) {
     while (r == RecvResult::kData) r = RecvSome(fd, end, &got, &error);
     EXPECT_TRUE(r == RecvResult::kEof || r == RecvResult::kReset) << error;
     EXPECT_TRUE(absl::StartsWith(got, "HTTP/1.1 408")) << got;
-    EXPECT_TRUE(absl::StrContains(got, "http_header_timeout")) << got;
+    EXPECT_TRUE(absl::StrContains(got, "http_body_timeout")) << got;
     ::close(fd);
   }
 }
