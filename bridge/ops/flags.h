@@ -80,6 +80,9 @@ ABSL_DECLARE_FLAG(int32_t, metrics_top_channels);
 ABSL_DECLARE_FLAG(bool, status_page);
 ABSL_DECLARE_FLAG(int32_t, status_recent_events);
 ABSL_DECLARE_FLAG(bool, access_log);
+ABSL_DECLARE_FLAG(std::string, admin_address);
+ABSL_DECLARE_FLAG(int32_t, admin_port);
+ABSL_DECLARE_FLAG(std::string, metrics_channels);
 
 namespace ssebridge {
 
