@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include <condition_variable>
 #include <mutex>
+#include "bridge/admission/stream_admission.h"
 #include "bridge/auth/cors_policy.h"
 #include "bridge/auth_wiring.h"
 #include "bridge/broker_wiring.h"
@@ -37,6 +38,10 @@
 
 namespace ssebridge {
 namespace {
+
+// The internal listener serves scrapes and a few status pages; its streams
+// are handed to the writer like any other, so two request threads suffice.
+constexpr int kInternalHttpThreads = 2;
 
 int Fail(const absl::Status& status) {
   LogLine(LogLevel::kError, "cannot start").Str("error", status.message());
@@ -82,12 +87,24 @@ int Run(ShutdownSignal& signals) {
   const size_t max_channels =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_channels_per_connection));
   const size_t queue_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_queue_bytes));
-  SubscriberService subscriber({max_channels, queue_bytes}, &broker, &hub, &*policies,
-                               auth.publishers.get());
+  const bool dev_mode = auth.publishers->open() && auth.admin_keys.empty();
+  StreamAdmission::Options admission_options;
+  admission_options.max_channels = max_channels;
+  admission_options.max_streams = static_cast<size_t>(absl::GetFlag(FLAGS_max_connections));
+  admission_options.queue_bytes = queue_bytes;
+  StreamAdmission::Wiring admission_wiring;
+  admission_wiring.subscribers = auth.subscribers.get();
+  admission_wiring.publishers = auth.publishers.get();
+  admission_wiring.admin_keys = &auth.admin_keys;
+  admission_wiring.limits = auth.connections.get();
+  admission_wiring.dev_mode = dev_mode;
+  admission_wiring.ready = [&broker] { return broker.ready(); };
+  StreamAdmission admission(admission_options, std::move(admission_wiring));
+  SubscriberService subscriber(&admission, &broker, &hub, &*policies);
   TicketService tickets(auth.publishers.get(), auth.tickets.get());
   AdminService::Wiring admin_wiring;
   admin_wiring.admin_keys = &auth.admin_keys;
-  admin_wiring.open = auth.publishers->open() && auth.admin_keys.empty();
+  admin_wiring.open = dev_mode;
   admin_wiring.hub = &hub;
   admin_wiring.disconnect_user = [&writer](const std::string& user) {
     return writer.DisconnectUser(user);
@@ -115,8 +132,6 @@ int Run(ShutdownSignal& signals) {
   http_options.threads = absl::GetFlag(FLAGS_http_threads);
   http_options.backlog = absl::GetFlag(FLAGS_listen_backlog);
   http_options.max_channels_per_connection = max_channels;
-  http_options.max_connections = static_cast<size_t>(absl::GetFlag(FLAGS_max_connections));
-  http_options.queue_bytes = queue_bytes;
   // proto3 JSON may escape every payload byte as \uXXXX.
   http_options.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes) > 0
                                     ? static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes))
@@ -146,12 +161,11 @@ int Run(ShutdownSignal& signals) {
     static_files = std::move(*opened);
   }
   HttpServer::Wiring wiring;
+  wiring.admission = &admission;
   wiring.writer = &writer;
   wiring.static_files = static_files ? &*static_files : nullptr;
   wiring.policies = &*policies;
   wiring.cors = &*cors;
-  wiring.auth = auth.subscribers.get();
-  wiring.limits = auth.connections.get();
   wiring.attach = [&broker, &hub](std::shared_ptr<Subscription> sub,
                                   absl::string_view cursor) {
     // Only the hub can end a stream the writer holds: a refused attach is
@@ -163,7 +177,6 @@ int Run(ShutdownSignal& signals) {
     return HttpReply{reply.status, std::move(reply.json)};
   };
   wiring.publisher_auth = auth.publishers.get();
-  wiring.metrics = [&metrics] { return metrics.Render(); };
   wiring.ready = [&broker] { return broker.ready(); };
   StatusFeed status_feed({static_cast<size_t>(absl::GetFlag(FLAGS_status_recent_events))},
                          {[&writer] { return uint64_t{writer.streams()}; },
@@ -173,16 +186,27 @@ int Run(ShutdownSignal& signals) {
                           [&broker] { return broker.ready(); },
                           absl::GetFlag(FLAGS_broker)},
                          &hub);
-  const StatusPage status_page({&status_feed, &writer, &*policies, &auth.admin_keys,
+  const StatusPage status_page({&status_feed, &writer, &*policies, &admission,
                                 http_options.access_log});
-  if (absl::GetFlag(FLAGS_status_page)) {
+  HttpServer http(http_options, std::move(wiring));
+
+  // The internal listener: /metrics and the status page, never on the
+  // public port (a LoadBalancer Service would put them on the internet).
+  HttpServer::Options internal_options = http_options;
+  internal_options.address = absl::GetFlag(FLAGS_admin_address);
+  internal_options.port = absl::GetFlag(FLAGS_admin_port);
+  internal_options.threads = kInternalHttpThreads;
+  HttpServer::Wiring internal_wiring;
+  internal_wiring.ready = [&broker] { return broker.ready(); };
+  internal_wiring.metrics = [&metrics] { return metrics.Render(); };
+  if (absl::GetFlag(FLAGS_status_page) && internal_options.port >= 0) {
     status_feed.Start();
-    wiring.extra_routes = [&status_page](httplib::Server& svr,
-                                         const HttpServer::TakeOver& take) {
+    internal_wiring.extra_routes = [&status_page](httplib::Server& svr,
+                                                    const HttpServer::TakeOver& take) {
       status_page.AddRoutes(svr, take);
     };
   }
-  HttpServer http(http_options, std::move(wiring));
+  HttpServer internal_http(internal_options, std::move(internal_wiring));
   MetricsSources sources;
   sources.hub = &hub;
   sources.writer = &writer;
@@ -191,11 +215,15 @@ int Run(ShutdownSignal& signals) {
   sources.gate = &gate;
   sources.subscribers = &subscriber;
   sources.http = &http;
+  sources.admission = &admission;
   sources.connections = auth.connections.get();
   sources.tickets = auth.tickets.get();
   sources.top_channels = static_cast<size_t>(absl::GetFlag(FLAGS_metrics_top_channels));
+  // Checked by ValidateFlags.
+  sources.labelled_channels = *ChannelPatterns::Parse(absl::GetFlag(FLAGS_metrics_channels));
   RegisterMetrics(metrics, sources);
   s = http.Start();
+  if (s.ok() && internal_options.port >= 0) s = internal_http.Start();
   if (!s.ok()) {
     grpc_server.Shutdown(absl::Now());
     return Fail(s);
@@ -204,6 +232,7 @@ int Run(ShutdownSignal& signals) {
   LogLine(LogLevel::kInfo, "listening")
       .Int("http_port", http.port())
       .Int("grpc_port", grpc_server.port())
+      .Int("admin_port", internal_options.port >= 0 ? internal_http.port() : -1)
       .Str("epoch", broker.epoch())
       .Str("broker", absl::GetFlag(FLAGS_broker))
       .Int("writer_threads", writer_threads)
@@ -237,7 +266,9 @@ int Run(ShutdownSignal& signals) {
 
   // Refuse new streams, tell open ones when to come back (jittered, so a
   // fleet of browsers does not reconnect at once), let publishes finish.
+  admission.BeginDrain();
   http.BeginDrain();
+  internal_http.BeginDrain();
   writer.CloseAll([&http] { return SseRetry(http.JitteredRetryMillis()); });
   subscriber.EndAll();
   publisher.EndStreams();
@@ -256,6 +287,7 @@ int Run(ShutdownSignal& signals) {
   status_feed.Stop();
   writer.Stop();
   http.Stop();
+  internal_http.Stop();
   {
     std::lock_guard<std::mutex> lock(sweep_mu);
     stop_sweeping = true;

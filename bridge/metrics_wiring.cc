@@ -1,5 +1,6 @@
 #include "bridge/metrics_wiring.h"
 
+#include "bridge/core/names.h"
 #include "bridge/ops/top_channels.h"
 #include "bridge/sse/close_reason.h"
 
@@ -35,16 +36,24 @@ void RegisterStreamMetrics(MetricsRegistry& m, const MetricsSources& s) {
             [&writer] { return writer.writes(); });
   m.Counter("ssebridge_heartbeats_total", "Heartbeat comments sent.",
             [&writer] { return writer.heartbeats(); });
-  const HttpServer& http = *s.http;
+  const StreamAdmission& admission = *s.admission;
   m.Counter("ssebridge_streams_refused_unauthenticated_total",
-            "Stream requests answered 401 (no, bad or expired credential).",
-            [&http] { return http.refused_unauthenticated(); });
+            "Stream requests refused as unauthenticated (HTTP 401, gRPC "
+            "UNAUTHENTICATED: no, bad or expired credential).",
+            [&admission] { return admission.refused_unauthenticated(); });
   m.Counter("ssebridge_streams_refused_forbidden_total",
-            "Stream requests answered 403 (channel not granted).",
-            [&http] { return http.refused_forbidden(); });
+            "Stream requests refused as forbidden (HTTP 403, gRPC "
+            "PERMISSION_DENIED: channel not granted, status page closed).",
+            [&admission] { return admission.refused_forbidden(); });
   m.Counter("ssebridge_streams_refused_limited_total",
-            "Stream requests answered 429 (per-user or per-address limit).",
-            [&http] { return http.refused_limited(); });
+            "Stream requests refused by a per-user or per-address limit "
+            "(HTTP 429, gRPC RESOURCE_EXHAUSTED).",
+            [&admission] { return admission.refused_limited(); });
+  m.Counter("ssebridge_streams_refused_unavailable_total",
+            "Stream requests refused as unavailable (HTTP 503, gRPC "
+            "UNAVAILABLE: --max_connections reached, broker not ready, draining).",
+            [&admission] { return admission.refused_unavailable(); });
+  const HttpServer& http = *s.http;
   m.Gauge("ssebridge_http_waiting_connections",
           "HTTP connections waiting for (the rest of) a request.",
           [&http] { return double(http.waiting_connections()); });
@@ -67,13 +76,37 @@ void RegisterHubMetrics(MetricsRegistry& m, const MetricsSources& s) {
   m.Gauge("ssebridge_subscriptions", "Subscriptions attached to the hub (SSE and gRPC).",
           [&hub] { return double(hub.subscriptions()); });
   const size_t top = s.top_channels;
+  const ChannelPatterns labelled = s.labelled_channels;
   m.Gauges("ssebridge_channel_subscribers",
-           "Subscriptions per channel: the busiest --metrics_top_channels "
-           "channels, the others summed under channel=\"_other\".",
-           [&hub, top] {
+           "Subscriptions per channel: of the channels --metrics_channels "
+           "opts in, the busiest --metrics_top_channels; every other channel "
+           "summed under channel=\"_other\".",
+           [&hub, top, labelled] {
+             std::vector<std::pair<std::string, uint32_t>> opted_in;
+             uint64_t folded = 0;
+             bool any_folded = false;
+             for (auto& [channel, n] : hub.ChannelCounts()) {
+               // A name is a label only when the operator chose to publish
+               // it; internal channels ('$...') never are.
+               if (!labelled.empty() && labelled.Matches(channel) &&
+                   ValidateChannelName(channel, "channel").ok()) {
+                 opted_in.emplace_back(std::move(channel), n);
+               } else {
+                 folded += n;
+                 any_folded = true;
+               }
+             }
              std::vector<GaugeSample> out;
-             for (auto& [channel, n] : TopChannels(hub.ChannelCounts(), top)) {
+             for (auto& [channel, n] : TopChannels(std::move(opted_in), top)) {
+               if (channel == kOtherChannels) {
+                 folded += n;
+                 any_folded = true;
+                 continue;
+               }
                out.push_back({{{"channel", std::move(channel)}}, double(n)});
+             }
+             if (any_folded) {
+               out.push_back({{{"channel", std::string(kOtherChannels)}}, double(folded)});
              }
              return out;
            });

@@ -7,8 +7,11 @@
 //   ssebridge_streams_closed_total{reason}  counter see sse/close_reason.h
 //   ssebridge_stream_bytes_written_total    counter bytes written to streams
 //   ssebridge_stream_queued_bytes           gauge   bytes waiting for sockets
-//   ssebridge_channel_subscribers{channel}  gauge   top --metrics_top_channels
-//                                                   channels, rest "_other"
+//   ssebridge_channel_subscribers{channel}  gauge   channels --metrics_channels
+//                                                   opts in (the busiest
+//                                                   --metrics_top_channels),
+//                                                   every other one "_other"
+//   ssebridge_streams_refused_*_total       counter StreamAdmission refusals
 //   ssebridge_events_published_total        counter accepted publishes
 //   ssebridge_events_delivered_total        counter events queued to readers
 //   ssebridge_events_dropped_total          counter dropped by a policy
@@ -33,9 +36,11 @@
 #include <cstdint>
 #include <string>
 
+#include "bridge/admission/stream_admission.h"
 #include "bridge/auth/connection_limits.h"
 #include "bridge/auth/ticket_store.h"
 #include "bridge/broker/broker.h"
+#include "bridge/core/channel_pattern.h"
 #include "bridge/core/hub.h"
 #include "bridge/grpc/publish_gate.h"
 #include "bridge/grpc/subscriber_service.h"
@@ -53,10 +58,13 @@ struct MetricsSources {
   std::string broker_name;
   const PublishGate* gate = nullptr;
   const SubscriberService* subscribers = nullptr;
-  const HttpServer* http = nullptr;
+  const HttpServer* http = nullptr;  // the public listener
+  const StreamAdmission* admission = nullptr;
   const ConnectionLimits* connections = nullptr;
   const TicketStore* tickets = nullptr;
   size_t top_channels = 20;
+  // --metrics_channels: the channels whose names may be labels.
+  ChannelPatterns labelled_channels;
 };
 
 void RegisterMetrics(MetricsRegistry& m, const MetricsSources& s);

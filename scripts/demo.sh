@@ -13,10 +13,12 @@ bin=build/release
 HTTP_PORT="${SSEBRIDGE_HTTP_PORT:-8080}"
 GRPC_PORT="${SSEBRIDGE_GRPC_PORT:-50051}"
 TICKET_PORT="${DEMO_TICKET_PORT:-8081}"
+ADMIN_PORT="${SSEBRIDGE_ADMIN_PORT:-9090}"
 web="$PWD/build/demo-web"
 clients/js/scripts/demo-web.sh "$web"
 
-"$bin/ssebridge" --http_port="$HTTP_PORT" --grpc_port="$GRPC_PORT" --static_dir="$web" &
+"$bin/ssebridge" --http_port="$HTTP_PORT" --grpc_port="$GRPC_PORT" --admin_port="$ADMIN_PORT" \
+  --static_dir="$web" &
 bridge=$!
 publisher=""
 trap 'kill -TERM $bridge $publisher 2>/dev/null; wait $bridge 2>/dev/null' EXIT INT TERM
@@ -28,6 +30,7 @@ cat <<MSG
 
 ssebridge is up: HTTP (SSE) on :$HTTP_PORT, gRPC on :$GRPC_PORT.
 Live dashboard:      http://localhost:$HTTP_PORT/   (open two tabs; switch alice/bob)
+Status page:         http://localhost:$ADMIN_PORT/ui   (internal port; /metrics there too)
 Watch raw events:    curl -N 'http://localhost:$HTTP_PORT/v1/events?channel=demo&channel=dashboard'
 Publish over HTTP:   curl -X POST localhost:$HTTP_PORT/v1/publish -d '{"channel":"demo","data":"{\"hello\":1}"}'
 Stop with Ctrl-C.

@@ -46,7 +46,7 @@ mkdir -p "$out"
 # events per channel that is 100 x --channels events (50 s at 200/s with the
 # default 100 channels), inside the first minute the verdict ignores.
 build/release/ssebridge --http_address=127.0.0.1 --grpc_address=127.0.0.1 \
-  --http_port=0 --grpc_port=0 --history_size=100 2>"$out/bridge.log" &
+  --http_port=0 --grpc_port=0 --admin_port=-1 --history_size=100 2>"$out/bridge.log" &
 bridge=$!
 trap 'kill -TERM $bridge 2>/dev/null; wait $bridge 2>/dev/null || true' EXIT
 

@@ -20,14 +20,15 @@ log=$(mktemp)
 pids=()
 trap 'kill ${pids[*]} 2>/dev/null || true; wait 2>/dev/null || true; rm -f "$log"' EXIT
 "$bin/ssebridge" --http_address=127.0.0.1 --grpc_address=127.0.0.1 \
-  --http_port=0 --grpc_port=0 2>"$log" &
+  --admin_address=127.0.0.1 --http_port=0 --grpc_port=0 --admin_port=0 2>"$log" &
 pids+=($!)
-http_port="" grpc_port=""
+http_port="" grpc_port="" admin_port=""
 for _ in $(seq 1 100); do
   line=$(grep '"listening"' "$log" || true)
   if [[ -n "$line" ]]; then
     http_port=$(grep -o '"http_port": *[0-9]*' <<<"$line" | grep -o '[0-9]*$')
     grpc_port=$(grep -o '"grpc_port": *[0-9]*' <<<"$line" | grep -o '[0-9]*$')
+    admin_port=$(grep -o '"admin_port": *[0-9]*' <<<"$line" | grep -o '[0-9]*$')
     break
   fi
   sleep 0.1
@@ -52,5 +53,5 @@ for ((n = 0; n < seconds * 20 + 200; n++)); do
   sleep 0.05
 done &
 pids+=($!)
-(cd clients/js && node scripts/ui-screenshot.mjs "http://127.0.0.1:$http_port/ui" \
+(cd clients/js && node scripts/ui-screenshot.mjs "http://127.0.0.1:$admin_port/ui" \
   "$OLDPWD/$out" "$seconds")

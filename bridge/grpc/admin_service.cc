@@ -1,5 +1,7 @@
 #include "bridge/grpc/admin_service.h"
 
+#include <algorithm>
+
 #include "bridge/auth/subscriber_auth.h"
 #include "bridge/core/names.h"
 #include "bridge/grpc/publisher_service.h"
@@ -50,6 +52,13 @@ grpc::Status AdminService::GetStats(grpc::ServerContext* context,
   if (!allowed.ok()) return allowed;
   const size_t limit = request->max_channels() == 0 ? 100 : request->max_channels();
   std::vector<std::pair<std::string, uint32_t>> channels = wiring_.hub->ChannelCounts();
+  // Only channels a client can name: the bridge's own ('$ssebridge.status',
+  // the status page's feed) are an implementation detail.
+  channels.erase(std::remove_if(channels.begin(), channels.end(),
+                                [](const auto& c) {
+                                  return !ValidateChannelName(c.first, "channel").ok();
+                                }),
+                 channels.end());
   response->set_connections(wiring_.connections());
   response->set_grpc_subscribers(wiring_.grpc_subscribers());
   response->set_channels(channels.size());

@@ -4,10 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
-#include "absl/strings/str_cat.h"
 #include <mutex>
-#include "bridge/core/event_id.h"
+
+#include "absl/time/clock.h"
 #include "bridge/core/names.h"
 #include "bridge/grpc/publish_gate.h"
 #include "bridge/grpc/publisher_service.h"
@@ -36,55 +35,31 @@ class WakeSink : public SubscriptionSink {
   bool ready_ = false;
 };
 
-grpc::Status Invalid(absl::string_view message) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(message));
-}
-
 }  // namespace
 
 grpc::Status SubscriberService::Subscribe(grpc::ServerContext* context,
                                           const v1::SubscribeRequest* request,
                                           grpc::ServerWriter<v1::Event>* writer) {
-  const int count = request->channels_size();
-  if (count == 0) return Invalid("channels: at least one channel is required");
-  if (static_cast<size_t>(count) > options_.max_channels) {
-    return Invalid(absl::StrCat("channels: ", count, " requested; the limit is ",
-                                options_.max_channels,
-                                " (--max_channels_per_connection)"));
+  StreamRequest ask;
+  ask.reader = StreamReader::kBackend;
+  ask.channels.assign(request->channels().begin(), request->channels().end());
+  ask.channels_field = "channels";
+  ask.index_channel_items = true;
+  ask.cursor = request->last_event_id();
+  ask.cursor_field = "last_event_id";
+  ask.client_address = context->peer();
+  const auto& metadata = context->client_metadata();
+  if (auto it = metadata.find("authorization"); it != metadata.end()) {
+    ask.authorization.assign(it->second.data(), it->second.size());
   }
-  Subscription::Options sub_options;
-  sub_options.queue_bytes = options_.queue_bytes;
-  sub_options.resuming = !request->last_event_id().empty();
-  absl::flat_hash_set<std::string> seen;
-  for (int i = 0; i < count; ++i) {
-    const std::string& name = request->channels(i);
-    absl::Status s = ValidateChannelName(name, absl::StrCat("channels[", i, "]"));
-    if (!s.ok()) return Invalid(s.message());
-    if (seen.insert(name).second) sub_options.channels.push_back(name);
-  }
-  // Server-side readers are backends: once auth is on they present a
-  // publisher credential, and read what that credential may publish to.
-  absl::StatusOr<PublisherIdentity> who = AuthenticateCall(*auth_, *context);
-  if (!who.ok()) return ToGrpcStatus(who.status());
-  for (const std::string& channel : sub_options.channels) {
-    absl::Status allowed = PublisherAuth::Authorize(*who, channel);
-    if (!allowed.ok()) return ToGrpcStatus(allowed);
-  }
-  if (!request->last_event_id().empty()) {
-    absl::StatusOr<EventId> id =
-        ParseEventId(request->last_event_id(), "last_event_id");
-    if (!id.ok()) return Invalid(id.status().message());
-  }
+  absl::StatusOr<StreamGrant> grant = admission_->Admit(ask, absl::Now());
+  if (!grant.ok()) return ToGrpcStatus(grant.status());
 
-  if (!broker_->ready()) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "the broker is unavailable (Redis unreachable); retry later");
-  }
   active_.fetch_add(1);
   WakeSink sink;
-  auto sub =
-      std::make_shared<Subscription>(std::move(sub_options), *policies_, &sink);
-  absl::Status attached = broker_->Attach(sub, request->last_event_id());
+  auto sub = std::make_shared<Subscription>(std::move(grant->subscription),
+                                            *policies_, &sink);
+  absl::Status attached = broker_->Attach(sub, grant->cursor);
   if (!attached.ok()) {
     active_.fetch_sub(1);  // nothing was attached: nothing to detach
     return grpc::Status(grpc::StatusCode::UNAVAILABLE,

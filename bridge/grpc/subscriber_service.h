@@ -1,5 +1,7 @@
 // SubscriberService: gRPC Subscribe, the same stream a browser gets, for
-// server-side consumers. The stream's subscription lives in the hub like an
+// server-side consumers. StreamAdmission decides whether it opens (as a
+// backend: publisher credential, channels it may publish to); this door
+// returns its refusal as the gRPC status. The stream's subscription lives in the hub like an
 // SSE stream's; its sink wakes this RPC's thread, which forwards whole
 // events. A consumer that falls behind its queue bound is ended with
 // RESOURCE_EXHAUSTED and resumes from history with last_event_id.
@@ -8,7 +10,7 @@
 
 #include <atomic>
 
-#include "bridge/auth/publisher_auth.h"
+#include "bridge/admission/stream_admission.h"
 #include "bridge/broker/broker.h"
 #include "bridge/core/delivery_policy.h"
 #include "bridge/core/hub.h"
@@ -18,18 +20,10 @@ namespace ssebridge {
 
 class SubscriberService final : public v1::Subscriber::Service {
  public:
-  struct Options {
-    size_t max_channels = 64;
-    size_t queue_bytes = 512 * 1024;
-  };
   // All pointers must outlive the service.
-  SubscriberService(Options options, Broker* broker, Hub* hub,
-                    const PolicyTable* policies, const PublisherAuth* auth)
-      : options_(options),
-        broker_(broker),
-        hub_(hub),
-        policies_(policies),
-        auth_(auth) {}
+  SubscriberService(StreamAdmission* admission, Broker* broker, Hub* hub,
+                    const PolicyTable* policies)
+      : admission_(admission), broker_(broker), hub_(hub), policies_(policies) {}
 
   grpc::Status Subscribe(grpc::ServerContext* context,
                          const v1::SubscribeRequest* request,
@@ -40,11 +34,10 @@ class SubscriberService final : public v1::Subscriber::Service {
   size_t active() const { return active_.load(); }
 
  private:
-  Options options_;
+  StreamAdmission* admission_;
   Broker* broker_;
   Hub* hub_;
   const PolicyTable* policies_;
-  const PublisherAuth* auth_;
   std::atomic<bool> ending_{false};
   std::atomic<size_t> active_{0};
 };

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "bridge/core/channel_pattern.h"
 
 ABSL_FLAG(std::string, http_address, "0.0.0.0",
           "Address the HTTP (SSE) server listens on.");
@@ -100,11 +101,14 @@ ABSL_FLAG(int64_t, max_body_bytes, 0,
 
 // ---- observability ----------------------------------------------------
 ABSL_FLAG(int32_t, metrics_top_channels, 20,
-          "GET /metrics: channels with their own ssebridge_channel_subscribers "
-          "series (the busiest); the rest are summed under channel=\"_other\".");
+          "GET /metrics: most channels (of those --metrics_channels opts in) "
+          "with their own ssebridge_channel_subscribers series, the busiest; "
+          "the rest are summed under channel=\"_other\".");
 ABSL_FLAG(bool, status_page, true,
-          "Serve the live status page at GET /ui (and its feed, /ui/events). "
-          "With --admin_keys_file it asks for an admin key.");
+          "Serve the live status page at GET /ui (and its feed, /ui/events) "
+          "on the internal listener (--admin_port). With --admin_keys_file it "
+          "asks for an admin key; with other keys but no admin key it is "
+          "closed (403).");
 ABSL_FLAG(int32_t, status_recent_events, 20,
           "Recent events the status page lists (channel, id, type, size; "
           "never payloads).");
@@ -213,6 +217,21 @@ ABSL_FLAG(int64_t, http_body_buffer_bytes, 64 << 20,
           "while they arrive (bodies are read before a request thread runs "
           "them); a request that would pass it gets 503. One request is "
           "always admitted. 0: no limit.");
+
+// ---- internal listener --------------------------------------------------
+ABSL_FLAG(std::string, admin_address, "0.0.0.0",
+          "Address of the internal HTTP listener (/metrics, the status page, "
+          "/healthz, /readyz). All interfaces by default so Prometheus and "
+          "probes reach it in a cluster; keep the port off the public "
+          "Service and load balancer (127.0.0.1 on a bare host).");
+ABSL_FLAG(int32_t, admin_port, 9090,
+          "Port of the internal HTTP listener; 0 picks a free port (logged at "
+          "startup); -1 turns it off (no /metrics, no status page).");
+ABSL_FLAG(std::string, metrics_channels, "",
+          "Channel patterns ('dash.*,orders') whose names may appear as "
+          "ssebridge_channel_subscribers{channel=...} labels (the busiest "
+          "--metrics_top_channels of them). Empty: no channel names in "
+          "/metrics; every channel is summed under channel=\"_other\".");
 
 namespace ssebridge {
 
@@ -333,6 +352,16 @@ absl::Status ValidateFlags() {
   if (absl::GetFlag(FLAGS_redis_pool_size) < 1) return bad("redis_pool_size", "at least 1");
   if (absl::GetFlag(FLAGS_metrics_top_channels) < 0) {
     return bad("metrics_top_channels", "0 or more");
+  }
+  if (absl::Status s = ChannelPatterns::Parse(absl::GetFlag(FLAGS_metrics_channels)).status();
+      !s.ok()) {
+    return bad("metrics_channels", s.message());
+  }
+  const int32_t admin_port = absl::GetFlag(FLAGS_admin_port);
+  if (admin_port < -1 || admin_port > 65535) return bad("admin_port", "-1 (off) or 0-65535");
+  if (admin_port > 0 && (admin_port == absl::GetFlag(FLAGS_http_port) ||
+                         admin_port == absl::GetFlag(FLAGS_grpc_port))) {
+    return bad("admin_port", "must differ from --http_port and --grpc_port");
   }
   if (absl::GetFlag(FLAGS_status_recent_events) < 0 ||
       absl::GetFlag(FLAGS_status_recent_events) > 1000) {

@@ -1,10 +1,8 @@
 #include "bridge/sse/events_request.h"
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
+#include "bridge/admission/stream_admission.h"
 #include "bridge/core/event_id.h"
-#include "bridge/core/names.h"
 
 namespace ssebridge {
 namespace {
@@ -32,28 +30,19 @@ absl::StatusOr<EventsRequest> ParseEventsRequest(const EventsRequestInput& input
   const RequestFields& params = input.params ? *input.params : kNone;
   const RequestFields& headers = input.headers ? *input.headers : kNone;
 
-  size_t count = 0;
-  for (const auto& kv : params) count += kv.first == "channel";
-  if (count == 0) {
-    return absl::InvalidArgumentError(
-        "channel: at least one ?channel= query parameter is required");
-  }
-  if (count > max_channels) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("channel: ", count, " channels requested; the limit is ",
-                     max_channels, " (--max_channels_per_connection)"));
+  std::vector<std::string> requested;
+  for (const auto& [k, name] : params) {
+    if (k == "channel") requested.push_back(name);
   }
   EventsRequest out;
-  absl::flat_hash_set<absl::string_view> seen;
-  for (const auto& [k, name] : params) {
-    if (k != "channel") continue;
-    absl::Status s = ValidateChannelName(name, "channel");
-    if (!s.ok()) return s;
-    if (seen.insert(name).second) out.channels.push_back(name);
-  }
+  absl::StatusOr<std::vector<std::string>> channels =
+      StreamChannels(requested, "channel", max_channels, /*index_items=*/false);
+  if (!channels.ok()) return channels.status();
+  out.channels = std::move(*channels);
 
   if (const std::string* header = First(headers, "Last-Event-ID", true)) {
     out.cursor = *header;
+    out.cursor_from_header = true;
   } else if (const std::string* param = First(params, "lastEventId", false)) {
     absl::StatusOr<EventId> id = ParseEventId(*param, "lastEventId");
     if (!id.ok()) return id.status();

@@ -5,7 +5,8 @@
 //
 // The rules it keeps:
 //   - at least one and at most `max_channels` ?channel= parameters, each a
-//     valid channel name (names.h); repeats collapse, first-seen order kept;
+//     valid channel name (names.h); repeats collapse, first-seen order kept
+//     (StreamChannels, the rule every door shares: stream_admission.h);
 //   - the Last-Event-ID header (a browser reconnecting) wins over the
 //     ?lastEventId= parameter (a page's first connect). The header is passed
 //     on unchecked: a bad one is not the page's fault, and the broker answers
@@ -14,6 +15,7 @@
 //   - credentials are copied as sent (first value of each); SubscriberAuth
 //     decides what they are worth.
 // Every failure is INVALID_ARGUMENT naming the field; the server answers 400.
+// StreamAdmission then decides whether the stream may open.
 //
 // Inputs are borrowed for the call only; the result owns its strings.
 #ifndef SSEBRIDGE_SSE_EVENTS_REQUEST_H_
@@ -43,6 +45,8 @@ struct EventsRequest {
   // Resume cursor: the header's value as sent, or a valid lastEventId;
   // empty when neither was given.
   std::string cursor;
+  // The cursor is the Last-Event-ID header's (passed on unchecked).
+  bool cursor_from_header = false;
   SubscriberCredentials credentials;
   // An explicit credential (header, ticket, query token) was sent; the
   // ambient cookie does not count. Decides the WWW-Authenticate error.

@@ -14,6 +14,7 @@
 #include "bridge/sse/http_error.h"
 #include "bridge/sse/pooled_http_server.h"
 #include "bridge/sse/sse_encoder.h"
+#include "bridge/sse/stream_refusal.h"
 
 namespace ssebridge {
 namespace {
@@ -77,6 +78,53 @@ absl::Status HttpServer::Start() {
         SetJsonError(res, 500, "internal", "internal error");
       });
 
+  if (wiring_.admission != nullptr) AddApiRoutes(svr);
+
+  svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{\"status\":\"ok\"}\n", "application/json");
+  });
+  svr.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    if (draining()) {
+      SetJsonError(res, 503, "draining", "the bridge is shutting down");
+    } else if (wiring_.ready && !wiring_.ready()) {
+      SetJsonError(res, 503, "unavailable", "the broker cannot reach its store");
+    } else {
+      res.set_content("{\"status\":\"ready\"}\n", "application/json");
+    }
+  });
+  if (wiring_.metrics) {
+    svr.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(wiring_.metrics(), "text/plain; version=0.0.4");
+    });
+  }
+
+  if (wiring_.extra_routes) {
+    wiring_.extra_routes(svr, &PooledHttpServer::TakeOver);
+  }
+
+  // Last: the routes above win over files of the same name.
+  if (wiring_.static_files != nullptr) {
+    svr.Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+      ServeStatic(req, res);
+    });
+  }
+
+  if (options_.port == 0) {
+    port_ = svr.bind_to_any_port(options_.address);
+  } else if (svr.bind_to_port(options_.address, options_.port)) {
+    port_ = options_.port;
+  }
+  if (port_ < 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen for HTTP on ", options_.address, ":", options_.port,
+        " (address in use, or not an address of this host)"));
+  }
+  svr.Relisten(options_.backlog);
+  thread_ = std::thread([this] { impl_->listen_after_bind(); });
+  return absl::OkStatus();
+}
+
+void HttpServer::AddApiRoutes(PooledHttpServer& svr) {
   svr.Get("/v1/events", [this](const httplib::Request& req,
                                httplib::Response& res) {
     HandleEvents(req, res);
@@ -138,114 +186,31 @@ absl::Status HttpServer::Start() {
   svr.Put("/v1/publish", not_allowed("POST"));
   svr.Delete("/v1/publish", not_allowed("POST"));
   svr.Patch("/v1/publish", not_allowed("POST"));
-
-  svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("{\"status\":\"ok\"}\n", "application/json");
-  });
-  svr.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    if (draining()) {
-      SetJsonError(res, 503, "draining", "the bridge is shutting down");
-    } else if (wiring_.ready && !wiring_.ready()) {
-      SetJsonError(res, 503, "unavailable", "the broker cannot reach its store");
-    } else {
-      res.set_content("{\"status\":\"ready\"}\n", "application/json");
-    }
-  });
-  svr.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(wiring_.metrics ? wiring_.metrics() : "",
-                    "text/plain; version=0.0.4");
-  });
-
-  if (wiring_.extra_routes) {
-    wiring_.extra_routes(svr, &PooledHttpServer::TakeOver);
-  }
-
-  // Last: the routes above win over files of the same name.
-  if (wiring_.static_files != nullptr) {
-    svr.Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
-      ServeStatic(req, res);
-    });
-  }
-
-  if (options_.port == 0) {
-    port_ = svr.bind_to_any_port(options_.address);
-  } else if (svr.bind_to_port(options_.address, options_.port)) {
-    port_ = options_.port;
-  }
-  if (port_ < 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen for HTTP on ", options_.address, ":", options_.port,
-        " (address in use, or not an address of this host)"));
-  }
-  svr.Relisten(options_.backlog);
-  thread_ = std::thread([this] { impl_->listen_after_bind(); });
-  return absl::OkStatus();
 }
 
 void HttpServer::HandleEvents(const httplib::Request& req,
                               httplib::Response& res) {
   AddHeaders(res, wiring_.cors->ForOrigin(req.get_header_value("Origin")));
-  if (draining()) {
-    SetJsonError(res, 503, "unavailable",
-               "the bridge is shutting down; reconnect to another replica");
-    return;
-  }
   RequestFields params(req.params.begin(), req.params.end());
   RequestFields headers(req.headers.begin(), req.headers.end());
   absl::StatusOr<EventsRequest> parsed = ParseEventsRequest(
       {req.method, &params, &headers}, options_.max_channels_per_connection);
   if (!parsed.ok()) {
-    SetJsonError(res, 400, "invalid_argument", parsed.status().message());
+    SetStreamRefusal(res, parsed.status(), false);
     return;
   }
-  std::vector<std::string>& channels = parsed->channels;
-  const SubscriberCredentials& credentials = parsed->credentials;
-  const bool credential_sent = parsed->credential_sent;
-  absl::StatusOr<SubscriberIdentity> identity =
-      wiring_.auth->Authenticate(credentials, absl::Now());
-  if (identity.ok() && !identity->user_id.empty()) {
-    absl::Status valid = ValidateUserId(identity->user_id, "sub");
-    if (!valid.ok()) identity = absl::UnauthenticatedError(valid.message());
-  }
-  if (!identity.ok()) {
-    refused_401_.fetch_add(1, std::memory_order_relaxed);
-    SetUnauthenticated(res, identity.status().message(), credential_sent);
-    return;
-  }
-  absl::Status allowed = wiring_.auth->Authorize(*identity, channels);
-  if (absl::IsUnauthenticated(allowed)) {
-    refused_401_.fetch_add(1, std::memory_order_relaxed);
-    SetUnauthenticated(res, allowed.message(),
-                    credential_sent || !identity->ignored_cookie.empty());
-    return;
-  }
-  if (!allowed.ok()) {
-    refused_403_.fetch_add(1, std::memory_order_relaxed);
-    SetJsonError(res, 403, "permission_denied", allowed.message());
-    return;
-  }
-  if (wiring_.ready && !wiring_.ready()) {
-    // Redis is away: an accepted stream could only be closed again at once.
-    // EventSource gives up on a non-200 answer; the SDK reconnects after
-    // Retry-After.
-    res.set_header("Retry-After", "5");
-    SetJsonError(res, 503, "unavailable",
-               "the broker is unavailable (Redis unreachable); retry later");
-    return;
-  }
-  if (wiring_.writer->streams() >= options_.max_connections) {
-    SetJsonError(res, 503, "unavailable",
-               absl::StrCat("this bridge holds its limit of ",
-                            options_.max_connections,
-                            " streams (--max_connections)"));
-    return;
-  }
-  absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>> lease =
-      wiring_.limits->Acquire(identity->user_id, ClientAddress(req));
-  if (!lease.ok()) {
-    refused_429_.fetch_add(1, std::memory_order_relaxed);
-    res.set_header("Retry-After", "10");
-    SetJsonError(res, 429, "resource_exhausted", lease.status().message());
+  StreamRequest request;
+  request.channels = std::move(parsed->channels);
+  request.cursor = std::move(parsed->cursor);
+  request.cursor_field = parsed->cursor_from_header ? "" : "lastEventId";
+  request.browser = std::move(parsed->credentials);
+  request.client_address = ClientAddress(req);
+  absl::StatusOr<StreamGrant> grant = wiring_.admission->Admit(request, absl::Now());
+  if (!grant.ok()) {
+    const absl::Status& refused = grant.status();
+    SetStreamRefusal(res, refused,
+                     parsed->credential_sent ||
+                         refused.GetPayload(kCredentialRejected).has_value());
     return;
   }
   if (req.method == "HEAD" || !PooledHttpServer::CanTakeOver()) {
@@ -261,19 +226,15 @@ void HttpServer::HandleEvents(const httplib::Request& req,
   for (const auto& [k, v] : res.headers) absl::StrAppend(&head, k, ": ", v, "\r\n");
   absl::StrAppend(&head, "\r\n", SseComment("ok"), SseRetry(JitteredRetryMillis()));
 
-  Subscription::Options sub;
-  sub.channels = std::move(channels);
-  sub.user_id = identity->user_id;
-  sub.queue_bytes = options_.queue_bytes;
-  sub.resuming = !parsed->cursor.empty();
   StreamWriter::StreamOptions extra;
   extra.access_log = options_.access_log;
-  extra.client_ip = ClientAddress(req);
-  extra.cursor = parsed->cursor;
-  extra.expires_at = identity->expires_at;
-  extra.hold = std::shared_ptr<ConnectionLimits::Lease>(std::move(*lease));
-  PooledHttpServer::TakeOver([this, sub = std::move(sub), cursor = std::move(parsed->cursor),
-                       head = std::move(head), extra = std::move(extra)](int fd) mutable {
+  extra.client_ip = std::move(request.client_address);
+  extra.cursor = grant->cursor;
+  extra.expires_at = grant->expires_at;
+  extra.hold = std::move(grant->charge);
+  PooledHttpServer::TakeOver([this, sub = std::move(grant->subscription),
+                              cursor = std::move(grant->cursor), head = std::move(head),
+                              extra = std::move(extra)](int fd) mutable {
     auto subscription = wiring_.writer->Open(fd, std::move(sub), *wiring_.policies,
                                              std::move(head), std::move(extra));
     wiring_.attach(std::move(subscription), cursor);

@@ -1,15 +1,21 @@
-// HttpServer: the HTTP front door (cpp-httplib). It parses, routes and
-// validates; an accepted SSE request is then taken off httplib's thread and
-// handed to the StreamWriter, so no thread waits on an open stream.
+// HttpServer: an HTTP listener of the bridge (cpp-httplib). It parses and
+// routes; an accepted SSE request is then taken off httplib's thread and
+// handed to the StreamWriter, so no thread waits on an open stream. The
+// bridge runs two: the public one (/v1/*, static files) and the internal
+// one (--admin_port: /metrics, the status page). Which routes a listener
+// serves follows from its Wiring: each group only when its part is set.
 //
 // Routes:
+//   GET  /healthz, /readyz                        always
 //   GET  /v1/events?channel=a&channel=b[&lastEventId=..][&ticket=..]
-//        the SSE stream; 401 (with WWW-Authenticate) / 403 / 429 before it
-//        starts when the reader may not have it
-//   POST /v1/publish     proto3 JSON of PublishRequest -> PublishResponse
-//   GET  /healthz, /readyz, /metrics
+//   POST /v1/publish                              when `admission` is set
+//        the SSE stream: StreamAdmission decides, this door translates its
+//        refusal (400 / 401 with WWW-Authenticate / 403 / 429 and 503 with
+//        Retry-After) before the stream starts; publish takes the proto3
+//        JSON of PublishRequest and answers PublishResponse
+//   GET  /metrics                                 when `metrics` is set
 //   whatever Wiring::extra_routes adds (GET /ui, /ui/events)
-//   GET  /<path>         a file under --static_dir (when set; after the above)
+//   GET  /<path>   a file under --static_dir (when set; after the above)
 // Errors are JSON {"error": "<code>", "message": "<field>: <why>"}.
 // Requests are read by a RequestReader (one epoll thread) and run on a
 // pool of `threads` only once their head and body are in, so slow or silent
@@ -31,10 +37,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "bridge/auth/connection_limits.h"
+#include "bridge/admission/stream_admission.h"
 #include "bridge/auth/cors_policy.h"
 #include "bridge/auth/publisher_auth.h"
-#include "bridge/auth/subscriber_auth.h"
 #include "bridge/core/delivery_policy.h"
 #include "bridge/core/subscription.h"
 #include "bridge/sse/pooled_http_server.h"
@@ -56,8 +61,6 @@ class HttpServer {
     int threads = 8;
     int backlog = 4096;
     size_t max_channels_per_connection = 64;
-    size_t max_connections = 18000;
-    size_t queue_bytes = 512 * 1024;
     size_t max_body_bytes = 1 << 20;
     // Request size limits (414 / 431), enforced before a thread is spent.
     size_t max_request_line_bytes = 8192;
@@ -86,11 +89,11 @@ class HttpServer {
   using TakeOver = std::function<bool(std::function<void(int fd)> start)>;
   // What the server needs from the rest of the bridge; all must outlive it.
   struct Wiring {
+    // The public API (/v1/events, /v1/publish); null: not served here.
+    StreamAdmission* admission = nullptr;
     StreamWriter* writer = nullptr;
     const PolicyTable* policies = nullptr;
     const CorsPolicy* cors = nullptr;
-    const SubscriberAuth* auth = nullptr;
-    ConnectionLimits* limits = nullptr;
     // Broker::Attach: the stream's subscription and its resume cursor.
     std::function<void(std::shared_ptr<Subscription>, absl::string_view)> attach;
     // Body and Authorization header of POST /v1/publish.
@@ -99,6 +102,7 @@ class HttpServer {
     // Checks the credential of POST /v1/publish from its head, before its
     // body is read (401/403 at once); null: only `publish` checks it.
     const PublisherAuth* publisher_auth = nullptr;
+    // GET /metrics; unset: not served here.
     std::function<std::string()> metrics;
     // Broker readiness (Redis reachable); unset: always ready.
     std::function<bool()> ready;
@@ -115,8 +119,8 @@ class HttpServer {
   absl::Status Start();
   int port() const { return port_; }
 
-  // Readiness goes false and new streams are refused (503); open streams
-  // are left to the StreamWriter.
+  // Readiness goes false; open streams are left to the StreamWriter, new
+  // ones to StreamAdmission::BeginDrain.
   void BeginDrain() { draining_.store(true); }
   bool draining() const { return draining_.load(); }
   void Stop();
@@ -124,10 +128,6 @@ class HttpServer {
   // A reconnection delay for one stream: retry plus random jitter, in ms.
   int64_t JitteredRetryMillis() const;
 
-  // Stream requests refused: 401, 403, 429 (per-user / per-address limits).
-  uint64_t refused_unauthenticated() const { return refused_401_.load(); }
-  uint64_t refused_forbidden() const { return refused_403_.load(); }
-  uint64_t refused_limited() const { return refused_429_.load(); }
   // Connections waiting for (the rest of) a request; requests cut at
   // --http_header_timeout; requests refused as too large (414/431/413).
   size_t waiting_connections() const;
@@ -138,6 +138,7 @@ class HttpServer {
   size_t receiving_bytes() const;
 
  private:
+  void AddApiRoutes(PooledHttpServer& svr);
   void HandleEvents(const httplib::Request& req, httplib::Response& res);
   // The RequestReader's question for each complete head: may it proceed?
   std::optional<HeadRefusal> CheckHead(const RequestHead& head) const;
@@ -150,9 +151,6 @@ class HttpServer {
   std::thread thread_;
   int port_ = -1;
   std::atomic<bool> draining_{false};
-  std::atomic<uint64_t> refused_401_{0};
-  std::atomic<uint64_t> refused_403_{0};
-  std::atomic<uint64_t> refused_429_{0};
 };
 
 }  // namespace ssebridge

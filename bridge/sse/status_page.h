@@ -1,14 +1,18 @@
-// StatusPage: the routes of the live status page.
+// StatusPage: the routes of the live status page, served on the internal
+// listener (--admin_port).
 //
 //   GET /ui          one self-contained HTML page (status_page_html.h)
 //   GET /ui/events   its SSE feed: a stream on StatusFeed's internal channel
 //
-// With admin keys configured both ask for one: `Authorization: Bearer <key>`
-// (curl, a proxy), or HTTP Basic with the key as the password, which is what
-// lets a browser in: it prompts once and sends the same credential with the
-// page's EventSource (which cannot set headers). Without admin keys the page
-// is open, like the Admin service in dev mode. A refusal is 401 with both
-// challenges and a JSON {"error","message"} body.
+// Who may look is StreamAdmission's operator rule: in dev mode anyone; with
+// admin keys configured, `Authorization: Bearer <key>` (curl, a proxy) or
+// HTTP Basic with the key as the password, which is what lets a browser in:
+// it prompts once and sends the same credential with the page's EventSource
+// (which cannot set headers); with other keys but no admin key, no one (403:
+// the page would show channel names and rates to anonymous readers). A 401
+// carries both challenges. Feed streams are admitted like any stream:
+// charged to --max_connections and to --max_connections_per_ip, refused
+// while draining (see stream_refusal.h for the answers).
 //
 // Everything it points to must outlive the HTTP server.
 #ifndef SSEBRIDGE_SSE_STATUS_PAGE_H_
@@ -18,8 +22,7 @@
 
 #include <string>
 
-#include "absl/strings/string_view.h"
-#include "bridge/auth/publisher_keys.h"
+#include "bridge/admission/stream_admission.h"
 #include "bridge/core/delivery_policy.h"
 #include "bridge/sse/http_server.h"
 #include "bridge/sse/status_feed.h"
@@ -33,18 +36,14 @@ class StatusPage {
     StatusFeed* feed = nullptr;
     StreamWriter* writer = nullptr;
     const PolicyTable* policies = nullptr;
-    const PublisherKeys* admin_keys = nullptr;  // empty or null: open
+    StreamAdmission* admission = nullptr;
     bool access_log = true;
   };
   explicit StatusPage(const Wiring& wiring) : wiring_(wiring) {}
 
   void AddRoutes(httplib::Server& server, const HttpServer::TakeOver& take_over) const;
 
-  // Whether `authorization` (the header's value) carries an admin key.
-  bool Allowed(absl::string_view authorization) const;
-
  private:
-  bool Admit(const httplib::Request& req, httplib::Response& res) const;
   void OpenFeed(const httplib::Request& req, httplib::Response& res,
                 const HttpServer::TakeOver& take_over) const;
 

@@ -23,10 +23,11 @@ def rewrite_for_loopback(args):
     out = []
     for arg in args:
         name = arg[2:].partition("=")[0]
-        if name in ("http_port", "grpc_port"):
+        if name in ("http_port", "grpc_port", "admin_port"):
             arg = f"--{name}=0"
         out.append(arg)
-    return out + ["--http_address=127.0.0.1", "--grpc_address=127.0.0.1"]
+    return out + ["--http_address=127.0.0.1", "--grpc_address=127.0.0.1",
+                  "--admin_address=127.0.0.1", "--admin_port=0"]
 
 
 class BridgeRun:

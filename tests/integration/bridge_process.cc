@@ -69,9 +69,9 @@ BridgeProcess::~BridgeProcess() {
   if (stderr_fd_ >= 0) ::close(stderr_fd_);
   if (::testing::Test::HasFailure()) {
     std::fprintf(stderr,
-                 "---- ssebridge log (pid %d, http %d, grpc %d; %s) ----\n%s\n"
+                 "---- ssebridge log (pid %d, http %d, grpc %d, admin %d; %s) ----\n%s\n"
                  "---- end of ssebridge log ----\n",
-                 static_cast<int>(pid_), http_port_, grpc_port_,
+                 static_cast<int>(pid_), http_port_, grpc_port_, admin_port_,
                  exit_info_.Describe().c_str(), LogText().c_str());
   }
 }
@@ -83,7 +83,8 @@ std::string BridgeProcess::grpc_target() const {
 bool BridgeProcess::Start(std::string* error) {
   std::vector<std::string> args = {
       SSEBRIDGE_BINARY,          "--http_address=127.0.0.1", "--http_port=0",
-      "--grpc_address=127.0.0.1", "--grpc_port=0"};
+      "--grpc_address=127.0.0.1", "--grpc_port=0",
+      "--admin_address=127.0.0.1", "--admin_port=0"};
   for (const auto& f : options_.flags) args.push_back(f);
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
@@ -158,6 +159,11 @@ bool BridgeProcess::Start(std::string* error) {
         ExtractJsonInt(line, "grpc_port", &g) && h > 0 && g > 0) {
       http_port_ = static_cast<int>(h);
       grpc_port_ = static_cast<int>(g);
+      // Absent (or -1) when the internal listener is off.
+      long long a = 0;
+      if (ExtractJsonInt(line, "admin_port", &a) && a > 0) {
+        admin_port_ = static_cast<int>(a);
+      }
       return true;
     }
   }

@@ -1,7 +1,8 @@
 // bridge_process: starts the real ssebridge binary on ephemeral loopback
-// ports, learns the ports from its "listening" log line, keeps draining its
-// stderr (one JSON object per line) in a background thread, and stops it
-// with SIGTERM (SIGKILL as last resort). The log is printed when the
+// ports (public HTTP, gRPC, and the internal admin listener), learns the
+// ports from its "listening" log line, keeps draining its stderr (one JSON
+// object per line) in a background thread, and stops it with SIGTERM
+// (SIGKILL as last resort). The log is printed when the
 // current test has failed.
 #ifndef SSEBRIDGE_TESTS_INTEGRATION_BRIDGE_PROCESS_H_
 #define SSEBRIDGE_TESTS_INTEGRATION_BRIDGE_PROCESS_H_
@@ -48,6 +49,8 @@ class BridgeProcess {
 
   int http_port() const { return http_port_; }
   int grpc_port() const { return grpc_port_; }
+  // The internal listener (/metrics, /ui); 0 when a test turned it off.
+  int admin_port() const { return admin_port_; }
   std::string grpc_target() const;
   pid_t pid() const { return pid_; }
 
@@ -82,6 +85,7 @@ class BridgeProcess {
   std::thread drainer_;
   int http_port_ = 0;
   int grpc_port_ = 0;
+  int admin_port_ = 0;
 
   mutable std::mutex mu_;
   std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);

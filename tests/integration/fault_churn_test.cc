@@ -145,6 +145,7 @@ TEST(ChurnSlowTest, ConnectSubscribeDisconnectCyclesLeakNoFdsMemoryOrStreams) {
   auto bridge = StartBridge({"--heartbeat=100ms", "--history_size=1000"});
   ASSERT_NE(bridge, nullptr);
   const int port = bridge->http_port();
+  const int admin_port = bridge->admin_port();  // /metrics
   const pid_t pid = bridge->pid();
   GrpcClient grpc(bridge->grpc_port());
 
@@ -189,7 +190,7 @@ TEST(ChurnSlowTest, ConnectSubscribeDisconnectCyclesLeakNoFdsMemoryOrStreams) {
     const absl::Time end = absl::Now() + absl::Seconds(Sanitized() ? 30 : 10);
     ProcessStats stats;
     while (true) {
-      const double streams = MetricValue(port, "ssebridge_streams");
+      const double streams = MetricValue(admin_port, "ssebridge_streams");
       absl::SleepFor(absl::Milliseconds(100));
       stats = ReadProcessStats(pid);
       if (streams == 0 && (want_fds < 0 || stats.open_fds <= want_fds)) break;
@@ -204,7 +205,7 @@ TEST(ChurnSlowTest, ConnectSubscribeDisconnectCyclesLeakNoFdsMemoryOrStreams) {
   CycleCounts warm;
   churn(kWarmupCycles, &warm);
   ProcessStats base = settle(-1);
-  ASSERT_EQ(MetricValue(port, "ssebridge_streams"), 0);
+  ASSERT_EQ(MetricValue(admin_port, "ssebridge_streams"), 0);
   absl::SleepFor(absl::Milliseconds(200));
   // The baseline is the fewest fds over a short while: a /metrics scrape's
   // socket or a gRPC-internal descriptor may come and go (seen once under
@@ -257,8 +258,8 @@ TEST(ChurnSlowTest, ConnectSubscribeDisconnectCyclesLeakNoFdsMemoryOrStreams) {
     EXPECT_LE(after.rss_kib, base.rss_kib + kRssToleranceKib)
         << "RSS grew by " << (after.rss_kib - base.rss_kib) / 1024.0 << " MiB";
   }
-  EXPECT_EQ(MetricValue(port, "ssebridge_streams"), 0);
-  EXPECT_EQ(MetricValue(port, "ssebridge_subscriptions"), 0);
+  EXPECT_EQ(MetricValue(admin_port, "ssebridge_streams"), 0);
+  EXPECT_EQ(MetricValue(admin_port, "ssebridge_subscriptions"), 0);
 
   // Still serving.
   SseClient sse;

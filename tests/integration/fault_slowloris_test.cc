@@ -171,7 +171,7 @@ TEST(FaultSlowlorisTest, TricklingAndSilentClientsBlockNoOneAndAreClosedAtDeadli
               absl::FormatDuration(health_took).c_str(),
               absl::FormatDuration(open_took).c_str(),
               absl::FormatDuration(deliver_took).c_str());
-  EXPECT_GE(MetricValue(port, "ssebridge_http_waiting_connections"), 2 * n);
+  EXPECT_GE(MetricValue(bridge->admin_port(), "ssebridge_http_waiting_connections"), 2 * n);
 
   // Every attacker is closed by the bridge, not before the deadline and
   // not long after it.
@@ -196,7 +196,7 @@ TEST(FaultSlowlorisTest, TricklingAndSilentClientsBlockNoOneAndAreClosedAtDeadli
   std::printf("attackers closed after at most %s (header timeout %s)\n",
               absl::FormatDuration(slowest).c_str(),
               absl::FormatDuration(kHeaderTimeout).c_str());
-  EXPECT_GE(MetricValue(port, "ssebridge_http_request_timeouts_total"), 2 * n);
+  EXPECT_GE(MetricValue(bridge->admin_port(), "ssebridge_http_request_timeouts_total"), 2 * n);
   EXPECT_FALSE(sse.closed()) << sse.Describe();
   EXPECT_EQ(HttpGet(port, "/healthz").status, 200);
 }

@@ -145,8 +145,8 @@ TEST(FaultStalledReaderTest, DisconnectPolicyClosesAndCountsStalledReaders) {
   for (auto& s : run.stalled) {
     EXPECT_TRUE(s->WaitForClose(kWait)) << s->Describe();
   }
-  EXPECT_EQ(MetricValue(bridge->http_port(), "ssebridge_slow_consumer_disconnects_total"), kStalled);
-  EXPECT_EQ(MetricValue(bridge->http_port(), "ssebridge_streams"), 1);
+  EXPECT_EQ(MetricValue(bridge->admin_port(), "ssebridge_slow_consumer_disconnects_total"), kStalled);
+  EXPECT_EQ(MetricValue(bridge->admin_port(), "ssebridge_streams"), 1);
 }
 
 void ExpectKeptBounded(const std::string& channel) {
@@ -156,11 +156,11 @@ void ExpectKeptBounded(const std::string& channel) {
   RunWithStalledReaders(bridge.get(), channel, &run);
   // Each stalled reader's queue stays within --queue_bytes (plus one event
   // that may be part-written), whatever the allocator does with RSS.
-  EXPECT_LE(MetricValue(bridge->http_port(), "ssebridge_stream_queued_bytes"),
+  EXPECT_LE(MetricValue(bridge->admin_port(), "ssebridge_stream_queued_bytes"),
             kStalled * (kQueueBytes + static_cast<int64_t>(kEventBytes) + 1024));
-  EXPECT_EQ(MetricValue(bridge->http_port(), "ssebridge_slow_consumer_disconnects_total"), 0);
-  EXPECT_GT(MetricValue(bridge->http_port(), "ssebridge_events_dropped_total"), 0);
-  EXPECT_EQ(MetricValue(bridge->http_port(), "ssebridge_streams"), 1 + kStalled);
+  EXPECT_EQ(MetricValue(bridge->admin_port(), "ssebridge_slow_consumer_disconnects_total"), 0);
+  EXPECT_GT(MetricValue(bridge->admin_port(), "ssebridge_events_dropped_total"), 0);
+  EXPECT_EQ(MetricValue(bridge->admin_port(), "ssebridge_streams"), 1 + kStalled);
   // Still attached: they resume reading and get the newest event.
   GrpcClient grpc(bridge->grpc_port());
   grpc.MustPublish(channel, "newest");

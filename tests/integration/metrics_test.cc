@@ -59,14 +59,15 @@ double Closed(const PromText& p, const std::string& reason) {
 
 TEST(MetricsTest, ExactValuesAfterAKnownSequence) {
   auto bridge = StartBridge({"--queue_bytes=65536", "--max_event_bytes=65536",
-                             "--metrics_top_channels=1"});
+                             "--metrics_channels=m.*", "--metrics_top_channels=1"});
   ASSERT_NE(bridge, nullptr);
   const int port = bridge->http_port();
+  const int admin = bridge->admin_port();  // /metrics is served there only
   GrpcClient grpc(bridge->grpc_port());
 
   // Every family the README lists is declared with the right type.
   {
-    PromText p = Scrape(port);
+    PromText p = Scrape(admin);
     const std::vector<std::pair<std::string, std::string>> families = {
         {"ssebridge_streams", "gauge"},
         {"ssebridge_streams_opened_total", "counter"},
@@ -97,7 +98,7 @@ TEST(MetricsTest, ExactValuesAfterAKnownSequence) {
   slow_options.keep_raw = false;
   SseClient slow;
   ASSERT_TRUE(slow.Open(port, "/v1/events?channel=m.slow", slow_options)) << slow.Describe();
-  ASSERT_TRUE(WaitForMetric(port, "ssebridge_subscriptions", {}, 1));
+  ASSERT_TRUE(WaitForMetric(admin, "ssebridge_subscriptions", {}, 1));
   int published_a = 0;
   const std::string big(60 * 1024, 'x');
   for (int i = 0; i < 300; ++i) {
@@ -106,10 +107,10 @@ TEST(MetricsTest, ExactValuesAfterAKnownSequence) {
     ++published_a;
     if (resp.subscribers() == 0) break;
   }
-  ASSERT_TRUE(WaitForMetric(port, "ssebridge_streams", {}, 0));
+  ASSERT_TRUE(WaitForMetric(admin, "ssebridge_streams", {}, 0));
   slow.Close();
   {
-    PromText p = Scrape(port);
+    PromText p = Scrape(admin);
     EXPECT_EQ(Closed(p, "slow_consumer"), 1);
     EXPECT_EQ(Get(p, "ssebridge_slow_consumer_disconnects_total"), 1);
     EXPECT_EQ(Get(p, "ssebridge_streams_opened_total"), 1);
@@ -124,8 +125,8 @@ TEST(MetricsTest, ExactValuesAfterAKnownSequence) {
     readers.push_back(std::make_unique<SseClient>());
     ASSERT_TRUE(readers.back()->Open(port, target)) << readers.back()->Describe();
   }
-  ASSERT_TRUE(WaitForMetric(port, "ssebridge_subscriptions", {}, 4));
-  const double delivered_before = Get(Scrape(port), "ssebridge_events_delivered_total");
+  ASSERT_TRUE(WaitForMetric(admin, "ssebridge_subscriptions", {}, 4));
+  const double delivered_before = Get(Scrape(admin), "ssebridge_events_delivered_total");
   std::vector<std::string> ids_a;
   for (int i = 0; i < 4; ++i) {
     ids_a.push_back(grpc.MustPublish("m.a", absl::StrCat("g", i)).id());
@@ -142,13 +143,14 @@ TEST(MetricsTest, ExactValuesAfterAKnownSequence) {
         << readers[i]->Describe();
   }
   {
-    PromText p = Scrape(port);
+    PromText p = Scrape(admin);
     EXPECT_EQ(Get(p, "ssebridge_streams"), 4);
     EXPECT_EQ(Get(p, "ssebridge_streams_opened_total"), 5);
     EXPECT_EQ(Get(p, "ssebridge_events_published_total"), published_a + 9);
     EXPECT_EQ(Get(p, "ssebridge_events_delivered_total") - delivered_before, 7 * 3 + 2);
     EXPECT_EQ(Get(p, "ssebridge_events_dropped_total"), 0);
-    // --metrics_top_channels=1: m.a keeps its series, m.b goes to _other.
+    // --metrics_channels=m.* opts both in; --metrics_top_channels=1: m.a
+    // keeps its series, m.b goes to _other.
     EXPECT_EQ(Get(p, "ssebridge_channel_subscribers", {{"channel", "m.a"}}), 3);
     EXPECT_EQ(Get(p, "ssebridge_channel_subscribers", {{"channel", "_other"}}), 1);
     EXPECT_EQ(p.Series("ssebridge_channel_subscribers").size(), 2u);
@@ -171,7 +173,7 @@ TEST(MetricsTest, ExactValuesAfterAKnownSequence) {
   ASSERT_TRUE(reset.WaitForEvents(1, absl::Seconds(10))) << reset.Describe();
   EXPECT_EQ(reset.events()[0].event, "ssebridge.reset");
   {
-    PromText p = Scrape(port);
+    PromText p = Scrape(admin);
     EXPECT_EQ(Get(p, "ssebridge_resumes_total", {{"outcome", "replayed"}}), 1);
     EXPECT_EQ(Get(p, "ssebridge_resumes_total", {{"outcome", "reset"}}), 1);
     EXPECT_EQ(Get(p, "ssebridge_resumes_total", {{"outcome", "fresh"}}), 5);
@@ -187,9 +189,9 @@ TEST(MetricsTest, ExactValuesAfterAKnownSequence) {
   read_bytes += reset.raw_head().size() + reset.body_bytes();
   replayed.Close();
   reset.Close();
-  ASSERT_TRUE(WaitForMetric(port, "ssebridge_streams", {}, 0));
+  ASSERT_TRUE(WaitForMetric(admin, "ssebridge_streams", {}, 0));
   {
-    PromText p = Scrape(port);
+    PromText p = Scrape(admin);
     EXPECT_EQ(Closed(p, "client_closed"), 6);
     EXPECT_EQ(Closed(p, "slow_consumer"), 1);
     EXPECT_EQ(Closed(p, "write_error") + Closed(p, "shutdown") +
@@ -235,7 +237,7 @@ TEST(MetricsTest, AccessLogCanBeTurnedOff) {
   SseClient reader;
   ASSERT_TRUE(reader.Open(bridge->http_port(), "/v1/events?channel=quiet")) << reader.Describe();
   reader.Close();
-  ASSERT_TRUE(WaitForMetric(bridge->http_port(), "ssebridge_streams_closed_total",
+  ASSERT_TRUE(WaitForMetric(bridge->admin_port(), "ssebridge_streams_closed_total",
                             {{"reason", "client_closed"}}, 1));
   for (const std::string& line : bridge->LogLines()) {
     EXPECT_FALSE(absl::StrContains(line, "stream_open")) << line;

@@ -1,8 +1,10 @@
-// The status page: GET /ui serves one self-contained HTML page, both /ui and
-// /ui/events ask for an admin key when admin keys are configured (Bearer or
-// Basic), /ui/events delivers snapshots naming the channels that have
-// readers and the recent events (never their payloads), and the internal
-// channel cannot be read through /v1/events.
+// The status page, on the internal (admin) listener: GET /ui serves one
+// self-contained HTML page, both /ui and /ui/events ask for an admin key when
+// admin keys are configured (Bearer or Basic) and are closed when auth is on
+// without admin keys, its streams count against the connection limits,
+// /ui/events delivers snapshots naming the channels that have readers and
+// the recent events (never their payloads), and the internal channel cannot
+// be read through /v1/events.
 #include <memory>
 #include <string>
 
@@ -32,6 +34,7 @@ class StatusPageTest : public ::testing::Test {
     ASSERT_NE(bridge_, nullptr);
   }
   int port() const { return bridge_->http_port(); }
+  int admin() const { return bridge_->admin_port(); }  // where /ui is served
 
   TempDir dir_;
   std::unique_ptr<BridgeProcess> bridge_;
@@ -39,7 +42,7 @@ class StatusPageTest : public ::testing::Test {
 
 TEST_F(StatusPageTest, PageIsSelfContainedAndNeedsAnAdminKey) {
   StartWithAdminKeys();
-  HttpResponse none = HttpGet(port(), "/ui");
+  HttpResponse none = HttpGet(admin(), "/ui");
   EXPECT_EQ(none.status, 401);
   EXPECT_TRUE(absl::StrContains(none.body, "\"error\":\"unauthenticated\"")) << none.body;
   int challenges = 0;
@@ -48,13 +51,13 @@ TEST_F(StatusPageTest, PageIsSelfContainedAndNeedsAnAdminKey) {
   }
   EXPECT_EQ(challenges, 2);  // Bearer and Basic
 
-  HttpResponse wrong = HttpRequest(port(), "GET", "/ui", "",
+  HttpResponse wrong = HttpRequest(admin(), "GET", "/ui", "",
                                    {{"Authorization", "Bearer not-the-admin-key-000"}});
   EXPECT_EQ(wrong.status, 401);
-  HttpResponse events_none = HttpGet(port(), "/ui/events");
+  HttpResponse events_none = HttpGet(admin(), "/ui/events");
   EXPECT_EQ(events_none.status, 401);
 
-  HttpResponse page = HttpRequest(port(), "GET", "/ui", "",
+  HttpResponse page = HttpRequest(admin(), "GET", "/ui", "",
                                   {{"Authorization", absl::StrCat("Bearer ", kAdminKey)}});
   ASSERT_EQ(page.status, 200);
   EXPECT_TRUE(absl::StartsWith(page.Header("Content-Type").value_or(""), "text/html"));
@@ -67,7 +70,7 @@ TEST_F(StatusPageTest, PageIsSelfContainedAndNeedsAnAdminKey) {
 
   // A browser's way in: Basic, with the key as the password.
   HttpResponse basic = HttpRequest(
-      port(), "GET", "/ui", "",
+      admin(), "GET", "/ui", "",
       {{"Authorization", "Basic " + absl::Base64Escape(absl::StrCat("admin:", kAdminKey))}});
   EXPECT_EQ(basic.status, 200);
 }
@@ -86,7 +89,7 @@ TEST_F(StatusPageTest, FeedNamesChannelsWithReadersAndRecentEvents) {
   SseClientOptions auth;
   auth.headers = {{"Authorization", absl::StrCat("Bearer ", kAdminKey)}};
   SseClient viewer;
-  ASSERT_TRUE(viewer.Open(port(), "/ui/events", auth)) << viewer.Describe();
+  ASSERT_TRUE(viewer.Open(admin(), "/ui/events", auth)) << viewer.Describe();
   // The first snapshot comes at once (the catch-up); the next within ~1 s.
   ASSERT_TRUE(viewer.WaitForEvents(2, absl::Seconds(10))) << viewer.Describe();
   for (const SseEvent& e : viewer.events()) {
@@ -124,16 +127,85 @@ TEST_F(StatusPageTest, InternalChannelIsNotSubscribable) {
 TEST(StatusPageOpenTest, OpenWithoutAdminKeysAndOffWithTheFlag) {
   auto open = StartBridge();
   ASSERT_NE(open, nullptr);
-  EXPECT_EQ(HttpGet(open->http_port(), "/ui").status, 200);
+  EXPECT_EQ(HttpGet(open->admin_port(), "/ui").status, 200);
   SseClient viewer;
-  ASSERT_TRUE(viewer.Open(open->http_port(), "/ui/events")) << viewer.Describe();
+  ASSERT_TRUE(viewer.Open(open->admin_port(), "/ui/events")) << viewer.Describe();
   ASSERT_TRUE(viewer.WaitForEvents(1, absl::Seconds(10))) << viewer.Describe();
   EXPECT_EQ(viewer.events()[0].event, "snapshot");
 
   auto off = StartBridge({"--status_page=false"});
   ASSERT_NE(off, nullptr);
-  EXPECT_EQ(HttpGet(off->http_port(), "/ui").status, 404);
-  EXPECT_EQ(HttpGet(off->http_port(), "/ui/events").status, 404);
+  EXPECT_EQ(HttpGet(off->admin_port(), "/ui").status, 404);
+  EXPECT_EQ(HttpGet(off->admin_port(), "/ui/events").status, 404);
+}
+
+// Issue 16, finding 7: with auth on, an anonymous reader must not see the
+// bridge's channel names and rates. Without an admin key to ask for, the page
+// is closed, and says which flag opens it.
+TEST(StatusPageAuthTest, ClosedWhenAuthIsOnWithoutAdminKeys) {
+  TempDir dir;
+  auto bridge = StartBridge(
+      {"--jwt_secret_file=" + dir.Write("hs.secret", std::string(40, 'k'))});
+  ASSERT_NE(bridge, nullptr);
+  for (const char* path : {"/ui", "/ui/events"}) {
+    HttpResponse r = HttpRequest(bridge->admin_port(), "GET", path, "", {},
+                                 absl::Seconds(10));
+    EXPECT_EQ(r.status, 403) << path << ": " << r.error << r.body;
+    EXPECT_TRUE(absl::StrContains(r.body, "\"error\":\"permission_denied\"")) << r.body;
+    EXPECT_TRUE(absl::StrContains(r.body, "--admin_keys_file")) << r.body;
+    // Not even a key-shaped guess gets in.
+    HttpResponse guess = HttpRequest(bridge->admin_port(), "GET", path, "",
+                                     {{"Authorization", "Bearer anything-at-all-000"}},
+                                     absl::Seconds(10));
+    EXPECT_EQ(guess.status, 403) << path << ": " << guess.error << guess.body;
+  }
+}
+
+// Connects to `target` and reads the response head; the status (0: none).
+int HeadStatus(SseClient* c, int port, const std::string& target,
+               const SseClientOptions& options) {
+  if (!c->Connect(port, target, options) || !c->ReadHead(absl::Seconds(20))) return 0;
+  return c->status();
+}
+
+// Issue 16, finding 7: viewers of the status feed are streams like any other
+// and are charged to their address and to --max_connections.
+TEST_F(StatusPageTest, FeedStreamsCountAgainstThePerAddressLimit) {
+  StartWithAdminKeys({"--max_connections_per_ip=2"});
+  SseClientOptions auth;
+  auth.headers = {{"Authorization", absl::StrCat("Bearer ", kAdminKey)}};
+  SseClient v1, v2, v3, reader;
+  ASSERT_TRUE(v1.Open(admin(), "/ui/events", auth)) << v1.Describe();
+  ASSERT_TRUE(v2.Open(admin(), "/ui/events", auth)) << v2.Describe();
+  EXPECT_EQ(HeadStatus(&v3, admin(), "/ui/events", auth), 429) << v3.Describe();
+  EXPECT_TRUE(v3.Header("Retry-After").has_value()) << v3.Describe();
+  // The address's budget is shared with /v1/events.
+  EXPECT_EQ(HeadStatus(&reader, port(), "/v1/events?channel=news", {}), 429)
+      << reader.Describe();
+  // A viewer that leaves gives its slot back.
+  v1.Close();
+  const absl::Time end = absl::Now() + absl::Seconds(20);
+  bool reopened = false;
+  while (!reopened && absl::Now() < end) {
+    SseClient again;
+    reopened = HeadStatus(&again, admin(), "/ui/events", auth) == 200;
+    if (!reopened) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(reopened);
+}
+
+TEST_F(StatusPageTest, FeedStreamsCountAgainstMaxConnections) {
+  StartWithAdminKeys({"--max_connections=2"});
+  SseClientOptions auth;
+  auth.headers = {{"Authorization", absl::StrCat("Bearer ", kAdminKey)}};
+  SseClient v1, v2, v3, reader;
+  ASSERT_TRUE(v1.Open(admin(), "/ui/events", auth)) << v1.Describe();
+  ASSERT_TRUE(v2.Open(admin(), "/ui/events", auth)) << v2.Describe();
+  EXPECT_EQ(HeadStatus(&v3, admin(), "/ui/events", auth), 503) << v3.Describe();
+  EXPECT_TRUE(v3.Header("Retry-After").has_value()) << v3.Describe();
+  EXPECT_EQ(HeadStatus(&reader, port(), "/v1/events?channel=news", {}), 503)
+      << reader.Describe();
+  EXPECT_TRUE(reader.Header("Retry-After").has_value()) << reader.Describe();
 }
 
 }  // namespace

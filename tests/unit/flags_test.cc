@@ -52,5 +52,25 @@ TEST_F(FlagsTest, ValidationNamesTheFlag) {
   EXPECT_NE(s.message().find("--queue_bytes"), std::string::npos);
 }
 
+TEST_F(FlagsTest, AdminPortIsOffAnyOrItsOwn) {
+  for (int32_t port : {-1, 0, 9091}) {
+    absl::SetFlag(&FLAGS_admin_port, port);
+    EXPECT_TRUE(ValidateFlags().ok()) << port;
+  }
+  for (int32_t port : {-2, 70000, 8080, 50051}) {  // 8080, 50051: the other ports
+    absl::SetFlag(&FLAGS_admin_port, port);
+    absl::Status s = ValidateFlags();
+    EXPECT_NE(s.message().find("--admin_port"), std::string::npos) << port << ": " << s;
+  }
+}
+
+TEST_F(FlagsTest, MetricsChannelsMustBePatterns) {
+  absl::SetFlag(&FLAGS_metrics_channels, "dash.*,orders");
+  EXPECT_TRUE(ValidateFlags().ok());
+  absl::SetFlag(&FLAGS_metrics_channels, "a*b");
+  absl::Status s = ValidateFlags();
+  EXPECT_NE(s.message().find("--metrics_channels"), std::string::npos) << s;
+}
+
 }  // namespace
 }  // namespace ssebridge

@@ -30,7 +30,8 @@ export async function startBridge({ flags = [], grpcPort = 0, httpPort = 0 } = {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('SSEBRIDGE_')));
   const args = ['--http_address=127.0.0.1', `--http_port=${httpPort}`,
-    '--grpc_address=127.0.0.1', `--grpc_port=${grpcPort}`, ...flags];
+    '--grpc_address=127.0.0.1', `--grpc_port=${grpcPort}`,
+    '--admin_address=127.0.0.1', '--admin_port=0', ...flags];
   const child = spawn(bridgeBinary(), args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const log = [];
   let partial = '';

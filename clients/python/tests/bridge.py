@@ -29,7 +29,8 @@ class Bridge:
     def __init__(self, flags=()):
         env = {k: v for k, v in os.environ.items() if not k.startswith("SSEBRIDGE_")}
         args = [bridge_binary(), "--http_address=127.0.0.1", "--http_port=0",
-                "--grpc_address=127.0.0.1", "--grpc_port=0", *flags]
+                "--grpc_address=127.0.0.1", "--grpc_port=0",
+                "--admin_address=127.0.0.1", "--admin_port=0", *flags]
         self.proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.log = []

@@ -75,6 +75,7 @@ class Ssebridge(System):
         self.log = os.path.join(self.tmp, "ssebridge.log")
         cmd = [self.binary(), "--http_address=127.0.0.1", "--http_port=0",
                "--grpc_address=127.0.0.1", "--grpc_port=0", "--heartbeat=15s",
+               "--admin_address=127.0.0.1", "--admin_port=0",
                "--max_connections=19000", "--log_level=info"]
         if self.jwt_secret_file:
             # Per-user scenario: streams authenticate with JWTs; the gRPC
@@ -84,6 +85,7 @@ class Ssebridge(System):
         self.proc = spawn(cmd, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
         info = wait_log_json(self.log, '"listening"', 20, self.proc)
         self.http_port, self.grpc_port = info["http_port"], info["grpc_port"]
+        self.admin_port = info["admin_port"]  # /metrics
 
     def binary(self):
         return self.ctx.bridge
@@ -128,7 +130,7 @@ class Ssebridge(System):
 
     def metrics(self):
         try:
-            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.http_port, timeout=5) as r:
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.admin_port, timeout=5) as r:
                 text = r.read().decode()
         except OSError:
             return {}

@@ -51,6 +51,7 @@ export interface Bridge {
   grpcPort: number;
   epoch: string;
   base: string; // http://127.0.0.1:<port>
+  adminBase: string; // the internal listener (/metrics, /ui)
   log: string[];
   proc: ChildProcess;
   stop(): Promise<number | null>;
@@ -66,6 +67,8 @@ export async function startBridge(
     '--grpc_address=127.0.0.1',
     `--http_port=${ports.http ?? 0}`,
     `--grpc_port=${ports.grpc ?? 0}`,
+    '--admin_address=127.0.0.1',
+    '--admin_port=0',
     ...flags,
   ];
   const env = Object.fromEntries(
@@ -106,6 +109,7 @@ export async function startBridge(
             grpcPort: j.grpc_port,
             epoch: j.epoch,
             base: `http://127.0.0.1:${j.http_port}`,
+            adminBase: `http://127.0.0.1:${j.admin_port}`,
             log,
             proc,
             async stop() {
@@ -276,7 +280,7 @@ export async function startPageServer(): Promise<{ base: string; close(): Promis
 }
 
 export async function metric(bridge: Bridge, name: string): Promise<number> {
-  const text = await (await fetch(`${bridge.base}/metrics`)).text();
+  const text = await (await fetch(`${bridge.adminBase}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(name + ' '));
   if (!line) throw new Error(`no metric ${name}`);
   return Number(line.split(' ')[1]);
