@@ -12,13 +12,24 @@ namespace ssebridge {
 
 namespace {
 
-RedisFanout::Options FanoutOptions(const RedisBroker::Options& o) {
+// `pool` is revived whenever the fan-out connects: Redis is back, so the
+// replica is ready again without waiting for a publish to find out.
+RedisFanout::Options FanoutOptions(const RedisBroker::Options& o, RedisPool* pool) {
   RedisFanout::Options f;
   f.connect = o.connect;
   f.prefix = o.prefix;
   f.backoff = o.backoff;
   f.on_state = o.on_state;
+  f.on_connected = [pool] { pool->Revive(); };
   return f;
+}
+
+// The epoch this replica follows and the highest seq it saw, as script
+// arguments (see SSEBRIDGE_REWIND_LUA in redis_scripts.cc).
+std::vector<std::string> HighWaterArgs(const RedisFanout& fanout) {
+  std::string epoch;
+  const uint64_t high = fanout.HighWater(&epoch);
+  return {epoch.empty() ? "-" : epoch, absl::StrCat(high)};
 }
 
 std::string Millis(absl::Duration d) {
@@ -34,12 +45,16 @@ RedisBroker::RedisBroker(Options options, Hub* hub, const EventEncoder* encoder)
       hub_(hub),
       encoder_(encoder),
       pool_(options_.connect, options_.pool_size, options_.backoff),
-      fanout_(FanoutOptions(options_), hub, encoder) {}
+      fanout_(FanoutOptions(options_, &pool_), hub, encoder) {}
 
 RedisBroker::~RedisBroker() { fanout_.Stop(); }
 
 void RedisBroker::Start() { fanout_.Start(); }
-void RedisBroker::Stop() { fanout_.Stop(); }
+void RedisBroker::Stop() {
+  pool_.CancelInFlight();
+  fanout_.Stop();
+}
+void RedisBroker::CancelInFlight() { pool_.CancelInFlight(); }
 
 bool RedisBroker::ready() const { return fanout_.connected() && pool_.healthy(); }
 
@@ -59,11 +74,12 @@ RedisConnection::ScriptCall RedisBroker::PublishCall(const PublishSpec& spec,
                Millis(options_.idempotency_window),
                absl::StrCat(absl::ToUnixMicros(now)),
                idempotent ? "1" : "0"};
+  for (std::string& arg : HighWaterArgs(fanout_)) call.args.push_back(std::move(arg));
   return call;
 }
 
 absl::StatusOr<PublishOutcome> RedisBroker::PublishOutcomeOf(
-    const redisReply& reply, const PublishSpec& spec) const {
+    const redisReply& reply, const PublishSpec& spec) {
   if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 3 ||
       reply.element[1]->type != REDIS_REPLY_STRING) {
     return absl::InternalError("redis: unexpected publish reply");
@@ -79,6 +95,9 @@ absl::StatusOr<PublishOutcome> RedisBroker::PublishOutcomeOf(
   outcome.id = record.substr(0, space);
   outcome.published_at = absl::FromUnixMicros(us);
   outcome.replayed = reply.element[2]->integer != 0;
+  if (absl::StatusOr<EventId> id = ParseEventId(outcome.id, "id"); id.ok()) {
+    fanout_.NoteSeq(id->epoch, id->seq);
+  }
   if (!outcome.replayed) {
     // Recipients on this replica: the others count their own.
     Event probe;
@@ -157,6 +176,7 @@ absl::StatusOr<RedisBroker::Snapshot> RedisBroker::ReadSnapshot(
   std::vector<std::string> args = {NewEpoch(), resume ? "resume" : "fresh",
                                    resume ? cursor.epoch : "",
                                    absl::StrCat(cursor.seq)};
+  for (std::string& arg : HighWaterArgs(fanout_)) args.push_back(std::move(arg));
   absl::StatusOr<ScriptReply> reply;
   absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
     absl::StatusOr<RedisReplyPtr> r = conn.Eval(kSnapshotScript, keys, args);
@@ -193,6 +213,12 @@ void RedisBroker::Attach(std::shared_ptr<Subscription> sub,
 void RedisBroker::Sweep(absl::Time now) {
   (void)now;
   fanout_.Reconcile();
+  // A pool marked unhealthy by a failed call while the fan-out stayed
+  // connected: probe it, so readiness does not wait for the next publish.
+  if (!pool_.healthy() && fanout_.connected()) {
+    pool_.Run([](RedisConnection& conn) { return conn.Checked({"PING"}).status(); })
+        .IgnoreError();
+  }
 }
 
 }  // namespace ssebridge

@@ -17,12 +17,16 @@ namespace ssebridge {
 // KEYS: epoch, seq, history, meta, retained, idempotency
 // ARGV: epoch candidate, payload, maxlen, ttl ms (0: none), retained field
 //       ('' : not retained), topic, idempotency ttl ms, now us,
-//       '1' when KEYS[6] is a real idempotency key
+//       '1' when KEYS[6] is a real idempotency key, the epoch this replica
+//       knows ('-': none yet), the highest seq it saw in it (when Redis' seq
+//       is below it, Redis went back in time: the epoch is replaced first)
 // -> {epoch, "<id> <published us>", replayed 0|1}
 extern const RedisScript kPublishScript;
 
 // KEYS: epoch, seq, then per channel: history, meta, retained
-// ARGV: epoch candidate, 'fresh'|'resume', cursor epoch, cursor seq
+// ARGV: epoch candidate, 'fresh'|'resume', cursor epoch, cursor seq, the
+//       epoch this replica knows ('-': none) and the highest seq it saw in
+//       it (as in the publish script)
 // -> {epoch, head, reason ('' or a reset reason), items}
 //    items: flat {channel index (1-based), stream id or '', payload}; stream
 //    entries after the cursor when reason is '' and mode is resume,
@@ -30,8 +34,9 @@ extern const RedisScript kPublishScript;
 extern const RedisScript kSnapshotScript;
 
 // KEYS: epoch, seq, then per channel: history, meta
-// ARGV: epoch candidate, expected epoch, then per channel its cursor seq
-//       ('-': no replay wanted)
+// ARGV: epoch candidate, expected epoch ('-': none), the highest seq seen
+//       in it (a Redis behind it gets a new epoch, as in the publish
+//       script), then per channel its cursor seq ('-': no replay wanted)
 // -> {epoch, head, too_old flags (per channel 0|1), items}; when the epoch
 //    is not the expected one, flags and items are empty.
 extern const RedisScript kRecoverScript;
