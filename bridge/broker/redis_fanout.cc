@@ -279,7 +279,11 @@ void RedisFanout::Drop(const absl::Status& why) {
     for (auto& [token, p] : pending_) pending.push_back(p);
     for (const auto& p : pending) FailPending(*p);
   }
-  if (options_.on_state) options_.on_state("redis_connection_lost", std::string(why.message()));
+  // The pub/sub connection publishes nothing: what an unanswered command
+  // means for a publish ("outcome unknown ...") does not apply here.
+  absl::string_view message = why.message();
+  message = message.substr(0, message.find(" after the command was sent"));
+  if (options_.on_state) options_.on_state("redis_connection_lost", std::string(message));
 }
 
 absl::Status RedisFanout::Connect() {
