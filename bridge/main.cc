@@ -274,7 +274,10 @@ int Run(ShutdownSignal& signals) {
   publisher.EndStreams();
   // Once nothing is in flight, do not wait on idle client channels: a client
   // with no call open may only notice the server's GOAWAY seconds later.
-  publisher.WaitIdle(deadline);
+  const bool publishes_done = publisher.WaitIdle(deadline);
+  // Publishes still waiting on Redis at the deadline end now (outcome
+  // unknown) rather than a command timeout later.
+  if (!publishes_done) broker.CancelInFlight();
   while (subscriber.active() > 0 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));
   }

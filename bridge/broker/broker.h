@@ -69,6 +69,11 @@ class Broker {
   // Ends the background work; afterwards nothing is dispatched to the hub.
   // Idempotent. Publish/Attach after Stop() may fail with UNAVAILABLE.
   virtual void Stop() {}
+  // Shutdown past its deadline: publishes still waiting on an external
+  // store end now (DEADLINE_EXCEEDED: outcome unknown) instead of at their
+  // command timeout, and later ones are refused. A broker that never waits
+  // on anything (memory) has nothing to cancel.
+  virtual void CancelInFlight() {}
 
   // `spec` must have passed ValidatePublishSpec. RESOURCE_EXHAUSTED naming
   // the flag when a broker limit (channels, retained caps) is reached;

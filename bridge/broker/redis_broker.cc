@@ -12,9 +12,11 @@ namespace ssebridge {
 
 namespace {
 
+// `pool` is revived whenever the fan-out connects: Redis is back, so the
+// replica is ready again without waiting for a publish to find out.
 template <typename Counts>
 RedisFanout::Options FanoutOptions(const RedisBroker::Options& o,
-                                   std::shared_ptr<Counts> counts) {
+                                   std::shared_ptr<Counts> counts, RedisPool* pool) {
   RedisFanout::Options f;
   f.connect = o.connect;
   f.prefix = o.prefix;
@@ -25,7 +27,16 @@ RedisFanout::Options FanoutOptions(const RedisBroker::Options& o,
     if (state == "redis_connection_lost") counts->losses.fetch_add(1);
     if (tell) tell(state, detail);
   };
+  f.on_connected = [pool] { pool->Revive(); };
   return f;
+}
+
+// The epoch this replica follows and the highest seq it saw, as script
+// arguments (see SSEBRIDGE_REWIND_LUA in redis_scripts.cc).
+std::vector<std::string> HighWaterArgs(const RedisFanout& fanout) {
+  std::string epoch;
+  const uint64_t high = fanout.HighWater(&epoch);
+  return {epoch.empty() ? "-" : epoch, absl::StrCat(high)};
 }
 
 std::string Millis(absl::Duration d) {
@@ -43,7 +54,7 @@ RedisBroker::RedisBroker(Options options, Hub* hub, const EventEncoder* encoder)
       state_counts_(std::make_shared<StateCounts>()),
       pool_(options_.connect, options_.pool_size, options_.backoff),
       feed_(hub),
-      fanout_(FanoutOptions(options_, state_counts_), hub, &feed_, encoder) {}
+      fanout_(FanoutOptions(options_, state_counts_, &pool_), hub, &feed_, encoder) {}
 
 RedisBroker::~RedisBroker() { fanout_.Stop(); }
 
@@ -51,7 +62,11 @@ absl::Status RedisBroker::Start() {
   fanout_.Start();
   return absl::OkStatus();
 }
-void RedisBroker::Stop() { fanout_.Stop(); }
+void RedisBroker::Stop() {
+  pool_.CancelInFlight();
+  fanout_.Stop();
+}
+void RedisBroker::CancelInFlight() { pool_.CancelInFlight(); }
 
 bool RedisBroker::ready() const { return fanout_.connected() && pool_.healthy(); }
 
@@ -90,11 +105,12 @@ RedisConnection::ScriptCall RedisBroker::PublishCall(const PublishSpec& spec,
                absl::StrCat(options_.retained.max_per_channel),
                absl::StrCat(options_.retained.max_bytes),
                spec.channel};
+  for (std::string& arg : HighWaterArgs(fanout_)) call.args.push_back(std::move(arg));
   return call;
 }
 
 absl::StatusOr<PublishOutcome> RedisBroker::PublishOutcomeOf(
-    const redisReply& reply, const PublishSpec& spec) const {
+    const redisReply& reply, const PublishSpec& spec) {
   if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 3 ||
       reply.element[1]->type != REDIS_REPLY_STRING) {
     return absl::InternalError("redis: unexpected publish reply");
@@ -122,6 +138,9 @@ absl::StatusOr<PublishOutcome> RedisBroker::PublishOutcomeOf(
   outcome.id = record.substr(0, space);
   outcome.published_at = absl::FromUnixMicros(us);
   outcome.replayed = reply.element[2]->integer != 0;
+  if (absl::StatusOr<EventId> id = ParseEventId(outcome.id, "id"); id.ok()) {
+    fanout_.NoteSeq(id->epoch, id->seq);
+  }
   if (!outcome.replayed) {
     // Recipients on this replica: the others count their own.
     Event probe;
@@ -202,6 +221,7 @@ absl::StatusOr<RedisBroker::Snapshot> RedisBroker::ReadSnapshot(
   std::vector<std::string> args = {NewEpoch(), resume ? "resume" : "fresh",
                                    resume ? cursor.epoch : "",
                                    absl::StrCat(cursor.seq)};
+  for (std::string& arg : HighWaterArgs(fanout_)) args.push_back(std::move(arg));
   absl::StatusOr<ScriptReply> reply;
   absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
     absl::StatusOr<RedisReplyPtr> r = conn.Eval(kSnapshotScript, keys, args);
@@ -244,6 +264,12 @@ absl::Status RedisBroker::Attach(std::shared_ptr<Subscription> sub,
 
 void RedisBroker::Sweep(absl::Time now) {
   fanout_.Reconcile();
+  // A pool marked unhealthy by a failed call while the fan-out stayed
+  // connected: probe it, so readiness does not wait for the next publish.
+  if (!pool_.healthy() && fanout_.connected()) {
+    pool_.Run([](RedisConnection& conn) { return conn.Checked({"PING"}).status(); })
+        .IgnoreError();
+  }
   if (options_.retained.ttl == absl::InfiniteDuration() || !ready()) return;
   // Every replica sweeps; the script is atomic, so they never double-count.
   // Bounded per call; a backlog drains over the next sweeps.

@@ -29,9 +29,12 @@
 //
 // Faults: publishes fail fast with UNAVAILABLE while Redis is unreachable
 // (an error never hides a drop: the caller knows the event was not taken);
-// ready() goes false; Attach() answers UNAVAILABLE (nothing is attached);
-// open streams stay open and, after the reconnect, receive what Redis
-// accepted meanwhile (see redis_fanout.h).
+// ready() follows the connection; Attach() answers UNAVAILABLE (nothing is
+// attached); a publish sent that got no answer (timeout, connection lost)
+// fails with DEADLINE_EXCEEDED: outcome unknown (see redis_connection.h).
+// Open streams stay open and, after the reconnect, receive what Redis
+// accepted meanwhile (see redis_fanout.h). A Redis that went back in time
+// gets a new epoch (see redis_fanout.h).
 #ifndef SSEBRIDGE_BROKER_REDIS_BROKER_H_
 #define SSEBRIDGE_BROKER_REDIS_BROKER_H_
 
@@ -69,8 +72,12 @@ class RedisBroker : public Broker {
   RedisBroker(Options options, Hub* hub, const EventEncoder* encoder);
   ~RedisBroker() override;
   absl::Status Start() override;
-  // Stops the fan-out thread: nothing reaches the hub afterwards.
+  // Stops the fan-out thread: nothing reaches the hub afterwards. Cancels
+  // Redis calls in flight, as CancelInFlight().
   void Stop() override;
+  // Shutdown past its deadline: calls waiting on Redis end now
+  // (DEADLINE_EXCEEDED, outcome unknown), later ones are refused.
+  void CancelInFlight() override;
 
   absl::StatusOr<PublishOutcome> Publish(const PublishSpec& spec) override;
   std::vector<absl::StatusOr<PublishOutcome>> PublishBatch(
@@ -93,7 +100,7 @@ class RedisBroker : public Broker {
   RedisConnection::ScriptCall PublishCall(const PublishSpec& spec,
                                          absl::Time now) const;
   absl::StatusOr<PublishOutcome> PublishOutcomeOf(const redisReply& reply,
-                                                  const PublishSpec& spec) const;
+                                                  const PublishSpec& spec);
   absl::StatusOr<Snapshot> ReadSnapshot(const Subscription& sub,
                                         absl::string_view last_event_id);
 

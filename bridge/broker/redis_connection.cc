@@ -1,5 +1,8 @@
 #include "bridge/broker/redis_connection.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
 #include <sys/time.h>
 
 #include "absl/strings/match.h"
@@ -25,6 +28,15 @@ void AppendArgv(redisContext* ctx, const std::vector<std::string>& argv) {
   }
   redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), ptrs.data(),
                          lens.data());
+}
+
+// SCRIPT LOAD failed: whatever happened to it, the script itself was never
+// sent, so the caller's command certainly did not run.
+absl::Status ScriptNotRun(const absl::Status& load) {
+  if (load.code() != absl::StatusCode::kDeadlineExceeded) return load;
+  return absl::UnavailableError(absl::StrCat(
+      "redis did not answer SCRIPT LOAD (", load.message(),
+      "); the command itself was not sent"));
 }
 
 }  // namespace
@@ -69,7 +81,8 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
     return absl::UnavailableError(
         absl::StrCat("redis ", options.url.Describe(), ": ", why));
   }
-  std::unique_ptr<RedisConnection> conn(new RedisConnection(ctx));
+  std::unique_ptr<RedisConnection> conn(
+      new RedisConnection(ctx, options.command_timeout));
   redisSetTimeout(ctx, TimevalOf(options.command_timeout));
   redisEnableKeepAlive(ctx);
   if (!options.url.password.empty()) {
@@ -96,15 +109,41 @@ RedisConnection::~RedisConnection() { redisFree(ctx_); }
 
 int RedisConnection::fd() const { return ctx_->fd; }
 
-absl::Status RedisConnection::Broken(absl::string_view what) {
+bool RedisConnection::StaleWhileIdle() const {
+  pollfd p = {ctx_->fd, POLLIN, 0};
+  return poll(&p, 1, 0) != 0;  // readable, hung up, or an error
+}
+
+absl::Status RedisConnection::Broken(absl::string_view what, bool sent) {
+  if (broken_) return broken_status_;
   broken_ = true;
-  return absl::UnavailableError(
-      absl::StrCat("redis ", what, ": ", ctx_->err ? ctx_->errstr : "closed"));
+  // hiredis reports a socket timeout as the errno text of EAGAIN
+  // ("Resource temporarily unavailable"): say what it means.
+  const bool timed_out =
+      ctx_->err == REDIS_ERR_IO &&
+      (absl::string_view(ctx_->errstr) == strerror(EAGAIN) ||
+       absl::string_view(ctx_->errstr) == strerror(EWOULDBLOCK));
+  std::string why = timed_out
+                        ? absl::StrCat("timed out after ",
+                                       absl::FormatDuration(command_timeout_),
+                                       " (--redis_command_timeout)")
+                        : std::string(ctx_->err ? ctx_->errstr : "connection closed");
+  if (!sent) {
+    broken_status_ = absl::UnavailableError(
+        absl::StrCat("redis ", what, ": ", why, "; the command was not sent"));
+  } else {
+    broken_status_ = absl::DeadlineExceededError(absl::StrCat(
+        "redis ", what, ": ", why,
+        " after the command was sent: outcome unknown, Redis may have run it "
+        "(retry a publish only with an idempotency key)"));
+  }
+  return broken_status_;
 }
 
 absl::StatusOr<RedisReplyPtr> RedisConnection::Command(
     const std::vector<std::string>& argv) {
   Append(argv);
+  if (absl::Status s = Flush(); !s.ok()) return s;
   return Read();
 }
 
@@ -128,7 +167,7 @@ absl::StatusOr<RedisReplyPtr> RedisConnection::Eval(
     if (sha.empty()) {
       absl::StatusOr<RedisReplyPtr> loaded =
           Checked({"SCRIPT", "LOAD", script.source});
-      if (!loaded.ok()) return loaded.status();
+      if (!loaded.ok()) return ScriptNotRun(loaded.status());
       sha = ReplyString(**loaded);
     }
     std::vector<std::string> argv;
@@ -167,7 +206,7 @@ std::vector<absl::StatusOr<RedisReplyPtr>> RedisConnection::EvalMany(
   std::string& sha = shas_[static_cast<size_t>(script.id)];
   if (sha.empty()) {
     absl::StatusOr<RedisReplyPtr> loaded = Checked({"SCRIPT", "LOAD", script.source});
-    if (!loaded.ok()) return fail_rest(loaded.status());
+    if (!loaded.ok()) return fail_rest(ScriptNotRun(loaded.status()));
     sha = ReplyString(**loaded);
   }
   Append({"SCRIPT", "LOAD", script.source});
@@ -182,7 +221,12 @@ std::vector<absl::StatusOr<RedisReplyPtr>> RedisConnection::EvalMany(
     argv.insert(argv.end(), call.args.begin(), call.args.end());
     Append(argv);
   }
-  if (absl::Status s = Flush(); !s.ok()) return fail_rest(s);
+  if (absl::Status s = Flush(); !s.ok()) {
+    // Part of the pipeline may have been written whole and run.
+    return fail_rest(absl::DeadlineExceededError(absl::StrCat(
+        s.message(), "; part of the batch may have been sent: outcome unknown "
+        "(retry only with idempotency keys)")));
+  }
   absl::StatusOr<RedisReplyPtr> loaded = Read();
   if (!loaded.ok()) return fail_rest(loaded.status());
   absl::Status load_status = ReplyStatus(**loaded);
@@ -214,34 +258,36 @@ void RedisConnection::Append(const std::vector<std::string>& argv) {
   AppendArgv(ctx_, argv);
 }
 
+// A write that fails leaves the last command incomplete in Redis' input, so
+// Redis cannot have run it (a pipeline's earlier commands: see EvalMany).
 absl::Status RedisConnection::Flush() {
-  if (broken_) return Broken("write");
+  if (broken_) return broken_status_;
   int done = 0;
   while (!done) {
-    if (redisBufferWrite(ctx_, &done) != REDIS_OK) return Broken("write");
+    if (redisBufferWrite(ctx_, &done) != REDIS_OK) return Broken("write", false);
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<RedisReplyPtr> RedisConnection::Read() {
-  if (broken_) return Broken("read");
+  if (broken_) return broken_status_;
   void* reply = nullptr;
   if (redisGetReply(ctx_, &reply) != REDIS_OK || reply == nullptr) {
-    return Broken("read");
+    return Broken("read", true);
   }
   return RedisReplyPtr(static_cast<redisReply*>(reply));
 }
 
 absl::Status RedisConnection::ReadSocket() {
-  if (broken_) return Broken("read");
-  if (redisBufferRead(ctx_) != REDIS_OK) return Broken("read");
+  if (broken_) return broken_status_;
+  if (redisBufferRead(ctx_) != REDIS_OK) return Broken("read", true);
   return absl::OkStatus();
 }
 
 absl::StatusOr<RedisReplyPtr> RedisConnection::NextBuffered() {
-  if (broken_) return Broken("read");
+  if (broken_) return broken_status_;
   void* reply = nullptr;
-  if (redisGetReplyFromReader(ctx_, &reply) != REDIS_OK) return Broken("parse");
+  if (redisGetReplyFromReader(ctx_, &reply) != REDIS_OK) return Broken("parse", true);
   return RedisReplyPtr(static_cast<redisReply*>(reply));
 }
 

@@ -2,8 +2,14 @@
 // SELECT, command timeout) with Lua scripts run by EVALSHA, loaded on first
 // use and again after NOSCRIPT. Not thread-safe: one owner at a time.
 //
-// An I/O error or timeout leaves the connection broken() and is reported as
-// UNAVAILABLE; the owner drops it and connects again later.
+// An I/O error or timeout leaves the connection broken(); the owner drops it
+// and connects again later. What the caller is told depends on whether the
+// command can have run:
+//   UNAVAILABLE        it certainly did not (no connection, or it was never
+//                      completely sent: Redis only runs a whole command);
+//   DEADLINE_EXCEEDED  it was sent and no answer came (timed out, or the
+//                      connection was lost meanwhile): outcome unknown, Redis
+//                      may have run it. The message says which.
 #ifndef SSEBRIDGE_BROKER_REDIS_CONNECTION_H_
 #define SSEBRIDGE_BROKER_REDIS_CONNECTION_H_
 
@@ -45,7 +51,8 @@ class RedisConnection {
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
-  // The reply (possibly a Redis error reply), or UNAVAILABLE on I/O failure.
+  // The reply (possibly a Redis error reply); UNAVAILABLE or
+  // DEADLINE_EXCEEDED on I/O failure (see above).
   absl::StatusOr<RedisReplyPtr> Command(const std::vector<std::string>& argv);
   // Command() that also turns an error reply into a status.
   absl::StatusOr<RedisReplyPtr> Checked(const std::vector<std::string>& argv);
@@ -58,7 +65,8 @@ class RedisConnection {
   // that no call meets NOSCRIPT (a Redis restart breaks the connection
   // instead; only a SCRIPT FLUSH racing the pipeline could, and that call
   // then fails with UNAVAILABLE). After an I/O failure every call that got
-  // no reply fails with UNAVAILABLE, though Redis may have run it.
+  // no reply fails: DEADLINE_EXCEEDED (outcome unknown) once the pipeline
+  // may have reached Redis, UNAVAILABLE when nothing of it was sent.
   struct ScriptCall {
     std::vector<std::string> keys;
     std::vector<std::string> args;
@@ -70,6 +78,7 @@ class RedisConnection {
   void Append(const std::vector<std::string>& argv);
   absl::Status Flush();
   // Reads one reply; blocks (up to the command timeout) if none is buffered.
+  // A failure here is DEADLINE_EXCEEDED: whatever was flushed may have run.
   absl::StatusOr<RedisReplyPtr> Read();
   // Reads what the socket has (call when poll() says readable), then
   // returns the next complete reply, or nullptr when none is complete yet.
@@ -78,13 +87,21 @@ class RedisConnection {
 
   bool broken() const { return broken_; }
   int fd() const;
+  // Whether the peer closed or sent something unasked while the connection
+  // sat idle (a restarted Redis): such a connection must not be used, or a
+  // command would be sent into a dead socket and its outcome be unknown.
+  bool StaleWhileIdle() const;
 
  private:
-  explicit RedisConnection(redisContext* ctx) : ctx_(ctx) {}
-  absl::Status Broken(absl::string_view what);
+  RedisConnection(redisContext* ctx, absl::Duration command_timeout)
+      : ctx_(ctx), command_timeout_(command_timeout) {}
+  // Marks the connection broken. `sent`: a command may have reached Redis.
+  absl::Status Broken(absl::string_view what, bool sent);
 
   redisContext* ctx_;
+  const absl::Duration command_timeout_;
   bool broken_ = false;
+  absl::Status broken_status_;
   std::vector<std::string> shas_;
 };
 

@@ -80,6 +80,17 @@ std::string RedisFanout::epoch() const {
   return epoch_;
 }
 
+uint64_t RedisFanout::HighWater(std::string* epoch) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  *epoch = epoch_;
+  return high_water_;
+}
+
+void RedisFanout::NoteSeq(const std::string& epoch, uint64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (epoch == epoch_) high_water_ = std::max(high_water_, seq);
+}
+
 // ---- attach ---------------------------------------------------------------
 
 void RedisFanout::ReleaseInterest(const Subscription& sub) {
@@ -134,8 +145,9 @@ bool RedisFanout::Finish(const std::shared_ptr<PendingAttach>& p,
   std::unique_lock<std::mutex> lock(mu_);
   if (p->stage != PendingAttach::Stage::kSubscribed) return false;  // failed already
   if (epoch != epoch_) {
-    // Redis' epoch moved under us: let the fan-out thread find out what
-    // happened (it resets every channel) and have this client come back.
+    // Redis' epoch moved under us (lost data, or the snapshot script found
+    // it went back in time): let the fan-out thread find out what happened
+    // (it resets every channel) and have this client come back.
     FailPending(*p);
     resync_ = true;
     Wake();
@@ -199,6 +211,7 @@ void RedisFanout::Run() {
         continue;
       }
       delay = options_.backoff.min;
+      if (options_.on_connected) options_.on_connected();
       if (options_.on_state) options_.on_state("redis_connected", epoch());
     }
     pollfd fds[2] = {{sub_->fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
@@ -259,7 +272,11 @@ void RedisFanout::Drop(const absl::Status& why) {
     for (auto& [token, p] : pending_) pending.push_back(p);
     for (const auto& p : pending) FailPending(*p);
   }
-  if (options_.on_state) options_.on_state("redis_connection_lost", std::string(why.message()));
+  // The pub/sub connection publishes nothing: what an unanswered command
+  // means for a publish ("outcome unknown ...") does not apply here.
+  absl::string_view message = why.message();
+  message = message.substr(0, message.find(" after the command was sent"));
+  if (options_.on_state) options_.on_state("redis_connection_lost", std::string(message));
 }
 
 absl::Status RedisFanout::Connect() {
@@ -279,6 +296,7 @@ absl::Status RedisFanout::Connect() {
     std::lock_guard<std::mutex> lock(mu_);
     channels.assign(subscribed_.begin(), subscribed_.end());
     args.push_back(epoch_.empty() ? "-" : epoch_);
+    args.push_back(absl::StrCat(high_water_));
     for (const auto& ch : channels) {
       uint64_t pos = 0;
       args.push_back(positions_.Get(ch, &pos) ? absl::StrCat(pos) : "-");
@@ -335,7 +353,9 @@ absl::Status RedisFanout::Connect() {
         if (positions_.Admit(ev->channel, ev->seq)) feed_->Dispatch(ev);
       }
     }
+    if (rec->epoch != epoch_) high_water_ = 0;
     epoch_ = rec->epoch;
+    high_water_ = std::max(high_water_, rec->head);
     for (const auto& ch : channels) positions_.Raise(ch, rec->head);
     connected_ = true;
   }
@@ -379,6 +399,7 @@ void RedisFanout::OnMessage(const std::string& topic, absl::string_view text) {
     return;
   }
   if (!positions_.Admit(channel, live.seq)) return;  // a recovery read had it
+  high_water_ = std::max(high_water_, live.seq);
   feed_->Dispatch(ev);  // kept for pending attaches of the channel too
 }
 

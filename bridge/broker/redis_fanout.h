@@ -18,6 +18,14 @@
 // SUBSCRIBEs again, and reads each channel from its position
 // (ChannelPositions), so events accepted meanwhile are delivered; a channel
 // whose history no longer reaches back, or a new epoch, gets a reset notice.
+//
+// Time travel: a Redis restored from an older snapshot (or a failover to a
+// lagging replica) keeps the epoch but its seq goes back, so the seqs after
+// it would be handed out again. The fan-out keeps the highest seq this
+// replica has seen in the epoch (live events, recovery, publish results via
+// NoteSeq()); the recover script (on every reconnect) and the publish script
+// (HighWater()) compare it with Redis' counter and, when Redis is behind,
+// replace the epoch: every id after that is new, every stream is reset.
 #ifndef SSEBRIDGE_BROKER_REDIS_FANOUT_H_
 #define SSEBRIDGE_BROKER_REDIS_FANOUT_H_
 
@@ -52,6 +60,8 @@ class RedisFanout {
     absl::Duration heartbeat = absl::Seconds(1);
     // Connection state changes, for the log: ("redis_connected", detail).
     std::function<void(const std::string&, const std::string&)> on_state;
+    // Each time the connection is (re)established and recovered.
+    std::function<void()> on_connected;
   };
 
   // `hub`, `feed` and `encoder` must outlive the fan-out.
@@ -63,6 +73,11 @@ class RedisFanout {
 
   bool connected() const;
   std::string epoch() const;
+  // The epoch this replica follows and the highest seq it has seen in it
+  // (0 and "" before the first connect).
+  uint64_t HighWater(std::string* epoch) const;
+  // A seq of `epoch` handed out here (a publish's result).
+  void NoteSeq(const std::string& epoch, uint64_t seq);
 
   // Null when Redis is not connected (nothing was attached).
   std::shared_ptr<PendingAttach> Begin(std::shared_ptr<Subscription> sub);
@@ -113,6 +128,7 @@ class RedisFanout {
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
   bool resync_ ABSL_GUARDED_BY(mu_) = false;  // reconnect to check the epoch
   std::string epoch_ ABSL_GUARDED_BY(mu_);
+  uint64_t high_water_ ABSL_GUARDED_BY(mu_) = 0;  // of epoch_
   uint64_t next_token_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<uint64_t, std::shared_ptr<PendingAttach>> pending_
       ABSL_GUARDED_BY(mu_);

@@ -3,6 +3,16 @@
 // down the pool does not try to connect on every call: after a failed
 // connect it answers UNAVAILABLE at once until the backoff (doubling from
 // min to max) has passed, so publishes fail fast instead of queueing.
+//
+// Health follows Redis, not the traffic: Revive() (the fan-out connection is
+// back) clears the backoff and the failure at once, so a replica that had a
+// publish refused during an outage is ready again when Redis is, without
+// waiting for some later publish to find out.
+//
+// CancelInFlight() (shutdown past its deadline) shuts down the sockets of
+// calls in progress, so none outlives the deadline by a command timeout;
+// their callers get DEADLINE_EXCEEDED (outcome unknown) and later calls
+// UNAVAILABLE.
 #ifndef SSEBRIDGE_BROKER_REDIS_POOL_H_
 #define SSEBRIDGE_BROKER_REDIS_POOL_H_
 
@@ -33,8 +43,14 @@ class RedisPool {
   // is dropped (the next call connects again).
   absl::Status Run(const std::function<absl::Status(RedisConnection&)>& call);
 
-  // False from a failed connect or call until a call succeeds again.
+  // False from a failed connect or call until a call succeeds again, or
+  // Revive().
   bool healthy() const;
+  // Redis answers again (another connection got through): healthy, and the
+  // next call connects at once.
+  void Revive();
+  // Aborts the calls in progress and refuses every later one.
+  void CancelInFlight();
 
  private:
   const RedisConnectOptions options_;
@@ -47,7 +63,9 @@ class RedisPool {
   absl::Time next_connect_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Duration delay_ ABSL_GUARDED_BY(mu_);
   bool healthy_ ABSL_GUARDED_BY(mu_) = true;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   std::string last_error_ ABSL_GUARDED_BY(mu_);
+  std::vector<RedisConnection*> busy_ ABSL_GUARDED_BY(mu_);  // lent out
 };
 
 }  // namespace ssebridge

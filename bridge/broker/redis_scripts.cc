@@ -13,7 +13,19 @@ namespace ssebridge {
   "end\n"                                                     \
   "local head = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
 
-const RedisScript kPublishScript = {0, SSEBRIDGE_EPOCH_LUA R"lua(
+// Redis went back in time (restored from an older snapshot, failed over to
+// a lagging replica): the epoch is the one a replica knows (ARGV[ke]) but
+// the counter is below the highest seq it saw (ARGV[kh]). The seqs after
+// `head` were handed out already, so the epoch is replaced; seq goes on
+// from head, and every id from now on is new.
+#define SSEBRIDGE_REWIND_LUA(ke, kh)                                      \
+  "if ARGV[" #ke "] ~= '-' and epoch == ARGV[" #ke "] and\n"              \
+  "   head < tonumber(ARGV[" #kh "]) then\n"                              \
+  "  epoch = ARGV[1]\n"                                                   \
+  "  redis.call('SET', KEYS[1], epoch)\n"                                 \
+  "end\n"
+
+const RedisScript kPublishScript = {0, SSEBRIDGE_EPOCH_LUA SSEBRIDGE_REWIND_LUA(13, 14) R"lua(
 if ARGV[9] == '1' then
   local seen = redis.call('GET', KEYS[6])
   if seen then return {epoch, seen, 1} end
@@ -64,7 +76,7 @@ if ARGV[9] == '1' then redis.call('SET', KEYS[6], record, 'PX', ARGV[7]) end
 return {epoch, record, 0}
 )lua"};
 
-const RedisScript kSnapshotScript = {1, SSEBRIDGE_EPOCH_LUA R"lua(
+const RedisScript kSnapshotScript = {1, SSEBRIDGE_EPOCH_LUA SSEBRIDGE_REWIND_LUA(5, 6) R"lua(
 local n = (#KEYS - 2) / 5
 local reason = ''
 local items = {}
@@ -117,14 +129,14 @@ end
 return {epoch, head, reason, items}
 )lua"};
 
-const RedisScript kRecoverScript = {2, SSEBRIDGE_EPOCH_LUA R"lua(
+const RedisScript kRecoverScript = {2, SSEBRIDGE_EPOCH_LUA SSEBRIDGE_REWIND_LUA(2, 3) R"lua(
 if epoch ~= ARGV[2] then return {epoch, head, {}, {}} end
 local n = (#KEYS - 2) / 2
 local old, items = {}, {}
 for i = 1, n do
   old[i] = 0
-  if ARGV[2 + i] ~= '-' then
-    local c = tonumber(ARGV[2 + i])
+  if ARGV[3 + i] ~= '-' then
+    local c = tonumber(ARGV[3 + i])
     local meta = redis.call('HMGET', KEYS[2 * i + 2], 't', 'l')
     local t = tonumber(meta[1] or '0')
     local l = tonumber(meta[2] or '0')
@@ -180,5 +192,6 @@ return #old
 )lua"};
 
 #undef SSEBRIDGE_EPOCH_LUA
+#undef SSEBRIDGE_REWIND_LUA
 
 }  // namespace ssebridge

@@ -20,14 +20,19 @@ namespace ssebridge {
 // ARGV: epoch candidate, payload, maxlen, ttl ms (0: none), retained field
 //       ('' : not retained), topic, idempotency ttl ms, now us,
 //       '1' when KEYS[6] is a real idempotency key,
-//       max retained per channel, max retained bytes, channel
+//       max retained per channel, max retained bytes, channel,
+//       the epoch this replica knows ('-': none yet), the highest seq it saw
+//       in it (when Redis' seq is below it, Redis went back in time: the
+//       epoch is replaced first)
 // -> {epoch, "<id> <published us>", replayed 0|1}, or, when a retained cap
 //    refuses it (nothing stored, no seq taken), {epoch, flag name, 2}
 extern const RedisScript kPublishScript;
 
 // KEYS: epoch, seq, then per channel: history, meta, retained, retained
 //       public set, the reader's retained user set
-// ARGV: epoch candidate, 'fresh'|'resume', cursor epoch, cursor seq
+// ARGV: epoch candidate, 'fresh'|'resume', cursor epoch, cursor seq, the
+//       epoch this replica knows ('-': none) and the highest seq it saw in
+//       it (as in the publish script)
 // -> {epoch, head, reason ('' or a reset reason), items}
 //    items: flat {channel index (1-based), stream id or '', payload}; stream
 //    entries after the cursor when reason is '' and mode is resume,
@@ -35,8 +40,9 @@ extern const RedisScript kPublishScript;
 extern const RedisScript kSnapshotScript;
 
 // KEYS: epoch, seq, then per channel: history, meta
-// ARGV: epoch candidate, expected epoch, then per channel its cursor seq
-//       ('-': no replay wanted)
+// ARGV: epoch candidate, expected epoch ('-': none), the highest seq seen
+//       in it (a Redis behind it gets a new epoch, as in the publish
+//       script), then per channel its cursor seq ('-': no replay wanted)
 // -> {epoch, head, too_old flags (per channel 0|1), items}; when the epoch
 //    is not the expected one, flags and items are empty.
 extern const RedisScript kRecoverScript;

@@ -4,8 +4,16 @@
 //   disconnect   (default) close the stream; the client reconnects and
 //                resumes from history, so nothing is lost.
 //   drop-oldest  drop the oldest queued events until the new one fits.
-//   latest-only  an unsent event is replaced by a newer one of the same
-//                channel and event type (dashboards); then as drop-oldest.
+//   latest-only  once the reader is behind (more than half its queue holds
+//                unwritten events), an unsent event is replaced by a newer
+//                one of the same channel and event type (dashboards); then
+//                as drop-oldest. A reader that keeps up gets every event.
+//
+// Nothing is lost silently: where events were dropped or replaced, the
+// stream carries an `ssebridge.dropped` event (kDroppedEventType, no id, so
+// the reader's cursor stays put) before the events that follow the gap:
+//   data: {"dropped":<n>,"channels":{"<channel>":<n>,...}}
+// so a page can refetch what it shows (see SubscriberQueue).
 //
 // PolicyTable maps channel patterns ("exact", "prefix.*", "*") to policies;
 // the first matching rule wins.
@@ -22,6 +30,8 @@
 namespace ssebridge {
 
 enum class DeliveryPolicy { kDisconnect, kDropOldest, kLatestOnly };
+
+inline constexpr absl::string_view kDroppedEventType = "ssebridge.dropped";
 
 absl::StatusOr<DeliveryPolicy> ParseDeliveryPolicy(absl::string_view text);
 absl::string_view DeliveryPolicyName(DeliveryPolicy policy);

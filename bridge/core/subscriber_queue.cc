@@ -2,19 +2,27 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+#include "bridge/core/json_text.h"
+
 namespace ssebridge {
 
 SubscriberQueue::PushResult SubscriberQueue::Push(EventPtr event,
                                                   DeliveryPolicy policy,
                                                   uint64_t* dropped) {
   const size_t size = event->frame.size();
-  if (policy == DeliveryPolicy::kLatestOnly) {
-    // Replace an unsent event of the same channel and type: the reader only
-    // ever needs the newest value.
+  std::map<std::string, uint64_t> lost;
+  size_t gap = entries_.size();  // where the first lost event was
+  if (policy == DeliveryPolicy::kLatestOnly && Behind(size)) {
+    // The reader is behind: replace an unsent event of the same channel and
+    // type, as the reader only needs the newest value. A reader that keeps
+    // up gets every one (a burst is not a backlog).
     for (size_t i = entries_.size(); i-- > head_;) {
       const Entry& e = entries_[i];
       if (!e.control && Droppable(i) && e.event->channel == event->channel &&
           e.event->type == event->type) {
+        ++lost[e.event->channel];
+        gap = std::min(gap, i);
         EraseAt(i);
         ++*dropped;
         break;
@@ -32,10 +40,15 @@ SubscriberQueue::PushResult SubscriberQueue::Push(EventPtr event,
     for (size_t i = head_; i < entries_.size() && freeable < room_needed; ++i) {
       if (Droppable(i)) freeable += entries_[i].event->frame.size();
     }
-    if (freeable < room_needed) return PushResult::kOverflow;
+    if (freeable < room_needed) {
+      if (!lost.empty()) MarkGap(lost, gap);
+      return PushResult::kOverflow;
+    }
     for (size_t i = head_;
          i < entries_.size() && LimitedBytes() + size > max_bytes_;) {
       if (Droppable(i)) {
+        ++lost[entries_[i].event->channel];
+        gap = std::min(gap, i);
         EraseAt(i);
         ++*dropped;
       } else {
@@ -43,9 +56,49 @@ SubscriberQueue::PushResult SubscriberQueue::Push(EventPtr event,
       }
     }
   }
+  if (!lost.empty()) MarkGap(lost, gap);
   bytes_ += size;
   entries_.push_back(Entry{std::move(event), policy, false});
   return PushResult::kQueued;
+}
+
+void SubscriberQueue::MarkGap(const std::map<std::string, uint64_t>& lost,
+                              size_t gap) {
+  // A notice not yet started on the wire takes the new counts (there is at
+  // most one); otherwise a new one goes where the first lost event was.
+  size_t at = gap;
+  bool reuse = false;
+  for (size_t i = head_ + (head_offset_ > 0 ? 1 : 0); i < entries_.size(); ++i) {
+    if (entries_[i].notice) {
+      at = i;
+      reuse = true;
+      break;
+    }
+  }
+  if (!reuse) notice_counts_.clear();
+  for (const auto& [channel, n] : lost) notice_counts_[channel] += n;
+  auto notice = std::make_shared<Event>();
+  notice->type = std::string(kDroppedEventType);
+  uint64_t total = 0;
+  std::string channels;
+  for (const auto& [channel, n] : notice_counts_) {
+    total += n;
+    absl::StrAppend(&channels, channels.empty() ? "" : ",", JsonQuote(channel), ":", n);
+  }
+  notice->data = absl::StrCat("{\"dropped\":", total, ",\"channels\":{", channels, "}}");
+  if (encoder_ != nullptr) notice->frame = encoder_->Encode(*notice);
+  const size_t size = notice->frame.size();
+  if (reuse) {
+    const size_t old = entries_[at].event->frame.size();
+    bytes_ = bytes_ - old + size;
+    control_bytes_ = control_bytes_ - old + size;
+    entries_[at].event = std::move(notice);
+    return;
+  }
+  bytes_ += size;
+  control_bytes_ += size;
+  entries_.insert(entries_.begin() + static_cast<std::ptrdiff_t>(at),
+                  Entry{std::move(notice), DeliveryPolicy::kDisconnect, true, true});
 }
 
 void SubscriberQueue::PushControl(EventPtr frame) {
@@ -80,7 +133,9 @@ void SubscriberQueue::Consume(size_t n) {
       return;
     }
     n -= left;
-    if (!entries_[head_].event->is_control()) ++events_written_;
+    if (!entries_[head_].event->is_control() && !entries_[head_].notice) {
+      ++events_written_;
+    }
     entries_[head_].event.reset();
     ++head_;
     head_offset_ = 0;
@@ -95,6 +150,7 @@ void SubscriberQueue::Consume(size_t n) {
 
 void SubscriberQueue::Clear() {
   std::vector<Entry>().swap(entries_);
+  notice_counts_.clear();
   head_ = 0;
   head_offset_ = 0;
   bytes_ = 0;

@@ -2,10 +2,17 @@
 //
 // Entries share the events' encoded frames (no copy per recipient). A push
 // that would exceed the byte limit applies the event channel's
-// DeliveryPolicy. The limit counts the events still waiting: not control
+// DeliveryPolicy (latest-only coalesces only once the reader is behind:
+// more than half the limit unwritten). The limit counts the events still waiting: not control
 // frames (headers, retry, a resume's catch-up), which are never dropped, and
 // not the rest of an event already partly written, which is committed to the
 // wire and can be neither dropped nor replaced.
+//
+// Gaps are marked: events dropped or replaced are counted, per channel, in
+// an `ssebridge.dropped` notice (a control entry, never dropped) placed
+// where the first lost event was. Further drops before it is written add to
+// its counts (a page refetches either way); once it is on the wire the next
+// drop starts a new notice.
 //
 // Not thread-safe; Subscription guards it. Once drained it keeps at most a
 // few hundred bytes, so idle connections stay small after a burst.
@@ -13,6 +20,8 @@
 #define SSEBRIDGE_CORE_SUBSCRIBER_QUEUE_H_
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -35,6 +44,10 @@ class SubscriberQueue {
   PushResult Push(EventPtr event, DeliveryPolicy policy, uint64_t* dropped);
   // Queues a control frame regardless of the limit.
   void PushControl(EventPtr frame);
+  // Encodes the `ssebridge.dropped` notices (the SSE encoder for SSE
+  // streams; must outlive the queue). Without one a notice has no frame:
+  // for consumers that take whole events (TakeAll) and read its fields.
+  void set_notice_encoder(const EventEncoder* encoder) { encoder_ = encoder; }
 
   // Up to `max` unwritten byte ranges, in order (the first one starts at the
   // head's write offset). Returns how many were filled.
@@ -58,8 +71,14 @@ class SubscriberQueue {
     EventPtr event;
     DeliveryPolicy policy;
     bool control;
+    bool notice = false;  // an ssebridge.dropped notice (control too)
   };
   bool Droppable(size_t index) const;
+  // The reader is behind: a latest-only event of `size` may replace one.
+  bool Behind(size_t size) const { return LimitedBytes() + size > max_bytes_ / 2; }
+  // Counts `lost` (channel -> events) into the unwritten notice, or a new
+  // one at index `gap`.
+  void MarkGap(const std::map<std::string, uint64_t>& lost, size_t gap);
   size_t LimitedBytes() const {
     return bytes_ - control_bytes_ - in_flight_bytes_;
   }
@@ -74,6 +93,8 @@ class SubscriberQueue {
   size_t control_bytes_ = 0;    // unwritten bytes of control entries
   size_t in_flight_bytes_ = 0;  // unwritten rest of a partly written event
   uint64_t events_written_ = 0;
+  const EventEncoder* encoder_ = nullptr;
+  std::map<std::string, uint64_t> notice_counts_;  // of the unwritten notice
 };
 
 }  // namespace ssebridge

@@ -21,7 +21,8 @@ int HttpStatusFor(absl::StatusCode code) {
     case absl::StatusCode::kPermissionDenied: return 403;
     case absl::StatusCode::kNotFound: return 404;
     case absl::StatusCode::kResourceExhausted: return 429;
-    case absl::StatusCode::kUnavailable: return 503;
+    case absl::StatusCode::kUnavailable: return 503;       // not stored
+    case absl::StatusCode::kDeadlineExceeded: return 504;  // outcome unknown
     default: return 500;
   }
 }

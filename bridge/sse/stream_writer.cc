@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "bridge/core/names.h"
 #include "bridge/sse/access_log.h"
+#include "bridge/sse/sse_encoder.h"
 #include "bridge/sse/sse_stream.h"
 #include "bridge/sse/writer_loop.h"
 
@@ -43,7 +44,9 @@ std::shared_ptr<Subscription> StreamWriter::Open(int fd,
     LogStreamOpen(id, *stream->sub, stream->client_ip(), stream->cursor());
   }
   {
+    static const SseEncoder kNoticeEncoder;  // for ssebridge.dropped notices
     std::lock_guard<std::mutex> lock(stream->sub->mu);
+    stream->sub->queue.set_notice_encoder(&kNoticeEncoder);
     stream->sub->queue.PushControl(Event::Control(std::move(head)));
   }
   streams_.fetch_add(1, std::memory_order_relaxed);

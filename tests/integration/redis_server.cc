@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -116,6 +117,33 @@ bool RedisServer::ShutdownSave() {
   }
   Kill();
   return false;
+}
+
+void RedisServer::Freeze() {
+  if (pid_ > 0) kill(pid_, SIGSTOP);
+}
+
+void RedisServer::Thaw() {
+  if (pid_ > 0) kill(pid_, SIGCONT);
+}
+
+size_t RedisServer::PendingInputBytes() const {
+  // "sl local rem st tx_queue:rx_queue ...", addresses and queues in hex.
+  std::FILE* f = std::fopen("/proc/net/tcp", "r");
+  if (f == nullptr) return 0;
+  size_t most = 0;
+  char line[512];
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    unsigned local_port = 0, tx = 0, rx = 0, state = 0;
+    char local_addr[64], remote[64];
+    if (std::sscanf(line, " %*d: %63[0-9A-Fa-f]:%x %63s %x %x:%x", local_addr,
+                    &local_port, remote, &state, &tx, &rx) == 6 &&
+        static_cast<int>(local_port) == port_ && state == 1 /* ESTABLISHED */) {
+      most = std::max<size_t>(most, rx);
+    }
+  }
+  std::fclose(f);
+  return most;
 }
 
 std::string RedisServer::Command(const std::vector<std::string>& argv) const {

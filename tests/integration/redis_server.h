@@ -30,6 +30,14 @@ class RedisServer {
   void Kill();
   // SHUTDOWN SAVE: the next Start() loads the data back.
   bool ShutdownSave();
+  // SIGSTOP / SIGCONT: a Redis that keeps its connections but answers
+  // nothing (a frozen VM, a long fork); the kernel still takes what the
+  // bridge sends.
+  void Freeze();
+  void Thaw();
+  // The most bytes waiting unread in one connection to this server (what a
+  // frozen server was sent and did not read yet), from /proc/net/tcp.
+  size_t PendingInputBytes() const;
   bool running() const { return pid_ > 0; }
 
   int port() const { return port_; }

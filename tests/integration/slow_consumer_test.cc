@@ -153,8 +153,26 @@ void ExpectKeepsNewest(const std::string& policy_flag, const std::string& channe
       absl::Seconds(60)))
       << "the newest value never arrived; " << slow.Describe();
   EXPECT_FALSE(slow.closed()) << slow.Describe();
-  const auto& got = slow.events();
+  // The gaps are marked: ssebridge.dropped notices count every event that
+  // was dropped or replaced, so delivered + counted = published.
+  std::vector<SseEvent> got;
+  uint64_t counted = 0;
+  for (const SseEvent& e : slow.events()) {
+    if (e.event != "ssebridge.dropped") {
+      got.push_back(e);
+      continue;
+    }
+    EXPECT_FALSE(e.had_id_field) << "a notice must not move the cursor";
+    const size_t at = e.data.find("\"dropped\":");
+    ASSERT_NE(at, std::string::npos) << e.data;
+    uint64_t n = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(e.data.substr(at + 10, e.data.find(',', at) - at - 10), &n))
+        << e.data;
+    EXPECT_NE(e.data.find(absl::StrCat("\"", channel, "\":")), std::string::npos) << e.data;
+    counted += n;
+  }
   EXPECT_LT(got.size(), pub.ids.size()) << "nothing was dropped";
+  EXPECT_EQ(got.size() + counted, pub.ids.size()) << "a gap without a notice";
   EXPECT_EQ(got.back().data, Payload(count - 1, bytes));
   std::vector<std::string> ids = EventIds(got);
   EXPECT_EQ(CheckIdsIncreasing(ids), "") << Summarize(ids);
@@ -169,6 +187,43 @@ void ExpectKeepsNewest(const std::string& policy_flag, const std::string& channe
   std::string after = grpc.MustPublish(MakePublish(channel, "after", "value")).id();
   ASSERT_TRUE(slow.WaitForData("after", kWait)) << slow.Describe();
   EXPECT_EQ(slow.events().back().id, after);
+}
+
+// Readers that keep up get every event of a latest-only channel, however
+// fast they come: coalescing is for readers that are behind (issue 21).
+TEST(SlowConsumerTest, LatestOnlyDeliversABurstToReadersThatKeepUp) {
+  auto bridge = StartBridge({"--channel_policies=dash.*=latest-only"});
+  ASSERT_NE(bridge, nullptr);
+  constexpr int kReaders = 10;
+  constexpr int kBurst = 9;
+  std::vector<std::unique_ptr<SseClient>> readers;
+  for (int i = 0; i < kReaders; ++i) {
+    readers.push_back(std::make_unique<SseClient>());
+    ASSERT_TRUE(readers.back()->Open(bridge->http_port(), EventsTarget({"dash.cpu"})))
+        << readers.back()->error();
+  }
+  GrpcClient grpc(bridge->grpc_port());
+  ASSERT_EQ(grpc.MustPublish(MakePublish("dash.cpu", "warm", "value")).subscribers(),
+            static_cast<uint32_t>(kReaders));
+  for (auto& r : readers) ASSERT_TRUE(r->WaitForData("warm", kWait)) << r->Describe();
+  std::vector<v1::PublishRequest> burst;
+  for (int i = 0; i < kBurst; ++i) {
+    burst.push_back(MakePublish("dash.cpu", absl::StrCat("v", i), "value"));
+  }
+  grpc::Status status;
+  std::vector<v1::PublishResponse> resps =
+      PublishAllOnOneStream(grpc.publisher(), burst, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(resps.size(), burst.size());
+  const std::string last = absl::StrCat("v", kBurst - 1);
+  for (auto& r : readers) {
+    ASSERT_TRUE(r->WaitForData(last, kWait)) << r->Describe();
+    std::vector<std::string> data;
+    for (const SseEvent& e : r->events()) data.push_back(e.data);
+    std::vector<std::string> want = {"warm"};
+    for (int i = 0; i < kBurst; ++i) want.push_back(absl::StrCat("v", i));
+    EXPECT_EQ(data, want) << "a reader that keeps up lost values";
+  }
 }
 
 // Small events (4 KiB against a 64 KiB queue).

@@ -45,13 +45,19 @@ std::string Pending(const SubscriberQueue& q) {
   return out;
 }
 
-// The tags of the queued entries, in order ("<rest>" for a partly written head).
+// The tags of the queued entries, in order ("<rest>" for a partly written
+// head, "(notice)" for an ssebridge.dropped notice: no encoder here, so it
+// has an empty frame).
 std::vector<std::string> Frames(const SubscriberQueue& q) {
   std::vector<absl::string_view> views(q.entries() + 1);
   size_t n = q.Peek(views.data(), views.size());
   std::vector<std::string> out;
   for (size_t i = 0; i < n; ++i) {
     std::string s(views[i]);
+    if (s.empty()) {
+      out.push_back("(notice)");
+      continue;
+    }
     size_t dot = s.find('.');
     out.push_back(dot == std::string::npos ? s : s.substr(0, dot));
   }
@@ -201,11 +207,11 @@ TEST(SubscriberQueueTest, DropOldestDropsUntilItFits) {
   ASSERT_EQ(dropped, 0u);
   ASSERT_EQ(q.Push(Ev("D", 15), kDrop, &dropped), PR::kQueued);
   EXPECT_EQ(dropped, 2u);  // A and B; C stays
-  EXPECT_EQ(Frames(q), (Tags{"C", "D"}));
+  EXPECT_EQ(Frames(q), (Tags{"(notice)", "C", "D"}));
   EXPECT_EQ(q.bytes(), 25u);
   ASSERT_EQ(q.Push(Ev("E", 5), kDrop, &dropped), PR::kQueued);
   EXPECT_EQ(dropped, 2u);  // fits without dropping
-  EXPECT_EQ(Frames(q), (Tags{"C", "D", "E"}));
+  EXPECT_EQ(Frames(q), (Tags{"(notice)", "C", "D", "E"}));
   EXPECT_EQ(q.bytes(), 30u);
 }
 
@@ -227,7 +233,7 @@ TEST(SubscriberQueueTest, DropOldestNeverDropsControlFrames) {
   ASSERT_EQ(dropped, 0u);
   ASSERT_EQ(q.Push(Ev("C", 10), kDrop, &dropped), PR::kQueued);
   EXPECT_EQ(dropped, 1u);
-  EXPECT_EQ(Frames(q), (Tags{"H", "B", "C"}));
+  EXPECT_EQ(Frames(q), (Tags{"H", "(notice)", "B", "C"}));
   EXPECT_EQ(q.bytes(), 30u);
 }
 
@@ -246,7 +252,7 @@ TEST(SubscriberQueueTest, DropOldestOverflowsWhenOnlyUndroppableEntriesFill) {
   // 5 bytes can be made.
   EXPECT_EQ(q.Push(Ev("D", 5, "dash"), kDrop, &dropped), PR::kQueued);
   EXPECT_EQ(dropped, 1u);
-  EXPECT_EQ(Frames(q), (Tags{"H", "A", "D"}));
+  EXPECT_EQ(Frames(q), (Tags{"H", "A", "(notice)", "D"}));
 }
 
 TEST(SubscriberQueueTest, DropOldestNeverDropsDisconnectPolicyEntries) {
@@ -256,7 +262,7 @@ TEST(SubscriberQueueTest, DropOldestNeverDropsDisconnectPolicyEntries) {
   q.Push(Ev("B", 10, "dash"), kDrop, &dropped);
   ASSERT_EQ(q.Push(Ev("C", 10, "dash"), kDrop, &dropped), PR::kQueued);
   EXPECT_EQ(dropped, 1u);
-  EXPECT_EQ(Frames(q), (Tags{"A", "C"}));
+  EXPECT_EQ(Frames(q), (Tags{"A", "(notice)", "C"}));
   EXPECT_EQ(q.bytes(), 20u);
 }
 
@@ -322,24 +328,25 @@ TEST(SubscriberQueueTest, AnUnstartedHeadMayBeDropped) {
   q.Push(Ev("A", 10), kDrop, &dropped);
   q.Push(Ev("B", 10), kDrop, &dropped);
   ASSERT_EQ(q.Push(Ev("C", 10), kDrop, &dropped), PR::kQueued);
-  EXPECT_EQ(Frames(q), (Tags{"B", "C"}));
+  EXPECT_EQ(Frames(q), (Tags{"(notice)", "B", "C"}));
 }
 
 TEST(SubscriberQueueTest, LatestOnlyReplacesSameChannelAndType) {
-  SubscriberQueue q(1000);
+  SubscriberQueue q(60);
   uint64_t dropped = 0;
   q.Push(Ev("cpu1", 10, "dash", "cpu"), kLatest, &dropped);
   q.Push(Ev("mem1", 10, "dash", "mem"), kLatest, &dropped);
   q.Push(Ev("cpuX", 10, "other", "cpu"), kLatest, &dropped);
   ASSERT_EQ(dropped, 0u);
-  // Plenty of room, still replaced: the reader needs only the newest value.
+  // Room for it, but past half the queue: the reader is behind and needs
+  // only the newest value.
   ASSERT_EQ(q.Push(Ev("cpu2", 10, "dash", "cpu"), kLatest, &dropped), PR::kQueued);
   EXPECT_EQ(dropped, 1u);
-  EXPECT_EQ(Frames(q), (Tags{"mem1", "cpuX", "cpu2"}));
+  EXPECT_EQ(Frames(q), (Tags{"(notice)", "mem1", "cpuX", "cpu2"}));
   EXPECT_EQ(q.bytes(), 30u);
   ASSERT_EQ(q.Push(Ev("cpu3", 12, "dash", "cpu"), kLatest, &dropped), PR::kQueued);
   EXPECT_EQ(dropped, 2u);
-  EXPECT_EQ(Frames(q), (Tags{"mem1", "cpuX", "cpu3"}));
+  EXPECT_EQ(Frames(q), (Tags{"(notice)", "mem1", "cpuX", "cpu3"}));
   EXPECT_EQ(q.bytes(), 32u);
 }
 
@@ -350,7 +357,7 @@ TEST(SubscriberQueueTest, LatestOnlyReplacementMakesRoom) {
   q.Push(Ev("mem1", 10, "dash", "mem"), kLatest, &dropped);
   ASSERT_EQ(q.Push(Ev("cpu2", 10, "dash", "cpu"), kLatest, &dropped), PR::kQueued);
   EXPECT_EQ(dropped, 1u);  // only the replaced one; mem1 survives
-  EXPECT_EQ(Frames(q), (Tags{"mem1", "cpu2"}));
+  EXPECT_EQ(Frames(q), (Tags{"(notice)", "mem1", "cpu2"}));
 }
 
 TEST(SubscriberQueueTest, LatestOnlyThenDropsOldestWhenStillFull) {
@@ -360,11 +367,11 @@ TEST(SubscriberQueueTest, LatestOnlyThenDropsOldestWhenStillFull) {
   q.Push(Ev("net1", 10, "dash", "net"), kLatest, &dropped);
   ASSERT_EQ(q.Push(Ev("cpu1", 10, "dash", "cpu"), kLatest, &dropped), PR::kQueued);
   EXPECT_EQ(dropped, 1u);
-  EXPECT_EQ(Frames(q), (Tags{"net1", "cpu1"}));
+  EXPECT_EQ(Frames(q), (Tags{"(notice)", "net1", "cpu1"}));
 }
 
 TEST(SubscriberQueueTest, LatestOnlyNeverReplacesAPartlyWrittenHead) {
-  SubscriberQueue q(1000);
+  SubscriberQueue q(20);
   uint64_t dropped = 0;
   q.Push(Ev("cpu1", 10, "dash", "cpu"), kLatest, &dropped);
   q.Consume(2);
@@ -372,19 +379,19 @@ TEST(SubscriberQueueTest, LatestOnlyNeverReplacesAPartlyWrittenHead) {
   EXPECT_EQ(dropped, 0u);
   EXPECT_EQ(q.entries(), 2u);
   EXPECT_EQ(q.bytes(), 18u);
-  // The next one replaces cpu2, still not the head.
+  // Behind now (10 of 20 waiting): the next one replaces cpu2, not the head.
   ASSERT_EQ(q.Push(Ev("cpu3", 10, "dash", "cpu"), kLatest, &dropped), PR::kQueued);
   EXPECT_EQ(dropped, 1u);
   EXPECT_EQ(Pending(q), "u1......" "cpu3......");
 }
 
 TEST(SubscriberQueueTest, LatestOnlyMayReplaceAnUnstartedHead) {
-  SubscriberQueue q(1000);
+  SubscriberQueue q(10);
   uint64_t dropped = 0;
   q.Push(Ev("cpu1", 10, "dash", "cpu"), kLatest, &dropped);
   q.Push(Ev("cpu2", 10, "dash", "cpu"), kLatest, &dropped);
   EXPECT_EQ(dropped, 1u);
-  EXPECT_EQ(Frames(q), (Tags{"cpu2"}));
+  EXPECT_EQ(Frames(q), (Tags{"(notice)", "cpu2"}));
 }
 
 TEST(SubscriberQueueTest, LatestOnlyNeverReplacesControlFrames) {
