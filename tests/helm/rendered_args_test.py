@@ -40,7 +40,7 @@ class BridgeRun:
         self.proc = subprocess.Popen([binary, *args], env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.log = []
-        self.http_port = self.grpc_port = 0
+        self.http_port = self.grpc_port = self.admin_port = 0
         listening = threading.Event()
 
         def drain():
@@ -52,6 +52,7 @@ class BridgeRun:
                     continue
                 if obj.get("msg") == "listening":
                     self.http_port, self.grpc_port = obj["http_port"], obj["grpc_port"]
+                    self.admin_port = obj.get("admin_port", 0)
                     listening.set()
             listening.set()
 
@@ -62,8 +63,8 @@ class BridgeRun:
             raise AssertionError("bridge did not start with the rendered args " + " ".join(args) +
                                  ":\n" + "\n".join(self.log))
 
-    def get(self, path, data=None, headers=None):
-        req = urllib.request.Request(f"http://127.0.0.1:{self.http_port}{path}", data=data,
+    def get(self, path, data=None, headers=None, port=None):
+        req = urllib.request.Request(f"http://127.0.0.1:{port or self.http_port}{path}", data=data,
                                      headers=headers or {})
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
@@ -125,7 +126,9 @@ class RenderedArgsTest(HelmTestCase):
                                              "autoscaling.streams.enabled=true"]),
                       "HorizontalPodAutoscaler")
             metric = [m for m in hpa["spec"]["metrics"] if m["type"] == "Pods"][0]["pods"]["metric"]["name"]
-            status, metrics = bridge.get("/metrics")
+            # /metrics is on the internal listener only.
+            self.assertEqual(bridge.get("/metrics")[0], 404)
+            status, metrics = bridge.get("/metrics", port=bridge.admin_port)
             self.assertEqual(status, 200)
             self.assertIn(f"# TYPE {metric} gauge", metrics)
             # What probes.readiness.type=grpc asks: grpc.health.v1 Check of

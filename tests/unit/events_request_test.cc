@@ -40,12 +40,14 @@ TEST(EventsRequestTest, LastEventIdHeaderWinsAndIsNotChecked) {
                  {{"last-event-id", "garbage\x01"}});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->cursor, "garbage\x01");
+  EXPECT_TRUE(r->cursor_from_header);  // StreamAdmission leaves it unchecked
 }
 
 TEST(EventsRequestTest, LastEventIdParameterMustBeAnEventId) {
   auto ok = Parse({{"channel", "a"}, {"lastEventId", "k3x9-41"}});
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->cursor, "k3x9-41");
+  EXPECT_FALSE(ok->cursor_from_header);
   auto bad = Parse({{"channel", "a"}, {"lastEventId", "41"}});
   EXPECT_TRUE(absl::IsInvalidArgument(bad.status()));
   EXPECT_EQ(bad.status().message().substr(0, 12), "lastEventId:");
