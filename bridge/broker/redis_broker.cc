@@ -270,21 +270,25 @@ void RedisBroker::Sweep(absl::Time now) {
     pool_.Run([](RedisConnection& conn) { return conn.Checked({"PING"}).status(); })
         .IgnoreError();
   }
-  if (options_.retained.ttl == absl::InfiniteDuration() || !ready()) return;
+  if (options_.retained.ttl == absl::InfiniteDuration() || !fanout_.connected()) return;
   // Every replica sweeps; the script is atomic, so they never double-count.
-  // Bounded per call; a backlog drains over the next sweeps.
+  // Bounded per call; a backlog drains over the next sweeps. The sweep has
+  // a connection of its own: its failures must not mark the publish pool
+  // unhealthy (ready() needs the pool, and only a publish would heal it).
+  std::lock_guard<std::mutex> lock(sweep_mu_);
+  if (sweep_conn_ == nullptr || sweep_conn_->broken()) {
+    absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
+        RedisConnection::Connect(options_.connect);
+    if (!conn.ok()) return;  // the next sweep tries again
+    sweep_conn_ = std::move(*conn);
+  }
   const std::vector<std::string> keys = {keys_.retained_index(), keys_.retained_bytes()};
   const std::vector<std::string> args = {
       absl::StrCat(absl::ToUnixMicros(now - options_.retained.ttl)), keys_.prefix(), "1000"};
-  absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
-    absl::StatusOr<RedisReplyPtr> r = conn.Eval(kRetainedSweepScript, keys, args);
-    if (!r.ok()) return r.status();
-    if ((*r)->type == REDIS_REPLY_INTEGER) {
-      state_counts_->retained_expired.fetch_add(static_cast<uint64_t>((*r)->integer));
-    }
-    return absl::OkStatus();
-  });
-  (void)s;  // Redis away: the next sweep tries again
+  absl::StatusOr<RedisReplyPtr> r = sweep_conn_->Eval(kRetainedSweepScript, keys, args);
+  if (r.ok() && (*r)->type == REDIS_REPLY_INTEGER) {
+    state_counts_->retained_expired.fetch_add(static_cast<uint64_t>((*r)->integer));
+  }
 }
 
 }  // namespace ssebridge

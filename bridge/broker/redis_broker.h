@@ -40,6 +40,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "bridge/broker/broker.h"
@@ -118,6 +119,8 @@ class RedisBroker : public Broker {
   // Options; counted before the caller's on_state is told.
   const std::shared_ptr<StateCounts> state_counts_;
   RedisPool pool_;
+  std::mutex sweep_mu_;
+  std::unique_ptr<RedisConnection> sweep_conn_;  // Sweep()'s own, lazily made
   HubFeed feed_;
   RedisFanout fanout_;
 };
