@@ -25,6 +25,7 @@
 #include "bridge/grpc/subscriber_service.h"
 #include "bridge/grpc/ticket_service.h"
 #include "bridge/metrics_wiring.h"
+#include "bridge/ops/build_info.h"
 #include "bridge/ops/flags.h"
 #include "bridge/ops/log.h"
 #include "bridge/ops/metrics.h"
@@ -191,6 +192,7 @@ int Run(ShutdownSignal& signals) {
   sources.tickets = auth.tickets.get();
   sources.top_channels = static_cast<size_t>(absl::GetFlag(FLAGS_metrics_top_channels));
   RegisterMetrics(metrics, sources);
+  RegisterBuildInfoMetric(metrics);
   s = http.Start();
   if (!s.ok()) {
     grpc_server.Shutdown(absl::Now());
@@ -198,6 +200,9 @@ int Run(ShutdownSignal& signals) {
   }
 
   LogLine(LogLevel::kInfo, "listening")
+      .Str("version", GetBuildInfo().version)
+      .Str("commit", GetBuildInfo().commit)
+      .Str("build_type", GetBuildInfo().build_type)
       .Int("http_port", http.port())
       .Int("grpc_port", grpc_server.port())
       .Str("epoch", broker.epoch())
@@ -285,6 +290,7 @@ int main(int argc, char** argv) {
     return absl::StrContains(file, "bridge/ops/flags.cc");
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] { return ssebridge::VersionText(); };
   absl::SetFlagsUsageConfig(usage);
   absl::Status env = ssebridge::ApplyEnvironmentToFlags();
   if (!env.ok()) {
