@@ -67,6 +67,9 @@ class VersionTest(unittest.TestCase):
             self.assertEqual(json.load(f)["version"], v)
         with open(os.path.join(REPO, "CHANGELOG.md")) as f:
             self.assertIn(f"## {v}", f.read(), "CHANGELOG.md has no entry for VERSION")
+        with open(os.path.join(REPO, "Dockerfile")) as f:
+            args = re.findall(r"^ARG SSEBRIDGE_VERSION=(\S+)$", f.read(), re.M)
+        self.assertEqual(args, [v], "the image's version label default")
         # Python and C++ read VERSION at build time (setup.py, CMake's project());
         # their package tests check the built artefact.
 
