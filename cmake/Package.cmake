@@ -8,6 +8,12 @@
 # /usr/share/doc/ssebridge. Depends: computed by dpkg-shlibdeps from the
 # libraries the binary links. Other components (the C++ client, "cpp") are
 # installed with `cmake --install`, not packaged here.
+# A package of an instrumented binary makes no sense, and generating the docs
+# would run it (ASan's leak check at exit could eat its --help output).
+if(NOT SSEBRIDGE_SANITIZE STREQUAL "")
+  return()
+endif()
+
 set(SSEBRIDGE_DOCS_DIR ${CMAKE_BINARY_DIR}/packaging)
 add_custom_command(
   OUTPUT ${SSEBRIDGE_DOCS_DIR}/ssebridge.1.gz ${SSEBRIDGE_DOCS_DIR}/ssebridge.default
