@@ -26,6 +26,7 @@
 #include "bridge/grpc/subscriber_service.h"
 #include "bridge/grpc/ticket_service.h"
 #include "bridge/metrics_wiring.h"
+#include "bridge/ops/build_info.h"
 #include "bridge/ops/flags.h"
 #include "bridge/ops/log.h"
 #include "bridge/ops/metrics.h"
@@ -222,6 +223,7 @@ int Run(ShutdownSignal& signals) {
   // Checked by ValidateFlags.
   sources.labelled_channels = *ChannelPatterns::Parse(absl::GetFlag(FLAGS_metrics_channels));
   RegisterMetrics(metrics, sources);
+  RegisterBuildInfoMetric(metrics);
   s = http.Start();
   if (s.ok() && internal_options.port >= 0) s = internal_http.Start();
   if (!s.ok()) {
@@ -230,6 +232,9 @@ int Run(ShutdownSignal& signals) {
   }
 
   LogLine(LogLevel::kInfo, "listening")
+      .Str("version", GetBuildInfo().version)
+      .Str("commit", GetBuildInfo().commit)
+      .Str("build_type", GetBuildInfo().build_type)
       .Int("http_port", http.port())
       .Int("grpc_port", grpc_server.port())
       .Int("admin_port", internal_options.port >= 0 ? internal_http.port() : -1)
@@ -324,6 +329,7 @@ int main(int argc, char** argv) {
     return absl::StrContains(file, "bridge/ops/flags.cc");
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] { return ssebridge::VersionText(); };
   absl::SetFlagsUsageConfig(usage);
   absl::Status env = ssebridge::ApplyEnvironmentToFlags();
   if (!env.ok()) {

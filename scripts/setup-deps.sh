@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   libhiredis-dev redis-server
   python3-grpcio python3-protobuf python3-yaml nodejs npm
+  file python3-grpc-tools python3-venv python3-setuptools python3-wheel python3-pip  # packaging (tests/packages)
   chromium  # clients/js's browser tests (headless)
   clang libclang-rt-14-dev  # the fuzz flavour (libFuzzer, tests/fuzz)
   clang-tidy cppcheck  # scripts/lint.sh

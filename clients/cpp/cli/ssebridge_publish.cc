@@ -12,6 +12,14 @@
 // most --max_in_flight unanswered; each answer is printed as
 // {"line":N,"id":...} on stdout, each failure as "line N: ..." on stderr.
 //
+// With --stdin --batch the lines go in PublishBatch calls of up to 1,000
+// instead (the same output). Other calls, each printing one JSON line:
+//   ssebridge-publish --issue_ticket alice --channels 'orders.*' [--ttl 30s]
+//   ssebridge-publish --stats [--max_channels 10]        (admin key)
+//   ssebridge-publish --disconnect_user alice            (admin key)
+// Nothing is retried: a DEADLINE_EXCEEDED publish may have been stored
+// (resend only with an idempotency key); UNAVAILABLE was not.
+//
 // Exit status: 0 every event was published; 1 a publish failed, a line was
 // bad, or the bridge could not be reached; 2 bad usage.
 #include <unistd.h>
@@ -35,6 +43,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "service_calls.h"
 #include "ssebridge/publisher.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "The bridge's gRPC address, host:port.");
@@ -55,6 +64,17 @@ ABSL_FLAG(std::string, tls_key_file, "", "PEM client key (mTLS).");
 ABSL_FLAG(std::string, tls_server_name, "", "Verify the server certificate against this name.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of a single publish.");
 ABSL_FLAG(int, max_in_flight, 64, "With --stdin: events sent and unanswered at once.");
+ABSL_FLAG(bool, batch, false, "With --stdin: send the lines in PublishBatch calls (up to 1,000 each).");
+ABSL_FLAG(std::string, issue_ticket, "",
+          "Mint a one-time ticket for this user (with --channels, --ttl) and print it.");
+ABSL_FLAG(std::vector<std::string>, channels, {},
+          "With --issue_ticket: channel patterns the ticket grants (comma-separated).");
+ABSL_FLAG(absl::Duration, ttl, absl::ZeroDuration(),
+          "With --issue_ticket: ticket lifetime, 1s to 60s (0: the bridge's 30s).");
+ABSL_FLAG(bool, stats, false, "Print the bridge's Admin.GetStats (needs an admin key).");
+ABSL_FLAG(int, max_channels, 0, "With --stats: most channels listed (0: 100).");
+ABSL_FLAG(std::string, disconnect_user, "",
+          "End every SSE stream of this user (Admin.DisconnectUser; needs an admin key).");
 
 namespace {
 
@@ -164,6 +184,30 @@ bool ParseLine(const std::string& line, const ssebridge::Event& defaults,
     return false;
   }
   return true;
+}
+
+// --stdin --batch: every line read first, then PublishBatch calls.
+int RunStdinBatches(ssebridge::Publisher& publisher, const ssebridge::Event& defaults) {
+  std::vector<ssebridge::Event> events;
+  std::vector<int> lines;
+  bool bad_line = false;
+  std::string text;
+  int number = 0;
+  while (std::getline(std::cin, text)) {
+    ++number;
+    if (absl::StripAsciiWhitespace(text).empty()) continue;
+    ssebridge::Event event;
+    std::string error;
+    if (!ParseLine(text, defaults, &event, &error)) {
+      std::fprintf(stderr, "%s: line %d: %s; not sent\n", kProg, number, error.c_str());
+      bad_line = true;
+      continue;
+    }
+    events.push_back(std::move(event));
+    lines.push_back(number);
+  }
+  const int sent = ssebridge_cli::PublishBatches(publisher, events, lines);
+  return bad_line ? 1 : sent;
 }
 
 int RunStdin(ssebridge::Publisher& publisher, const ssebridge::Event& defaults) {
@@ -296,8 +340,20 @@ int main(int argc, char** argv) {
   defaults.retain = absl::GetFlag(FLAGS_retain);
   defaults.idempotency_key = absl::GetFlag(FLAGS_idempotency_key);
 
+  const int calls = !absl::GetFlag(FLAGS_issue_ticket).empty() + absl::GetFlag(FLAGS_stats) +
+                    !absl::GetFlag(FLAGS_disconnect_user).empty();
   const bool from_stdin = absl::GetFlag(FLAGS_stdin);
-  if (from_stdin) {
+  if (calls > 1) return UsageError("give one of --issue_ticket, --stats, --disconnect_user");
+  if (absl::GetFlag(FLAGS_batch) && !from_stdin) return UsageError("--batch needs --stdin");
+  if (calls == 1) {
+    if (from_stdin || !defaults.channel.empty() || !absl::GetFlag(FLAGS_data).empty()) {
+      return UsageError("--issue_ticket, --stats and --disconnect_user publish nothing: "
+                        "drop --stdin, --channel and --data");
+    }
+    if (!absl::GetFlag(FLAGS_issue_ticket).empty() && absl::GetFlag(FLAGS_channels).empty()) {
+      return UsageError("--issue_ticket needs --channels");
+    }
+  } else if (from_stdin) {
     if (!absl::GetFlag(FLAGS_data).empty()) return UsageError("give --data or --stdin, not both");
     if (!defaults.idempotency_key.empty()) {
       return UsageError("--idempotency_key applies to one event; put it in each line");
@@ -310,6 +366,17 @@ int main(int argc, char** argv) {
   auto publisher = ssebridge::Publisher::Create(options);
   if (!publisher.ok()) return UsageError(std::string(publisher.status().message()));
 
+  if (!absl::GetFlag(FLAGS_issue_ticket).empty()) {
+    return ssebridge_cli::IssueTicket(**publisher, absl::GetFlag(FLAGS_issue_ticket),
+                                      absl::GetFlag(FLAGS_channels), absl::GetFlag(FLAGS_ttl));
+  }
+  if (absl::GetFlag(FLAGS_stats)) {
+    return ssebridge_cli::PrintStats(**publisher, absl::GetFlag(FLAGS_max_channels));
+  }
+  if (!absl::GetFlag(FLAGS_disconnect_user).empty()) {
+    return ssebridge_cli::DisconnectUser(**publisher, absl::GetFlag(FLAGS_disconnect_user));
+  }
+  if (from_stdin && absl::GetFlag(FLAGS_batch)) return RunStdinBatches(**publisher, defaults);
   if (from_stdin) return RunStdin(**publisher, defaults);
 
   ssebridge::Event event = defaults;

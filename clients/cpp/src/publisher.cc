@@ -27,15 +27,16 @@ v1::PublishRequest ToRequest(const Event& e) {
   return r;
 }
 
+absl::Time ToTime(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
 Ack ToAck(const v1::PublishResponse& r) {
   Ack a;
   a.id = r.id();
   a.subscribers = r.subscribers();
   a.replayed = r.replayed();
-  if (r.has_published_at()) {
-    a.published_at = absl::FromUnixSeconds(r.published_at().seconds()) +
-                     absl::Nanoseconds(r.published_at().nanos());
-  }
+  if (r.has_published_at()) a.published_at = ToTime(r.published_at());
   return a;
 }
 
@@ -89,7 +90,10 @@ absl::StatusOr<std::unique_ptr<Publisher>> Publisher::Create(PublisherOptions op
 Publisher::Publisher(PublisherOptions options, std::shared_ptr<grpc::Channel> channel)
     : options_(std::move(options)),
       channel_(std::move(channel)),
-      stub_(v1::Publisher::NewStub(channel_)) {}
+      stub_(v1::Publisher::NewStub(channel_)),
+      batch_stub_(v1::BatchPublisher::NewStub(channel_)),
+      tickets_stub_(v1::Tickets::NewStub(channel_)),
+      admin_stub_(v1::Admin::NewStub(channel_)) {}
 
 Publisher::~Publisher() = default;
 
@@ -111,6 +115,87 @@ absl::StatusOr<Ack> Publisher::Publish(const Event& event, absl::Duration timeou
   grpc::Status status = stub_->Publish(&context, ToRequest(event), &response);
   if (!status.ok()) return FromGrpc(status);
   return ToAck(response);
+}
+
+void Publisher::Prepare(grpc::ClientContext* context) const {
+  Authorize(context);
+  context->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<Ack>>> Publisher::PublishBatch(
+    const std::vector<Event>& events) {
+  v1::PublishBatchRequest request;
+  for (const Event& e : events) *request.add_requests() = ToRequest(e);
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::PublishBatchResponse response;
+  grpc::Status status = batch_stub_->PublishBatch(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  if (static_cast<size_t>(response.responses_size()) != events.size()) {
+    return absl::InternalError(absl::StrCat("PublishBatch: ", response.responses_size(),
+                                            " answers to ", events.size(), " requests"));
+  }
+  std::vector<absl::StatusOr<Ack>> results;
+  results.reserve(events.size());
+  for (const v1::PublishResponse& r : response.responses()) {
+    if (r.has_error() && r.error().code() != 0) {
+      results.push_back(absl::Status(static_cast<absl::StatusCode>(r.error().code()),
+                                     r.error().message()));
+    } else {
+      results.push_back(ToAck(r));
+    }
+  }
+  return results;
+}
+
+absl::StatusOr<Ticket> Publisher::IssueTicket(const std::string& user_id,
+                                              const std::vector<std::string>& channels,
+                                              absl::Duration ttl) {
+  v1::IssueTicketRequest request;
+  request.set_user_id(user_id);
+  for (const std::string& c : channels) request.add_channels(c);
+  if (ttl < absl::ZeroDuration()) return absl::InvalidArgumentError("ttl: must not be negative");
+  request.set_ttl_seconds(static_cast<uint32_t>(absl::ToInt64Seconds(ttl)));
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::IssueTicketResponse response;
+  grpc::Status status = tickets_stub_->IssueTicket(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  Ticket t;
+  t.ticket = response.ticket();
+  if (response.has_expires_at()) t.expires_at = ToTime(response.expires_at());
+  return t;
+}
+
+absl::StatusOr<uint32_t> Publisher::DisconnectUser(const std::string& user_id) {
+  v1::DisconnectUserRequest request;
+  request.set_user_id(user_id);
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::DisconnectUserResponse response;
+  grpc::Status status = admin_stub_->DisconnectUser(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  return response.disconnected();
+}
+
+absl::StatusOr<Stats> Publisher::GetStats(uint32_t max_channels) {
+  v1::GetStatsRequest request;
+  request.set_max_channels(max_channels);
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::Stats response;
+  grpc::Status status = admin_stub_->GetStats(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  Stats s;
+  s.connections = response.connections();
+  s.grpc_subscribers = response.grpc_subscribers();
+  s.channels = response.channels();
+  s.users = response.users();
+  s.published = response.published();
+  for (const v1::ChannelStats& c : response.channel_stats()) {
+    s.channel_stats.push_back({c.channel(), c.subscribers()});
+  }
+  return s;
 }
 
 std::unique_ptr<PublishStream> Publisher::OpenStream() {

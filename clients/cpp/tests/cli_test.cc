@@ -181,4 +181,40 @@ TEST(CliAuthTest, TokenFileAuthenticatesAndABadTokenFails) {
   EXPECT_EQ(stream_ok.OutLines().size(), 2u);
 }
 
+TEST_F(CliTest, BatchTicketStatsAndDisconnect) {
+  SseClient sse;
+  ASSERT_TRUE(sse.Open(bridge_->http_port(), "/v1/events?channel=b")) << sse.Describe();
+  CliResult batch = RunCli({target_, "--stdin", "--batch", "--channel=b"},
+                           "{\"data\":\"1\"}\n{\"channel\":\"bad channel\",\"data\":\"2\"}\n"
+                           "{\"data\":\"3\"}\n");
+  EXPECT_EQ(batch.exit_code, 1) << batch.Describe();  // line 2 was refused
+  ASSERT_EQ(batch.OutLines().size(), 2u) << batch.Describe();
+  EXPECT_EQ(nlohmann::json::parse(batch.OutLines()[0])["line"], 1);
+  EXPECT_EQ(nlohmann::json::parse(batch.OutLines()[1])["line"], 3);
+  EXPECT_TRUE(absl::StrContains(batch.err, "line 2: INVALID_ARGUMENT")) << batch.err;
+  ASSERT_TRUE(sse.WaitForEvents(2, absl::Seconds(10))) << sse.Describe();
+
+  CliResult ticket = RunCli({target_, "--issue_ticket=alice", "--channels=b", "--ttl=20s"});
+  ASSERT_EQ(ticket.exit_code, 0) << ticket.Describe();
+  const std::string t = nlohmann::json::parse(ticket.out)["ticket"].get<std::string>();
+  SseClient alice;
+  ASSERT_TRUE(alice.Open(bridge_->http_port(), absl::StrCat("/v1/events?channel=b&ticket=", t)))
+      << alice.Describe();
+
+  CliResult stats = RunCli({target_, "--stats", "--max_channels=5"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.Describe();
+  nlohmann::json s = nlohmann::json::parse(stats.out);
+  EXPECT_EQ(s["connections"], 2);
+  EXPECT_EQ(s["published"], 2);
+  CliResult ended = RunCli({target_, "--disconnect_user=alice"});
+  ASSERT_EQ(ended.exit_code, 0) << ended.Describe();
+  EXPECT_EQ(nlohmann::json::parse(ended.out)["disconnected"], 1);
+
+  CliResult usage = RunCli({target_, "--stats", "--channel=b"});
+  EXPECT_EQ(usage.exit_code, 2) << usage.Describe();
+  CliResult down = RunCli({"--target=127.0.0.1:1", "--timeout=2s", "--stats"});
+  EXPECT_EQ(down.exit_code, 1) << down.Describe();
+  EXPECT_TRUE(absl::StrContains(down.err, "UNAVAILABLE")) << down.err;
+}
+
 }  // namespace

@@ -22,131 +22,42 @@ What it promises:
   ``tls`` selects plaintext (``None``), TLS with system roots (``True``) or a
   :class:`Tls` with a CA bundle and, for mTLS, a client key and certificate.
 
-The generated stubs (``ssebridge.v1.bridge_pb2``, ``bridge_pb2_grpc``) must
-be importable; they are made from the repository's proto with ``protoc`` and
-``grpc_python_plugin`` (the build does it into ``build/<flavour>/gen-python``;
-see the README).
+* ``publish_batch``, ``issue_ticket``, ``disconnect_user`` and ``get_stats``
+  (Tickets, BatchPublisher and Admin services) report failures the same way
+  as ``publish``: :class:`PublishError` with the status code and message.
+  Nothing is retried here. DEADLINE_EXCEEDED means the outcome is unknown
+  (the event may have been stored): resend only with an ``idempotency_key``.
+  UNAVAILABLE means the bridge was not reached.
+* :mod:`ssebridge_publisher.aio` has :class:`AsyncPublisher`, the same
+  surface on ``grpc.aio`` (every method a coroutine, ``publish_stream`` an
+  async iterator).
+
+The generated stubs (``ssebridge.v1.bridge_pb2``, ``bridge_pb2_grpc``) are
+made from the repository's proto when the wheel is built (see
+clients/python/README.md); nobody runs protoc by hand.
 """
 
 import collections
-import dataclasses
-import datetime
-import json
+import os
 import threading
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Union
 
 import grpc
 
+from ssebridge.v1 import bridge_pb2, bridge_pb2_grpc
+
+from ssebridge_publisher._common import (  # noqa: F401 (re-exported)
+    Ack, ChannelStats, Event, PublishError, Result, Stats, Ticket, Tls,
+    _batch_request, _batch_results, _code, _credentials, _rpc_error,
+    _ticket_request, _to_ack, _to_event, _to_request, _to_stats, _to_ticket)
 try:
-    from ssebridge.v1 import bridge_pb2, bridge_pb2_grpc
-except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "ssebridge_publisher needs the generated stubs ssebridge.v1.bridge_pb2 "
-        "on sys.path; generate them with: protoc -Iproto --python_out=OUT "
-        "--grpc_python_out=OUT --plugin=protoc-gen-grpc_python="
-        "$(command -v grpc_python_plugin) proto/ssebridge/v1/bridge.proto "
-        "and add OUT to PYTHONPATH") from exc
+    from ssebridge_publisher._version import __version__  # written by the wheel build
+except ImportError:  # a checkout: the repository's VERSION file
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "VERSION")) as _f:
+        __version__ = _f.read().strip()
 
-__all__ = ["Publisher", "Event", "Ack", "Result", "PublishError", "Tls"]
-
-
-class PublishError(Exception):
-    """A failed publish. ``code`` is a ``grpc.StatusCode``; ``message`` the
-    bridge's explanation (it names the bad field for INVALID_ARGUMENT)."""
-
-    def __init__(self, code: grpc.StatusCode, message: str,
-                 unacked: Sequence["Event"] = ()):
-        super().__init__(f"{code.name}: {message}")
-        self.code = code
-        self.message = message
-        self.unacked = list(unacked)
-
-
-@dataclasses.dataclass(frozen=True)
-class Event:
-    """One event to publish. ``data`` may be str (sent as is), bytes (UTF-8)
-    or any JSON-serialisable value (sent as JSON text)."""
-    channel: str
-    data: Any
-    event: str = ""
-    user_ids: Sequence[str] = ()
-    retain: bool = False
-    idempotency_key: str = ""
-
-
-@dataclasses.dataclass(frozen=True)
-class Ack:
-    id: str                     # "<epoch>-<seq>"
-    subscribers: int            # local subscriptions it was queued for
-    replayed: bool              # a repeated idempotency key: nothing published
-    published_at: Optional[datetime.datetime]
-
-
-@dataclasses.dataclass(frozen=True)
-class Result:
-    """The answer to one request of publish_stream: ``ack`` or ``error``."""
-    request: Event
-    ack: Optional[Ack] = None
-    error: Optional[PublishError] = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-@dataclasses.dataclass(frozen=True)
-class Tls:
-    """TLS for the gRPC port. ``root_certificates``: PEM of the CA(s) to
-    trust (None: system roots). ``private_key`` + ``certificate_chain``: PEM
-    client key and certificate for mTLS."""
-    root_certificates: Optional[bytes] = None
-    private_key: Optional[bytes] = None
-    certificate_chain: Optional[bytes] = None
-
-
-def _to_event(item: Union[Event, dict]) -> Event:
-    if isinstance(item, Event):
-        return item
-    if isinstance(item, dict):
-        try:
-            return Event(**item)
-        except TypeError as exc:
-            raise TypeError(f"bad event {item!r}: {exc}") from None
-    raise TypeError(f"expected an Event or a dict, got {type(item).__name__}")
-
-
-def _to_request(ev: Event) -> "bridge_pb2.PublishRequest":
-    if not isinstance(ev.channel, str) or not ev.channel:
-        raise ValueError("channel must be a non-empty string")
-    if not isinstance(ev.event, str):
-        raise TypeError("event must be a string")
-    data = ev.data
-    if isinstance(data, bytes):
-        data = data.decode("utf-8")
-    elif not isinstance(data, str):
-        data = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    if isinstance(ev.user_ids, str) or not all(isinstance(u, str) for u in ev.user_ids):
-        raise TypeError("user_ids must be a sequence of strings")
-    if not isinstance(ev.idempotency_key, str):
-        raise TypeError("idempotency_key must be a string")
-    return bridge_pb2.PublishRequest(
-        channel=ev.channel, event=ev.event, data=data, user_ids=list(ev.user_ids),
-        retain=bool(ev.retain), idempotency_key=ev.idempotency_key)
-
-
-def _to_ack(resp: "bridge_pb2.PublishResponse") -> Ack:
-    published_at = None
-    if resp.HasField("published_at"):
-        published_at = resp.published_at.ToDatetime().replace(tzinfo=datetime.timezone.utc)
-    return Ack(id=resp.id, subscribers=resp.subscribers, replayed=resp.replayed,
-               published_at=published_at)
-
-
-def _code(value: int) -> grpc.StatusCode:
-    for code in grpc.StatusCode:
-        if code.value[0] == value:
-            return code
-    return grpc.StatusCode.UNKNOWN
+__all__ = ["Publisher", "Event", "Ack", "Result", "PublishError", "Tls", "Ticket",
+           "Stats", "ChannelStats", "__version__"]
 
 
 class Publisher:
@@ -157,24 +68,15 @@ class Publisher:
     def __init__(self, target: str, *, token: Optional[str] = None,
                  tls: Union[None, bool, Tls] = None, timeout: float = 10.0,
                  options: Sequence[tuple] = ()):
-        if not isinstance(target, str) or not target:
-            raise ValueError("target must be 'host:port'")
-        if token is not None and (not isinstance(token, str) or not token
-                                  or "\n" in token or "\r" in token):
-            raise ValueError("token must be a non-empty single-line string")
-        if not timeout or timeout <= 0:
-            raise ValueError("timeout must be a positive number of seconds")
-        if tls is None or tls is False:
+        creds, self._metadata = _credentials(target, token, tls, timeout)
+        if creds is None:
             self._channel = grpc.insecure_channel(target, options=list(options))
         else:
-            cfg = Tls() if tls is True else tls
-            if not isinstance(cfg, Tls):
-                raise TypeError("tls must be None, True or a Tls")
-            creds = grpc.ssl_channel_credentials(
-                cfg.root_certificates, cfg.private_key, cfg.certificate_chain)
             self._channel = grpc.secure_channel(target, creds, options=list(options))
         self._stub = bridge_pb2_grpc.PublisherStub(self._channel)
-        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self._batch = bridge_pb2_grpc.BatchPublisherStub(self._channel)
+        self._tickets = bridge_pb2_grpc.TicketsStub(self._channel)
+        self._admin = bridge_pb2_grpc.AdminStub(self._channel)
         self._timeout = timeout
 
     def __enter__(self) -> "Publisher":
@@ -193,12 +95,42 @@ class Publisher:
         request = _to_request(Event(channel=channel, data=data, event=event,
                                     user_ids=user_ids, retain=retain,
                                     idempotency_key=idempotency_key))
+        return _to_ack(self._call(self._stub.Publish, request, timeout))
+
+    def publish_batch(self, events: Sequence[Union[Event, dict]], *,
+                      timeout: Optional[float] = None) -> List[Result]:
+        """Publishes up to 1,000 events in one call, in order; one Result
+        per event (a refused one has ``error``, the others are published).
+        Raises PublishError when the whole call fails."""
+        items, request = _batch_request(events)
+        return _batch_results(items, self._call(self._batch.PublishBatch, request, timeout))
+
+    def issue_ticket(self, user_id: str, channels: Sequence[str], *,
+                     ttl_seconds: int = 0, timeout: Optional[float] = None) -> Ticket:
+        """Mints a one-time ticket for ``user_id``'s page to open a stream
+        on ``channels`` (exact names or "prefix*"); ttl 1-60 s, 0 = 30."""
+        request = _ticket_request(user_id, channels, ttl_seconds)
+        return _to_ticket(self._call(self._tickets.IssueTicket, request, timeout))
+
+    def disconnect_user(self, user_id: str, *, timeout: Optional[float] = None) -> int:
+        """Admin: ends every SSE stream of ``user_id``; returns how many."""
+        if not isinstance(user_id, str) or not user_id:
+            raise ValueError("user_id must be a non-empty string")
+        request = bridge_pb2.DisconnectUserRequest(user_id=user_id)
+        return self._call(self._admin.DisconnectUser, request, timeout).disconnected
+
+    def get_stats(self, *, max_channels: int = 0,
+                  timeout: Optional[float] = None) -> Stats:
+        """Admin: the bridge's counts; ``channel_stats`` busiest first."""
+        request = bridge_pb2.GetStatsRequest(max_channels=int(max_channels))
+        return _to_stats(self._call(self._admin.GetStats, request, timeout))
+
+    def _call(self, method, request, timeout: Optional[float]):
         try:
-            resp = self._stub.Publish(request, timeout=timeout or self._timeout,
-                                      metadata=self._metadata)
+            return method(request, timeout=timeout or self._timeout,
+                          metadata=self._metadata)
         except grpc.RpcError as err:
-            raise PublishError(err.code(), err.details() or "") from None
-        return _to_ack(resp)
+            raise _rpc_error(err) from None
 
     def publish_stream(self, events: Iterable[Union[Event, dict]], *,
                        max_in_flight: int = 64,
@@ -253,7 +185,7 @@ class Publisher:
         except grpc.RpcError as err:
             with cond:
                 unacked = list(in_flight)
-            raise PublishError(err.code(), err.details() or "", unacked) from None
+            raise _rpc_error(err, unacked) from None
         finally:
             with cond:
                 state["done"] = True

@@ -26,11 +26,18 @@ class Bridge:
     """Starts the bridge, learns its ports from the "listening" log line and
     keeps draining its stderr. stop() sends SIGTERM (SIGKILL after 20 s)."""
 
-    def __init__(self, flags=()):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SSEBRIDGE_")}
-        args = [bridge_binary(), "--http_address=127.0.0.1", "--http_port=0",
-                "--grpc_address=127.0.0.1", "--grpc_port=0",
-                "--admin_address=127.0.0.1", "--admin_port=0", *flags]
+    def __init__(self, flags=(), binary=None, env=None, prefix=(), flags_from_env=False):
+        """``binary``: another ssebridge (an installed package's); ``env``:
+        SSEBRIDGE_* settings added to the environment; ``flags_from_env``:
+        the addresses and ports come from ``env`` instead of flags;
+        ``prefix``: a command that execs the bridge (e.g. setpriv)."""
+        base = {k: v for k, v in os.environ.items() if not k.startswith("SSEBRIDGE_")}
+        env = {**base, **(env or {})}
+        ports = () if flags_from_env else (
+            "--http_address=127.0.0.1", "--http_port=0",
+            "--grpc_address=127.0.0.1", "--grpc_port=0",
+            "--admin_address=127.0.0.1", "--admin_port=0")
+        args = [*prefix, binary or bridge_binary(), *ports, *flags]
         self.proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.log = []
@@ -138,7 +145,8 @@ class SseReader:
                     block["data"].append(value)
                 elif field in ("id", "event"):
                     block[field] = value
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):
+            # AttributeError: close() from the test thread raced this read.
             return
 
     def wait_for(self, count, timeout=10.0):

@@ -1,5 +1,6 @@
 // ssebridge::Publisher: a C++ client for ssebridge's gRPC publish API
-// (CMake target `ssebridge_publisher`).
+// (CMake target `ssebridge_publisher`; installed: find_package(ssebridge)
+// and ssebridge::publisher, or pkg-config ssebridge).
 //
 // What it promises:
 // - Publisher::Create checks the options (a target, a single-line token,
@@ -85,6 +86,27 @@ struct Ack {
   absl::Time published_at = absl::InfinitePast();
 };
 
+// Tickets.IssueTicket: the page connects with
+// GET /v1/events?channel=...&ticket=<ticket> before expires_at. Works once.
+struct Ticket {
+  std::string ticket;
+  absl::Time expires_at = absl::InfinitePast();
+};
+
+// Admin.GetStats.
+struct ChannelCount {
+  std::string channel;
+  uint32_t subscribers = 0;
+};
+struct Stats {
+  uint64_t connections = 0;       // open SSE streams
+  uint64_t grpc_subscribers = 0;  // open gRPC Subscribe streams
+  uint64_t channels = 0;          // channels with a subscriber on this replica
+  uint64_t users = 0;             // distinct authenticated users connected
+  uint64_t published = 0;         // events accepted since start
+  std::vector<ChannelCount> channel_stats;  // busiest first
+};
+
 // The answer to one request of a PublishStream.
 struct StreamResult {
   Event request;
@@ -103,6 +125,27 @@ class Publisher {
   absl::StatusOr<Ack> Publish(const Event& event);
   absl::StatusOr<Ack> Publish(const Event& event, absl::Duration timeout);
 
+  // The other services on the same channel and credential, with the same
+  // error reporting as Publish (the gRPC code and the bridge's message) and
+  // the same deadline (options().timeout). Nothing is retried: a
+  // DEADLINE_EXCEEDED publish may have been stored (resend only with an
+  // idempotency_key); UNAVAILABLE was not.
+  //
+  // Up to 1,000 events in one call, published in order: one result per
+  // event (a refused one is its status; the others are still published).
+  // The outer status is the call's.
+  absl::StatusOr<std::vector<absl::StatusOr<Ack>>> PublishBatch(
+      const std::vector<Event>& events);
+  // A one-time ticket for `user_id`'s page; `channels` are exact names or
+  // "prefix*"; ttl 1 s to 60 s, zero means the bridge's 30 s.
+  absl::StatusOr<Ticket> IssueTicket(const std::string& user_id,
+                                     const std::vector<std::string>& channels,
+                                     absl::Duration ttl = absl::ZeroDuration());
+  // Admin: ends every SSE stream of the user; returns how many.
+  absl::StatusOr<uint32_t> DisconnectUser(const std::string& user_id);
+  // Admin: the bridge's counts; at most `max_channels` (0: 100) channels.
+  absl::StatusOr<Stats> GetStats(uint32_t max_channels = 0);
+
   // Opens a PublishStream; the RPC starts at once (a refused credential shows
   // on the first Read or Write).
   std::unique_ptr<PublishStream> OpenStream();
@@ -112,10 +155,15 @@ class Publisher {
  private:
   Publisher(PublisherOptions options, std::shared_ptr<grpc::Channel> channel);
   void Authorize(grpc::ClientContext* context) const;
+  // Authorize plus the unary deadline.
+  void Prepare(grpc::ClientContext* context) const;
 
   PublisherOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Publisher::Stub> stub_;
+  std::unique_ptr<v1::BatchPublisher::Stub> batch_stub_;
+  std::unique_ptr<v1::Tickets::Stub> tickets_stub_;
+  std::unique_ptr<v1::Admin::Stub> admin_stub_;
   friend class PublishStream;
 };
 
