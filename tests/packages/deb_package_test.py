@@ -150,7 +150,8 @@ class DebInstallTest(unittest.TestCase):
         # ports go into the conffile, as an admin's settings would.
         with open("/etc/default/ssebridge", "a") as f:
             f.write("SSEBRIDGE_HTTP_ADDRESS=127.0.0.1\nSSEBRIDGE_HTTP_PORT=0\n"
-                    "SSEBRIDGE_GRPC_ADDRESS=127.0.0.1\nSSEBRIDGE_GRPC_PORT=0\n")
+                    "SSEBRIDGE_GRPC_ADDRESS=127.0.0.1\nSSEBRIDGE_GRPC_PORT=0\n"
+                    "SSEBRIDGE_ADMIN_ADDRESS=127.0.0.1\nSSEBRIDGE_ADMIN_PORT=0\n")
         env = {}
         with open("/etc/default/ssebridge") as f:
             for line in f:

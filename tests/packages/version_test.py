@@ -54,7 +54,7 @@ class VersionTest(unittest.TestCase):
         listening = next(json.loads(l) for l in bridge.log if '"listening"' in l)
         self.assertEqual((listening["version"], listening["commit"], listening["build_type"]),
                          (v, commit, build_type))
-        with urllib.request.urlopen(f"http://127.0.0.1:{bridge.http_port}/metrics",
+        with urllib.request.urlopen(f"http://127.0.0.1:{bridge.admin_port}/metrics",
                                     timeout=10) as r:
             text = r.read().decode()
         self.assertIn("# TYPE ssebridge_build_info gauge", text)

@@ -42,6 +42,7 @@ class Bridge:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.log = []
         self.http_port = self.grpc_port = 0
+        self.admin_port = -1  # the internal listener (/metrics); -1: off
         self._listening = threading.Event()
         self._drainer = threading.Thread(target=self._drain, daemon=True)
         self._drainer.start()
@@ -60,6 +61,7 @@ class Bridge:
                 continue
             if obj.get("msg") == "listening" and obj.get("http_port") and obj.get("grpc_port"):
                 self.http_port, self.grpc_port = obj["http_port"], obj["grpc_port"]
+                self.admin_port = obj.get("admin_port", -1)
                 self._listening.set()
         self._listening.set()  # exited before listening
 
