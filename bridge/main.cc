@@ -82,8 +82,8 @@ int Run(ShutdownSignal& signals) {
   const size_t max_channels =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_channels_per_connection));
   const size_t queue_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_queue_bytes));
-  SubscriberService subscriber({max_channels, queue_bytes}, &broker, &hub, &*policies,
-                               auth.publishers.get());
+  SubscriberService subscriber({max_channels, queue_bytes, auth.grpc_subscribe_streams.get()},
+                               &broker, &hub, &*policies, auth.publishers.get());
   TicketService tickets(auth.publishers.get(), auth.tickets.get());
   AdminService::Wiring admin_wiring;
   admin_wiring.admin_keys = &auth.admin_keys;

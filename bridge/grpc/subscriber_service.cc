@@ -66,6 +66,11 @@ grpc::Status SubscriberService::Subscribe(grpc::ServerContext* context,
   // publisher credential, and read what that credential may publish to.
   absl::StatusOr<PublisherIdentity> who = AuthenticateCall(*auth_, *context);
   if (!who.ok()) return ToGrpcStatus(who.status());
+  // Each open stream holds a gRPC thread: capped per key and overall.
+  absl::StatusOr<std::unique_ptr<StreamShares::Lease>> share =
+      std::unique_ptr<StreamShares::Lease>();
+  if (options_.streams != nullptr) share = options_.streams->Acquire(who->name);
+  if (!share.ok()) return ToGrpcStatus(share.status());
   for (const std::string& channel : sub_options.channels) {
     absl::Status allowed = PublisherAuth::Authorize(*who, channel);
     if (!allowed.ok()) return ToGrpcStatus(allowed);

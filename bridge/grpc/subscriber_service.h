@@ -9,6 +9,7 @@
 #include <atomic>
 
 #include "bridge/auth/publisher_auth.h"
+#include "bridge/auth/stream_shares.h"
 #include "bridge/broker/broker.h"
 #include "bridge/core/delivery_policy.h"
 #include "bridge/core/hub.h"
@@ -21,6 +22,7 @@ class SubscriberService final : public v1::Subscriber::Service {
   struct Options {
     size_t max_channels = 64;
     size_t queue_bytes = 512 * 1024;
+    StreamShares* streams = nullptr;  // open streams per key; null: no cap
   };
   // All pointers must outlive the service.
   SubscriberService(Options options, Broker* broker, Hub* hub,

@@ -237,7 +237,7 @@ void HttpServer::HandleEvents(const httplib::Request& req,
     return;
   }
   absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>> lease =
-      wiring_.limits->Acquire(identity->user_id, ClientAddress(req));
+      wiring_.limits->Acquire(*identity, ClientAddress(req));
   if (!lease.ok()) {
     refused_429_.fetch_add(1, std::memory_order_relaxed);
     res.set_header("Retry-After", "10");
