@@ -116,7 +116,8 @@ TEST(ChannelPatternsTest, FromListDeduplicatesAndKeepsOrder) {
 
 // Issue 16 finding 6: the de-dup compared each pattern with every earlier
 // one (n/2 comparisons per pattern: 15,000 at 30,000 patterns). The hash and
-// equality operations per pattern must stay a small constant at any size.
+// equality operations per pattern must stay a small constant at any size
+// (about 2 in a release build; debug builds of the hash set add checks).
 TEST(ChannelPatternsTest, FromListWorkIsLinear) {
   for (size_t n : {300, 3000, 30000}) {
     std::vector<std::string> distinct;
@@ -126,10 +127,10 @@ TEST(ChannelPatternsTest, FromListWorkIsLinear) {
     ASSERT_TRUE(set.ok());
     EXPECT_EQ(set->patterns().size(), n);
     EXPECT_GE(work, n);
-    EXPECT_LE(work, 4 * n) << n << " patterns";
+    EXPECT_LE(work, 16 * n) << n << " patterns";
     work = 0;
     ASSERT_TRUE(ChannelPatterns::FromList(std::vector<std::string>(n, "c"), &work).ok());
-    EXPECT_LE(work, 4 * n) << n << " copies of one pattern";
+    EXPECT_LE(work, 16 * n) << n << " copies of one pattern";
   }
 }
 
