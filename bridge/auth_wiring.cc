@@ -1,5 +1,6 @@
 #include "bridge/auth_wiring.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -57,6 +58,12 @@ absl::Status LoadAuthFromFlags(AuthParts& a) {
   a.verifier = std::make_unique<JwtVerifier>(jwt, a.jwt_keys);
   TicketStore::Options tickets;
   tickets.max_tickets = static_cast<size_t>(absl::GetFlag(FLAGS_max_tickets));
+  tickets.max_tickets_per_key =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_tickets_per_key));
+  tickets.max_channels_per_ticket =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_ticket_channels));
+  tickets.max_pattern_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_ticket_pattern_bytes));
   a.tickets = std::make_unique<TicketStore>(tickets);
   absl::StatusOr<ChannelPatterns> public_channels =
       ChannelPatterns::Parse(absl::GetFlag(FLAGS_public_channels));
@@ -80,11 +87,20 @@ absl::Status LoadAuthFromFlags(AuthParts& a) {
   a.limiter = std::make_unique<RateLimiter>(rate, burst > 0 ? burst : rate);
   PublisherAuth::Options pub;
   pub.allow_anonymous = absl::GetFlag(FLAGS_allow_anonymous_publish);
+  a.channel_shares = std::make_unique<ChannelShares>(
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_channels_per_key)),
+      absl::GetFlag(FLAGS_history_ttl));
   a.publishers = std::make_unique<PublisherAuth>(pub, &a.publisher_keys, a.verifier.get(),
-                                                 a.limiter.get());
+                                                 a.limiter.get(), a.channel_shares.get());
   a.connections = std::make_unique<ConnectionLimits>(
       static_cast<size_t>(absl::GetFlag(FLAGS_max_connections_per_user)),
       static_cast<size_t>(absl::GetFlag(FLAGS_max_connections_per_ip)));
+  const int32_t subscribe_streams = absl::GetFlag(FLAGS_max_grpc_subscribe_streams);
+  a.grpc_subscribe_streams = std::make_unique<StreamShares>(
+      static_cast<size_t>(subscribe_streams > 0
+                              ? subscribe_streams
+                              : std::max(1, absl::GetFlag(FLAGS_grpc_max_threads) / 2)),
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_grpc_subscribe_streams_per_key)));
   WarnWhenOpen(a);
   return absl::OkStatus();
 }

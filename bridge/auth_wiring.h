@@ -1,5 +1,6 @@
 // AuthParts: the bridge's keys, JWT verifier, ticket store, subscriber and
-// publisher checks, rate limiter and connection limits, built from the flags
+// publisher checks, rate limiter, connection limits and the per-publisher
+// shares (channels, gRPC Subscribe streams), built from the flags
 // (wiring only, like main.cc). AuthParts owns every part; the pointers
 // between them stay valid for its lifetime, which main.cc makes the whole
 // run. Logs the loud "auth is off" warning when nothing is configured.
@@ -9,12 +10,14 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "bridge/auth/channel_shares.h"
 #include "bridge/auth/connection_limits.h"
 #include "bridge/auth/jwt_keys.h"
 #include "bridge/auth/jwt_verifier.h"
 #include "bridge/auth/publisher_auth.h"
 #include "bridge/auth/publisher_keys.h"
 #include "bridge/auth/rate_limiter.h"
+#include "bridge/auth/stream_shares.h"
 #include "bridge/auth/subscriber_auth.h"
 #include "bridge/auth/ticket_store.h"
 
@@ -28,8 +31,10 @@ struct AuthParts {
   PublisherKeys publisher_keys;
   PublisherKeys admin_keys;
   std::unique_ptr<RateLimiter> limiter;
+  std::unique_ptr<ChannelShares> channel_shares;
   std::unique_ptr<PublisherAuth> publishers;
   std::unique_ptr<ConnectionLimits> connections;
+  std::unique_ptr<StreamShares> grpc_subscribe_streams;
 };
 
 // InvalidArgument naming the flag when a key file or pattern is bad.

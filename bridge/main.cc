@@ -101,7 +101,8 @@ int Run(ShutdownSignal& signals) {
   admission_wiring.dev_mode = dev_mode;
   admission_wiring.ready = [&broker] { return broker.ready(); };
   StreamAdmission admission(admission_options, std::move(admission_wiring));
-  SubscriberService subscriber(&admission, &broker, &hub, &*policies);
+  SubscriberService subscriber(&admission, &broker, &hub, &*policies,
+                               auth.grpc_subscribe_streams.get());
   TicketService tickets(auth.publishers.get(), auth.tickets.get());
   AdminService::Wiring admin_wiring;
   admin_wiring.admin_keys = &auth.admin_keys;

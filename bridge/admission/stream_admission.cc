@@ -131,6 +131,7 @@ absl::StatusOr<StreamGrant> StreamAdmission::Identify(
       }
       if (!allowed.ok()) return allowed;
       grant.subscription.user_id = who->user_id;
+      if (who->confined_to.has_value()) grant.minter = who->minted_by;
       grant.expires_at = who->expires_at;
       grant.method = who->method;
       break;
@@ -147,6 +148,7 @@ absl::StatusOr<StreamGrant> StreamAdmission::Identify(
       }
       grant.expires_at = who->expires_at;
       grant.method = "publisher";
+      grant.principal = who->name;
       break;
     }
     case StreamReader::kOperator: {
@@ -161,7 +163,7 @@ absl::StatusOr<StreamGrant> StreamAdmission::Identify(
 }
 
 absl::StatusOr<std::shared_ptr<void>> StreamAdmission::Take(
-    absl::string_view user, absl::string_view address) {
+    absl::string_view minter, absl::string_view user, absl::string_view address) {
   // Reserve first, so concurrent admissions can never overshoot the cap.
   if (streams_.fetch_add(1, std::memory_order_relaxed) >= options_.max_streams) {
     streams_.fetch_sub(1, std::memory_order_relaxed);
@@ -170,7 +172,7 @@ absl::StatusOr<std::shared_ptr<void>> StreamAdmission::Take(
                      " streams (--max_connections); retry later or elsewhere"));
   }
   absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>> lease =
-      wiring_.limits->Acquire(user, address);
+      wiring_.limits->Acquire(minter, user, address);
   if (!lease.ok()) {
     streams_.fetch_sub(1, std::memory_order_relaxed);
     return lease.status();
@@ -205,7 +207,7 @@ absl::StatusOr<StreamGrant> StreamAdmission::Admit(const StreamRequest& request,
   }
   if (request.reader != StreamReader::kBackend) {
     absl::StatusOr<std::shared_ptr<void>> charge =
-        Take(grant->subscription.user_id, request.client_address);
+        Take(grant->minter, grant->subscription.user_id, request.client_address);
     if (!charge.ok()) return Count(charge.status());
     grant->charge = std::move(*charge);
   }

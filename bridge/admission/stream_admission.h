@@ -98,6 +98,12 @@ struct StreamGrant {
   // When the credential runs out (the stream ends then); how it was proven.
   absl::Time expires_at = absl::InfiniteFuture();
   absl::string_view method = "anonymous";
+  // Browser: non-empty when a ticket from a key confined to channel
+  // patterns proved the user; the stream is then counted per (this key,
+  // user), so such a key cannot spend the real user's budget.
+  std::string minter;
+  // Backend: the publisher principal (key name), for per-key stream caps.
+  std::string principal;
   // Holds the stream's slots (--max_connections, its user's, its address's)
   // until the last copy is dropped: give it to the stream (it is released
   // when the stream closes). Null for backends (not charged).
@@ -151,7 +157,8 @@ class StreamAdmission {
   absl::StatusOr<StreamGrant> Identify(const StreamRequest& request,
                                        std::vector<std::string> channels,
                                        absl::Time now) const;
-  absl::StatusOr<std::shared_ptr<void>> Take(absl::string_view user,
+  absl::StatusOr<std::shared_ptr<void>> Take(absl::string_view minter,
+                                             absl::string_view user,
                                              absl::string_view address);
 
   const Options options_;

@@ -5,16 +5,54 @@
 
 namespace ssebridge {
 
-ConnectionLimits::Lease::~Lease() { owner_->Release(user_, address_); }
+ConnectionLimits::Lease::~Lease() { owner_->Release(*this); }
 
 absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>>
 ConnectionLimits::Acquire(absl::string_view user, absl::string_view address) {
   std::lock_guard<std::mutex> lock(mu_);
+  return AcquireLocked("", user, address);
+}
+
+absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>>
+ConnectionLimits::Acquire(absl::string_view minter, absl::string_view user,
+                          absl::string_view address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return AcquireLocked(minter, user, address);
+}
+
+absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>>
+ConnectionLimits::Acquire(const SubscriberIdentity& identity,
+                          absl::string_view address) {
+  const absl::string_view minter =
+      identity.confined_to.has_value() ? absl::string_view(identity.minted_by)
+                                       : absl::string_view();
+  std::lock_guard<std::mutex> lock(mu_);
+  return AcquireLocked(minter, identity.user_id, address);
+}
+
+absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>>
+ConnectionLimits::AcquireLocked(absl::string_view minter, absl::string_view user,
+                                absl::string_view address) {
   size_t* user_count = nullptr;
+  auto forget_empty_user = [&] {
+    if (user_count == nullptr || *user_count != 0) return;
+    if (minter.empty()) {
+      by_user_.erase(user);
+    } else {
+      by_minted_user_.erase(MintedUser(minter, user));
+    }
+  };
   if (!user.empty()) {
-    user_count = &by_user_[user];
+    user_count = minter.empty() ? &by_user_[user]
+                                : &by_minted_user_[MintedUser(minter, user)];
     if (per_user_ > 0 && *user_count >= per_user_) {
-      if (*user_count == 0) by_user_.erase(user);
+      forget_empty_user();
+      if (!minter.empty()) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "user: this user already has ", per_user_,
+            " open streams on tickets of publisher '", minter,
+            "' (--max_connections_per_user)"));
+      }
       return absl::ResourceExhaustedError(absl::StrCat(
           "user: this user already has ", per_user_,
           " open streams (--max_connections_per_user)"));
@@ -22,37 +60,48 @@ ConnectionLimits::Acquire(absl::string_view user, absl::string_view address) {
   }
   size_t& address_count = by_address_[address];
   if (per_address_ > 0 && address_count >= per_address_) {
-    if (user_count != nullptr && *user_count == 0) by_user_.erase(user);
+    forget_empty_user();
     return absl::ResourceExhaustedError(absl::StrCat(
         "address: this client address already has ", per_address_,
         " open streams (--max_connections_per_ip)"));
   }
   ++address_count;
   if (user_count != nullptr) ++*user_count;
-  return std::unique_ptr<Lease>(
-      new Lease(this, std::string(user), std::string(address)));
+  return std::unique_ptr<Lease>(new Lease(this, std::string(minter),
+                                          std::string(user), std::string(address)));
 }
 
-void ConnectionLimits::Release(const std::string& user,
-                               const std::string& address) {
+void ConnectionLimits::Release(const Lease& lease) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!user.empty()) {
-    auto it = by_user_.find(user);
-    if (it != by_user_.end() && --it->second == 0) by_user_.erase(it);
+  if (!lease.user_.empty()) {
+    if (lease.minter_.empty()) {
+      auto it = by_user_.find(lease.user_);
+      if (it != by_user_.end() && --it->second == 0) by_user_.erase(it);
+    } else {
+      auto it = by_minted_user_.find(MintedUser(lease.minter_, lease.user_));
+      if (it != by_minted_user_.end() && --it->second == 0) by_minted_user_.erase(it);
+    }
   }
-  auto it = by_address_.find(address);
+  auto it = by_address_.find(lease.address_);
   if (it != by_address_.end() && --it->second == 0) by_address_.erase(it);
 }
 
 size_t ConnectionLimits::users() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return by_user_.size();
+  return by_user_.size() + by_minted_user_.size();
 }
 
 size_t ConnectionLimits::ConnectionsOf(absl::string_view user) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = by_user_.find(user);
   return it == by_user_.end() ? 0 : it->second;
+}
+
+size_t ConnectionLimits::ConnectionsOf(absl::string_view minter,
+                                       absl::string_view user) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_minted_user_.find(MintedUser(minter, user));
+  return it == by_minted_user_.end() ? 0 : it->second;
 }
 
 }  // namespace ssebridge

@@ -16,8 +16,13 @@ PublisherIdentity Everyone(std::string name) {
 }  // namespace
 
 PublisherAuth::PublisherAuth(Options options, const PublisherKeys* keys,
-                             const JwtVerifier* verifier, RateLimiter* limiter)
-    : options_(options), keys_(keys), verifier_(verifier), limiter_(limiter) {}
+                             const JwtVerifier* verifier, RateLimiter* limiter,
+                             ChannelShares* channels)
+    : options_(options),
+      keys_(keys),
+      verifier_(verifier),
+      limiter_(limiter),
+      channels_(channels) {}
 
 bool PublisherAuth::open() const {
   return keys_->empty() && !verifier_->has_keys();
@@ -86,6 +91,13 @@ absl::Status PublisherAuth::Admit(const PublisherIdentity& who, absl::Time now) 
   return absl::ResourceExhaustedError(absl::StrCat(
       "rate: publisher '", who.name, "' is over --publish_rate_limit; slow down "
       "and retry"));
+}
+
+absl::Status PublisherAuth::ChargeChannel(const PublisherIdentity& who,
+                                          absl::string_view channel,
+                                          absl::Time now) const {
+  if (channels_ == nullptr) return absl::OkStatus();
+  return channels_->Charge(who.name, channel, now);
 }
 
 }  // namespace ssebridge

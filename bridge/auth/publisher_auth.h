@@ -7,7 +7,7 @@
 // any key is configured; with none the bridge is open (dev mode) unless
 // --allow_anonymous_publish says otherwise explicitly.
 //
-// Borrows keys, verifier and limiter; they must outlive it.
+// Borrows keys, verifier, limiter and channel shares; they must outlive it.
 #ifndef SSEBRIDGE_AUTH_PUBLISHER_AUTH_H_
 #define SSEBRIDGE_AUTH_PUBLISHER_AUTH_H_
 
@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "bridge/auth/channel_shares.h"
 #include "bridge/auth/jwt_verifier.h"
 #include "bridge/auth/publisher_keys.h"
 #include "bridge/auth/rate_limiter.h"
@@ -29,8 +30,10 @@ class PublisherAuth {
     // channel) even though keys are configured.
     bool allow_anonymous = false;
   };
+  // `channels` may be null: no per-publisher share of channels.
   PublisherAuth(Options options, const PublisherKeys* keys,
-                const JwtVerifier* verifier, RateLimiter* limiter);
+                const JwtVerifier* verifier, RateLimiter* limiter,
+                ChannelShares* channels = nullptr);
 
   // No key of any kind configured: anyone may publish anywhere.
   bool open() const;
@@ -45,12 +48,17 @@ class PublisherAuth {
   // UNAUTHENTICATED once `who`'s JWT has expired (a stream outlives the
   // check at its start); RESOURCE_EXHAUSTED when over --publish_rate_limit.
   absl::Status Admit(const PublisherIdentity& who, absl::Time now) const;
+  // RESOURCE_EXHAUSTED naming --max_channels_per_key when publishing to
+  // `channel` would take `who` over its share of channels.
+  absl::Status ChargeChannel(const PublisherIdentity& who,
+                             absl::string_view channel, absl::Time now) const;
 
  private:
   Options options_;
   const PublisherKeys* keys_;
   const JwtVerifier* verifier_;
   RateLimiter* limiter_;
+  ChannelShares* channels_;
 };
 
 }  // namespace ssebridge

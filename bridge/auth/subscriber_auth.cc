@@ -72,11 +72,14 @@ absl::StatusOr<SubscriberIdentity> SubscriberAuth::Authenticate(
       return absl::UnauthenticatedError(
           absl::StrCat("ticket: ", grant.status().message()));
     }
-    absl::StatusOr<ChannelPatterns> grants = ChannelPatterns::FromList(grant->channels);
-    if (!grants.ok()) return absl::UnauthenticatedError("ticket: bad channel grant");
+    // The grant was parsed and bounded when it was issued.
     SubscriberIdentity id;
     id.user_id = std::move(grant->user_id);
-    id.grants = std::move(*grants);
+    id.grants = std::move(grant->channels);
+    if (grant->confined_to.has_value()) {
+      id.minted_by = std::move(grant->minted_by);
+      id.confined_to = std::move(grant->confined_to);
+    }
     id.method = "ticket";
     return id;
   }
@@ -113,8 +116,13 @@ absl::StatusOr<SubscriberIdentity> SubscriberAuth::Authenticate(
 
 absl::Status SubscriberAuth::Authorize(const SubscriberIdentity& identity,
                                        const std::vector<std::string>& channels) const {
-  if (identity.all_channels) return absl::OkStatus();
   for (const std::string& channel : channels) {
+    if (identity.confined_to.has_value() && !identity.confined_to->Matches(channel)) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "channel '", channel, "' is outside the channels of publisher '",
+          identity.minted_by, "', which issued this ticket"));
+    }
+    if (identity.all_channels) continue;
     if (options_.public_channels.Matches(channel)) continue;
     if (identity.grants.Matches(channel)) continue;
     if (open()) continue;  // dev mode: every channel is public

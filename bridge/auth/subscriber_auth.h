@@ -17,6 +17,7 @@
 #ifndef SSEBRIDGE_AUTH_SUBSCRIBER_AUTH_H_
 #define SSEBRIDGE_AUTH_SUBSCRIBER_AUTH_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,11 @@ struct SubscriberIdentity {
   // How the identity was proven ("ticket", "bearer", "cookie", "query",
   // "anonymous"), for logs and metrics.
   absl::string_view method = "anonymous";
+  // Tickets minted by a channel-limited publisher: that publisher, and the
+  // patterns the identity is confined to (no channel outside them, public
+  // ones included). Its connections are counted per (minter, user).
+  std::string minted_by;
+  std::optional<ChannelPatterns> confined_to;
   // Why an ambient auth cookie was not used (anonymous identities only):
   // a stale cookie must not lock a page out of public channels, but a 401
   // for a private one should say what was wrong with it.
@@ -74,7 +80,8 @@ class SubscriberAuth {
 
   // UNAUTHENTICATED when an anonymous reader asks for a private channel,
   // PERMISSION_DENIED when an authenticated one asks for a channel it was
-  // not granted; either names the channel.
+  // not granted, or a confined one for a channel outside its minter's
+  // patterns; either names the channel.
   absl::Status Authorize(const SubscriberIdentity& identity,
                          const std::vector<std::string>& channels) const;
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -20,6 +22,22 @@ std::string Quoted(absl::string_view pattern) {
   absl::StrAppend(&out, "\"");
   return out;
 }
+
+// Hash and equality that count their calls into `*work`.
+struct CountingHash {
+  size_t* work;
+  size_t operator()(absl::string_view s) const {
+    ++*work;
+    return absl::Hash<absl::string_view>()(s);
+  }
+};
+struct CountingEq {
+  size_t* work;
+  bool operator()(absl::string_view a, absl::string_view b) const {
+    ++*work;
+    return a == b;
+  }
+};
 
 }  // namespace
 
@@ -49,15 +67,18 @@ absl::Status ChannelPatterns::Validate(absl::string_view pattern) {
 }
 
 absl::StatusOr<ChannelPatterns> ChannelPatterns::FromList(
-    const std::vector<std::string>& patterns) {
+    const std::vector<std::string>& patterns, size_t* work) {
+  size_t ignored = 0;
+  if (work == nullptr) work = &ignored;
   ChannelPatterns set;
+  set.patterns_.reserve(patterns.size());
+  // Views into `patterns`, which outlives the set.
+  absl::flat_hash_set<absl::string_view, CountingHash, CountingEq> seen(
+      patterns.size(), CountingHash{work}, CountingEq{work});
   for (const std::string& p : patterns) {
     absl::Status valid = Validate(p);
     if (!valid.ok()) return valid;
-    if (std::find(set.patterns_.begin(), set.patterns_.end(), p) !=
-        set.patterns_.end()) {
-      continue;
-    }
+    if (!seen.insert(p).second) continue;
     if (p == "*") set.matches_all_ = true;
     set.patterns_.push_back(p);
   }

@@ -28,10 +28,13 @@ class ChannelPatterns {
  public:
   ChannelPatterns() = default;  // matches nothing
 
-  // INVALID_ARGUMENT naming the first bad pattern. Duplicates are dropped;
-  // an empty list gives a set that matches nothing.
+  // INVALID_ARGUMENT naming the first bad pattern. Duplicates are dropped
+  // (a hash set, so the work is linear in the list: lists come from
+  // clients); an empty list gives a set that matches nothing. `work`, when
+  // given, is increased by the hash and equality operations the de-dup did
+  // (a deterministic cost measure for tests).
   static absl::StatusOr<ChannelPatterns> FromList(
-      const std::vector<std::string>& patterns);
+      const std::vector<std::string>& patterns, size_t* work = nullptr);
   // "a,b*,*"; whitespace around items is ignored; "" (or only whitespace)
   // is the empty set; an empty item ("a,,b", "a,") is an error.
   static absl::StatusOr<ChannelPatterns> Parse(absl::string_view comma_separated);

@@ -1,6 +1,14 @@
 #include "bridge/core/idempotency_window.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace ssebridge {
+
+std::string ScopedIdempotencyKey(absl::string_view principal,
+                                 absl::string_view channel, absl::string_view key) {
+  return absl::StrCat(principal.size(), ":", principal, channel.size(), ":",
+                      channel, key);
+}
 
 const PublishOutcome* IdempotencyWindow::Find(const std::string& key,
                                               absl::Time now) {

@@ -4,6 +4,10 @@
 //
 // Bounded by age and by count; the oldest keys go first. Not thread-safe: the
 // owning broker serialises access, which also makes check-then-publish atomic.
+//
+// The window's keys are opaque; callers scope what a client sent with
+// ScopedIdempotencyKey, so one publisher's "order-42" never answers another
+// publisher's, nor the same publisher's on another channel.
 #ifndef SSEBRIDGE_CORE_IDEMPOTENCY_WINDOW_H_
 #define SSEBRIDGE_CORE_IDEMPOTENCY_WINDOW_H_
 
@@ -11,6 +15,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace ssebridge {
@@ -21,6 +26,12 @@ struct PublishOutcome {
   absl::Time published_at;
   bool replayed = false;  // answered from the idempotency window
 };
+
+// The window key for `key` sent by publisher principal `principal` (a key
+// name, "jwt:<sub>" or "anonymous") to `channel`. Length-prefixed, so no two
+// (principal, channel, key) triples share a window key.
+std::string ScopedIdempotencyKey(absl::string_view principal,
+                                 absl::string_view channel, absl::string_view key);
 
 class IdempotencyWindow {
  public:

@@ -59,6 +59,12 @@ absl::Status PublishGate::Admit(PublishSpec* spec, const PublisherIdentity& who,
   absl::Status s = ValidatePublishSpec(spec, limits_);
   if (s.ok()) s = PublisherAuth::Authorize(who, spec->channel);
   if (s.ok()) s = auth_->Admit(who, now);
+  if (s.ok()) s = auth_->ChargeChannel(who, spec->channel, now);
+  // Keys are per publisher and channel (validated above as sent).
+  if (s.ok() && !spec->idempotency_key.empty()) {
+    spec->idempotency_key =
+        ScopedIdempotencyKey(who.name, spec->channel, spec->idempotency_key);
+  }
   return s;
 }
 

@@ -60,7 +60,9 @@ class PublishGate {
 
  private:
   Broker* broker_;
-  // Validation, the channel grant and the rate, in that order.
+  // Validation, the channel grant, the rate and the publisher's share of
+  // channels, in that order; then scopes the idempotency key to `who` and
+  // the channel.
   absl::Status Admit(PublishSpec* spec, const PublisherIdentity& who,
                      absl::Time now) const;
 

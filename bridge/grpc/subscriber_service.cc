@@ -54,6 +54,15 @@ grpc::Status SubscriberService::Subscribe(grpc::ServerContext* context,
   }
   absl::StatusOr<StreamGrant> grant = admission_->Admit(ask, absl::Now());
   if (!grant.ok()) return ToGrpcStatus(grant.status());
+  // Each open stream holds a gRPC thread: capped per key and overall, so one
+  // key's readers cannot take the threads other keys publish with.
+  std::unique_ptr<StreamShares::Lease> share;
+  if (streams_ != nullptr) {
+    absl::StatusOr<std::unique_ptr<StreamShares::Lease>> taken =
+        streams_->Acquire(grant->principal);
+    if (!taken.ok()) return ToGrpcStatus(taken.status());
+    share = std::move(*taken);
+  }
 
   active_.fetch_add(1);
   WakeSink sink;

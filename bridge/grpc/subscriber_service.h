@@ -11,6 +11,7 @@
 #include <atomic>
 
 #include "bridge/admission/stream_admission.h"
+#include "bridge/auth/stream_shares.h"
 #include "bridge/broker/broker.h"
 #include "bridge/core/delivery_policy.h"
 #include "bridge/core/hub.h"
@@ -21,9 +22,15 @@ namespace ssebridge {
 class SubscriberService final : public v1::Subscriber::Service {
  public:
   // All pointers must outlive the service.
+  // `streams` caps open Subscribe calls per key and overall (each holds a
+  // gRPC thread); null: no cap.
   SubscriberService(StreamAdmission* admission, Broker* broker, Hub* hub,
-                    const PolicyTable* policies)
-      : admission_(admission), broker_(broker), hub_(hub), policies_(policies) {}
+                    const PolicyTable* policies, StreamShares* streams = nullptr)
+      : admission_(admission),
+        broker_(broker),
+        hub_(hub),
+        policies_(policies),
+        streams_(streams) {}
 
   grpc::Status Subscribe(grpc::ServerContext* context,
                          const v1::SubscribeRequest* request,
@@ -38,6 +45,7 @@ class SubscriberService final : public v1::Subscriber::Service {
   Broker* broker_;
   Hub* hub_;
   const PolicyTable* policies_;
+  StreamShares* streams_;
   std::atomic<bool> ending_{false};
   std::atomic<size_t> active_{0};
 };

@@ -18,21 +18,6 @@ grpc::Status Invalid(const std::string& message) {
 
 }  // namespace
 
-bool PublisherCovers(const PublisherIdentity& who, absl::string_view pattern) {
-  if (who.all_channels) return true;
-  const bool wildcard = absl::EndsWith(pattern, "*");
-  const absl::string_view prefix =
-      wildcard ? pattern.substr(0, pattern.size() - 1) : pattern;
-  for (const std::string& mine : who.channels.patterns()) {
-    if (mine == pattern) return true;
-    if (absl::EndsWith(mine, "*") &&
-        absl::StartsWith(prefix, absl::string_view(mine).substr(0, mine.size() - 1))) {
-      return true;
-    }
-  }
-  return !wildcard && who.channels.Matches(pattern);
-}
-
 grpc::Status TicketService::IssueTicket(grpc::ServerContext* context,
                                         const v1::IssueTicketRequest* request,
                                         v1::IssueTicketResponse* response) {
@@ -46,23 +31,14 @@ grpc::Status TicketService::IssueTicket(grpc::ServerContext* context,
   }
   std::vector<std::string> channels(request->channels().begin(),
                                     request->channels().end());
-  absl::StatusOr<ChannelPatterns> patterns = ChannelPatterns::FromList(channels);
-  if (!patterns.ok()) {
-    return Invalid(absl::StrCat("channels: ", patterns.status().message()));
-  }
-  for (const std::string& pattern : channels) {
-    if (!PublisherCovers(*who, pattern)) {
-      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                          absl::StrCat("channels: '", pattern,
-                                       "' is not granted to publisher '",
-                                       who->name, "', so it cannot grant it"));
-    }
-  }
+  absl::StatusOr<TicketGrant> grant = BuildTicketGrant(
+      *who, request->user_id(), channels, tickets_->options());
+  if (!grant.ok()) return ToGrpcStatus(grant.status());
   const absl::Duration ttl =
       absl::Seconds(request->ttl_seconds() == 0 ? 30 : request->ttl_seconds());
   const absl::Time now = absl::Now();
   absl::StatusOr<std::string> ticket =
-      tickets_->Issue(request->user_id(), std::move(channels), ttl, now);
+      tickets_->Issue(std::move(*grant), ttl, now);
   if (!ticket.ok()) return ToGrpcStatus(ticket.status());
   response->set_ticket(std::move(*ticket));
   const int64_t nanos = absl::ToUnixNanos(now + ttl);

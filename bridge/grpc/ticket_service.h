@@ -2,11 +2,13 @@
 // authenticated its user mints a one-time ticket the page connects with.
 // The caller needs a publisher credential once auth is on, and can grant
 // only channels its own credential covers: a key for "tasks.*" cannot
-// hand out "billing".
+// hand out "billing", and the user it mints is confined to "tasks.*" (see
+// bridge/auth/ticket_request.h for who may mint what).
 #ifndef SSEBRIDGE_GRPC_TICKET_SERVICE_H_
 #define SSEBRIDGE_GRPC_TICKET_SERVICE_H_
 
 #include "bridge/auth/publisher_auth.h"
+#include "bridge/auth/ticket_request.h"
 #include "bridge/auth/ticket_store.h"
 #include "ssebridge/v1/bridge.grpc.pb.h"
 
@@ -26,9 +28,6 @@ class TicketService final : public v1::Tickets::Service {
   const PublisherAuth* auth_;
   TicketStore* tickets_;
 };
-
-// Whether every channel `pattern` matches is also matched by `who`.
-bool PublisherCovers(const PublisherIdentity& who, absl::string_view pattern);
 
 }  // namespace ssebridge
 

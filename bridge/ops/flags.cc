@@ -233,6 +233,27 @@ ABSL_FLAG(std::string, metrics_channels, "",
           "--metrics_top_channels of them). Empty: no channel names in "
           "/metrics; every channel is summed under channel=\"_other\".");
 
+// ---- per-principal shares and ticket bounds (issue 16) ------------------
+ABSL_FLAG(int32_t, max_ticket_channels, 64,
+          "Most channel patterns one IssueTicket may grant.");
+ABSL_FLAG(int32_t, max_ticket_pattern_bytes, 129,
+          "Longest channel pattern in an IssueTicket, in bytes (a 128-byte "
+          "channel name plus '*').");
+ABSL_FLAG(int64_t, max_tickets_per_key, 50000,
+          "Most unredeemed tickets one publisher key may hold (its share of "
+          "--max_tickets); 0: only --max_tickets.");
+ABSL_FLAG(int64_t, max_channels_per_key, 50000,
+          "Most channels one publisher key may hold at once (its share of "
+          "--max_channels; a channel counts until --history_ttl after the "
+          "key's last publish to it); 0: only --max_channels.");
+ABSL_FLAG(int32_t, max_grpc_subscribe_streams, 0,
+          "Most open gRPC Subscribe streams, each holding a gRPC thread; "
+          "must be below --grpc_max_threads so publishes keep threads. 0: "
+          "half of --grpc_max_threads.");
+ABSL_FLAG(int32_t, max_grpc_subscribe_streams_per_key, 64,
+          "Most open gRPC Subscribe streams per publisher key; 0: only "
+          "--max_grpc_subscribe_streams.");
+
 namespace ssebridge {
 
 absl::Status ApplyEnvironmentToFlags() {
@@ -381,6 +402,28 @@ absl::Status ValidateFlags() {
   }
   if (absl::GetFlag(FLAGS_http_body_buffer_bytes) < 0) {
     return bad("http_body_buffer_bytes", "0 or more");
+  }
+  if (absl::GetFlag(FLAGS_max_ticket_channels) < 1) {
+    return bad("max_ticket_channels", "at least 1");
+  }
+  if (absl::GetFlag(FLAGS_max_ticket_pattern_bytes) < 1 ||
+      absl::GetFlag(FLAGS_max_ticket_pattern_bytes) > 129) {
+    return bad("max_ticket_pattern_bytes", "1-129");
+  }
+  if (absl::GetFlag(FLAGS_max_tickets_per_key) < 0) {
+    return bad("max_tickets_per_key", "0 or more");
+  }
+  if (absl::GetFlag(FLAGS_max_channels_per_key) < 0) {
+    return bad("max_channels_per_key", "0 or more");
+  }
+  if (absl::GetFlag(FLAGS_max_grpc_subscribe_streams) < 0 ||
+      absl::GetFlag(FLAGS_max_grpc_subscribe_streams) >=
+          absl::GetFlag(FLAGS_grpc_max_threads)) {
+    return bad("max_grpc_subscribe_streams",
+               "0 (half of --grpc_max_threads) or 1 to --grpc_max_threads - 1");
+  }
+  if (absl::GetFlag(FLAGS_max_grpc_subscribe_streams_per_key) < 0) {
+    return bad("max_grpc_subscribe_streams_per_key", "0 or more");
   }
   return absl::OkStatus();
 }

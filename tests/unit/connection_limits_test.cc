@@ -50,5 +50,36 @@ TEST(ConnectionLimitsTest, ZeroMeansUnlimited) {
   EXPECT_EQ(limits.users(), 0u);
 }
 
+// Issue 16 finding 4: tickets minted by a channel-limited key for "alice"
+// used up alice's --max_connections_per_user.
+TEST(ConnectionLimitsTest, ConfinedTicketsAreCountedPerMinterAndUser) {
+  ConnectionLimits limits(2, 0);
+  SubscriberIdentity minted;
+  minted.user_id = "alice";
+  minted.minted_by = "tasks_only";
+  minted.confined_to = *ChannelPatterns::Parse("tasks*");
+  auto m1 = limits.Acquire(minted, "10.0.0.1");
+  auto m2 = limits.Acquire(minted, "10.0.0.1");
+  ASSERT_TRUE(m1.ok() && m2.ok());
+  auto m3 = limits.Acquire(minted, "10.0.0.1");
+  ASSERT_FALSE(m3.ok());
+  EXPECT_NE(m3.status().message().find("tickets of publisher 'tasks_only'"), std::string::npos)
+      << m3.status();
+  EXPECT_EQ(limits.ConnectionsOf("tasks_only", "alice"), 2u);
+  EXPECT_EQ(limits.ConnectionsOf("alice"), 0u);
+  // The real alice keeps her whole budget.
+  SubscriberIdentity real;
+  real.user_id = "alice";
+  auto r1 = limits.Acquire(real, "10.0.0.2");
+  auto r2 = limits.Acquire(real, "10.0.0.2");
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  EXPECT_FALSE(limits.Acquire(real, "10.0.0.2").ok());
+  EXPECT_EQ(limits.users(), 2u);
+  m1->reset();
+  m2->reset();
+  EXPECT_EQ(limits.ConnectionsOf("tasks_only", "alice"), 0u);
+  EXPECT_EQ(limits.users(), 1u);
+}
+
 }  // namespace
 }  // namespace ssebridge

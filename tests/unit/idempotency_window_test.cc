@@ -111,5 +111,17 @@ TEST(IdempotencyWindowTest, ZeroWindowOrZeroKeysRemembersNothing) {
   EXPECT_EQ(zero_keys.size(), 0u);
 }
 
+// Issue 16 finding 8: one publisher's "order-42" answered another's.
+TEST(IdempotencyWindowTest, ScopedKeysDifferPerPublisherAndChannel) {
+  const std::string base = ScopedIdempotencyKey("billing", "orders", "order-42");
+  EXPECT_EQ(base, ScopedIdempotencyKey("billing", "orders", "order-42"));
+  EXPECT_NE(base, ScopedIdempotencyKey("tasks", "orders", "order-42"));
+  EXPECT_NE(base, ScopedIdempotencyKey("billing", "tasks", "order-42"));
+  EXPECT_NE(base, ScopedIdempotencyKey("billing", "orders", "order-43"));
+  // Length prefixes: moving bytes between the parts changes the key.
+  EXPECT_NE(ScopedIdempotencyKey("ab", "c", "k"), ScopedIdempotencyKey("a", "bc", "k"));
+  EXPECT_NE(ScopedIdempotencyKey("a", "b1:c", "k"), ScopedIdempotencyKey("a", "b", "1:ck"));
+}
+
 }  // namespace
 }  // namespace ssebridge

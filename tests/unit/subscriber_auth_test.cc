@@ -126,6 +126,29 @@ TEST_F(SubscriberAuthTest, TicketWorksOnceAndScopesChannels) {
             absl::StatusCode::kUnauthenticated);
 }
 
+// Issue 16 finding 4: a ticket minted by a key limited to tasks* read the
+// public channel "news" as its user.
+TEST_F(SubscriberAuthTest, ConfinedTicketReadsOnlyItsMintersChannels) {
+  TicketGrant grant;
+  grant.user_id = "alice";
+  grant.channels = *ChannelPatterns::Parse("tasks*");
+  grant.minted_by = "tasks_only";
+  grant.confined_to = *ChannelPatterns::Parse("tasks*");
+  for (SubscriberAuth* auth : {auth_.get(), open_.get()}) {
+    SubscriberCredentials c;
+    c.ticket = *tickets_.Issue(grant, absl::Seconds(30), kNow);
+    auto id = auth->Authenticate(c, kNow);
+    ASSERT_TRUE(id.ok()) << id.status();
+    EXPECT_EQ(id->minted_by, "tasks_only");
+    EXPECT_TRUE(auth->Authorize(*id, {"tasks", "tasks.alice"}).ok());
+    absl::Status s = auth->Authorize(*id, {"tasks", "news"});
+    EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+    EXPECT_NE(s.message().find("'news' is outside the channels of publisher 'tasks_only'"),
+              std::string::npos)
+        << s;
+  }
+}
+
 TEST_F(SubscriberAuthTest, DevModeOpensEveryChannelAndIgnoresTokens) {
   EXPECT_TRUE(open_->open());
   auto anon = open_->Authenticate({}, kNow);

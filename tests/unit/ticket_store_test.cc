@@ -45,12 +45,12 @@ TEST(TicketStoreTest, RedeemsOnceAndCarriesTheGrant) {
   absl::StatusOr<TicketGrant> g = store.Redeem(*t, kT0 + absl::Seconds(29));
   ASSERT_TRUE(g.ok()) << g.status();
   EXPECT_EQ(g->user_id, "alice");
-  EXPECT_EQ(g->channels, (std::vector<std::string>{"tasks", "user.alice.*"}));
+  EXPECT_EQ(g->channels.patterns(), (std::vector<std::string>{"tasks", "user.alice.*"}));
   EXPECT_EQ(g->expires_at, kT0 + absl::Seconds(30));
   EXPECT_EQ(store.size(), 0u);
 
   ExpectUnauthenticated(store.Redeem(*t, kT0 + absl::Seconds(29)),
-                        "ticket unknown or already used");
+                        "ticket already used");
 }
 
 TEST(TicketStoreTest, PeekChecksWithoutConsuming) {
@@ -71,11 +71,9 @@ TEST(TicketStoreTest, PeekChecksWithoutConsuming) {
 TEST(TicketStoreTest, UnknownAndMalformedTickets) {
   TicketStore store({});
   ASSERT_TRUE(store.Issue("alice", {}, absl::Seconds(10), kT0).ok());
-  ExpectUnauthenticated(store.Redeem("", kT0), "ticket unknown or already used");
-  ExpectUnauthenticated(store.Redeem(std::string(43, 'A'), kT0),
-                        "ticket unknown or already used");
-  ExpectUnauthenticated(store.Redeem(std::string(10000, 'A'), kT0),
-                        "ticket unknown or already used");
+  ExpectUnauthenticated(store.Redeem("", kT0), "ticket unknown");
+  ExpectUnauthenticated(store.Redeem(std::string(43, 'A'), kT0), "ticket unknown");
+  ExpectUnauthenticated(store.Redeem(std::string(10000, 'A'), kT0), "ticket unknown");
   EXPECT_EQ(store.size(), 1u);
 }
 
@@ -93,7 +91,7 @@ TEST(TicketStoreTest, ExpiredTicketIsRefusedAndConsumed) {
   TicketStore store({});
   std::string t = *store.Issue("alice", {"tasks"}, absl::Seconds(5), kT0);
   ExpectUnauthenticated(store.Redeem(t, kT0 + absl::Seconds(5)), "ticket expired");
-  ExpectUnauthenticated(store.Redeem(t, kT0), "ticket unknown or already used");
+  ExpectUnauthenticated(store.Redeem(t, kT0), "ticket expired");
 }
 
 TEST(TicketStoreTest, IssueValidatesItsArguments) {
@@ -137,7 +135,7 @@ TEST(TicketStoreTest, SweepDropsOnlyExpired) {
   EXPECT_EQ(store.size(), 2u);
   store.Sweep(kT0 + absl::Seconds(10));
   EXPECT_EQ(store.size(), 1u);
-  ExpectUnauthenticated(store.Redeem(early, kT0), "ticket unknown or already used");
+  ExpectUnauthenticated(store.Redeem(early, kT0), "ticket expired");
   EXPECT_TRUE(store.Redeem(late, kT0 + absl::Seconds(15)).ok());
   EXPECT_EQ(store.size(), 0u);
   store.Sweep(kT0 + absl::Hours(1));  // an empty sweep is fine
@@ -165,6 +163,77 @@ TEST(TicketStoreTest, ConcurrentRedeemSucceedsExactlyOnce) {
     ASSERT_EQ(refused.load(), kThreads - 1);
   }
   EXPECT_EQ(store.size(), 0u);
+}
+
+// Issue 16 finding 12: a swept ticket was "unknown or already used".
+TEST(TicketStoreTest, RefusalNamesTheCause) {
+  TicketStore store({});
+  std::string used = *store.Issue("a", {}, absl::Seconds(10), kT0);
+  std::string swept = *store.Issue("b", {}, absl::Seconds(10), kT0);
+  std::string late = *store.Issue("c", {}, absl::Seconds(10), kT0);
+  ASSERT_TRUE(store.Redeem(used, kT0).ok());
+  store.Sweep(kT0 + absl::Seconds(10));
+  EXPECT_EQ(store.size(), 0u);
+  ExpectUnauthenticated(store.Redeem(used, kT0 + absl::Seconds(11)), "ticket already used");
+  ExpectUnauthenticated(store.Peek(used, kT0 + absl::Seconds(11)), "ticket already used");
+  ExpectUnauthenticated(store.Redeem(swept, kT0 + absl::Seconds(11)), "ticket expired");
+  ExpectUnauthenticated(store.Peek(late, kT0 + absl::Seconds(11)), "ticket expired");
+  ExpectUnauthenticated(store.Redeem(std::string(43, 'B'), kT0), "ticket unknown");
+  EXPECT_EQ(store.tombstones(), 3u);
+  // max_ttl past its expiry a tombstone is forgotten.
+  store.Sweep(kT0 + absl::Seconds(10) + absl::Seconds(60));
+  EXPECT_EQ(store.tombstones(), 0u);
+  ExpectUnauthenticated(store.Redeem(used, kT0 + absl::Seconds(71)), "ticket unknown");
+}
+
+TEST(TicketStoreTest, TombstonesAreBoundedByMaxTickets) {
+  TicketStore store(Small(4));
+  std::vector<std::string> spent;
+  for (int i = 0; i < 10; ++i) {
+    spent.push_back(*store.Issue("u", {}, absl::Seconds(30), kT0));
+    ASSERT_TRUE(store.Redeem(spent.back(), kT0).ok());
+    EXPECT_LE(store.tombstones(), 4u);
+  }
+  // The oldest were forgotten, the newest are still told apart.
+  ExpectUnauthenticated(store.Redeem(spent.front(), kT0), "ticket unknown");
+  ExpectUnauthenticated(store.Redeem(spent.back(), kT0), "ticket already used");
+}
+
+// Issue 16 finding 9: one minter could take every ticket.
+TEST(TicketStoreTest, EachMinterHasAShare) {
+  TicketStore::Options o = Small(10);
+  o.max_tickets_per_key = 2;
+  TicketStore store(o);
+  auto issue = [&](const std::string& minter, absl::Duration ttl = absl::Seconds(30)) {
+    TicketGrant g;
+    g.user_id = "u";
+    g.minted_by = minter;
+    return store.Issue(std::move(g), ttl, kT0);
+  };
+  std::string first = *issue("k1", absl::Seconds(5));
+  ASSERT_TRUE(issue("k1").ok());
+  absl::Status full = issue("k1").status();
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(absl::StrContains(full.message(), "--max_tickets_per_key")) << full;
+  EXPECT_TRUE(issue("k2").ok());
+  EXPECT_EQ(store.LiveTicketsOf("k1"), 2u);
+  // Redeeming (or expiry) gives the slot back.
+  ASSERT_TRUE(store.Redeem(first, kT0).ok());
+  EXPECT_EQ(store.LiveTicketsOf("k1"), 1u);
+  EXPECT_TRUE(issue("k1").ok());
+  EXPECT_FALSE(issue("k1").ok());
+  TicketGrant g;
+  g.user_id = "u";
+  g.minted_by = "k1";
+  EXPECT_FALSE(store.Issue(g, absl::Seconds(30), kT0 + absl::Seconds(1)).ok());
+}
+
+TEST(TicketStoreTest, GlobalLimitNamesItsFlag) {
+  TicketStore store(Small(1));
+  ASSERT_TRUE(store.Issue("a", {}, absl::Seconds(30), kT0).ok());
+  absl::Status full = store.Issue("b", {}, absl::Seconds(30), kT0).status();
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(absl::StrContains(full.message(), "--max_tickets")) << full;
 }
 
 }  // namespace
