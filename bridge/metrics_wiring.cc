@@ -1,5 +1,6 @@
 #include "bridge/metrics_wiring.h"
 
+#include "bridge/ops/process_metrics.h"
 #include "bridge/ops/top_channels.h"
 #include "bridge/sse/close_reason.h"
 
@@ -152,6 +153,7 @@ void RegisterMetrics(MetricsRegistry& m, const MetricsSources& s) {
   RegisterHubMetrics(m, s);
   RegisterPublishMetrics(m, s);
   RegisterBrokerMetrics(m, s);
+  RegisterProcessMetrics(m);
 }
 
 }  // namespace ssebridge

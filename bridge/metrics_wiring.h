@@ -18,7 +18,8 @@
 //   ssebridge_broker_ready{broker}          gauge   1 when publishes can go
 //   ssebridge_redis_connects_total, ssebridge_redis_connection_losses_total
 //                                           counter (--broker=redis only)
-// and the older ones kept for dashboards already built on them (see .cc).
+// and the older ones kept for dashboards already built on them (see .cc),
+// and the process_* families of ops/process_metrics.h.
 #ifndef SSEBRIDGE_METRICS_WIRING_H_
 #define SSEBRIDGE_METRICS_WIRING_H_
 

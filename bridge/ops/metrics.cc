@@ -154,6 +154,14 @@ void MetricsRegistry::Histograms(std::string name, std::string help,
   Add(std::move(f));
 }
 
+void MetricsRegistry::FloatCounters(std::string name, std::string help,
+                                    std::function<std::vector<GaugeSample>()> read) {
+  // Rendered like a gauge (shortest exact text), typed as a counter.
+  Family f{std::move(name), std::move(help), Type::kCounter, {}, {}, {}};
+  f.gauges = std::move(read);
+  Add(std::move(f));
+}
+
 std::string MetricsRegistry::Render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;

@@ -60,6 +60,9 @@ class MetricsRegistry {
               std::function<std::vector<GaugeSample>()> read);
   void Histograms(std::string name, std::string help,
                   std::function<std::vector<HistogramSample>()> read);
+  // A counter whose value is not a whole number (process_cpu_seconds_total).
+  void FloatCounters(std::string name, std::string help,
+                     std::function<std::vector<GaugeSample>()> read);
 
   std::string Render() const;
 

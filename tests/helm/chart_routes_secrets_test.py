@@ -96,7 +96,8 @@ class SecretsTest(HelmTestCase):
         self.assertEqual(len(mounts), 4)
         self.assertTrue(all(m["readOnly"] for m in mounts))
         # TLS on the gRPC port: no h2c hint to meshes and proxies.
-        grpc_port = [p for p in one(objects, "Service")["spec"]["ports"] if p["name"] == "grpc"][0]
+        grpc_port = [p for p in objects[("Service", "rel-ssebridge")]["spec"]["ports"]
+                     if p["name"] == "grpc"][0]
         self.assertNotIn("appProtocol", grpc_port)
 
     def test_existing_secrets_are_used_as_they_are(self):

@@ -64,6 +64,21 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%d" (int64 $p) -}}
 {{- end -}}
 
+{{/*
+The internal listener (--admin_port; /metrics, /ui, the gRPC Admin service).
+The chart always sets it, 9090 unless config.admin_port says otherwise, so
+the pod's port, the admin Service and the ServiceMonitor agree with the flag.
+*/}}
+{{- define "ssebridge.adminPort" -}}
+{{- $p := .Values.config.admin_port | default 9090 -}}
+{{- printf "%d" (int64 $p) -}}
+{{- end -}}
+
+{{/* Where the admin Service, ServiceMonitor and PrometheusRule select the pods' metrics. */}}
+{{- define "ssebridge.adminServiceName" -}}
+{{- printf "%s-admin" (include "ssebridge.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
 {{/* The most replicas that may run at once outside a rollout. */}}
 {{- define "ssebridge.maxReplicas" -}}
 {{- if .Values.autoscaling.enabled -}}
