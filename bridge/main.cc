@@ -165,7 +165,7 @@ int Run(ShutdownSignal& signals) {
                           [&hub] { return hub.deliveries(); },
                           [&hub] { return hub.dropped(); },
                           [&broker] { return broker.ready(); },
-                          absl::GetFlag(FLAGS_broker)},
+                          absl::GetFlag(FLAGS_broker), &metrics},
                          &hub);
   const StatusPage status_page({&status_feed, &writer, &*policies, &auth.admin_keys,
                                 http_options.access_log});

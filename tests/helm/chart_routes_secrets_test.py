@@ -124,6 +124,8 @@ class NotesTest(HelmTestCase):
         self.assertIn("curl -N 'http://127.0.0.1:8080/v1/events?channel=", notes)
         self.assertIn("curl -X POST http://rel-ssebridge.demo.svc:8080/v1/publish", notes)
         self.assertIn("grpcurl -plaintext", notes)
+        self.assertIn("port-forward svc/rel-ssebridge-admin 9090:9090", notes)
+        self.assertIn("helm test rel -n demo", notes)
         self.assertIn("ssebridge.v1.Publisher/Publish", notes)
         self.assertIn("runs open (dev", notes)
 
