@@ -197,7 +197,7 @@ class ExtensionPointsTest(HelmTestCase):
                      ["initContainers[0].name=x"],  # no image
                      [("--set-string", "service.loadBalancerSourceRanges[0]=anywhere")],
                      ["serviceMonitor.namespace=Bad_Namespace"],
-                     ["prometheusRule.streamsNearLimitRatio=1.5"],
+                     [("--set-json", "prometheusRule.streamsNearLimitRatio=1.5")],
                      ["extraContainers[0].name=ssebridge", "extraContainers[0].image=x"]):
             with self.subTest(sets=sets):
                 self.helm.refusal(sets=sets)

@@ -25,7 +25,8 @@ import unittest
 import yaml
 
 from helm_tool import CHART, HERE, SOURCE_DIR, HelmTestCase, container, one
-from rendered_args_test import BridgeRun, rewrite_for_loopback
+# The module, not its names: a TestCase imported by name would run here too.
+import rendered_args_test
 
 
 def promtool(*args, stdin=None, cwd=None):
@@ -52,7 +53,8 @@ class MonitoringTest(HelmTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.bridge = BridgeRun(rewrite_for_loopback(container(cls.helm.render())["args"]))
+        args = rendered_args_test.rewrite_for_loopback(container(cls.helm.render())["args"])
+        cls.bridge = rendered_args_test.BridgeRun(args)
         # A publish, so the publish counters and histogram have moved.
         body = json.dumps({"channel": "warmup", "data": "{}"}).encode()
         assert cls.bridge.get("/v1/publish", body)[0] == 200
@@ -81,7 +83,8 @@ class MonitoringTest(HelmTestCase):
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             # The unit tests can fail: a threshold the series do not break.
             with open(os.path.join(work, "rules.yaml"), "w") as f:
-                yaml.safe_dump(self.rules(sets=["prometheusRule.streamsNearLimitRatio=0.99"]), f)
+                yaml.safe_dump(self.rules(sets=[("--set-json",
+                                                  "prometheusRule.streamsNearLimitRatio=0.99")]), f)
             r = promtool("test", "rules", "alert_rules_test.yaml", cwd=work)
             self.assertNotEqual(r.returncode, 0)
             self.assertIn("SSEBridgeStreamsNearLimit", r.stdout + r.stderr)
@@ -160,8 +163,8 @@ class MonitoringTest(HelmTestCase):
         return c["args"][0], {e["name"]: e.get("value") for e in c["env"]}
 
     def run_helm_test(self, script, env, port):
-        env = dict(os.environ, **{k: v for k, v in env.items() if v is not None},
-                   SSE_HOST="127.0.0.1", SSE_PORT=str(port))
+        env = dict(os.environ, **{k: v for k, v in env.items() if v is not None})
+        env.update(SSE_HOST="127.0.0.1", SSE_PORT=str(port))
         return subprocess.run(["/bin/bash", "-c", script], env=env, capture_output=True,
                               text=True, timeout=60)
 
