@@ -165,8 +165,8 @@ function draw(name) {
   for (let m = 0; m <= 5; m++) {
     const t = now - m * 60000;
     el("line", { x1: x(t), x2: x(t), y1: top, y2: h - bottom, stroke: "#1d2b3a" }, svg);
-    el("text", { x: x(t), y: h - 6, "text-anchor": m === 0 ? "end" : "middle" }, svg).textContent =
-        m === 0 ? "now" : "−" + m + " min";
+    el("text", { x: x(t), y: h - 6, "text-anchor": m === 0 ? "end" : m === 5 ? "start" : "middle" },
+       svg).textContent = m === 0 ? "now" : "−" + m + (w < 500 ? "m" : " min");
   }
   for (const s of chart.series) {
     let d = "", pen = "M";
