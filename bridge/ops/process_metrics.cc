@@ -84,7 +84,7 @@ absl::StatusOr<double> ParseBootTime(absl::string_view proc_stat_text) {
   return absl::NotFoundError("/proc/stat: no btime line");
 }
 
-void RegisterProcessMetrics(MetricsRegistry& m, std::string proc_root) {
+void RegisterProcessMetrics(MetricsRegistry& m, const std::string& proc_root) {
   const long ticks = sysconf(_SC_CLK_TCK);
   const long page = sysconf(_SC_PAGESIZE);
   const std::string stat_path = proc_root + "/self/stat";

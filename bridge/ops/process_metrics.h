@@ -41,7 +41,7 @@ absl::StatusOr<double> ParseBootTime(absl::string_view proc_stat_text);
 
 // Registers the families above, read from proc_root (/proc; tests pass a
 // copy of their own) for this process ("self").
-void RegisterProcessMetrics(MetricsRegistry& m, std::string proc_root = "/proc");
+void RegisterProcessMetrics(MetricsRegistry& m, const std::string& proc_root = "/proc");
 
 }  // namespace ssebridge
 
