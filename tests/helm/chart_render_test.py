@@ -161,6 +161,11 @@ class ChartRenderTest(HelmTestCase):
         http_rule, grpc_rule, admin_rule = policy["spec"]["ingress"]
         self.assertEqual(admin_rule["ports"], [{"port": "admin", "protocol": "TCP"}])
         self.assertEqual(admin_rule["from"], [{"podSelector": {}}])
+        # httpFrom is set: the helm test pod is let in beside it.
+        test_pod = [o for (k, _), o in objects.items() if k == "Pod"][0]
+        self.assertEqual(http_rule["from"][-1]["podSelector"]["matchLabels"],
+                         {k: v for k, v in test_pod["metadata"]["labels"].items()
+                          if k.startswith("app.kubernetes.io/") and k != "app.kubernetes.io/managed-by"})
         self.assertEqual(http_rule["ports"], [{"port": "http", "protocol": "TCP"}])
         self.assertIn("namespaceSelector", http_rule["from"][0])
         self.assertEqual(grpc_rule["from"], [{"podSelector": {"matchLabels": {"role": "publisher"}}}])

@@ -159,6 +159,9 @@ class MonitoringTest(HelmTestCase):
         c = pod["spec"]["containers"][0]
         self.assertEqual(c["command"], ["/bin/bash", "-c"])
         self.assertEqual(c["image"], container(objects)["image"])
+        # Not a bridge pod to the release's Service, PDB or NetworkPolicy.
+        selector = one(objects, "Deployment")["spec"]["selector"]["matchLabels"]
+        self.assertFalse(all(pod["metadata"]["labels"].get(k) == v for k, v in selector.items()))
         self.assertTrue(c["securityContext"]["readOnlyRootFilesystem"])
         return c["args"][0], {e["name"]: e.get("value") for e in c["env"]}
 

@@ -37,6 +37,17 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
+{{/*
+The helm test pod's labels: not the bridge's selector labels, so no Service,
+PDB, HPA, anti-affinity or NetworkPolicy of the release takes it for a
+bridge pod.
+*/}}
+{{- define "ssebridge.helmTestLabels" -}}
+app.kubernetes.io/name: {{ include "ssebridge.name" . }}-helm-test
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: helm-test
+{{- end -}}
+
 {{- define "ssebridge.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "ssebridge.fullname" .) .Values.serviceAccount.name -}}
