@@ -104,7 +104,8 @@ constexpr char kHtml[] = R"html(<!doctype html>
 <script>
 "use strict";
 const $ = (id) => document.getElementById(id);
-const SVG = "http://www.w3.org/2000/svg";
+// The SVG namespace, read from the page's own <svg> (no URL in the page).
+const SVG = document.querySelector("svg").namespaceURI;
 const WINDOW_MS = 5 * 60 * 1000;
 const fmt = (n) => n == null ? "–" : n >= 100 ? Math.round(n).toLocaleString()
     : (Math.round(n * 10) / 10).toString();
