@@ -186,7 +186,7 @@ int Run(ShutdownSignal& signals) {
                           [&hub] { return hub.deliveries(); },
                           [&hub] { return hub.dropped(); },
                           [&broker] { return broker.ready(); },
-                          absl::GetFlag(FLAGS_broker)},
+                          absl::GetFlag(FLAGS_broker), &metrics},
                          &hub);
   const StatusPage status_page({&status_feed, &writer, &*policies, &admission,
                                 http_options.access_log});

@@ -1,6 +1,7 @@
 #include "bridge/metrics_wiring.h"
 
 #include "bridge/core/names.h"
+#include "bridge/ops/process_metrics.h"
 #include "bridge/ops/top_channels.h"
 #include "bridge/sse/close_reason.h"
 
@@ -210,6 +211,7 @@ void RegisterMetrics(MetricsRegistry& m, const MetricsSources& s) {
   RegisterHubMetrics(m, s);
   RegisterPublishMetrics(m, s);
   RegisterBrokerMetrics(m, s);
+  RegisterProcessMetrics(m);
 }
 
 }  // namespace ssebridge

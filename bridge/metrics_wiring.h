@@ -28,7 +28,8 @@
 //   ssebridge_history_budget_evictions_total,
 //   ssebridge_retained_expired_total        counter
 // (all broker figures from Broker::metrics(); 0 where a broker has none)
-// and the older ones kept for dashboards already built on them (see .cc).
+// and the older ones kept for dashboards already built on them (see .cc),
+// and the process_* families of ops/process_metrics.h.
 #ifndef SSEBRIDGE_METRICS_WIRING_H_
 #define SSEBRIDGE_METRICS_WIRING_H_
 

@@ -15,6 +15,7 @@ PACKAGES=(
   chromium  # clients/js's browser tests (headless)
   clang libclang-rt-14-dev  # the fuzz flavour (libFuzzer, tests/fuzz)
   clang-tidy cppcheck  # scripts/lint.sh
+  prometheus  # promtool: tests/helm checks /metrics, the chart's alert rules and their tests
 )
 # Extra package groups for other commands: scripts/setup-deps.sh bench
 if [[ "${1:-}" == "bench" ]]; then
@@ -51,3 +52,9 @@ echo "setup-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Only promtool is wanted from prometheus: the server the package starts (on
+# machines with systemd) would hold port 9090, the bridge's admin port.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null \
+   && [[ -d /run/systemd/system ]]; then
+  $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi

@@ -154,6 +154,43 @@ void MetricsRegistry::Histograms(std::string name, std::string help,
   Add(std::move(f));
 }
 
+void MetricsRegistry::FloatCounters(std::string name, std::string help,
+                                    std::function<std::vector<GaugeSample>()> read) {
+  // Rendered like a gauge (shortest exact text), typed as a counter.
+  Family f{std::move(name), std::move(help), Type::kCounter, {}, {}, {}};
+  f.gauges = std::move(read);
+  Add(std::move(f));
+}
+
+std::optional<double> MetricsRegistry::Sum(
+    absl::string_view name, std::pair<absl::string_view, absl::string_view> label) const {
+  auto matches = [&label](const MetricLabels& labels) {
+    if (label.first.empty()) return true;
+    for (const auto& [k, v] : labels) {
+      if (k == label.first && v == label.second) return true;
+    }
+    return false;
+  };
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Family& f : families_) {
+    if (f.name != name) continue;
+    double sum = 0;
+    if (f.counters) {
+      for (const CounterSample& s : f.counters()) {
+        if (matches(s.labels)) sum += double(s.value);
+      }
+    } else if (f.gauges) {
+      for (const GaugeSample& s : f.gauges()) {
+        if (matches(s.labels)) sum += s.value;
+      }
+    } else {
+      return std::nullopt;  // a histogram has no one sum to give
+    }
+    return sum;
+  }
+  return std::nullopt;
+}
+
 std::string MetricsRegistry::Render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,8 +61,18 @@ class MetricsRegistry {
               std::function<std::vector<GaugeSample>()> read);
   void Histograms(std::string name, std::string help,
                   std::function<std::vector<HistogramSample>()> read);
+  // A counter whose value is not a whole number (process_cpu_seconds_total).
+  void FloatCounters(std::string name, std::string help,
+                     std::function<std::vector<GaugeSample>()> read);
 
   std::string Render() const;
+
+  // The sum of a counter or gauge family's samples whose labels include
+  // `label` (when given as name=value); nullopt when no such family is
+  // registered. Reads the family as a scrape would: other readers of the
+  // same numbers (the status page) then agree with /metrics.
+  std::optional<double> Sum(absl::string_view name,
+                            std::pair<absl::string_view, absl::string_view> label = {}) const;
 
  private:
   enum class Type { kCounter, kGauge, kHistogram };

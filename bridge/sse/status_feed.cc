@@ -8,6 +8,44 @@
 #include "bridge/ops/top_channels.h"
 
 namespace ssebridge {
+namespace {
+
+// What the snapshot's "totals" object holds: its key, the family, and a
+// label the samples must carry (empty: all samples).
+struct FeedTotal {
+  const char* key;
+  const char* family;
+  const char* label_name;
+  const char* label_value;
+};
+constexpr FeedTotal kTotals[] = {
+    {"refused_401", "ssebridge_streams_refused_unauthenticated_total", "", ""},
+    {"refused_403", "ssebridge_streams_refused_forbidden_total", "", ""},
+    {"refused_429", "ssebridge_streams_refused_limited_total", "", ""},
+    // Not counted by the HTTP server yet; shown once a counter has this name.
+    {"refused_503", "ssebridge_streams_refused_unavailable_total", "", ""},
+    {"resets", "ssebridge_resumes_total", "outcome", "reset"},
+    {"slow_consumer_disconnects", "ssebridge_slow_consumer_disconnects_total", "", ""},
+    {"broker_reconnects", "ssebridge_redis_connection_losses_total", "", ""},
+    {"connected_users", "ssebridge_connected_users", "", ""},
+    {"queued_bytes", "ssebridge_stream_queued_bytes", "", ""},
+};
+
+std::string TotalsJson(const MetricsRegistry* metrics) {
+  std::string json = "{";
+  if (metrics != nullptr) {
+    bool first = true;
+    for (const FeedTotal& t : kTotals) {
+      std::optional<double> v = metrics->Sum(t.family, {t.label_name, t.label_value});
+      if (!v) continue;
+      absl::StrAppend(&json, first ? "" : ",", "\"", t.key, "\":", FormatMetricValue(*v));
+      first = false;
+    }
+  }
+  return json + "}";
+}
+
+}  // namespace
 
 StatusFeed::StatusFeed(Options options, Sources sources, Hub* hub)
     : options_(options), sources_(std::move(sources)), hub_(hub) {}
@@ -65,13 +103,15 @@ std::string StatusFeed::SnapshotJson() {
   UpdateRates(now, published, delivered, dropped, rates);
   std::string json = absl::StrCat(
       "{\"time\":", JsonQuote(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone())),
+      ",\"unix_ms\":", absl::ToUnixMillis(now),
       ",\"broker\":", JsonQuote(sources_.broker),
       ",\"broker_ready\":", sources_.broker_ready() ? "true" : "false",
       ",\"streams\":", sources_.streams(), ",\"subscriptions\":", subscriptions,
       ",\"channel_count\":", channels, ",\"published\":", published,
       ",\"delivered\":", delivered, ",\"dropped\":", dropped,
       ",\"rates\":{\"published\":", rates[0], ",\"delivered\":", rates[1],
-      ",\"dropped\":", rates[2], "},\"channels\":[");
+      ",\"dropped\":", rates[2], "},\"totals\":", TotalsJson(sources_.metrics),
+      ",\"channels\":[");
   for (size_t i = 0; i < top.size(); ++i) {
     absl::StrAppend(&json, i ? "," : "", "{\"channel\":", JsonQuote(top[i].first),
                     ",\"subscribers\":", top[i].second, "}");

@@ -7,6 +7,13 @@
 // events (channel, id, type, size; never payloads). A new viewer gets the
 // latest snapshot as its catch-up.
 //
+// With Sources::metrics, each snapshot also carries "totals": the sums of
+// the metric families listed in status_feed.cc (refused streams by status,
+// resets, slow-consumer disconnects, broker reconnects, connected users),
+// read from the registry /metrics renders, so the page and Prometheus show
+// the same numbers. A family the registry lacks is left out (the page shows
+// it as not counted); the page turns totals into rates with "unix_ms".
+//
 // The feed watches published events through Hub::SetObserver (one uncontended
 // lock and a pointer copy per event). It owns one thread; Stop() joins it and
 // must run before the hub and the sources go away.
@@ -27,6 +34,7 @@
 #include "absl/time/time.h"
 #include "bridge/core/event.h"
 #include "bridge/core/hub.h"
+#include "bridge/ops/metrics.h"
 
 namespace ssebridge {
 
@@ -42,6 +50,9 @@ class StatusFeed {
     std::function<uint64_t()> dropped;        // dropped by a policy
     std::function<bool()> broker_ready;
     std::string broker;                       // "memory" or "redis"
+    // Optional: the registry behind /metrics. Read only during snapshots;
+    // must outlive Stop(). Families may be registered after Start().
+    const MetricsRegistry* metrics = nullptr;
   };
   struct Options {
     size_t recent_events = 20;

@@ -39,7 +39,9 @@ class ChartRenderTest(HelmTestCase):
         self.assertEqual(c["livenessProbe"]["httpGet"], {"path": "/healthz", "port": "http"})
         self.assertEqual(c["readinessProbe"]["httpGet"], {"path": "/readyz", "port": "http"})
         ports = {p["name"]: p["containerPort"] for p in c["ports"]}
-        self.assertEqual(ports, {"http": 8080, "grpc": 50051})
+        self.assertEqual(ports, {"http": 8080, "grpc": 50051, "admin": 9090})
+        self.assertEqual(flags_of(self.helm.render())["admin_port"], "9090")
+        self.assertEqual(flags_of(self.helm.render())["admin_address"], "0.0.0.0")
 
     def test_defaults_render_one_replica_without_pdb_hpa_ingress_or_secret(self):
         objects = self.helm.render()
@@ -52,7 +54,7 @@ class ChartRenderTest(HelmTestCase):
         flags = flags_of(objects)
         self.assertEqual(flags["broker"], "memory")
         self.assertEqual(flags["writer_threads"], "1")  # from resources.limits.cpu "1"
-        service = one(objects, "Service")
+        service = objects[("Service", "rel-ssebridge")]
         self.assertEqual({p["name"]: p["port"] for p in service["spec"]["ports"]},
                          {"http": 8080, "grpc": 50051})
         self.assertEqual({p["name"]: p["targetPort"] for p in service["spec"]["ports"]},
@@ -130,11 +132,14 @@ class ChartRenderTest(HelmTestCase):
         monitor = one(objects, "ServiceMonitor")
         self.assertEqual(monitor["apiVersion"], "monitoring.coreos.com/v1")
         self.assertEqual(monitor["metadata"]["labels"]["release"], "kube-prometheus-stack")
-        self.assertEqual(monitor["spec"]["endpoints"][0]["port"], "http")
+        self.assertEqual(monitor["metadata"]["namespace"], "demo")
+        self.assertEqual(monitor["spec"]["endpoints"][0]["port"], "admin")
         self.assertEqual(monitor["spec"]["endpoints"][0]["path"], "/metrics")
-        service = one(objects, "Service")
-        for k, v in monitor["spec"]["selector"]["matchLabels"].items():
-            self.assertEqual(service["metadata"]["labels"][k], v)
+        # It selects the admin Service, and only that one.
+        selected = [s for s in of_kind(objects, "Service")
+                    if all(s["metadata"]["labels"].get(k) == v
+                           for k, v in monitor["spec"]["selector"]["matchLabels"].items())]
+        self.assertEqual([s["metadata"]["name"] for s in selected], ["rel-ssebridge-admin"])
 
     def test_grpc_probe_and_separate_grpc_service(self):
         objects = self.helm.render(["grpc-probe.yaml"])
@@ -153,7 +158,14 @@ class ChartRenderTest(HelmTestCase):
         objects = self.helm.render(["networkpolicy.yaml"])
         policy = one(objects, "NetworkPolicy")
         self.assertEqual(policy["spec"]["policyTypes"], ["Ingress", "Egress"])
-        http_rule, grpc_rule = policy["spec"]["ingress"]
+        http_rule, grpc_rule, admin_rule = policy["spec"]["ingress"]
+        self.assertEqual(admin_rule["ports"], [{"port": "admin", "protocol": "TCP"}])
+        self.assertEqual(admin_rule["from"], [{"podSelector": {}}])
+        # httpFrom is set: the helm test pod is let in beside it.
+        test_pod = [o for (k, _), o in objects.items() if k == "Pod"][0]
+        self.assertEqual(http_rule["from"][-1]["podSelector"]["matchLabels"],
+                         {k: v for k, v in test_pod["metadata"]["labels"].items()
+                          if k.startswith("app.kubernetes.io/") and k != "app.kubernetes.io/managed-by"})
         self.assertEqual(http_rule["ports"], [{"port": "http", "protocol": "TCP"}])
         self.assertIn("namespaceSelector", http_rule["from"][0])
         self.assertEqual(grpc_rule["from"], [{"podSelector": {"matchLabels": {"role": "publisher"}}}])

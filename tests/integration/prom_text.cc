@@ -159,9 +159,12 @@ absl::StatusOr<PromText> PromText::Parse(absl::string_view text) {
     if (family != current) return fail("sample outside its family's block (or before TYPE)");
     if (!out.types_.count(family)) return fail("sample before its TYPE");
     const std::string& type = out.types_[family];
+    // The bridge's own counters count things (whole numbers); a process_*
+    // counter may count seconds (process_cpu_seconds_total).
     if (type == "counter" &&
-        (sample.value < 0 || sample.value != std::floor(sample.value))) {
-      return fail("counter value not a whole non-negative number");
+        (sample.value < 0 || (absl::StartsWith(family, "ssebridge_") &&
+                              sample.value != std::floor(sample.value)))) {
+      return fail("counter value negative, or an ssebridge_ counter not a whole number");
     }
     if (sample.labels.count("le") && !absl::EndsWith(sample.name, "_bucket")) {
       return fail("le outside a histogram bucket");

@@ -2,7 +2,7 @@
 The container's args: every key of .Values.config as --key=value (sorted, so
 a re-render of the same values is the same pod spec), plus the flags the
 chart derives itself (files of mounted Secrets, writer threads from the CPU
-limit), then extraArgs. A null value drops the flag (the bridge's default).
+limit, the admin listener's port and address), then extraArgs. A null value drops the flag (the bridge's default).
 */}}
 
 {{- define "ssebridge.flagValue" -}}
@@ -32,6 +32,13 @@ limit), then extraArgs. A null value drops the flag (the bridge's default).
 {{- if $threads -}}
 {{- $_ := set $flags "writer_threads" $threads -}}
 {{- end -}}
+{{- end -}}
+{{- if not (hasKey $flags "admin_port") -}}
+{{- $_ := set $flags "admin_port" (include "ssebridge.adminPort" .) -}}
+{{- end -}}
+{{- if not (hasKey $flags "admin_address") -}}
+{{- /* The pod's address: the admin Service and Prometheus reach it there. */ -}}
+{{- $_ := set $flags "admin_address" "0.0.0.0" -}}
 {{- end -}}
 {{- $sources := include "ssebridge.secretSources" . | fromJson -}}
 {{- range $k, $v := $sources.flags -}}

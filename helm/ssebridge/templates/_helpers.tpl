@@ -37,6 +37,17 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
+{{/*
+The helm test pod's labels: not the bridge's selector labels, so no Service,
+PDB, HPA, anti-affinity or NetworkPolicy of the release takes it for a
+bridge pod.
+*/}}
+{{- define "ssebridge.helmTestLabels" -}}
+app.kubernetes.io/name: {{ include "ssebridge.name" . }}-helm-test
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: helm-test
+{{- end -}}
+
 {{- define "ssebridge.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "ssebridge.fullname" .) .Values.serviceAccount.name -}}
@@ -62,6 +73,21 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "ssebridge.grpcPort" -}}
 {{- $p := .Values.config.grpc_port | default 50051 -}}
 {{- printf "%d" (int64 $p) -}}
+{{- end -}}
+
+{{/*
+The internal listener (--admin_port; /metrics, /ui, the gRPC Admin service).
+The chart always sets it, 9090 unless config.admin_port says otherwise, so
+the pod's port, the admin Service and the ServiceMonitor agree with the flag.
+*/}}
+{{- define "ssebridge.adminPort" -}}
+{{- $p := .Values.config.admin_port | default 9090 -}}
+{{- printf "%d" (int64 $p) -}}
+{{- end -}}
+
+{{/* Where the admin Service, ServiceMonitor and PrometheusRule select the pods' metrics. */}}
+{{- define "ssebridge.adminServiceName" -}}
+{{- printf "%s-admin" (include "ssebridge.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 {{/* The most replicas that may run at once outside a rollout. */}}

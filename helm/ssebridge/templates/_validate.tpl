@@ -17,6 +17,10 @@ types and unknown keys; these are the rules that span several values.
 {{- if eq (include "ssebridge.httpPort" .) (include "ssebridge.grpcPort" .) -}}
 {{- fail "config.http_port and config.grpc_port must differ" -}}
 {{- end -}}
+{{- $admin := include "ssebridge.adminPort" . -}}
+{{- if or (eq $admin (include "ssebridge.httpPort" .)) (eq $admin (include "ssebridge.grpcPort" .)) -}}
+{{- fail (printf "config.admin_port (%s) must differ from config.http_port and config.grpc_port: the admin listener (/metrics, /ui) is the internal one, never the public port" $admin) -}}
+{{- end -}}
 
 {{- if and (eq .Values.probes.readiness.type "grpc") (include "ssebridge.grpcTlsEnabled" .) -}}
 {{- fail "probes.readiness.type=grpc with gRPC TLS on: the kubelet's gRPC probe cannot speak TLS. Use probes.readiness.type=http (GET /readyz, which also sees Redis and draining)." -}}
@@ -25,6 +29,10 @@ types and unknown keys; these are the rules that span several values.
 {{- if .Values.autoscaling.enabled -}}
 {{- if gt (int64 .Values.autoscaling.minReplicas) (int64 .Values.autoscaling.maxReplicas) -}}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" -}}
+{{- end -}}
+{{- $a := .Values.autoscaling -}}
+{{- if not (or $a.targetCPUUtilizationPercentage $a.targetMemoryUtilizationPercentage $a.streams.enabled) -}}
+{{- fail "autoscaling.enabled needs a target: autoscaling.targetCPUUtilizationPercentage, autoscaling.targetMemoryUtilizationPercentage or autoscaling.streams.enabled" -}}
 {{- end -}}
 {{- end -}}
 
@@ -39,6 +47,16 @@ types and unknown keys; these are the rules that span several values.
 {{- if .Values.httpRoute.enabled -}}
 {{- if not .Values.httpRoute.parentRefs -}}
 {{- fail "httpRoute.enabled needs httpRoute.parentRefs (the Gateway to attach to)" -}}
+{{- end -}}
+{{- end -}}
+
+{{- $pdb := .Values.podDisruptionBudget -}}
+{{- if $pdb.enabled -}}
+{{- if and (not (kindIs "invalid" $pdb.minAvailable)) (not (kindIs "invalid" $pdb.maxUnavailable)) -}}
+{{- fail "podDisruptionBudget: give minAvailable or maxUnavailable, not both (set the other to null)" -}}
+{{- end -}}
+{{- if and (kindIs "invalid" $pdb.minAvailable) (kindIs "invalid" $pdb.maxUnavailable) -}}
+{{- fail "podDisruptionBudget.enabled needs minAvailable or maxUnavailable" -}}
 {{- end -}}
 {{- end -}}
 
