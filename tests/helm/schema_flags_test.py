@@ -9,10 +9,13 @@ entry, which catches a wrong type.
 import json
 import os
 import re
-import subprocess
+import sys
 import unittest
 
-from helm_tool import CHART, bridge_binary
+from helm_tool import CHART, SOURCE_DIR, bridge_binary
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
+import flag_reference  # noqa: E402  (scripts/flag_reference.py: the one --helpfull parser)
 
 SCHEMA = os.path.join(CHART, "values.schema.json")
 DURATION = r"-?(inf|0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|ms|s|m|h))+)"
@@ -20,33 +23,8 @@ DURATION = r"-?(inf|0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|ms|s|m|h))+)"
 
 def bridge_flags(binary):
     """{name: (help, default text)} of the flags defined under bridge/."""
-    r = subprocess.run([binary, "--helpfull"], capture_output=True, text=True, timeout=30)
-    flags, in_bridge, entry = {}, False, None
-    entries = []
-    for line in r.stdout.splitlines():
-        if line.startswith("Try --helpfull"):
-            break  # absl's closing hint, after the last group (which may be ours)
-        if not line.strip():
-            entry = None
-            continue
-        header = re.match(r"\s*Flags from (\S+):$", line)
-        if header:
-            in_bridge = re.search(r"(^|/)bridge/", header.group(1)) is not None
-            entry = None
-            continue
-        start = re.match(r"\s+--(\w+) \((.*)$", line)
-        if start:
-            entry = [start.group(1), start.group(2)] if in_bridge else None
-            if entry:
-                entries.append(entry)
-        elif entry is not None:
-            entry[1] += " " + line.strip()
-    for name, text in entries:
-        m = re.match(r"(.*)\); default: (.*?);( currently: .*;)?$", text.strip())
-        if not m:
-            raise AssertionError(f"cannot parse --helpfull entry of --{name}: {text!r}")
-        flags[name] = (m.group(1), m.group(2))
-    return flags
+    return {name: (help_text, default) for name, (help_text, default, _)
+            in flag_reference.bridge_flags(binary).items()}
 
 
 def typed_default(text):
