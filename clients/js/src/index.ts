@@ -1,5 +1,5 @@
-// ssebridge browser SDK: subscribe to channels of an ssebridge over the
-// browser's EventSource, with JSON parsing, resume, tickets, backoff and
+// ssebridge browser SDK: subscribe to channels of an ssebridge with JSON
+// parsing, resume, tickets, backoff, stale detection, per-channel errors and
 // opt-in sharing of one connection between tabs.
 import { Connection } from './connection.js';
 import { makeDispatcher } from './dispatch.js';
@@ -7,9 +7,12 @@ import { SharedSubscription, ShareOptions, canShareAcrossTabs } from './shared.j
 import { SubscribeOptions, Subscription } from './types.js';
 
 export * from './types.js';
-export { backoffDelay, streamUrl } from './connection.js';
+export { backoffDelay, streamUrl, Connection } from './connection.js';
+export { SseParser } from './parser.js';
+export type { SseFrame, SseHandlers } from './parser.js';
 export { canShareAcrossTabs } from './shared.js';
 export type { ShareOptions } from './shared.js';
+export type { Sink } from './dispatch.js';
 
 /**
  * Opens a subscription and returns at once; events arrive through the
