@@ -63,25 +63,25 @@ function namedChannel(message: string, channels: string[]): string | undefined {
  * twice the heartbeat) are retried with jittered backoff.
  */
 export class Connection {
-  private abort: AbortController | null = null;
+  private ctl: AbortController | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private watchdog: ReturnType<typeof setTimeout> | null = null;
-  private attempt = 0;
+  private tries = 0;
   private closed = false;
   private generation = 0;
-  private cursor: string | undefined;
-  private channels: string[];
+  private last: string | undefined;
+  private chans: string[];
   private retryHintMs: number | undefined;
   private heartbeatMs = DEFAULT_HEARTBEAT_MS;
   private stale = false;
   private st: ConnectionState = { status: 'connecting', attempt: 0 };
 
   constructor(
-    private readonly options: SubscribeOptions,
+    private readonly opts: SubscribeOptions,
     private readonly sink: Sink,
   ) {
-    this.cursor = options.lastEventId || undefined;
-    this.channels = [...options.channels];
+    this.last = opts.lastEventId || undefined;
+    this.chans = [...opts.channels];
   }
 
   get status(): Status {
@@ -91,11 +91,11 @@ export class Connection {
     return this.st;
   }
   get lastEventId(): string | undefined {
-    return this.cursor;
+    return this.last;
   }
   /** The channels still read (refused ones are dropped). */
   get activeChannels(): string[] {
-    return this.channels;
+    return this.chans;
   }
 
   start(): void {
@@ -107,15 +107,15 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.halt();
-    this.setState({ status: 'closed', attempt: this.attempt });
+    this.setState({ status: 'closed', attempt: this.tries });
   }
 
   private halt() {
     if (this.timer) clearTimeout(this.timer);
     if (this.watchdog) clearTimeout(this.watchdog);
     this.timer = this.watchdog = null;
-    this.abort?.abort();
-    this.abort = null;
+    this.ctl?.abort();
+    this.ctl = null;
   }
 
   private setState(st: ConnectionState) {
@@ -131,7 +131,7 @@ export class Connection {
     this.watchdog = setTimeout(() => {
       if (generation !== this.generation || this.closed) return;
       this.stale = true;
-      this.fail(new ConnectionError(`no data for ${limit} ms (heartbeat ${this.heartbeatMs} ms): stale`, this.attempt));
+      this.fail(new ConnectionError(`no data for ${limit} ms (heartbeat ${this.heartbeatMs} ms): stale`, this.tries));
     }, limit);
   }
 
@@ -140,9 +140,9 @@ export class Connection {
     const generation = ++this.generation;
     const mine = () => generation === this.generation && !this.closed;
     let ticket: string | undefined;
-    if (this.options.getTicket) {
+    if (this.opts.getTicket) {
       try {
-        ticket = await this.options.getTicket();
+        ticket = await this.opts.getTicket();
       } catch (cause) {
         if (mine()) this.fail(new TicketError(cause));
         return;
@@ -150,33 +150,32 @@ export class Connection {
       if (!mine()) return;
     }
     const abort = new AbortController();
-    this.abort = abort;
+    this.ctl = abort;
     this.arm(generation);
-    const fetchFn: FetchLike | undefined = this.options.fetch ?? (globalThis as any).fetch?.bind(globalThis);
-    if (!fetchFn) return this.permanent(new Error('ssebridge: no fetch in this environment'));
+    const fetchFn: FetchLike = this.opts.fetch ?? fetch;
     let res: Awaited<ReturnType<FetchLike>>;
     try {
-      res = await fetchFn(streamUrl(this.options.url, this.channels, this.cursor, ticket), {
+      res = await fetchFn(streamUrl(this.opts.url, this.chans, this.last, ticket), {
         headers: { Accept: 'text/event-stream' },
-        credentials: this.options.withCredentials ? 'include' : 'same-origin',
+        credentials: this.opts.withCredentials ? 'include' : 'same-origin',
         signal: abort.signal,
         cache: 'no-store',
       });
     } catch (cause) {
-      if (mine()) this.fail(new ConnectionError(`cannot reach the bridge: ${String(cause)}`, this.attempt));
+      if (mine()) this.fail(new ConnectionError(`cannot reach the bridge: ${String(cause)}`, this.tries));
       return;
     }
     if (!mine()) return;
     if (!res.ok) return this.refused(res, generation);
-    if (!res.body) return this.fail(new ConnectionError('the answer has no body', this.attempt));
+    if (!res.body) return this.fail(new ConnectionError('the answer has no body', this.tries));
 
-    this.attempt = 0;
+    this.tries = 0;
     this.stale = false;
     this.setState({ status: 'open', attempt: 0 });
     const parser = new SseParser({
       event: (f) => {
         if (!mine()) return;
-        if (f.id) this.cursor = f.id;
+        if (f.id) this.last = f.id;
         if (f.type === RESET_EVENT) return this.sink.reset(f.data, f.id);
         if (f.type === AUTH_EXPIRED_EVENT) {
           // The bridge ends the stream now: get a new credential and resume.
@@ -191,7 +190,8 @@ export class Connection {
         this.sink.event(f);
       },
       cursor: (id) => {
-        if (mine() && id) this.cursor = id;
+        if (mine() && id) this.last = id;
+        if (mine()) this.sink.cursor?.(id);
       },
       retry: (ms) => (this.retryHintMs = ms),
       heartbeat: (ms) => {
@@ -210,10 +210,10 @@ export class Connection {
         parser.feed(decoder.decode(value, { stream: true }));
       }
     } catch (cause) {
-      if (mine()) this.fail(new ConnectionError(`the stream broke: ${String(cause)}`, this.attempt));
+      if (mine()) this.fail(new ConnectionError(`the stream broke: ${String(cause)}`, this.tries));
       return;
     }
-    if (mine()) this.fail(new ConnectionError('the bridge ended the stream', this.attempt), this.retryHintMs);
+    if (mine()) this.fail(new ConnectionError('the bridge ended the stream', this.tries), this.retryHintMs);
   }
 
   private async refused(res: Awaited<ReturnType<FetchLike>>, generation: number) {
@@ -228,13 +228,13 @@ export class Connection {
     }
     if (generation !== this.generation || this.closed) return;
     const status = res.status;
-    const canRefresh = status === 401 && !!this.options.getTicket;
+    const canRefresh = status === 401 && !!this.opts.getTicket;
     const permanent = status >= 400 && status < 500 && status !== 408 && status !== 429 && !canRefresh;
     const error = new BridgeError(status, code, detail, permanent);
-    const channel = namedChannel(detail, this.channels);
-    if (permanent && channel && this.channels.length > 1) {
+    const channel = namedChannel(detail, this.chans);
+    if (permanent && channel && this.chans.length > 1) {
       // Only this channel is refused: go on with the others at once.
-      this.channels = this.channels.filter((c) => c !== channel);
+      this.chans = this.chans.filter((c) => c !== channel);
       this.sink.channelError(channel, error);
       return void this.connect();
     }
@@ -247,7 +247,7 @@ export class Connection {
     this.halt();
     this.closed = true;
     this.sink.error(error);
-    this.setState({ status: 'error', attempt: this.attempt, error });
+    this.setState({ status: 'error', attempt: this.tries, error });
   }
 
   /** A transient failure: report it and retry after a jittered backoff (at least `minMs`). */
@@ -256,10 +256,10 @@ export class Connection {
     this.halt();
     this.generation++;
     this.sink.error(error);
-    const delay = Math.max(minMs ?? 0, backoffDelay(this.attempt, this.options.backoff, this.options.random));
-    this.attempt++;
+    const delay = Math.max(minMs ?? 0, backoffDelay(this.tries, this.opts.backoff, this.opts.random));
+    this.tries++;
     const nextRetryAt = Date.now() + delay;
-    this.setState({ status: this.stale ? 'stale' : 'reconnecting', attempt: this.attempt, nextRetryAt, error });
+    this.setState({ status: this.stale ? 'stale' : 'reconnecting', attempt: this.tries, nextRetryAt, error });
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.connect();

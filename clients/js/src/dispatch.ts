@@ -15,6 +15,8 @@ export interface Sink {
   state(state: ConnectionState): void;
   error(error: Error): void;
   channelError(channel: string, error: BridgeError): void;
+  /** An id-only block moved the cursor (the end of a snapshot). */
+  cursor?(id: string): void;
 }
 
 /** Reports an error to onError, or logs it: nothing is ever thrown at the page. */
@@ -83,8 +85,7 @@ export function makeDispatcher(options: SubscribeOptions): Sink {
       reportError(options, error);
     },
     channelError(channel, error) {
-      if (options.onChannelError) call(options, (e: BridgeError) => options.onChannelError!(channel, e), error);
-      else reportError(options, error);
+      options.onChannelError ? call(options, () => options.onChannelError!(channel, error), 0) : reportError(options, error);
     },
   };
 }

@@ -1,17 +1,14 @@
 // ssebridge browser SDK: subscribe to channels of an ssebridge with JSON
 // parsing, resume, tickets, backoff, stale detection, per-channel errors and
-// opt-in sharing of one connection between tabs.
+// opt-in sharing of one connection between tabs (`./tabs`).
 import { Connection } from './connection.js';
 import { makeDispatcher } from './dispatch.js';
-import { SharedSubscription, ShareOptions, canShareAcrossTabs } from './shared.js';
 import { SubscribeOptions, Subscription } from './types.js';
 
 export * from './types.js';
 export { backoffDelay, streamUrl, Connection } from './connection.js';
 export { SseParser } from './parser.js';
 export type { SseFrame, SseHandlers } from './parser.js';
-export { canShareAcrossTabs } from './shared.js';
-export type { ShareOptions } from './shared.js';
 export type { Sink } from './dispatch.js';
 
 /**
@@ -36,11 +33,7 @@ export function subscribe(options: SubscribeOptions): Subscription {
     throw new TypeError('subscribe: at least one channel is required');
   }
   const sink = makeDispatcher(options);
-  if (options.shareAcrossTabs && canShareAcrossTabs()) {
-    const share: ShareOptions =
-      typeof options.shareAcrossTabs === 'object' ? options.shareAcrossTabs : {};
-    return new SharedSubscription(options, share, sink);
-  }
+  if (options.shareAcrossTabs) return options.shareAcrossTabs.open(options, sink);
   const connection = new Connection(options, sink);
   connection.start();
   return connection;

@@ -28,10 +28,10 @@ export class SseParser {
   private buf = '';
   private afterCr = false;
   private started = false;
-  private data: string[] = [];
+  private lines: string[] = [];
   private hasData = false;
-  private type = '';
-  private channel = '';
+  private kind = '';
+  private chan = '';
   private idBuf = '';
   private lastId = '';
   private sawId = false;
@@ -79,17 +79,17 @@ export class SseParser {
     }
     switch (name) {
       case 'data':
-        this.data.push(value);
+        this.lines.push(value);
         this.hasData = true;
         break;
       case 'event':
-        this.type = value;
+        this.kind = value;
         break;
       case 'id':
         if (!value.includes('\0')) (this.idBuf = value), (this.sawId = true);
         break;
       case 'channel':
-        this.channel = value;
+        this.chan = value;
         break;
       case 'retry':
         if (/^\d+$/.test(value)) this.on.retry?.(Number(value));
@@ -104,16 +104,16 @@ export class SseParser {
     const sawId = this.sawId;
     this.sawId = false;
     this.lastId = this.idBuf;
-    const channel = this.channel;
-    const type = this.type || 'message';
-    this.channel = '';
-    this.type = '';
+    const channel = this.chan;
+    const type = this.kind || 'message';
+    this.chan = '';
+    this.kind = '';
     if (!this.hasData) {
       if (sawId) this.on.cursor(this.lastId);
       return;
     }
-    const data = this.data.join('\n');
-    this.data = [];
+    const data = this.lines.join('\n');
+    this.lines = [];
     this.hasData = false;
     this.on.event({ type, data, id: this.lastId, channel });
   }

@@ -5,8 +5,8 @@
 // connections as the bridge allows (`maxChannelsPerConnection`).
 import { createContext, createElement, useContext, useEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
-import { toEvent } from './dispatch.js';
-import { subscribe } from './index.js';
+import { Connection } from './connection.js';
+import { Sink, parseReset, reportError, toEvent } from './dispatch.js';
 import { readSnapshot, splitId } from './snapshot.js';
 import {
   BridgeError,
@@ -39,22 +39,23 @@ export interface ChannelConnection {
 }
 
 interface Watcher {
-  channel: string;
-  type: string;
-  event: (e: BridgeEvent) => void;
-  state: (s: ChannelConnection) => void;
-  reset: (info: ResetInfo) => void;
+  ch_: string;
+  type_: string;
+  event_: (e: BridgeEvent) => void;
+  state_: (s: ChannelConnection) => void;
+  reset_: (info: ResetInfo) => void;
 }
 
+// Internal fields end in `_`: the build shortens them.
 interface Group {
-  channels: string[];
-  sub: Subscription | null;
-  cursor?: string;
-  state: ConnectionState;
+  chans_: string[];
+  sub_: Subscription | null;
+  cursor_?: string;
+  state_: ConnectionState;
   // Per added channel: the snapshot's head; older events are from before
   // the page subscribed.
-  floors: Map<string, [string, number]>;
-  version: number;
+  floors_: Map<string, [string, number]>;
+  version_: number;
 }
 
 const key = (channel: string, type: string) => channel + '\n' + type;
@@ -86,13 +87,8 @@ export class ChannelClient {
   stateOf(channel: string): ChannelConnection {
     const error = this.refused.get(channel);
     if (error) return { status: 'error', error, attempt: 0 };
-    const g = this.groups.find((g) => g.channels.includes(channel));
-    return g ? g.state : { status: 'connecting', attempt: 0 };
-  }
-
-  /** How many connections are open now. */
-  get connections(): number {
-    return this.groups.filter((g) => g.sub).length;
+    const g = this.groups.find((g) => g.chans_.includes(channel));
+    return g ? g.state_ : { status: 'connecting', attempt: 0 };
   }
 
   watch(w: Watcher): () => void {
@@ -106,7 +102,7 @@ export class ChannelClient {
 
   close(): void {
     this.watchers.clear();
-    for (const g of this.groups) g.sub?.close();
+    for (const g of this.groups) g.sub_?.close();
     this.groups = [];
   }
 
@@ -121,84 +117,93 @@ export class ChannelClient {
   }
 
   private reconcile() {
-    const wanted = new Set([...this.watchers].map((w) => w.channel));
+    const wanted = new Set([...this.watchers].map((w) => w.ch_));
     // A refusal is forgotten once nobody watches the channel: a later
     // mount tries again.
     for (const c of this.refused.keys()) if (!wanted.has(c)) this.refused.delete(c);
     const max = this.options.maxChannelsPerConnection ?? 64;
     const changed = new Map<Group, string[]>();
     for (const g of this.groups) {
-      const kept = g.channels.filter((c) => wanted.has(c));
-      if (kept.length !== g.channels.length) changed.set(g, []);
-      g.channels = kept;
+      const kept = g.chans_.filter((c) => wanted.has(c));
+      if (kept.length !== g.chans_.length) changed.set(g, []);
+      g.chans_ = kept;
       for (const c of kept) wanted.delete(c);
     }
     for (const c of wanted) {
       if (this.refused.has(c)) continue;
-      let g = this.groups.find((g) => g.channels.length < max);
+      let g = this.groups.find((g) => g.chans_.length < max);
       if (!g) {
-        g = { channels: [], sub: null, state: { status: 'connecting', attempt: 0 }, floors: new Map(), version: 0 };
+        g = { chans_: [], sub_: null, state_: { status: 'connecting', attempt: 0 }, floors_: new Map(), version_: 0 };
         this.groups.push(g);
       }
-      g.channels.push(c);
+      g.chans_.push(c);
       changed.set(g, [...(changed.get(g) ?? []), c]);
     }
     for (const [g, added] of changed) void this.restart(g, added);
   }
 
   private async restart(g: Group, added: string[]) {
-    const version = ++g.version;
-    if (g.sub) g.cursor = g.sub.lastEventId ?? g.cursor;
-    g.sub?.close();
-    g.sub = null;
-    if (g.channels.length === 0) {
+    const version = ++g.version_;
+    if (g.sub_) g.cursor_ = g.sub_.lastEventId ?? g.cursor_;
+    g.sub_?.close();
+    g.sub_ = null;
+    if (g.chans_.length === 0) {
       this.groups = this.groups.filter((x) => x !== g);
       return;
     }
-    if (g.cursor && added.length) {
+    if (g.cursor_ && added.length) {
       // The kept channels resume from the cursor; the added ones need
       // their retained values, and nothing older than now.
       const snap = await readSnapshot(this.options as SubscribeOptions, added);
-      if (version !== g.version) return;
+      if (version !== g.version_) return;
       const head = snap && splitId(snap.head);
       if (snap && head) {
-        for (const c of added) g.floors.set(c, head);
+        // Retained values carry their older ids: deliver them before the
+        // floor that keeps the resumed stream's older events out.
         for (const f of snap.events) this.deliver(g, f.channel, toEvent(f, this.options.json !== false));
+        for (const c of added) g.floors_.set(c, head);
       }
     }
     this.connects++;
-    const mine = () => version === g.version;
-    g.sub = subscribe({
-      ...this.options,
-      channels: g.channels,
-      lastEventId: g.cursor,
-      onEvent: (e) => mine() && this.deliver(g, e.channel, e),
-      onState: (st) => {
+    const mine = () => version === g.version_;
+    const each = (fn: (w: Watcher) => void) => {
+      if (mine()) for (const w of this.watchers) if (g.chans_.includes(w.ch_)) fn(w);
+    };
+    const sink: Sink = {
+      event: (f) => mine() && this.deliver(g, f.channel, toEvent(f, this.options.json !== false)),
+      reset: (raw, id) => each((w) => w.reset_(parseReset(raw, id))),
+      state: (st) => {
         // A channel change reopens an open stream: no 'connecting' flash.
-        if (!mine() || (st.status === 'connecting' && g.state.status === 'open')) return;
-        g.state = st;
-        for (const w of this.watchers) if (g.channels.includes(w.channel)) w.state(this.stateOf(w.channel));
+        if (st.status === 'connecting' && g.state_.status === 'open') return;
+        if (mine()) g.state_ = st;
+        each((w) => w.state_(this.stateOf(w.ch_)));
       },
-      onReset: (info) => {
-        if (mine()) for (const w of this.watchers) if (g.channels.includes(w.channel)) w.reset(info);
-      },
-      onChannelError: (channel, error) => {
+      error: (e) => reportError(this.options as SubscribeOptions, e),
+      channelError: (channel, error) => {
         if (!mine()) return;
         this.refused.set(channel, error);
-        g.channels = g.channels.filter((c) => c !== channel);
-        this.options.onError?.(error);
-        for (const w of this.watchers) if (w.channel === channel) w.state(this.stateOf(channel));
+        g.chans_ = g.chans_.filter((c) => c !== channel);
+        sink.error(error);
+        for (const w of this.watchers) if (w.ch_ === channel) w.state_(this.stateOf(channel));
       },
-    });
+    };
+    const opts = { ...this.options, channels: g.chans_, lastEventId: g.cursor_ };
+    if (opts.shareAcrossTabs) {
+      g.sub_ = opts.shareAcrossTabs.open(opts, sink);
+    } else {
+      const c = new Connection(opts, sink);
+      g.sub_ = c;
+      c.start();
+    }
   }
 
   private deliver(g: Group, channel: string, e: BridgeEvent | ParseError) {
-    if (e instanceof ParseError) return;
-    const floor = g.floors.get(channel);
+    if (e instanceof ParseError) return reportError(this.options as SubscribeOptions, e);
+    const floor = g.floors_.get(channel);
     const at = floor && splitId(e.id);
     if (floor && at && at[0] === floor[0] && at[1] <= floor[1]) return;
     this.latest.set(key(channel, e.type), e);
-    for (const w of this.watchers) if (w.channel === channel && w.type === e.type) w.event(e);
+    for (const w of this.watchers) if (w.ch_ === channel && w.type_ === e.type) w.event_(e);
   }
 }
 
@@ -279,14 +284,14 @@ export function useChannel<T = unknown, K extends string = string>(
     setSeen({ k, e: client.latestOf(channel, eventType) });
     setConn(client.stateOf(channel));
     return client.watch({
-      channel,
-      type: eventType,
-      event: (e) => {
+      ch_: channel,
+      type_: eventType,
+      event_: (e) => {
         setSeen({ k, e });
         handlers.current.onEvent?.(e as BridgeEvent<T, K>);
       },
-      state: setConn,
-      reset: (info) => handlers.current.onReset?.(info),
+      state_: setConn,
+      reset_: (info) => handlers.current.onReset?.(info),
     });
   }, [client, channel, eventType, enabled, k]);
   // A hook whose channel or type just changed never shows the old one's value.
@@ -305,21 +310,20 @@ export function useChannel<T = unknown, K extends string = string>(
 }
 
 /**
- * Hooks typed by an event map of your app, so a wrong channel, event name
- * or payload type is a compile error:
+ * `useChannel` typed by an event map of your app, so a wrong channel, event
+ * name or payload type is a compile error (types only: no runtime cost):
  *
  * ```ts
  * type Events = { orders: { orderDone: { id: number } }; dash: { stats: Stats } };
- * export const { useChannel } = createChannelHooks<Events>();
- * const { data } = useChannel('orders', 'orderDone'); // data: { id: number } | undefined
+ * export const useAppChannel = useChannel as TypedUseChannel<Events>;
+ * const { data } = useAppChannel('orders', 'orderDone'); // data: { id: number } | undefined
  * ```
  */
-export function createChannelHooks<M extends Record<string, Record<string, unknown>>>() {
-  return {
-    useChannel: <C extends keyof M & string, K extends keyof M[C] & string>(
-      channel: C,
-      eventType: K,
-      options?: UseChannelOptions<M[C][K], K>,
-    ): ChannelState<M[C][K], K> => useChannel<M[C][K], K>(channel, eventType, options),
-  };
-}
+export type TypedUseChannel<M extends Record<string, Record<string, unknown>>> = <
+  C extends keyof M & string,
+  K extends keyof M[C] & string,
+>(
+  channel: C,
+  eventType: K,
+  options?: UseChannelOptions<M[C][K], K>,
+) => ChannelState<M[C][K], K>;

@@ -1,6 +1,6 @@
-import { streamUrl } from './connection.js';
-import { SseFrame, SseParser } from './parser.js';
-import type { FetchLike, SubscribeOptions } from './types.js';
+import { Connection } from './connection.js';
+import type { SseFrame } from './parser.js';
+import type { SubscribeOptions } from './types.js';
 
 export interface Snapshot {
   /** The retained values of the channels, in the order the bridge sent them. */
@@ -14,50 +14,32 @@ export interface Snapshot {
  * bridge's id-only head cursor) over a short-lived stream, then closes it.
  * Used when a page adds channels to a running connection: the kept channels
  * resume from their cursor, and only the added ones need a snapshot.
- * Resolves undefined on any failure or after `timeoutMs`; the caller then
- * goes on without retained values rather than not at all.
+ * Resolves undefined on the first failure or after `timeoutMs`; the caller
+ * then goes on without retained values rather than not at all.
  */
-export async function readSnapshot(
+export function readSnapshot(
   options: SubscribeOptions,
   channels: string[],
   timeoutMs = 10000,
 ): Promise<Snapshot | undefined> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), timeoutMs);
-  try {
-    const ticket = options.getTicket ? await options.getTicket() : undefined;
-    const fetchFn: FetchLike = options.fetch ?? (globalThis as any).fetch.bind(globalThis);
-    const res = await fetchFn(streamUrl(options.url, channels, undefined, ticket), {
-      headers: { Accept: 'text/event-stream' },
-      credentials: options.withCredentials ? 'include' : 'same-origin',
-      signal: abort.signal,
-      cache: 'no-store',
-    });
-    if (!res.ok || !res.body) return undefined;
+  return new Promise((resolve) => {
     const events: SseFrame[] = [];
-    let head: string | undefined;
-    const parser = new SseParser({
-      event: (f) => {
-        if (head === undefined && !f.type.startsWith('ssebridge.')) events.push(f);
-      },
-      cursor: (id) => {
-        if (head === undefined) head = id;
-      },
+    const done = (s?: Snapshot) => {
+      clearTimeout(timer);
+      c.close();
+      resolve(s);
+    };
+    const c: Connection = new Connection({ ...options, channels, lastEventId: undefined }, {
+      event: (f) => events.push(f),
+      cursor: (head) => done({ events, head }),
+      reset() {},
+      state: (st) => st.error && done(),
+      error() {},
+      channelError: () => done(),
     });
-    const reader = res.body.getReader();
-    const decoder = new TextDecoder();
-    while (head === undefined) {
-      const { done, value } = await reader.read();
-      if (done) return undefined;
-      parser.feed(decoder.decode(value, { stream: true }));
-    }
-    return { events, head };
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-    abort.abort();
-  }
+    const timer = setTimeout(done, timeoutMs);
+    c.start();
+  });
 }
 
 /** `<epoch>-<seq>` → [epoch, seq]; undefined for anything else. */

@@ -1,3 +1,5 @@
+import type { Sink } from './dispatch.js';
+
 /**
  * Connection state as the page should show it:
  * - `connecting`: the first connect is under way;
@@ -117,13 +119,16 @@ export interface SubscribeOptions {
   random?: () => number;
   /**
    * Opt-in: share one connection between all tabs of this origin that
-   * subscribe with the same url, channels and key. Needs Web Locks and
-   * BroadcastChannel; without them the tab opens its own connection.
-   * All tabs sharing a key must be the same user: use the user id as key.
-   * `replayLatest`: event types whose latest value a tab that joins later
-   * gets from the leader at once (dashboard figures, not notifications).
+   * subscribe with the same url, channels and key:
+   * `acrossTabs({ key: userId, replayLatest: ['stats'] })` from
+   * `@ssebridge/client/tabs`. All tabs sharing a key must be the same user.
    */
-  shareAcrossTabs?: boolean | { key?: string; replayLatest?: string[] };
+  shareAcrossTabs?: TabSharing;
+}
+
+/** How a subscription is shared between tabs (see `@ssebridge/client/tabs`). */
+export interface TabSharing {
+  open(options: SubscribeOptions, sink: Sink): Subscription;
 }
 
 export interface Subscription {
@@ -180,7 +185,7 @@ export class TicketError extends Error {
 
 export class DisconnectedError extends Error {
   constructor(readonly raw: string) {
-    super('the bridge ended this stream (ssebridge.disconnected)');
+    super('ssebridge.disconnected: ' + raw);
     this.name = 'DisconnectedError';
   }
 }

@@ -49,10 +49,10 @@ async function openPage(backend?: Backend): Promise<Page> {
   return page;
 }
 
-async function bridgeWithBackend(flags: string[] = [], ports = {}) {
+async function bridgeWithBackend(flags: string[] = [], ports = {}, key?: string) {
   const bridge = await startBridge(['--cors_origins=*', ...flags], ports);
   await waitReady(bridge);
-  const backend = new Backend(`127.0.0.1:${bridge.grpcPort}`);
+  const backend = new Backend(`127.0.0.1:${bridge.grpcPort}`, key);
   cleanup.push(() => bridge.stop(), () => backend.close());
   return { bridge, backend };
 }
@@ -119,7 +119,14 @@ describe('SDK 1.0 in Chromium against the bridge', () => {
   it('a forbidden channel among three fails only its own hook, with 403, and is not retried', async () => {
     const secret = path.join(tmp, 'jwt-secret');
     writeFileSync(secret, 'a-test-secret-of-at-least-32-bytes-long!!');
-    const { bridge, backend } = await bridgeWithBackend([`--jwt_secret_file=${secret}`]);
+    const publishers = path.join(tmp, 'publishers');
+    const key = 'a-publisher-key-of-at-least-32-bytes-long';
+    writeFileSync(publishers, `test ${key}\n`);
+    const { bridge, backend } = await bridgeWithBackend(
+      [`--jwt_secret_file=${secret}`, `--publisher_keys_file=${publishers}`],
+      {},
+      key,
+    );
     const page = await openPage(backend);
     await render(page, { url: bridge.base + '/v1/events', ticketUser: 'alice', ticketChannels: ['a', 'b'] }, [
       { id: 'a', channel: 'a', type: 'message' },

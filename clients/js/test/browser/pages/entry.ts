@@ -4,6 +4,7 @@ import { createElement, Fragment, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { subscribe, Subscription, SubscribeOptions } from '../../../src/index.js';
 import { ChannelClient, ChannelProvider, useChannel } from '../../../src/react.js';
+import { acrossTabs } from '../../../src/tabs.js';
 
 // Count (and keep the URLs of) the streams this page opens.
 const nativeFetch = window.fetch.bind(window);
@@ -69,7 +70,7 @@ const t = {
         ? () => (window as any).issueTicket(opts.ticketUser, opts.channels)
         : undefined,
       backoff: opts.backoff ?? { initialMs: 200, maxMs: 2000 },
-      shareAcrossTabs: opts.share,
+      shareAcrossTabs: opts.share ? acrossTabs(opts.share === true ? {} : opts.share) : undefined,
     });
   },
   isLeader: () => !!(sub as any)?.isLeader,
@@ -152,7 +153,6 @@ const t = {
   },
   setHooks: (hooks: HookSpec[]) => setHooks?.(hooks),
   hook: (id: string) => hookLog[id],
-  connections: () => (t as any).client?.connections,
 };
 (window as any).t = t;
 

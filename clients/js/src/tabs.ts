@@ -1,5 +1,6 @@
-// Cross-tab sharing: all tabs of an origin that subscribe with the same url,
-// channels, event types and key share ONE connection. Browsers allow six
+// Cross-tab sharing (`@ssebridge/client/tabs`, a separate entry so pages
+// that do not share pay nothing for it): all tabs of an origin that
+// subscribe with the same url, channels and key share ONE connection. Browsers allow six
 // HTTP/1.1 connections per origin, so ten tabs with their own EventSource
 // would starve each other.
 //
@@ -12,7 +13,7 @@
 import { Connection } from './connection.js';
 import { Sink } from './dispatch.js';
 import type { SseFrame } from './parser.js';
-import { BridgeError, ConnectionState, Status, SubscribeOptions, Subscription } from './types.js';
+import { BridgeError, ConnectionState, Status, SubscribeOptions, Subscription, TabSharing } from './types.js';
 
 type Frame =
   | { t: 'event'; f: SseFrame; to?: string }
@@ -30,6 +31,22 @@ export interface ShareOptions {
    * leader at once (dashboard figures; not one-off notifications).
    */
   replayLatest?: string[];
+}
+
+/**
+ * `subscribe({ ..., shareAcrossTabs: acrossTabs({ key: userId }) })`: one
+ * connection for all tabs of this origin with the same url, channels and
+ * key. Without Web Locks or BroadcastChannel each tab connects itself.
+ */
+export function acrossTabs(share: ShareOptions = {}): TabSharing {
+  return {
+    open: (options, sink) => {
+      if (canShareAcrossTabs()) return new SharedSubscription(options, share, sink);
+      const connection = new Connection(options, sink);
+      connection.start();
+      return connection;
+    },
+  };
 }
 
 export function canShareAcrossTabs(): boolean {
