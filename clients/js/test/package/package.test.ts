@@ -147,7 +147,7 @@ createRoot(document.getElementById('root')).render(createElement(Figure));
     });
     const reactCopies = Object.keys(built.metafile.inputs).filter((f) => /node_modules\/react\/index\.js$/.test(f));
     expect(reactCopies).toEqual(['node_modules/react/index.js']);
-    writeFileSync(path.join(web, 'index.html'), '<!doctype html><div id="root"></div><script type="module" src="main.js"></script>');
+    writeFileSync(path.join(web, 'index.html'), '<!doctype html><link rel="icon" href="data:,"><div id="root"></div><script type="module" src="main.js"></script>');
 
     const bridge = await startBridge([`--static_dir=${web}`]);
     const browser = await launchBrowser();
