@@ -2,7 +2,9 @@
 # Sets up this machine, builds, and runs the live demo: the bridge serving
 # the dashboard page (--static_dir), and the demo publisher simulating
 # background tasks and dashboard figures over PublishStream, which also
-# hands out demo tickets on :8081 (DEMO ONLY: it trusts ?user=).
+# hands out demo tickets on :8081 (DEMO ONLY: it trusts ?user=); the page
+# learns that port from config.json. The publisher reconnects by itself
+# when the bridge restarts.
 # Then open http://localhost:8080/ (two tabs, switch users), or:
 #   curl -N 'http://localhost:8080/v1/events?channel=demo'
 set -euo pipefail
@@ -15,7 +17,7 @@ GRPC_PORT="${SSEBRIDGE_GRPC_PORT:-50051}"
 TICKET_PORT="${DEMO_TICKET_PORT:-8081}"
 ADMIN_PORT="${SSEBRIDGE_ADMIN_PORT:-9090}"
 web="$PWD/build/demo-web"
-clients/js/scripts/demo-web.sh "$web"
+clients/js/scripts/demo-web.sh "$web" "$TICKET_PORT"
 
 "$bin/ssebridge" --http_port="$HTTP_PORT" --grpc_port="$GRPC_PORT" --admin_port="$ADMIN_PORT" \
   --static_dir="$web" &

@@ -224,7 +224,8 @@ void HttpServer::HandleEvents(const httplib::Request& req,
       " 200 OK\r\nContent-Type: text/event-stream\r\n"
       "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
   for (const auto& [k, v] : res.headers) absl::StrAppend(&head, k, ": ", v, "\r\n");
-  absl::StrAppend(&head, "\r\n", SseComment("ok"), SseRetry(JitteredRetryMillis()));
+  absl::StrAppend(&head, "\r\n", SseStreamOpening(JitteredRetryMillis(),
+      absl::ToInt64Milliseconds(wiring_.writer->heartbeat())));
 
   StreamWriter::StreamOptions extra;
   extra.access_log = options_.access_log;

@@ -7,7 +7,9 @@ namespace ssebridge {
 
 std::string SseEncoder::Encode(const Event& event) const {
   std::string out;
-  out.reserve(event.data.size() + event.id.size() + event.type.size() + 32);
+  out.reserve(event.data.size() + event.id.size() + event.type.size() +
+              event.channel.size() + 48);
+  if (!event.channel.empty()) absl::StrAppend(&out, "channel: ", event.channel, "\n");
   if (!event.id.empty()) absl::StrAppend(&out, "id: ", event.id, "\n");
   if (!event.type.empty() && event.type != kDefaultEventType) {
     absl::StrAppend(&out, "event: ", event.type, "\n");
@@ -50,6 +52,15 @@ std::string SseComment(absl::string_view text) {
 
 std::string SseRetry(int64_t millis) {
   return absl::StrCat("retry: ", millis, "\n\n");
+}
+
+std::string SseHeartbeatHint(int64_t millis) {
+  return absl::StrCat("heartbeat: ", millis, "\n\n");
+}
+
+std::string SseStreamOpening(int64_t retry_millis, int64_t heartbeat_millis) {
+  return absl::StrCat(SseComment("ok"), SseRetry(retry_millis),
+                      SseHeartbeatHint(heartbeat_millis));
 }
 
 }  // namespace ssebridge

@@ -73,6 +73,8 @@ class StreamWriter {
   // Closes whatever is left and joins the loops.
   void Stop();
 
+  // How often an idle stream gets a keepalive (announced to readers).
+  absl::Duration heartbeat() const { return options_.heartbeat; }
   size_t streams() const { return streams_.load(std::memory_order_relaxed); }
   uint64_t writes() const;          // writev calls
   uint64_t heartbeats() const;

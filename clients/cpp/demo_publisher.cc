@@ -4,6 +4,10 @@
 //     figure set on --dashboard_channel (a new tab shows it at once);
 //   - now and then: a "taskDone" event on --tasks_channel, targeted
 //     (user_ids) at one of --users, as if a background job finished.
+// When the stream breaks (the bridge restarted, a network blip) it opens a
+// new one after a jittered backoff (--max_backoff) and resends the event it
+// was publishing, so the demo recovers by itself; the ticket endpoint stays
+// up all the while.
 // With --ticket_port it also plays the app backend that knows its users: it
 // serves GET /ticket?user=<one of --users> and answers with a one-time
 // ticket from Tickets.IssueTicket. DEMO ONLY: it trusts the ?user= it is
@@ -12,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <random>
 #include <thread>
@@ -37,6 +42,8 @@ ABSL_FLAG(std::string, tasks_channel, "tasks",
 ABSL_FLAG(std::string, users, "alice,bob", "The demo users (comma-separated).");
 ABSL_FLAG(absl::Duration, interval, absl::Seconds(1), "Time between rounds.");
 ABSL_FLAG(int64_t, count, 0, "Rounds to publish; 0 = until interrupted.");
+ABSL_FLAG(absl::Duration, max_backoff, absl::Seconds(5),
+          "Longest wait before reopening a broken PublishStream.");
 ABSL_FLAG(int32_t, ticket_port, -1,
           "DEMO ONLY, insecure: serve GET /ticket?user=<demo user> on this "
           "port of --ticket_address (0 picks one; -1: off).");
@@ -93,6 +100,43 @@ void ServeTickets(httplib::Server& server, std::shared_ptr<grpc::Channel> channe
   });
 }
 
+// One PublishStream and the context it lives in (a context serves one call).
+struct PublishSession {
+  std::unique_ptr<grpc::ClientContext> context;
+  std::unique_ptr<grpc::ClientReaderWriter<PublishRequest, ssebridge::v1::PublishResponse>> stream;
+};
+
+PublishSession OpenSession(ssebridge::v1::Publisher::Stub* stub) {
+  PublishSession s;
+  s.context = std::make_unique<grpc::ClientContext>();
+  // Wait for the bridge to be back instead of failing at once.
+  s.context->set_wait_for_ready(true);
+  s.stream = stub->PublishStream(s.context.get());
+  return s;
+}
+
+// Writes `req` and reads its answer; on a broken stream, reopens it after
+// a jittered, growing delay and tries again, for as long as it takes.
+ssebridge::v1::PublishResponse PublishWithRetry(ssebridge::v1::Publisher::Stub* stub,
+                                                PublishSession* session,
+                                                const PublishRequest& req, std::mt19937* rng) {
+  const absl::Duration max_backoff = absl::GetFlag(FLAGS_max_backoff);
+  absl::Duration backoff = absl::Milliseconds(250);
+  for (;;) {
+    ssebridge::v1::PublishResponse resp;
+    if (session->stream->Write(req) && session->stream->Read(&resp)) return resp;
+    grpc::Status status = session->stream->Finish();
+    const absl::Duration wait =
+        backoff / 2 + backoff / 2 * std::uniform_real_distribution<double>(0, 1)(*rng);
+    std::fprintf(stderr, "demo_publisher: stream closed (%s); reconnecting in %lld ms\n",
+                 status.error_message().c_str(),
+                 static_cast<long long>(absl::ToInt64Milliseconds(wait)));
+    std::this_thread::sleep_for(absl::ToChronoMilliseconds(wait));
+    backoff = std::min(backoff * 2, max_backoff);
+    *session = OpenSession(stub);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -136,14 +180,12 @@ int main(int argc, char** argv) {
   }
 
   auto stub = ssebridge::v1::Publisher::NewStub(channel);
-  grpc::ClientContext context;
-  auto stream = stub->PublishStream(&context);
+  PublishSession session = OpenSession(stub.get());
   std::mt19937 rng(std::random_device{}());
   int64_t orders = 1200;
   double revenue = 48250.0;
   int64_t task_no = 0;
   const int64_t count = absl::GetFlag(FLAGS_count);
-  int exit_code = 0;
   for (int64_t i = 1; count == 0 || i <= count; ++i) {
     const std::string now = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
     std::vector<PublishRequest> round;
@@ -181,13 +223,7 @@ int main(int argc, char** argv) {
       round.push_back(done);
     }
     for (const auto& req : round) {
-      ssebridge::v1::PublishResponse resp;
-      if (!stream->Write(req) || !stream->Read(&resp)) {
-        std::fprintf(stderr, "demo_publisher: stream closed: %s\n",
-                     stream->Finish().error_message().c_str());
-        exit_code = 1;
-        break;
-      }
+      ssebridge::v1::PublishResponse resp = PublishWithRetry(stub.get(), &session, req, &rng);
       if (resp.has_error()) {
         std::fprintf(stderr, "demo_publisher: %s\n", resp.error().message().c_str());
       } else {
@@ -197,13 +233,10 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
       }
     }
-    if (exit_code != 0) break;
     std::this_thread::sleep_for(absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_interval)));
   }
-  if (exit_code == 0) {
-    stream->WritesDone();
-    exit_code = stream->Finish().ok() ? 0 : 1;
-  }
+  session.stream->WritesDone();
+  const int exit_code = session.stream->Finish().ok() ? 0 : 1;
   if (ticket_thread.joinable()) {
     ticket_server.stop();
     ticket_thread.join();

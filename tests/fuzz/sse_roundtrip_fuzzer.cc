@@ -1,8 +1,9 @@
 // Fuzz target: SSE framing round trip. Whatever event a publisher gets past
 // publish validation, the bridge's frame, read by a WHATWG-conformant parser
 // (whatwg_sse_parser.h), must give back exactly that one event: same type,
-// same id, same data (line breaks as "\n", as the encoder promises), and no
-// other field, event or retry change. Cursor frames, comments and reset
+// same id, same data (line breaks as "\n", as the encoder promises), one
+// `channel` field naming its channel (ignored by EventSource, read by the
+// SDK), and no other field, event or retry change. Cursor frames, comments and reset
 // notices (which quote a client's cursor) must not dispatch anything extra.
 //
 // Input layout (FuzzedDataProvider): event type, epoch, seq, two split
@@ -49,8 +50,7 @@ size_t DataLines(const std::string& browser_data) {
 // `frame` cut at two points.
 void FeedStream(WhatwgSseParser* p, const std::string& frame, size_t a,
                 size_t b) {
-  p->Feed(SseComment("ok"));
-  p->Feed(SseRetry(3000));
+  p->Feed(SseStreamOpening(3000, 15000));
   a = a % (frame.size() + 1);
   b = b % (frame.size() + 1);
   if (a > b) std::swap(a, b);
@@ -76,7 +76,8 @@ void CheckEventFrame(const PublishSpec& spec, const EventId& id, size_t a,
   FUZZ_CHECK(!p.has_pending_event());
   FUZZ_CHECK(p.events().size() == 1);
   FUZZ_CHECK(p.comments() == 1);
-  FUZZ_CHECK(p.empty_dispatches() == 2);  // after the comment and the retry
+  // After the comment, the retry and the heartbeat hint.
+  FUZZ_CHECK(p.empty_dispatches() == 3);
   FUZZ_CHECK(p.retry_millis().has_value() && *p.retry_millis() == 3000);
   const SseReadEvent& got = p.events()[0];
   FUZZ_CHECK(got.type == spec.type);
@@ -85,10 +86,16 @@ void CheckEventFrame(const PublishSpec& spec, const EventId& id, size_t a,
   FUZZ_CHECK(got.last_event_id == event.id);
   FUZZ_CHECK(p.last_event_id() == event.id);
 
-  size_t ids = 0, types = 0, data = 0;
-  for (size_t i = 1; i < p.fields().size(); ++i) {  // [0] is the retry
+  FUZZ_CHECK(p.fields().size() >= 2);
+  FUZZ_CHECK(p.fields()[0].name == "retry");
+  FUZZ_CHECK(p.fields()[1].name == "heartbeat" && p.fields()[1].value == "15000");
+  size_t ids = 0, types = 0, data = 0, channels = 0;
+  for (size_t i = 2; i < p.fields().size(); ++i) {
     const SseReadField& f = p.fields()[i];
-    if (f.name == "id") {
+    if (f.name == "channel") {
+      FUZZ_CHECK(f.value == spec.channel);
+      ++channels;
+    } else if (f.name == "id") {
       ++ids;
     } else if (f.name == "event") {
       ++types;
@@ -98,6 +105,7 @@ void CheckEventFrame(const PublishSpec& spec, const EventId& id, size_t a,
     }
   }
   FUZZ_CHECK(ids == 1);
+  FUZZ_CHECK(channels == 1);
   FUZZ_CHECK(types == (spec.type == kDefaultEventType ? 0u : 1u));
   FUZZ_CHECK(data == DataLines(want_data));
 

@@ -1,5 +1,8 @@
-// Heartbeat comments on idle streams (--heartbeat).
+// Heartbeat comments on idle streams (--heartbeat), the heartbeat: hint at
+// the start of every stream, and the channel: field of every event.
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -58,6 +61,31 @@ TEST(HeartbeatTest, HeartbeatIsPacedNotAFlood) {
   sse.ReadFor(absl::Seconds(2));
   // 2 s at one per 500 ms is about 4; a flood would be far more.
   EXPECT_LE(sse.comments().size(), opening + 1 + 12) << sse.Describe();
+}
+
+// The stream announces its heartbeat right after retry:, and every event
+// names its channel; EventSource ignores both fields (the SDK reads them).
+TEST(HeartbeatTest, StreamAnnouncesHeartbeatAndEventsNameTheirChannel) {
+  auto bridge = StartBridge({"--heartbeat=1500ms"});
+  ASSERT_NE(bridge, nullptr);
+  SseClient sse;
+  ASSERT_TRUE(sse.Open(bridge->http_port(), EventsTarget({"left", "right"}))) << sse.error();
+  GrpcClient grpc(bridge->grpc_port());
+  v1::PublishResponse left = grpc.MustPublish("left", "l");
+  v1::PublishResponse right = grpc.MustPublish("right", "r");
+  ASSERT_TRUE(sse.WaitForEvents(2, kWait)) << sse.Describe();
+  const std::string& body = sse.raw_body();
+  const size_t retry = body.find("\nretry: ");
+  ASSERT_NE(retry, std::string::npos) << body;
+  EXPECT_EQ(body.find("\n\nheartbeat: 1500\n\n", retry), body.find("\n\n", retry))
+      << "the hint follows retry: at once; body: " << body;
+  EXPECT_NE(body.find(absl::StrCat("channel: left\nid: ", left.id(), "\ndata: l\n\n")),
+            std::string::npos) << body;
+  EXPECT_NE(body.find(absl::StrCat("channel: right\nid: ", right.id(), "\ndata: r\n\n")),
+            std::string::npos) << body;
+  // What EventSource sees is unchanged.
+  EXPECT_EQ(sse.events()[0].data, "l");
+  EXPECT_EQ(sse.events()[1].data, "r");
 }
 
 }  // namespace

@@ -110,10 +110,11 @@ TEST_F(MemoryBrokerBatchTest, BatchEqualsItsPublishesOneByOne) {
 
   DrainAll();
   const std::string want_a =
-      "id: ep1-1\ndata: 1\n\nid: ep1-3\ndata: 4\n\nid: ep1-4\ndata: 6\n\n";
+      "channel: a\nid: ep1-1\ndata: 1\n\nchannel: a\nid: ep1-3\ndata: 4\n\n"
+      "channel: a\nid: ep1-4\ndata: 6\n\n";
   EXPECT_EQ(on_a1.bytes, want_a);
   EXPECT_EQ(on_a2.bytes, want_a);
-  EXPECT_EQ(on_b.bytes, "id: ep1-2\ndata: 2\n\n");
+  EXPECT_EQ(on_b.bytes, "channel: b\nid: ep1-2\ndata: 2\n\n");
 }
 
 TEST_F(MemoryBrokerBatchTest, EmptyBatchPublishesNothing) {

@@ -244,8 +244,8 @@ TEST_F(MemoryBrokerTest, LiveEventsAreEncodedOnce) {
   Publish("a", "plain");
   DrainAll();
   EXPECT_EQ(r->sink.bytes.substr(catch_up),
-            "id: ep1-1\nevent: upd\ndata: line1\ndata: line2\n\n"
-            "id: ep1-2\ndata: plain\n\n");
+            "channel: a\nid: ep1-1\nevent: upd\ndata: line1\ndata: line2\n\n"
+            "channel: a\nid: ep1-2\ndata: plain\n\n");
 }
 
 // ---- idempotency --------------------------------------------------------------

@@ -1,4 +1,5 @@
-// SSE framing: SseEncoder::Encode, AppendDataLines, SseComment, SseRetry.
+// SSE framing: SseEncoder::Encode, AppendDataLines, SseComment, SseRetry,
+// SseHeartbeatHint, SseStreamOpening.
 //
 // Besides exact-byte expectations, every frame is fed to a small parser that
 // follows the WHATWG "Server-sent events" interpretation algorithm, so the
@@ -282,6 +283,46 @@ TEST(SseRetryTest, Format) {
   EXPECT_TRUE(p.events.empty());
   ASSERT_TRUE(p.retry.has_value());
   EXPECT_EQ(*p.retry, 2500);
+}
+
+// The channel line is a field EventSource ignores: a browser sees the same
+// event as without it, and the line leads the frame so the id/event/data run
+// stays contiguous.
+TEST(SseEncoderTest, ChannelLineLeadsAndIsInvisibleToEventSource) {
+  SseEncoder enc;
+  Event ev = MakeEvent("e1-7", "order", "a\nb");
+  ev.channel = "orders:eu";
+  const std::string frame = enc.Encode(ev);
+  EXPECT_EQ(frame, "channel: orders:eu\nid: e1-7\nevent: order\ndata: a\ndata: b\n\n");
+  ev.channel.clear();
+  const std::string without = enc.Encode(ev);
+  EXPECT_EQ(without, "id: e1-7\nevent: order\ndata: a\ndata: b\n\n");
+  ParsedStream with_channel = ParseSse(frame);
+  ParsedStream plain = ParseSse(without);
+  ASSERT_EQ(with_channel.events.size(), 1u);
+  ASSERT_EQ(plain.events.size(), 1u);
+  EXPECT_EQ(with_channel.events[0].type, plain.events[0].type);
+  EXPECT_EQ(with_channel.events[0].data, plain.events[0].data);
+  EXPECT_EQ(with_channel.events[0].last_event_id, plain.events[0].last_event_id);
+}
+
+TEST(SseHeartbeatHintTest, FormatIsIgnoredByEventSource) {
+  EXPECT_EQ(SseHeartbeatHint(15000), "heartbeat: 15000\n\n");
+  ParsedStream p = ParseSse(SseHeartbeatHint(15000));
+  EXPECT_TRUE(p.events.empty());
+  EXPECT_FALSE(p.retry.has_value());
+}
+
+TEST(SseStreamOpeningTest, CommentRetryAndHeartbeatDispatchNothing) {
+  const std::string opening = SseStreamOpening(3000, 15000);
+  EXPECT_EQ(opening, ": ok\n\nretry: 3000\n\nheartbeat: 15000\n\n");
+  ParsedStream p = ParseSse(opening + "data: x\n\n");
+  ASSERT_EQ(p.events.size(), 1u);  // only the event that follows
+  EXPECT_EQ(p.events[0].data, "x");
+  EXPECT_EQ(p.events[0].last_event_id, "");
+  ASSERT_TRUE(p.retry.has_value());
+  EXPECT_EQ(*p.retry, 3000);
+  ASSERT_EQ(p.comments.size(), 1u);
 }
 
 // ---- round trip through a browser's parser --------------------------------

@@ -1,18 +1,18 @@
-import { Sink, eventTypesOf } from './dispatch.js';
+import { Sink } from './dispatch.js';
+import { SseParser } from './parser.js';
 import {
   AUTH_EXPIRED_EVENT,
+  BridgeError,
   ConnectionError,
+  ConnectionState,
   DISCONNECTED_EVENT,
   DisconnectedError,
-  EventSourceConstructor,
-  EventSourceLike,
+  FetchLike,
   RESET_EVENT,
   Status,
   SubscribeOptions,
   TicketError,
 } from './types.js';
-
-const CLOSED = 2;
 
 /** The URL of one connect: channels, resume cursor, ticket. */
 export function streamUrl(
@@ -27,7 +27,7 @@ export function streamUrl(
   return base + (base.includes('?') ? '&' : '?') + params.join('&');
 }
 
-/** Delay before reconnect attempt `attempt` (0-based): exponential, capped, with jitter. */
+/** Delay before retry `attempt` (0-based): exponential, capped, with jitter. */
 export function backoffDelay(
   attempt: number,
   options: SubscribeOptions['backoff'] = {},
@@ -42,141 +42,224 @@ export function backoffDelay(
   return cap / 2 + random() * (cap / 2);
 }
 
+// Until the bridge names its heartbeat (first bytes of the stream), a silent
+// connect is given up after this long.
+const DEFAULT_HEARTBEAT_MS = 15000;
+
+/** The channel a bridge refusal names (`channel 'x' is ...`), if it is one of ours. */
+function namedChannel(message: string, channels: string[]): string | undefined {
+  const m = /channel '([^']*)'/.exec(message);
+  return m && channels.includes(m[1]) ? m[1] : undefined;
+}
+
 /**
- * One EventSource, kept alive. The browser reconnects by itself (sending
- * Last-Event-ID) while it can; when it gives up (readyState CLOSED: a
- * non-200 answer such as 401/503), when a ticket must be renewed, or after
- * `ssebridge.auth_expired`, this class opens a new EventSource itself,
- * carrying the last id over as `lastEventId`, after a jittered backoff.
+ * One stream, kept alive: fetch + the SDK's own event-stream parser (see
+ * parser.ts for why not EventSource). Every reconnect resumes from the
+ * last id seen, id-only cursor blocks included, so nothing from before the
+ * subscription is replayed. HTTP errors are classified: permanent ones
+ * (400, 403, 404, a 401 with no `getTicket`) stop retrying, and when the
+ * refusal names one channel of several, that channel alone is dropped;
+ * transient ones (network, 429, 5xx, the stream ending or going silent for
+ * twice the heartbeat) are retried with jittered backoff.
  */
 export class Connection {
-  private es: EventSourceLike | null = null;
+  private ctl: AbortController | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private attempt = 0;
+  private watchdog: ReturnType<typeof setTimeout> | null = null;
+  private tries = 0;
   private closed = false;
   private generation = 0;
-  private cursor: string | undefined;
-  private state: Status = 'connecting';
+  private last: string | undefined;
+  private chans: string[];
+  private retryHintMs: number | undefined;
+  private heartbeatMs = DEFAULT_HEARTBEAT_MS;
+  private stale = false;
+  private st: ConnectionState = { status: 'connecting', attempt: 0 };
 
   constructor(
-    private readonly options: SubscribeOptions,
+    private readonly opts: SubscribeOptions,
     private readonly sink: Sink,
   ) {
-    this.cursor = options.lastEventId || undefined;
+    this.last = opts.lastEventId || undefined;
+    this.chans = [...opts.channels];
   }
 
   get status(): Status {
-    return this.state;
+    return this.st.status;
+  }
+  get state(): ConnectionState {
+    return this.st;
   }
   get lastEventId(): string | undefined {
-    return this.cursor;
+    return this.last;
+  }
+  /** The channels still read (refused ones are dropped). */
+  get activeChannels(): string[] {
+    return this.chans;
   }
 
   start(): void {
+    this.setState({ status: 'connecting', attempt: 0 });
     void this.connect();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.halt();
+    this.setState({ status: 'closed', attempt: this.tries });
+  }
+
+  private halt() {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.es?.close();
-    this.es = null;
-    this.setStatus('closed');
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.timer = this.watchdog = null;
+    this.ctl?.abort();
+    this.ctl = null;
   }
 
-  private setStatus(status: Status) {
-    this.state = status;
-    this.sink.status(status);
+  private setState(st: ConnectionState) {
+    this.st = st;
+    this.sink.state(st);
   }
 
-  private ctor(): EventSourceConstructor {
-    const ctor =
-      this.options.EventSource ??
-      ((globalThis as any).EventSource as EventSourceConstructor | undefined);
-    if (!ctor) throw new Error('ssebridge: no EventSource in this environment');
-    return ctor;
+  // A stream (or a connect) that hears nothing for twice the heartbeat is
+  // dead even if TCP says otherwise: a frozen bridge, a dropped route.
+  private arm(generation: number) {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    const limit = 2 * this.heartbeatMs;
+    this.watchdog = setTimeout(() => {
+      if (generation !== this.generation || this.closed) return;
+      this.stale = true;
+      this.fail(new ConnectionError(`no data for ${limit} ms (heartbeat ${this.heartbeatMs} ms): stale`, this.tries));
+    }, limit);
   }
 
   private async connect(): Promise<void> {
     if (this.closed) return;
     const generation = ++this.generation;
-    this.setStatus(generation === 1 ? 'connecting' : 'reconnecting');
+    const mine = () => generation === this.generation && !this.closed;
     let ticket: string | undefined;
-    if (this.options.getTicket) {
+    if (this.opts.getTicket) {
       try {
-        ticket = await this.options.getTicket();
+        ticket = await this.opts.getTicket();
       } catch (cause) {
-        if (this.closed || generation !== this.generation) return;
-        this.sink.error(new TicketError(cause));
-        this.scheduleReconnect();
+        if (mine()) this.fail(new TicketError(cause));
         return;
       }
-      if (this.closed || generation !== this.generation) return;
+      if (!mine()) return;
     }
-    const url = streamUrl(this.options.url, this.options.channels, this.cursor, ticket);
-    const es = new (this.ctor())(url, { withCredentials: !!this.options.withCredentials });
-    this.es = es;
-    const mine = () => this.es === es && !this.closed;
+    const abort = new AbortController();
+    this.ctl = abort;
+    this.arm(generation);
+    const fetchFn: FetchLike = this.opts.fetch ?? fetch;
+    let res: Awaited<ReturnType<FetchLike>>;
+    try {
+      res = await fetchFn(streamUrl(this.opts.url, this.chans, this.last, ticket), {
+        headers: { Accept: 'text/event-stream' },
+        credentials: this.opts.withCredentials ? 'include' : 'same-origin',
+        signal: abort.signal,
+        cache: 'no-store',
+      });
+    } catch (cause) {
+      if (mine()) this.fail(new ConnectionError(`cannot reach the bridge: ${String(cause)}`, this.tries));
+      return;
+    }
+    if (!mine()) return;
+    if (!res.ok) return this.refused(res, generation);
+    if (!res.body) return this.fail(new ConnectionError('the answer has no body', this.tries));
 
-    es.onopen = () => {
-      if (!mine()) return;
-      this.attempt = 0;
-      this.setStatus('open');
-    };
-    es.onerror = () => {
-      if (!mine()) return;
-      // A ticket works once: the browser's own retry would present the used
-      // one and be refused, so with tickets the SDK always reconnects itself.
-      if (es.readyState === CLOSED || this.options.getTicket) {
-        es.close();
-        this.es = null;
-        this.sink.error(
-          new ConnectionError(
-            es.readyState === CLOSED && !this.options.getTicket
-              ? 'the bridge refused or ended the stream; reconnecting with backoff'
-              : 'the stream failed; reconnecting with a fresh ticket',
-            this.attempt,
-          ),
-        );
-        this.scheduleReconnect();
-      } else {
-        this.setStatus('reconnecting'); // the browser retries, with Last-Event-ID
+    this.tries = 0;
+    this.stale = false;
+    this.setState({ status: 'open', attempt: 0 });
+    const parser = new SseParser({
+      event: (f) => {
+        if (!mine()) return;
+        if (f.id) this.last = f.id;
+        if (f.type === RESET_EVENT) return this.sink.reset(f.data, f.id);
+        if (f.type === AUTH_EXPIRED_EVENT) {
+          // The bridge ends the stream now: get a new credential and resume.
+          this.halt();
+          void this.connect();
+          return;
+        }
+        if (f.type === DISCONNECTED_EVENT) {
+          this.sink.error(new DisconnectedError(f.data));
+          return this.close();
+        }
+        this.sink.event(f);
+      },
+      cursor: (id) => {
+        if (mine() && id) this.last = id;
+        if (mine()) this.sink.cursor?.(id);
+      },
+      retry: (ms) => (this.retryHintMs = ms),
+      heartbeat: (ms) => {
+        if (ms > 0) this.heartbeatMs = ms;
+        this.arm(generation);
+      },
+    });
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (!mine()) return void reader.cancel().catch(() => {});
+        if (done) break;
+        this.arm(generation);
+        parser.feed(decoder.decode(value, { stream: true }));
       }
-    };
-
-    const onData = (type: string) => (ev: MessageEvent) => {
-      if (!mine()) return;
-      if (ev.lastEventId) this.cursor = ev.lastEventId;
-      this.sink.event(type, String(ev.data), ev.lastEventId);
-    };
-    for (const type of eventTypesOf(this.options)) es.addEventListener(type, onData(type));
-    es.addEventListener(RESET_EVENT, (ev: MessageEvent) => {
-      if (!mine()) return;
-      if (ev.lastEventId) this.cursor = ev.lastEventId;
-      this.sink.reset(String(ev.data), ev.lastEventId);
-    });
-    es.addEventListener(AUTH_EXPIRED_EVENT, () => {
-      if (!mine()) return;
-      // The bridge ends the stream now: get a new credential and resume.
-      es.close();
-      this.es = null;
-      this.attempt = 0;
-      void this.connect();
-    });
-    es.addEventListener(DISCONNECTED_EVENT, (ev: MessageEvent) => {
-      if (!mine()) return;
-      this.sink.error(new DisconnectedError(String(ev.data)));
-      this.close();
-    });
+    } catch (cause) {
+      if (mine()) this.fail(new ConnectionError(`the stream broke: ${String(cause)}`, this.tries));
+      return;
+    }
+    if (mine()) this.fail(new ConnectionError('the bridge ended the stream', this.tries), this.retryHintMs);
   }
 
-  private scheduleReconnect(): void {
+  private async refused(res: Awaited<ReturnType<FetchLike>>, generation: number) {
+    let code = '';
+    let detail = '';
+    try {
+      const body = JSON.parse(await res.text());
+      code = String(body.error ?? '');
+      detail = String(body.message ?? '');
+    } catch {
+      /* not the bridge's JSON (a proxy's page): the status says enough */
+    }
+    if (generation !== this.generation || this.closed) return;
+    const status = res.status;
+    const canRefresh = status === 401 && !!this.opts.getTicket;
+    const permanent = status >= 400 && status < 500 && status !== 408 && status !== 429 && !canRefresh;
+    const error = new BridgeError(status, code, detail, permanent);
+    const channel = namedChannel(detail, this.chans);
+    if (permanent && channel && this.chans.length > 1) {
+      // Only this channel is refused: go on with the others at once.
+      this.chans = this.chans.filter((c) => c !== channel);
+      this.sink.channelError(channel, error);
+      return void this.connect();
+    }
+    if (permanent) return this.permanent(error);
+    const retryAfter = Number(res.headers.get('Retry-After'));
+    this.fail(error, retryAfter > 0 ? retryAfter * 1000 : undefined);
+  }
+
+  private permanent(error: Error) {
+    this.halt();
+    this.closed = true;
+    this.sink.error(error);
+    this.setState({ status: 'error', attempt: this.tries, error });
+  }
+
+  /** A transient failure: report it and retry after a jittered backoff (at least `minMs`). */
+  private fail(error: Error, minMs?: number): void {
     if (this.closed) return;
-    this.setStatus('reconnecting');
-    const delay = backoffDelay(this.attempt, this.options.backoff, this.options.random);
-    this.attempt++;
+    this.halt();
+    this.generation++;
+    this.sink.error(error);
+    const delay = Math.max(minMs ?? 0, backoffDelay(this.tries, this.opts.backoff, this.opts.random));
+    this.tries++;
+    const nextRetryAt = Date.now() + delay;
+    this.setState({ status: this.stale ? 'stale' : 'reconnecting', attempt: this.tries, nextRetryAt, error });
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.connect();

@@ -1,40 +1,34 @@
+import type { SseFrame } from './parser.js';
 import {
+  BridgeError,
   BridgeEvent,
+  ConnectionState,
   ParseError,
   ResetInfo,
-  Status,
   SubscribeOptions,
 } from './types.js';
 
 /** What a connection (own or shared) reports, before parsing. */
 export interface Sink {
-  event(type: string, raw: string, id: string): void;
+  event(frame: SseFrame): void;
   reset(raw: string, id: string): void;
-  status(status: Status): void;
+  state(state: ConnectionState): void;
   error(error: Error): void;
+  channelError(channel: string, error: BridgeError): void;
+  /** An id-only block moved the cursor (the end of a snapshot). */
+  cursor?(id: string): void;
 }
 
-/** The event types a subscription asks EventSource for (besides control events). */
-export function eventTypesOf(options: SubscribeOptions): string[] {
-  const types = new Set<string>(['message']);
-  for (const t of Object.keys(options.listeners ?? {})) types.add(t);
-  for (const t of options.eventTypes ?? []) types.add(t);
-  return [...types].sort();
-}
-
-/** Reports an error to onError, or rethrows it where the page will see it. */
+/** Reports an error to onError, or logs it: nothing is ever thrown at the page. */
 export function reportError(options: SubscribeOptions, error: Error): void {
   if (options.onError) {
     try {
-      options.onError(error);
-      return;
+      return options.onError(error);
     } catch (thrown) {
       error = thrown instanceof Error ? thrown : new Error(String(thrown));
     }
   }
-  setTimeout(() => {
-    throw error;
-  }, 0);
+  console.warn('ssebridge:', error);
 }
 
 function call<T>(options: SubscribeOptions, fn: ((arg: T) => void) | undefined, arg: T) {
@@ -46,46 +40,52 @@ function call<T>(options: SubscribeOptions, fn: ((arg: T) => void) | undefined, 
   }
 }
 
+/** Parses a payload as JSON (or keeps the text); a ParseError instead of a throw. */
+export function toEvent(f: SseFrame, json: boolean): BridgeEvent | ParseError {
+  let data: unknown = f.data;
+  if (json) {
+    try {
+      data = JSON.parse(f.data);
+    } catch (cause) {
+      return new ParseError(f.type, f.data, f.id, cause, f.channel);
+    }
+  }
+  return { channel: f.channel, type: f.type, data, raw: f.data, id: f.id };
+}
+
+export function parseReset(raw: string, id: string): ResetInfo {
+  try {
+    return JSON.parse(raw) as ResetInfo;
+  } catch {
+    return { reason: 'unknown', head: id };
+  }
+}
+
 /** Turns raw frames into the page's callbacks: JSON parsing, routing, resets. */
 export function makeDispatcher(options: SubscribeOptions): Sink {
   const json = options.json !== false;
-  const routedToOnEvent = new Set(options.eventTypes ?? []);
-  routedToOnEvent.add('message');
-  let lastStatus: Status | undefined;
+  let lastStatus: string | undefined;
   return {
-    event(type, raw, id) {
-      let data: unknown = raw;
-      if (json) {
-        try {
-          data = JSON.parse(raw);
-        } catch (cause) {
-          reportError(options, new ParseError(type, raw, id, cause));
-          return;
-        }
-      }
-      const ev: BridgeEvent = { type, data, raw, id };
-      const listener = options.listeners?.[type];
-      call(options, listener, ev);
-      if (options.onEvent && (listener || routedToOnEvent.has(type))) {
-        call(options, options.onEvent, ev);
-      }
+    event(f) {
+      const ev = toEvent(f, json);
+      if (ev instanceof ParseError) return reportError(options, ev);
+      call(options, options.listeners?.[ev.type], ev);
+      call(options, options.onEvent, ev);
     },
     reset(raw, id) {
-      let info: ResetInfo;
-      try {
-        info = JSON.parse(raw) as ResetInfo;
-      } catch {
-        info = { reason: 'unknown', head: id };
-      }
-      call(options, options.onReset, info);
+      call(options, options.onReset, parseReset(raw, id));
     },
-    status(status) {
-      if (status === lastStatus) return;
-      lastStatus = status;
-      call(options, options.onStatus, status);
+    state(st) {
+      call(options, options.onState, st);
+      if (st.status === lastStatus) return;
+      lastStatus = st.status;
+      call(options, options.onStatus, st.status);
     },
     error(error) {
       reportError(options, error);
+    },
+    channelError(channel, error) {
+      options.onChannelError ? call(options, () => options.onChannelError!(channel, error), 0) : reportError(options, error);
     },
   };
 }

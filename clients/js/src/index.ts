@@ -1,15 +1,15 @@
-// ssebridge browser SDK: subscribe to channels of an ssebridge over the
-// browser's EventSource, with JSON parsing, resume, tickets, backoff and
-// opt-in sharing of one connection between tabs.
+// ssebridge browser SDK: subscribe to channels of an ssebridge with JSON
+// parsing, resume, tickets, backoff, stale detection, per-channel errors and
+// opt-in sharing of one connection between tabs (`./tabs`).
 import { Connection } from './connection.js';
 import { makeDispatcher } from './dispatch.js';
-import { SharedSubscription, ShareOptions, canShareAcrossTabs } from './shared.js';
 import { SubscribeOptions, Subscription } from './types.js';
 
 export * from './types.js';
-export { backoffDelay, streamUrl } from './connection.js';
-export { canShareAcrossTabs } from './shared.js';
-export type { ShareOptions } from './shared.js';
+export { backoffDelay, streamUrl, Connection } from './connection.js';
+export { SseParser } from './parser.js';
+export type { SseFrame, SseHandlers } from './parser.js';
+export type { Sink } from './dispatch.js';
 
 /**
  * Opens a subscription and returns at once; events arrive through the
@@ -33,11 +33,7 @@ export function subscribe(options: SubscribeOptions): Subscription {
     throw new TypeError('subscribe: at least one channel is required');
   }
   const sink = makeDispatcher(options);
-  if (options.shareAcrossTabs && canShareAcrossTabs()) {
-    const share: ShareOptions =
-      typeof options.shareAcrossTabs === 'object' ? options.shareAcrossTabs : {};
-    return new SharedSubscription(options, share, sink);
-  }
+  if (options.shareAcrossTabs) return options.shareAcrossTabs.open(options, sink);
   const connection = new Connection(options, sink);
   connection.start();
   return connection;

@@ -30,12 +30,13 @@ function publisherBinary(): string {
   return bin;
 }
 
-async function startPublisher(grpcPort: number) {
+async function startPublisher(grpcPort: number, log?: string[]) {
   const proc = spawn(
     publisherBinary(),
     [`--target=127.0.0.1:${grpcPort}`, '--ticket_port=0', '--interval=250ms'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', log ? 'pipe' : 'inherit'] },
   );
+  proc.stderr?.on('data', (c: Buffer) => log?.push(c.toString()));
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     proc.stdout!.on('data', (c: Buffer) => {
@@ -87,6 +88,60 @@ describe('the live demo', () => {
     } finally {
       publisher.stop();
       await bridge.stop();
+    }
+  });
+
+  it('fits 375 px, shows a frozen bridge as stale, and recovers from a bridge restart unattended', async () => {
+    const flags = [`--static_dir=${web}`, '--heartbeat=1s'];
+    const first = await startBridge(flags);
+    await waitReady(first);
+    const publisherLog: string[] = [];
+    const publisher = await startPublisher(first.grpcPort, publisherLog);
+    let second: Awaited<ReturnType<typeof startBridge>> | undefined;
+    try {
+      const context = await browser.newContext({ viewport: { width: 375, height: 740 } });
+      const page = await context.newPage();
+      await page.goto(`${first.base}/?tickets=http://127.0.0.1:${publisher.port}/ticket&user=alice`);
+      await waitFor('figures', async () => (await page.locator('#ordersToday').textContent()) !== '–');
+      await waitFor('status open', async () => (await page.locator('#status').textContent()) === 'open');
+      // Nothing cut off: no horizontal scrolling, every card inside the viewport.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      for (const box of await page.locator('.card').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().right))) {
+        expect(box).toBeLessThanOrEqual(375);
+      }
+      expect(await page.locator('.hint').textContent()).toMatch(/second tab/);
+
+      // Frozen: the page says so in words, and greys the figures.
+      first.proc.kill('SIGSTOP');
+      try {
+        await waitFor('stale', async () => (await page.locator('#status').textContent()) === 'stale', 10_000);
+        expect(await page.locator('#log').textContent()).toMatch(/out of date/);
+        expect(await page.evaluate(() => document.body.classList.contains('live'))).toBe(false);
+      } finally {
+        first.proc.kill('SIGCONT');
+      }
+      await waitFor('open after SIGCONT', async () => (await page.locator('#status').textContent()) === 'open', 20_000);
+
+      // Restarted on the same ports: the publisher reconnects by itself and
+      // the page is live again within 10 s of the bridge being back.
+      const before = await page.locator('#updated').textContent();
+      expect(await first.stop()).toBe(0);
+      second = await startBridge(flags, { http: first.httpPort, grpc: first.grpcPort });
+      await waitReady(second);
+      const back = Date.now();
+      await waitFor('live again', async () =>
+        (await page.locator('#status').textContent()) === 'open' &&
+        (await page.locator('#updated').textContent()) !== before &&
+        (await page.locator('#ordersToday').textContent()) !== '–',
+        10_000,
+      );
+      console.log(`demo live again ${Date.now() - back} ms after the bridge was back`);
+      expect(publisherLog.join('')).toMatch(/reconnecting in/);
+      await context.close();
+    } finally {
+      publisher.stop();
+      await first.stop();
+      await second?.stop();
     }
   });
 });

@@ -193,7 +193,11 @@ export interface PublishRequest {
 export class Backend {
   private readonly publisher: any;
   private readonly tickets: any;
-  constructor(target: string) {
+  private readonly md: grpc.Metadata;
+  /** `key`: a publisher key (`--publisher_keys_file`) sent as a Bearer token. */
+  constructor(target: string, key?: string) {
+    this.md = new grpc.Metadata();
+    if (key) this.md.add('authorization', `Bearer ${key}`);
     // Own subchannels: a bridge restarted on the same port must not be
     // reached through a pooled connection still backing off from the old one.
     const options = { 'grpc.use_local_subchannel_pool': 1 };
@@ -204,6 +208,7 @@ export class Backend {
     return new Promise((resolve, reject) =>
       this.publisher.Publish(
         req,
+        this.md,
         { deadline: Date.now() + 10_000, waitForReady: true },
         (err: Error | null, res: any) => (err ? reject(err) : resolve(res)),
       ),
@@ -212,7 +217,7 @@ export class Backend {
   /** Publishes over one PublishStream; resolves with the ids in order. */
   publishStream(reqs: PublishRequest[]): Promise<string[]> {
     return new Promise((resolve, reject) => {
-      const call = this.publisher.PublishStream();
+      const call = this.publisher.PublishStream(this.md);
       const ids: string[] = [];
       call.on('data', (res: any) => {
         if (res.error && res.error.message) {
@@ -231,6 +236,7 @@ export class Backend {
     return new Promise((resolve, reject) =>
       this.tickets.IssueTicket(
         { user_id: user, channels, ttl_seconds: 30 },
+        this.md,
         { deadline: Date.now() + 10_000, waitForReady: true },
         (err: Error | null, res: any) => (err ? reject(err) : resolve(res.ticket)),
       ),

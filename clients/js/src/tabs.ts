@@ -1,5 +1,6 @@
-// Cross-tab sharing: all tabs of an origin that subscribe with the same url,
-// channels, event types and key share ONE connection. Browsers allow six
+// Cross-tab sharing (`@ssebridge/client/tabs`, a separate entry so pages
+// that do not share pay nothing for it): all tabs of an origin that
+// subscribe with the same url, channels and key share ONE connection. Browsers allow six
 // HTTP/1.1 connections per origin, so ten tabs with their own EventSource
 // would starve each other.
 //
@@ -10,14 +11,16 @@
 // lock and the next tab in the queue becomes leader, resuming from the last
 // id it saw, so the bridge replays what was published during the hand-over.
 import { Connection } from './connection.js';
-import { Sink, eventTypesOf } from './dispatch.js';
-import { Status, SubscribeOptions, Subscription } from './types.js';
+import { Sink } from './dispatch.js';
+import type { SseFrame } from './parser.js';
+import { BridgeError, ConnectionState, Status, SubscribeOptions, Subscription, TabSharing } from './types.js';
 
 type Frame =
-  | { t: 'event'; type: string; raw: string; id: string; to?: string }
+  | { t: 'event'; f: SseFrame; to?: string }
   | { t: 'reset'; raw: string; id: string }
-  | { t: 'status'; status: Status; to?: string }
+  | { t: 'state'; st: ConnectionState; to?: string }
   | { t: 'error'; message: string; name: string }
+  | { t: 'chanerr'; channel: string; status: number; code: string; detail: string }
   | { t: 'hello'; from: string };
 
 export interface ShareOptions {
@@ -30,6 +33,22 @@ export interface ShareOptions {
   replayLatest?: string[];
 }
 
+/**
+ * `subscribe({ ..., shareAcrossTabs: acrossTabs({ key: userId }) })`: one
+ * connection for all tabs of this origin with the same url, channels and
+ * key. Without Web Locks or BroadcastChannel each tab connects itself.
+ */
+export function acrossTabs(share: ShareOptions = {}): TabSharing {
+  return {
+    open: (options, sink) => {
+      if (canShareAcrossTabs()) return new SharedSubscription(options, share, sink);
+      const connection = new Connection(options, sink);
+      connection.start();
+      return connection;
+    },
+  };
+}
+
 export function canShareAcrossTabs(): boolean {
   const nav = (globalThis as any).navigator;
   return !!(nav?.locks?.request && typeof (globalThis as any).BroadcastChannel === 'function');
@@ -39,7 +58,6 @@ export function shareName(options: SubscribeOptions, share: ShareOptions): strin
   return JSON.stringify([
     options.url,
     [...new Set(options.channels)].sort(),
-    eventTypesOf(options),
     share.key ?? '',
   ]);
 }
@@ -48,12 +66,12 @@ export class SharedSubscription implements Subscription {
   private readonly channel: BroadcastChannel;
   private readonly abort = new AbortController();
   private readonly tabId = Math.random().toString(36).slice(2);
-  private readonly latest = new Map<string, { raw: string; id: string }>();
+  private readonly latest = new Map<string, SseFrame>();
   private readonly replay: Set<string>;
   private connection: Connection | null = null;
   private releaseLock: (() => void) | null = null;
   private cursor: string | undefined;
-  private state: Status = 'connecting';
+  private st: ConnectionState = { status: 'connecting', attempt: 0 };
   private closed = false;
   private leading = false;
 
@@ -67,7 +85,7 @@ export class SharedSubscription implements Subscription {
     const name = 'ssebridge:' + shareName(options, share);
     this.channel = new BroadcastChannel(name);
     this.channel.onmessage = (m: MessageEvent<Frame>) => this.onFrame(m.data);
-    this.setStatus('connecting');
+    this.setState(this.st);
     this.channel.postMessage({ t: 'hello', from: this.tabId } satisfies Frame);
     (globalThis as any).navigator.locks
       .request(name, { signal: this.abort.signal }, () => this.lead())
@@ -81,7 +99,7 @@ export class SharedSubscription implements Subscription {
     return this.leading;
   }
   get status(): Status {
-    return this.state;
+    return this.st.status;
   }
   get lastEventId(): string | undefined {
     return this.cursor;
@@ -95,17 +113,17 @@ export class SharedSubscription implements Subscription {
     this.connection = null;
     this.releaseLock?.();
     this.channel.close();
-    this.setStatus('closed');
+    this.setState({ status: 'closed', attempt: 0 });
   }
 
-  private setStatus(status: Status) {
-    this.state = status;
-    this.sink.status(status);
+  private setState(st: ConnectionState) {
+    this.st = st;
+    this.sink.state(st);
   }
 
-  private remember(type: string, raw: string, id: string) {
-    if (id) this.cursor = id;
-    if (this.replay.has(type)) this.latest.set(type, { raw, id });
+  private remember(f: SseFrame) {
+    if (f.id) this.cursor = f.id;
+    if (this.replay.has(f.type)) this.latest.set(JSON.stringify([f.channel, f.type]), f);
   }
 
   // Held for as long as this tab leads: the promise resolves on close().
@@ -116,24 +134,28 @@ export class SharedSubscription implements Subscription {
       if (!this.closed) this.channel.postMessage(frame);
     };
     const leaderSink: Sink = {
-      event: (type, raw, id) => {
-        this.remember(type, raw, id);
-        post({ t: 'event', type, raw, id });
-        this.sink.event(type, raw, id);
+      event: (f) => {
+        this.remember(f);
+        post({ t: 'event', f });
+        this.sink.event(f);
       },
       reset: (raw, id) => {
         if (id) this.cursor = id;
         post({ t: 'reset', raw, id });
         this.sink.reset(raw, id);
       },
-      status: (status) => {
-        if (status === 'closed' && this.closed) return; // our own close: others take over
-        post({ t: 'status', status });
-        this.setStatus(status);
+      state: (st) => {
+        if (st.status === 'closed' && this.closed) return; // our own close: others take over
+        post({ t: 'state', st: { ...st, error: undefined } });
+        this.setState(st);
       },
       error: (error) => {
         post({ t: 'error', message: error.message, name: error.name });
         this.sink.error(error);
+      },
+      channelError: (channel, e) => {
+        post({ t: 'chanerr', channel, status: e.status, code: e.code, detail: e.detail });
+        this.sink.channelError(channel, e);
       },
     };
     this.connection = new Connection({ ...this.options, lastEventId: this.cursor }, leaderSink);
@@ -148,24 +170,28 @@ export class SharedSubscription implements Subscription {
     switch (frame.t) {
       case 'hello':
         if (!this.leading) return;
-        this.channel.postMessage({ t: 'status', status: this.state, to: frame.from } satisfies Frame);
-        for (const [type, { raw, id }] of this.latest) {
-          this.channel.postMessage({ t: 'event', type, raw, id, to: frame.from } satisfies Frame);
+        this.channel.postMessage({ t: 'state', st: { ...this.st, error: undefined }, to: frame.from } satisfies Frame);
+        for (const f of this.latest.values()) {
+          this.channel.postMessage({ t: 'event', f, to: frame.from } satisfies Frame);
         }
         return;
       case 'event':
         if (this.leading || (frame.to && frame.to !== this.tabId)) return;
-        this.remember(frame.type, frame.raw, frame.id);
-        this.sink.event(frame.type, frame.raw, frame.id);
+        this.remember(frame.f);
+        this.sink.event(frame.f);
         return;
       case 'reset':
         if (this.leading) return;
         if (frame.id) this.cursor = frame.id;
         this.sink.reset(frame.raw, frame.id);
         return;
-      case 'status':
+      case 'state':
         if (this.leading || (frame.to && frame.to !== this.tabId)) return;
-        this.setStatus(frame.status);
+        this.setState(frame.st);
+        return;
+      case 'chanerr':
+        if (this.leading) return;
+        this.sink.channelError(frame.channel, new BridgeError(frame.status, frame.code, frame.detail, true));
         return;
       case 'error': {
         if (this.leading) return;
