@@ -170,8 +170,12 @@ RequestFraming::State RequestFraming::Scan(absl::string_view request) {
       return Reject(400, "request head: a line ends in a bare LF; HTTP needs CRLF");
     }
     line.remove_suffix(1);
+    // RFC 9112 2.2: a bare CR is read as a space (so it can end nothing).
+    std::string spaced;
     if (line.find('\r') != absl::string_view::npos) {
-      return Reject(400, "request head: a bare CR inside a line");
+      spaced = std::string(line);
+      std::replace(spaced.begin(), spaced.end(), '\r', ' ');
+      line = spaced;
     }
     line_start_ = end;
     if (!in_headers_) {

@@ -6,7 +6,8 @@
 // disagree about framing (RFC 9112 section 6.3; request smuggling).
 //
 // Strict where a lenient reading could differ from another parser's:
-//   400: a line ending in a bare LF or holding a bare CR; a request line
+//   400: a line ending in a bare LF (a bare CR inside one is read as a
+//        space, as RFC 9112 2.2 allows); a request line
 //        that is not "METHOD target HTTP/1.x"; a header line that is not
 //        "token: value" (space before the colon, a folded line); a
 //        Content-Length that is not a plain decimal number, or two different

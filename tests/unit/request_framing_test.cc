@@ -59,6 +59,15 @@ TEST(RequestFramingTest, RecordsTheHead) {
   EXPECT_EQ(f.body(), RequestFraming::Body::kNone);
 }
 
+// RFC 9112 2.2: a bare CR inside a line is read as a space, so it can
+// neither end a line nor start a header of its own.
+TEST(RequestFramingTest, BareCrIsReadAsASpace) {
+  RequestFraming f(Small());
+  ASSERT_EQ(f.Scan("GET / HTTP/1.1\r\nX-A: 1\rX-B: 2\r\n\r\n"), State::kHeadComplete);
+  ASSERT_EQ(f.head().headers.size(), 1u);
+  EXPECT_EQ(f.head().Header("X-A"), "1 X-B: 2");
+}
+
 TEST(RequestFramingTest, ExpectContinue) {
   RequestFraming f(Small());
   EXPECT_EQ(f.Scan("POST / HTTP/1.1\r\nContent-Length: 10\r\nExpect: 100-Continue\r\n\r\n"),
@@ -158,7 +167,9 @@ TEST(RequestFramingTest, AmbiguousOrMalformedFramingIs400) {
       {"NUL in a value", std::string("POST / HTTP/1.1\r\nX-A: a") + '\0' + "b\r\n\r\n", "X-A"},
       {"bare LF", "POST / HTTP/1.1\r\nX-A: 1\n\r\n", "LF"},
       {"bare LF blank line", "POST / HTTP/1.1\r\nX-A: 1\r\n\n", "LF"},
-      {"bare CR", "POST / HTTP/1.1\r\nX-A: 1\rX-B: 2\r\n\r\n", "CR"},
+      {"bare CR in the request line", "POST /\rx HTTP/1.1\r\n\r\n", "request line"},
+      {"bare CR hiding a length", "POST / HTTP/1.1\r\nContent-Length: 1\r2\r\n\r\n",
+       "Content-Length"},
       {"request line of two parts", "POST /\r\n\r\n", "request line"},
       {"double space", "POST  / HTTP/1.1\r\n\r\n", "request line"},
       {"version", "POST / HTTP/2.0\r\n\r\n", "version"},
