@@ -16,13 +16,11 @@ namespace {
 
 // The password of an "Authorization: Basic base64(user:password)" header.
 std::string BasicPassword(absl::string_view authorization) {
-  if (authorization.size() < 6 ||
-      !absl::EqualsIgnoreCase(authorization.substr(0, 6), "basic ")) {
+  if (authorization.size() < 6 || !absl::EqualsIgnoreCase(authorization.substr(0, 6), "basic ")) {
     return "";
   }
   std::string decoded;
-  if (!absl::Base64Unescape(absl::StripAsciiWhitespace(authorization.substr(6)),
-                            &decoded)) {
+  if (!absl::Base64Unescape(absl::StripAsciiWhitespace(authorization.substr(6)), &decoded)) {
     return "";
   }
   const size_t colon = decoded.find(':');
@@ -31,17 +29,16 @@ std::string BasicPassword(absl::string_view authorization) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> StreamChannels(
-    const std::vector<std::string>& requested, absl::string_view field,
-    size_t max, bool index_items) {
+absl::StatusOr<std::vector<std::string>> StreamChannels(const std::vector<std::string>& requested,
+                                                        absl::string_view field, size_t max,
+                                                        bool index_items) {
   if (requested.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": at least one channel is required"));
+    return absl::InvalidArgumentError(absl::StrCat(field, ": at least one channel is required"));
   }
   if (requested.size() > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", requested.size(), " channels requested; the limit is ",
-                     max, " (--max_channels_per_connection)"));
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", requested.size(),
+                                                   " channels requested; the limit is ", max,
+                                                   " (--max_channels_per_connection)"));
   }
   std::vector<std::string> out;
   absl::flat_hash_set<absl::string_view> seen;
@@ -76,11 +73,20 @@ StreamAdmission::StreamAdmission(Options options, Wiring wiring)
 absl::Status StreamAdmission::Count(absl::Status refusal) {
   Refusal kind = kRefusalKinds;
   switch (refusal.code()) {
-    case absl::StatusCode::kUnauthenticated: kind = kUnauthenticated; break;
-    case absl::StatusCode::kPermissionDenied: kind = kForbidden; break;
-    case absl::StatusCode::kResourceExhausted: kind = kLimited; break;
-    case absl::StatusCode::kUnavailable: kind = kUnavailable; break;
-    default: break;  // bad input is counted by no one
+    case absl::StatusCode::kUnauthenticated:
+      kind = kUnauthenticated;
+      break;
+    case absl::StatusCode::kPermissionDenied:
+      kind = kForbidden;
+      break;
+    case absl::StatusCode::kResourceExhausted:
+      kind = kLimited;
+      break;
+    case absl::StatusCode::kUnavailable:
+      kind = kUnavailable;
+      break;
+    default:
+      break;  // bad input is counted by no one
   }
   if (kind != kRefusalKinds) refused_[kind].fetch_add(1, std::memory_order_relaxed);
   return refusal;
@@ -106,9 +112,9 @@ absl::Status StreamAdmission::CheckOperator(absl::string_view authorization) con
   return absl::OkStatus();
 }
 
-absl::StatusOr<StreamGrant> StreamAdmission::Identify(
-    const StreamRequest& request, std::vector<std::string> channels,
-    absl::Time now) const {
+absl::StatusOr<StreamGrant> StreamAdmission::Identify(const StreamRequest& request,
+                                                      std::vector<std::string> channels,
+                                                      absl::Time now) const {
   StreamGrant grant;
   switch (request.reader) {
     case StreamReader::kBrowser: {
@@ -162,8 +168,9 @@ absl::StatusOr<StreamGrant> StreamAdmission::Identify(
   return grant;
 }
 
-absl::StatusOr<std::shared_ptr<void>> StreamAdmission::Take(
-    absl::string_view minter, absl::string_view user, absl::string_view address) {
+absl::StatusOr<std::shared_ptr<void>> StreamAdmission::Take(absl::string_view minter,
+                                                            absl::string_view user,
+                                                            absl::string_view address) {
   // Reserve first, so concurrent admissions can never overshoot the cap.
   if (streams_.fetch_add(1, std::memory_order_relaxed) >= options_.max_streams) {
     streams_.fetch_sub(1, std::memory_order_relaxed);
@@ -180,17 +187,16 @@ absl::StatusOr<std::shared_ptr<void>> StreamAdmission::Take(
   return std::shared_ptr<void>(std::make_shared<Charge>(&streams_, std::move(*lease)));
 }
 
-absl::StatusOr<StreamGrant> StreamAdmission::Admit(const StreamRequest& request,
-                                                   absl::Time now) {
+absl::StatusOr<StreamGrant> StreamAdmission::Admit(const StreamRequest& request, absl::Time now) {
   if (draining_.load()) {
-    return Count(absl::UnavailableError(
-        "the bridge is shutting down; reconnect to another replica"));
+    return Count(
+        absl::UnavailableError("the bridge is shutting down; reconnect to another replica"));
   }
   std::vector<std::string> channels = request.channels;
   if (request.reader != StreamReader::kOperator) {
     absl::StatusOr<std::vector<std::string>> valid =
-        StreamChannels(request.channels, request.channels_field,
-                       options_.max_channels, request.index_channel_items);
+        StreamChannels(request.channels, request.channels_field, options_.max_channels,
+                       request.index_channel_items);
     if (!valid.ok()) return valid.status();
     channels = std::move(*valid);
   }
@@ -202,8 +208,8 @@ absl::StatusOr<StreamGrant> StreamAdmission::Admit(const StreamRequest& request,
   if (!grant.ok()) return Count(grant.status());
   if (request.reader != StreamReader::kOperator && wiring_.ready && !wiring_.ready()) {
     // An accepted stream could only be closed again at once.
-    return Count(absl::UnavailableError(
-        "the broker is unavailable (Redis unreachable); retry later"));
+    return Count(
+        absl::UnavailableError("the broker is unavailable (Redis unreachable); retry later"));
   }
   if (request.reader != StreamReader::kBackend) {
     absl::StatusOr<std::shared_ptr<void>> charge =

@@ -60,9 +60,9 @@ namespace ssebridge {
 // names, each valid (names.h, the item named "<field>[i]" for a list field
 // and "<field>" for a repeated query parameter), repeats collapsed in
 // first-seen order. INVALID_ARGUMENT naming `field` otherwise.
-absl::StatusOr<std::vector<std::string>> StreamChannels(
-    const std::vector<std::string>& requested, absl::string_view field,
-    size_t max, bool index_items);
+absl::StatusOr<std::vector<std::string>> StreamChannels(const std::vector<std::string>& requested,
+                                                        absl::string_view field, size_t max,
+                                                        bool index_items);
 
 // Payload on an UNAUTHENTICATED refusal when a credential was presented and
 // did not verify (an explicit one, or the ambient auth cookie): HTTP says
@@ -113,8 +113,8 @@ struct StreamGrant {
 class StreamAdmission {
  public:
   struct Options {
-    size_t max_channels = 64;     // --max_channels_per_connection
-    size_t max_streams = 18000;   // --max_connections (browser + operator)
+    size_t max_channels = 64;    // --max_channels_per_connection
+    size_t max_streams = 18000;  // --max_connections (browser + operator)
     size_t queue_bytes = 512 * 1024;
   };
   struct Wiring {
@@ -132,8 +132,7 @@ class StreamAdmission {
   StreamAdmission(const StreamAdmission&) = delete;
   StreamAdmission& operator=(const StreamAdmission&) = delete;
 
-  absl::StatusOr<StreamGrant> Admit(const StreamRequest& request,
-                                    absl::Time now);
+  absl::StatusOr<StreamGrant> Admit(const StreamRequest& request, absl::Time now);
 
   // The operator check alone, for pages that are not streams (GET /ui).
   absl::Status CheckOperator(absl::string_view authorization) const;
@@ -155,10 +154,8 @@ class StreamAdmission {
 
   absl::Status Count(absl::Status refusal);
   absl::StatusOr<StreamGrant> Identify(const StreamRequest& request,
-                                       std::vector<std::string> channels,
-                                       absl::Time now) const;
-  absl::StatusOr<std::shared_ptr<void>> Take(absl::string_view minter,
-                                             absl::string_view user,
+                                       std::vector<std::string> channels, absl::Time now) const;
+  absl::StatusOr<std::shared_ptr<void>> Take(absl::string_view minter, absl::string_view user,
                                              absl::string_view address);
 
   const Options options_;

@@ -99,7 +99,9 @@ void EventLoop::Unwatch(int fd) {
 
 EventLoop::TimerId EventLoop::RunAt(absl::Time when, std::function<void()> fn) {
   const TimerId id = next_timer_id_++;
-  timers_.emplace(std::make_pair(when, id), Timer{std::make_shared<std::function<void()>>(std::move(fn)), absl::ZeroDuration()});
+  timers_.emplace(
+      std::make_pair(when, id),
+      Timer{std::make_shared<std::function<void()>>(std::move(fn)), absl::ZeroDuration()});
   timer_due_[id] = when;
   return id;
 }
@@ -108,7 +110,8 @@ EventLoop::TimerId EventLoop::RunEvery(absl::Duration every, std::function<void(
   every = std::max(every, absl::Milliseconds(1));
   const TimerId id = next_timer_id_++;
   const absl::Time when = absl::Now() + every;
-  timers_.emplace(std::make_pair(when, id), Timer{std::make_shared<std::function<void()>>(std::move(fn)), every});
+  timers_.emplace(std::make_pair(when, id),
+                  Timer{std::make_shared<std::function<void()>>(std::move(fn)), every});
   timer_due_[id] = when;
   return id;
 }
