@@ -14,7 +14,7 @@ PACKAGES=(
   file python3-grpc-tools python3-venv python3-setuptools python3-wheel python3-pip  # packaging (tests/packages)
   chromium  # clients/js's browser tests (headless)
   clang libclang-rt-14-dev  # the fuzz flavour (libFuzzer, tests/fuzz)
-  clang-tidy cppcheck  # scripts/lint.sh
+  clang-tidy cppcheck clang-format  # scripts/lint.sh
   prometheus  # promtool: tests/helm checks /metrics, the chart's alert rules and their tests
 )
 # Extra package groups for other commands: scripts/setup-deps.sh bench
