@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "bridge/sse/request_framing.h"
 
 namespace ssebridge {
 namespace {
@@ -21,16 +22,6 @@ bool IsFieldText(absl::string_view s) {
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
     if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
-  }
-  return true;
-}
-
-// RFC 9110 tchar.
-bool IsToken(absl::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) continue;
-    if (absl::string_view("!#$%&'*+-.^_`|~").find(c) == absl::string_view::npos) return false;
   }
   return true;
 }
@@ -107,7 +98,7 @@ void ChunkedBody::Line(absl::string_view line, size_t body_size) {
       trailer_bytes_ += line.size() + 2;
       {
         const size_t colon = line.find(':');
-        if (colon == absl::string_view::npos || !IsToken(line.substr(0, colon)) ||
+        if (colon == absl::string_view::npos || !IsHttpToken(line.substr(0, colon)) ||
             !IsFieldText(line.substr(colon + 1))) {
           Reject(400, "chunk: a trailer line is not 'name: value'");
         }

@@ -11,16 +11,6 @@
 namespace ssebridge {
 namespace {
 
-// RFC 9110 tchar: what a method and a header name are made of.
-bool IsToken(absl::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) continue;
-    if (absl::string_view("!#$%&'*+-.^_`|~").find(c) == absl::string_view::npos) return false;
-  }
-  return true;
-}
-
 // A field value may hold visible ASCII, obs-text, space and tab; never NUL
 // or another control character (RFC 9110 5.5).
 bool IsFieldValue(absl::string_view s) {
@@ -43,6 +33,15 @@ std::string Shown(absl::string_view value) {
 
 }  // namespace
 
+bool IsHttpToken(absl::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) continue;
+    if (absl::string_view("!#$%&'*+-.^_`|~").find(c) == absl::string_view::npos) return false;
+  }
+  return true;
+}
+
 absl::string_view RequestHead::Header(absl::string_view name) const {
   for (const auto& [k, v] : headers) {
     if (absl::EqualsIgnoreCase(k, name)) return v;
@@ -61,7 +60,7 @@ RequestFraming::State RequestFraming::RequestLine(absl::string_view line) {
   const size_t sp1 = line.find(' ');
   const size_t sp2 = sp1 == absl::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
   if (sp2 == absl::string_view::npos || line.find(' ', sp2 + 1) != absl::string_view::npos ||
-      sp2 == sp1 + 1 || !IsToken(line.substr(0, sp1)) ||
+      sp2 == sp1 + 1 || !IsHttpToken(line.substr(0, sp1)) ||
       !IsFieldValue(line.substr(sp1 + 1, sp2 - sp1 - 1)) ||
       line.find('\t') != absl::string_view::npos) {
     return Reject(400, "request line: expected 'METHOD target HTTP/1.1'");
@@ -85,7 +84,7 @@ RequestFraming::State RequestFraming::HeaderLine(absl::string_view line) {
   // A name that is not a token: a space before the colon, a folded
   // continuation line (leading space), no colon at all. RFC 9112 5.1 and 5.2
   // ask for a 400; a lenient reading is how framing gets smuggled.
-  if (colon == absl::string_view::npos || !IsToken(line.substr(0, colon))) {
+  if (colon == absl::string_view::npos || !IsHttpToken(line.substr(0, colon))) {
     return Reject(400, absl::StrCat("header: line ", Shown(line),
                                     " is not 'name: value' (no space before the "
                                     "colon, no folded lines)"));

@@ -56,6 +56,10 @@ struct RequestHead {
   absl::string_view Header(absl::string_view name) const;
 };
 
+// RFC 9110 tchar+: what a method, a header name and a chunk extension name
+// are made of.
+bool IsHttpToken(absl::string_view s);
+
 class RequestFraming {
  public:
   enum class State { kNeedMore, kHeadComplete, kRejected };
