@@ -1,5 +1,7 @@
 #include "bridge/broker/redis_broker.h"
 
+#include <sys/socket.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "bridge/broker/redis_codec.h"
@@ -63,10 +65,17 @@ absl::Status RedisBroker::Start() {
   return absl::OkStatus();
 }
 void RedisBroker::Stop() {
-  pool_.CancelInFlight();
+  CancelInFlight();
   fanout_.Stop();
 }
-void RedisBroker::CancelInFlight() { pool_.CancelInFlight(); }
+void RedisBroker::CancelInFlight() {
+  pool_.CancelInFlight();
+  // A retained sweep waiting on a frozen Redis would otherwise hold the
+  // shutdown (main joins the sweeper) for a whole command timeout.
+  sweep_cancelled_.store(true);
+  const int fd = sweep_fd_.load();
+  if (fd >= 0) shutdown(fd, SHUT_RDWR);
+}
 
 bool RedisBroker::ready() const { return fanout_.connected() && pool_.healthy(); }
 
@@ -276,6 +285,7 @@ void RedisBroker::Sweep(absl::Time now) {
   // a connection of its own: its failures must not mark the publish pool
   // unhealthy (ready() needs the pool, and only a publish would heal it).
   std::lock_guard<std::mutex> lock(sweep_mu_);
+  if (sweep_cancelled_.load()) return;
   if (sweep_conn_ == nullptr || sweep_conn_->broken()) {
     absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
         RedisConnection::Connect(options_.connect);
@@ -285,7 +295,15 @@ void RedisBroker::Sweep(absl::Time now) {
   const std::vector<std::string> keys = {keys_.retained_index(), keys_.retained_bytes()};
   const std::vector<std::string> args = {
       absl::StrCat(absl::ToUnixMicros(now - options_.retained.ttl)), keys_.prefix(), "1000"};
+  sweep_fd_.store(sweep_conn_->fd());
+  // Cancelled between the check above and now: the store above is seen by
+  // the canceller or the canceller's flag by this load, never neither.
+  if (sweep_cancelled_.load()) {
+    sweep_fd_.store(-1);
+    return;
+  }
   absl::StatusOr<RedisReplyPtr> r = sweep_conn_->Eval(kRetainedSweepScript, keys, args);
+  sweep_fd_.store(-1);
   if (r.ok() && (*r)->type == REDIS_REPLY_INTEGER) {
     state_counts_->retained_expired.fetch_add(static_cast<uint64_t>((*r)->integer));
   }

@@ -121,6 +121,10 @@ class RedisBroker : public Broker {
   RedisPool pool_;
   std::mutex sweep_mu_;
   std::unique_ptr<RedisConnection> sweep_conn_;  // Sweep()'s own, lazily made
+  // The sweep connection's fd while a sweep waits on Redis (-1: none), so
+  // CancelInFlight() can wake it without sweep_mu_, which the sweep holds.
+  std::atomic<int> sweep_fd_{-1};
+  std::atomic<bool> sweep_cancelled_{false};
   HubFeed feed_;
   RedisFanout fanout_;
 };

@@ -26,7 +26,7 @@ constexpr FeedTotal kTotals[] = {
     {"refused_503", "ssebridge_streams_refused_unavailable_total", "", ""},
     {"resets", "ssebridge_resumes_total", "outcome", "reset"},
     {"slow_consumer_disconnects", "ssebridge_slow_consumer_disconnects_total", "", ""},
-    {"broker_reconnects", "ssebridge_redis_connection_losses_total", "", ""},
+    {"broker_reconnects", "ssebridge_broker_store_connection_losses_total", "", ""},
     {"connected_users", "ssebridge_connected_users", "", ""},
     {"queued_bytes", "ssebridge_stream_queued_bytes", "", ""},
 };

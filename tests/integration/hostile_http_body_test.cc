@@ -200,7 +200,7 @@ TEST(HostileHttpBodyTest, SilentBodySendersHoldNoRequestThread) {
   EXPECT_EQ(pub.status, 200) << pub.error << pub.body;
   // The healthz answer came while every silent sender was still connected.
   for (int fd : fds) EXPECT_TRUE(StillWaiting(fd));
-  EXPECT_GE(MetricValue(port, "ssebridge_http_waiting_connections"),
+  EXPECT_GE(MetricValue(bridge->admin_port(), "ssebridge_http_waiting_connections"),
             static_cast<long long>(fds.size()));
 
   // Each is cut at --http_body_timeout with a 408 that names it.
@@ -238,7 +238,7 @@ TEST(HostileHttpBodyTest, BodiesBeingReceivedShareOneBudget) {
   const absl::Time end = absl::Now() + kWait;
   long long receiving = 0;
   while (absl::Now() < end &&
-         (receiving = MetricValue(port, "ssebridge_http_receiving_bytes")) <
+         (receiving = MetricValue(bridge->admin_port(), "ssebridge_http_receiving_bytes")) <
              static_cast<long long>(2 * most.size())) {
     absl::SleepFor(absl::Milliseconds(20));
   }
@@ -274,7 +274,7 @@ TEST(HostileHttpBodyTest, BodiesBeingReceivedShareOneBudget) {
     EXPECT_TRUE(absl::StartsWith(got, "HTTP/1.1 400")) << got.substr(0, 300);
     EXPECT_TRUE(absl::StrContains(got, "invalid_json")) << got.substr(0, 300);
   }
-  EXPECT_EQ(MetricValue(port, "ssebridge_http_receiving_bytes"), 0);
+  EXPECT_EQ(MetricValue(bridge->admin_port(), "ssebridge_http_receiving_bytes"), 0);
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ size_t CountOf(const std::string& text, const std::string& needle);
 // The first response in `bytes` (its head, and the rest as body).
 HttpResponse FirstResponse(const std::string& bytes);
 // An integer sample of GET /metrics; -1 when absent.
+// `port`: the internal listener (--admin_port), where /metrics is served.
 long long MetricValue(int port, const std::string& name);
 // True while the bridge has neither answered nor closed `fd`.
 bool StillWaiting(int fd);
