@@ -49,6 +49,14 @@ absl::Status PublisherKeys::Add(std::string name, absl::string_view secret,
         "publisher name must be 1-", kMaxNameLength,
         " printable characters without spaces"));
   }
+  // Names a key file cannot take: the principals the bridge names itself
+  // (a JWT publisher is "jwt:<sub>", an unauthenticated one "anonymous").
+  // Sharing one would share per-principal state: idempotency keys, shares.
+  if (absl::StartsWith(name, "jwt:") || name == "anonymous") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "publisher name '", name, "' is reserved (\"jwt:...\" and \"anonymous\" name "
+        "JWT and unauthenticated publishers)"));
+  }
   for (const Entry& e : entries_) {
     if (e.identity.name == name) {
       return absl::InvalidArgumentError(

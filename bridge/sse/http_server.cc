@@ -245,10 +245,11 @@ void HttpServer::HandleEvents(const httplib::Request& req,
 
 std::optional<HeadRefusal> HttpServer::CheckHead(const RequestHead& head) const {
   if (wiring_.publisher_auth == nullptr || head.method != "POST") return std::nullopt;
-  // The path as httplib's router will see it (percent-decoded), so no
-  // spelling of /v1/publish gets its body read unauthenticated.
+  // The path as httplib's router will see it (percent-decoded, query and
+  // fragment cut), so no spelling of /v1/publish gets its body read
+  // unauthenticated.
   const std::string path = httplib::detail::decode_url(
-      head.target.substr(0, head.target.find('?')), false);
+      head.target.substr(0, head.target.find_first_of("?#")), false);
   if (path != "/v1/publish") return std::nullopt;
   const std::string authorization(head.Header("Authorization"));
   absl::StatusOr<PublisherIdentity> who =

@@ -97,6 +97,9 @@ TEST(PublisherKeysTest, AddRejectsBadEntries) {
   EXPECT_TRUE(absl::StrContains(message("spaced", "has a space in it ok"), "without spaces"));
   EXPECT_TRUE(absl::StrContains(message("", kTasksKey), "publisher name"));
   EXPECT_TRUE(absl::StrContains(message("a b", kTasksKey), "publisher name"));
+  // The bridge's own principals: a key named so would share their state.
+  EXPECT_TRUE(absl::StrContains(message("jwt:alice", kTasksKey), "reserved"));
+  EXPECT_TRUE(absl::StrContains(message("anonymous", kTasksKey), "reserved"));
   EXPECT_EQ(keys.size(), 1u);
   EXPECT_TRUE(keys.Add("short-ok", "sixteen-chars!!!", "").ok());
 }
