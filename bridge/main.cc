@@ -147,6 +147,10 @@ int Run(ShutdownSignal& signals) {
   http_options.body_timeout = absl::GetFlag(FLAGS_http_body_timeout);
   http_options.body_buffer_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_http_body_buffer_bytes));
+  http_options.waiting_connections_per_ip =
+      static_cast<size_t>(absl::GetFlag(FLAGS_http_waiting_connections_per_ip));
+  http_options.body_buffer_bytes_per_ip =
+      static_cast<size_t>(absl::GetFlag(FLAGS_http_body_buffer_bytes_per_ip));
   http_options.keepalive_requests =
       static_cast<size_t>(absl::GetFlag(FLAGS_http_keepalive_requests));
   http_options.retry = absl::GetFlag(FLAGS_retry);

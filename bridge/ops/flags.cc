@@ -217,6 +217,16 @@ ABSL_FLAG(int64_t, http_body_buffer_bytes, 64 << 20,
           "while they arrive (bodies are read before a request thread runs "
           "them); a request that would pass it gets 503. One request is "
           "always admitted. 0: no limit.");
+ABSL_FLAG(int64_t, http_body_buffer_bytes_per_ip, 16 << 20,
+          "One client address's share of --http_body_buffer_bytes: bytes of "
+          "its requests being received at once; beyond it 503. One request "
+          "alone is always admitted. 0: no share. Behind a proxy every "
+          "client has the proxy's address.");
+ABSL_FLAG(int32_t, http_waiting_connections_per_ip, 0,
+          "Most connections one client address may hold waiting for a "
+          "request or its body (or kept alive between requests); beyond it a "
+          "new one is answered 503 and closed. 0: no limit (behind a proxy "
+          "every client has the proxy's address).");
 
 // ---- internal listener --------------------------------------------------
 ABSL_FLAG(std::string, admin_address, "0.0.0.0",
@@ -402,6 +412,12 @@ absl::Status ValidateFlags() {
   }
   if (absl::GetFlag(FLAGS_http_body_buffer_bytes) < 0) {
     return bad("http_body_buffer_bytes", "0 or more");
+  }
+  if (absl::GetFlag(FLAGS_http_body_buffer_bytes_per_ip) < 0) {
+    return bad("http_body_buffer_bytes_per_ip", "0 or more");
+  }
+  if (absl::GetFlag(FLAGS_http_waiting_connections_per_ip) < 0) {
+    return bad("http_waiting_connections_per_ip", "0 or more");
   }
   if (absl::GetFlag(FLAGS_max_ticket_channels) < 1) {
     return bad("max_ticket_channels", "at least 1");

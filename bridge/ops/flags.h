@@ -91,6 +91,8 @@ ABSL_DECLARE_FLAG(int64_t, max_retained_bytes);
 ABSL_DECLARE_FLAG(absl::Duration, retained_ttl);
 ABSL_DECLARE_FLAG(int64_t, max_history_bytes_total);
 ABSL_DECLARE_FLAG(int64_t, http_body_buffer_bytes);
+ABSL_DECLARE_FLAG(int64_t, http_body_buffer_bytes_per_ip);
+ABSL_DECLARE_FLAG(int32_t, http_waiting_connections_per_ip);
 ABSL_DECLARE_FLAG(std::string, admin_address);
 ABSL_DECLARE_FLAG(int32_t, admin_port);
 ABSL_DECLARE_FLAG(std::string, metrics_channels);

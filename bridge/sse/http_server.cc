@@ -34,6 +34,8 @@ PooledHttpServer::Settings PoolSettings(const HttpServer::Options& o) {
   p.reader.header_timeout = o.header_timeout;
   p.reader.idle_timeout = o.idle_timeout;
   p.reader.max_buffered_bytes = o.body_buffer_bytes;
+  p.reader.max_connections_per_address = o.waiting_connections_per_ip;
+  p.reader.max_buffered_bytes_per_address = o.body_buffer_bytes_per_ip;
   return p;
 }
 

@@ -75,6 +75,10 @@ class HttpServer {
     absl::Duration body_timeout = absl::Seconds(10);
     // Bytes of requests being received, over all connections (0: no limit).
     size_t body_buffer_bytes = 64 << 20;
+    // One client address's share of the reader (see RequestReader::Options);
+    // 0: none.
+    size_t waiting_connections_per_ip = 0;
+    size_t body_buffer_bytes_per_ip = 16 << 20;
     // Requests per kept-alive connection (httplib's own default is 5).
     size_t keepalive_requests = 100;
     absl::Duration retry = absl::Seconds(3);

@@ -36,6 +36,7 @@ RequestAssembler::State RequestAssembler::Feed(absl::string_view bytes) {
   }
   // What came after the head is the body's (or the next request's).
   const std::string after = head_bytes_.substr(framing_.head_bytes());
+  parsed_head_bytes_ = framing_.head_bytes();
   head_bytes_.clear();
   head_bytes_.shrink_to_fit();
   if (framing_.chunked()) {

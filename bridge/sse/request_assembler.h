@@ -43,7 +43,11 @@ class RequestAssembler {
   bool awaits_continue() const;
 
   // Bytes held now: the head being read, the body so far, what came after.
-  size_t buffered_bytes() const { return head_bytes_.size() + body_.size() + rest_.size(); }
+  // Once the head is parsed it is held as the RequestHead, counted at its
+  // size on the wire.
+  size_t buffered_bytes() const {
+    return head_bytes_.size() + parsed_head_bytes_ + body_.size() + rest_.size();
+  }
 
   int reject_status() const;
   const std::string& reject_message() const;
@@ -62,6 +66,7 @@ class RequestAssembler {
   std::optional<ChunkedBody> chunked_;
   State state_ = State::kNeedHead;
   std::string head_bytes_;  // the raw head while it is being read
+  size_t parsed_head_bytes_ = 0;  // the head's wire size, once parsed
   std::string body_;        // the decoded body so far
   bool body_started_ = false;
   std::string rest_;

@@ -1,6 +1,8 @@
 #include "bridge/sse/request_reader.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -49,6 +51,22 @@ absl::string_view Code(int status) {
 
 }  // namespace
 
+namespace {
+// The peer's IP as text; "" for a socket without one.
+std::string PeerAddress(int fd) {
+  sockaddr_storage sa{};
+  socklen_t len = sizeof(sa);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) return "";
+  char text[INET6_ADDRSTRLEN] = {};
+  if (sa.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&sa)->sin_addr, text, sizeof(text));
+  } else if (sa.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&sa)->sin6_addr, text, sizeof(text));
+  }
+  return text;
+}
+}  // namespace
+
 struct RequestReader::Connection {
   // kHead: reading a head; kBody: its body; kIdle: kept alive, between
   // requests; kClosing: answered, dropping input until closed.
@@ -57,6 +75,7 @@ struct RequestReader::Connection {
       : fd(f), served(s), request(limits) {}
   int fd;
   int served;
+  std::string address;  // the peer's IP ("" when it has none)
   Phase phase = Phase::kHead;
   bool started = false;  // a byte of this request came
   size_t charged = 0;     // bytes counted in buffered_bytes_
@@ -169,8 +188,20 @@ void RequestReader::Admit(Ready added) {
     return;
   }
   c.deadline = deadlines_.end();
+  c.address = PeerAddress(fd);
   conns_.emplace(fd, std::move(owned));
   held_.fetch_add(1, std::memory_order_relaxed);
+  const size_t per_address = options_.max_connections_per_address;
+  if (++addresses_[c.address].connections > per_address && per_address > 0) {
+    if (c.served > 0 && added.rest.empty()) {
+      Forget(fd, /*close_fd=*/true);  // kept alive, nothing asked: just close
+      return;
+    }
+    Refuse(c, 503, absl::StrCat("connection: this address holds its share of ", per_address,
+                                " connections waiting for a request "
+                                "(--http_waiting_connections_per_ip); retry later"));
+    return;
+  }
   // A fresh connection's first request is due within header_timeout; a
   // kept-alive one may idle first.
   if (c.served > 0 && added.rest.empty()) {
@@ -244,15 +275,31 @@ void RequestReader::Examine(Connection& c) {
 
 bool RequestReader::Charge(Connection& c) {
   const size_t held = c.request.buffered_bytes();
+  AddressShare& share = addresses_[c.address];
   buffered_bytes_ = buffered_bytes_ - c.charged + held;
+  share.bytes = share.bytes - c.charged + held;
   c.charged = held;
   buffered_.store(buffered_bytes_, std::memory_order_relaxed);
+  const size_t per_address = options_.max_buffered_bytes_per_address;
+  if (per_address > 0 && share.bytes > per_address && share.bytes != held) {
+    Refuse(c, 503, absl::StrCat("request: this address holds its share of ", per_address,
+                                " bytes of requests being received "
+                                "(--http_body_buffer_bytes_per_ip); retry later"));
+    return false;
+  }
   const size_t limit = options_.max_buffered_bytes;
   if (limit == 0 || buffered_bytes_ <= limit || buffered_bytes_ == held) return true;
   Refuse(c, 503, absl::StrCat("request: the bridge holds its limit of ", limit,
                               " bytes of requests being received "
                               "(--http_body_buffer_bytes); retry later"));
   return false;
+}
+
+void RequestReader::Uncharge(Connection& c) {
+  auto it = addresses_.find(c.address);
+  if (it != addresses_.end()) it->second.bytes -= c.charged;
+  buffered_bytes_ -= std::exchange(c.charged, 0);
+  buffered_.store(buffered_bytes_, std::memory_order_relaxed);
 }
 
 bool RequestReader::HeadArrived(Connection& c) {
@@ -304,8 +351,7 @@ void RequestReader::Answer(Connection& c, const HeadRefusal& answer) {
   ::shutdown(c.fd, SHUT_WR);
   c.phase = Connection::Phase::kClosing;
   c.request = RequestAssembler(options_.limits);  // frees what it held
-  buffered_bytes_ -= std::exchange(c.charged, 0);
-  buffered_.store(buffered_bytes_, std::memory_order_relaxed);
+  Uncharge(c);
   SetDeadline(c, absl::Now() + kLinger);
 }
 
@@ -336,9 +382,11 @@ void RequestReader::ExpireDeadlines(absl::Time now) {
 void RequestReader::Forget(int fd, bool close_fd) {
   auto it = conns_.find(fd);
   if (it == conns_.end()) return;
-  if (it->second->deadline != deadlines_.end()) deadlines_.erase(it->second->deadline);
-  buffered_bytes_ -= it->second->charged;
-  buffered_.store(buffered_bytes_, std::memory_order_relaxed);
+  Connection& c = *it->second;
+  if (c.deadline != deadlines_.end()) deadlines_.erase(c.deadline);
+  Uncharge(c);
+  auto share = addresses_.find(c.address);
+  if (share != addresses_.end() && --share->second.connections == 0) addresses_.erase(share);
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
   conns_.erase(it);
   held_.fetch_sub(1, std::memory_order_relaxed);

@@ -61,6 +61,14 @@ class RequestReader {
     // Bytes of requests being received, over all connections; a request
     // that would pass it is answered 503 (one alone always fits). 0: none.
     size_t max_buffered_bytes = 0;
+    // The share of one client address (its peer IP): connections held here
+    // (waiting for a request or its body, or kept alive between requests;
+    // beyond it a new one is answered 503 and closed) and bytes of its
+    // requests being received (beyond it 503). One request alone always
+    // fits. 0: no share. Behind a proxy every client has the proxy's
+    // address, so size them for the proxy's traffic.
+    size_t max_connections_per_address = 0;
+    size_t max_buffered_bytes_per_address = 0;
     // Called on the reader's thread for each complete head; a refusal is
     // sent at once and the connection closed. Unset: every head proceeds.
     std::function<std::optional<HeadRefusal>(const RequestHead&)> check_head;
@@ -120,6 +128,9 @@ class RequestReader {
   void Answer(Connection& c, const HeadRefusal& answer);
   void ExpireDeadlines(absl::Time now);
   void Forget(int fd, bool close_fd);
+  // Takes c's charged bytes off the budgets (the whole one and its
+  // address's).
+  void Uncharge(Connection& c);
 
   const Options options_;
   const std::function<void(Ready)> ready_;
@@ -136,6 +147,12 @@ class RequestReader {
   std::unordered_map<int, std::unique_ptr<Connection>> conns_;
   std::multimap<absl::Time, int> deadlines_;
   size_t buffered_bytes_ = 0;  // charged by every connection held
+  // What each client address holds here; an address with nothing is erased.
+  struct AddressShare {
+    size_t connections = 0;
+    size_t bytes = 0;
+  };
+  std::unordered_map<std::string, AddressShare> addresses_;
 
   std::atomic<size_t> held_{0};
   std::atomic<size_t> buffered_{0};

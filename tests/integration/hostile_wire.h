@@ -31,6 +31,9 @@ long long MetricValue(int port, const std::string& name);
 bool StillWaiting(int fd);
 // A loopback connection (a test failure and -1 when it cannot connect).
 int Connect(int port);
+// A blocking connection to 127.0.0.1:`port` from `source` (another loopback
+// address such as 127.0.0.2: a second client as the bridge counts them).
+int ConnectFrom(const std::string& source, int port);
 // Reads until the bridge closes `fd` (or `timeout`); true when it closed.
 bool ReadToClose(int fd, absl::Duration timeout, std::string* got);
 

@@ -61,6 +61,18 @@ TEST(RequestAssemblerTest, LengthBodyAndNoBody) {
   }
 }
 
+// The parsed head is held while the body is awaited: it counts, at its
+// size on the wire, so many heads waiting for bodies are charged for.
+TEST(RequestAssemblerTest, AParsedHeadStillCountsAsHeld) {
+  RequestAssembler a(Limits());
+  const std::string head =
+      "POST / HTTP/1.1\r\nX-Padding: " + std::string(1000, 'p') + "\r\nContent-Length: 10\r\n\r\n";
+  EXPECT_EQ(a.Feed(head), State::kNeedBody);
+  EXPECT_GE(a.buffered_bytes(), head.size());
+  EXPECT_EQ(a.Feed("0123"), State::kNeedBody);
+  EXPECT_GE(a.buffered_bytes(), head.size() + 4);
+}
+
 TEST(RequestAssemblerTest, AwaitsContinueOnlyBeforeTheBody) {
   RequestAssembler a(Limits());
   a.Feed("POST / HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
