@@ -67,7 +67,7 @@ class StreamAdmission::Charge {
   std::unique_ptr<ConnectionLimits::Lease> lease_;
 };
 
-StreamAdmission::StreamAdmission(Options options, Wiring wiring)
+StreamAdmission::StreamAdmission(const Options& options, Wiring wiring)
     : options_(options), wiring_(std::move(wiring)) {}
 
 absl::Status StreamAdmission::Count(absl::Status refusal) {

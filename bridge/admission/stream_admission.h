@@ -128,7 +128,7 @@ class StreamAdmission {
     std::function<bool()> ready;
   };
 
-  StreamAdmission(Options options, Wiring wiring);
+  StreamAdmission(const Options& options, Wiring wiring);
   StreamAdmission(const StreamAdmission&) = delete;
   StreamAdmission& operator=(const StreamAdmission&) = delete;
 

@@ -73,7 +73,11 @@ absl::StatusOr<TicketGrant> BuildTicketGrant(
     grant.channels = std::move(*patterns);
   } else {
     // Never "everything": a limited minter's empty list is its own patterns.
-    grant.channels = patterns->empty() ? minter.channels : std::move(*patterns);
+    if (patterns->empty()) {
+      grant.channels = minter.channels;
+    } else {
+      grant.channels = std::move(*patterns);
+    }
     grant.confined_to = minter.channels;
   }
   return grant;

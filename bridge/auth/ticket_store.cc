@@ -29,7 +29,7 @@ std::string Sha256(absl::string_view data) {
 
 }  // namespace
 
-TicketStore::TicketStore(Options options) : options_(options) {}
+TicketStore::TicketStore(const Options& options) : options_(options) {}
 
 absl::StatusOr<std::string> TicketStore::Issue(
     std::string user_id, const std::vector<std::string>& channels,

@@ -64,7 +64,7 @@ class TicketStore {
   };
   inline static constexpr size_t kTicketLength = 43;
 
-  explicit TicketStore(Options options);
+  explicit TicketStore(const Options& options);
   TicketStore(const TicketStore&) = delete;
   TicketStore& operator=(const TicketStore&) = delete;
 

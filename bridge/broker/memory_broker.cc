@@ -135,7 +135,7 @@ absl::StatusOr<PublishOutcome> MemoryBroker::PublishLocked(
   }
   Channel& channel = *it->second;
   ChangeHistory(channel, [&](HistoryRing& h) { h.Append(event, now); });
-  if (event->retain) StoreRetained(channel, event, std::move(retained_key));
+  if (event->retain) StoreRetained(channel, event, retained_key);
   EnforceHistoryBudget();
 
   PublishOutcome outcome;
@@ -149,7 +149,7 @@ absl::StatusOr<PublishOutcome> MemoryBroker::PublishLocked(
   return outcome;
 }
 
-void MemoryBroker::StoreRetained(Channel& channel, EventPtr event, std::string key) {
+void MemoryBroker::StoreRetained(Channel& channel, EventPtr event, const std::string& key) {
   // One value per event type and audience: a per-user value must not
   // replace the value everybody else gets.
   const bool targeted = !event->user_ids.empty();

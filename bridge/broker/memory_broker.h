@@ -109,9 +109,9 @@ class MemoryBroker : public Broker {
   absl::Status CheckRetainedCaps(const Channel* channel, const Event& event,
                                  const std::string& key) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void StoreRetained(Channel& channel, EventPtr event, std::string key)
+  void StoreRetained(Channel& channel, EventPtr event, const std::string& key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void EraseRetained(const RetainedSlot& slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EraseRetained(const RetainedSlot& where) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `change` on the channel's history, keeping the global byte count
   // and the oldest-first index right; then enforces the global budget.
   template <typename F>

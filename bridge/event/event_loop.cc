@@ -176,7 +176,7 @@ void EventLoop::RunRound() {
       std::lock_guard<std::mutex> lock(tasks_mu_);
       tasks.swap(tasks_);
     }
-    for (auto& t : tasks) t();
+    for (const auto& t : tasks) t();
     if (wake_hook_) wake_hook_();
   }
   if (!timers_.empty()) RunDueTimers(absl::Now());
@@ -210,7 +210,7 @@ void EventLoop::RunDeferred() {
   while (!deferred_.empty()) {
     std::vector<std::function<void()>> now;
     now.swap(deferred_);
-    for (auto& d : now) d();
+    for (const auto& d : now) d();
   }
 }
 

@@ -92,9 +92,9 @@ const std::string& RequestAssembler::reject_message() const {
 }
 
 std::string RequestAssembler::TakeRequest() {
-  const RequestHead& head = framing_.head();
-  std::string out = absl::StrCat(head.method, " ", head.target, " ", head.version, "\r\n");
-  for (const auto& [name, value] : head.headers) {
+  const RequestHead& parsed = framing_.head();
+  std::string out = absl::StrCat(parsed.method, " ", parsed.target, " ", parsed.version, "\r\n");
+  for (const auto& [name, value] : parsed.headers) {
     if (absl::EqualsIgnoreCase(name, "Content-Length") ||
         absl::EqualsIgnoreCase(name, "Transfer-Encoding") ||
         (absl::EqualsIgnoreCase(name, "Expect") &&

@@ -172,10 +172,10 @@ void RequestReader::TakeInbox() {
     std::lock_guard<std::mutex> lock(inbox_mu_);
     added.swap(inbox_);
   }
-  for (Ready& r : added) Admit(std::move(r));
+  for (const Ready& r : added) Admit(r);
 }
 
-void RequestReader::Admit(Ready added) {
+void RequestReader::Admit(const Ready& added) {
   const int fd = added.fd;
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
   auto owned = std::make_unique<Connection>(fd, added.served, options_.limits);

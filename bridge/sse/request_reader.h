@@ -113,7 +113,7 @@ class RequestReader {
   struct Connection;
   void Loop();
   void TakeInbox();
-  void Admit(Ready added);
+  void Admit(const Ready& added);
   void OnReadable(int fd);
   // Looks at the buffer: hands over, refuses, or waits for more.
   void Examine(Connection& c);
