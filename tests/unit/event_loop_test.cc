@@ -129,6 +129,8 @@ TEST(EventLoopTest, WakeHookRunsAfterTheTasksOfAWake) {
   const int before = hooks.count();
   t.loop().Wake();
   hooks.WaitFor(before + 1);
+  // The hook refers to this test's locals, which die before the loop does.
+  t.Sync([&] { t.loop().SetWakeHook(nullptr); });
 }
 
 struct CountingHandler : EventLoop::FdHandler {
