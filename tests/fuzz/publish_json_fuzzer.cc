@@ -21,6 +21,7 @@
 #include "bridge/auth/publisher_auth.h"
 #include "bridge/auth/publisher_keys.h"
 #include "bridge/auth/rate_limiter.h"
+#include "bridge/core/idempotency_window.h"
 #include "bridge/core/names.h"
 #include "bridge/grpc/json_publish.h"
 #include "bridge/grpc/publish_gate.h"
@@ -120,7 +121,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   FUZZ_CHECK(spec.type == (request.event().empty() ? "message" : request.event()));
   FUZZ_CHECK(spec.data == request.data());
   FUZZ_CHECK(spec.retain == request.retain());
-  FUZZ_CHECK(spec.idempotency_key == request.idempotency_key());
+  // Keys are scoped to the publisher (auth off: "anonymous") and channel.
+  FUZZ_CHECK(spec.idempotency_key ==
+             (request.idempotency_key().empty()
+                  ? std::string()
+                  : ScopedIdempotencyKey("anonymous", request.channel(),
+                                         request.idempotency_key())));
   std::vector<std::string> users(request.user_ids().begin(), request.user_ids().end());
   std::sort(users.begin(), users.end());
   users.erase(std::unique(users.begin(), users.end()), users.end());
