@@ -1,5 +1,9 @@
 // ssebridge: wiring only. Flags become options, the parts are built in
 // dependency order, and SIGTERM/SIGINT drains them in reverse.
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -10,8 +14,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include <condition_variable>
-#include <mutex>
 #include "bridge/admission/stream_admission.h"
 #include "bridge/auth/cors_policy.h"
 #include "bridge/auth_wiring.h"
@@ -119,7 +121,12 @@ int Run(ShutdownSignal& signals) {
   GrpcServer grpc_server(absl::GetFlag(FLAGS_grpc_address),
                          absl::GetFlag(FLAGS_grpc_port),
                          absl::GetFlag(FLAGS_grpc_max_threads),
-                         {&publisher, &batch_publisher, &subscriber, &tickets, &admin});
+                         {&publisher, &batch_publisher, &subscriber, &tickets});
+  const int64_t grpc_max_message_bytes =
+      absl::GetFlag(FLAGS_grpc_max_message_bytes) > 0
+          ? absl::GetFlag(FLAGS_grpc_max_message_bytes)
+          : std::max<int64_t>(int64_t{4} << 20, absl::GetFlag(FLAGS_max_event_bytes) + (1 << 20));
+  grpc_server.SetMaxMessageBytes(grpc_max_message_bytes);
   grpc_server.SetTls({absl::GetFlag(FLAGS_grpc_tls_cert_file),
                       absl::GetFlag(FLAGS_grpc_tls_key_file),
                       absl::GetFlag(FLAGS_grpc_tls_client_ca_file)});
@@ -212,6 +219,19 @@ int Run(ShutdownSignal& signals) {
       status_page.AddRoutes(svr, take);
     };
   }
+  // gRPC Admin shares the internal port: the reader hands it every
+  // connection that opens with the HTTP/2 preface.
+  GrpcServer admin_grpc(absl::GetFlag(FLAGS_admin_address), /*port=*/-1,
+                        absl::GetFlag(FLAGS_grpc_max_threads), {&admin});
+  admin_grpc.SetMaxMessageBytes(grpc_max_message_bytes);
+  if (internal_options.port >= 0) {
+    s = admin_grpc.Start();
+    if (!s.ok()) {
+      grpc_server.Shutdown(absl::Now());
+      return Fail(s);
+    }
+    internal_wiring.http2_connections = [&admin_grpc](int fd) { admin_grpc.AddConnection(fd); };
+  }
   HttpServer internal_http(internal_options, std::move(internal_wiring));
   MetricsSources sources;
   sources.hub = &hub;
@@ -233,6 +253,7 @@ int Run(ShutdownSignal& signals) {
   if (s.ok() && internal_options.port >= 0) s = internal_http.Start();
   if (!s.ok()) {
     grpc_server.Shutdown(absl::Now());
+    admin_grpc.Shutdown(absl::Now());
     return Fail(s);
   }
 
@@ -292,6 +313,7 @@ int Run(ShutdownSignal& signals) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   grpc_server.Shutdown(std::min(deadline, absl::Now() + absl::Milliseconds(200)));
+  admin_grpc.Shutdown(std::min(deadline, absl::Now() + absl::Milliseconds(200)));
   while (writer.streams() > 0 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(20));
   }

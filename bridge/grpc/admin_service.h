@@ -2,8 +2,8 @@
 // numbers (channels clients can name; never the bridge's internal ones).
 // Once any key is configured, callers present a key from --admin_keys_file
 // (publisher keys do not open it); in dev mode it is open. It is served on
-// the gRPC port, not the internal HTTP listener: it needs an admin key
-// whenever auth is on, and gRPC has one port.
+// the internal port (--admin_port, plaintext HTTP/2 next to /metrics), never
+// on the public gRPC port, so a public Service cannot expose it.
 #ifndef SSEBRIDGE_GRPC_ADMIN_SERVICE_H_
 #define SSEBRIDGE_GRPC_ADMIN_SERVICE_H_
 

@@ -2,6 +2,11 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server_posix.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -60,6 +65,9 @@ absl::Status GrpcServer::Start() {
   grpc::ResourceQuota quota("ssebridge");
   quota.SetMaxThreads(max_threads_);
   builder.SetResourceQuota(quota);
+  if (max_message_bytes_ > 0) {
+    builder.SetMaxReceiveMessageSize(static_cast<int>(max_message_bytes_));
+  }
   // Publishers hold long-lived streams; keep idle ones alive through NATs.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
@@ -69,10 +77,16 @@ absl::Status GrpcServer::Start() {
   if (absl::StrContains(host, ':') && !absl::StartsWith(host, "[")) {
     host = absl::StrCat("[", host, "]");  // IPv6 literal
   }
-  builder.AddListeningPort(absl::StrCat(host, ":", port_),
-                           *credentials, &bound_port_);
+  if (port_ >= 0) {
+    builder.AddListeningPort(absl::StrCat(host, ":", port_), *credentials, &bound_port_);
+  }
   for (grpc::Service* s : services_) builder.RegisterService(s);
   server_ = builder.BuildAndStart();
+  if (server_ && port_ < 0) {
+    std::lock_guard<std::mutex> lock(connections_mu_);
+    accepting_ = true;
+    return absl::OkStatus();
+  }
   if (!server_ || bound_port_ <= 0) {
     server_.reset();
     return absl::UnavailableError(absl::StrCat(
@@ -82,7 +96,22 @@ absl::Status GrpcServer::Start() {
   return absl::OkStatus();
 }
 
+void GrpcServer::AddConnection(int fd) {
+  std::lock_guard<std::mutex> lock(connections_mu_);
+  if (!accepting_) {
+    ::close(fd);
+    return;
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  grpc::AddInsecureChannelFromFd(server_.get(), fd);
+}
+
 void GrpcServer::Shutdown(absl::Time deadline) {
+  {
+    std::lock_guard<std::mutex> lock(connections_mu_);
+    accepting_ = false;
+  }
   if (!server_) return;
   if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
   server_->Shutdown(absl::ToChronoTime(deadline));

@@ -4,10 +4,16 @@
 // (gRPC's default SO_REUSEPORT is turned off). TLS and mTLS are optional
 // (browsers' TLS ends at the ingress; backends may reach the gRPC port
 // directly).
+//
+// With port < 0 it listens nowhere: connections come through
+// AddConnection(), plaintext (the internal port hands over the gRPC
+// connections it sees, for the Admin service).
 #ifndef SSEBRIDGE_GRPC_GRPC_SERVER_H_
 #define SSEBRIDGE_GRPC_GRPC_SERVER_H_
 
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -37,9 +43,15 @@ class GrpcServer {
         services_(std::move(services)) {}
 
   void SetTls(Tls tls) { tls_ = std::move(tls); }
+  // Largest request message received (0: gRPC's 4 MiB); larger ones fail
+  // with RESOURCE_EXHAUSTED before any handler runs.
+  void SetMaxMessageBytes(int64_t bytes) { max_message_bytes_ = bytes; }
   // Fails when the port is taken or a TLS file cannot be read.
   absl::Status Start();
   int port() const { return bound_port_; }
+  // Serves the connected socket `fd` (plaintext HTTP/2; taken over, any
+  // thread). Closed at once when the server is not running.
+  void AddConnection(int fd);
   // Health goes NOT_SERVING; no new calls; in-flight ones get until
   // `deadline` to finish, then are cancelled.
   void Shutdown(absl::Time deadline);
@@ -50,7 +62,10 @@ class GrpcServer {
   int max_threads_;
   std::vector<grpc::Service*> services_;
   Tls tls_;
+  int64_t max_message_bytes_ = 0;
   std::unique_ptr<grpc::Server> server_;
+  std::mutex connections_mu_;
+  bool accepting_ = false;  // guarded by connections_mu_
   int bound_port_ = -1;
 };
 

@@ -23,6 +23,12 @@ ABSL_FLAG(int32_t, http_threads, 8,
 ABSL_FLAG(int32_t, grpc_max_threads, 512,
           "Most threads serving gRPC calls; each open PublishStream or "
           "Subscribe holds one. Calls beyond it get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, grpc_max_message_bytes, 0,
+          "Largest gRPC request message (a Publish, a whole PublishBatch) on "
+          "either gRPC port; it is received before its credential is checked, "
+          "so this bounds what an unauthenticated call can make the bridge "
+          "hold. Larger ones get RESOURCE_EXHAUSTED. 0: 4 MiB or "
+          "--max_event_bytes + 1 MiB, whichever is larger.");
 ABSL_FLAG(int32_t, writer_threads, 0,
           "Event-driven stream writer threads (epoll); 0 = one per core.");
 ABSL_FLAG(int32_t, max_connections, 18000,
@@ -230,13 +236,15 @@ ABSL_FLAG(int32_t, http_waiting_connections_per_ip, 0,
 
 // ---- internal listener --------------------------------------------------
 ABSL_FLAG(std::string, admin_address, "0.0.0.0",
-          "Address of the internal HTTP listener (/metrics, the status page, "
-          "/healthz, /readyz). All interfaces by default so Prometheus and "
+          "Address of the internal listener (/metrics, the status page, "
+          "/healthz, /readyz, and the gRPC Admin service in plaintext on the "
+          "same port). All interfaces by default so Prometheus and "
           "probes reach it in a cluster; keep the port off the public "
           "Service and load balancer (127.0.0.1 on a bare host).");
 ABSL_FLAG(int32_t, admin_port, 9090,
-          "Port of the internal HTTP listener; 0 picks a free port (logged at "
-          "startup); -1 turns it off (no /metrics, no status page).");
+          "Port of the internal listener (HTTP and gRPC Admin); 0 picks a free "
+          "port (logged at startup); -1 turns it off (no /metrics, no status "
+          "page, no gRPC Admin).");
 ABSL_FLAG(std::string, metrics_channels, "",
           "Channel patterns ('dash.*,orders') whose names may appear as "
           "ssebridge_channel_subscribers{channel=...} labels (the busiest "
@@ -300,6 +308,11 @@ absl::Status ValidateFlags() {
     return bad("max_channels_per_connection", "at least 1");
   }
   if (absl::GetFlag(FLAGS_max_event_bytes) < 1) return bad("max_event_bytes", "at least 1");
+  if (const int64_t m = absl::GetFlag(FLAGS_grpc_max_message_bytes);
+      m != 0 && (m < absl::GetFlag(FLAGS_max_event_bytes) + 64 * 1024 || m > (int64_t{1} << 30))) {
+    return bad("grpc_max_message_bytes",
+               "0 (default) or --max_event_bytes + 64 KiB up to 1 GiB");
+  }
   if (absl::GetFlag(FLAGS_max_user_ids) < 1) return bad("max_user_ids", "at least 1");
   if (absl::GetFlag(FLAGS_history_size) < 0) return bad("history_size", "0 or more");
   if (absl::GetFlag(FLAGS_history_bytes) < 0) return bad("history_bytes", "0 or more");

@@ -57,6 +57,7 @@ int64_t HttpServer::JitteredRetryMillis() const {
 absl::Status HttpServer::Start() {
   PooledHttpServer::Settings settings = PoolSettings(options_);
   settings.reader.check_head = [this](const RequestHead& head) { return CheckHead(head); };
+  settings.reader.http2_connections = wiring_.http2_connections;
   impl_ = std::make_unique<PooledHttpServer>(settings);
   PooledHttpServer& svr = *impl_;
   absl::Status reader = svr.StartReader();

@@ -15,6 +15,7 @@
 //        JSON of PublishRequest and answers PublishResponse
 //   GET  /metrics                                 when `metrics` is set
 //   whatever Wiring::extra_routes adds (GET /ui, /ui/events)
+//   HTTP/2 (gRPC) connections, to Wiring::http2_connections when set
 //   GET  /<path>   a file under --static_dir (when set; after the above)
 // Errors are JSON {"error": "<code>", "message": "<field>: <why>"}.
 // Requests are read by a RequestReader (one epoll thread) and run on a
@@ -114,6 +115,10 @@ class HttpServer {
     const StaticFiles* static_files = nullptr;
     // More routes (the status page), registered before the static files.
     std::function<void(httplib::Server&, TakeOver)> extra_routes;
+    // Connections that open with the HTTP/2 preface (plaintext gRPC: the
+    // Admin service on the internal port) go here, fd owned by the callee;
+    // unset: they get 400 like any bad request.
+    std::function<void(int fd)> http2_connections;
   };
 
   HttpServer(Options options, Wiring wiring);

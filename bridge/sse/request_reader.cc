@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bridge/core/json_text.h"
+#include "bridge/sse/http2_preface.h"
 
 namespace ssebridge {
 namespace {
@@ -78,6 +79,7 @@ struct RequestReader::Connection {
   std::string address;  // the peer's IP ("" when it has none)
   Phase phase = Phase::kHead;
   bool started = false;  // a byte of this request came
+  bool edge_triggered = false;  // while a partial HTTP/2 preface is peeked at
   size_t charged = 0;     // bytes counted in buffered_bytes_
   RequestAssembler request;
   std::multimap<absl::Time, int>::iterator deadline;
@@ -226,6 +228,9 @@ void RequestReader::OnReadable(int fd) {
   auto it = conns_.find(fd);
   if (it == conns_.end()) return;
   Connection& c = *it->second;
+  if (options_.http2_connections && c.served == 0 && !c.started && !LooksLikeHttp1(c)) {
+    return;
+  }
   char buf[16 * 1024];
   // Bounded, so one fast sender cannot keep the loop from the others (the
   // epoll is level-triggered: the rest is read on the next round).
@@ -253,6 +258,43 @@ void RequestReader::OnReadable(int fd) {
       return;
     }
   }
+}
+
+bool RequestReader::LooksLikeHttp1(Connection& c) {
+  char first[kHttp2ClientPreface.size()];
+  const ssize_t n = ::recv(c.fd, first, sizeof(first), MSG_PEEK);
+  // An error or end of input: the ordinary read below meets it too.
+  const ProtocolGuess guess = n <= 0 ? ProtocolGuess::kHttp1
+                                     : GuessProtocol(absl::string_view(
+                                           first, static_cast<size_t>(n)));
+  if (guess == ProtocolGuess::kUndecided) {
+    // Peeking leaves the bytes in the socket, so a level-triggered epoll
+    // would report them again at once; wait for new ones instead. The
+    // header deadline still runs.
+    if (!c.edge_triggered) {
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+      ev.data.fd = c.fd;
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+      c.edge_triggered = true;
+    }
+    return false;
+  }
+  if (guess == ProtocolGuess::kHttp2) {
+    const int fd = c.fd;
+    http2_handed_over_.fetch_add(1, std::memory_order_relaxed);
+    Forget(fd, /*close_fd=*/false);
+    options_.http2_connections(fd);
+    return false;
+  }
+  if (c.edge_triggered) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.fd = c.fd;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+    c.edge_triggered = false;
+  }
+  return true;
 }
 
 void RequestReader::Examine(Connection& c) {

@@ -72,6 +72,10 @@ class RequestReader {
     // Called on the reader's thread for each complete head; a refusal is
     // sent at once and the connection closed. Unset: every head proceeds.
     std::function<std::optional<HeadRefusal>(const RequestHead&)> check_head;
+    // Set: a fresh connection that opens with the HTTP/2 client preface
+    // (plaintext gRPC) is handed here unread, with its fd, on the reader's
+    // thread; the callee owns it. Unset: it is answered as a bad request.
+    std::function<void(int fd)> http2_connections;
   };
   // A connection whose whole request has arrived. `request` is the
   // normalized request (see RequestAssembler); `rest` the bytes read after
@@ -108,6 +112,10 @@ class RequestReader {
   uint64_t refused_from_head() const {
     return refused_from_head_.load(std::memory_order_relaxed);
   }
+  // Handed to http2_connections.
+  uint64_t http2_handed_over() const {
+    return http2_handed_over_.load(std::memory_order_relaxed);
+  }
 
  private:
   struct Connection;
@@ -115,6 +123,9 @@ class RequestReader {
   void TakeInbox();
   void Admit(const Ready& added);
   void OnReadable(int fd);
+  // For a fresh connection when http2_connections is set: false when the
+  // connection was handed over or must wait for more of its first bytes.
+  bool LooksLikeHttp1(Connection& c);
   // Looks at the buffer: hands over, refuses, or waits for more.
   void Examine(Connection& c);
   void SetDeadline(Connection& c, absl::Time when);
@@ -160,6 +171,7 @@ class RequestReader {
   std::atomic<uint64_t> refused_{0};
   std::atomic<uint64_t> malformed_{0};
   std::atomic<uint64_t> refused_from_head_{0};
+  std::atomic<uint64_t> http2_handed_over_{0};
 };
 
 }  // namespace ssebridge

@@ -116,7 +116,7 @@ TEST(GetStatsTest, HidesTheInternalStatusChannel) {
   SseClient viewer, reader;
   ASSERT_TRUE(viewer.Open(bridge->admin_port(), "/ui/events")) << viewer.Describe();
   ASSERT_TRUE(reader.Open(bridge->http_port(), "/v1/events?channel=pub.a")) << reader.Describe();
-  AuthedGrpc anyone(InsecureChannel(bridge->grpc_port()), "");
+  AuthedGrpc anyone(InsecureChannel(bridge->admin_port()), "");
   v1::Stats stats;
   const absl::Time end = absl::Now() + kWait;
   do {

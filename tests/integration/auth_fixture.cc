@@ -261,6 +261,7 @@ bool AuthTest::Start(std::vector<std::string> extra) {
 void AuthTest::StopBridge() {
   if (!bridge_) return;
   channel_.reset();
+  admin_channel_.reset();
   ExitInfo info;
   EXPECT_TRUE(bridge_->Stop(absl::Seconds(30), &info)) << info.Describe();
   EXPECT_TRUE(info.exited && info.exit_code == 0) << info.Describe();
@@ -277,6 +278,7 @@ bool AuthTest::StartWith(std::vector<std::string> flags) {
   bridge_ = StartBridge(std::move(flags));
   if (!bridge_) return false;
   channel_ = InsecureChannel(bridge_->grpc_port());
+  admin_channel_ = InsecureChannel(bridge_->admin_port());
   return true;
 }
 

@@ -132,11 +132,16 @@ class AuthTest : public ::testing::Test {
   AuthedGrpc As(const std::string& credential) const {
     return AuthedGrpc(channel_, credential);
   }
+  // gRPC on the internal port (--admin_port), where Admin is served.
+  AuthedGrpc OnAdminPort(const std::string& credential) const {
+    return AuthedGrpc(admin_channel_, credential);
+  }
   AuthedGrpc Backend() const { return As(keys().backend_key); }
-  AuthedGrpc Admin() const { return As(keys().admin_key); }
+  AuthedGrpc Admin() const { return OnAdminPort(keys().admin_key); }
 
   std::unique_ptr<BridgeProcess> bridge_;
   std::shared_ptr<grpc::Channel> channel_;
+  std::shared_ptr<grpc::Channel> admin_channel_;
 };
 
 }  // namespace ssebridge_it

@@ -38,7 +38,9 @@ class AuthSubscriberTest : public AuthTest {
     v1::PublishResponse r;
     const std::string data = absl::StrCat("for ", user);
     ASSERT_TRUE(backend.Publish(Targeted(channel, data, {user}), &r).ok());
-    EXPECT_EQ(r.subscribers(), 1u);
+    // At least this stream: the previous call's stream of the same user may
+    // not be closed on the bridge's side yet (its client just hung up).
+    EXPECT_GE(r.subscribers(), 1u);
     ASSERT_TRUE(c.WaitForData(data, kWait)) << c.Describe();
   }
 

@@ -125,7 +125,7 @@ TEST_F(AuthTicketsTest, IssueTicketChecksCallerTtlAndGrant) {
         << bad.back() << ": " << StatusText(s);
   }
   // Admin keys are not publisher keys.
-  EXPECT_EQ(Admin().IssueTicket("carol", {"tasks"}, 10, &resp).error_code(),
+  EXPECT_EQ(As(keys().admin_key).IssueTicket("carol", {"tasks"}, 10, &resp).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 }
 
@@ -159,9 +159,9 @@ TEST_F(AuthTicketsTest, TicketsIdentifyUsersInDevMode) {
   ASSERT_TRUE(anon.WaitForData("marker", kWait)) << anon.Describe();
   EXPECT_EQ(EventDatas(erin.events()), (std::vector<std::string>{"for-erin", "marker"}));
   EXPECT_EQ(EventDatas(anon.events()), std::vector<std::string>{"marker"});
-  // Admin is open in full dev mode.
+  // Admin is open in full dev mode (on the internal port).
   v1::Stats stats;
-  EXPECT_TRUE(anyone.GetStats(&stats).ok());
+  EXPECT_TRUE(OnAdminPort("").GetStats(&stats).ok());
   EXPECT_EQ(stats.connections(), 2u);
 }
 
@@ -260,23 +260,24 @@ TEST_F(AuthAdminTest, AdminNeedsAnAdminKey) {
                                  keys().hashed_key, std::string("ak_wrong_0123456789"),
                                  keys().UserToken("root", {"*"})}) {
     SCOPED_TRACE(cred.substr(0, 12));
-    EXPECT_EQ(As(cred).GetStats(&stats).error_code(), grpc::StatusCode::UNAUTHENTICATED);
-    EXPECT_EQ(As(cred).DisconnectUser("user-a", &resp).error_code(),
+    EXPECT_EQ(OnAdminPort(cred).GetStats(&stats).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(OnAdminPort(cred).DisconnectUser("user-a", &resp).error_code(),
               grpc::StatusCode::UNAUTHENTICATED);
   }
   EXPECT_TRUE(Admin().GetStats(&stats).ok());
   // The admin key is not a publisher key either.
   v1::PublishResponse r;
-  EXPECT_EQ(Admin().Publish(MakePublish("tasks", "x"), &r).error_code(),
+  EXPECT_EQ(As(keys().admin_key).Publish(MakePublish("tasks", "x"), &r).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 
   // Auth on (publisher keys) without an admin key file: Admin is closed.
   ASSERT_TRUE(StartWith({absl::StrCat("--publisher_keys_file=", keys().publisher_keys_file)}));
-  grpc::Status s = Backend().GetStats(&stats);
+  grpc::Status s = OnAdminPort(keys().backend_key).GetStats(&stats);
   EXPECT_TRUE(s.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
               s.error_code() == grpc::StatusCode::UNAUTHENTICATED)
       << StatusText(s);
-  EXPECT_FALSE(As("").GetStats(&stats).ok());
+  EXPECT_FALSE(OnAdminPort("").GetStats(&stats).ok());
 }
 
 }  // namespace

@@ -20,18 +20,21 @@ CONSUMER_MAIN = r"""#include <iostream>
 #include "ssebridge/publisher.h"
 
 int main(int argc, char** argv) {
-  if (argc != 2) return 2;
+  if (argc != 3) return 2;  // the public gRPC target, the internal (Admin) one
   ssebridge::PublisherOptions options;
   options.target = argv[1];
   auto pub = ssebridge::Publisher::Create(options);
   if (!pub.ok()) { std::cerr << pub.status() << "\n"; return 1; }
+  options.target = argv[2];
+  auto admin = ssebridge::Publisher::Create(options);
+  if (!admin.ok()) { std::cerr << admin.status() << "\n"; return 1; }
   ssebridge::Event e;
   e.channel = "cpp-pkg";
   e.event = "installed";
   e.data = "from the installed library";
   auto ack = (*pub)->Publish(e);
   if (!ack.ok()) { std::cerr << ack.status() << "\n"; return 1; }
-  auto stats = (*pub)->GetStats();
+  auto stats = (*admin)->GetStats();
   if (!stats.ok()) { std::cerr << stats.status() << "\n"; return 1; }
   std::cout << ack->id << " " << stats->published << "\n";
   return 0;
@@ -78,7 +81,7 @@ class CppPackageTest(unittest.TestCase):
         self.addCleanup(sse.close)
         ids = []
         for binary in (os.path.join(build, "consumer"), pc_binary):
-            ack_id, published = run([binary, bridge.target], timeout=60).split()
+            ack_id, published = run([binary, bridge.target, bridge.admin_target], timeout=60).split()
             ids.append(ack_id)
             self.assertGreaterEqual(int(published), len(ids))
         events = sse.wait_for(2)

@@ -13,9 +13,12 @@ NODE_DIR = os.path.join(REPO, "clients", "node")
 ESM = """
 import { Publisher, PublishError, status } from '@ssebridge/publisher';
 const pub = new Publisher({ target: process.argv[2] });
+// Admin is served on the internal port.
+const admin = new Publisher({ target: process.argv[3] });
 const ack = await pub.publish({ channel: 'pkg', event: 'esm', data: { via: 'import' } });
 const [batch] = await pub.publishBatch([{ channel: 'pkg', event: 'batch', data: 'b' }]);
-const stats = await pub.getStats();
+const stats = await admin.getStats();
+admin.close();
 const aborted = new AbortController();
 aborted.abort();
 let code = null;
@@ -91,7 +94,7 @@ class NodePackageTest(unittest.TestCase):
         self.addCleanup(bridge.stop)
         sse = SseReader(bridge.http_port, ["pkg"])
         self.addCleanup(sse.close)
-        esm = json.loads(run(["node", "esm.mjs", bridge.target], cwd=project, timeout=60))
+        esm = json.loads(run(["node", "esm.mjs", bridge.target, bridge.admin_target], cwd=project, timeout=60))
         cjs = json.loads(run(["node", "cjs.cjs", bridge.target], cwd=project, timeout=60))
         events = sse.wait_for(3)
         self.assertEqual([(e["id"], e["event"], e["data"]) for e in events],

@@ -19,11 +19,11 @@ import ssebridge_publisher
 from ssebridge_publisher import Publisher, PublishError
 from ssebridge_publisher.aio import AsyncPublisher
 
-target = sys.argv[1]
-with Publisher(target) as pub:
+target, admin_target = sys.argv[1], sys.argv[2]  # public gRPC, internal (Admin)
+with Publisher(target) as pub, Publisher(admin_target) as admin:
     ack = pub.publish("py-pkg", {"via": "sync"}, event="sync")
     [batch] = pub.publish_batch([{"channel": "py-pkg", "data": "b", "event": "batch"}])
-    stats = pub.get_stats()
+    stats = admin.get_stats()
     try:
         pub.publish("bad channel", "x")
         bad = None
@@ -31,9 +31,9 @@ with Publisher(target) as pub:
         bad = err.code.name
 
 async def main():
-    async with AsyncPublisher(target) as apub:
+    async with AsyncPublisher(target) as apub, AsyncPublisher(admin_target) as aadmin:
         aack = await apub.publish("py-pkg", "via asyncio", event="aio")
-        astats = await apub.get_stats()
+        astats = await aadmin.get_stats()
         return aack, astats
 
 aack, astats = asyncio.run(main())
@@ -82,7 +82,7 @@ class PythonPackageTest(unittest.TestCase):
         # Run from root, without PYTHONPATH: only the installed wheel is found.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         import json
-        out = json.loads(run([vpy, script, bridge.target], cwd=root, env=env, timeout=120))
+        out = json.loads(run([vpy, script, bridge.target, bridge.admin_target], cwd=root, env=env, timeout=120))
         self.assertEqual(out["version"], version())
         self.assertTrue(out["module"].startswith(venv), out["module"])
         self.assertEqual(out["bad"], "INVALID_ARGUMENT")

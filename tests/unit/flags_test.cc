@@ -64,6 +64,20 @@ TEST_F(FlagsTest, AdminPortIsOffAnyOrItsOwn) {
   }
 }
 
+TEST_F(FlagsTest, GrpcMessageLimitHoldsOneEvent) {
+  absl::SetFlag(&FLAGS_max_event_bytes, 64 * 1024);
+  for (int64_t bytes : {int64_t{0}, int64_t{128 * 1024}, int64_t{1} << 30}) {
+    absl::SetFlag(&FLAGS_grpc_max_message_bytes, bytes);
+    EXPECT_TRUE(ValidateFlags().ok()) << bytes;
+  }
+  for (int64_t bytes : {int64_t{-1}, int64_t{128 * 1024 - 1}, (int64_t{1} << 30) + 1}) {
+    absl::SetFlag(&FLAGS_grpc_max_message_bytes, bytes);
+    absl::Status s = ValidateFlags();
+    EXPECT_NE(s.message().find("--grpc_max_message_bytes"), std::string::npos)
+        << bytes << ": " << s;
+  }
+}
+
 TEST_F(FlagsTest, MetricsChannelsMustBePatterns) {
   absl::SetFlag(&FLAGS_metrics_channels, "dash.*,orders");
   EXPECT_TRUE(ValidateFlags().ok());

@@ -17,6 +17,7 @@
 //   ssebridge-publish --issue_ticket alice --channels 'orders.*' [--ttl 30s]
 //   ssebridge-publish --stats [--max_channels 10]        (admin key)
 //   ssebridge-publish --disconnect_user alice            (admin key)
+// (Admin is served on the bridge's internal port: --target=host:9090.)
 // Nothing is retried: a DEADLINE_EXCEEDED publish may have been stored
 // (resend only with an idempotency key); UNAVAILABLE was not.
 //
@@ -71,10 +72,12 @@ ABSL_FLAG(std::vector<std::string>, channels, {},
           "With --issue_ticket: channel patterns the ticket grants (comma-separated).");
 ABSL_FLAG(absl::Duration, ttl, absl::ZeroDuration(),
           "With --issue_ticket: ticket lifetime, 1s to 60s (0: the bridge's 30s).");
-ABSL_FLAG(bool, stats, false, "Print the bridge's Admin.GetStats (needs an admin key).");
+ABSL_FLAG(bool, stats, false, "Print the bridge's Admin.GetStats (needs an admin key; --target is "
+          "the internal port, 9090 by default).");
 ABSL_FLAG(int, max_channels, 0, "With --stats: most channels listed (0: 100).");
 ABSL_FLAG(std::string, disconnect_user, "",
-          "End every SSE stream of this user (Admin.DisconnectUser; needs an admin key).");
+          "End every SSE stream of this user (Admin.DisconnectUser; needs an "
+          "admin key; --target is the internal port).");
 
 namespace {
 

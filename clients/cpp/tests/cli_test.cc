@@ -201,12 +201,17 @@ TEST_F(CliTest, BatchTicketStatsAndDisconnect) {
   ASSERT_TRUE(alice.Open(bridge_->http_port(), absl::StrCat("/v1/events?channel=b&ticket=", t)))
       << alice.Describe();
 
-  CliResult stats = RunCli({target_, "--stats", "--max_channels=5"});
+  // Admin is served on the internal port; the public one does not have it.
+  const std::string admin_target = absl::StrCat("--target=127.0.0.1:", bridge_->admin_port());
+  CliResult missing = RunCli({target_, "--stats"});
+  EXPECT_EQ(missing.exit_code, 1) << missing.Describe();
+  EXPECT_TRUE(absl::StrContains(missing.err, "UNIMPLEMENTED")) << missing.err;
+  CliResult stats = RunCli({admin_target, "--stats", "--max_channels=5"});
   ASSERT_EQ(stats.exit_code, 0) << stats.Describe();
   nlohmann::json s = nlohmann::json::parse(stats.out);
   EXPECT_EQ(s["connections"], 2);
   EXPECT_EQ(s["published"], 2);
-  CliResult ended = RunCli({target_, "--disconnect_user=alice"});
+  CliResult ended = RunCli({admin_target, "--disconnect_user=alice"});
   ASSERT_EQ(ended.exit_code, 0) << ended.Describe();
   EXPECT_EQ(nlohmann::json::parse(ended.out)["disconnected"], 1);
 

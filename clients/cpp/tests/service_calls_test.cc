@@ -40,9 +40,11 @@ class ServiceCallsTest : public ::testing::Test {
     ASSERT_NE(bridge_, nullptr);
   }
 
-  std::unique_ptr<Publisher> Make(const std::string& token) {
+  // A client of the public gRPC port, or of the internal one (Admin).
+  std::unique_ptr<Publisher> Make(const std::string& token, bool admin_port = false) {
     PublisherOptions o;
-    o.target = bridge_->grpc_target();
+    o.target = admin_port ? absl::StrCat("127.0.0.1:", bridge_->admin_port())
+                          : bridge_->grpc_target();
     o.token = token;
     auto p = Publisher::Create(o);
     EXPECT_TRUE(p.ok()) << p.status();
@@ -88,7 +90,7 @@ TEST_F(ServiceCallsTest, TicketLoginEndToEnd) {
   EXPECT_FALSE(again.Open(bridge_->http_port(),
                           absl::StrCat("/v1/events?channel=orders.1&ticket=", ticket->ticket)));
 
-  auto admin = Make(kAdminKey);
+  auto admin = Make(kAdminKey, /*admin_port=*/true);
   auto stats = admin->GetStats(10);
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->connections, 1u);
@@ -121,12 +123,15 @@ TEST_F(ServiceCallsTest, CallsReportErrorsLikePublish) {
   auto anonymous = Make("");
   EXPECT_TRUE(absl::IsUnauthenticated(anonymous->IssueTicket("alice", {"a"}).status()));
   EXPECT_TRUE(absl::IsUnauthenticated(anonymous->PublishBatch({Ev("a", "x")}).status()));
-  EXPECT_TRUE(absl::IsUnauthenticated(anonymous->GetStats().status()));
+  EXPECT_TRUE(absl::IsUnauthenticated(Make("", true)->GetStats().status()));
   auto app = Make(kPublisherKey);
-  auto stats = app->GetStats();
+  auto app_on_admin_port = Make(kPublisherKey, true);
+  auto stats = app_on_admin_port->GetStats();
   EXPECT_TRUE(absl::IsPermissionDenied(stats.status()) || absl::IsUnauthenticated(stats.status()))
       << stats.status();
-  EXPECT_FALSE(app->DisconnectUser("alice").ok());
+  EXPECT_FALSE(app_on_admin_port->DisconnectUser("alice").ok());
+  // The public port does not serve Admin at all.
+  EXPECT_TRUE(absl::IsUnimplemented(Make(kAdminKey)->GetStats().status()));
   EXPECT_TRUE(absl::IsInvalidArgument(app->IssueTicket("alice", {"a"}, absl::Seconds(-1)).status()));
 
   PublisherOptions o;

@@ -59,6 +59,9 @@ export async function startBridge({ flags = [], grpcPort = 0, httpPort = 0 } = {
           bridge.httpPort = obj.http_port;
           bridge.grpcPort = obj.grpc_port;
           bridge.target = `127.0.0.1:${obj.grpc_port}`;
+          // The internal port: /metrics and the gRPC Admin service.
+          bridge.adminPort = obj.admin_port;
+          bridge.adminTarget = `127.0.0.1:${obj.admin_port}`;
           clearTimeout(timer);
           resolve();
         }

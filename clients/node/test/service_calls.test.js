@@ -19,6 +19,12 @@ function openWithTicket(port, channel, ticket) {
   });
 }
 
+let publicAdmin;
+function adminOnPublic(bridge) {
+  publicAdmin = publicAdmin ?? new Publisher({ target: bridge.target, token: ADMIN_KEY });
+  return publicAdmin;
+}
+
 describe('Publisher service calls', () => {
   let bridge;
   let app;
@@ -28,11 +34,13 @@ describe('Publisher service calls', () => {
       `--publisher_keys_file=${tempFile('publishers', `app ${PUBLISHER_KEY}\n`)}`,
       `--admin_keys_file=${tempFile('admins', `ops ${ADMIN_KEY}\n`)}`] });
     app = new Publisher({ target: bridge.target, token: PUBLISHER_KEY });
-    admin = new Publisher({ target: bridge.target, token: ADMIN_KEY });
+    // Admin is served on the internal port only.
+    admin = new Publisher({ target: bridge.adminTarget, token: ADMIN_KEY });
   });
   after(async () => {
     app.close();
     admin.close();
+    publicAdmin?.close();
     await bridge.stop();
   });
 
@@ -79,9 +87,17 @@ describe('Publisher service calls', () => {
     try {
       await assert.rejects(anonymous.issueTicket({ userId: 'a', channels: ['a'] }),
         (err) => err instanceof PublishError && err.code === status.UNAUTHENTICATED);
-      await assert.rejects(app.getStats(),
-        (err) => err instanceof PublishError &&
-          [status.PERMISSION_DENIED, status.UNAUTHENTICATED].includes(err.code));
+      const appOnAdminPort = new Publisher({ target: bridge.adminTarget, token: PUBLISHER_KEY });
+      try {
+        await assert.rejects(appOnAdminPort.getStats(),
+          (err) => err instanceof PublishError &&
+            [status.PERMISSION_DENIED, status.UNAUTHENTICATED].includes(err.code));
+      } finally {
+        appOnAdminPort.close();
+      }
+      // The public port does not serve Admin at all.
+      await assert.rejects(adminOnPublic(bridge).getStats(),
+        (err) => err instanceof PublishError && err.code === status.UNIMPLEMENTED);
       const aborted = new AbortController();
       aborted.abort();
       await assert.rejects(app.publish({ channel: 'b', data: 'x' }, { signal: aborted.signal }),

@@ -50,6 +50,8 @@ class Bridge:
             self.stop()
             raise RuntimeError("bridge did not start:\n" + "\n".join(self.log))
         self.target = f"127.0.0.1:{self.grpc_port}"
+        # The internal port: /metrics and the gRPC Admin service.
+        self.admin_target = f"127.0.0.1:{self.admin_port}"
 
     def _drain(self):
         for raw in self.proc.stderr:

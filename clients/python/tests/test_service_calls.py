@@ -61,7 +61,7 @@ class ServiceCallsTest(unittest.TestCase):
             self.assertTrue(chunk, "the stream ended before the event")
             body += chunk
         self.assertIn(f"id: {ack.id}".encode(), body)
-        with Publisher(self.bridge.target, token=ADMIN_KEY) as admin:
+        with Publisher(self.bridge.admin_target, token=ADMIN_KEY) as admin:
             stats = admin.get_stats(max_channels=5)
             self.assertEqual(stats.users, 1)
             self.assertEqual(stats.connections, 1)
@@ -75,10 +75,16 @@ class ServiceCallsTest(unittest.TestCase):
                                          {"channel": "b", "data": "3"}])
             self.assertEqual([r.ok for r in results], [True, False, True])
             self.assertEqual(results[1].error.code, grpc.StatusCode.INVALID_ARGUMENT)
+        # Admin is served on the internal port only.
+        with Publisher(self.bridge.admin_target, token=PUBLISHER_KEY) as app_on_admin_port:
             with self.assertRaises(PublishError) as denied:
-                app.get_stats()
+                app_on_admin_port.get_stats()
             self.assertIn(denied.exception.code, (grpc.StatusCode.PERMISSION_DENIED,
                                                   grpc.StatusCode.UNAUTHENTICATED))
+        with Publisher(self.bridge.target, token=ADMIN_KEY) as admin_on_public_port:
+            with self.assertRaises(PublishError) as missing:
+                admin_on_public_port.get_stats()
+            self.assertEqual(missing.exception.code, grpc.StatusCode.UNIMPLEMENTED)
         with Publisher(self.bridge.target) as anonymous:
             with self.assertRaises(PublishError) as unauth:
                 anonymous.issue_ticket("alice", ["a"])
