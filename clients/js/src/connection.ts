@@ -33,10 +33,8 @@ export function backoffDelay(
   options: SubscribeOptions['backoff'] = {},
   random: () => number = Math.random,
 ): number {
-  const initial = options.initialMs ?? 1000;
-  const max = options.maxMs ?? 30000;
-  const factor = options.factor ?? 2;
-  const cap = Math.min(max, initial * factor ** attempt);
+  // Defaults: 1 s, doubling, at most 30 s.
+  const cap = Math.min(options.maxMs ?? 30000, (options.initialMs ?? 1000) * (options.factor ?? 2) ** attempt);
   // "Equal jitter": at least half the cap, so delays still grow; the random
   // half spreads a crowd of tabs that lost the same bridge.
   return cap / 2 + random() * (cap / 2);
@@ -69,8 +67,6 @@ export class Connection {
   private heartbeatMs = DEFAULT_HEARTBEAT_MS;
   private stale = false;
   private st: ConnectionState = { status: 'connecting', attempt: 0 };
-  /** The pending read of the stream: it settles once a close() has stopped it. @internal */
-  read_?: Promise<unknown>;
 
   constructor(
     private readonly opts: SubscribeOptions,
@@ -197,7 +193,7 @@ export class Connection {
     const decoder = new TextDecoder();
     try {
       for (;;) {
-        const { done, value } = await (this.read_ = reader.read());
+        const { done, value } = await reader.read();
         if (!mine()) return void reader.cancel().catch(() => {});
         if (done) break;
         this.arm(generation);

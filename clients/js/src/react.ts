@@ -8,7 +8,7 @@ import type { ReactNode } from 'react';
 import { Connection } from './connection.js';
 import type { SseFrame } from './parser.js';
 import { Sink, parseReset, reportError, toEvent } from './dispatch.js';
-import { readSnapshot, settle, splitId } from './snapshot.js';
+import { readSnapshot, splitId } from './snapshot.js';
 import {
   BridgeError,
   BridgeEvent,
@@ -155,11 +155,10 @@ export class ChannelClient {
   private async sync(g: Group) {
     if (g.busy_ || g.open_ === g.chans_ + '') return;
     g.busy_ = true;
-    const old = g.sub_;
-    g.cursor_ = old?.lastEventId ?? g.cursor_;
+    g.cursor_ = g.sub_?.lastEventId ?? g.cursor_;
     g.v_++;
+    g.sub_?.close();
     g.sub_ = g.open_ = undefined;
-    if (old) old.close(), await settle(old);
     // Without a cursor the new stream's own snapshot covers every channel.
     // Otherwise the kept channels resume from it; the added ones need
     // their retained values, and nothing older than now. Channels added

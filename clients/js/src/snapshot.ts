@@ -27,7 +27,7 @@ export function readSnapshot(
     const done = (s?: Snapshot) => {
       clearTimeout(timer);
       c.close();
-      resolve(settle(c).then(() => s));
+      resolve(s);
     };
     const c: Connection = new Connection({ ...options, channels, lastEventId: undefined }, {
       event: (f) => events.push(f),
@@ -40,18 +40,6 @@ export function readSnapshot(
     const timer = setTimeout(done, timeoutMs);
     c.start();
   });
-}
-
-/**
- * Resolves once a closed stream's read has ended and one more task ran.
- * Chromium closes an aborted fetch's TCP connection asynchronously: a
- * stream opened at once can reach the bridge before the old one's end
- * does, and the bridge counts two. Waiting for the read to fail first
- * lets the abort through.
- */
-export async function settle(s: object) {
-  await (s as Connection).read_?.catch(() => {});
-  await new Promise((r) => setTimeout(r));
 }
 
 /** `<epoch>-<seq>` → [epoch, seq]; undefined for anything else. */

@@ -94,10 +94,6 @@ export class SharedSubscription implements Subscription {
       });
   }
 
-  /** The leader's pending read (see Connection). @internal */
-  get read_(): Promise<unknown> | undefined {
-    return this.connection?.read_;
-  }
   /** True while this tab runs the shared connection. */
   get isLeader(): boolean {
     return this.leading;

@@ -239,8 +239,8 @@ describe('SDK 1.0 in Chromium against the bridge', () => {
     // the next, so the page never holds two. The bridge may still count
     // two for a moment: Chromium closes an aborted fetch's connection
     // asynchronously (a bare fetch + abort + fetch in Chromium shows it
-    // too; Node's fetch does not), and the SDK waits only until the
-    // aborted read has failed (see settle() in snapshot.ts).
+    // too; Node's fetch does not, and waiting a task after the abort does
+    // not stop it), and the page cannot see when that close is done.
     await page.evaluate(() => (window as any).t.maxLive());
     const pageOpened0: number = await page.evaluate(() => (window as any).t.opened());
     const bridgeOpened0 = await metric(bridge, 'ssebridge_streams_opened_total');

@@ -43,9 +43,9 @@ describe('the package', () => {
   it('stays within its size budget (minified + gzipped)', async () => {
     const core = await gzippedMin(`export * from './dist/index.js';`);
     const react = await gzippedMin(`export * from './dist/react.js';`);
-    // An app that uses both subscribe() and the hooks.
-    const both = await gzippedMin(`export { subscribe } from './dist/index.js'; export * from './dist/react.js';`);
-    console.log(`size: core ${core} B, core + React hooks ${react} B, subscribe + React hooks ${both} B`);
+    // An app that uses subscribe() and the hooks: all of both entries.
+    const both = await gzippedMin(`export * from './dist/index.js'; export * from './dist/react.js';`);
+    console.log(`size: core ${core} B, React entry ${react} B, core + React entries ${both} B`);
     expect(core).toBeLessThanOrEqual(3 * 1024);
     expect(react).toBeLessThanOrEqual(4 * 1024);
     expect(both).toBeLessThanOrEqual(4 * 1024);
