@@ -33,10 +33,8 @@ export function backoffDelay(
   options: SubscribeOptions['backoff'] = {},
   random: () => number = Math.random,
 ): number {
-  const initial = options.initialMs ?? 1000;
-  const max = options.maxMs ?? 30000;
-  const factor = options.factor ?? 2;
-  const cap = Math.min(max, initial * Math.pow(factor, attempt));
+  // Defaults: 1 s, doubling, at most 30 s.
+  const cap = Math.min(options.maxMs ?? 30000, (options.initialMs ?? 1000) * (options.factor ?? 2) ** attempt);
   // "Equal jitter": at least half the cap, so delays still grow; the random
   // half spreads a crowd of tabs that lost the same bridge.
   return cap / 2 + random() * (cap / 2);
@@ -45,12 +43,6 @@ export function backoffDelay(
 // Until the bridge names its heartbeat (first bytes of the stream), a silent
 // connect is given up after this long.
 const DEFAULT_HEARTBEAT_MS = 15000;
-
-/** The channel a bridge refusal names (`channel 'x' is ...`), if it is one of ours. */
-function namedChannel(message: string, channels: string[]): string | undefined {
-  const m = /channel '([^']*)'/.exec(message);
-  return m && channels.includes(m[1]) ? m[1] : undefined;
-}
 
 /**
  * One stream, kept alive: fetch + the SDK's own event-stream parser (see
@@ -63,9 +55,9 @@ function namedChannel(message: string, channels: string[]): string | undefined {
  * twice the heartbeat) are retried with jittered backoff.
  */
 export class Connection {
-  private ctl: AbortController | null = null;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private watchdog: ReturnType<typeof setTimeout> | null = null;
+  private ctl?: AbortController;
+  private timer?: ReturnType<typeof setTimeout>;
+  private watchdog?: ReturnType<typeof setTimeout>;
   private tries = 0;
   private closed = false;
   private generation = 0;
@@ -99,7 +91,7 @@ export class Connection {
   }
 
   start(): void {
-    this.setState({ status: 'connecting', attempt: 0 });
+    this.setState(this.st);
     void this.connect();
   }
 
@@ -111,11 +103,9 @@ export class Connection {
   }
 
   private halt() {
-    if (this.timer) clearTimeout(this.timer);
-    if (this.watchdog) clearTimeout(this.watchdog);
-    this.timer = this.watchdog = null;
+    clearTimeout(this.timer);
+    clearTimeout(this.watchdog);
     this.ctl?.abort();
-    this.ctl = null;
   }
 
   private setState(st: ConnectionState) {
@@ -126,7 +116,7 @@ export class Connection {
   // A stream (or a connect) that hears nothing for twice the heartbeat is
   // dead even if TCP says otherwise: a frozen bridge, a dropped route.
   private arm(generation: number) {
-    if (this.watchdog) clearTimeout(this.watchdog);
+    clearTimeout(this.watchdog);
     const limit = 2 * this.heartbeatMs;
     this.watchdog = setTimeout(() => {
       if (generation !== this.generation || this.closed) return;
@@ -231,16 +221,16 @@ export class Connection {
     const canRefresh = status === 401 && !!this.opts.getTicket;
     const permanent = status >= 400 && status < 500 && status !== 408 && status !== 429 && !canRefresh;
     const error = new BridgeError(status, code, detail, permanent);
-    const channel = namedChannel(detail, this.chans);
-    if (permanent && channel && this.chans.length > 1) {
+    // A refusal that names one channel of several (`channel 'x' is ...`).
+    const channel = /channel '([^']*)'/.exec(detail)?.[1]!;
+    if (permanent && this.chans.includes(channel) && this.chans.length > 1) {
       // Only this channel is refused: go on with the others at once.
       this.chans = this.chans.filter((c) => c !== channel);
       this.sink.channelError(channel, error);
       return void this.connect();
     }
     if (permanent) return this.permanent(error);
-    const retryAfter = Number(res.headers.get('Retry-After'));
-    this.fail(error, retryAfter > 0 ? retryAfter * 1000 : undefined);
+    this.fail(error, 1000 * Number(res.headers.get('Retry-After')) || 0);
   }
 
   private permanent(error: Error) {
@@ -258,11 +248,7 @@ export class Connection {
     this.sink.error(error);
     const delay = Math.max(minMs ?? 0, backoffDelay(this.tries, this.opts.backoff, this.opts.random));
     this.tries++;
-    const nextRetryAt = Date.now() + delay;
-    this.setState({ status: this.stale ? 'stale' : 'reconnecting', attempt: this.tries, nextRetryAt, error });
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.connect();
-    }, delay);
+    this.setState({ status: this.stale ? 'stale' : 'reconnecting', attempt: this.tries, nextRetryAt: Date.now() + delay, error });
+    this.timer = setTimeout(() => this.connect(), delay);
   }
 }

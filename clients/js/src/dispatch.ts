@@ -19,24 +19,23 @@ export interface Sink {
   cursor?(id: string): void;
 }
 
+const toError = (x: unknown) => (x instanceof Error ? x : new Error(String(x)));
+
 /** Reports an error to onError, or logs it: nothing is ever thrown at the page. */
-export function reportError(options: SubscribeOptions, error: Error): void {
-  if (options.onError) {
-    try {
-      return options.onError(error);
-    } catch (thrown) {
-      error = thrown instanceof Error ? thrown : new Error(String(thrown));
-    }
+export function reportError(options: SubscribeOptions, error: unknown): void {
+  try {
+    if (options.onError) return options.onError(toError(error));
+  } catch (thrown) {
+    error = thrown;
   }
-  console.warn('ssebridge:', error);
+  console.warn('ssebridge:', toError(error));
 }
 
 function call<T>(options: SubscribeOptions, fn: ((arg: T) => void) | undefined, arg: T) {
-  if (!fn) return;
   try {
-    fn(arg);
+    fn?.(arg);
   } catch (thrown) {
-    reportError(options, thrown instanceof Error ? thrown : new Error(String(thrown)));
+    reportError(options, thrown);
   }
 }
 

@@ -29,7 +29,7 @@ export type { Sink } from './dispatch.js';
  */
 export function subscribe(options: SubscribeOptions): Subscription {
   if (!options.url) throw new TypeError('subscribe: url is required');
-  if (!options.channels || options.channels.length === 0) {
+  if (!options.channels?.length) {
     throw new TypeError('subscribe: at least one channel is required');
   }
   const sink = makeDispatcher(options);

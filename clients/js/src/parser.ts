@@ -24,97 +24,54 @@ export interface SseHandlers {
   heartbeat?(ms: number): void;
 }
 
-export class SseParser {
-  private buf = '';
-  private afterCr = false;
-  private started = false;
-  private lines: string[] = [];
-  private hasData = false;
-  private kind = '';
-  private chan = '';
-  private idBuf = '';
-  private lastId = '';
-  private sawId = false;
-
-  constructor(private readonly on: SseHandlers) {}
-
+// The method is made in the constructor: its state lives in a closure,
+// which minifies smaller than fields.
+export interface SseParser {
   /** Feeds decoded text (a TextDecoder in stream mode keeps UTF-8 intact). */
-  feed(text: string): void {
-    if (!this.started && text.length > 0) {
-      this.started = true;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
-    let start = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c !== 10 && c !== 13) continue;
-      if (c === 10 && this.afterCr && i === start && this.buf === '') {
-        // The LF of a CRLF whose CR ended the previous line.
-        this.afterCr = false;
-        start = i + 1;
-        continue;
+  feed(text: string): void;
+}
+
+export class SseParser {
+  constructor(on: SseHandlers) {
+    let buf = '';
+    let afterCr = false;
+    let started = false;
+    // The block being read: its data (undefined: no data line yet), type,
+    // channel, and whether it had an id line. The id itself persists.
+    let data: string | undefined;
+    let type = '';
+    let channel = '';
+    let id = '';
+    let sawId = false;
+    const line = (line: string) => {
+      if (!line) {
+        if (data !== undefined) on.event({ type: type || 'message', data, id, channel });
+        else if (sawId) on.cursor(id);
+        data = undefined;
+        type = channel = '';
+        sawId = false;
+        return;
       }
-      const line = this.buf + text.slice(start, i);
-      this.buf = '';
-      this.afterCr = c === 13;
-      this.line(line);
-      start = i + 1;
-    }
-    if (start < text.length) {
-      this.afterCr = false;
-      this.buf += text.slice(start);
-    }
-  }
-
-  private line(line: string): void {
-    if (line === '') return this.dispatch();
-    if (line.charCodeAt(0) === 58 /* : */) return;
-    const colon = line.indexOf(':');
-    let name = line;
-    let value = '';
-    if (colon >= 0) {
-      name = line.slice(0, colon);
-      value = line.slice(colon + 1);
-      if (value.charCodeAt(0) === 32) value = value.slice(1);
-    }
-    switch (name) {
-      case 'data':
-        this.lines.push(value);
-        this.hasData = true;
-        break;
-      case 'event':
-        this.kind = value;
-        break;
-      case 'id':
-        if (!value.includes('\0')) (this.idBuf = value), (this.sawId = true);
-        break;
-      case 'channel':
-        this.chan = value;
-        break;
-      case 'retry':
-        if (/^\d+$/.test(value)) this.on.retry?.(Number(value));
-        break;
-      case 'heartbeat':
-        if (/^\d+$/.test(value)) this.on.heartbeat?.(Number(value));
-        break;
-    }
-  }
-
-  private dispatch(): void {
-    const sawId = this.sawId;
-    this.sawId = false;
-    this.lastId = this.idBuf;
-    const channel = this.chan;
-    const type = this.kind || 'message';
-    this.chan = '';
-    this.kind = '';
-    if (!this.hasData) {
-      if (sawId) this.on.cursor(this.lastId);
-      return;
-    }
-    const data = this.lines.join('\n');
-    this.lines = [];
-    this.hasData = false;
-    this.on.event({ type, data, id: this.lastId, channel });
+      // `name: value` (one space after the colon is dropped); no colon: all name.
+      const [, name, value] = /^([^:]*):? ?([^]*)/.exec(line)!;
+      if (name === 'data') data = data === undefined ? value : data + '\n' + value;
+      else if (name === 'event') type = value;
+      else if (name === 'channel') channel = value;
+      else if (name === 'id' && !value.includes('\0')) (id = value), (sawId = true);
+      else if ((name === 'retry' || name === 'heartbeat') && /^\d+$/.test(value)) on[name]?.(+value);
+    };
+    this.feed = (text) => {
+      if (!text) return;
+      if (!started) {
+        started = true;
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      }
+      // The LF of a CRLF whose CR ended the previous chunk.
+      if (afterCr && !buf && text[0] === '\n') text = text.slice(1);
+      afterCr = text.endsWith('\r');
+      const lines = (buf + text).split(/\r\n?|\n/);
+      buf = lines.pop()!;
+      lines.forEach(line);
+    };
   }
 }

@@ -6,6 +6,7 @@
 import { createContext, createElement, useContext, useEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { Connection } from './connection.js';
+import type { SseFrame } from './parser.js';
 import { Sink, parseReset, reportError, toEvent } from './dispatch.js';
 import { readSnapshot, splitId } from './snapshot.js';
 import {
@@ -48,24 +49,34 @@ interface Watcher {
 
 // Internal fields end in `_`: the build shortens them.
 interface Group {
+  /** The channels this connection should carry. */
   chans_: string[];
-  sub_: Subscription | null;
+  /** Added channels still waiting for their snapshot. */
+  need_: string[];
+  sub_?: Subscription;
+  /** The channels `sub_` was opened with. */
+  open_?: string;
   cursor_?: string;
   state_: ConnectionState;
   // Per added channel: the snapshot's head; older events are from before
   // the page subscribed.
   floors_: Map<string, [string, number]>;
-  version_: number;
+  busy_?: boolean;
+  /** Bumped when the stream closes: its late callbacks are ignored. */
+  v_: number;
 }
 
 const key = (channel: string, type: string) => channel + '\n' + type;
 
 /**
- * The connections of many hooks. Adding a channel reconnects only the
- * connection it joins, resuming its other channels from their cursor (no
- * reset, no replay) and taking a snapshot of the added one alone; removing
- * one (after `lingerMs`) resumes the rest the same way. A channel the
- * bridge refuses fails only its own hooks.
+ * The connections of many hooks. A channel change is break-before-make:
+ * the connection it touches closes first, a short snapshot stream reads
+ * the retained values of the added channels alone, then ONE stream resumes
+ * all channels from the closed one's cursor (no reset, no replay, nothing
+ * lost), so a connection never has two streams open. Changes made while
+ * this runs join it (one reconnect). Removing a channel (after `lingerMs`)
+ * resumes the rest the same way. A channel the bridge refuses fails only
+ * its own hooks.
  */
 export class ChannelClient {
   private readonly watchers = new Set<Watcher>();
@@ -102,7 +113,8 @@ export class ChannelClient {
 
   close(): void {
     this.watchers.clear();
-    for (const g of this.groups) g.sub_?.close();
+    // A change under way opens nothing more.
+    for (const g of this.groups) g.v_++, g.sub_?.close(), (g.chans_ = g.need_ = []);
     this.groups = [];
   }
 
@@ -122,60 +134,72 @@ export class ChannelClient {
     // mount tries again.
     for (const c of this.refused.keys()) if (!wanted.has(c)) this.refused.delete(c);
     const max = this.options.maxChannelsPerConnection ?? 64;
-    const changed = new Map<Group, string[]>();
     for (const g of this.groups) {
-      const kept = g.chans_.filter((c) => wanted.has(c));
-      if (kept.length !== g.chans_.length) changed.set(g, []);
-      g.chans_ = kept;
-      for (const c of kept) wanted.delete(c);
+      g.chans_ = g.chans_.filter((c) => wanted.has(c));
+      g.need_ = g.need_.filter((c) => wanted.has(c));
+      for (const c of g.chans_) wanted.delete(c);
     }
     for (const c of wanted) {
       if (this.refused.has(c)) continue;
       let g = this.groups.find((g) => g.chans_.length < max);
-      if (!g) {
-        g = { chans_: [], sub_: null, state_: { status: 'connecting', attempt: 0 }, floors_: new Map(), version_: 0 };
-        this.groups.push(g);
-      }
+      if (!g) this.groups.push((g = { chans_: [], need_: [], state_: { status: 'connecting', attempt: 0 }, floors_: new Map(), v_: 0 }));
       g.chans_.push(c);
-      changed.set(g, [...(changed.get(g) ?? []), c]);
+      g.need_.push(c);
+      // A floor from an earlier subscription would hide the new snapshot.
+      g.floors_.delete(c);
     }
-    for (const [g, added] of changed) void this.restart(g, added);
+    for (const g of this.groups) void this.sync(g);
   }
 
-  private async restart(g: Group, added: string[]) {
-    const version = ++g.version_;
-    if (g.sub_) g.cursor_ = g.sub_.lastEventId ?? g.cursor_;
+  // Brings a group's stream to its channels, one stream at a time.
+  private async sync(g: Group) {
+    if (g.busy_ || g.open_ === g.chans_ + '') return;
+    g.busy_ = true;
+    g.cursor_ = g.sub_?.lastEventId ?? g.cursor_;
+    g.v_++;
     g.sub_?.close();
-    g.sub_ = null;
-    if (g.chans_.length === 0) {
-      this.groups = this.groups.filter((x) => x !== g);
-      return;
-    }
-    if (g.cursor_ && added.length) {
-      // The kept channels resume from the cursor; the added ones need
-      // their retained values, and nothing older than now.
+    g.sub_ = g.open_ = undefined;
+    // Without a cursor the new stream's own snapshot covers every channel.
+    // Otherwise the kept channels resume from it; the added ones need
+    // their retained values, and nothing older than now. Channels added
+    // while a snapshot is read get the next one.
+    while (g.cursor_ && g.need_.length) {
+      const added = g.need_;
       const snap = await readSnapshot(this.options as SubscribeOptions, added);
-      if (version !== g.version_) return;
+      g.need_ = g.need_.filter((c) => !added.includes(c));
       const head = snap && splitId(snap.head);
-      if (snap && head) {
+      if (head) {
         // Retained values carry their older ids: deliver them before the
         // floor that keeps the resumed stream's older events out.
-        for (const f of snap.events) this.deliver(g, f.channel, toEvent(f, this.options.json !== false));
+        for (const f of snap.events) this.deliver(g, f);
         for (const c of added) g.floors_.set(c, head);
       }
     }
+    g.busy_ = false;
+    g.need_ = [];
+    if (!g.chans_.length) {
+      this.groups = this.groups.filter((x) => x !== g);
+      return;
+    }
+    this.launch(g);
+  }
+
+  private launch(g: Group) {
     this.connects++;
-    const mine = () => version === g.version_;
+    const opts = { ...this.options, channels: [...g.chans_], lastEventId: g.cursor_ };
+    g.open_ = g.chans_ + '';
+    const v = g.v_;
+    const mine = () => v === g.v_;
     const each = (fn: (w: Watcher) => void) => {
       if (mine()) for (const w of this.watchers) if (g.chans_.includes(w.ch_)) fn(w);
     };
     const sink: Sink = {
-      event: (f) => mine() && this.deliver(g, f.channel, toEvent(f, this.options.json !== false)),
+      event: (f) => mine() && this.deliver(g, f),
       reset: (raw, id) => each((w) => w.reset_(parseReset(raw, id))),
       state: (st) => {
         // A channel change reopens an open stream: no 'connecting' flash.
-        if (st.status === 'connecting' && g.state_.status === 'open') return;
-        if (mine()) g.state_ = st;
+        if (!mine() || (st.status === 'connecting' && g.state_.status === 'open')) return;
+        g.state_ = st;
         each((w) => w.state_(this.stateOf(w.ch_)));
       },
       error: (e) => reportError(this.options as SubscribeOptions, e),
@@ -183,21 +207,18 @@ export class ChannelClient {
         if (!mine()) return;
         this.refused.set(channel, error);
         g.chans_ = g.chans_.filter((c) => c !== channel);
+        g.open_ = g.chans_ + '';
         sink.error(error);
         for (const w of this.watchers) if (w.ch_ === channel) w.state_(this.stateOf(channel));
       },
     };
-    const opts = { ...this.options, channels: g.chans_, lastEventId: g.cursor_ };
-    if (opts.shareAcrossTabs) {
-      g.sub_ = opts.shareAcrossTabs.open(opts, sink);
-    } else {
-      const c = new Connection(opts, sink);
-      g.sub_ = c;
-      c.start();
-    }
+    if (opts.shareAcrossTabs) g.sub_ = opts.shareAcrossTabs.open(opts, sink);
+    else (g.sub_ = new Connection(opts, sink)).start();
   }
 
-  private deliver(g: Group, channel: string, e: BridgeEvent | ParseError) {
+  private deliver(g: Group, f: SseFrame) {
+    const e = toEvent(f, this.options.json !== false);
+    const channel = f.channel;
     if (e instanceof ParseError) return reportError(this.options as SubscribeOptions, e);
     const floor = g.floors_.get(channel);
     const at = floor && splitId(e.id);
@@ -212,10 +233,7 @@ const defaultClients = new Map<string, ChannelClient>();
 /** The page's shared client for a URL (made on first use). */
 export function getClient(options: ClientOptions): ChannelClient {
   let c = defaultClients.get(options.url);
-  if (!c) {
-    c = new ChannelClient(options);
-    defaultClients.set(options.url, c);
-  }
+  if (!c) defaultClients.set(options.url, (c = new ChannelClient(options)));
   return c;
 }
 
@@ -271,16 +289,11 @@ export function useChannel<T = unknown, K extends string = string>(
     k,
     e: client.latestOf(channel, eventType),
   }));
-  const [conn, setConn] = useState<ChannelConnection>(() =>
-    enabled ? client.stateOf(channel) : { status: 'closed', attempt: 0 },
-  );
+  const [conn, setConn] = useState<ChannelConnection>(() => client.stateOf(channel));
   const handlers = useRef(options);
   handlers.current = options;
   useEffect(() => {
-    if (!enabled) {
-      setConn({ status: 'closed', attempt: 0 });
-      return;
-    }
+    if (!enabled) return;
     setSeen({ k, e: client.latestOf(channel, eventType) });
     setConn(client.stateOf(channel));
     return client.watch({
@@ -298,14 +311,15 @@ export function useChannel<T = unknown, K extends string = string>(
   const event = (seen.k === k ? seen.e : client.latestOf(channel, eventType)) as
     | BridgeEvent<T, K>
     | undefined;
+  const c: ChannelConnection = enabled ? conn : { status: 'closed', attempt: 0 };
   return {
     data: event ? event.data : options.initial,
     event,
-    status: enabled ? conn.status : 'closed',
-    error: enabled ? conn.error : undefined,
+    status: c.status,
+    error: c.error,
     lastEventId: event?.id,
-    attempt: enabled ? conn.attempt : 0,
-    nextRetryAt: enabled ? conn.nextRetryAt : undefined,
+    attempt: c.attempt,
+    nextRetryAt: c.nextRetryAt,
   };
 }
 

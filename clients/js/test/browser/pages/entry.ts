@@ -15,9 +15,15 @@ window.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
   if (url.includes('/v1/events')) {
     opened++;
     streamUrls.push(url);
+    // Streams the page holds now: from the request until it is aborted.
+    live++;
+    maxLive = Math.max(maxLive, live);
+    init?.signal?.addEventListener('abort', () => live--, { once: true });
   }
   return nativeFetch(input, init);
 };
+let live = 0;
+let maxLive = 0;
 
 type Entry = { kind: string; channel?: string; type?: string; data?: unknown; id?: string; status?: string; at?: number; info?: unknown; error?: string };
 
@@ -33,6 +39,8 @@ function show(text: string) {
 const t = {
   log,
   opened: () => opened,
+  /** The most streams the page held at once (reset by reading). */
+  maxLive: () => [maxLive, (maxLive = live)][0],
   streamUrls: () => streamUrls,
   /**
    * Subscribes; `types` become listeners; with `ticketUser`, tickets come
