@@ -34,9 +34,17 @@ int main(int argc, char** argv) {
   e.data = "from the installed library";
   auto ack = (*pub)->Publish(e);
   if (!ack.ok()) { std::cerr << ack.status() << "\n"; return 1; }
+  auto batches = (*pub)->OpenBatchStream();
+  e.event = "batched";
+  auto batch = batches->PublishBatch({e});
+  if (!batch.ok() || batch->size() != 1 || !(*batch)[0].ok()) {
+    std::cerr << "PublishBatchStream failed\n";
+    return 1;
+  }
+  if (auto ended = batches->Finish(); !ended.ok()) { std::cerr << ended << "\n"; return 1; }
   auto stats = (*admin)->GetStats();
   if (!stats.ok()) { std::cerr << stats.status() << "\n"; return 1; }
-  std::cout << ack->id << " " << stats->published << "\n";
+  std::cout << ack->id << " " << (*batch)[0]->id << " " << stats->published << "\n";
   return 0;
 }
 """
@@ -81,12 +89,12 @@ class CppPackageTest(unittest.TestCase):
         self.addCleanup(sse.close)
         ids = []
         for binary in (os.path.join(build, "consumer"), pc_binary):
-            ack_id, published = run([binary, bridge.target, bridge.admin_target], timeout=60).split()
-            ids.append(ack_id)
+            ack_id, batch_id, published = run([binary, bridge.target, bridge.admin_target], timeout=60).split()
+            ids += [(ack_id, "installed"), (batch_id, "batched")]
             self.assertGreaterEqual(int(published), len(ids))
-        events = sse.wait_for(2)
+        events = sse.wait_for(4)
         self.assertEqual([(e["id"], e["event"], e["data"]) for e in events],
-                         [(i, "installed", "from the installed library") for i in ids])
+                         [(i, ev, "from the installed library") for i, ev in ids])
 
 
 if __name__ == "__main__":

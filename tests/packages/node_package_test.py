@@ -17,6 +17,9 @@ const pub = new Publisher({ target: process.argv[2] });
 const admin = new Publisher({ target: process.argv[3] });
 const ack = await pub.publish({ channel: 'pkg', event: 'esm', data: { via: 'import' } });
 const [batch] = await pub.publishBatch([{ channel: 'pkg', event: 'batch', data: 'b' }]);
+const stream = pub.batchStream();
+const [streamed] = await stream.send([{ channel: 'pkg', event: 'bstream', data: 's' }]);
+await stream.end();
 const stats = await admin.getStats();
 admin.close();
 const aborted = new AbortController();
@@ -25,7 +28,8 @@ let code = null;
 try { await pub.publish({ channel: 'pkg', data: 'never' }, { signal: aborted.signal }); }
 catch (err) { code = err instanceof PublishError ? err.code : 'other'; }
 pub.close();
-console.log(JSON.stringify({ id: ack.id, batchId: batch.ack.id, published: stats.published,
+console.log(JSON.stringify({ id: ack.id, batchId: batch.ack.id, streamedId: streamed.ack.id,
+  published: stats.published,
   abortedCode: code, cancelled: status.CANCELLED }));
 """
 
@@ -39,12 +43,16 @@ pub.publish({ channel: 'pkg', event: 'cjs', data: 'via require' }).then((ack) =>
 """
 
 TS = """
-import { Publisher, type Ack, type Stats } from '@ssebridge/publisher';
+import { Publisher, PublishBatchStream, type Ack, type BatchResult, type Stats }
+  from '@ssebridge/publisher';
 const pub = new Publisher({ target: 'localhost:1', timeoutMs: 1000 });
 const controller = new AbortController();
 const ack: Promise<Ack> = pub.publish({ channel: 'c', data: 1 }, { signal: controller.signal });
 const stats: Promise<Stats> = pub.getStats({ signal: controller.signal, maxChannels: 5 });
-void ack; void stats;
+const bs: PublishBatchStream = pub.batchStream({ maxInFlight: 4 });
+const results: Promise<BatchResult[]> = bs.send([{ channel: 'c', data: 'x' }]);
+bs.close();
+void ack; void stats; void results;
 """
 
 TS_CJS = """
@@ -96,12 +104,13 @@ class NodePackageTest(unittest.TestCase):
         self.addCleanup(sse.close)
         esm = json.loads(run(["node", "esm.mjs", bridge.target, bridge.admin_target], cwd=project, timeout=60))
         cjs = json.loads(run(["node", "cjs.cjs", bridge.target], cwd=project, timeout=60))
-        events = sse.wait_for(3)
+        events = sse.wait_for(4)
         self.assertEqual([(e["id"], e["event"], e["data"]) for e in events],
                          [(esm["id"], "esm", '{"via":"import"}'),
                           (esm["batchId"], "batch", "b"),
+                          (esm["streamedId"], "bstream", "s"),
                           (cjs["id"], "cjs", "via require")])
-        self.assertGreaterEqual(esm["published"], 2)
+        self.assertGreaterEqual(esm["published"], 3)
         self.assertEqual(esm["abortedCode"], esm["cancelled"])
 
 

@@ -23,6 +23,8 @@ target, admin_target = sys.argv[1], sys.argv[2]  # public gRPC, internal (Admin)
 with Publisher(target) as pub, Publisher(admin_target) as admin:
     ack = pub.publish("py-pkg", {"via": "sync"}, event="sync")
     [batch] = pub.publish_batch([{"channel": "py-pkg", "data": "b", "event": "batch"}])
+    [[streamed]] = list(pub.publish_batch_stream(
+        [[{"channel": "py-pkg", "data": "s", "event": "bstream"}]]))
     stats = admin.get_stats()
     try:
         pub.publish("bad channel", "x")
@@ -33,11 +35,14 @@ with Publisher(target) as pub, Publisher(admin_target) as admin:
 async def main():
     async with AsyncPublisher(target) as apub, AsyncPublisher(admin_target) as aadmin:
         aack = await apub.publish("py-pkg", "via asyncio", event="aio")
+        [[astreamed]] = [a async for a in apub.publish_batch_stream(
+            [[{"channel": "py-pkg", "data": "as", "event": "abstream"}]])]
         astats = await aadmin.get_stats()
-        return aack, astats
+        return aack, astreamed, astats
 
-aack, astats = asyncio.run(main())
-print(json.dumps({"version": ssebridge_publisher.__version__, "ids": [ack.id, batch.ack.id, aack.id],
+aack, astreamed, astats = asyncio.run(main())
+print(json.dumps({"version": ssebridge_publisher.__version__,
+                  "ids": [ack.id, batch.ack.id, streamed.ack.id, aack.id, astreamed.ack.id],
                   "published": astats.published, "bad": bad,
                   "module": ssebridge_publisher.__file__}))
 """
@@ -86,12 +91,14 @@ class PythonPackageTest(unittest.TestCase):
         self.assertEqual(out["version"], version())
         self.assertTrue(out["module"].startswith(venv), out["module"])
         self.assertEqual(out["bad"], "INVALID_ARGUMENT")
-        self.assertGreaterEqual(out["published"], 3)
-        events = sse.wait_for(3)
+        self.assertGreaterEqual(out["published"], 4)
+        events = sse.wait_for(5)
         self.assertEqual([(e["id"], e["event"], e["data"]) for e in events],
                          [(out["ids"][0], "sync", '{"via":"sync"}'),
                           (out["ids"][1], "batch", "b"),
-                          (out["ids"][2], "aio", "via asyncio")])
+                          (out["ids"][2], "bstream", "s"),
+                          (out["ids"][3], "aio", "via asyncio"),
+                          (out["ids"][4], "abstream", "as")])
 
 
 if __name__ == "__main__":

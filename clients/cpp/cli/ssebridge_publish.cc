@@ -13,7 +13,10 @@
 // {"line":N,"id":...} on stdout, each failure as "line N: ..." on stderr.
 //
 // With --stdin --batch the lines go in PublishBatch calls of up to 1,000
-// instead (the same output). Other calls, each printing one JSON line:
+// instead (the same output). With --stdin --batch_stream they go over one
+// PublishBatchStream in batches of --batch_size lines (a batch is sent when
+// it is full or the input ends), at most --max_in_flight batches unanswered
+// (the same output, line by line). Other calls, each printing one JSON line:
 //   ssebridge-publish --issue_ticket alice --channels 'orders.*' [--ttl 30s]
 //   ssebridge-publish --stats [--max_channels 10]        (admin key)
 //   ssebridge-publish --disconnect_user alice            (admin key)
@@ -29,10 +32,12 @@
 #include <deque>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -66,6 +71,11 @@ ABSL_FLAG(std::string, tls_server_name, "", "Verify the server certificate again
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of a single publish.");
 ABSL_FLAG(int, max_in_flight, 64, "With --stdin: events sent and unanswered at once.");
 ABSL_FLAG(bool, batch, false, "With --stdin: send the lines in PublishBatch calls (up to 1,000 each).");
+ABSL_FLAG(bool, batch_stream, false,
+          "With --stdin: send the lines in batches of --batch_size over one PublishBatchStream.");
+ABSL_FLAG(int, batch_size, 100,
+          "With --batch_stream: lines per batch, 1 to 1000 (a batch goes when full or at the "
+          "end of input).");
 ABSL_FLAG(std::string, issue_ticket, "",
           "Mint a one-time ticket for this user (with --channels, --ttl) and print it.");
 ABSL_FLAG(std::vector<std::string>, channels, {},
@@ -213,20 +223,45 @@ int RunStdinBatches(ssebridge::Publisher& publisher, const ssebridge::Event& def
   return bad_line ? 1 : sent;
 }
 
-int RunStdin(ssebridge::Publisher& publisher, const ssebridge::Event& defaults) {
-  std::unique_ptr<ssebridge::PublishStream> stream = publisher.OpenStream();
+// What differs between a PublishStream (a request per line) and a
+// PublishBatchStream (a request per batch of lines) for RunStdin.
+absl::Status WriteGroup(ssebridge::PublishStream& stream,
+                        const std::vector<ssebridge::Event>& events) {
+  return stream.Write(events.front());
+}
+absl::Status WriteGroup(ssebridge::PublishBatchStream& stream,
+                        const std::vector<ssebridge::Event>& events) {
+  return stream.Write(events);
+}
+std::vector<absl::StatusOr<ssebridge::Ack>> Acks(ssebridge::StreamResult r) {
+  return {std::move(r.ack)};
+}
+std::vector<absl::StatusOr<ssebridge::Ack>> Acks(ssebridge::BatchStreamResult r) {
+  return std::move(r.acks);
+}
+size_t Unanswered(const ssebridge::PublishStream& stream) { return stream.pending().size(); }
+size_t Unanswered(const ssebridge::PublishBatchStream& stream) {
+  size_t n = 0;
+  for (const auto& batch : stream.pending()) n += batch.size();
+  return n;
+}
+
+// --stdin over one stream: each request is a group of up to `group_size`
+// lines (1 for a PublishStream).
+template <typename Stream>
+int RunStdin(Stream& stream, const ssebridge::Event& defaults, size_t group_size) {
   std::mutex mu;
-  std::deque<int> lines;  // line numbers of the requests written, in order
+  std::deque<std::vector<int>> lines;  // line numbers of the requests written, in order
   bool failed = false;
 
   // Answers, in order, on their own thread so the window keeps moving while
   // the main thread waits for input.
   std::thread reader([&] {
     while (true) {
-      absl::StatusOr<ssebridge::StreamResult> r = stream->Read();
+      auto r = stream.Read();
       if (!r.ok()) {
         if (absl::IsOutOfRange(r.status())) return;  // every answer read
-        size_t unanswered = stream->pending().size();
+        size_t unanswered = Unanswered(stream);
         std::fprintf(stderr, "%s: stream failed: %s; %zu event(s) got no answer "
                      "(they may or may not have been published)\n",
                      kProg, StatusText(r.status()).c_str(), unanswered);
@@ -235,26 +270,43 @@ int RunStdin(ssebridge::Publisher& publisher, const ssebridge::Event& defaults) 
         // The main thread may be blocked reading stdin for good.
         ::_exit(1);
       }
-      int line;
+      std::vector<int> group;
       {
         std::lock_guard<std::mutex> lock(mu);
-        line = lines.front();
+        group = std::move(lines.front());
         lines.pop_front();
       }
-      if (r->ack.ok()) {
-        std::printf("%s\n", AckJson(*r->ack, line).c_str());
-        std::fflush(stdout);
-      } else {
-        std::fprintf(stderr, "%s: line %d: %s\n", kProg, line, StatusText(r->ack.status()).c_str());
-        std::lock_guard<std::mutex> lock(mu);
-        failed = true;
+      std::vector<absl::StatusOr<ssebridge::Ack>> acks = Acks(std::move(*r));
+      for (size_t i = 0; i < group.size() && i < acks.size(); ++i) {
+        if (acks[i].ok()) {
+          std::printf("%s\n", AckJson(*acks[i], group[i]).c_str());
+        } else {
+          std::fprintf(stderr, "%s: line %d: %s\n", kProg, group[i],
+                       StatusText(acks[i].status()).c_str());
+          std::lock_guard<std::mutex> lock(mu);
+          failed = true;
+        }
       }
+      std::fflush(stdout);
     }
   });
 
   std::string text;
   int number = 0;
   bool write_failed = false;
+  std::vector<ssebridge::Event> events;
+  std::vector<int> numbers;
+  auto send = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      lines.push_back(std::move(numbers));
+    }
+    numbers.clear();
+    absl::Status written = WriteGroup(stream, events);
+    events.clear();
+    if (!written.ok()) write_failed = true;  // the reader learns and reports why
+    return written.ok();
+  };
   while (std::getline(std::cin, text)) {
     ++number;
     if (absl::StripAsciiWhitespace(text).empty()) continue;
@@ -266,18 +318,14 @@ int RunStdin(ssebridge::Publisher& publisher, const ssebridge::Event& defaults) 
       failed = true;
       continue;
     }
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      lines.push_back(number);
-    }
-    if (!stream->Write(event).ok()) {
-      write_failed = true;  // the reader learns and reports why
-      break;
-    }
+    events.push_back(std::move(event));
+    numbers.push_back(number);
+    if (events.size() >= group_size && !send()) break;
   }
-  stream->WritesDone();
+  if (!write_failed && !events.empty()) send();
+  stream.WritesDone();
   reader.join();
-  absl::Status status = stream->Finish();
+  absl::Status status = stream.Finish();
   if (!status.ok() && !write_failed) {
     std::fprintf(stderr, "%s: stream failed: %s\n", kProg, StatusText(status).c_str());
     return 1;
@@ -293,7 +341,8 @@ int main(int argc, char** argv) {
       "publish events to ssebridge over gRPC\n"
       "  ssebridge-publish --channel tasks --event taskDone --data '{\"id\":1}' "
       "[--user u1] [--target host:port] [--token ...]\n"
-      "  producer | ssebridge-publish --stdin [--channel default]   (JSON lines)");
+      "  producer | ssebridge-publish --stdin [--channel default]   (JSON lines)\n"
+      "  producer | ssebridge-publish --stdin --batch_stream [--batch_size 100]");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     return UsageError(absl::StrCat("unexpected argument \"", rest[1], "\""));
@@ -348,6 +397,15 @@ int main(int argc, char** argv) {
   const bool from_stdin = absl::GetFlag(FLAGS_stdin);
   if (calls > 1) return UsageError("give one of --issue_ticket, --stats, --disconnect_user");
   if (absl::GetFlag(FLAGS_batch) && !from_stdin) return UsageError("--batch needs --stdin");
+  const bool batch_stream = absl::GetFlag(FLAGS_batch_stream);
+  if (batch_stream && !from_stdin) return UsageError("--batch_stream needs --stdin");
+  if (batch_stream && absl::GetFlag(FLAGS_batch)) {
+    return UsageError("give --batch or --batch_stream, not both");
+  }
+  const int batch_size = absl::GetFlag(FLAGS_batch_size);
+  if (batch_size < 1 || batch_size > 1000) {
+    return UsageError("--batch_size must be 1 to 1000");
+  }
   if (calls == 1) {
     if (from_stdin || !defaults.channel.empty() || !absl::GetFlag(FLAGS_data).empty()) {
       return UsageError("--issue_ticket, --stats and --disconnect_user publish nothing: "
@@ -380,7 +438,14 @@ int main(int argc, char** argv) {
     return ssebridge_cli::DisconnectUser(**publisher, absl::GetFlag(FLAGS_disconnect_user));
   }
   if (from_stdin && absl::GetFlag(FLAGS_batch)) return RunStdinBatches(**publisher, defaults);
-  if (from_stdin) return RunStdin(**publisher, defaults);
+  if (from_stdin && batch_stream) {
+    std::unique_ptr<ssebridge::PublishBatchStream> stream = (*publisher)->OpenBatchStream();
+    return RunStdin(*stream, defaults, static_cast<size_t>(batch_size));
+  }
+  if (from_stdin) {
+    std::unique_ptr<ssebridge::PublishStream> stream = (*publisher)->OpenStream();
+    return RunStdin(*stream, defaults, 1);
+  }
 
   ssebridge::Event event = defaults;
   event.data = absl::GetFlag(FLAGS_data);

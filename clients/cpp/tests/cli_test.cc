@@ -115,6 +115,62 @@ TEST_F(CliTest, BadLinesAreReportedAndTheRestIsPublished) {
   EXPECT_EQ(sse.events()[1].data, "three");
 }
 
+TEST_F(CliTest, BatchStreamSendsBatchesOfLinesOverOneStreamInOrder) {
+  SseClient sse;
+  ASSERT_TRUE(sse.Open(bridge_->http_port(), "/v1/events?channel=bs")) << sse.Describe();
+  std::string input;
+  for (int i = 1; i <= 7; ++i) input += absl::StrCat("{\"data\":\"", i, "\"}\n");
+  CliResult r = RunCli(
+      {target_, "--stdin", "--batch_stream", "--batch_size=3", "--max_in_flight=1",
+       "--channel=bs"},
+      input);
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  std::vector<std::string> lines = r.OutLines();
+  ASSERT_EQ(lines.size(), 7u) << r.Describe();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 7; ++i) {
+    nlohmann::json j = nlohmann::json::parse(lines[i]);
+    EXPECT_EQ(j["line"].get<int>(), i + 1);
+    ids.push_back(j["id"].get<std::string>());
+  }
+  ASSERT_TRUE(sse.WaitForEvents(7, absl::Seconds(10))) << sse.Describe();
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_EQ(sse.events()[i].id, ids[i]);
+    EXPECT_EQ(sse.events()[i].data, absl::StrCat(i + 1));
+  }
+}
+
+TEST_F(CliTest, BatchStreamReportsARefusedLineAsPublishDoesAndSendsTheRest) {
+  SseClient sse;
+  ASSERT_TRUE(sse.Open(bridge_->http_port(), "/v1/events?channel=bs")) << sse.Describe();
+  std::string input =
+      "{\"data\":\"one\"}\n"
+      "{not json\n"
+      "{\"channel\":\"bad channel\",\"data\":\"x\"}\n"
+      "\n"
+      "{\"data\":\"two\"}\n"
+      "{\"data\":\"three\"}\n";
+  CliResult r = RunCli({target_, "--stdin", "--batch_stream", "--batch_size=2", "--channel=bs"},
+                       input);
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_TRUE(absl::StrContains(r.err, "line 2: not valid JSON")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "line 3: INVALID_ARGUMENT: channel")) << r.err;
+  // The same words as a single publish of that channel.
+  CliResult single = RunCli({target_, "--channel=bad channel", "--data=x"});
+  const std::string expected =
+      single.err.substr(single.err.find("INVALID_ARGUMENT"));
+  EXPECT_TRUE(absl::StrContains(r.err, absl::StrCat("line 3: ", expected))) << r.err;
+  std::vector<std::string> lines = r.OutLines();
+  ASSERT_EQ(lines.size(), 3u) << r.Describe();
+  EXPECT_EQ(nlohmann::json::parse(lines[0])["line"], 1);
+  EXPECT_EQ(nlohmann::json::parse(lines[1])["line"], 5);
+  EXPECT_EQ(nlohmann::json::parse(lines[2])["line"], 6);
+  ASSERT_TRUE(sse.WaitForEvents(3, absl::Seconds(10))) << sse.Describe();
+  EXPECT_EQ(sse.events()[0].data, "one");
+  EXPECT_EQ(sse.events()[1].data, "two");
+  EXPECT_EQ(sse.events()[2].data, "three");
+}
+
 TEST_F(CliTest, RejectedPublishExitsOneWithTheBridgesMessage) {
   CliResult r = RunCli({target_, "--channel=bad channel", "--data=x"});
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
@@ -138,6 +194,10 @@ TEST(CliUsageTest, BadUsageExitsTwoWithAClearMessage) {
       {{"--channel=a", "--data=x", "--max_in_flight=0"}, "max_in_flight"},
       {{"--channel=a", "--data=x", "--tls", "--tls_key_file=/dev/null"},
        "give both --tls_cert_file and --tls_key_file"},
+      {{"--channel=a", "--data=x", "--batch_stream"}, "--batch_stream needs --stdin"},
+      {{"--stdin", "--batch", "--batch_stream"}, "give --batch or --batch_stream, not both"},
+      {{"--stdin", "--batch_stream", "--batch_size=1001"}, "--batch_size must be 1 to 1000"},
+      {{"--stdin", "--batch_stream", "--batch_size=0"}, "--batch_size must be 1 to 1000"},
   };
   for (const auto& c : cases) {
     CliResult r = RunCli(c.args);

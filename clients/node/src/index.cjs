@@ -25,6 +25,14 @@
 //   published.
 //   Authentication, permission and argument failures of the stream itself end
 //   it for good: every outstanding send rejects with that error.
+// - Publisher.batchStream() returns a PublishBatchStream: the same, over one
+//   BatchPublisher.PublishBatchStream RPC, where each send() is a batch of
+//   up to 1,000 requests. It resolves with one { ack, error } per request of
+//   that batch, in order (exactly as publishBatch() does: a refused request
+//   has its PublishError, the others are still published), and rejects only
+//   when the stream failed for the batch as a whole. `maxInFlight` counts
+//   batches; reconnects resend whole batches, and only batches whose every
+//   request carries an idempotency key.
 'use strict';
 // CommonJS, so that both require() and import (src/index.js re-exports it)
 // load this one copy: no dual-package hazard (one PublishError class).
@@ -113,6 +121,13 @@ function toAck(response) {
     replayed: Boolean(response.replayed),
     publishedAt: toDate(response.publishedAt),
   };
+}
+
+// One { ack, error } per answer of a PublishBatchResponse, in order.
+function toBatchResults(response) {
+  return response.responses.map((r) => (r.error && r.error.code !== 0
+    ? { ack: null, error: new PublishError(r.error.code, r.error.message) }
+    : { ack: toAck(r), error: null }));
 }
 
 function grpcErrorToPublishError(err) {
@@ -228,9 +243,7 @@ class Publisher {
       return Promise.reject(err);
     }
     return this._unary(this._service('BatchPublisher'), 'PublishBatch', { requests: reqs }, options)
-      .then((response) => response.responses.map((r) => (r.error
-        ? { ack: null, error: new PublishError(r.error.code, r.error.message) }
-        : { ack: toAck(r), error: null })));
+      .then((response) => toBatchResults(response));
   }
 
   // Mints a one-time ticket for a page: GET /v1/events?channel=...&ticket=...
@@ -279,6 +292,15 @@ class Publisher {
     return stream;
   }
 
+  // A long-lived, reconnecting PublishBatchStream (BatchPublisher's stream);
+  // the same options and behaviour as stream(), a batch per send().
+  batchStream(options = {}) {
+    if (this._closed) throw new Error('Publisher: closed');
+    const stream = new PublishBatchStream(this, options);
+    this._streams.add(stream);
+    return stream;
+  }
+
   // Cancels this Publisher's open streams (their outstanding sends reject
   // with CANCELLED) and closes the channel.
   close() {
@@ -303,11 +325,12 @@ class PublishStream extends EventEmitter {
   constructor(publisher, options = {}) {
     super();
     const { maxInFlight = 64, idempotency = 'auto', reconnect = {} } = options;
+    const name = new.target.name;
     if (!(Number.isInteger(maxInFlight) && maxInFlight >= 1)) {
-      throw new TypeError('PublishStream: maxInFlight must be an integer >= 1');
+      throw new TypeError(`${name}: maxInFlight must be an integer >= 1`);
     }
     if (idempotency !== 'auto' && idempotency !== 'none') {
-      throw new TypeError("PublishStream: idempotency must be 'auto' or 'none'");
+      throw new TypeError(`${name}: idempotency must be 'auto' or 'none'`);
     }
     this._publisher = publisher;
     this._maxInFlight = maxInFlight;
@@ -341,15 +364,12 @@ class PublishStream extends EventEmitter {
   send(request) {
     let req;
     try {
-      req = toPublishRequest(request);
+      req = this._toRequest(request);
     } catch (err) {
       return Promise.reject(err);
     }
     if (this._failed) return Promise.reject(this._failed);
     if (this._closed) return Promise.reject(new PublishError(grpc.status.CANCELLED, 'stream closed'));
-    if (this._autoKeys && req.idempotencyKey === '') {
-      req.idempotencyKey = `${this._keyPrefix}-${++this._keySeq}`;
-    }
     return new Promise((resolve, reject) => {
       this._queue.push({ req, resolve, reject });
       if (!this._call && !this._retryTimer) this._open();
@@ -401,6 +421,30 @@ class PublishStream extends EventEmitter {
 
   _outstanding() { return this._queue.length + this._inflight.length; }
 
+  // What differs between PublishStream and PublishBatchStream: the request
+  // (checked, with its idempotency key), the RPC, whether a request may be
+  // resent after the stream broke, and how its answer settles the send.
+  _withKey(req) {
+    if (this._autoKeys && req.idempotencyKey === '') {
+      req.idempotencyKey = `${this._keyPrefix}-${++this._keySeq}`;
+    }
+    return req;
+  }
+
+  _toRequest(request) { return this._withKey(toPublishRequest(request)); }
+
+  _startCall(metadata) { return this._publisher._client.PublishStream(metadata); }
+
+  _resendable(req) { return req.idempotencyKey !== ''; }
+
+  _settle(entry, response) {
+    if (response.error && response.error.code !== 0) {
+      entry.reject(new PublishError(response.error.code, response.error.message));
+    } else {
+      entry.resolve(toAck(response));
+    }
+  }
+
   _open() {
     if (this._closed || this._failed) return;
     if (this._publisher._closed) {
@@ -409,7 +453,7 @@ class PublishStream extends EventEmitter {
     }
     let call;
     try {
-      call = this._publisher._client.PublishStream(this._publisher._metadata());
+      call = this._startCall(this._publisher._metadata());
     } catch (err) {
       this._fail(grpcErrorToPublishError(err));
       return;
@@ -440,11 +484,7 @@ class PublishStream extends EventEmitter {
       this._attempt = 0;
       this.emit('connected');
     }
-    if (response.error && response.error.code !== 0) {
-      entry.reject(new PublishError(response.error.code, response.error.message));
-    } else {
-      entry.resolve(toAck(response));
-    }
+    this._settle(entry, response);
     this._pump();
     this._notify();
   }
@@ -465,7 +505,7 @@ class PublishStream extends EventEmitter {
     // when resending is safe; the others are reported as lost.
     const resend = [];
     for (const entry of this._inflight) {
-      if (entry.req.idempotencyKey !== '') resend.push(entry);
+      if (this._resendable(entry.req)) resend.push(entry);
       else {
         entry.reject(new PublishError(grpc.status.UNAVAILABLE,
           `stream lost before the ack (${err.message}); the event may or may not have been published`));
@@ -525,6 +565,41 @@ class PublishStream extends EventEmitter {
   }
 }
 
+// BatchPublisher.PublishBatchStream: a PublishStream whose requests are
+// batches. send(requests) takes up to 1,000 requests (the bridge answers a
+// larger batch with an error per request and publishes none of it) and
+// resolves with one { ack, error } per request, in order, like
+// publishBatch(); it rejects with PublishError only when the stream failed
+// for the whole batch (closed, fatal status, lost without idempotency keys).
+// `maxInFlight`, ready(), flush(), end(), close(), reconnects and the
+// events are PublishStream's, counting batches.
+class PublishBatchStream extends PublishStream {
+  _toRequest(requests) {
+    if (!Array.isArray(requests)) {
+      throw new TypeError('PublishBatchStream.send: requests must be an array');
+    }
+    return { requests: requests.map((r) => this._withKey(toPublishRequest(r))) };
+  }
+
+  _startCall(metadata) {
+    return this._publisher._service('BatchPublisher').PublishBatchStream(metadata);
+  }
+
+  // A batch is resent only if none of its requests can be published twice.
+  _resendable(req) { return req.requests.every((r) => r.idempotencyKey !== ''); }
+
+  _settle(entry, response) {
+    const results = toBatchResults(response);
+    if (results.length !== entry.req.requests.length) {
+      entry.reject(new PublishError(grpc.status.INTERNAL,
+        `${results.length} answers to a batch of ${entry.req.requests.length}`));
+      return;
+    }
+    entry.resolve(results);
+  }
+}
+
 module.exports = {
-  status, DEFAULT_PROTO_DIR, PublishError, Publisher, PublishStream, toPublishRequest,
+  status, DEFAULT_PROTO_DIR, PublishError, Publisher, PublishStream, PublishBatchStream,
+  toPublishRequest,
 };

@@ -97,6 +97,8 @@ export declare class Publisher {
   disconnectUser(userId: string, options?: CallOptions): Promise<number>;
   getStats(options?: CallOptions & { maxChannels?: number }): Promise<Stats>;
   stream(options?: PublishStreamOptions): PublishStream;
+  /** BatchPublisher.PublishBatchStream: the same options, maxInFlight counting batches. */
+  batchStream(options?: PublishStreamOptions): PublishBatchStream;
   close(): void;
 }
 
@@ -114,3 +116,24 @@ export declare class PublishStream extends EventEmitter {
 }
 
 export declare function toPublishRequest(request: PublishRequest): Required<Omit<PublishRequest, 'data'>> & { data: string };
+
+/**
+ * BatchPublisher.PublishBatchStream: like PublishStream, a batch of up to
+ * 1,000 requests per send(). Resolves with one BatchResult per request, in
+ * order (as publishBatch does); rejects with PublishError only when the
+ * stream failed for the whole batch.
+ */
+export declare class PublishBatchStream extends EventEmitter {
+  /** Batches written and not yet answered. */
+  readonly inFlight: number;
+  /** Batches held by the client. */
+  readonly queued: number;
+  readonly maxInFlight: number;
+  send(requests: PublishRequest[]): Promise<BatchResult[]>;
+  ready(): Promise<void>;
+  flush(): Promise<void>;
+  end(): Promise<void>;
+  close(): void;
+  on(event: 'connected', listener: () => void): this;
+  on(event: 'disconnected' | 'failed', listener: (err: PublishError) => void): this;
+}

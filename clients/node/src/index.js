@@ -3,5 +3,6 @@
 import cjs from './index.cjs';
 
 export const {
-  status, DEFAULT_PROTO_DIR, PublishError, Publisher, PublishStream, toPublishRequest,
+  status, DEFAULT_PROTO_DIR, PublishError, Publisher, PublishStream, PublishBatchStream,
+  toPublishRequest,
 } = cjs;

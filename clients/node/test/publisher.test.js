@@ -379,3 +379,137 @@ describe('PublishStream', () => {
     }
   });
 });
+
+describe('PublishBatchStream', () => {
+  test('answers several batches in order, one result per request, within the window', async () => {
+    const bridge = await startBridge();
+    const pub = new Publisher({ target: bridge.target });
+    const sse = await subscribe(bridge.httpPort, ['bl']);
+    const stream = pub.batchStream({ maxInFlight: 2 });
+    try {
+      const B = 6;
+      const sends = [];
+      let maxSeen = 0;
+      for (let b = 0; b < B; b++) {
+        await stream.ready();
+        assert.ok(stream.inFlight + stream.queued < 2);
+        const batch = [];
+        for (let i = 0; i < 5; i++) batch.push({ channel: 'bl', event: 'n', data: { b, i } });
+        sends.push(stream.send(batch));
+        maxSeen = Math.max(maxSeen, stream.inFlight);
+      }
+      assert.ok(maxSeen <= 2, `in flight peaked at ${maxSeen}`);
+      const answers = await Promise.all(sends);
+      const acks = answers.flat().map((r) => {
+        assert.equal(r.error, null);
+        return r.ack;
+      });
+      assert.equal(acks.length, B * 5);
+      for (let i = 1; i < acks.length; i++) {
+        assert.ok(seqOf(acks[i].id) > seqOf(acks[i - 1].id), 'ids grow in send order');
+      }
+      const events = await sse.waitFor(B * 5);
+      events.forEach((ev, k) => {
+        assert.equal(ev.id, acks[k].id);
+        assert.deepEqual(JSON.parse(ev.data), { b: Math.floor(k / 5), i: k % 5 });
+      });
+      await stream.end();
+      assert.equal(stream.inFlight + stream.queued, 0);
+      await assert.rejects(stream.send([{ channel: 'bl', data: 'late' }]),
+        (err) => err instanceof PublishError && err.code === status.CANCELLED);
+    } finally {
+      sse.close();
+      stream.close();
+      pub.close();
+      await bridge.stop();
+    }
+  });
+
+  test('a bad request gets its PublishError in its slot; the rest and the stream carry on', async () => {
+    const bridge = await startBridge();
+    const pub = new Publisher({ target: bridge.target });
+    const sse = await subscribe(bridge.httpPort, ['ok']);
+    const stream = pub.batchStream();
+    try {
+      const [mixed, next] = await Promise.all([
+        stream.send([
+          { channel: 'ok', data: '1' },
+          { channel: 'no spaces allowed', data: '2' },
+          { channel: 'ok', data: '3' },
+        ]),
+        stream.send([{ channel: 'ok', data: '4' }]),
+      ]);
+      assert.equal(mixed.length, 3);
+      assert.equal(mixed[0].error, null);
+      assert.equal(mixed[1].ack, null);
+      assert.ok(mixed[1].error instanceof PublishError);
+      assert.equal(mixed[1].error.code, status.INVALID_ARGUMENT);
+      assert.equal(mixed[1].error.codeName, 'INVALID_ARGUMENT');
+      assert.match(mixed[1].error.details, /channel/);
+      assert.equal(mixed[2].error, null);
+      assert.equal(next[0].error, null);
+      assert.ok(seqOf(next[0].ack.id) > seqOf(mixed[2].ack.id));
+      // Over the bridge's 1,000 per batch: every request refused, none published.
+      const big = Array.from({ length: 1001 }, (_, i) => ({ channel: 'ok', data: `big-${i}` }));
+      const refused = await stream.send(big);
+      assert.equal(refused.length, 1001);
+      assert.ok(refused.every((r) => r.ack === null && r.error.code === status.INVALID_ARGUMENT));
+      assert.deepEqual(await stream.send([]), []);
+      const after = await stream.send([{ channel: 'ok', data: '5' }]);
+      assert.equal(after[0].error, null);
+      const events = await sse.waitFor(4);
+      assert.deepEqual(events.map((e) => e.data), ['1', '3', '4', '5']);
+      await assert.rejects(stream.send({ channel: 'ok', data: 'x' }), TypeError);
+      await assert.rejects(stream.send([{ channel: 'ok' }]), /data is required/);
+    } finally {
+      sse.close();
+      await stream.end();
+      pub.close();
+      await bridge.stop();
+    }
+  });
+
+  test('a batch the bridge had accepted is replayed after a broken call, not published twice', async () => {
+    const bridge = await startBridge();
+    const pub = new Publisher({ target: bridge.target });
+    const stream = pub.batchStream({ reconnect: { initialMs: 10, maxMs: 50 } });
+    const sse = await subscribe(bridge.httpPort, ['once']);
+    try {
+      await stream.send([{ channel: 'once', data: 'first' }]);
+      const call = stream._call;
+      call.removeAllListeners('data');
+      const p = stream.send([{ channel: 'once', data: 'second' }, { channel: 'once', data: 'third' }]);
+      await sse.waitFor(3);
+      call.cancel();
+      const results = await p;
+      assert.ok(results.every((r) => r.ack.replayed));
+      assert.deepEqual(results.map((r) => r.ack.id), sse.events.slice(1, 3).map((e) => e.id));
+      await stream.send([{ channel: 'once', data: 'fourth' }]);
+      const events = await sse.waitFor(4);
+      assert.deepEqual(events.map((e) => e.data), ['first', 'second', 'third', 'fourth']);
+    } finally {
+      sse.close();
+      await stream.end();
+      pub.close();
+      await bridge.stop();
+    }
+  });
+
+  test('close() rejects outstanding batches with CANCELLED; bad options are refused', async () => {
+    const bridge = await startBridge();
+    const pub = new Publisher({ target: bridge.target });
+    const stream = pub.batchStream();
+    try {
+      await stream.send([{ channel: 'c', data: 'x' }]);
+      await freeze(bridge.child);
+      const p = stream.send([{ channel: 'c', data: 'y' }]);
+      stream.close();
+      await assert.rejects(p, (err) => err instanceof PublishError && err.code === status.CANCELLED);
+      assert.throws(() => pub.batchStream({ maxInFlight: 0 }), /PublishBatchStream: maxInFlight/);
+    } finally {
+      bridge.child.kill('SIGCONT');
+      pub.close();
+      await bridge.stop();
+    }
+  });
+});

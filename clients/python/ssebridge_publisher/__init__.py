@@ -18,6 +18,14 @@ What it promises:
   :class:`PublishError`; its ``unacked`` lists the requests that got no
   answer (they may or may not have been published: resend them with an
   ``idempotency_key`` to be safe).
+* ``Publisher.publish_batch_stream(batches, max_in_flight=...)`` is the same
+  over one ``BatchPublisher.PublishBatchStream``: each item of ``batches`` is
+  a sequence of up to 1,000 events, and it yields one ``List[Result]`` per
+  batch, in order (as ``publish_batch`` returns: a refused event has
+  ``Result.error``, the rest of its batch is still published).
+  ``max_in_flight`` counts batches; a failed stream raises
+  :class:`PublishError` whose ``unacked`` lists the events of the batches
+  that got no answer.
 * Credentials: ``token`` is sent as ``authorization: Bearer <token>``;
   ``tls`` selects plaintext (``None``), TLS with system roots (``True``) or a
   :class:`Tls` with a CA bundle and, for mTLS, a client key and certificate.
@@ -40,7 +48,7 @@ clients/python/README.md); nobody runs protoc by hand.
 import collections
 import os
 import threading
-from typing import Any, Iterable, Iterator, List, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import grpc
 
@@ -49,7 +57,8 @@ from ssebridge.v1 import bridge_pb2, bridge_pb2_grpc
 from ssebridge_publisher._common import (  # noqa: F401 (re-exported)
     Ack, ChannelStats, Event, PublishError, Result, Stats, Ticket, Tls,
     _batch_request, _batch_results, _code, _credentials, _rpc_error,
-    _ticket_request, _to_ack, _to_event, _to_request, _to_stats, _to_ticket)
+    _one_event, _one_request, _one_result, _ticket_request, _to_ack, _to_event,
+    _to_request, _to_stats, _to_ticket)
 try:
     from ssebridge_publisher._version import __version__  # written by the wheel build
 except ImportError:  # a checkout: the repository's VERSION file
@@ -141,9 +150,28 @@ class Publisher:
             raise ValueError("max_in_flight must be an integer >= 1")
         return self._stream(iter(events), max_in_flight, timeout)
 
-    def _stream(self, source: Iterator, window: int,
-                timeout: Optional[float]) -> Iterator[Result]:
-        in_flight: "collections.deque[Event]" = collections.deque()
+    def publish_batch_stream(self, batches: Iterable[Sequence[Union[Event, dict]]], *,
+                             max_in_flight: int = 64,
+                             timeout: Optional[float] = None) -> Iterator[List[Result]]:
+        """Publishes ``batches`` (each a sequence of up to 1,000 events) over
+        one PublishBatchStream; yields a list of Results per batch, in order.
+        At most ``max_in_flight`` batches are unanswered at a time.
+        ``timeout`` bounds the whole stream (None: none)."""
+        if not isinstance(max_in_flight, int) or max_in_flight < 1:
+            raise ValueError("max_in_flight must be an integer >= 1")
+        return self._stream(iter(batches), max_in_flight, timeout,
+                            self._batch.PublishBatchStream, _batch_request,
+                            _batch_results, list)
+
+    def _stream(self, source: Iterator, window: int, timeout: Optional[float],
+                method: Optional[Callable] = None,
+                convert: Callable[[Any], Tuple[Any, Any]] = _one_request,
+                answer: Callable[[Any, Any], Any] = _one_result,
+                events_of: Callable[[Any], List[Event]] = _one_event) -> Iterator:
+        # `convert` turns an item of `source` into (what is remembered until
+        # its answer, the request); `answer` makes the result of both;
+        # `events_of` the events a remembered item stands for (unacked).
+        in_flight: collections.deque = collections.deque()
         cond = threading.Condition()
         state = {"done": False, "bad_input": None}
 
@@ -157,8 +185,7 @@ class Publisher:
                     if state["done"]:
                         return
                 try:
-                    ev = _to_event(next(source))
-                    req = _to_request(ev)
+                    ev, req = convert(next(source))
                 except StopIteration:
                     return
                 except (TypeError, ValueError) as exc:
@@ -168,8 +195,8 @@ class Publisher:
                     in_flight.append(ev)
                 yield req
 
-        call = self._stub.PublishStream(requests(), timeout=timeout,
-                                        metadata=self._metadata)
+        call = (method or self._stub.PublishStream)(requests(), timeout=timeout,
+                                                    metadata=self._metadata)
         try:
             for resp in call:
                 with cond:
@@ -177,14 +204,10 @@ class Publisher:
                         continue  # more answers than requests: not the contract
                     ev = in_flight.popleft()
                     cond.notify_all()
-                if resp.HasField("error") and resp.error.code != 0:
-                    yield Result(ev, error=PublishError(_code(resp.error.code),
-                                                        resp.error.message))
-                else:
-                    yield Result(ev, ack=_to_ack(resp))
+                yield answer(ev, resp)
         except grpc.RpcError as err:
             with cond:
-                unacked = list(in_flight)
+                unacked = [e for item in in_flight for e in events_of(item)]
             raise _rpc_error(err, unacked) from None
         finally:
             with cond:

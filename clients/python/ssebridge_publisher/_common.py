@@ -153,14 +153,25 @@ def _batch_request(events: Sequence[Union[Event, dict]]):
     return items, bridge_pb2.PublishBatchRequest(requests=[_to_request(e) for e in items])
 
 
+def _one_request(item: Union[Event, dict]):
+    """A PublishStream item: (the Event, its PublishRequest)."""
+    ev = _to_event(item)
+    return ev, _to_request(ev)
+
+
+def _one_result(ev: Event, resp: "bridge_pb2.PublishResponse") -> Result:
+    """The Result of one PublishStream answer: its error, or its Ack."""
+    if resp.HasField("error") and resp.error.code != 0:
+        return Result(ev, error=PublishError(_code(resp.error.code), resp.error.message))
+    return Result(ev, ack=_to_ack(resp))
+
+
+def _one_event(ev: Event) -> List[Event]:
+    return [ev]
+
+
 def _batch_results(items: Sequence[Event], resp) -> List[Result]:
-    out = []
-    for ev, r in zip(items, resp.responses):
-        if r.HasField("error") and r.error.code != 0:
-            out.append(Result(ev, error=PublishError(_code(r.error.code), r.error.message)))
-        else:
-            out.append(Result(ev, ack=_to_ack(r)))
-    return out
+    return [_one_result(ev, r) for ev, r in zip(items, resp.responses)]
 
 
 def _ticket_request(user_id: str, channels: Sequence[str],

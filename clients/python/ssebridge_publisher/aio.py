@@ -3,7 +3,9 @@
 :class:`AsyncPublisher` has the surface of
 :class:`ssebridge_publisher.Publisher`, with coroutines: ``publish``,
 ``publish_batch``, ``issue_ticket``, ``disconnect_user``, ``get_stats`` and
-``close``; ``publish_stream`` is an async iterator of :class:`Result`. The
+``close``; ``publish_stream`` is an async iterator of :class:`Result`, and
+``publish_batch_stream`` (BatchPublisher.PublishBatchStream) one of
+``List[Result]``, a list per batch. The
 same types, the same :class:`PublishError` for every failure (status code
 and the bridge's message), and no retries: resend only with an
 ``idempotency_key`` (DEADLINE_EXCEEDED: outcome unknown; UNAVAILABLE: not
@@ -14,7 +16,8 @@ Create it inside a running event loop (grpc.aio binds its channel to it).
 
 import asyncio
 import collections
-from typing import Any, AsyncIterable, AsyncIterator, Iterable, List, Optional, Sequence, Union
+from typing import (Any, AsyncIterable, AsyncIterator, Callable, Iterable, List, Optional,
+                    Sequence, Tuple, Union)
 
 import grpc
 import grpc.aio
@@ -23,8 +26,8 @@ from ssebridge.v1 import bridge_pb2, bridge_pb2_grpc
 
 from ssebridge_publisher._common import (
     Ack, Event, PublishError, Result, Stats, Ticket, Tls, _batch_request, _batch_results,
-    _code, _credentials, _rpc_error, _ticket_request, _to_ack, _to_event, _to_request,
-    _to_stats, _to_ticket)
+    _credentials, _one_event, _one_request, _one_result, _rpc_error, _ticket_request,
+    _to_ack, _to_request, _to_stats, _to_ticket)
 
 __all__ = ["AsyncPublisher"]
 
@@ -111,9 +114,31 @@ class AsyncPublisher:
             raise ValueError("max_in_flight must be an integer >= 1")
         return self._stream(events, max_in_flight, timeout)
 
-    async def _stream(self, events, window: int,
-                      timeout: Optional[float]) -> AsyncIterator[Result]:
-        in_flight: "collections.deque[Event]" = collections.deque()
+    def publish_batch_stream(
+            self, batches: Union[Iterable[Sequence[Union[Event, dict]]],
+                                 AsyncIterable[Sequence[Union[Event, dict]]]], *,
+            max_in_flight: int = 64,
+            timeout: Optional[float] = None) -> AsyncIterator[List[Result]]:
+        """Publishes ``batches`` (an iterable or async iterable of sequences
+        of up to 1,000 events) over one PublishBatchStream; yields a list of
+        Results per batch, in order (as publish_batch returns). At most
+        ``max_in_flight`` batches are unanswered at a time. If the stream
+        fails, raises PublishError whose ``unacked`` lists the events of the
+        batches without an answer."""
+        if not isinstance(max_in_flight, int) or max_in_flight < 1:
+            raise ValueError("max_in_flight must be an integer >= 1")
+        return self._stream(batches, max_in_flight, timeout,
+                            self._batch.PublishBatchStream, _batch_request,
+                            _batch_results, list)
+
+    async def _stream(self, events, window: int, timeout: Optional[float],
+                      method: Optional[Callable] = None,
+                      convert: Callable[[Any], Tuple[Any, Any]] = _one_request,
+                      answer: Callable[[Any, Any], Any] = _one_result,
+                      events_of: Callable[[Any], List[Event]] = _one_event) -> AsyncIterator:
+        # See Publisher._stream: `convert`, `answer` and `events_of` make the
+        # same loop serve PublishStream and PublishBatchStream.
+        in_flight: collections.deque = collections.deque()
         room = asyncio.Condition()
         state = {"done": False, "bad_input": None}
 
@@ -132,16 +157,15 @@ class AsyncPublisher:
                     if state["done"]:
                         return
                 try:
-                    ev = _to_event(item)
-                    req = _to_request(ev)
+                    ev, req = convert(item)
                 except (TypeError, ValueError) as exc:
                     state["bad_input"] = exc
                     return
                 in_flight.append(ev)
                 yield req
 
-        call = self._stub.PublishStream(requests(), timeout=timeout,
-                                        metadata=self._metadata)
+        call = (method or self._stub.PublishStream)(requests(), timeout=timeout,
+                                                    metadata=self._metadata)
         try:
             async for resp in call:
                 if not in_flight:
@@ -149,13 +173,9 @@ class AsyncPublisher:
                 ev = in_flight.popleft()
                 async with room:
                     room.notify_all()
-                if resp.HasField("error") and resp.error.code != 0:
-                    yield Result(ev, error=PublishError(_code(resp.error.code),
-                                                        resp.error.message))
-                else:
-                    yield Result(ev, ack=_to_ack(resp))
+                yield answer(ev, resp)
         except grpc.aio.AioRpcError as err:
-            raise _rpc_error(err, list(in_flight)) from None
+            raise _rpc_error(err, [e for item in in_flight for e in events_of(item)]) from None
         finally:
             state["done"] = True
             async with room:

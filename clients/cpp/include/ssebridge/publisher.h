@@ -23,17 +23,20 @@
 //   once the writer is done) may run at once; no call is safe from two
 //   threads at once. Single-threaded, keep at most max_in_flight writes
 //   ahead of your reads (or use PublishStream::Publish).
+// - OpenBatchStream opens one BatchPublisher.PublishBatchStream: the same
+//   contract and threading, a batch of up to 1,000 events per Write().
+//   Read() returns the oldest unanswered batch with one StatusOr<Ack> per
+//   event, in order (as PublishBatch returns them: a refused event is its
+//   status, the rest of the batch is still published; a batch over 1,000
+//   has every event refused). max_in_flight counts batches.
 // - Credentials: `token` goes out as `authorization: Bearer <token>` on
 //   every call. TLS with system roots or a given CA; a client key and
 //   certificate make it mTLS.
 #ifndef SSEBRIDGE_CLIENTS_CPP_PUBLISHER_H_
 #define SSEBRIDGE_CLIENTS_CPP_PUBLISHER_H_
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -60,7 +63,8 @@ struct PublisherOptions {
   std::string tls_server_name;
   // Deadline of each unary Publish.
   absl::Duration timeout = absl::Seconds(10);
-  // Requests written and unanswered at once on a PublishStream.
+  // Requests written and unanswered at once on a PublishStream (batches on
+  // a PublishBatchStream).
   int max_in_flight = 64;
 };
 
@@ -113,7 +117,22 @@ struct StreamResult {
   absl::StatusOr<Ack> ack;
 };
 
+// The answer to one batch of a PublishBatchStream: one result per event of
+// `requests`, in the same order.
+struct BatchStreamResult {
+  std::vector<Event> requests;
+  std::vector<absl::StatusOr<Ack>> acks;
+};
+
 class PublishStream;
+class PublishBatchStream;
+
+namespace internal {
+// The in-order, windowed bidi stream both stream classes are made of
+// (defined in publisher.cc).
+template <typename Item, typename Request, typename Response>
+class OrderedStream;
+}  // namespace internal
 
 class Publisher {
  public:
@@ -149,6 +168,8 @@ class Publisher {
   // Opens a PublishStream; the RPC starts at once (a refused credential shows
   // on the first Read or Write).
   std::unique_ptr<PublishStream> OpenStream();
+  // Opens a BatchPublisher.PublishBatchStream, likewise.
+  std::unique_ptr<PublishBatchStream> OpenBatchStream();
 
   const PublisherOptions& options() const { return options_; }
 
@@ -165,6 +186,7 @@ class Publisher {
   std::unique_ptr<v1::Tickets::Stub> tickets_stub_;
   std::unique_ptr<v1::Admin::Stub> admin_stub_;
   friend class PublishStream;
+  friend class PublishBatchStream;
 };
 
 class PublishStream {
@@ -199,16 +221,44 @@ class PublishStream {
   friend class Publisher;
   explicit PublishStream(Publisher* publisher);
 
-  std::unique_ptr<grpc::ClientContext> context_;
-  std::unique_ptr<grpc::ClientReaderWriter<v1::PublishRequest, v1::PublishResponse>> rpc_;
-  size_t window_;
-  mutable std::mutex mu_;
-  std::condition_variable changed_;
-  std::deque<Event> pending_;
-  bool writes_done_ = false;
-  bool write_failed_ = false;
-  bool finished_ = false;           // rpc_->Finish() was called
-  absl::Status final_status_;       // valid once finished_
+  using Core = internal::OrderedStream<Event, v1::PublishRequest, v1::PublishResponse>;
+  std::unique_ptr<Core> core_;
+};
+
+// BatchPublisher.PublishBatchStream; PublishStream's contract with a batch
+// per request (see the top of this file).
+class PublishBatchStream {
+ public:
+  ~PublishBatchStream();  // cancels the RPC if Finish() was not called
+  PublishBatchStream(const PublishBatchStream&) = delete;
+  PublishBatchStream& operator=(const PublishBatchStream&) = delete;
+
+  // Sends one batch (up to 1,000 events); blocks while max_in_flight batches
+  // are unanswered. Failures as PublishStream::Write.
+  absl::Status Write(const std::vector<Event>& events);
+  // The answer to the oldest unanswered batch: the batch, and one result
+  // per event in order. Stream failures and the end as PublishStream::Read.
+  absl::StatusOr<BatchStreamResult> Read();
+  // Write then Read: one batch at a time; the per-event results, or the
+  // stream's status.
+  absl::StatusOr<std::vector<absl::StatusOr<Ack>>> PublishBatch(
+      const std::vector<Event>& events);
+  // No more writes (writer side); Read() still returns the outstanding answers.
+  void WritesDone();
+  // Reads every outstanding answer into `rest` (may be null), then ends the
+  // RPC and returns its status.
+  absl::Status Finish(std::vector<BatchStreamResult>* rest = nullptr);
+  // Batches written and unanswered (after a failure: those that got no answer).
+  std::vector<std::vector<Event>> pending() const;
+  size_t in_flight() const;
+
+ private:
+  friend class Publisher;
+  explicit PublishBatchStream(Publisher* publisher);
+
+  using Core = internal::OrderedStream<std::vector<Event>, v1::PublishBatchRequest,
+                                       v1::PublishBatchResponse>;
+  std::unique_ptr<Core> core_;
 };
 
 }  // namespace ssebridge
