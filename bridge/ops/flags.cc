@@ -228,11 +228,12 @@ ABSL_FLAG(int64_t, http_body_buffer_bytes_per_ip, 16 << 20,
           "its requests being received at once; beyond it 503. One request "
           "alone is always admitted. 0: no share. Behind a proxy every "
           "client has the proxy's address.");
-ABSL_FLAG(int32_t, http_waiting_connections_per_ip, 0,
+ABSL_FLAG(int32_t, http_waiting_connections_per_ip, 4096,
           "Most connections one client address may hold waiting for a "
-          "request or its body (or kept alive between requests); beyond it a "
-          "new one is answered 503 and closed. 0: no limit (behind a proxy "
-          "every client has the proxy's address).");
+          "request or its body (or kept alive between requests; open SSE "
+          "streams do not count); beyond it a new one is answered 503 and "
+          "closed. Behind a proxy every client has the proxy's address: size "
+          "it above the proxy's idle upstream connections, or 0 (no limit).");
 
 // ---- internal listener --------------------------------------------------
 ABSL_FLAG(std::string, admin_address, "0.0.0.0",
