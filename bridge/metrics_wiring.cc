@@ -17,7 +17,7 @@ void RegisterStreamMetrics(MetricsRegistry& m, const MetricsSources& s) {
   m.Counters("ssebridge_streams_closed_total",
              "SSE streams ended, by reason (client_closed, slow_consumer, "
              "write_error, shutdown, disconnected_by_admin, auth_expired, "
-             "broker_unavailable).",
+             "broker_unavailable, replaced).",
              [&writer] {
                std::vector<CounterSample> out;
                for (size_t i = 0; i < kCloseReasonCount; ++i) {

@@ -11,6 +11,7 @@ absl::string_view CloseReasonName(CloseReason reason) {
     case CloseReason::kDisconnectedByAdmin: return "disconnected_by_admin";
     case CloseReason::kAuthExpired: return "auth_expired";
     case CloseReason::kBrokerUnavailable: return "broker_unavailable";
+    case CloseReason::kReplaced: return "replaced";
     case CloseReason::kCount: break;
   }
   return "unknown";

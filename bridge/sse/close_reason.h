@@ -9,6 +9,8 @@
 //   disconnected_by_admin  Admin.DisconnectUser ended it
 //   auth_expired           its credential ran out (ssebridge.auth_expired)
 //   broker_unavailable     the broker could not attach it (Redis away)
+//   replaced               a new stream of its user with its stream key
+//                          (?stream=) took its place
 //
 // A new way for a stream to end adds a value here, before kCount.
 #ifndef SSEBRIDGE_SSE_CLOSE_REASON_H_
@@ -28,6 +30,7 @@ enum class CloseReason {
   kDisconnectedByAdmin,
   kAuthExpired,
   kBrokerUnavailable,
+  kReplaced,
   kCount,
 };
 

@@ -32,6 +32,8 @@ class Connection : public EventLoop::FdHandler {
   virtual absl::Time expires_at() const = 0;
   virtual absl::Time opened_at() const = 0;
   virtual const std::string& user_id() const = 0;
+  // The client's name for the stream (?stream=); empty: none.
+  virtual const std::string& stream_key() const = 0;
 };
 
 }  // namespace ssebridge

@@ -24,6 +24,16 @@ std::string FirstOrEmpty(const RequestFields& fields, absl::string_view name,
 
 }  // namespace
 
+bool IsStreamKey(absl::string_view key) {
+  if (key.empty() || key.size() > kMaxStreamKeyLength) return false;
+  for (char ch : key) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 absl::StatusOr<EventsRequest> ParseEventsRequest(const EventsRequestInput& input,
                                                  size_t max_channels) {
   static const RequestFields kNone;
@@ -47,6 +57,13 @@ absl::StatusOr<EventsRequest> ParseEventsRequest(const EventsRequestInput& input
     absl::StatusOr<EventId> id = ParseEventId(*param, "lastEventId");
     if (!id.ok()) return id.status();
     out.cursor = *param;
+  }
+  if (const std::string* key = First(params, "stream", false)) {
+    if (!IsStreamKey(*key)) {
+      return absl::InvalidArgumentError(
+          "stream: 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'");
+    }
+    out.stream_key = *key;
   }
 
   SubscriberCredentials& c = out.credentials;

@@ -13,7 +13,8 @@
 //     it with a reset event EventSource can recover from. The parameter is
 //     the page's own doing and must be a valid "<epoch>-<seq>";
 //   - credentials are copied as sent (first value of each); SubscriberAuth
-//     decides what they are worth.
+//     decides what they are worth;
+//   - ?stream= (first value), when sent, is a stream key (IsStreamKey).
 // Every failure is INVALID_ARGUMENT naming the field; the server answers 400.
 // StreamAdmission then decides whether the stream may open.
 //
@@ -21,6 +22,7 @@
 #ifndef SSEBRIDGE_SSE_EVENTS_REQUEST_H_
 #define SSEBRIDGE_SSE_EVENTS_REQUEST_H_
 
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,7 +53,15 @@ struct EventsRequest {
   // An explicit credential (header, ticket, query token) was sent; the
   // ambient cookie does not count. Decides the WWW-Authenticate error.
   bool credential_sent = false;
+  // `stream=`: the client's name for this stream (1-64 of [A-Za-z0-9_-]),
+  // empty when not sent. A new stream of the same user with the same name
+  // replaces the open one (a page changing its channels holds one stream).
+  std::string stream_key;
 };
+
+inline constexpr size_t kMaxStreamKeyLength = 64;
+// Whether `key` is a valid `stream=` value.
+bool IsStreamKey(absl::string_view key);
 
 absl::StatusOr<EventsRequest> ParseEventsRequest(const EventsRequestInput& input,
                                                  size_t max_channels);

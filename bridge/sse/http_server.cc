@@ -236,9 +236,12 @@ void HttpServer::HandleEvents(const httplib::Request& req,
   extra.cursor = grant->cursor;
   extra.expires_at = grant->expires_at;
   extra.hold = std::move(grant->charge);
+  extra.stream_key = std::move(parsed->stream_key);
   PooledHttpServer::TakeOver([this, sub = std::move(grant->subscription),
                               cursor = std::move(grant->cursor), head = std::move(head),
                               extra = std::move(extra)](int fd) mutable {
+    // The stream this one replaces closes first: never two at once.
+    if (!extra.stream_key.empty()) wiring_.writer->ReplaceStream(sub.user_id, extra.stream_key);
     auto subscription = wiring_.writer->Open(fd, std::move(sub), *wiring_.policies,
                                              std::move(head), std::move(extra));
     wiring_.attach(std::move(subscription), cursor);

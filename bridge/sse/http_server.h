@@ -7,7 +7,7 @@
 //
 // Routes:
 //   GET  /healthz, /readyz                        always
-//   GET  /v1/events?channel=a&channel=b[&lastEventId=..][&ticket=..]
+//   GET  /v1/events?channel=a&channel=b[&lastEventId=..][&ticket=..][&stream=..]
 //   POST /v1/publish                              when `admission` is set
 //        the SSE stream: StreamAdmission decides, this door translates its
 //        refusal (400 / 401 with WWW-Authenticate / 403 / 429 and 503 with

@@ -40,6 +40,7 @@ class SseStream : public SubscriptionSink, public Connection {
   absl::Time expires_at() const override { return extra_.expires_at; }
   absl::Time opened_at() const override { return opened_at_; }
   const std::string& user_id() const override { return sub->user_id(); }
+  const std::string& stream_key() const override { return extra_.stream_key; }
   const std::string& client_ip() const { return extra_.client_ip; }
   const std::string& cursor() const { return extra_.cursor; }
 

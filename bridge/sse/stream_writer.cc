@@ -82,6 +82,25 @@ uint32_t StreamWriter::DisconnectUser(const std::string& user) {
   return total;
 }
 
+uint32_t StreamWriter::ReplaceStream(const std::string& user, const std::string& key) {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t pending = loops_.size();
+  uint32_t total = 0;
+  for (auto& loop : loops_) {
+    WriterLoop* l = loop.get();
+    l->Post([&, l] {
+      uint32_t n = l->EndKeyed(user, key);
+      std::lock_guard<std::mutex> lock(mu);
+      total += n;
+      if (--pending == 0) cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return pending == 0; });
+  return total;
+}
+
 void StreamWriter::Stop() {
   if (!started_) return;
   started_ = false;

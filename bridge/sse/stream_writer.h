@@ -51,6 +51,8 @@ class StreamWriter {
     bool access_log = false;
     std::string client_ip;
     std::string cursor;
+    // ?stream=: a later stream of the same user with this key replaces it.
+    std::string stream_key;
   };
 
   // A new stream on `fd` (connected, non-blocking, nothing written yet) whose
@@ -66,6 +68,13 @@ class StreamWriter {
   // opened before the call but still attaching during it are ended when
   // they arrive at their loop (not counted).
   uint32_t DisconnectUser(const std::string& user);
+  // Closes the open streams of `user` whose stream key is `key` (reason
+  // replaced; no farewell: their client has moved to a new stream) before
+  // that new stream opens, so the two are never counted together. Waits
+  // for the loops (not from a loop thread); how many were closed. Only
+  // this replica's streams: one on another replica ends when its client
+  // hangs up.
+  uint32_t ReplaceStream(const std::string& user, const std::string& key);
 
   // Draining: every open stream (and every one opened from now on) gets
   // `farewell()` as its last bytes and is closed once they are written.

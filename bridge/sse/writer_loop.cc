@@ -94,6 +94,17 @@ uint32_t WriterLoop::EndUser(const std::string& user, const std::string& bytes) 
   return n;
 }
 
+uint32_t WriterLoop::EndKeyed(const std::string& user, const std::string& key) {
+  uint32_t n = 0;
+  std::vector<Connection*> all(streams_.begin(), streams_.end());
+  for (Connection* s : all) {
+    if (s->closed() || s->stream_key() != key || s->user_id() != user) continue;
+    s->Close(CloseReason::kReplaced);
+    ++n;
+  }
+  return n;
+}
+
 void WriterLoop::BeginFarewell(std::function<std::string()> farewell) {
   farewell_ = std::move(farewell);
   std::vector<Connection*> all(streams_.begin(), streams_.end());

@@ -48,6 +48,8 @@ class WriterLoop {
 
   // Owner thread: ends the streams of `user` with `bytes`; how many.
   uint32_t EndUser(const std::string& user, const std::string& bytes);
+  // Owner thread: closes the streams of `user` keyed `key`; how many.
+  uint32_t EndKeyed(const std::string& user, const std::string& key);
 
   // Owner thread: every stream, now and later, ends with `farewell()`.
   void BeginFarewell(std::function<std::string()> farewell);

@@ -13,6 +13,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -97,6 +98,7 @@ void CheckParsed(const EventsRequest& r, absl::string_view method,
   FUZZ_CHECK(c.ticket == Or(First(params, "ticket", false)));
   FUZZ_CHECK(c.access_token == Or(First(params, "access_token", false)));
   FUZZ_CHECK(c.keep_ticket == (method == "HEAD"));
+  FUZZ_CHECK(r.stream_key == Or(First(params, "stream", false)));
   FUZZ_CHECK(r.credential_sent == (!c.authorization.empty() || !c.ticket.empty() ||
                                    !c.access_token.empty()));
 }
@@ -113,6 +115,12 @@ bool RefRefused(const RequestFields& params, const RequestFields& headers) {
   if (First(headers, "Last-Event-ID", true) == nullptr) {
     const std::string* p = First(params, "lastEventId", false);
     if (p != nullptr && !ParseEventId(*p, "lastEventId").ok()) return true;
+  }
+  if (const std::string* key = First(params, "stream", false)) {
+    if (key->empty() || key->size() > 64) return true;
+    for (char ch : *key) {
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') return true;
+    }
   }
   return false;
 }
@@ -175,7 +183,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   if (!r.ok()) {
     FUZZ_CHECK(absl::IsInvalidArgument(r.status()));
     FUZZ_CHECK(absl::StartsWith(r.status().message(), "channel:") ||
-               absl::StartsWith(r.status().message(), "lastEventId:"));
+               absl::StartsWith(r.status().message(), "lastEventId:") ||
+               absl::StartsWith(r.status().message(), "stream:"));
     return 0;
   }
   CheckParsed(*r, method, params, headers);

@@ -85,7 +85,7 @@ TEST(MetricsTest, ExactValuesAfterAKnownSequence) {
     for (const auto& [name, type] : families) EXPECT_EQ(p.Type(name), type) << name;
     for (const char* reason : {"client_closed", "slow_consumer", "write_error", "shutdown",
                                "disconnected_by_admin", "auth_expired",
-                               "broker_unavailable"}) {
+                               "broker_unavailable", "replaced"}) {
       EXPECT_EQ(Closed(p, reason), 0) << reason;
     }
     EXPECT_EQ(Get(p, "ssebridge_broker_ready", {{"broker", "memory"}}), 1);
@@ -196,7 +196,7 @@ TEST(MetricsTest, ExactValuesAfterAKnownSequence) {
     EXPECT_EQ(Closed(p, "slow_consumer"), 1);
     EXPECT_EQ(Closed(p, "write_error") + Closed(p, "shutdown") +
                   Closed(p, "disconnected_by_admin") + Closed(p, "auth_expired") +
-                  Closed(p, "broker_unavailable"),
+                  Closed(p, "broker_unavailable") + Closed(p, "replaced"),
               0);
     EXPECT_EQ(Get(p, "ssebridge_streams_opened_total"), 7);
     EXPECT_EQ(Get(p, "ssebridge_stream_queued_bytes"), 0);

@@ -4,6 +4,7 @@
 // them on arbitrary input.
 #include "bridge/sse/events_request.h"
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
 namespace ssebridge {
@@ -51,6 +52,23 @@ TEST(EventsRequestTest, LastEventIdParameterMustBeAnEventId) {
   auto bad = Parse({{"channel", "a"}, {"lastEventId", "41"}});
   EXPECT_TRUE(absl::IsInvalidArgument(bad.status()));
   EXPECT_EQ(bad.status().message().substr(0, 12), "lastEventId:");
+}
+
+TEST(EventsRequestTest, StreamKeyIsOptionalAndChecked) {
+  auto none = Parse({{"channel", "a"}});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->stream_key, "");
+  auto keyed = Parse({{"channel", "a"}, {"stream", "tab_1-Z"}, {"stream", "other"}});
+  ASSERT_TRUE(keyed.ok()) << keyed.status();
+  EXPECT_EQ(keyed->stream_key, "tab_1-Z");  // the first, as every parameter
+  EXPECT_TRUE(Parse({{"channel", "a"}, {"stream", std::string(64, 'k')}}).ok());
+  for (const std::string& bad : {std::string(), std::string(65, 'k'), std::string("a b"),
+                                 std::string("t.1"), std::string("\xc3\xa9")}) {
+    auto r = Parse({{"channel", "a"}, {"stream", bad}});
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_TRUE(absl::IsInvalidArgument(r.status()));
+    EXPECT_TRUE(absl::StartsWith(r.status().message(), "stream:")) << r.status();
+  }
 }
 
 TEST(EventsRequestTest, CredentialsAreTheFirstValuesAsSent) {

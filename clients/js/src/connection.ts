@@ -14,16 +14,19 @@ import {
   TicketError,
 } from './types.js';
 
-/** The URL of one connect: channels, resume cursor, ticket. */
+/** The URL of one connect: channels, resume cursor, ticket, stream name. */
 export function streamUrl(
   base: string,
   channels: string[],
   lastEventId?: string,
   ticket?: string,
+  stream?: string,
 ): string {
   const params: string[] = channels.map((c) => `channel=${encodeURIComponent(c)}`);
   if (lastEventId) params.push(`lastEventId=${encodeURIComponent(lastEventId)}`);
   if (ticket) params.push(`ticket=${encodeURIComponent(ticket)}`);
+  // A valid name needs no escaping; an invalid one gets the bridge's 400.
+  if (stream) params.push('stream=' + stream);
   return base + (base.includes('?') ? '&' : '?') + params.join('&');
 }
 
@@ -145,7 +148,7 @@ export class Connection {
     const fetchFn: FetchLike = this.opts.fetch ?? fetch;
     let res: Awaited<ReturnType<FetchLike>>;
     try {
-      res = await fetchFn(streamUrl(this.opts.url, this.chans, this.last, ticket), {
+      res = await fetchFn(streamUrl(this.opts.url, this.chans, this.last, ticket, this.opts.stream), {
         headers: { Accept: 'text/event-stream' },
         credentials: this.opts.withCredentials ? 'include' : 'same-origin',
         signal: abort.signal,

@@ -61,6 +61,8 @@ interface Group {
   // Per added channel: the snapshot's head; older events are from before
   // the page subscribed.
   floors_: Map<string, [string, number]>;
+  /** The bridge's name for this group's stream: each new one replaces the last. */
+  name_: string;
   busy_?: boolean;
   /** Bumped when the stream closes: its late callbacks are ignored. */
   v_: number;
@@ -142,7 +144,7 @@ export class ChannelClient {
     for (const c of wanted) {
       if (this.refused.has(c)) continue;
       let g = this.groups.find((g) => g.chans_.length < max);
-      if (!g) this.groups.push((g = { chans_: [], need_: [], state_: { status: 'connecting', attempt: 0 }, floors_: new Map(), v_: 0 }));
+      if (!g) this.groups.push((g = { chans_: [], need_: [], state_: { status: 'connecting', attempt: 0 }, floors_: new Map(), v_: 0, name_: ('' + Math.random()).slice(2) }));
       g.chans_.push(c);
       g.need_.push(c);
       // A floor from an earlier subscription would hide the new snapshot.
@@ -165,7 +167,7 @@ export class ChannelClient {
     // while a snapshot is read get the next one.
     while (g.cursor_ && g.need_.length) {
       const added = g.need_;
-      const snap = await readSnapshot(this.options as SubscribeOptions, added);
+      const snap = await readSnapshot({ ...this.options, stream: g.name_ } as SubscribeOptions, added);
       g.need_ = g.need_.filter((c) => !added.includes(c));
       const head = snap && splitId(snap.head);
       if (head) {
@@ -186,7 +188,7 @@ export class ChannelClient {
 
   private launch(g: Group) {
     this.connects++;
-    const opts = { ...this.options, channels: [...g.chans_], lastEventId: g.cursor_ };
+    const opts = { ...this.options, channels: [...g.chans_], lastEventId: g.cursor_, stream: g.name_ };
     g.open_ = g.chans_ + '';
     const v = g.v_;
     const mine = () => v === g.v_;

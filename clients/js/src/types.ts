@@ -108,6 +108,14 @@ export interface SubscribeOptions {
   getTicket?: () => Promise<string> | string;
   /** Resume after this id on the first connect (e.g. kept in sessionStorage). */
   lastEventId?: string;
+  /**
+   * This stream's name on the bridge (`?stream=`: 1-64 of `A-Z a-z 0-9 _ -`).
+   * A connect with the same name and user closes the bridge's open stream
+   * of that name first, so a stream replaced by its page is never counted
+   * twice there. The hooks name each of their streams; `subscribe()` sends
+   * none unless given one.
+   */
+  stream?: string;
   /** Parse payloads as JSON (default true). */
   json?: boolean;
   /** Send cookies cross-origin (fetch `credentials: 'include'`). */
@@ -150,7 +158,7 @@ export class BridgeError extends Error {
     /** No retry will follow. */
     readonly permanent: boolean,
   ) {
-    super(`HTTP ${status}${code ? ' ' + code : ''}: ${detail || 'no reason given'}`);
+    super(`HTTP ${status}${code ? ' ' + code : ''}: ${detail || 'no reason'}`);
     this.name = 'BridgeError';
   }
 }

@@ -236,11 +236,11 @@ describe('SDK 1.0 in Chromium against the bridge', () => {
     // The page's streams, counted by its fetch wrapper from request to
     // abort, and the bridge's stream gauge, sampled as fast as /metrics
     // answers for the whole run. The SDK closes a stream before it opens
-    // the next, so the page never holds two. The bridge may still count
-    // two for a moment: Chromium closes an aborted fetch's connection
-    // asynchronously (a bare fetch + abort + fetch in Chromium shows it
-    // too; Node's fetch does not, and waiting a task after the abort does
-    // not stop it), and the page cannot see when that close is done.
+    // the next, so the page never holds two. Chromium closes an aborted
+    // fetch's connection asynchronously, so the bridge could see the next
+    // request first: every stream of the hooks' group carries one name
+    // (?stream=), and the bridge closes the old stream of that name before
+    // it counts the new one.
     await page.evaluate(() => (window as any).t.maxLive());
     const pageOpened0: number = await page.evaluate(() => (window as any).t.opened());
     const bridgeOpened0 = await metric(bridge, 'ssebridge_streams_opened_total');
@@ -281,11 +281,12 @@ describe('SDK 1.0 in Chromium against the bridge', () => {
     const maxLive: number = await page.evaluate(() => (window as any).t.maxLive());
     const twos = seen.filter((v) => v > 1).length;
     console.log(
-      `streams: page held at most ${maxLive}; bridge gauge ${seen.length} samples, max ${Math.max(...seen)} (${twos} samples above 1); the burst reconnected ${burst} time(s)`,
+      `streams: page held at most ${maxLive}; bridge gauge ${seen.length} samples, max ${Math.max(...seen)} (${twos} samples above 1); the burst reconnected ${burst} time(s); replaced on the bridge: ${await metric(bridge, 'ssebridge_streams_closed_total{reason="replaced"}')}`,
     );
     expect(maxLive).toBe(1);
-    expect(seen.length).toBeGreaterThan(100);
-    expect(Math.max(...seen)).toBeLessThanOrEqual(2);
+    // The sampler ran all along (it is slower on a busy machine).
+    expect(seen.length).toBeGreaterThan(20);
+    expect(Math.max(...seen)).toBe(1);
     // Every stream the bridge opened is one the page asked for, one at a time.
     expect((await metric(bridge, 'ssebridge_streams_opened_total')) - bridgeOpened0).toBe(
       (await page.evaluate(() => (window as any).t.opened())) - pageOpened0,
