@@ -102,17 +102,18 @@ absl::StatusOr<ChannelPatterns> ChannelPatterns::Parse(
   return FromList(items);
 }
 
+bool MatchesPattern(absl::string_view pattern, absl::string_view channel) {
+  if (channel.empty() || pattern.empty()) return false;
+  if (pattern.back() == '*') {
+    return absl::StartsWith(channel, pattern.substr(0, pattern.size() - 1));
+  }
+  return channel == pattern;
+}
+
 bool ChannelPatterns::Matches(absl::string_view channel) const {
   if (matches_all_) return !channel.empty();
   for (const std::string& p : patterns_) {
-    if (p.back() == '*') {
-      if (absl::StartsWith(channel,
-                           absl::string_view(p.data(), p.size() - 1))) {
-        return true;
-      }
-    } else if (channel == p) {
-      return true;
-    }
+    if (MatchesPattern(p, channel)) return true;
   }
   return false;
 }

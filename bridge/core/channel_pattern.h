@@ -24,6 +24,12 @@
 
 namespace ssebridge {
 
+// The one matching rule, for a single valid pattern: exact, prefix + '*',
+// or "*". No pattern matches the empty string (no channel is empty). Every
+// pattern list of the bridge (credentials, --channel_policies,
+// --metrics_channels) matches through this.
+bool MatchesPattern(absl::string_view pattern, absl::string_view channel);
+
 class ChannelPatterns {
  public:
   ChannelPatterns() = default;  // matches nothing

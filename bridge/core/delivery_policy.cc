@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "bridge/core/channel_pattern.h"
 #include "bridge/core/names.h"
 
 namespace ssebridge {
@@ -27,14 +28,6 @@ absl::string_view DeliveryPolicyName(DeliveryPolicy policy) {
       return "latest-only";
   }
   return "disconnect";
-}
-
-bool ChannelPatternMatches(absl::string_view pattern, absl::string_view name) {
-  if (pattern == "*") return true;
-  if (absl::EndsWith(pattern, "*")) {
-    return absl::StartsWith(name, pattern.substr(0, pattern.size() - 1));
-  }
-  return pattern == name;
 }
 
 absl::StatusOr<PolicyTable> PolicyTable::Parse(absl::string_view text,
@@ -74,7 +67,7 @@ absl::StatusOr<PolicyTable> PolicyTable::Parse(absl::string_view text,
 
 DeliveryPolicy PolicyTable::For(absl::string_view channel) const {
   for (const auto& [pattern, policy] : rules_) {
-    if (ChannelPatternMatches(pattern, channel)) return policy;
+    if (MatchesPattern(pattern, channel)) return policy;
   }
   return DeliveryPolicy::kDisconnect;
 }

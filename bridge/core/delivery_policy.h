@@ -36,9 +36,6 @@ inline constexpr absl::string_view kDroppedEventType = "ssebridge.dropped";
 absl::StatusOr<DeliveryPolicy> ParseDeliveryPolicy(absl::string_view text);
 absl::string_view DeliveryPolicyName(DeliveryPolicy policy);
 
-// "a" matches only "a"; "a.*" matches names starting with "a."; "*" all.
-bool ChannelPatternMatches(absl::string_view pattern, absl::string_view name);
-
 class PolicyTable {
  public:
   PolicyTable() = default;

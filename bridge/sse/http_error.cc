@@ -20,6 +20,7 @@ absl::string_view HttpErrorCode(int status) {
     case 401: return "unauthenticated";
     case 403: return "permission_denied";
     case 405: return "method_not_allowed";
+    case 408: return "request_timeout";
     case 413: return "payload_too_large";
     case 414: return "uri_too_long";
     case 431: return "header_too_large";

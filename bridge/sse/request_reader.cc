@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "bridge/core/json_text.h"
 #include "bridge/sse/http2_preface.h"
+#include "bridge/sse/http_error.h"
 
 namespace ssebridge {
 namespace {
@@ -36,17 +37,6 @@ absl::string_view Reason(int status) {
     case 431: return "Request Header Fields Too Large";
     case 503: return "Service Unavailable";
     default: return "Bad Request";
-  }
-}
-
-absl::string_view Code(int status) {
-  switch (status) {
-    case 408: return "request_timeout";
-    case 413: return "payload_too_large";
-    case 414: return "uri_too_long";
-    case 431: return "header_too_large";
-    case 503: return "unavailable";
-    default: return "bad_request";
   }
 }
 
@@ -372,7 +362,7 @@ void RequestReader::Refuse(Connection& c, int status, const std::string& message
   }
   HeadRefusal answer;
   answer.status = status;
-  answer.json = absl::StrCat("{\"error\":", JsonQuote(Code(status)),
+  answer.json = absl::StrCat("{\"error\":", JsonQuote(HttpErrorCode(status)),
                              ",\"message\":", JsonQuote(message), "}\n");
   Answer(c, answer);
 }

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "bridge/core/channel_pattern.h"
 #include "gtest/gtest.h"
 
 namespace ssebridge {
@@ -38,15 +39,20 @@ TEST(DeliveryPolicyTest, NamesRoundTrip) {
 }
 
 TEST(ChannelPatternTest, Matches) {
-  EXPECT_TRUE(ChannelPatternMatches("a", "a"));
-  EXPECT_FALSE(ChannelPatternMatches("a", "ab"));
-  EXPECT_FALSE(ChannelPatternMatches("a", "a.b"));
-  EXPECT_TRUE(ChannelPatternMatches("dash.*", "dash.cpu"));
-  EXPECT_TRUE(ChannelPatternMatches("dash.*", "dash.cpu.load"));
-  EXPECT_FALSE(ChannelPatternMatches("dash.*", "dash"));
-  EXPECT_FALSE(ChannelPatternMatches("dash.*", "dashboard"));
-  EXPECT_FALSE(ChannelPatternMatches("dash.*", "x.dash.cpu"));
-  EXPECT_TRUE(ChannelPatternMatches("*", "anything"));
+  EXPECT_TRUE(MatchesPattern("a", "a"));
+  EXPECT_FALSE(MatchesPattern("a", "ab"));
+  EXPECT_FALSE(MatchesPattern("a", "a.b"));
+  EXPECT_TRUE(MatchesPattern("dash.*", "dash.cpu"));
+  EXPECT_TRUE(MatchesPattern("dash.*", "dash.cpu.load"));
+  EXPECT_FALSE(MatchesPattern("dash.*", "dash"));
+  EXPECT_FALSE(MatchesPattern("dash.*", "dashboard"));
+  EXPECT_FALSE(MatchesPattern("dash.*", "x.dash.cpu"));
+  EXPECT_TRUE(MatchesPattern("*", "anything"));
+  // One rule everywhere: no pattern matches the empty string (the policy
+  // table once said "*" did, the credential sets that nothing did).
+  EXPECT_FALSE(MatchesPattern("*", ""));
+  EXPECT_FALSE(MatchesPattern("a*", ""));
+  EXPECT_FALSE(MatchesPattern("", ""));
 }
 
 TEST(PolicyTableTest, DefaultIsDisconnect) {
