@@ -40,6 +40,13 @@ void AppendDataLines(absl::string_view payload, std::string* out) {
   }
 }
 
+std::string SseNotice(absl::string_view type, absl::string_view payload) {
+  std::string out = absl::StrCat("event: ", type, "\n");
+  AppendDataLines(payload, &out);
+  out += "\n";
+  return out;
+}
+
 std::string SseComment(absl::string_view text) {
   std::string line(text);
   // A line break would end the comment and start a field of our caller's

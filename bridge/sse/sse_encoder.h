@@ -38,6 +38,10 @@ class SseEncoder : public EventEncoder {
 
 // "data: ..." lines for `payload`, appended to *out.
 void AppendDataLines(absl::string_view payload, std::string* out);
+// "event: <type>\ndata: ...\n\n": an event with no id (the bridge's own
+// notices, such as ssebridge.disconnected, and the status page's frames),
+// so it moves no reader's Last-Event-ID. `type` holds no CR or LF.
+std::string SseNotice(absl::string_view type, absl::string_view payload);
 // A comment line block (ignored by EventSource): ": <text>\n\n".
 std::string SseComment(absl::string_view text);
 // "retry: <ms>\n\n": the browser's reconnection delay.

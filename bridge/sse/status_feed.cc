@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "bridge/core/json_text.h"
 #include "bridge/ops/top_channels.h"
+#include "bridge/sse/sse_encoder.h"
 
 namespace ssebridge {
 namespace {
@@ -151,7 +152,7 @@ EventPtr StatusFeed::SnapshotEvent(const std::string& json) const {
   event->channel = std::string(kStatusChannel);
   event->type = "snapshot";
   event->published_at = absl::Now();
-  event->frame = absl::StrCat("event: snapshot\ndata: ", json, "\n\n");
+  event->frame = SseNotice("snapshot", json);
   return event;
 }
 

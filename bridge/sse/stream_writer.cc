@@ -3,7 +3,6 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "absl/strings/str_cat.h"
 #include "bridge/core/names.h"
 #include "bridge/sse/access_log.h"
 #include "bridge/sse/sse_encoder.h"
@@ -61,9 +60,8 @@ void StreamWriter::CloseAll(const std::function<std::string()>& farewell) {
 }
 
 uint32_t StreamWriter::DisconnectUser(const std::string& user) {
-  const std::string bytes = absl::StrCat(
-      "event: ", kDisconnectedEventType,
-      "\ndata: {\"reason\":\"disconnected by an administrator\"}\n\n");
+  const std::string bytes =
+      SseNotice(kDisconnectedEventType, R"({"reason":"disconnected by an administrator"})");
   std::mutex mu;
   std::condition_variable cv;
   size_t pending = loops_.size();

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bridge/core/names.h"
+#include "bridge/sse/sse_encoder.h"
 
 namespace ssebridge {
 
@@ -15,8 +15,7 @@ namespace {
 // Last words of a stream whose credential ran out: the page gets a fresh
 // ticket or token and reconnects with its Last-Event-ID.
 std::string AuthExpiredFrame() {
-  return absl::StrCat("event: ", kAuthExpiredEventType,
-                      "\ndata: {\"reason\":\"credential expired\"}\n\n");
+  return SseNotice(kAuthExpiredEventType, R"({"reason":"credential expired"})");
 }
 }  // namespace
 

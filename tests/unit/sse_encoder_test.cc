@@ -137,6 +137,13 @@ TEST(SseEncoderTest, SingleLineWithIdAndDefaultType) {
             "id: e1-1\ndata: hello\n\n");
 }
 
+TEST(SseEncoderTest, NoticesCarryATypeAndDataButNoId) {
+  EXPECT_EQ(SseNotice("ssebridge.disconnected", R"({"reason":"x"})"),
+            "event: ssebridge.disconnected\ndata: {\"reason\":\"x\"}\n\n");
+  // A payload's line breaks become data lines, as for events.
+  EXPECT_EQ(SseNotice("snapshot", "a\nb"), "event: snapshot\ndata: a\ndata: b\n\n");
+}
+
 TEST(SseEncoderTest, CustomTypeIsEmitted) {
   SseEncoder enc;
   EXPECT_EQ(enc.Encode(MakeEvent("e1-2", "task.done", "{}")),
