@@ -336,7 +336,7 @@ void MemoryBroker::Sweep(absl::Time now) {
       ++it;
     }
   }
-  idempotency_.Find("", now);  // trims expired keys
+  idempotency_.Expire(now);
 }
 
 BrokerMetrics MemoryBroker::metrics() const {

@@ -12,7 +12,7 @@ std::string ScopedIdempotencyKey(absl::string_view principal,
 
 const PublishOutcome* IdempotencyWindow::Find(const std::string& key,
                                               absl::Time now) {
-  Trim(now);
+  Expire(now);
   auto it = by_key_.find(key);
   return it == by_key_.end() ? nullptr : &it->second.outcome;
 }
@@ -20,14 +20,14 @@ const PublishOutcome* IdempotencyWindow::Find(const std::string& key,
 void IdempotencyWindow::Record(const std::string& key,
                                const PublishOutcome& outcome, absl::Time now) {
   if (max_keys_ == 0 || window_ <= absl::ZeroDuration()) return;
-  Trim(now);  // an expired entry for `key` must not shadow the new answer
+  Expire(now);  // an expired entry for `key` must not shadow the new answer
   auto [it, inserted] = by_key_.try_emplace(key, Entry{outcome, now});
   if (!inserted) return;
   order_.push_back(key);
-  Trim(now);
+  Expire(now);
 }
 
-void IdempotencyWindow::Trim(absl::Time now) {
+void IdempotencyWindow::Expire(absl::Time now) {
   while (!order_.empty()) {
     auto it = by_key_.find(order_.front());
     bool too_many = by_key_.size() > max_keys_;

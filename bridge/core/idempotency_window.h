@@ -42,6 +42,9 @@ class IdempotencyWindow {
   const PublishOutcome* Find(const std::string& key, absl::Time now);
   void Record(const std::string& key, const PublishOutcome& outcome,
               absl::Time now);
+  // Forgets the outcomes recorded more than the window before `now` (and
+  // the oldest beyond max_keys); Find and Record do it on their own.
+  void Expire(absl::Time now);
   size_t size() const { return by_key_.size(); }
 
  private:
@@ -49,7 +52,6 @@ class IdempotencyWindow {
     PublishOutcome outcome;
     absl::Time recorded;
   };
-  void Trim(absl::Time now);
 
   absl::Duration window_;
   size_t max_keys_;

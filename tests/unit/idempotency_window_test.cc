@@ -61,6 +61,19 @@ TEST(IdempotencyWindowTest, ExpiresAfterWindow) {
   EXPECT_EQ(w.size(), 0u);
 }
 
+TEST(IdempotencyWindowTest, ExpireForgetsOnlyOldOutcomes) {
+  IdempotencyWindow w(absl::Seconds(60), 100);
+  w.Record("old", Outcome("e-1"), kT0);
+  w.Record("new", Outcome("e-2"), kT0 + absl::Seconds(30));
+  w.Expire(kT0 + absl::Seconds(59));
+  EXPECT_EQ(w.size(), 2u);
+  w.Expire(kT0 + absl::Seconds(61));
+  EXPECT_EQ(w.size(), 1u);
+  ASSERT_NE(w.Find("new", kT0 + absl::Seconds(61)), nullptr);
+  w.Expire(kT0 + absl::Seconds(91));
+  EXPECT_EQ(w.size(), 0u);
+}
+
 TEST(IdempotencyWindowTest, ExpiredKeyCanBeRecordedAgain) {
   IdempotencyWindow w(absl::Seconds(60), 100);
   w.Record("k", Outcome("e-1"), kT0);
