@@ -33,11 +33,8 @@ absl::StatusOr<std::string> SharedTicketStore::Issue(TicketGrant grant, absl::Du
   const std::string name = NameOf(Digest(*ticket));
   if (name.empty()) return absl::InternalError("ticket: SHA-256 failed");
   grant.expires_at = now + ttl;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    absl::Status room = ReserveLocked(name, grant, now);
-    if (!room.ok()) return room;
-  }
+  absl::Status room = Reserve(name, grant, now);
+  if (!room.ok()) return room;
   // Kept max_ttl past expiry, as the memory store keeps its tombstones.
   absl::Status put =
       vault_->Put(name, EncodeTicketGrant(grant), grant.expires_at, ttl + options().max_ttl);
@@ -87,8 +84,9 @@ absl::StatusOr<TicketGrant> SharedTicketStore::Peek(absl::string_view ticket,
   return GrantOf(vault_->Look(name, now), now);
 }
 
-absl::Status SharedTicketStore::ReserveLocked(const std::string& name, const TicketGrant& grant,
-                                              absl::Time now) {
+absl::Status SharedTicketStore::Reserve(const std::string& name, const TicketGrant& grant,
+                                        absl::Time now) {
+  std::lock_guard<std::mutex> lock(mu_);
   const size_t per_key = options().max_tickets_per_key;
   auto minter_full = [&] {
     if (per_key == 0 || grant.minted_by.empty()) return false;

@@ -15,6 +15,9 @@
 // its own so that a burst of redeems never waits behind publishes. Every
 // call ends within the command timeout (--redis_command_timeout); while
 // Redis is down the pool answers UNAVAILABLE at once (see redis_pool.h).
+// Its backoff is its own (the broker's fan-out does not revive it), so when
+// Redis returns, tickets may stay UNAVAILABLE up to --redis_reconnect_max
+// longer than publishes.
 // Every failure's message names Redis and its address.
 // Thread-safe (the pool is).
 #ifndef SSEBRIDGE_BROKER_REDIS_TICKET_VAULT_H_
