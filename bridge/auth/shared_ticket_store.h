@@ -6,8 +6,8 @@
 // Issue writes the grant (TicketCodec) under the hex SHA-256 of the ticket,
 // kept max_ttl past the ticket's expiry so that a late redeem still hears
 // "expired" or "already used"; Redeem takes it in one atomic vault step, so
-// of two replicas racing on one ticket exactly one wins. Nothing of a
-// ticket stays in this process but its digest's count (below).
+// of two replicas racing on one ticket exactly one wins. This process keeps
+// only a ledger for the bounds below (digest, minter, expiry).
 //
 // Bounds: Redis holds every replica's tickets, but counting them there
 // would cost a round trip more per issue and a counter that drifts when a
