@@ -8,7 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "bridge/ops/flags.h"
 #include "bridge/ops/log.h"
+#include "bridge/auth/memory_ticket_store.h"
 #include "bridge/auth/secret_file.h"
+#include "bridge/auth/shared_ticket_store.h"
 
 namespace ssebridge {
 namespace {
@@ -64,7 +66,11 @@ absl::Status LoadAuthFromFlags(AuthParts& a) {
       static_cast<size_t>(absl::GetFlag(FLAGS_max_ticket_channels));
   tickets.max_pattern_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_ticket_pattern_bytes));
-  a.tickets = std::make_unique<TicketStore>(tickets);
+  if (a.ticket_vault != nullptr) {
+    a.tickets = std::make_unique<SharedTicketStore>(tickets, a.ticket_vault.get());
+  } else {
+    a.tickets = std::make_unique<MemoryTicketStore>(tickets);
+  }
   absl::StatusOr<ChannelPatterns> public_channels =
       ChannelPatterns::Parse(absl::GetFlag(FLAGS_public_channels));
   if (!public_channels.ok()) return FlagError("--public_channels", public_channels.status());

@@ -20,12 +20,16 @@
 #include "bridge/auth/stream_shares.h"
 #include "bridge/auth/subscriber_auth.h"
 #include "bridge/auth/ticket_store.h"
+#include "bridge/core/ticket_vault.h"
 
 namespace ssebridge {
 
 struct AuthParts {
   std::shared_ptr<JwtKeySet> jwt_keys = std::make_shared<JwtKeySet>();
   std::unique_ptr<JwtVerifier> verifier;
+  // Set before LoadAuthFromFlags when replicas share tickets (see
+  // MakeTicketVaultFromFlags); declared first, so it outlives the store.
+  std::unique_ptr<TicketVault> ticket_vault;
   std::unique_ptr<TicketStore> tickets;
   std::unique_ptr<SubscriberAuth> subscribers;
   PublisherKeys publisher_keys;
@@ -37,7 +41,9 @@ struct AuthParts {
   std::unique_ptr<StreamShares> grpc_subscribe_streams;
 };
 
-// InvalidArgument naming the flag when a key file or pattern is bad.
+// InvalidArgument naming the flag when a key file or pattern is bad. The
+// ticket store is a SharedTicketStore over a.ticket_vault when that is set,
+// a MemoryTicketStore otherwise.
 absl::Status LoadAuthFromFlags(AuthParts& a);
 
 }  // namespace ssebridge

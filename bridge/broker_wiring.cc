@@ -10,6 +10,7 @@
 #include "bridge/auth/secret_file.h"
 #include "bridge/broker/memory_broker.h"
 #include "bridge/broker/redis_broker.h"
+#include "bridge/broker/redis_ticket_vault.h"
 
 namespace ssebridge {
 namespace {
@@ -30,8 +31,7 @@ MemoryBroker::Options MemoryOptionsFromFlags() {
   return o;
 }
 
-absl::StatusOr<RedisBroker::Options> RedisOptionsFromFlags() {
-  const MemoryBroker::Options memory = MemoryOptionsFromFlags();
+absl::StatusOr<RedisConnectOptions> RedisConnectFromFlags() {
   absl::StatusOr<RedisUrl> url = ParseRedisUrl(absl::GetFlag(FLAGS_redis_url));
   if (!url.ok()) return url.status();
   if (const std::string f = absl::GetFlag(FLAGS_redis_password_file); !f.empty()) {
@@ -42,19 +42,34 @@ absl::StatusOr<RedisBroker::Options> RedisOptionsFromFlags() {
     }
     url->password = std::move(*password);
   }
+  RedisConnectOptions o;
+  o.url = *url;
+  o.connect_timeout = absl::GetFlag(FLAGS_redis_connect_timeout);
+  o.command_timeout = absl::GetFlag(FLAGS_redis_command_timeout);
+  return o;
+}
+
+RedisBackoff RedisBackoffFromFlags() {
+  RedisBackoff b;
+  b.min = absl::GetFlag(FLAGS_redis_reconnect_min);
+  b.max = absl::GetFlag(FLAGS_redis_reconnect_max);
+  return b;
+}
+
+absl::StatusOr<RedisBroker::Options> RedisOptionsFromFlags() {
+  const MemoryBroker::Options memory = MemoryOptionsFromFlags();
+  absl::StatusOr<RedisConnectOptions> connect = RedisConnectFromFlags();
+  if (!connect.ok()) return connect.status();
   RedisBroker::Options o;
-  o.connect.url = *url;
-  o.connect.connect_timeout = absl::GetFlag(FLAGS_redis_connect_timeout);
-  o.connect.command_timeout = absl::GetFlag(FLAGS_redis_command_timeout);
+  o.connect = *connect;
   o.prefix = absl::GetFlag(FLAGS_redis_prefix);
   o.history_size = memory.history.max_events;
   o.history_ttl = memory.history.max_age;
   o.idempotency_window = memory.idempotency_window;
   o.retained = memory.retained;
-  o.backoff.min = absl::GetFlag(FLAGS_redis_reconnect_min);
-  o.backoff.max = absl::GetFlag(FLAGS_redis_reconnect_max);
+  o.backoff = RedisBackoffFromFlags();
   o.pool_size = static_cast<size_t>(absl::GetFlag(FLAGS_redis_pool_size));
-  const std::string where = url->Describe();
+  const std::string where = o.connect.url.Describe();
   o.on_state = [where](const std::string& state, const std::string& detail) {
     const bool up = state == "redis_connected";
     LogLine(up ? LogLevel::kInfo : LogLevel::kWarning, state)
@@ -87,6 +102,20 @@ absl::Status MakeBrokerFromFlags(Hub* hub, const EventEncoder* encoder, BrokerPa
   if (!made.ok()) return made.status();
   parts.owned = std::move(*made);
   return parts.owned->Start();
+}
+
+absl::Status MakeTicketVaultFromFlags(std::unique_ptr<TicketVault>& vault) {
+  vault.reset();
+  if (absl::GetFlag(FLAGS_broker) != "redis") return absl::OkStatus();
+  absl::StatusOr<RedisConnectOptions> connect = RedisConnectFromFlags();
+  if (!connect.ok()) return connect.status();
+  RedisTicketVault::Options o;
+  o.connect = std::move(*connect);
+  o.prefix = absl::GetFlag(FLAGS_redis_prefix);
+  o.pool_size = static_cast<size_t>(absl::GetFlag(FLAGS_redis_pool_size));
+  o.backoff = RedisBackoffFromFlags();
+  vault = std::make_unique<RedisTicketVault>(o);
+  return absl::OkStatus();
 }
 
 }  // namespace ssebridge

@@ -14,6 +14,7 @@
 #include "bridge/broker/broker.h"
 #include "bridge/broker/broker_registry.h"
 #include "bridge/core/hub.h"
+#include "bridge/core/ticket_vault.h"
 
 namespace ssebridge {
 
@@ -28,6 +29,12 @@ BrokerRegistry BinaryBrokers();
 // The broker --broker names, made and started. InvalidArgument naming the
 // flag when a setting (--broker, --redis_url, its password) is bad.
 absl::Status MakeBrokerFromFlags(Hub* hub, const EventEncoder* encoder, BrokerParts& parts);
+
+// Where tickets live when replicas must share them: a RedisTicketVault on
+// the broker's Redis (same URL, password, timeouts, prefix) for
+// --broker=redis, nullptr (each replica keeps its own) otherwise.
+// InvalidArgument naming the flag, as MakeBrokerFromFlags.
+absl::Status MakeTicketVaultFromFlags(std::unique_ptr<TicketVault>& vault);
 
 }  // namespace ssebridge
 

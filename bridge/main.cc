@@ -63,6 +63,8 @@ int Run(ShutdownSignal& signals) {
   if (!cors.ok()) return Fail(cors.status());
 
   AuthParts auth;
+  s = MakeTicketVaultFromFlags(auth.ticket_vault);
+  if (!s.ok()) return Fail(s);
   s = LoadAuthFromFlags(auth);
   if (!s.ok()) return Fail(s);
 

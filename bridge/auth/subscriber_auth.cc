@@ -69,8 +69,10 @@ absl::StatusOr<SubscriberIdentity> SubscriberAuth::Authenticate(
                                             ? tickets_->Peek(credentials.ticket, now)
                                             : tickets_->Redeem(credentials.ticket, now);
     if (!grant.ok()) {
-      return absl::UnauthenticatedError(
-          absl::StrCat("ticket: ", grant.status().message()));
+      // A store that could not answer is not a bad ticket: the door says
+      // 503 (retry), never 401 (get a new ticket).
+      return absl::Status(grant.status().code(),
+                          absl::StrCat("ticket: ", grant.status().message()));
     }
     // The grant was parsed and bounded when it was issued.
     SubscriberIdentity id;

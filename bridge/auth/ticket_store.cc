@@ -8,7 +8,6 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "bridge/core/channel_pattern.h"
 #include "bridge/core/names.h"
 
 namespace ssebridge {
@@ -16,28 +15,14 @@ namespace {
 
 constexpr size_t kTicketEntropyBytes = 32;
 
-std::string Sha256(absl::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(),
-                 nullptr) != 1) {
-    ERR_clear_error();
-    return std::string();
-  }
-  return std::string(reinterpret_cast<char*>(digest), len);
-}
-
 }  // namespace
 
-TicketStore::TicketStore(const Options& options) : options_(options) {}
-
-absl::StatusOr<std::string> TicketStore::Issue(
-    std::string user_id, const std::vector<std::string>& channels,
-    absl::Duration ttl, absl::Time now) {
+absl::StatusOr<std::string> TicketStore::Issue(std::string user_id,
+                                               const std::vector<std::string>& channels,
+                                               absl::Duration ttl, absl::Time now) {
   absl::StatusOr<ChannelPatterns> patterns = ChannelPatterns::FromList(channels);
   if (!patterns.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("channels: ", patterns.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("channels: ", patterns.status().message()));
   }
   TicketGrant grant;
   grant.user_id = std::move(user_id);
@@ -45,163 +30,46 @@ absl::StatusOr<std::string> TicketStore::Issue(
   return Issue(std::move(grant), ttl, now);
 }
 
-absl::StatusOr<std::string> TicketStore::Issue(TicketGrant grant,
-                                               absl::Duration ttl,
-                                               absl::Time now) {
+absl::Status TicketStore::CheckIssue(const TicketGrant& grant, absl::Duration ttl) const {
   absl::Status user_ok = ValidateUserId(grant.user_id, "user_id");
   if (!user_ok.ok()) return user_ok;
   if (ttl <= absl::ZeroDuration() || ttl > options_.max_ttl) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "ttl: must be more than 0 and at most ",
-        absl::FormatDuration(options_.max_ttl)));
+    return absl::InvalidArgumentError(absl::StrCat("ttl: must be more than 0 and at most ",
+                                                   absl::FormatDuration(options_.max_ttl)));
   }
+  return absl::OkStatus();
+}
 
+absl::StatusOr<std::string> TicketStore::NewTicket() {
   unsigned char entropy[kTicketEntropyBytes];
   if (RAND_bytes(entropy, sizeof(entropy)) != 1) {
     ERR_clear_error();
     return absl::InternalError("ticket: the random generator failed");
   }
-  std::string ticket = absl::WebSafeBase64Escape(
+  return absl::WebSafeBase64Escape(
       absl::string_view(reinterpret_cast<char*>(entropy), sizeof(entropy)));
-  std::string digest = Sha256(ticket);
-  if (digest.empty()) return absl::InternalError("ticket: SHA-256 failed");
-
-  grant.expires_at = now + ttl;
-  std::lock_guard<std::mutex> lock(mu_);
-  auto minter_full = [&] {
-    if (options_.max_tickets_per_key == 0 || grant.minted_by.empty()) return false;
-    auto it = live_by_minter_.find(grant.minted_by);
-    return it != live_by_minter_.end() && it->second >= options_.max_tickets_per_key;
-  };
-  if (by_digest_.size() >= options_.max_tickets || minter_full()) {
-    SweepLocked(now);
-    if (by_digest_.size() >= options_.max_tickets) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "ticket store is full (", options_.max_tickets,
-          " live tickets, --max_tickets)"));
-    }
-    if (minter_full()) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "publisher '", grant.minted_by, "' already holds ",
-          options_.max_tickets_per_key,
-          " unredeemed tickets (--max_tickets_per_key)"));
-    }
-  }
-  // 256 random bits do not collide; the check keeps the two indexes
-  // consistent even if the RNG were broken.
-  if (by_digest_.contains(digest) || tombstones_.contains(digest)) {
-    return absl::InternalError("ticket: the random generator repeated itself");
-  }
-  if (!grant.minted_by.empty()) ++live_by_minter_[grant.minted_by];
-  auto expiry = by_expiry_.emplace(grant.expires_at, digest);
-  Entry entry{std::move(grant), expiry};
-  by_digest_.emplace(std::move(digest), std::move(entry));
-  return ticket;
 }
 
-void TicketStore::BuryLocked(absl::flat_hash_map<std::string, Entry>::iterator it,
-                             Fate fate) {
-  const std::string& minter = it->second.grant.minted_by;
-  if (!minter.empty()) {
-    auto m = live_by_minter_.find(minter);
-    if (m != live_by_minter_.end() && --m->second == 0) live_by_minter_.erase(m);
+std::string TicketStore::Digest(absl::string_view ticket) {
+  // Hashing first means no lookup ever compares the secret itself.
+  if (ticket.size() != kTicketLength) return std::string();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(ticket.data(), ticket.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
+    ERR_clear_error();
+    return std::string();
   }
-  // Until max_ttl past expiry: a page that retries a spent ticket later
-  // than that has been told twice already.
-  const absl::Time forget_at = it->second.grant.expires_at + options_.max_ttl;
-  by_expiry_.erase(it->second.expiry);
-  std::string digest = it->first;
-  by_digest_.erase(it);
-  while (tombstone_order_.size() >= options_.max_tickets) {
-    tombstones_.erase(tombstone_order_.front());
-    tombstone_order_.pop_front();
-  }
-  if (tombstones_.insert_or_assign(digest, Tombstone{fate, forget_at}).second) {
-    tombstone_order_.push_back(std::move(digest));
-  }
+  return std::string(reinterpret_cast<char*>(digest), len);
 }
 
-absl::Status TicketStore::DeadTicketLocked(const std::string& digest) const {
-  auto it = digest.empty() ? tombstones_.end() : tombstones_.find(digest);
-  if (it == tombstones_.end()) {
-    return absl::UnauthenticatedError("ticket unknown");
-  }
-  return absl::UnauthenticatedError(it->second.fate == Fate::kUsed
-                                        ? "ticket already used"
-                                        : "ticket expired");
+absl::Status TicketStore::FullError(size_t max_tickets) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("ticket store is full (", max_tickets, " live tickets, --max_tickets)"));
 }
 
-absl::StatusOr<TicketGrant> TicketStore::Redeem(absl::string_view ticket,
-                                                absl::Time now) {
-  // Hashing first means the map lookup never compares the secret itself.
-  std::string digest =
-      ticket.size() == kTicketLength ? Sha256(ticket) : std::string();
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = digest.empty() ? by_digest_.end() : by_digest_.find(digest);
-  if (it == by_digest_.end()) return DeadTicketLocked(digest);
-  if (now >= it->second.grant.expires_at) {
-    BuryLocked(it, Fate::kExpired);
-    return absl::UnauthenticatedError("ticket expired");
-  }
-  TicketGrant grant = std::move(it->second.grant);
-  // BuryLocked reads these two from the entry; the rest was moved out.
-  it->second.grant.minted_by = grant.minted_by;
-  it->second.grant.expires_at = grant.expires_at;
-  BuryLocked(it, Fate::kUsed);
-  return grant;
-}
-
-absl::StatusOr<TicketGrant> TicketStore::Peek(absl::string_view ticket,
-                                              absl::Time now) const {
-  std::string digest =
-      ticket.size() == kTicketLength ? Sha256(ticket) : std::string();
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = digest.empty() ? by_digest_.end() : by_digest_.find(digest);
-  if (it == by_digest_.end()) return DeadTicketLocked(digest);
-  if (now >= it->second.grant.expires_at) {
-    return absl::UnauthenticatedError("ticket expired");
-  }
-  return it->second.grant;
-}
-
-void TicketStore::Sweep(absl::Time now) {
-  std::lock_guard<std::mutex> lock(mu_);
-  SweepLocked(now);
-}
-
-void TicketStore::SweepLocked(absl::Time now) {
-  while (!by_expiry_.empty() && by_expiry_.begin()->first <= now) {
-    auto it = by_digest_.find(by_expiry_.begin()->second);
-    if (it == by_digest_.end()) {  // cannot happen: the indexes agree
-      by_expiry_.erase(by_expiry_.begin());
-      continue;
-    }
-    BuryLocked(it, Fate::kExpired);
-  }
-  // Tombstones are appended in roughly forget_at order (ttls differ by at
-  // most max_ttl); one that outlives its time a little is harmless.
-  while (!tombstone_order_.empty()) {
-    auto it = tombstones_.find(tombstone_order_.front());
-    if (it != tombstones_.end() && it->second.forget_at > now) break;
-    if (it != tombstones_.end()) tombstones_.erase(it);
-    tombstone_order_.pop_front();
-  }
-}
-
-size_t TicketStore::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return by_digest_.size();
-}
-
-size_t TicketStore::tombstones() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return tombstones_.size();
-}
-
-size_t TicketStore::LiveTicketsOf(absl::string_view minter) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = live_by_minter_.find(minter);
-  return it == live_by_minter_.end() ? 0 : it->second;
+absl::Status TicketStore::MinterFullError(const std::string& minter, size_t max) {
+  return absl::ResourceExhaustedError(absl::StrCat("publisher '", minter, "' already holds ", max,
+                                                   " unredeemed tickets (--max_tickets_per_key)"));
 }
 
 }  // namespace ssebridge

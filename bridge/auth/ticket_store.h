@@ -1,37 +1,34 @@
 // TicketStore: one-time tickets, the way a browser's EventSource (which
 // cannot set headers) proves who it is without putting a long-lived token in
-// a URL.
+// a URL. This header is the interface every door uses; where the tickets
+// live is the implementation's business:
+//   MemoryTicketStore  in this process (--broker=memory): a ticket works
+//                      only on the replica that issued it;
+//   SharedTicketStore  in a TicketVault shared by the replicas
+//                      (--broker=redis: Redis), so a browser whose
+//                      reconnect lands on another replica keeps its ticket.
 //
 // A backend that has already authenticated its user asks for a ticket
 // (user id, channel patterns, ttl of at most a minute); the page connects
-// with ?ticket=...; the first Redeem consumes it. A ticket is 32 bytes from
-// OpenSSL's RAND_bytes, base64url-encoded (43 characters). The store keeps
-// only each ticket's SHA-256, so a memory dump, a debug print of the map or
-// a log line of a key never holds a usable ticket.
+// with ?ticket=...; the first Redeem, on any replica that shares the store,
+// consumes it. A ticket is 32 bytes from OpenSSL's RAND_bytes,
+// base64url-encoded (43 characters). Stores keep only each ticket's
+// SHA-256, so a memory dump, a Redis key listing or a log line of a key
+// never holds a usable ticket.
 //
-// The grant is parsed once, at Issue (TicketRequest builds it); Redeem only
-// hands it over, so redeeming costs the same whatever the grant holds.
-//
-// Bounded: at most Options.max_tickets live tickets, and at most
-// Options.max_tickets_per_key of them minted by one publisher (so one key
-// cannot take the store from the others); expired ones are swept on demand
-// (Issue sweeps when full; the owner calls Sweep periodically). A ticket
-// that was redeemed or has expired leaves a tombstone (its digest and why)
-// until max_ttl after its expiry, so Redeem can say "already used" or
-// "expired" instead of "unknown"; tombstones are bounded by max_tickets too
-// (the oldest go first).
-// Thread-safe: every method takes the store's mutex.
+// Every implementation promises: a ticket is redeemed at most once, even
+// when raced from several threads or replicas; an expired ticket is never
+// accepted; a refusal says why ("ticket expired", "ticket already used",
+// "ticket unknown": UNAUTHENTICATED); a store it cannot reach is
+// UNAVAILABLE naming that store, never an accepted unverifiable ticket.
+// Implementations are thread-safe.
 #ifndef SSEBRIDGE_AUTH_TICKET_STORE_H_
 #define SSEBRIDGE_AUTH_TICKET_STORE_H_
 
-#include <deque>
-#include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -64,7 +61,8 @@ class TicketStore {
   };
   inline static constexpr size_t kTicketLength = 43;
 
-  explicit TicketStore(const Options& options);
+  explicit TicketStore(const Options& options) : options_(options) {}
+  virtual ~TicketStore() = default;
   TicketStore(const TicketStore&) = delete;
   TicketStore& operator=(const TicketStore&) = delete;
 
@@ -73,55 +71,43 @@ class TicketStore {
   // A new ticket for `grant` (its expires_at is set here). INVALID_ARGUMENT
   // for a bad user id or a ttl <= 0 or > max_ttl; RESOURCE_EXHAUSTED naming
   // --max_tickets or --max_tickets_per_key when that is full of unexpired
-  // tickets; INTERNAL if the RNG fails.
-  absl::StatusOr<std::string> Issue(TicketGrant grant, absl::Duration ttl,
-                                    absl::Time now);
+  // tickets; INTERNAL if the RNG fails; UNAVAILABLE when the store cannot
+  // be reached (the ticket was not issued).
+  virtual absl::StatusOr<std::string> Issue(TicketGrant grant, absl::Duration ttl,
+                                            absl::Time now) = 0;
   // The same for a grant given as a pattern list (INVALID_ARGUMENT for a
   // bad pattern); not minted by any key.
   absl::StatusOr<std::string> Issue(std::string user_id,
                                     const std::vector<std::string>& channels,
                                     absl::Duration ttl, absl::Time now);
 
-  // Consumes the ticket: it works once, even when raced from several
-  // threads. UNAUTHENTICATED "ticket expired" (an expired ticket is
-  // consumed too), "ticket already used" or "ticket unknown".
-  absl::StatusOr<TicketGrant> Redeem(absl::string_view ticket, absl::Time now);
+  // Consumes the ticket: it works once. UNAUTHENTICATED "ticket expired"
+  // (an expired ticket is consumed too), "ticket already used" or "ticket
+  // unknown"; UNAVAILABLE when the store cannot be reached.
+  virtual absl::StatusOr<TicketGrant> Redeem(absl::string_view ticket, absl::Time now) = 0;
   // What Redeem would answer, without consuming the ticket (a HEAD probe
   // must not spend the ticket of the GET that follows).
-  absl::StatusOr<TicketGrant> Peek(absl::string_view ticket, absl::Time now) const;
+  virtual absl::StatusOr<TicketGrant> Peek(absl::string_view ticket, absl::Time now) const = 0;
 
-  // Turns every ticket that has expired by `now` into a tombstone, and
-  // forgets tombstones older than max_ttl past their ticket's expiry.
-  void Sweep(absl::Time now);
-  size_t size() const;
-  size_t tombstones() const;
-  size_t LiveTicketsOf(absl::string_view minter) const;
+  // Forgets what has expired by `now` (the owner calls it periodically).
+  virtual void Sweep(absl::Time now) = 0;
+  // Tickets this process counts against --max_tickets (see each store).
+  virtual size_t size() const = 0;
+
+ protected:
+  // INVALID_ARGUMENT for a bad user id or ttl (see Issue).
+  absl::Status CheckIssue(const TicketGrant& grant, absl::Duration ttl) const;
+  // A fresh ticket; INTERNAL when the RNG fails.
+  static absl::StatusOr<std::string> NewTicket();
+  // SHA-256 of a well-formed ticket (raw bytes); "" for a ticket of the
+  // wrong length (unknown to every store) or when hashing fails.
+  static std::string Digest(absl::string_view ticket);
+  // The refusals every store shares.
+  static absl::Status FullError(size_t max_tickets);
+  static absl::Status MinterFullError(const std::string& minter, size_t max);
 
  private:
-  using ByExpiry = std::multimap<absl::Time, std::string>;  // -> digest
-  struct Entry {
-    TicketGrant grant;
-    ByExpiry::iterator expiry;  // this ticket's node in by_expiry_
-  };
-  enum class Fate { kUsed, kExpired };
-  struct Tombstone {
-    Fate fate;
-    absl::Time forget_at;
-  };
-
-  void SweepLocked(absl::Time now);
-  // Removes the live entry `it` and leaves a tombstone for it.
-  void BuryLocked(absl::flat_hash_map<std::string, Entry>::iterator it,
-                  Fate fate);
-  absl::Status DeadTicketLocked(const std::string& digest) const;
-
   const Options options_;
-  mutable std::mutex mu_;
-  absl::flat_hash_map<std::string, Entry> by_digest_;  // SHA-256(ticket)
-  ByExpiry by_expiry_;  // oldest first, so a sweep stops at the first live one
-  absl::flat_hash_map<std::string, size_t> live_by_minter_;
-  absl::flat_hash_map<std::string, Tombstone> tombstones_;  // by digest
-  std::deque<std::string> tombstone_order_;  // digests, oldest first
 };
 
 }  // namespace ssebridge

@@ -13,6 +13,10 @@ std::string RedisKeys::idempotency(absl::string_view key) const {
   return absl::StrCat("{", prefix_, "}:idem:", key);
 }
 
+std::string RedisKeys::ticket(absl::string_view name) const {
+  return absl::StrCat("{", prefix_, "}:ticket:", name);
+}
+
 std::string RedisKeys::ChannelTag(absl::string_view channel) const {
   return absl::StrCat("{", prefix_, ":ch:", channel, "}");
 }

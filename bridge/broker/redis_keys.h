@@ -15,6 +15,9 @@
 //   {p}:retained:bytes   bytes of every retained field + value (a counter)
 //   {p}:retained:index   sorted set "<channel>\0<field>" by publish time (us),
 //                        which the sweep expires (--retained_ttl)
+//   {p}:ticket:<sha256>  a one-time ticket: "<expires us> <grant>", then 'U'
+//                        (taken) or 'X' (expired); the hex SHA-256 of the
+//                        ticket, never the ticket (RedisTicketVault)
 //   <p>:live:<c>         pub/sub topic: "<epoch> <seq>\n<payload>"
 #ifndef SSEBRIDGE_BROKER_REDIS_KEYS_H_
 #define SSEBRIDGE_BROKER_REDIS_KEYS_H_
@@ -41,6 +44,8 @@ class RedisKeys {
   std::string retained_user(absl::string_view channel, absl::string_view user) const;
   std::string retained_bytes() const;
   std::string retained_index() const;
+  // `name`: the hex SHA-256 of a ticket.
+  std::string ticket(absl::string_view name) const;
   const std::string& prefix() const { return prefix_; }
   std::string topic(absl::string_view channel) const;
   // The channel of a topic of this prefix; false for any other topic.

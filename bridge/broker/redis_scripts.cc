@@ -191,6 +191,25 @@ if freed > 0 then redis.call('DECRBY', KEYS[2], freed) end
 return #old
 )lua"};
 
+// A ticket's value is "<expires us> <record>" until it is taken ('U') or
+// found expired by a take ('X'); KEEPTTL leaves the key's life as Put set
+// it, so the markers answer late redeems until the key goes.
+const RedisScript kTicketTakeScript = {4, R"lua(
+local v = redis.call('GET', KEYS[1])
+if not v then return {'unknown'} end
+if v == 'U' then return {'used'} end
+if v == 'X' then return {'expired'} end
+local sp = string.find(v, ' ', 1, true)
+local expires = sp and tonumber(string.sub(v, 1, sp - 1))
+if not expires then return redis.error_reply('ticket value without its expiry') end
+if expires <= tonumber(ARGV[1]) then
+  if ARGV[2] == '1' then redis.call('SET', KEYS[1], 'X', 'KEEPTTL') end
+  return {'expired'}
+end
+if ARGV[2] == '1' then redis.call('SET', KEYS[1], 'U', 'KEEPTTL') end
+return {'live', string.sub(v, sp + 1)}
+)lua"};
+
 #undef SSEBRIDGE_EPOCH_LUA
 #undef SSEBRIDGE_REWIND_LUA
 

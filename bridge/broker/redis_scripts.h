@@ -53,6 +53,14 @@ extern const RedisScript kRecoverScript;
 // -> number expired
 extern const RedisScript kRetainedSweepScript;
 
+// Takes (or looks at) a one-time ticket (RedisTicketVault): atomic, so of
+// replicas racing on one ticket exactly one gets it.
+// KEYS: the ticket's key
+// ARGV: now us, '1' take | '0' look
+// -> {'live', record} (taken unless looking), {'used'}, {'expired'} (marked
+//    so when taking) or {'unknown'}
+extern const RedisScript kTicketTakeScript;
+
 }  // namespace ssebridge
 
 #endif  // SSEBRIDGE_BROKER_REDIS_SCRIPTS_H_

@@ -25,8 +25,8 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/str_split.h"
 #include "bridge/auth/jwt_verifier.h"
+#include "bridge/auth/memory_ticket_store.h"
 #include "bridge/auth/subscriber_auth.h"
-#include "bridge/auth/ticket_store.h"
 #include "bridge/core/event_id.h"
 #include "bridge/core/names.h"
 #include "bridge/sse/events_request.h"
@@ -46,7 +46,7 @@ struct Fixture {
     verifier = std::make_unique<JwtVerifier>(JwtVerifier::Options{}, keys);
     TicketStore::Options t;
     t.max_tickets = 64;
-    tickets = std::make_unique<TicketStore>(t);
+    tickets = std::make_unique<MemoryTicketStore>(t);
     SubscriberAuth::Options a;
     a.public_channels = *ChannelPatterns::Parse("public.*");
     auth = std::make_unique<SubscriberAuth>(a, verifier.get(), tickets.get());

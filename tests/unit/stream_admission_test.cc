@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "bridge/auth/memory_ticket_store.h"
 #include "tests/unit/jwt_test_tokens.h"
 
 namespace ssebridge {
@@ -76,7 +77,7 @@ class StreamAdmissionTest : public ::testing::Test {
   std::string secret_ = std::string(40, 'k');
   std::shared_ptr<JwtKeySet> jwt_keys_ = std::make_shared<JwtKeySet>();
   JwtVerifier verifier_{JwtVerifier::Options{}, jwt_keys_};
-  TicketStore tickets_{TicketStore::Options{}};
+  MemoryTicketStore tickets_{TicketStore::Options{}};
   PublisherKeys publisher_keys_, admin_keys_, no_admin_keys_;
   RateLimiter unlimited_{0, 0};
   std::unique_ptr<SubscriberAuth> subscribers_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "bridge/auth/memory_ticket_store.h"
 #include "tests/unit/jwt_test_tokens.h"
 
 namespace ssebridge {
@@ -37,7 +38,7 @@ class SubscriberAuthTest : public ::testing::Test {
   std::shared_ptr<JwtKeySet> keys_ = std::make_shared<JwtKeySet>();
   std::unique_ptr<JwtVerifier> verifier_;
   std::unique_ptr<JwtVerifier> open_verifier_;
-  TicketStore tickets_{TicketStore::Options{}};
+  MemoryTicketStore tickets_{TicketStore::Options{}};
   std::unique_ptr<SubscriberAuth> auth_;
   std::unique_ptr<SubscriberAuth> open_;
 };

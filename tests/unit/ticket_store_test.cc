@@ -1,6 +1,6 @@
-// TicketStore: single use, expiry, ttl bounds, capacity, and a race for the
+// MemoryTicketStore: single use, expiry, ttl bounds, capacity, and a race for the
 // same ticket.
-#include "bridge/auth/ticket_store.h"
+#include "bridge/auth/memory_ticket_store.h"
 
 #include <atomic>
 #include <set>
@@ -32,7 +32,7 @@ void ExpectUnauthenticated(const absl::StatusOr<TicketGrant>& g,
 }
 
 TEST(TicketStoreTest, RedeemsOnceAndCarriesTheGrant) {
-  TicketStore store({});
+  MemoryTicketStore store({});
   absl::StatusOr<std::string> t =
       store.Issue("alice", {"tasks", "user.alice.*"}, absl::Seconds(30), kT0);
   ASSERT_TRUE(t.ok()) << t.status();
@@ -54,7 +54,7 @@ TEST(TicketStoreTest, RedeemsOnceAndCarriesTheGrant) {
 }
 
 TEST(TicketStoreTest, PeekChecksWithoutConsuming) {
-  TicketStore store({});
+  MemoryTicketStore store({});
   const absl::Time now = absl::Now();
   absl::StatusOr<std::string> t = store.Issue("u1", {"a"}, absl::Seconds(30), now);
   ASSERT_TRUE(t.ok()) << t.status();
@@ -69,7 +69,7 @@ TEST(TicketStoreTest, PeekChecksWithoutConsuming) {
 }
 
 TEST(TicketStoreTest, UnknownAndMalformedTickets) {
-  TicketStore store({});
+  MemoryTicketStore store({});
   ASSERT_TRUE(store.Issue("alice", {}, absl::Seconds(10), kT0).ok());
   ExpectUnauthenticated(store.Redeem("", kT0), "ticket unknown");
   ExpectUnauthenticated(store.Redeem(std::string(43, 'A'), kT0), "ticket unknown");
@@ -78,7 +78,7 @@ TEST(TicketStoreTest, UnknownAndMalformedTickets) {
 }
 
 TEST(TicketStoreTest, TicketsAreDistinct) {
-  TicketStore store({});
+  MemoryTicketStore store({});
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
     absl::StatusOr<std::string> t = store.Issue("u", {}, absl::Seconds(60), kT0);
@@ -88,14 +88,14 @@ TEST(TicketStoreTest, TicketsAreDistinct) {
 }
 
 TEST(TicketStoreTest, ExpiredTicketIsRefusedAndConsumed) {
-  TicketStore store({});
+  MemoryTicketStore store({});
   std::string t = *store.Issue("alice", {"tasks"}, absl::Seconds(5), kT0);
   ExpectUnauthenticated(store.Redeem(t, kT0 + absl::Seconds(5)), "ticket expired");
   ExpectUnauthenticated(store.Redeem(t, kT0), "ticket expired");
 }
 
 TEST(TicketStoreTest, IssueValidatesItsArguments) {
-  TicketStore store({});
+  MemoryTicketStore store({});
   auto code = [&](std::string user, std::vector<std::string> ch, absl::Duration ttl) {
     return store.Issue(std::move(user), std::move(ch), ttl, kT0).status().code();
   };
@@ -116,7 +116,7 @@ TEST(TicketStoreTest, IssueValidatesItsArguments) {
 }
 
 TEST(TicketStoreTest, CapacitySweepsExpiredBeforeRefusing) {
-  TicketStore store(Small(3));
+  MemoryTicketStore store(Small(3));
   ASSERT_TRUE(store.Issue("a", {}, absl::Seconds(5), kT0).ok());
   ASSERT_TRUE(store.Issue("b", {}, absl::Seconds(50), kT0).ok());
   ASSERT_TRUE(store.Issue("c", {}, absl::Seconds(50), kT0).ok());
@@ -128,7 +128,7 @@ TEST(TicketStoreTest, CapacitySweepsExpiredBeforeRefusing) {
 }
 
 TEST(TicketStoreTest, SweepDropsOnlyExpired) {
-  TicketStore store({});
+  MemoryTicketStore store({});
   std::string early = *store.Issue("a", {}, absl::Seconds(10), kT0);
   std::string late = *store.Issue("b", {}, absl::Seconds(20), kT0);
   store.Sweep(kT0 + absl::Seconds(9));
@@ -142,7 +142,7 @@ TEST(TicketStoreTest, SweepDropsOnlyExpired) {
 }
 
 TEST(TicketStoreTest, ConcurrentRedeemSucceedsExactlyOnce) {
-  TicketStore store({});
+  MemoryTicketStore store({});
   constexpr int kThreads = 8;
   constexpr int kRounds = 200;
   for (int round = 0; round < kRounds; ++round) {
@@ -167,7 +167,7 @@ TEST(TicketStoreTest, ConcurrentRedeemSucceedsExactlyOnce) {
 
 // Issue 16 finding 12: a swept ticket was "unknown or already used".
 TEST(TicketStoreTest, RefusalNamesTheCause) {
-  TicketStore store({});
+  MemoryTicketStore store({});
   std::string used = *store.Issue("a", {}, absl::Seconds(10), kT0);
   std::string swept = *store.Issue("b", {}, absl::Seconds(10), kT0);
   std::string late = *store.Issue("c", {}, absl::Seconds(10), kT0);
@@ -187,7 +187,7 @@ TEST(TicketStoreTest, RefusalNamesTheCause) {
 }
 
 TEST(TicketStoreTest, TombstonesAreBoundedByMaxTickets) {
-  TicketStore store(Small(4));
+  MemoryTicketStore store(Small(4));
   std::vector<std::string> spent;
   for (int i = 0; i < 10; ++i) {
     spent.push_back(*store.Issue("u", {}, absl::Seconds(30), kT0));
@@ -203,7 +203,7 @@ TEST(TicketStoreTest, TombstonesAreBoundedByMaxTickets) {
 TEST(TicketStoreTest, EachMinterHasAShare) {
   TicketStore::Options o = Small(10);
   o.max_tickets_per_key = 2;
-  TicketStore store(o);
+  MemoryTicketStore store(o);
   auto issue = [&](const std::string& minter, absl::Duration ttl = absl::Seconds(30)) {
     TicketGrant g;
     g.user_id = "u";
@@ -229,7 +229,7 @@ TEST(TicketStoreTest, EachMinterHasAShare) {
 }
 
 TEST(TicketStoreTest, GlobalLimitNamesItsFlag) {
-  TicketStore store(Small(1));
+  MemoryTicketStore store(Small(1));
   ASSERT_TRUE(store.Issue("a", {}, absl::Seconds(30), kT0).ok());
   absl::Status full = store.Issue("b", {}, absl::Seconds(30), kT0).status();
   EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
