@@ -200,7 +200,10 @@ void RegisterBrokerMetrics(MetricsRegistry& m, const MetricsSources& s) {
   m.Gauge("ssebridge_connected_users", "Distinct authenticated users with a stream.",
           [connections] { return double(connections->users()); });
   const TicketStore* tickets = s.tickets;
-  m.Gauge("ssebridge_tickets_pending", "Issued tickets not yet redeemed or expired.",
+  m.Gauge("ssebridge_tickets_pending",
+          "Tickets this replica issued, not yet redeemed (here) or expired; "
+          "with --broker=redis the tickets live in Redis and any replica "
+          "redeems them.",
           [tickets] { return double(tickets->size()); });
 }
 
