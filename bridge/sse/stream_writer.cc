@@ -1,6 +1,8 @@
 #include "bridge/sse/stream_writer.h"
 
+#include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 
 #include "bridge/core/names.h"
@@ -59,44 +61,40 @@ void StreamWriter::CloseAll(const std::function<std::string()>& farewell) {
   }
 }
 
+uint32_t StreamWriter::OnEveryLoop(const std::function<uint32_t(WriterLoop&)>& task) {
+  // Shared with the tasks: a loop that stops first never runs its task, and
+  // the caller must not wait for it (nor leave it pointing at its stack).
+  struct Tally {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t pending = 0;
+    uint32_t total = 0;
+  };
+  auto tally = std::make_shared<Tally>();
+  tally->pending = loops_.size();
+  for (auto& loop : loops_) {
+    WriterLoop* l = loop.get();
+    l->Post([tally, l, task] {
+      const uint32_t n = task(*l);
+      std::lock_guard<std::mutex> lock(tally->mu);
+      tally->total += n;
+      if (--tally->pending == 0) tally->cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(tally->mu);
+  // Loops answer within a round; only a writer that is stopping does not.
+  tally->cv.wait_for(lock, std::chrono::seconds(2), [&] { return tally->pending == 0; });
+  return tally->total;
+}
+
 uint32_t StreamWriter::DisconnectUser(const std::string& user) {
   const std::string bytes =
       SseNotice(kDisconnectedEventType, R"({"reason":"disconnected by an administrator"})");
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t pending = loops_.size();
-  uint32_t total = 0;
-  for (auto& loop : loops_) {
-    WriterLoop* l = loop.get();
-    l->Post([&, l] {
-      uint32_t n = l->EndUser(user, bytes);
-      std::lock_guard<std::mutex> lock(mu);
-      total += n;
-      if (--pending == 0) cv.notify_all();
-    });
-  }
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return pending == 0; });
-  return total;
+  return OnEveryLoop([user, bytes](WriterLoop& l) { return l.EndUser(user, bytes); });
 }
 
 uint32_t StreamWriter::ReplaceStream(const std::string& user, const std::string& key) {
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t pending = loops_.size();
-  uint32_t total = 0;
-  for (auto& loop : loops_) {
-    WriterLoop* l = loop.get();
-    l->Post([&, l] {
-      uint32_t n = l->EndKeyed(user, key);
-      std::lock_guard<std::mutex> lock(mu);
-      total += n;
-      if (--pending == 0) cv.notify_all();
-    });
-  }
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return pending == 0; });
-  return total;
+  return OnEveryLoop([user, key](WriterLoop& l) { return l.EndKeyed(user, key); });
 }
 
 void StreamWriter::Stop() {

@@ -95,6 +95,9 @@ class StreamWriter {
   uint64_t queued_bytes() const;
 
  private:
+  // Runs `task` on every loop and sums what they return; waits for them
+  // (at most a moment: a stopping writer runs no more tasks).
+  uint32_t OnEveryLoop(const std::function<uint32_t(WriterLoop&)>& task);
   friend class WriterLoop;
   friend class SseStream;
   Options options_;
