@@ -10,8 +10,8 @@
 #ifndef SSEBRIDGE_GRPC_BATCH_PUBLISHER_SERVICE_H_
 #define SSEBRIDGE_GRPC_BATCH_PUBLISHER_SERVICE_H_
 
-#include "bridge/grpc/publish_drain.h"
-#include "bridge/grpc/publish_gate.h"
+#include "bridge/publish/publish_drain.h"
+#include "bridge/publish/publish_gate.h"
 #include "ssebridge/v1/bridge.grpc.pb.h"
 
 namespace ssebridge {

@@ -26,7 +26,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
-#include "bridge/grpc/publish_drain.h"
+#include "bridge/publish/publish_drain.h"
 
 namespace ssebridge {
 

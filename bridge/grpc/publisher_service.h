@@ -15,8 +15,8 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "bridge/grpc/publish_drain.h"
-#include "bridge/grpc/publish_gate.h"
+#include "bridge/publish/publish_drain.h"
+#include "bridge/publish/publish_gate.h"
 #include "ssebridge/v1/bridge.grpc.pb.h"
 
 namespace ssebridge {

@@ -8,7 +8,7 @@
 
 #include "absl/time/clock.h"
 #include "bridge/core/names.h"
-#include "bridge/grpc/publish_gate.h"
+#include "bridge/publish/publish_gate.h"
 #include "bridge/grpc/publisher_service.h"
 
 namespace ssebridge {

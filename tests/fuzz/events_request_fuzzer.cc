@@ -1,7 +1,7 @@
 // Fuzz target: the GET /v1/events request path the bridge adds on top of
 // cpp-httplib. The raw query string goes through httplib's own query parser
 // (as the server does), header lines through a simple "Name: value" split,
-// then ParseEventsRequest (bridge/sse/events_request.h) and, with what it
+// then ParseEventsRequest (bridge/http/events_request.h) and, with what it
 // returns, SubscriberAuth (bearer header, cookie, ticket, query token)
 // against one HS256 key and a ticket store. Checked against the rules
 // events_request.h documents: which requests are refused, the channel list,
@@ -29,7 +29,7 @@
 #include "bridge/auth/subscriber_auth.h"
 #include "bridge/core/event_id.h"
 #include "bridge/core/names.h"
-#include "bridge/sse/events_request.h"
+#include "bridge/http/events_request.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace ssebridge {

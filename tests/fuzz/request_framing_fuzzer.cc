@@ -1,5 +1,5 @@
 // Fuzz target: the HTTP request framing as the bridge reads it
-// (bridge/sse/request_assembler.h: RequestFraming for the head, ChunkedBody
+// (bridge/http/request_assembler.h: RequestFraming for the head, ChunkedBody
 // for a chunked body). The same bytes are fed whole and in pieces (sizes
 // from the first input byte), and must give the same outcome: framing may
 // not depend on how TCP split the request. A complete request's normalized
@@ -14,8 +14,8 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "bridge/sse/chunked_body.h"
-#include "bridge/sse/request_assembler.h"
+#include "bridge/http/chunked_body.h"
+#include "bridge/http/request_assembler.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace ssebridge {

@@ -1,4 +1,4 @@
-#include "bridge/sse/chunked_body.h"
+#include "bridge/http/chunked_body.h"
 
 #include <algorithm>
 #include <string>

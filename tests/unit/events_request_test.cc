@@ -2,7 +2,7 @@
 // HTTP behaviour around it is covered by the integration tests (bad_input,
 // resume, auth_*); these pin the rules themselves, and tests/fuzz checks
 // them on arbitrary input.
-#include "bridge/sse/events_request.h"
+#include "bridge/http/events_request.h"
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"

@@ -1,4 +1,4 @@
-#include "bridge/sse/http2_preface.h"
+#include "bridge/http/http2_preface.h"
 
 #include <string>
 

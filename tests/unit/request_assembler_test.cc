@@ -1,4 +1,4 @@
-#include "bridge/sse/request_assembler.h"
+#include "bridge/http/request_assembler.h"
 
 #include <string>
 

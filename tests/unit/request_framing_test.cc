@@ -1,4 +1,4 @@
-#include "bridge/sse/request_framing.h"
+#include "bridge/http/request_framing.h"
 
 #include <string>
 #include <vector>

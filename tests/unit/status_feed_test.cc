@@ -2,7 +2,7 @@
 // (the same numbers /metrics shows), label-filtered sums, families left out
 // when the registry lacks them, and the timestamp the page turns totals into
 // rates with. MetricsRegistry::Sum underneath.
-#include "bridge/sse/status_feed.h"
+#include "bridge/http/status_feed.h"
 
 #include <atomic>
 #include <string>
