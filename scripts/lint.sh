@@ -16,7 +16,7 @@ mapfile -t sources < <(find bridge -name '*.cc' | sort)
 # The folders in .clang-format's style. A folder joins once it has been
 # reformatted whole, in a commit of its own (so blame stays readable);
 # new folders start in it.
-formatted=(bridge/event bridge/admission)
+formatted=(bridge/event bridge/admission bridge/core bridge/ops bridge/sse bridge/http bridge/publish)
 mapfile -t styled < <(find "${formatted[@]}" \( -name '*.cc' -o -name '*.h' \) | sort)
 echo "lint: clang-format on ${#styled[@]} files (${formatted[*]})" >&2
 clang-format --dry-run -Werror "${styled[@]}"

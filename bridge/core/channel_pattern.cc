@@ -49,25 +49,23 @@ absl::Status ChannelPatterns::Validate(absl::string_view pattern) {
   const bool is_prefix = absl::ConsumeSuffix(&body, "*");
   if (is_prefix && body.empty()) return absl::OkStatus();  // "*"
   if (body.find('*') != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("channel pattern ", Quoted(pattern),
-                     ": '*' is only allowed once, at the end"));
+    return absl::InvalidArgumentError(absl::StrCat("channel pattern ", Quoted(pattern),
+                                                   ": '*' is only allowed once, at the end"));
   }
   if (body.size() > kMaxChannelNameLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("channel pattern ", Quoted(pattern), ": longer than ",
-                     kMaxChannelNameLength, " characters"));
+    return absl::InvalidArgumentError(absl::StrCat("channel pattern ", Quoted(pattern),
+                                                   ": longer than ", kMaxChannelNameLength,
+                                                   " characters"));
   }
   if (!std::all_of(body.begin(), body.end(), IsChannelNameChar)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("channel pattern ", Quoted(pattern),
-                     ": has a character outside [A-Za-z0-9_.:-]"));
+    return absl::InvalidArgumentError(absl::StrCat("channel pattern ", Quoted(pattern),
+                                                   ": has a character outside [A-Za-z0-9_.:-]"));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<ChannelPatterns> ChannelPatterns::FromList(
-    const std::vector<std::string>& patterns, size_t* work) {
+absl::StatusOr<ChannelPatterns> ChannelPatterns::FromList(const std::vector<std::string>& patterns,
+                                                          size_t* work) {
   size_t ignored = 0;
   if (work == nullptr) work = &ignored;
   ChannelPatterns set;
@@ -85,8 +83,7 @@ absl::StatusOr<ChannelPatterns> ChannelPatterns::FromList(
   return set;
 }
 
-absl::StatusOr<ChannelPatterns> ChannelPatterns::Parse(
-    absl::string_view comma_separated) {
+absl::StatusOr<ChannelPatterns> ChannelPatterns::Parse(absl::string_view comma_separated) {
   if (absl::StripAsciiWhitespace(comma_separated).empty()) {
     return ChannelPatterns();
   }
@@ -94,8 +91,7 @@ absl::StatusOr<ChannelPatterns> ChannelPatterns::Parse(
   for (absl::string_view item : absl::StrSplit(comma_separated, ',')) {
     item = absl::StripAsciiWhitespace(item);
     if (item.empty()) {
-      return absl::InvalidArgumentError(
-          "channel patterns: empty item in the comma-separated list");
+      return absl::InvalidArgumentError("channel patterns: empty item in the comma-separated list");
     }
     items.emplace_back(item);
   }

@@ -39,8 +39,8 @@ class ChannelPatterns {
   // clients); an empty list gives a set that matches nothing. `work`, when
   // given, is increased by the hash and equality operations the de-dup did
   // (a deterministic cost measure for tests).
-  static absl::StatusOr<ChannelPatterns> FromList(
-      const std::vector<std::string>& patterns, size_t* work = nullptr);
+  static absl::StatusOr<ChannelPatterns> FromList(const std::vector<std::string>& patterns,
+                                                  size_t* work = nullptr);
   // "a,b*,*"; whitespace around items is ignored; "" (or only whitespace)
   // is the empty set; an empty item ("a,,b", "a,") is an error.
   static absl::StatusOr<ChannelPatterns> Parse(absl::string_view comma_separated);

@@ -13,9 +13,8 @@ absl::StatusOr<DeliveryPolicy> ParseDeliveryPolicy(absl::string_view text) {
   if (text == "disconnect") return DeliveryPolicy::kDisconnect;
   if (text == "drop-oldest") return DeliveryPolicy::kDropOldest;
   if (text == "latest-only") return DeliveryPolicy::kLatestOnly;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown policy \"", text,
-                   "\"; expected disconnect, drop-oldest or latest-only"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown policy \"", text, "\"; expected disconnect, drop-oldest or latest-only"));
 }
 
 absl::string_view DeliveryPolicyName(DeliveryPolicy policy) {
@@ -30,26 +29,23 @@ absl::string_view DeliveryPolicyName(DeliveryPolicy policy) {
   return "disconnect";
 }
 
-absl::StatusOr<PolicyTable> PolicyTable::Parse(absl::string_view text,
-                                               absl::string_view field) {
+absl::StatusOr<PolicyTable> PolicyTable::Parse(absl::string_view text, absl::string_view field) {
   PolicyTable table;
-  for (absl::string_view rule :
-       absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+  for (absl::string_view rule : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
     rule = absl::StripAsciiWhitespace(rule);
     std::pair<absl::string_view, absl::string_view> kv =
         absl::StrSplit(rule, absl::MaxSplits('=', 1));
     absl::string_view pattern = absl::StripAsciiWhitespace(kv.first);
     absl::string_view name = absl::StripAsciiWhitespace(kv.second);
     if (pattern.empty() || name.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ": rule \"", rule, "\" is not pattern=policy"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": rule \"", rule, "\" is not pattern=policy"));
     }
     absl::string_view stem = pattern;
     if (stem != "*" && absl::EndsWith(stem, "*")) {
       stem.remove_suffix(1);
       if (!stem.empty() && !ValidateChannelName(stem, field).ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(field, ": bad pattern \"", pattern, "\""));
+        return absl::InvalidArgumentError(absl::StrCat(field, ": bad pattern \"", pattern, "\""));
       }
     } else if (stem != "*") {
       absl::Status s = ValidateChannelName(stem, field);
@@ -57,8 +53,7 @@ absl::StatusOr<PolicyTable> PolicyTable::Parse(absl::string_view text,
     }
     absl::StatusOr<DeliveryPolicy> policy = ParseDeliveryPolicy(name);
     if (!policy.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": ", policy.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(field, ": ", policy.status().message()));
     }
     table.rules_.emplace_back(std::string(pattern), *policy);
   }

@@ -41,8 +41,7 @@ class PolicyTable {
   PolicyTable() = default;
   // "pattern=policy,pattern=policy"; empty text means every channel uses the
   // default. INVALID_ARGUMENT names `field`.
-  static absl::StatusOr<PolicyTable> Parse(absl::string_view text,
-                                           absl::string_view field);
+  static absl::StatusOr<PolicyTable> Parse(absl::string_view text, absl::string_view field);
 
   DeliveryPolicy For(absl::string_view channel) const;
 

@@ -3,8 +3,7 @@
 namespace ssebridge {
 
 size_t Event::footprint() const {
-  size_t n = sizeof(Event) + id.size() + channel.size() + type.size() +
-             data.size() + frame.size();
+  size_t n = sizeof(Event) + id.size() + channel.size() + type.size() + data.size() + frame.size();
   for (const auto& u : user_ids) n += sizeof(std::string) + u.size();
   return n;
 }

@@ -11,12 +11,11 @@ namespace ssebridge {
 
 std::string EventId::ToString() const { return absl::StrCat(epoch, "-", seq); }
 
-absl::StatusOr<EventId> ParseEventId(absl::string_view text,
-                                     absl::string_view field) {
+absl::StatusOr<EventId> ParseEventId(absl::string_view text, absl::string_view field) {
   auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": malformed event id (", why,
-        "); expected \"<epoch>-<seq>\" as sent in an event's id"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": malformed event id (", why,
+                     "); expected \"<epoch>-<seq>\" as sent in an event's id"));
   };
   if (text.size() > 64) return bad("longer than 64 characters");
   size_t dash = text.rfind('-');

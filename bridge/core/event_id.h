@@ -21,14 +21,11 @@ struct EventId {
   uint64_t seq = 0;
 
   std::string ToString() const;
-  bool operator==(const EventId& o) const {
-    return seq == o.seq && epoch == o.epoch;
-  }
+  bool operator==(const EventId& o) const { return seq == o.seq && epoch == o.epoch; }
 };
 
 // Parses "<epoch>-<seq>". INVALID_ARGUMENT names `field` on any malformation.
-absl::StatusOr<EventId> ParseEventId(absl::string_view text,
-                                     absl::string_view field);
+absl::StatusOr<EventId> ParseEventId(absl::string_view text, absl::string_view field);
 
 // A fresh epoch: base-36 of the wall clock in microseconds mixed with
 // randomness, so two restarts never share one.

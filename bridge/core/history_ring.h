@@ -35,8 +35,7 @@ class HistoryRing {
   // Appends to `out` every event with seq > after_seq, oldest first. Returns
   // false (and appends nothing) when some event after `after_seq` has been
   // evicted, i.e. the ring cannot replay without a gap.
-  bool ReplayAfter(uint64_t after_seq, absl::Time now,
-                   std::vector<EventPtr>* out) const;
+  bool ReplayAfter(uint64_t after_seq, absl::Time now, std::vector<EventPtr>* out) const;
 
   // Records that events up to `seq` are gone (e.g. with a predecessor ring).
   void MarkEvictedThrough(uint64_t seq) {

@@ -34,10 +34,8 @@ void HubShard::PostEvents(const std::vector<EventPtr>& events) {
   if (was_empty && wake_) wake_();
 }
 
-void HubShard::PostAttach(std::shared_ptr<Subscription> sub,
-                          std::vector<EventPtr> catch_up) {
-  Post(Command{Command::kAttach, nullptr, std::move(sub), std::move(catch_up),
-               nullptr});
+void HubShard::PostAttach(std::shared_ptr<Subscription> sub, std::vector<EventPtr> catch_up) {
+  Post(Command{Command::kAttach, nullptr, std::move(sub), std::move(catch_up), nullptr});
 }
 
 void HubShard::DetachAndWait(const std::shared_ptr<Subscription>& sub) {
@@ -124,8 +122,7 @@ void HubShard::Apply(Command& c) {
   }
 }
 
-void HubShard::CountResume(const Subscription& sub,
-                           const std::vector<EventPtr>& catch_up) {
+void HubShard::CountResume(const Subscription& sub, const std::vector<EventPtr>& catch_up) {
   // A broker that cannot honour a cursor puts an ssebridge.reset notice in
   // the catch-up (Broker::Attach), so the catch-up alone tells the outcome.
   std::atomic<uint64_t>* counter = &counters_.resumes_fresh;
@@ -141,14 +138,12 @@ void HubShard::CountResume(const Subscription& sub,
   counter->fetch_add(1, std::memory_order_relaxed);
 }
 
-void HubShard::Deliver(Subscription* sub, int channel_index,
-                       const EventPtr& event) {
+void HubShard::Deliver(Subscription* sub, int channel_index, const EventPtr& event) {
   uint64_t dropped = 0;
   {
     std::lock_guard<std::mutex> lock(sub->mu);
     if (sub->overflowed) return;
-    auto result =
-        sub->queue.Push(event, sub->policy(channel_index), &dropped);
+    auto result = sub->queue.Push(event, sub->policy(channel_index), &dropped);
     if (result == SubscriberQueue::PushResult::kOverflow) {
       sub->overflowed = true;
       sub->queue.Clear();
@@ -251,12 +246,10 @@ void Hub::DispatchBatch(const std::vector<EventPtr>& events) {
   }
 }
 
-void Hub::Attach(std::shared_ptr<Subscription> sub,
-                 std::vector<EventPtr> catch_up) {
+void Hub::Attach(std::shared_ptr<Subscription> sub, std::vector<EventPtr> catch_up) {
   // Round robin: attach counts lag behind a burst of connects (they change
   // only when a shard drains), so "least loaded" would pile a burst on one.
-  const size_t i =
-      next_shard_.fetch_add(1, std::memory_order_relaxed) % shards_.size();
+  const size_t i = next_shard_.fetch_add(1, std::memory_order_relaxed) % shards_.size();
   CountAttach(*sub, static_cast<int>(i), +1);
   shards_[i]->PostAttach(std::move(sub), std::move(catch_up));
 }
@@ -283,8 +276,7 @@ void Hub::CountAttach(const Subscription& sub, int shard_index, int delta) {
     bool any = false;
     for (uint32_t c : per_shard) any = any || c > 0;
     if (!any) per_channel_shard_.erase(channel);
-    auto apply = [delta](absl::flat_hash_map<std::string, uint32_t>& map,
-                         const std::string& key) {
+    auto apply = [delta](absl::flat_hash_map<std::string, uint32_t>& map, const std::string& key) {
       uint32_t& n = map[key];
       n = static_cast<uint32_t>(static_cast<int64_t>(n) + delta);
       if (n == 0) map.erase(key);

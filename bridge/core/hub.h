@@ -17,20 +17,20 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include <mutex>
 #include "bridge/core/event.h"
 #include "bridge/core/subscription.h"
 
 namespace ssebridge {
 
 struct HubCounters {
-  std::atomic<uint64_t> deliveries{0};   // events queued to a subscription
-  std::atomic<uint64_t> dropped{0};      // dropped or replaced by a policy
+  std::atomic<uint64_t> deliveries{0};  // events queued to a subscription
+  std::atomic<uint64_t> dropped{0};     // dropped or replaced by a policy
   std::atomic<uint64_t> overflow_disconnects{0};
   // Attaches by outcome: no cursor; a cursor honoured; a cursor answered
   // with an ssebridge.reset notice.
@@ -55,8 +55,7 @@ class HubShard {
   void PostEvent(EventPtr event);
   // Several events, in order, with one lock and at most one wake-up.
   void PostEvents(const std::vector<EventPtr>& events);
-  void PostAttach(std::shared_ptr<Subscription> sub,
-                  std::vector<EventPtr> catch_up);
+  void PostAttach(std::shared_ptr<Subscription> sub, std::vector<EventPtr> catch_up);
   // Detaches and waits until the shard can no longer touch `sub`.
   void DetachAndWait(const std::shared_ptr<Subscription>& sub);
 
@@ -95,8 +94,7 @@ class HubShard {
   void Apply(Command& command);
   void Deliver(Subscription* sub, int channel_index, const EventPtr& event);
   void MarkReady(Subscription* sub);
-  void CountResume(const Subscription& sub,
-                   const std::vector<EventPtr>& catch_up);
+  void CountResume(const Subscription& sub, const std::vector<EventPtr>& catch_up);
 
   const int index_;
   std::function<void()> wake_;
@@ -169,14 +167,12 @@ class Hub {
   std::function<void(const EventPtr&)> observer_;
   std::atomic<size_t> next_shard_{0};
   mutable std::mutex counts_mu_;
-  absl::flat_hash_map<std::string, uint32_t> per_channel_
-      ABSL_GUARDED_BY(counts_mu_);
+  absl::flat_hash_map<std::string, uint32_t> per_channel_ ABSL_GUARDED_BY(counts_mu_);
   // Subscriptions per channel on each shard (Dispatch wakes only those).
   absl::flat_hash_map<std::string, std::vector<uint32_t>> per_channel_shard_
       ABSL_GUARDED_BY(counts_mu_);
   // key: channel + '\n' + user
-  absl::flat_hash_map<std::string, uint32_t> per_channel_user_
-      ABSL_GUARDED_BY(counts_mu_);
+  absl::flat_hash_map<std::string, uint32_t> per_channel_user_ ABSL_GUARDED_BY(counts_mu_);
 };
 
 }  // namespace ssebridge

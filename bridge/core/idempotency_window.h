@@ -30,8 +30,8 @@ struct PublishOutcome {
 // The window key for `key` sent by publisher principal `principal` (a key
 // name, "jwt:<sub>" or "anonymous") to `channel`. Length-prefixed, so no two
 // (principal, channel, key) triples share a window key.
-std::string ScopedIdempotencyKey(absl::string_view principal,
-                                 absl::string_view channel, absl::string_view key);
+std::string ScopedIdempotencyKey(absl::string_view principal, absl::string_view channel,
+                                 absl::string_view key);
 
 class IdempotencyWindow {
  public:
@@ -40,8 +40,7 @@ class IdempotencyWindow {
 
   // The remembered outcome for `key`, if it was recorded within the window.
   const PublishOutcome* Find(const std::string& key, absl::Time now);
-  void Record(const std::string& key, const PublishOutcome& outcome,
-              absl::Time now);
+  void Record(const std::string& key, const PublishOutcome& outcome, absl::Time now);
   // Forgets the outcomes recorded more than the window before `now` (and
   // the oldest beyond max_keys); Find and Record do it on their own.
   void Expire(absl::Time now);

@@ -6,21 +6,18 @@
 
 namespace ssebridge {
 
-absl::Status ValidateChannelName(absl::string_view name,
-                                 absl::string_view field) {
+absl::Status ValidateChannelName(absl::string_view name, absl::string_view field) {
   if (name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
   }
   if (name.size() > kMaxChannelNameLength) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": longer than ", kMaxChannelNameLength,
-                     " characters"));
+        absl::StrCat(field, ": longer than ", kMaxChannelNameLength, " characters"));
   }
   for (char c : name) {
     if (!IsChannelNameChar(c)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ": \"", absl::CHexEscape(name),
-          "\" has a character outside [A-Za-z0-9_.:-]"));
+      return absl::InvalidArgumentError(absl::StrCat(field, ": \"", absl::CHexEscape(name),
+                                                     "\" has a character outside [A-Za-z0-9_.:-]"));
     }
   }
   return absl::OkStatus();
@@ -28,29 +25,28 @@ absl::Status ValidateChannelName(absl::string_view name,
 
 absl::Status ValidateEventType(absl::string_view type, absl::string_view field) {
   if (type.size() > kMaxEventTypeLength) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": longer than ", kMaxEventTypeLength, " characters"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": longer than ", kMaxEventTypeLength, " characters"));
   }
   for (char c : type) {
     if (c == '\r' || c == '\n' || c == '\0') {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": must not contain CR, LF or NUL"));
+      return absl::InvalidArgumentError(absl::StrCat(field, ": must not contain CR, LF or NUL"));
     }
   }
   if (!IsValidUtf8(type)) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": not valid UTF-8"));
   }
   if (absl::StartsWith(type, kReservedEventPrefix)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": the prefix \"", kReservedEventPrefix, "\" is reserved"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": the prefix \"", kReservedEventPrefix, "\" is reserved"));
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidateUserId(absl::string_view user, absl::string_view field) {
   if (user.empty() || user.size() > kMaxUserIdLength) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": must be 1-", kMaxUserIdLength, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be 1-", kMaxUserIdLength, " bytes"));
   }
   if (!IsValidUtf8(user)) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": not valid UTF-8"));
@@ -87,9 +83,8 @@ bool IsValidUtf8(absl::string_view s) {
       cp = (cp << 6) | (p[i] & 0x3F);
     }
     // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-        (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
       return false;
     }
     p += len;

@@ -28,13 +28,12 @@ inline constexpr absl::string_view kDefaultEventType = "message";
 // A character channel names may hold: [A-Za-z0-9_.:-]. Channel patterns
 // (channel_pattern.h) use the same set, so the two cannot drift apart.
 inline constexpr bool IsChannelNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == ':' || c == '-';
 }
 
 // Each returns INVALID_ARGUMENT with a message naming `field`.
-absl::Status ValidateChannelName(absl::string_view name,
-                                 absl::string_view field);
+absl::Status ValidateChannelName(absl::string_view name, absl::string_view field);
 absl::Status ValidateEventType(absl::string_view type, absl::string_view field);
 absl::Status ValidateUserId(absl::string_view user, absl::string_view field);
 

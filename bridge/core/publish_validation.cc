@@ -7,8 +7,7 @@
 
 namespace ssebridge {
 
-absl::Status ValidatePublishSpec(PublishSpec* spec,
-                                 const PublishLimits& limits) {
+absl::Status ValidatePublishSpec(PublishSpec* spec, const PublishLimits& limits) {
   absl::Status s = ValidateChannelName(spec->channel, "channel");
   if (!s.ok()) return s;
   s = ValidateEventType(spec->type, "event");
@@ -18,9 +17,9 @@ absl::Status ValidatePublishSpec(PublishSpec* spec,
     return absl::InvalidArgumentError("data: must not be empty");
   }
   if (spec->data.size() > limits.max_event_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "data: ", spec->data.size(), " bytes is over the limit of ",
-        limits.max_event_bytes, " (--max_event_bytes)"));
+    return absl::InvalidArgumentError(absl::StrCat("data: ", spec->data.size(),
+                                                   " bytes is over the limit of ",
+                                                   limits.max_event_bytes, " (--max_event_bytes)"));
   }
   if (!IsValidUtf8(spec->data)) {
     return absl::InvalidArgumentError("data: not valid UTF-8");
@@ -34,13 +33,11 @@ absl::Status ValidatePublishSpec(PublishSpec* spec,
     if (!s.ok()) return s;
   }
   std::sort(spec->user_ids.begin(), spec->user_ids.end());
-  spec->user_ids.erase(
-      std::unique(spec->user_ids.begin(), spec->user_ids.end()),
-      spec->user_ids.end());
+  spec->user_ids.erase(std::unique(spec->user_ids.begin(), spec->user_ids.end()),
+                       spec->user_ids.end());
   if (spec->idempotency_key.size() > limits.max_idempotency_key_bytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat("idempotency_key: longer than ",
-                     limits.max_idempotency_key_bytes, " bytes"));
+        absl::StrCat("idempotency_key: longer than ", limits.max_idempotency_key_bytes, " bytes"));
   }
   return absl::OkStatus();
 }

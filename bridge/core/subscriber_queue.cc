@@ -7,8 +7,7 @@
 
 namespace ssebridge {
 
-SubscriberQueue::PushResult SubscriberQueue::Push(EventPtr event,
-                                                  DeliveryPolicy policy,
+SubscriberQueue::PushResult SubscriberQueue::Push(EventPtr event, DeliveryPolicy policy,
                                                   uint64_t* dropped) {
   const size_t size = event->frame.size();
   std::map<std::string, uint64_t> lost;
@@ -44,8 +43,7 @@ SubscriberQueue::PushResult SubscriberQueue::Push(EventPtr event,
       if (!lost.empty()) MarkGap(lost, gap);
       return PushResult::kOverflow;
     }
-    for (size_t i = head_;
-         i < entries_.size() && LimitedBytes() + size > max_bytes_;) {
+    for (size_t i = head_; i < entries_.size() && LimitedBytes() + size > max_bytes_;) {
       if (Droppable(i)) {
         ++lost[entries_[i].event->channel];
         gap = std::min(gap, i);
@@ -62,8 +60,7 @@ SubscriberQueue::PushResult SubscriberQueue::Push(EventPtr event,
   return PushResult::kQueued;
 }
 
-void SubscriberQueue::MarkGap(const std::map<std::string, uint64_t>& lost,
-                              size_t gap) {
+void SubscriberQueue::MarkGap(const std::map<std::string, uint64_t>& lost, size_t gap) {
   // A notice not yet started on the wire takes the new counts (there is at
   // most one); otherwise a new one goes where the first lost event was.
   size_t at = gap;
@@ -187,8 +184,7 @@ void SubscriberQueue::Compact() {
     }
     head_ = 0;
   } else if (head_ > 64 && head_ * 2 > entries_.size()) {
-    entries_.erase(entries_.begin(),
-                   entries_.begin() + static_cast<std::ptrdiff_t>(head_));
+    entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(head_));
     head_ = 0;
   }
 }

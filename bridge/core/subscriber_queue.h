@@ -79,9 +79,7 @@ class SubscriberQueue {
   // Counts `lost` (channel -> events) into the unwritten notice, or a new
   // one at index `gap`.
   void MarkGap(const std::map<std::string, uint64_t>& lost, size_t gap);
-  size_t LimitedBytes() const {
-    return bytes_ - control_bytes_ - in_flight_bytes_;
-  }
+  size_t LimitedBytes() const { return bytes_ - control_bytes_ - in_flight_bytes_; }
   void EraseAt(size_t index);
   void Compact();
 

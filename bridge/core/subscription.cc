@@ -3,8 +3,7 @@
 namespace ssebridge {
 
 // cppcheck-suppress passedByValue ; a sink: its vectors are moved from
-Subscription::Subscription(Options options, const PolicyTable& policies,
-                           SubscriptionSink* sink)
+Subscription::Subscription(Options options, const PolicyTable& policies, SubscriptionSink* sink)
     : queue(options.queue_bytes),
       channels_(std::move(options.channels)),
       user_id_(std::move(options.user_id)),

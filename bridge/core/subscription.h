@@ -9,11 +9,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include <mutex>
 #include "bridge/core/delivery_policy.h"
 #include "bridge/core/subscriber_queue.h"
 
@@ -37,8 +37,7 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
     // replayed or reset rather than fresh (Hub::resumes).
     bool resuming = false;
   };
-  Subscription(Options options, const PolicyTable& policies,
-               SubscriptionSink* sink);
+  Subscription(Options options, const PolicyTable& policies, SubscriptionSink* sink);
 
   const std::vector<std::string>& channels() const { return channels_; }
   const std::string& user_id() const { return user_id_; }

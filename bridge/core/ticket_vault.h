@@ -45,8 +45,8 @@ class TicketVault {
   // Keeps `record`, valid until `expires_at`, under `name` for `keep`
   // (keep > the time left until expires_at, so a late redeem can still be
   // told "expired" or "already used" rather than "unknown").
-  virtual absl::Status Put(absl::string_view name, absl::string_view record,
-                           absl::Time expires_at, absl::Duration keep) = 0;
+  virtual absl::Status Put(absl::string_view name, absl::string_view record, absl::Time expires_at,
+                           absl::Duration keep) = 0;
   // Hands the record out once (kLive with the record), or says why not.
   virtual absl::StatusOr<Found> Take(absl::string_view name, absl::Time now) = 0;
   // What Take would answer, without taking.

@@ -38,8 +38,7 @@ size_t ChunkedBody::Feed(absl::string_view in, std::string* body) {
   size_t i = 0;
   while (i < in.size() && state_ == State::kNeedMore) {
     if (part_ == Part::kData) {
-      const size_t take =
-          static_cast<size_t>(std::min<uint64_t>(remaining_, in.size() - i));
+      const size_t take = static_cast<size_t>(std::min<uint64_t>(remaining_, in.size() - i));
       body->append(in.data() + i, take);
       i += take;
       remaining_ -= take;
@@ -71,8 +70,8 @@ size_t ChunkedBody::Feed(absl::string_view in, std::string* body) {
     }
     line_.push_back(c);
     if (part_ == Part::kSizeLine && line_.size() > kMaxChunkLineBytes) {
-      Reject(400, absl::StrCat("chunk: a chunk-size line is longer than ",
-                               kMaxChunkLineBytes, " bytes"));
+      Reject(400, absl::StrCat("chunk: a chunk-size line is longer than ", kMaxChunkLineBytes,
+                               " bytes"));
       break;
     }
     if (part_ == Part::kTrailer && trailer_bytes_ + line_.size() > max_trailer_bytes_) {
@@ -124,13 +123,13 @@ void ChunkedBody::Line(absl::string_view line, size_t body_size) {
   const absl::string_view after_space = absl::StripLeadingAsciiWhitespace(ext);
   if (digits == 0 || (!ext.empty() && (after_space.empty() || after_space[0] != ';')) ||
       !IsFieldText(ext)) {
-    Reject(400, "chunk: a chunk-size line is not hex digits, an optional ';' extension "
-                "and CRLF");
+    Reject(400,
+           "chunk: a chunk-size line is not hex digits, an optional ';' extension "
+           "and CRLF");
     return;
   }
   if (size > max_body_bytes_ - body_size) {
-    Reject(413, absl::StrCat("body: larger than ", max_body_bytes_,
-                             " bytes (--max_body_bytes)"));
+    Reject(413, absl::StrCat("body: larger than ", max_body_bytes_, " bytes (--max_body_bytes)"));
     return;
   }
   if (size == 0) {

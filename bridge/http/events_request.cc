@@ -8,16 +8,14 @@ namespace ssebridge {
 namespace {
 
 // The first value of `name`, as httplib's get_*_value would pick it.
-const std::string* First(const RequestFields& fields, absl::string_view name,
-                         bool ignore_case) {
+const std::string* First(const RequestFields& fields, absl::string_view name, bool ignore_case) {
   for (const auto& [k, v] : fields) {
     if (ignore_case ? absl::EqualsIgnoreCase(k, name) : k == name) return &v;
   }
   return nullptr;
 }
 
-std::string FirstOrEmpty(const RequestFields& fields, absl::string_view name,
-                         bool ignore_case) {
+std::string FirstOrEmpty(const RequestFields& fields, absl::string_view name, bool ignore_case) {
   const std::string* v = First(fields, name, ignore_case);
   return v == nullptr ? std::string() : *v;
 }
@@ -60,8 +58,7 @@ absl::StatusOr<EventsRequest> ParseEventsRequest(const EventsRequestInput& input
   }
   if (const std::string* key = First(params, "stream", false)) {
     if (!IsStreamKey(*key)) {
-      return absl::InvalidArgumentError(
-          "stream: 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'");
+      return absl::InvalidArgumentError("stream: 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'");
     }
     out.stream_key = *key;
   }
@@ -72,8 +69,7 @@ absl::StatusOr<EventsRequest> ParseEventsRequest(const EventsRequestInput& input
   c.ticket = FirstOrEmpty(params, "ticket", false);
   c.access_token = FirstOrEmpty(params, "access_token", false);
   c.keep_ticket = input.method == "HEAD";
-  out.credential_sent = !c.authorization.empty() || !c.ticket.empty() ||
-                        !c.access_token.empty();
+  out.credential_sent = !c.authorization.empty() || !c.ticket.empty() || !c.access_token.empty();
   return out;
 }
 

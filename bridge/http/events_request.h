@@ -37,7 +37,7 @@ namespace ssebridge {
 using RequestFields = std::vector<std::pair<std::string, std::string>>;
 
 struct EventsRequestInput {
-  absl::string_view method;  // "GET" or "HEAD"
+  absl::string_view method;                // "GET" or "HEAD"
   const RequestFields* params = nullptr;   // URL-decoded; names case-sensitive
   const RequestFields* headers = nullptr;  // names case-insensitive
 };

@@ -20,8 +20,7 @@ absl::string_view HttpErrorCode(int status);
 
 // RFC 6750: a 401 names the Bearer scheme; after a rejected credential it
 // adds error="invalid_token".
-void SetUnauthenticated(httplib::Response& res, absl::string_view message,
-                        bool credential_sent);
+void SetUnauthenticated(httplib::Response& res, absl::string_view message, bool credential_sent);
 
 }  // namespace ssebridge
 

@@ -9,12 +9,12 @@
 #include "absl/time/clock.h"
 #include "bridge/core/json_text.h"
 #include "bridge/core/names.h"
-#include "bridge/ops/log.h"
 #include "bridge/http/events_request.h"
 #include "bridge/http/http_error.h"
 #include "bridge/http/pooled_http_server.h"
-#include "bridge/sse/sse_encoder.h"
 #include "bridge/http/stream_refusal.h"
+#include "bridge/ops/log.h"
+#include "bridge/sse/sse_encoder.h"
 
 namespace ssebridge {
 namespace {
@@ -67,15 +67,15 @@ absl::Status HttpServer::Start() {
   svr.set_payload_max_length(options_.max_body_bytes);
   svr.set_keep_alive_max_count(options_.keepalive_requests);
 
-  svr.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    std::string message =
-        res.status == 404 ? absl::StrCat("no route for ", req.method, " ", req.path)
-                          : absl::StrCat("HTTP ", res.status);
-    SetJsonError(res, res.status, HttpErrorCode(res.status), message);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  svr.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string message = res.status == 404
+                                  ? absl::StrCat("no route for ", req.method, " ", req.path)
+                                  : absl::StrCat("HTTP ", res.status);
+        SetJsonError(res, res.status, HttpErrorCode(res.status), message);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   svr.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
         SetJsonError(res, 500, "internal", "internal error");
@@ -107,9 +107,8 @@ absl::Status HttpServer::Start() {
 
   // Last: the routes above win over files of the same name.
   if (wiring_.static_files != nullptr) {
-    svr.Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
-      ServeStatic(req, res);
-    });
+    svr.Get(R"(/.*)",
+            [this](const httplib::Request& req, httplib::Response& res) { ServeStatic(req, res); });
   }
 
   if (options_.port == 0) {
@@ -118,9 +117,9 @@ absl::Status HttpServer::Start() {
     port_ = options_.port;
   }
   if (port_ < 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen for HTTP on ", options_.address, ":", options_.port,
-        " (address in use, or not an address of this host)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for HTTP on ", options_.address, ":", options_.port,
+                     " (address in use, or not an address of this host)"));
   }
   svr.Relisten(options_.backlog);
   thread_ = std::thread([this] { impl_->listen_after_bind(); });
@@ -128,15 +127,12 @@ absl::Status HttpServer::Start() {
 }
 
 void HttpServer::AddApiRoutes(PooledHttpServer& svr) {
-  svr.Get("/v1/events", [this](const httplib::Request& req,
-                               httplib::Response& res) {
-    HandleEvents(req, res);
-  });
+  svr.Get("/v1/events",
+          [this](const httplib::Request& req, httplib::Response& res) { HandleEvents(req, res); });
   // A content-reader handler reads the body itself. httplib's default body
   // reading caps application/x-www-form-urlencoded bodies (curl -d's
   // default type) at 8 KiB, and would parse them as a query string.
-  svr.Post("/v1/publish", [this](const httplib::Request& req,
-                                 httplib::Response& res,
+  svr.Post("/v1/publish", [this](const httplib::Request& req, httplib::Response& res,
                                  const httplib::ContentReader& read_body) {
     AddHeaders(res, wiring_.cors->ForOrigin(req.get_header_value("Origin")));
     std::string body;
@@ -146,22 +142,18 @@ void HttpServer::AddApiRoutes(PooledHttpServer& svr) {
     });
     if (!complete) {
       const bool too_large =
-          req.get_header_value<uint64_t>("Content-Length") >
-          options_.max_body_bytes;
-      SetJsonError(res, too_large ? 413 : 400,
-                 too_large ? "payload_too_large" : "bad_request",
-                 too_large ? absl::StrCat("body: larger than ",
-                                          options_.max_body_bytes, " bytes")
-                           : "body: could not be read");
+          req.get_header_value<uint64_t>("Content-Length") > options_.max_body_bytes;
+      SetJsonError(res, too_large ? 413 : 400, too_large ? "payload_too_large" : "bad_request",
+                   too_large ? absl::StrCat("body: larger than ", options_.max_body_bytes, " bytes")
+                             : "body: could not be read");
       return;
     }
     const std::string authorization = req.get_header_value("Authorization");
     HttpReply reply = wiring_.publish(body, authorization);
     if (reply.status == 401) {
       res.set_header("WWW-Authenticate",
-                     authorization.empty()
-                         ? "Bearer realm=\"ssebridge\""
-                         : "Bearer realm=\"ssebridge\", error=\"invalid_token\"");
+                     authorization.empty() ? "Bearer realm=\"ssebridge\""
+                                           : "Bearer realm=\"ssebridge\", error=\"invalid_token\"");
     }
     res.status = reply.status;
     res.set_content(reply.json, "application/json");
@@ -173,12 +165,10 @@ void HttpServer::AddApiRoutes(PooledHttpServer& svr) {
     });
   }
   auto not_allowed = [](absl::string_view allow) {
-    return [allow = std::string(allow)](const httplib::Request& req,
-                                        httplib::Response& res) {
+    return [allow = std::string(allow)](const httplib::Request& req, httplib::Response& res) {
       res.set_header("Allow", allow);
       SetJsonError(res, 405, "method_not_allowed",
-                 absl::StrCat(req.method, " is not allowed on ", req.path,
-                              "; use ", allow));
+                   absl::StrCat(req.method, " is not allowed on ", req.path, "; use ", allow));
     };
   };
   svr.Post("/v1/events", not_allowed("GET"));
@@ -191,13 +181,12 @@ void HttpServer::AddApiRoutes(PooledHttpServer& svr) {
   svr.Patch("/v1/publish", not_allowed("POST"));
 }
 
-void HttpServer::HandleEvents(const httplib::Request& req,
-                              httplib::Response& res) {
+void HttpServer::HandleEvents(const httplib::Request& req, httplib::Response& res) {
   AddHeaders(res, wiring_.cors->ForOrigin(req.get_header_value("Origin")));
   RequestFields params(req.params.begin(), req.params.end());
   RequestFields headers(req.headers.begin(), req.headers.end());
-  absl::StatusOr<EventsRequest> parsed = ParseEventsRequest(
-      {req.method, &params, &headers}, options_.max_channels_per_connection);
+  absl::StatusOr<EventsRequest> parsed =
+      ParseEventsRequest({req.method, &params, &headers}, options_.max_channels_per_connection);
   if (!parsed.ok()) {
     SetStreamRefusal(res, parsed.status(), false);
     return;
@@ -211,9 +200,9 @@ void HttpServer::HandleEvents(const httplib::Request& req,
   absl::StatusOr<StreamGrant> grant = wiring_.admission->Admit(request, absl::Now());
   if (!grant.ok()) {
     const absl::Status& refused = grant.status();
-    SetStreamRefusal(res, refused,
-                     parsed->credential_sent ||
-                         refused.GetPayload(kCredentialRejected).has_value());
+    SetStreamRefusal(
+        res, refused,
+        parsed->credential_sent || refused.GetPayload(kCredentialRejected).has_value());
     return;
   }
   if (req.method == "HEAD" || !PooledHttpServer::CanTakeOver()) {
@@ -222,13 +211,13 @@ void HttpServer::HandleEvents(const httplib::Request& req,
     return;
   }
 
-  std::string head = absl::StrCat(
-      req.version == "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1",
-      " 200 OK\r\nContent-Type: text/event-stream\r\n"
-      "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
+  std::string head = absl::StrCat(req.version == "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1",
+                                  " 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                  "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
   for (const auto& [k, v] : res.headers) absl::StrAppend(&head, k, ": ", v, "\r\n");
-  absl::StrAppend(&head, "\r\n", SseStreamOpening(JitteredRetryMillis(),
-      absl::ToInt64Milliseconds(wiring_.writer->heartbeat())));
+  absl::StrAppend(&head, "\r\n",
+                  SseStreamOpening(JitteredRetryMillis(),
+                                   absl::ToInt64Milliseconds(wiring_.writer->heartbeat())));
 
   StreamWriter::StreamOptions extra;
   extra.access_log = options_.access_log;
@@ -242,8 +231,8 @@ void HttpServer::HandleEvents(const httplib::Request& req,
                               extra = std::move(extra)](int fd) mutable {
     // The stream this one replaces closes first: never two at once.
     if (!extra.stream_key.empty()) wiring_.writer->ReplaceStream(sub.user_id, extra.stream_key);
-    auto subscription = wiring_.writer->Open(fd, std::move(sub), *wiring_.policies,
-                                             std::move(head), std::move(extra));
+    auto subscription = wiring_.writer->Open(fd, std::move(sub), *wiring_.policies, std::move(head),
+                                             std::move(extra));
     wiring_.attach(std::move(subscription), cursor);
   });
   res.status = 200;
@@ -254,8 +243,8 @@ std::optional<HeadRefusal> HttpServer::CheckHead(const RequestHead& head) const 
   // The path as httplib's router will see it (percent-decoded, query and
   // fragment cut), so no spelling of /v1/publish gets its body read
   // unauthenticated.
-  const std::string path = httplib::detail::decode_url(
-      head.target.substr(0, head.target.find_first_of("?#")), false);
+  const std::string path =
+      httplib::detail::decode_url(head.target.substr(0, head.target.find_first_of("?#")), false);
   if (path != "/v1/publish") return std::nullopt;
   const std::string authorization(head.Header("Authorization"));
   absl::StatusOr<PublisherIdentity> who =
@@ -265,21 +254,20 @@ std::optional<HeadRefusal> HttpServer::CheckHead(const RequestHead& head) const 
   if (!denied && !absl::IsUnauthenticated(who.status())) return std::nullopt;
   HeadRefusal refusal;
   refusal.status = denied ? 403 : 401;
-  refusal.json = absl::StrCat(
-      "{\"error\":", JsonQuote(denied ? "permission_denied" : "unauthenticated"),
-      ",\"message\":", JsonQuote(who.status().message()), "}\n");
+  refusal.json =
+      absl::StrCat("{\"error\":", JsonQuote(denied ? "permission_denied" : "unauthenticated"),
+                   ",\"message\":", JsonQuote(who.status().message()), "}\n");
   refusal.headers = wiring_.cors->ForOrigin(head.Header("Origin"));
   if (!denied) {
-    refusal.headers.emplace_back(
-        "WWW-Authenticate", authorization.empty()
-                                ? "Bearer realm=\"ssebridge\""
-                                : "Bearer realm=\"ssebridge\", error=\"invalid_token\"");
+    refusal.headers.emplace_back("WWW-Authenticate",
+                                 authorization.empty()
+                                     ? "Bearer realm=\"ssebridge\""
+                                     : "Bearer realm=\"ssebridge\", error=\"invalid_token\"");
   }
   return refusal;
 }
 
-void HttpServer::ServeStatic(const httplib::Request& req,
-                             httplib::Response& res) const {
+void HttpServer::ServeStatic(const httplib::Request& req, httplib::Response& res) const {
   absl::StatusOr<StaticFiles::File> file = wiring_.static_files->Read(req.path);
   if (!file.ok()) {
     if (absl::IsInvalidArgument(file.status())) {
@@ -308,21 +296,11 @@ std::string HttpServer::ClientAddress(const httplib::Request& req) const {
   return req.remote_addr;
 }
 
-size_t HttpServer::waiting_connections() const {
-  return impl_ ? impl_->reader().connections() : 0;
-}
-uint64_t HttpServer::request_timeouts() const {
-  return impl_ ? impl_->reader().timed_out() : 0;
-}
-uint64_t HttpServer::requests_too_large() const {
-  return impl_ ? impl_->reader().refused() : 0;
-}
-uint64_t HttpServer::requests_malformed() const {
-  return impl_ ? impl_->reader().malformed() : 0;
-}
-size_t HttpServer::receiving_bytes() const {
-  return impl_ ? impl_->reader().buffered_bytes() : 0;
-}
+size_t HttpServer::waiting_connections() const { return impl_ ? impl_->reader().connections() : 0; }
+uint64_t HttpServer::request_timeouts() const { return impl_ ? impl_->reader().timed_out() : 0; }
+uint64_t HttpServer::requests_too_large() const { return impl_ ? impl_->reader().refused() : 0; }
+uint64_t HttpServer::requests_malformed() const { return impl_ ? impl_->reader().malformed() : 0; }
+size_t HttpServer::receiving_bytes() const { return impl_ ? impl_->reader().buffered_bytes() : 0; }
 
 void HttpServer::Stop() {
   if (!impl_) return;

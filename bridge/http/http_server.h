@@ -26,14 +26,14 @@
 #ifndef SSEBRIDGE_HTTP_HTTP_SERVER_H_
 #define SSEBRIDGE_HTTP_HTTP_SERVER_H_
 
+#include <httplib.h>
+
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
-
-#include <httplib.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -102,8 +102,7 @@ class HttpServer {
     // Broker::Attach: the stream's subscription and its resume cursor.
     std::function<void(std::shared_ptr<Subscription>, absl::string_view)> attach;
     // Body and Authorization header of POST /v1/publish.
-    std::function<HttpReply(const std::string& body,
-                            const std::string& authorization)> publish;
+    std::function<HttpReply(const std::string& body, const std::string& authorization)> publish;
     // Checks the credential of POST /v1/publish from its head, before its
     // body is read (401/403 at once); null: only `publish` checks it.
     const PublisherAuth* publisher_auth = nullptr;

@@ -12,9 +12,9 @@
 #ifndef SSEBRIDGE_HTTP_POOLED_HTTP_SERVER_H_
 #define SSEBRIDGE_HTTP_POOLED_HTTP_SERVER_H_
 
-#include <functional>
-
 #include <httplib.h>
+
+#include <functional>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"

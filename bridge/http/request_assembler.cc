@@ -80,15 +80,13 @@ bool RequestAssembler::awaits_continue() const {
 }
 
 int RequestAssembler::reject_status() const {
-  return chunked_ && chunked_->state() == ChunkedBody::State::kRejected
-             ? chunked_->reject_status()
-             : framing_.reject_status();
+  return chunked_ && chunked_->state() == ChunkedBody::State::kRejected ? chunked_->reject_status()
+                                                                        : framing_.reject_status();
 }
 
 const std::string& RequestAssembler::reject_message() const {
-  return chunked_ && chunked_->state() == ChunkedBody::State::kRejected
-             ? chunked_->reject_message()
-             : framing_.reject_message();
+  return chunked_ && chunked_->state() == ChunkedBody::State::kRejected ? chunked_->reject_message()
+                                                                        : framing_.reject_message();
 }
 
 std::string RequestAssembler::TakeRequest() {
@@ -97,8 +95,7 @@ std::string RequestAssembler::TakeRequest() {
   for (const auto& [name, value] : parsed.headers) {
     if (absl::EqualsIgnoreCase(name, "Content-Length") ||
         absl::EqualsIgnoreCase(name, "Transfer-Encoding") ||
-        (absl::EqualsIgnoreCase(name, "Expect") &&
-         absl::EqualsIgnoreCase(value, "100-continue"))) {
+        (absl::EqualsIgnoreCase(name, "Expect") && absl::EqualsIgnoreCase(value, "100-continue"))) {
       continue;
     }
     absl::StrAppend(&out, name, ": ", value, "\r\n");

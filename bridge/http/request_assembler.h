@@ -65,9 +65,9 @@ class RequestAssembler {
   RequestFraming framing_;
   std::optional<ChunkedBody> chunked_;
   State state_ = State::kNeedHead;
-  std::string head_bytes_;  // the raw head while it is being read
+  std::string head_bytes_;        // the raw head while it is being read
   size_t parsed_head_bytes_ = 0;  // the head's wire size, once parsed
-  std::string body_;        // the decoded body so far
+  std::string body_;              // the decoded body so far
   bool body_started_ = false;
   std::string rest_;
 };

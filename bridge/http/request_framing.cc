@@ -100,12 +100,12 @@ RequestFraming::State RequestFraming::HeaderLine(absl::string_view line) {
     const bool digits = !value.empty() && value.size() <= 19 &&
                         std::all_of(value.begin(), value.end(), absl::ascii_isdigit);
     if (!digits || !absl::SimpleAtoi(value, &n)) {
-      return Reject(400, absl::StrCat("Content-Length: ", Shown(value),
-                                      " is not a decimal number of bytes"));
+      return Reject(
+          400, absl::StrCat("Content-Length: ", Shown(value), " is not a decimal number of bytes"));
     }
     if (has_length_ && n != content_length_) {
-      return Reject(400, absl::StrCat("Content-Length: two different values, ",
-                                      content_length_, " and ", n));
+      return Reject(
+          400, absl::StrCat("Content-Length: two different values, ", content_length_, " and ", n));
     }
     if (n > limits_.max_body_bytes) {
       return Reject(413, absl::StrCat("body: Content-Length ", n, " is larger than ",
@@ -132,8 +132,9 @@ RequestFraming::State RequestFraming::HeaderLine(absl::string_view line) {
 
 RequestFraming::State RequestFraming::HeadEnd() {
   if (has_transfer_encoding_ && has_length_) {
-    return Reject(400, "Transfer-Encoding together with Content-Length: the body's end "
-                       "would be ambiguous (RFC 9112 6.3)");
+    return Reject(400,
+                  "Transfer-Encoding together with Content-Length: the body's end "
+                  "would be ambiguous (RFC 9112 6.3)");
   }
   if (has_transfer_encoding_ && head_.version == "HTTP/1.0") {
     return Reject(400, "Transfer-Encoding: not allowed in an HTTP/1.0 request");
@@ -150,13 +151,12 @@ RequestFraming::State RequestFraming::Scan(absl::string_view request) {
     const size_t line_bytes = end - line_start_;
     // Limits first, so an endless line is refused before it is buffered.
     if (!in_headers_ && line_bytes > limits_.max_request_line_bytes) {
-      return Reject(414, absl::StrCat("request line: longer than ",
-                                      limits_.max_request_line_bytes,
+      return Reject(414, absl::StrCat("request line: longer than ", limits_.max_request_line_bytes,
                                       " bytes (--max_request_line_bytes)"));
     }
     if (in_headers_ && line_bytes > kMaxHeaderLineBytes) {
-      return Reject(431, absl::StrCat("headers: a header line is longer than ",
-                                      kMaxHeaderLineBytes, " bytes"));
+      return Reject(431, absl::StrCat("headers: a header line is longer than ", kMaxHeaderLineBytes,
+                                      " bytes"));
     }
     if (in_headers_ && end - headers_start_ > limits_.max_header_bytes) {
       return Reject(431, absl::StrCat("headers: more than ", limits_.max_header_bytes,

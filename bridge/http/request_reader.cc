@@ -28,15 +28,24 @@ constexpr absl::Duration kLinger = absl::Seconds(1);
 
 absl::string_view Reason(int status) {
   switch (status) {
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 503: return "Service Unavailable";
-    default: return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 414:
+      return "URI Too Long";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Bad Request";
   }
 }
 
@@ -62,15 +71,14 @@ struct RequestReader::Connection {
   // kHead: reading a head; kBody: its body; kIdle: kept alive, between
   // requests; kClosing: answered, dropping input until closed.
   enum class Phase { kIdle, kHead, kBody, kClosing };
-  Connection(int f, int s, const RequestLimits& limits)
-      : fd(f), served(s), request(limits) {}
+  Connection(int f, int s, const RequestLimits& limits) : fd(f), served(s), request(limits) {}
   int fd;
   int served;
   std::string address;  // the peer's IP ("" when it has none)
   Phase phase = Phase::kHead;
-  bool started = false;  // a byte of this request came
+  bool started = false;         // a byte of this request came
   bool edge_triggered = false;  // while a partial HTTP/2 preface is peeked at
-  size_t charged = 0;     // bytes counted in buffered_bytes_
+  size_t charged = 0;           // bytes counted in buffered_bytes_
   RequestAssembler request;
   std::multimap<absl::Time, int>::iterator deadline;
 };
@@ -140,15 +148,15 @@ void RequestReader::Loop() {
   while (running_.load()) {
     int timeout_ms = 100;
     if (!deadlines_.empty()) {
-      const int64_t until =
-          absl::ToInt64Milliseconds(deadlines_.begin()->first - absl::Now()) + 1;
+      const int64_t until = absl::ToInt64Milliseconds(deadlines_.begin()->first - absl::Now()) + 1;
       timeout_ms = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(until, 100)));
     }
     const int n = ::epoll_wait(epoll_fd_, events, 256, timeout_ms);
     for (int i = 0; i < n; ++i) {
       if (events[i].data.fd == wake_fd_) {
         uint64_t drained;
-        while (::read(wake_fd_, &drained, sizeof(drained)) > 0) {}
+        while (::read(wake_fd_, &drained, sizeof(drained)) > 0) {
+        }
         TakeInbox();
       } else {
         OnReadable(events[i].data.fd);
@@ -189,9 +197,10 @@ void RequestReader::Admit(const Ready& added) {
       Forget(fd, /*close_fd=*/true);  // kept alive, nothing asked: just close
       return;
     }
-    Refuse(c, 503, absl::StrCat("connection: this address holds its share of ", per_address,
-                                " connections waiting for a request "
-                                "(--http_waiting_connections_per_ip); retry later"));
+    Refuse(c, 503,
+           absl::StrCat("connection: this address holds its share of ", per_address,
+                        " connections waiting for a request "
+                        "(--http_waiting_connections_per_ip); retry later"));
     return;
   }
   // A fresh connection's first request is due within header_timeout; a
@@ -243,8 +252,7 @@ void RequestReader::OnReadable(int fd) {
     const int before = c.fd;
     Examine(c);
     // Handed over or refused: stop reading into it here.
-    if (conns_.find(before) == conns_.end() ||
-        c.phase == Connection::Phase::kClosing) {
+    if (conns_.find(before) == conns_.end() || c.phase == Connection::Phase::kClosing) {
       return;
     }
   }
@@ -254,9 +262,9 @@ bool RequestReader::LooksLikeHttp1(Connection& c) {
   char first[kHttp2ClientPreface.size()];
   const ssize_t n = ::recv(c.fd, first, sizeof(first), MSG_PEEK);
   // An error or end of input: the ordinary read below meets it too.
-  const ProtocolGuess guess = n <= 0 ? ProtocolGuess::kHttp1
-                                     : GuessProtocol(absl::string_view(
-                                           first, static_cast<size_t>(n)));
+  const ProtocolGuess guess = n <= 0
+                                  ? ProtocolGuess::kHttp1
+                                  : GuessProtocol(absl::string_view(first, static_cast<size_t>(n)));
   if (guess == ProtocolGuess::kUndecided) {
     // Peeking leaves the bytes in the socket, so a level-triggered epoll
     // would report them again at once; wait for new ones instead. The
@@ -314,16 +322,18 @@ bool RequestReader::Charge(Connection& c) {
   buffered_.store(buffered_bytes_, std::memory_order_relaxed);
   const size_t per_address = options_.max_buffered_bytes_per_address;
   if (per_address > 0 && share.bytes > per_address && share.bytes != held) {
-    Refuse(c, 503, absl::StrCat("request: this address holds its share of ", per_address,
-                                " bytes of requests being received "
-                                "(--http_body_buffer_bytes_per_ip); retry later"));
+    Refuse(c, 503,
+           absl::StrCat("request: this address holds its share of ", per_address,
+                        " bytes of requests being received "
+                        "(--http_body_buffer_bytes_per_ip); retry later"));
     return false;
   }
   const size_t limit = options_.max_buffered_bytes;
   if (limit == 0 || buffered_bytes_ <= limit || buffered_bytes_ == held) return true;
-  Refuse(c, 503, absl::StrCat("request: the bridge holds its limit of ", limit,
-                              " bytes of requests being received "
-                              "(--http_body_buffer_bytes); retry later"));
+  Refuse(c, 503,
+         absl::StrCat("request: the bridge holds its limit of ", limit,
+                      " bytes of requests being received "
+                      "(--http_body_buffer_bytes); retry later"));
   return false;
 }
 
@@ -346,8 +356,7 @@ bool RequestReader::HeadArrived(Connection& c) {
   }
   if (c.request.awaits_continue()) {
     static constexpr absl::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    ssize_t ignored =
-        ::send(c.fd, kContinue.data(), kContinue.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t ignored = ::send(c.fd, kContinue.data(), kContinue.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     (void)ignored;
   }
   SetDeadline(c, absl::Now() + options_.body_timeout);
@@ -377,8 +386,7 @@ void RequestReader::Answer(Connection& c, const HeadRefusal& answer) {
                   "\r\nConnection: close\r\n\r\n", answer.json);
   // Small enough for an empty socket buffer; a client whose buffer is full
   // loses the answer, not a thread.
-  ssize_t ignored = ::send(c.fd, response.data(), response.size(),
-                           MSG_NOSIGNAL | MSG_DONTWAIT);
+  ssize_t ignored = ::send(c.fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   (void)ignored;
   ::shutdown(c.fd, SHUT_WR);
   c.phase = Connection::Phase::kClosing;
@@ -394,17 +402,19 @@ void RequestReader::ExpireDeadlines(absl::Time now) {
     if (c.phase == Connection::Phase::kHead) {
       timed_out_.fetch_add(1, std::memory_order_relaxed);
       if (c.started) {
-        Refuse(c, 408, absl::StrCat("request: not complete within ",
-                                    absl::FormatDuration(options_.header_timeout),
-                                    " (--http_header_timeout)"));
+        Refuse(c, 408,
+               absl::StrCat("request: not complete within ",
+                            absl::FormatDuration(options_.header_timeout),
+                            " (--http_header_timeout)"));
         continue;
       }
     }
     if (c.phase == Connection::Phase::kBody) {
       timed_out_.fetch_add(1, std::memory_order_relaxed);
-      Refuse(c, 408, absl::StrCat("request body: not complete within ",
-                                  absl::FormatDuration(options_.body_timeout),
-                                  " of its head (--http_body_timeout)"));
+      Refuse(c, 408,
+             absl::StrCat("request body: not complete within ",
+                          absl::FormatDuration(options_.body_timeout),
+                          " of its head (--http_body_timeout)"));
       continue;
     }
     Forget(fd, /*close_fd=*/true);

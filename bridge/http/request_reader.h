@@ -109,13 +109,9 @@ class RequestReader {
   uint64_t timed_out() const { return timed_out_.load(std::memory_order_relaxed); }
   uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
   uint64_t malformed() const { return malformed_.load(std::memory_order_relaxed); }
-  uint64_t refused_from_head() const {
-    return refused_from_head_.load(std::memory_order_relaxed);
-  }
+  uint64_t refused_from_head() const { return refused_from_head_.load(std::memory_order_relaxed); }
   // Handed to http2_connections.
-  uint64_t http2_handed_over() const {
-    return http2_handed_over_.load(std::memory_order_relaxed);
-  }
+  uint64_t http2_handed_over() const { return http2_handed_over_.load(std::memory_order_relaxed); }
 
  private:
   struct Connection;

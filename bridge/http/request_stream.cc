@@ -22,8 +22,8 @@ void AddressOf(int fd, bool peer, std::string& ip, int& port) {
   if (r != 0) return;
   char host[NI_MAXHOST];
   char serv[NI_MAXSERV];
-  if (getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof(host),
-                  serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+  if (getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof(host), serv, sizeof(serv),
+                  NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
     ip = host;
     port = atoi(serv);
   }
@@ -43,9 +43,7 @@ bool RequestStream::Poll(short events) const {
   }
 }
 
-bool RequestStream::is_readable() const {
-  return has_buffered() || (read_socket_ && Poll(POLLIN));
-}
+bool RequestStream::is_readable() const { return has_buffered() || (read_socket_ && Poll(POLLIN)); }
 
 bool RequestStream::is_writable() const { return discard_ || Poll(POLLOUT); }
 

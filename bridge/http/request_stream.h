@@ -2,10 +2,9 @@
 // thread parses and answers a request on it. It first replays the bytes the
 // RequestReader already read; with `read_socket` false (the reader read the
 // whole request) it then reports the end of input instead of reading the
-// socket, so the request thread never waits for a client. Everything it does with the socket must be over by
-// `deadline`: a client that trickles its body or takes its response slowly
-// is cut, so it cannot keep the thread.
-// Once a request is taken over as an SSE stream, the server switches it to
+// socket, so the request thread never waits for a client. Everything it does with the socket must
+// be over by `deadline`: a client that trickles its body or takes its response slowly is cut, so it
+// cannot keep the thread. Once a request is taken over as an SSE stream, the server switches it to
 // discard mode: whatever httplib still writes for that request goes
 // nowhere, and the socket is handed on untouched.
 #ifndef SSEBRIDGE_HTTP_REQUEST_STREAM_H_

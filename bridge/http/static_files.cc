@@ -33,8 +33,7 @@ bool IsDirectory(const std::string& path) {
 absl::StatusOr<StaticFiles> StaticFiles::Open(const std::string& dir) {
   std::string resolved;
   if (dir.empty() || !RealPath(dir, &resolved) || !IsDirectory(resolved)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--static_dir: '", dir, "' is not a directory"));
+    return absl::InvalidArgumentError(absl::StrCat("--static_dir: '", dir, "' is not a directory"));
   }
   if (resolved.size() > 1 && resolved.back() == '/') resolved.pop_back();
   return StaticFiles(std::move(resolved));
@@ -85,8 +84,7 @@ absl::StatusOr<StaticFiles::File> StaticFiles::Read(absl::string_view url_path) 
     absl::string_view s = segments[i];
     if (s.empty() && i + 1 == segments.size()) break;  // trailing slash
     if (s.empty() || s == "." || s == "..") {
-      return absl::InvalidArgumentError(
-          "path: empty, '.' and '..' segments are not allowed");
+      return absl::InvalidArgumentError("path: empty, '.' and '..' segments are not allowed");
     }
     absl::StrAppend(&relative, "/", s);
   }

@@ -68,8 +68,7 @@ void StatusFeed::Stop() {
 }
 
 void StatusFeed::Observe(const EventPtr& event) {
-  if (options_.recent_events == 0 || event->channel.empty() ||
-      event->channel[0] == '$') {
+  if (options_.recent_events == 0 || event->channel.empty() || event->channel[0] == '$') {
     return;
   }
   std::lock_guard<std::mutex> lock(recent_mu_);
@@ -104,15 +103,12 @@ std::string StatusFeed::SnapshotJson() {
   UpdateRates(now, published, delivered, dropped, rates);
   std::string json = absl::StrCat(
       "{\"time\":", JsonQuote(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone())),
-      ",\"unix_ms\":", absl::ToUnixMillis(now),
-      ",\"broker\":", JsonQuote(sources_.broker),
+      ",\"unix_ms\":", absl::ToUnixMillis(now), ",\"broker\":", JsonQuote(sources_.broker),
       ",\"broker_ready\":", sources_.broker_ready() ? "true" : "false",
       ",\"streams\":", sources_.streams(), ",\"subscriptions\":", subscriptions,
-      ",\"channel_count\":", channels, ",\"published\":", published,
-      ",\"delivered\":", delivered, ",\"dropped\":", dropped,
-      ",\"rates\":{\"published\":", rates[0], ",\"delivered\":", rates[1],
-      ",\"dropped\":", rates[2], "},\"totals\":", TotalsJson(sources_.metrics),
-      ",\"channels\":[");
+      ",\"channel_count\":", channels, ",\"published\":", published, ",\"delivered\":", delivered,
+      ",\"dropped\":", dropped, ",\"rates\":{\"published\":", rates[0], ",\"delivered\":", rates[1],
+      ",\"dropped\":", rates[2], "},\"totals\":", TotalsJson(sources_.metrics), ",\"channels\":[");
   for (size_t i = 0; i < top.size(); ++i) {
     absl::StrAppend(&json, i ? "," : "", "{\"channel\":", JsonQuote(top[i].first),
                     ",\"subscribers\":", top[i].second, "}");
@@ -120,12 +116,11 @@ std::string StatusFeed::SnapshotJson() {
   json += "],\"recent\":[";
   for (size_t i = 0; i < recent.size(); ++i) {
     const Event& e = *recent[i];
-    absl::StrAppend(
-        &json, i ? "," : "", "{\"channel\":", JsonQuote(e.channel), ",\"id\":",
-        JsonQuote(e.id), ",\"type\":", JsonQuote(e.type), ",\"size\":", e.data.size(),
-        ",\"users\":", e.user_ids.size(), ",\"time\":",
-        JsonQuote(absl::FormatTime("%H:%M:%E3S", e.published_at, absl::UTCTimeZone())),
-        "}");
+    absl::StrAppend(&json, i ? "," : "", "{\"channel\":", JsonQuote(e.channel),
+                    ",\"id\":", JsonQuote(e.id), ",\"type\":", JsonQuote(e.type),
+                    ",\"size\":", e.data.size(), ",\"users\":", e.user_ids.size(), ",\"time\":",
+                    JsonQuote(absl::FormatTime("%H:%M:%E3S", e.published_at, absl::UTCTimeZone())),
+                    "}");
   }
   json += "]}";
   return json;
@@ -169,13 +164,13 @@ void StatusFeed::Run() {
     return e;
   }();
   std::unique_lock<std::mutex> lock(mu_);
-  while (!cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.every),
-                       [this] { return stop_; })) {
+  while (
+      !cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.every), [this] { return stop_; })) {
     if (hub_->CountRecipients(probe) == 0) {
       // Nobody watching: only the totals, so a first viewer sees rates.
       lock.unlock();
-      UpdateRates(absl::Now(), sources_.published(), sources_.delivered(),
-                  sources_.dropped(), nullptr);
+      UpdateRates(absl::Now(), sources_.published(), sources_.delivered(), sources_.dropped(),
+                  nullptr);
       lock.lock();
       continue;
     }

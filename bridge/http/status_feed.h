@@ -44,12 +44,12 @@ class StatusFeed {
  public:
   // Read once per snapshot, from the feed's thread.
   struct Sources {
-    std::function<uint64_t()> streams;        // open SSE streams
-    std::function<uint64_t()> published;      // events published (total)
-    std::function<uint64_t()> delivered;      // events queued to readers
-    std::function<uint64_t()> dropped;        // dropped by a policy
+    std::function<uint64_t()> streams;    // open SSE streams
+    std::function<uint64_t()> published;  // events published (total)
+    std::function<uint64_t()> delivered;  // events queued to readers
+    std::function<uint64_t()> dropped;    // dropped by a policy
     std::function<bool()> broker_ready;
-    std::string broker;                       // "memory" or "redis"
+    std::string broker;  // "memory" or "redis"
     // Optional: the registry behind /metrics. Read only during snapshots;
     // must outlive Stop(). Families may be registered after Start().
     const MetricsRegistry* metrics = nullptr;
@@ -81,8 +81,8 @@ class StatusFeed {
   EventPtr SnapshotEvent(const std::string& json) const;
   // Per-second rates since the last sample (kept when the last is recent);
   // copied to rates[3] unless null.
-  void UpdateRates(absl::Time now, uint64_t published, uint64_t delivered,
-                   uint64_t dropped, double* rates);
+  void UpdateRates(absl::Time now, uint64_t published, uint64_t delivered, uint64_t dropped,
+                   double* rates);
 
   Options options_;
   Sources sources_;

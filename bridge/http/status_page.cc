@@ -3,9 +3,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bridge/http/http_error.h"
-#include "bridge/sse/sse_encoder.h"
 #include "bridge/http/status_page_html.h"
 #include "bridge/http/stream_refusal.h"
+#include "bridge/sse/sse_encoder.h"
 
 namespace ssebridge {
 namespace {
@@ -13,8 +13,7 @@ namespace {
 void Refuse(httplib::Response& res, const absl::Status& refusal) {
   if (absl::IsUnauthenticated(refusal)) {
     res.set_header("WWW-Authenticate", "Bearer realm=\"ssebridge\"");
-    res.set_header("WWW-Authenticate",
-                   "Basic realm=\"ssebridge status\", charset=\"UTF-8\"");
+    res.set_header("WWW-Authenticate", "Basic realm=\"ssebridge status\", charset=\"UTF-8\"");
     SetJsonError(res, 401, "unauthenticated", refusal.message());
     return;
   }
@@ -23,11 +22,9 @@ void Refuse(httplib::Response& res, const absl::Status& refusal) {
 
 }  // namespace
 
-void StatusPage::AddRoutes(httplib::Server& server,
-                           const HttpServer::TakeOver& take_over) const {
+void StatusPage::AddRoutes(httplib::Server& server, const HttpServer::TakeOver& take_over) const {
   server.Get("/ui", [this](const httplib::Request& req, httplib::Response& res) {
-    absl::Status allowed =
-        wiring_.admission->CheckOperator(req.get_header_value("Authorization"));
+    absl::Status allowed = wiring_.admission->CheckOperator(req.get_header_value("Authorization"));
     if (!allowed.ok()) return Refuse(res, allowed);
     res.set_header("Cache-Control", "no-cache");
     res.set_header("X-Content-Type-Options", "nosniff");
@@ -39,8 +36,7 @@ void StatusPage::AddRoutes(httplib::Server& server,
     const absl::string_view html = StatusPageHtml();
     res.set_content(html.data(), html.size(), "text/html; charset=utf-8");
   });
-  server.Get("/ui/events", [this, take_over](const httplib::Request& req,
-                                             httplib::Response& res) {
+  server.Get("/ui/events", [this, take_over](const httplib::Request& req, httplib::Response& res) {
     OpenFeed(req, res, take_over);
   });
 }
@@ -55,23 +51,21 @@ void StatusPage::OpenFeed(const httplib::Request& req, httplib::Response& res,
   absl::StatusOr<StreamGrant> grant = wiring_.admission->Admit(ask, absl::Now());
   if (!grant.ok()) return Refuse(res, grant.status());
 
-  std::string head = absl::StrCat(
-      req.version == "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1",
-      " 200 OK\r\nContent-Type: text/event-stream\r\n"
-      "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n\r\n",
-      SseComment("ok"), SseRetry(2000));
+  std::string head = absl::StrCat(req.version == "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1",
+                                  " 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                  "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n\r\n",
+                                  SseComment("ok"), SseRetry(2000));
   StreamWriter::StreamOptions extra;
   extra.access_log = wiring_.access_log;
   extra.client_ip = req.remote_addr;
   extra.hold = std::move(grant->charge);
   const Wiring w = wiring_;
   const bool taken = req.method != "HEAD" &&
-                     take_over([w, sub = std::move(grant->subscription),
-                                head = std::move(head),
+                     take_over([w, sub = std::move(grant->subscription), head = std::move(head),
                                 extra = std::move(extra)](int fd) mutable {
-    w.feed->Attach(w.writer->Open(fd, std::move(sub), *w.policies, std::move(head),
-                                  std::move(extra)));
-  });
+                       w.feed->Attach(w.writer->Open(fd, std::move(sub), *w.policies,
+                                                     std::move(head), std::move(extra)));
+                     });
   if (!taken) {
     res.set_header("Cache-Control", "no-cache");
     res.set_content("", "text/event-stream");

@@ -13,19 +13,18 @@ const BuildInfo& GetBuildInfo() {
 
 std::string VersionText() {
   const BuildInfo& info = GetBuildInfo();
-  return absl::StrCat("ssebridge ", info.version, " (commit ", info.commit, ", ",
-                      info.build_type, ")\n");
+  return absl::StrCat("ssebridge ", info.version, " (commit ", info.commit, ", ", info.build_type,
+                      ")\n");
 }
 
 void RegisterBuildInfoMetric(MetricsRegistry& metrics) {
   metrics.Gauges("ssebridge_build_info",
                  "Always 1; the labels say which build of the bridge this is.", [] {
                    const BuildInfo& info = GetBuildInfo();
-                   return std::vector<GaugeSample>{
-                       {{{"version", std::string(info.version)},
-                         {"commit", std::string(info.commit)},
-                         {"build_type", std::string(info.build_type)}},
-                        1}};
+                   return std::vector<GaugeSample>{{{{"version", std::string(info.version)},
+                                                     {"commit", std::string(info.commit)},
+                                                     {"build_type", std::string(info.build_type)}},
+                                                    1}};
                  });
 }
 

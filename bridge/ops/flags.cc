@@ -9,14 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "bridge/core/channel_pattern.h"
 
-ABSL_FLAG(std::string, http_address, "0.0.0.0",
-          "Address the HTTP (SSE) server listens on.");
-ABSL_FLAG(int32_t, http_port, 8080,
-          "HTTP (SSE) port; 0 picks a free port (logged at startup).");
-ABSL_FLAG(std::string, grpc_address, "0.0.0.0",
-          "Address the gRPC server listens on.");
-ABSL_FLAG(int32_t, grpc_port, 50051,
-          "gRPC port; 0 picks a free port (logged at startup).");
+ABSL_FLAG(std::string, http_address, "0.0.0.0", "Address the HTTP (SSE) server listens on.");
+ABSL_FLAG(int32_t, http_port, 8080, "HTTP (SSE) port; 0 picks a free port (logged at startup).");
+ABSL_FLAG(std::string, grpc_address, "0.0.0.0", "Address the gRPC server listens on.");
+ABSL_FLAG(int32_t, grpc_port, 50051, "gRPC port; 0 picks a free port (logged at startup).");
 ABSL_FLAG(int32_t, http_threads, 8,
           "Threads that parse and route HTTP requests. SSE streams do not "
           "hold one: they are handed to the stream writer.");
@@ -35,14 +31,10 @@ ABSL_FLAG(int32_t, max_connections, 18000,
           "Most concurrent SSE streams; further ones get HTTP 503.");
 ABSL_FLAG(int32_t, max_channels_per_connection, 64,
           "Most channels one stream or Subscribe call may ask for.");
-ABSL_FLAG(int64_t, max_event_bytes, 64 * 1024,
-          "Largest event payload (data) accepted, in bytes.");
-ABSL_FLAG(int32_t, max_user_ids, 1000,
-          "Most user_ids one publish may target.");
-ABSL_FLAG(int64_t, history_size, 1000,
-          "Events kept per channel for resume.");
-ABSL_FLAG(int64_t, history_bytes, 1 << 20,
-          "Bytes of events kept per channel for resume.");
+ABSL_FLAG(int64_t, max_event_bytes, 64 * 1024, "Largest event payload (data) accepted, in bytes.");
+ABSL_FLAG(int32_t, max_user_ids, 1000, "Most user_ids one publish may target.");
+ABSL_FLAG(int64_t, history_size, 1000, "Events kept per channel for resume.");
+ABSL_FLAG(int64_t, history_bytes, 1 << 20, "Bytes of events kept per channel for resume.");
 ABSL_FLAG(absl::Duration, history_ttl, absl::Hours(1),
           "How long an event stays in history; 'inf' keeps it until count "
           "or bytes push it out.");
@@ -75,8 +67,7 @@ ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(10),
           "close before exiting.");
 ABSL_FLAG(std::string, log_level, "info",
           "Least severe log level written: debug, info, warning, error.");
-ABSL_FLAG(int32_t, listen_backlog, 4096,
-          "Listen backlog of the HTTP socket.");
+ABSL_FLAG(int32_t, listen_backlog, 4096, "Listen backlog of the HTTP socket.");
 ABSL_FLAG(absl::Duration, http_header_timeout, absl::Seconds(10),
           "A request's head (request line and headers) must arrive within "
           "this of the connection's accept (or of the request's first byte "
@@ -99,8 +90,7 @@ ABSL_FLAG(int32_t, max_request_line_bytes, 8192,
 ABSL_FLAG(int32_t, max_header_bytes, 16 * 1024,
           "Most bytes of HTTP request headers (cookies included); more gets "
           "431. A single header line is also limited to 8192 bytes.");
-ABSL_FLAG(int32_t, max_header_count, 100,
-          "Most HTTP request header lines; more gets 431.");
+ABSL_FLAG(int32_t, max_header_count, 100, "Most HTTP request header lines; more gets 431.");
 ABSL_FLAG(int64_t, max_body_bytes, 0,
           "Largest POST /v1/publish body; larger gets 413. 0: 6 x "
           "--max_event_bytes + 64 KiB (proto3 JSON may escape every byte).");
@@ -132,8 +122,7 @@ ABSL_FLAG(std::string, jwt_secret_file, "",
           "Shorthand for one HS256 key (kid \"default\"; tokens need no kid): a file holding the "
           "shared secret (at least 32 bytes).");
 ABSL_FLAG(std::string, jwt_issuer, "", "When set, tokens' 'iss' must equal it.");
-ABSL_FLAG(std::string, jwt_audience, "",
-          "When set, tokens' 'aud' must contain it.");
+ABSL_FLAG(std::string, jwt_audience, "", "When set, tokens' 'aud' must contain it.");
 ABSL_FLAG(absl::Duration, jwt_leeway, absl::Seconds(30),
           "Clock skew allowed when checking 'exp' and 'nbf'.");
 ABSL_FLAG(bool, jwt_require_exp, false, "Refuse tokens without 'exp'.");
@@ -253,8 +242,7 @@ ABSL_FLAG(std::string, metrics_channels, "",
           "/metrics; every channel is summed under channel=\"_other\".");
 
 // ---- per-principal shares and ticket bounds (issue 16) ------------------
-ABSL_FLAG(int32_t, max_ticket_channels, 64,
-          "Most channel patterns one IssueTicket may grant.");
+ABSL_FLAG(int32_t, max_ticket_channels, 64, "Most channel patterns one IssueTicket may grant.");
 ABSL_FLAG(int32_t, max_ticket_pattern_bytes, 129,
           "Longest channel pattern in an IssueTicket, in bytes (a 128-byte "
           "channel name plus '*').");
@@ -279,14 +267,12 @@ absl::Status ApplyEnvironmentToFlags() {
   for (const auto& [name, flag] : absl::GetAllFlags()) {
     // Only our own flags: absl's built-ins (--flagfile, ...) stay as they are.
     if (!absl::StrContains(flag->Filename(), "bridge/ops/flags.cc")) continue;
-    std::string var =
-        absl::StrCat("SSEBRIDGE_", absl::AsciiStrToUpper(std::string(name)));
+    std::string var = absl::StrCat("SSEBRIDGE_", absl::AsciiStrToUpper(std::string(name)));
     const char* value = std::getenv(var.c_str());
     if (value == nullptr) continue;
     std::string error;
     if (!flag->ParseFrom(value, &error)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(var, ": ", error));
+      return absl::InvalidArgumentError(absl::StrCat(var, ": ", error));
     }
   }
   return absl::OkStatus();
@@ -311,8 +297,7 @@ absl::Status ValidateFlags() {
   if (absl::GetFlag(FLAGS_max_event_bytes) < 1) return bad("max_event_bytes", "at least 1");
   if (const int64_t m = absl::GetFlag(FLAGS_grpc_max_message_bytes);
       m != 0 && (m < absl::GetFlag(FLAGS_max_event_bytes) + 64 * 1024 || m > (int64_t{1} << 30))) {
-    return bad("grpc_max_message_bytes",
-               "0 (default) or --max_event_bytes + 64 KiB up to 1 GiB");
+    return bad("grpc_max_message_bytes", "0 (default) or --max_event_bytes + 64 KiB up to 1 GiB");
   }
   if (absl::GetFlag(FLAGS_max_user_ids) < 1) return bad("max_user_ids", "at least 1");
   if (absl::GetFlag(FLAGS_history_size) < 0) return bad("history_size", "0 or more");
@@ -366,20 +351,22 @@ absl::Status ValidateFlags() {
   if (absl::GetFlag(FLAGS_max_connections_per_ip) < 0) {
     return bad("max_connections_per_ip", "0 or more");
   }
-  if (absl::GetFlag(FLAGS_publish_rate_limit) < 0 ||
-      absl::GetFlag(FLAGS_publish_rate_burst) < 0) {
-    return bad("publish_rate_limit", "--publish_rate_limit and --publish_rate_burst "
-                                     "must not be negative");
+  if (absl::GetFlag(FLAGS_publish_rate_limit) < 0 || absl::GetFlag(FLAGS_publish_rate_burst) < 0) {
+    return bad("publish_rate_limit",
+               "--publish_rate_limit and --publish_rate_burst "
+               "must not be negative");
   }
   if (absl::GetFlag(FLAGS_grpc_tls_cert_file).empty() !=
       absl::GetFlag(FLAGS_grpc_tls_key_file).empty()) {
-    return bad("grpc_tls_cert_file", "set both --grpc_tls_cert_file and "
-                                     "--grpc_tls_key_file, or neither");
+    return bad("grpc_tls_cert_file",
+               "set both --grpc_tls_cert_file and "
+               "--grpc_tls_key_file, or neither");
   }
   if (!absl::GetFlag(FLAGS_grpc_tls_client_ca_file).empty() &&
       absl::GetFlag(FLAGS_grpc_tls_cert_file).empty()) {
-    return bad("grpc_tls_client_ca_file", "mTLS needs --grpc_tls_cert_file and "
-                                          "--grpc_tls_key_file too");
+    return bad("grpc_tls_client_ca_file",
+               "mTLS needs --grpc_tls_cert_file and "
+               "--grpc_tls_key_file too");
   }
   const std::string broker = absl::GetFlag(FLAGS_broker);
   if (broker != "memory" && broker != "redis") {
@@ -387,8 +374,9 @@ absl::Status ValidateFlags() {
   }
   if (absl::GetFlag(FLAGS_redis_connect_timeout) <= absl::ZeroDuration() ||
       absl::GetFlag(FLAGS_redis_command_timeout) <= absl::ZeroDuration()) {
-    return bad("redis_command_timeout", "--redis_connect_timeout and "
-                                        "--redis_command_timeout must be positive");
+    return bad("redis_command_timeout",
+               "--redis_connect_timeout and "
+               "--redis_command_timeout must be positive");
   }
   if (absl::GetFlag(FLAGS_redis_reconnect_min) <= absl::ZeroDuration() ||
       absl::GetFlag(FLAGS_redis_reconnect_max) < absl::GetFlag(FLAGS_redis_reconnect_min)) {
@@ -447,8 +435,7 @@ absl::Status ValidateFlags() {
     return bad("max_channels_per_key", "0 or more");
   }
   if (absl::GetFlag(FLAGS_max_grpc_subscribe_streams) < 0 ||
-      absl::GetFlag(FLAGS_max_grpc_subscribe_streams) >=
-          absl::GetFlag(FLAGS_grpc_max_threads)) {
+      absl::GetFlag(FLAGS_max_grpc_subscribe_streams) >= absl::GetFlag(FLAGS_grpc_max_threads)) {
     return bad("max_grpc_subscribe_streams",
                "0 (half of --grpc_max_threads) or 1 to --grpc_max_threads - 1");
   }

@@ -30,8 +30,7 @@ void LatencyHistogram::Observe(absl::Duration elapsed, uint64_t times) {
   while (bucket < bound_nanos_.size() && nanos > bound_nanos_[bucket]) ++bucket;
   Shard& shard = shards_[ThisThreadShard()];
   shard.buckets[bucket].fetch_add(times, std::memory_order_relaxed);
-  shard.sum_nanos.fetch_add(static_cast<uint64_t>(nanos) * times,
-                            std::memory_order_relaxed);
+  shard.sum_nanos.fetch_add(static_cast<uint64_t>(nanos) * times, std::memory_order_relaxed);
 }
 
 HistogramSample LatencyHistogram::Read(MetricLabels labels) const {

@@ -48,9 +48,7 @@ class LatencyHistogram {
 class ScopedLatency {
  public:
   explicit ScopedLatency(LatencyHistogram* histogram, uint64_t times = 1)
-      : histogram_(histogram),
-        times_(times),
-        start_(histogram ? absl::Now() : absl::Time()) {}
+      : histogram_(histogram), times_(times), start_(histogram ? absl::Now() : absl::Time()) {}
   ~ScopedLatency() {
     if (histogram_ != nullptr) histogram_->Observe(absl::Now() - start_, times_);
   }

@@ -16,10 +16,14 @@ std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 
 absl::string_view LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -27,30 +31,26 @@ absl::string_view LevelName(LogLevel level) {
 }  // namespace
 
 absl::Status SetLogLevel(absl::string_view name) {
-  for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarning,
-                     LogLevel::kError}) {
+  for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarning, LogLevel::kError}) {
     if (name == LevelName(l)) {
       g_level.store(static_cast<int>(l));
       return absl::OkStatus();
     }
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("--log_level: \"", name,
-                   "\" is not one of debug, info, warning, error"));
+      absl::StrCat("--log_level: \"", name, "\" is not one of debug, info, warning, error"));
 }
 
 bool LogEnabled(LogLevel level) {
   return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
 }
 
-LogLine::LogLine(LogLevel level, absl::string_view msg)
-    : enabled_(LogEnabled(level)) {
+LogLine::LogLine(LogLevel level, absl::string_view msg) : enabled_(LogEnabled(level)) {
   if (!enabled_) return;
-  absl::StrAppend(&text_, "{\"ts\":",
-                  JsonQuote(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
-                                             absl::Now(), absl::UTCTimeZone())),
-                  ",\"level\":\"", LevelName(level), "\",\"msg\":",
-                  JsonQuote(msg));
+  absl::StrAppend(
+      &text_, "{\"ts\":",
+      JsonQuote(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())),
+      ",\"level\":\"", LevelName(level), "\",\"msg\":", JsonQuote(msg));
 }
 
 LogLine::~LogLine() {

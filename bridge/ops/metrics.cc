@@ -33,8 +33,7 @@ std::string EscapeHelp(absl::string_view help) {
   return out;
 }
 
-void AppendLabels(std::string* out, const MetricLabels& labels,
-                  absl::string_view extra_name = "",
+void AppendLabels(std::string* out, const MetricLabels& labels, absl::string_view extra_name = "",
                   absl::string_view extra_value = "") {
   if (labels.empty() && extra_name.empty()) return;
   out->push_back('{');
@@ -55,7 +54,7 @@ void CheckLabels(absl::string_view family, const MetricLabels& labels) {
   for (const auto& [k, v] : labels) {
     if (!IsValidLabelName(k) || k == "le") {
       (void)std::fprintf(stderr, "metric %.*s: bad label name '%s'\n",
-                   static_cast<int>(family.size()), family.data(), k.c_str());
+                         static_cast<int>(family.size()), family.data(), k.c_str());
       std::abort();
     }
   }
@@ -105,10 +104,9 @@ bool IsValidMetricName(absl::string_view name) {
 
 void MetricsRegistry::Add(Family family) {
   const bool counter = family.type == Type::kCounter;
-  if (!IsValidMetricName(family.name) ||
-      counter != absl::EndsWith(family.name, "_total")) {
-    (void)std::fprintf(stderr, "metric name '%s' is not a valid %s name\n",
-                 family.name.c_str(), counter ? "counter (..._total)" : "metric");
+  if (!IsValidMetricName(family.name) || counter != absl::EndsWith(family.name, "_total")) {
+    (void)std::fprintf(stderr, "metric name '%s' is not a valid %s name\n", family.name.c_str(),
+                       counter ? "counter (..._total)" : "metric");
     std::abort();
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -198,8 +196,8 @@ std::string MetricsRegistry::Render() const {
     absl::string_view type = f.type == Type::kCounter ? "counter"
                              : f.type == Type::kGauge ? "gauge"
                                                       : "histogram";
-    absl::StrAppend(&out, "# HELP ", f.name, " ", EscapeHelp(f.help), "\n# TYPE ",
-                    f.name, " ", type, "\n");
+    absl::StrAppend(&out, "# HELP ", f.name, " ", EscapeHelp(f.help), "\n# TYPE ", f.name, " ",
+                    type, "\n");
     if (f.counters) {
       for (const CounterSample& s : f.counters()) {
         CheckLabels(f.name, s.labels);
@@ -220,9 +218,8 @@ std::string MetricsRegistry::Render() const {
         uint64_t cumulative = 0;
         for (size_t i = 0; i < s.counts.size(); ++i) {
           cumulative += s.counts[i];
-          const std::string le = i < s.upper_bounds.size()
-                                     ? FormatMetricValue(s.upper_bounds[i])
-                                     : "+Inf";
+          const std::string le =
+              i < s.upper_bounds.size() ? FormatMetricValue(s.upper_bounds[i]) : "+Inf";
           absl::StrAppend(&out, f.name, "_bucket");
           AppendLabels(&out, s.labels, "le", le);
           absl::StrAppend(&out, " ", cumulative, "\n");

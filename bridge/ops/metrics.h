@@ -57,8 +57,7 @@ class MetricsRegistry {
   void Gauge(std::string name, std::string help, GaugeReader read);
   void Counters(std::string name, std::string help,
                 std::function<std::vector<CounterSample>()> read);
-  void Gauges(std::string name, std::string help,
-              std::function<std::vector<GaugeSample>()> read);
+  void Gauges(std::string name, std::string help, std::function<std::vector<GaugeSample>()> read);
   void Histograms(std::string name, std::string help,
                   std::function<std::vector<HistogramSample>()> read);
   // A counter whose value is not a whole number (process_cpu_seconds_total).

@@ -53,8 +53,7 @@ absl::StatusOr<ProcStat> ParseProcStat(absl::string_view text, long ticks_per_se
     return absl::InvalidArgumentError("stat: no ')' after the command name");
   }
   // After ") " come fields 3 (state) onwards; index i here is field i + 3.
-  std::vector<absl::string_view> f =
-      absl::StrSplit(text.substr(close + 1), ' ', absl::SkipEmpty());
+  std::vector<absl::string_view> f = absl::StrSplit(text.substr(close + 1), ' ', absl::SkipEmpty());
   constexpr size_t kUtime = 14 - 3, kStime = 15 - 3, kStart = 22 - 3, kVsize = 23 - 3,
                    kRss = 24 - 3;
   if (f.size() <= kRss) {
@@ -102,11 +101,10 @@ void RegisterProcessMetrics(MetricsRegistry& m, const std::string& proc_root) {
     if (boot.ok() && stat.ok()) start = *boot + stat->start_seconds_after_boot;
   }
 
-  m.FloatCounters("process_cpu_seconds_total",
-                  "Total user and system CPU time spent in seconds.", [read_stat] {
+  m.FloatCounters("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+                  [read_stat] {
                     absl::StatusOr<ProcStat> s = read_stat();
-                    return OneOrNone(s.ok() ? absl::StatusOr<double>(s->cpu_seconds)
-                                            : s.status());
+                    return OneOrNone(s.ok() ? absl::StatusOr<double>(s->cpu_seconds) : s.status());
                   });
   m.Gauges("process_resident_memory_bytes", "Resident memory size in bytes.", [read_stat] {
     absl::StatusOr<ProcStat> s = read_stat();
@@ -116,8 +114,7 @@ void RegisterProcessMetrics(MetricsRegistry& m, const std::string& proc_root) {
     absl::StatusOr<ProcStat> s = read_stat();
     return OneOrNone(s.ok() ? absl::StatusOr<double>(s->virtual_bytes) : s.status());
   });
-  m.Gauges("process_start_time_seconds",
-           "Start time of the process since unix epoch in seconds.",
+  m.Gauges("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
            [start] { return OneOrNone(start); });
   m.Gauges("process_open_fds", "Number of open file descriptors.",
            [fd_dir = proc_root + "/self/fd"] {

@@ -25,9 +25,9 @@ namespace ssebridge {
 
 // What /proc/<pid>/stat says, in the units the metrics use.
 struct ProcStat {
-  double cpu_seconds = 0;         // utime + stime
-  double resident_bytes = 0;      // rss pages * page size
-  double virtual_bytes = 0;       // vsize
+  double cpu_seconds = 0;     // utime + stime
+  double resident_bytes = 0;  // rss pages * page size
+  double virtual_bytes = 0;   // vsize
   double start_seconds_after_boot = 0;
 };
 

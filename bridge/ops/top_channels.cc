@@ -11,8 +11,8 @@ std::vector<std::pair<std::string, uint64_t>> TopChannels(
   };
   std::vector<std::pair<std::string, uint64_t>> out;
   if (counts.size() > limit) {
-    std::partial_sort(counts.begin(), counts.begin() + static_cast<ptrdiff_t>(limit),
-                      counts.end(), busier);
+    std::partial_sort(counts.begin(), counts.begin() + static_cast<ptrdiff_t>(limit), counts.end(),
+                      busier);
   } else {
     std::sort(counts.begin(), counts.end(), busier);
   }

@@ -8,7 +8,6 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-
 #include "bridge/publish/publish_gate.h"
 
 namespace ssebridge {
@@ -20,8 +19,7 @@ struct JsonReply {
 
 // `authorization` is the request's Authorization header ("" when absent);
 // a bad one is a 401 before the body is looked at.
-JsonReply JsonPublish(PublishGate& gate, const std::string& body,
-                      absl::string_view authorization);
+JsonReply JsonPublish(PublishGate& gate, const std::string& body, absl::string_view authorization);
 
 }  // namespace ssebridge
 

@@ -30,9 +30,8 @@ void PublishDrain::EndStreams() {
 
 bool PublishDrain::WaitIdle(absl::Time deadline) {
   std::unique_lock<std::mutex> lock(mu_);
-  return idle_cv_.wait_until(lock, absl::ToChronoTime(deadline), [this] {
-    return unary_in_flight_ == 0 && streams_.empty();
-  });
+  return idle_cv_.wait_until(lock, absl::ToChronoTime(deadline),
+                             [this] { return unary_in_flight_ == 0 && streams_.empty(); });
 }
 
 }  // namespace ssebridge

@@ -12,10 +12,14 @@ namespace ssebridge {
 
 absl::string_view PublishDoorName(PublishDoor door) {
   switch (door) {
-    case PublishDoor::kGrpc: return "grpc";
-    case PublishDoor::kGrpcStream: return "grpc_stream";
-    case PublishDoor::kHttp: return "http";
-    case PublishDoor::kCount: break;
+    case PublishDoor::kGrpc:
+      return "grpc";
+    case PublishDoor::kGrpcStream:
+      return "grpc_stream";
+    case PublishDoor::kHttp:
+      return "http";
+    case PublishDoor::kCount:
+      break;
   }
   return "unknown";
 }
@@ -55,21 +59,20 @@ v1::PublishResponse ErrorResponse(const absl::Status& status) {
 }
 
 absl::Status PublishGate::Admit(PublishSpec* spec, const PublisherIdentity& who,
-                               absl::Time now) const {
+                                absl::Time now) const {
   absl::Status s = ValidatePublishSpec(spec, limits_);
   if (s.ok()) s = PublisherAuth::Authorize(who, spec->channel);
   if (s.ok()) s = auth_->Admit(who, now);
   if (s.ok()) s = auth_->ChargeChannel(who, spec->channel, now);
   // Keys are per publisher and channel (validated above as sent).
   if (s.ok() && !spec->idempotency_key.empty()) {
-    spec->idempotency_key =
-        ScopedIdempotencyKey(who.name, spec->channel, spec->idempotency_key);
+    spec->idempotency_key = ScopedIdempotencyKey(who.name, spec->channel, spec->idempotency_key);
   }
   return s;
 }
 
-absl::StatusOr<v1::PublishResponse> PublishGate::Publish(
-    const v1::PublishRequest& request, const PublisherIdentity& who) {
+absl::StatusOr<v1::PublishResponse> PublishGate::Publish(const v1::PublishRequest& request,
+                                                         const PublisherIdentity& who) {
   PublishSpec spec = ToSpec(request);
   absl::Status valid = Admit(&spec, who, absl::Now());
   if (!valid.ok()) {
@@ -92,8 +95,8 @@ absl::StatusOr<v1::PublishBatchResponse> PublishGate::PublishBatch(
   const int n = batch.requests_size();
   if (n > kMaxBatch) {
     rejected_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
-    return absl::InvalidArgumentError(absl::StrCat(
-        "requests: ", n, " in one batch; at most ", kMaxBatch));
+    return absl::InvalidArgumentError(
+        absl::StrCat("requests: ", n, " in one batch; at most ", kMaxBatch));
   }
   v1::PublishBatchResponse out;
   std::vector<PublishSpec> specs;
@@ -114,8 +117,7 @@ absl::StatusOr<v1::PublishBatchResponse> PublishGate::PublishBatch(
     slots.push_back(slot);
   }
   if (specs.empty()) return out;
-  std::vector<absl::StatusOr<PublishOutcome>> outcomes =
-      broker_->PublishBatch(&specs);
+  std::vector<absl::StatusOr<PublishOutcome>> outcomes = broker_->PublishBatch(&specs);
   for (size_t i = 0; i < outcomes.size(); ++i) {
     if (!outcomes[i].ok()) {
       rejected_.fetch_add(1, std::memory_order_relaxed);

@@ -25,8 +25,7 @@ absl::string_view PublishDoorName(PublishDoor door);
 class PublishGate {
  public:
   // `broker` and `auth` must outlive the gate.
-  PublishGate(Broker* broker, const PublishLimits& limits,
-              const PublisherAuth* auth)
+  PublishGate(Broker* broker, const PublishLimits& limits, const PublisherAuth* auth)
       : broker_(broker), limits_(limits), auth_(auth) {}
 
   const PublisherAuth& auth() const { return *auth_; }
@@ -41,8 +40,8 @@ class PublishGate {
   // broker call for the valid ones (see Broker::PublishBatch).
   // INVALID_ARGUMENT, publishing nothing, above kMaxBatch requests.
   // Each request is checked against `who` as Publish() does.
-  absl::StatusOr<v1::PublishBatchResponse> PublishBatch(
-      const v1::PublishBatchRequest& batch, const PublisherIdentity& who);
+  absl::StatusOr<v1::PublishBatchResponse> PublishBatch(const v1::PublishBatchRequest& batch,
+                                                        const PublisherIdentity& who);
 
   static constexpr int kMaxBatch = 1000;
 
@@ -51,9 +50,7 @@ class PublishGate {
 
   // Time from a request's arrival at its door to its answer, per door; the
   // doors time themselves (ScopedLatency).
-  LatencyHistogram* latency(PublishDoor door) {
-    return &latency_[static_cast<size_t>(door)];
-  }
+  LatencyHistogram* latency(PublishDoor door) { return &latency_[static_cast<size_t>(door)]; }
   const LatencyHistogram& latency(PublishDoor door) const {
     return latency_[static_cast<size_t>(door)];
   }
@@ -63,8 +60,7 @@ class PublishGate {
   // Validation, the channel grant, the rate and the publisher's share of
   // channels, in that order; then scopes the idempotency key to `who` and
   // the channel.
-  absl::Status Admit(PublishSpec* spec, const PublisherIdentity& who,
-                     absl::Time now) const;
+  absl::Status Admit(PublishSpec* spec, const PublisherIdentity& who, absl::Time now) const;
 
   PublishLimits limits_;
   const PublisherAuth* auth_;

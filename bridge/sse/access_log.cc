@@ -5,8 +5,8 @@
 
 namespace ssebridge {
 
-void LogStreamOpen(uint64_t stream, const Subscription& sub,
-                   absl::string_view client_ip, absl::string_view cursor) {
+void LogStreamOpen(uint64_t stream, const Subscription& sub, absl::string_view client_ip,
+                   absl::string_view cursor) {
   if (!LogEnabled(LogLevel::kInfo)) return;
   LogLine(LogLevel::kInfo, "stream_open")
       .Int("stream", static_cast<int64_t>(stream))
@@ -16,8 +16,8 @@ void LogStreamOpen(uint64_t stream, const Subscription& sub,
       .Str("cursor", cursor);
 }
 
-void LogStreamClose(uint64_t stream, const Subscription& sub,
-                    absl::string_view client_ip, const StreamTotals& totals) {
+void LogStreamClose(uint64_t stream, const Subscription& sub, absl::string_view client_ip,
+                    const StreamTotals& totals) {
   if (!LogEnabled(LogLevel::kInfo)) return;
   LogLine(LogLevel::kInfo, "stream_close")
       .Int("stream", static_cast<int64_t>(stream))

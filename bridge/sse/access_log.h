@@ -31,10 +31,10 @@ struct StreamTotals {
   CloseReason reason = CloseReason::kClientClosed;
 };
 
-void LogStreamOpen(uint64_t stream, const Subscription& sub,
-                   absl::string_view client_ip, absl::string_view cursor);
-void LogStreamClose(uint64_t stream, const Subscription& sub,
-                    absl::string_view client_ip, const StreamTotals& totals);
+void LogStreamOpen(uint64_t stream, const Subscription& sub, absl::string_view client_ip,
+                   absl::string_view cursor);
+void LogStreamClose(uint64_t stream, const Subscription& sub, absl::string_view client_ip,
+                    const StreamTotals& totals);
 
 }  // namespace ssebridge
 

@@ -7,8 +7,7 @@ namespace ssebridge {
 
 std::string SseEncoder::Encode(const Event& event) const {
   std::string out;
-  out.reserve(event.data.size() + event.id.size() + event.type.size() +
-              event.channel.size() + 48);
+  out.reserve(event.data.size() + event.id.size() + event.type.size() + event.channel.size() + 48);
   if (!event.channel.empty()) absl::StrAppend(&out, "channel: ", event.channel, "\n");
   if (!event.id.empty()) absl::StrAppend(&out, "id: ", event.id, "\n");
   if (!event.type.empty() && event.type != kDefaultEventType) {
@@ -28,13 +27,11 @@ void AppendDataLines(absl::string_view payload, std::string* out) {
   while (true) {
     size_t end = payload.find_first_of("\r\n", start);
     absl::string_view line = payload.substr(
-        start, end == absl::string_view::npos ? absl::string_view::npos
-                                              : end - start);
+        start, end == absl::string_view::npos ? absl::string_view::npos : end - start);
     absl::StrAppend(out, "data: ", line, "\n");
     if (end == absl::string_view::npos) break;
     start = end + 1;
-    if (payload[end] == '\r' && start < payload.size() &&
-        payload[start] == '\n') {
+    if (payload[end] == '\r' && start < payload.size() && payload[start] == '\n') {
       ++start;
     }
   }
@@ -57,17 +54,12 @@ std::string SseComment(absl::string_view text) {
   return absl::StrCat(": ", line, "\n\n");
 }
 
-std::string SseRetry(int64_t millis) {
-  return absl::StrCat("retry: ", millis, "\n\n");
-}
+std::string SseRetry(int64_t millis) { return absl::StrCat("retry: ", millis, "\n\n"); }
 
-std::string SseHeartbeatHint(int64_t millis) {
-  return absl::StrCat("heartbeat: ", millis, "\n\n");
-}
+std::string SseHeartbeatHint(int64_t millis) { return absl::StrCat("heartbeat: ", millis, "\n\n"); }
 
 std::string SseStreamOpening(int64_t retry_millis, int64_t heartbeat_millis) {
-  return absl::StrCat(SseComment("ok"), SseRetry(retry_millis),
-                      SseHeartbeatHint(heartbeat_millis));
+  return absl::StrCat(SseComment("ok"), SseRetry(retry_millis), SseHeartbeatHint(heartbeat_millis));
 }
 
 }  // namespace ssebridge

@@ -83,9 +83,9 @@ void SseStream::Flush() {
 
 void SseStream::ReportQueued(size_t bytes) {
   if (bytes == queued_reported_) return;  // the usual case: drained, still 0
-  loop_->queued_bytes.fetch_add(static_cast<int64_t>(bytes) -
-                                    static_cast<int64_t>(queued_reported_),
-                                std::memory_order_relaxed);
+  loop_->queued_bytes.fetch_add(
+      static_cast<int64_t>(bytes) - static_cast<int64_t>(queued_reported_),
+      std::memory_order_relaxed);
   queued_reported_ = bytes;
 }
 

@@ -23,8 +23,7 @@ class WriterLoop;
 
 class SseStream : public SubscriptionSink, public Connection {
  public:
-  SseStream(StreamWriter* writer, int fd, uint64_t id,
-            StreamWriter::StreamOptions extra)
+  SseStream(StreamWriter* writer, int fd, uint64_t id, StreamWriter::StreamOptions extra)
       : writer_(writer), fd_(fd), id_(id), extra_(std::move(extra)) {}
 
   void OnReady() override;

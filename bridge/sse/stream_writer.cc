@@ -13,8 +13,7 @@
 
 namespace ssebridge {
 
-StreamWriter::StreamWriter(Options options, Hub* hub)
-    : options_(options), hub_(hub) {}
+StreamWriter::StreamWriter(Options options, Hub* hub) : options_(options), hub_(hub) {}
 
 StreamWriter::~StreamWriter() { Stop(); }
 
@@ -30,16 +29,13 @@ absl::Status StreamWriter::Start() {
   return absl::OkStatus();
 }
 
-std::shared_ptr<Subscription> StreamWriter::Open(int fd,
-                                                 Subscription::Options options,
-                                                 const PolicyTable& policies,
-                                                 std::string head,
+std::shared_ptr<Subscription> StreamWriter::Open(int fd, Subscription::Options options,
+                                                 const PolicyTable& policies, std::string head,
                                                  StreamOptions extra) {
   const uint64_t id = opened_.fetch_add(1, std::memory_order_relaxed) + 1;
   const bool access_log = extra.access_log;
   auto* stream = new SseStream(this, fd, id, std::move(extra));
-  stream->sub =
-      std::make_shared<Subscription>(std::move(options), policies, stream);
+  stream->sub = std::make_shared<Subscription>(std::move(options), policies, stream);
   if (access_log) {
     // The stream is not on a loop yet: nothing else touches it here.
     LogStreamOpen(id, *stream->sub, stream->client_ip(), stream->cursor());

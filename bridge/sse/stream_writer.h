@@ -60,8 +60,8 @@ class StreamWriter {
   // attaches the returned subscription through the broker; the first
   // delivery moves the stream into its shard's loop.
   std::shared_ptr<Subscription> Open(int fd, Subscription::Options options,
-                                     const PolicyTable& policies,
-                                     std::string head, StreamOptions extra);
+                                     const PolicyTable& policies, std::string head,
+                                     StreamOptions extra);
 
   // Ends every stream of `user` with an `ssebridge.disconnected` event;
   // returns how many. Waits for the loops (not from a loop thread). Streams
@@ -85,7 +85,7 @@ class StreamWriter {
   // How often an idle stream gets a keepalive (announced to readers).
   absl::Duration heartbeat() const { return options_.heartbeat; }
   size_t streams() const { return streams_.load(std::memory_order_relaxed); }
-  uint64_t writes() const;          // writev calls
+  uint64_t writes() const;  // writev calls
   uint64_t heartbeats() const;
   uint64_t slow_disconnects() const;  // closed by the disconnect policy
   uint64_t opened() const { return opened_.load(std::memory_order_relaxed); }

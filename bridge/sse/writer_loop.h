@@ -29,13 +29,14 @@ namespace ssebridge {
 
 class WriterLoop {
  public:
-  WriterLoop(StreamWriter* writer, HubShard* shard)
-      : writer_(writer), shard_(shard) {}
+  WriterLoop(StreamWriter* writer, HubShard* shard) : writer_(writer), shard_(shard) {}
   ~WriterLoop();
 
   absl::Status Init();
 
-  void StartThread() { thread_ = std::thread([this] { Run(); }); }
+  void StartThread() {
+    thread_ = std::thread([this] { Run(); });
+  }
 
   void Post(std::function<void()> task);
 
