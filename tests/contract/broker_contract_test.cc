@@ -25,7 +25,7 @@
 #include "bridge/core/names.h"
 #include "bridge/core/publish_validation.h"
 #include "bridge/sse/sse_encoder.h"
-#include "tests/integration/redis_server.h"
+#include "tests/harness/redis_server.h"
 
 namespace ssebridge {
 namespace {

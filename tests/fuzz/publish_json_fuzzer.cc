@@ -27,7 +27,7 @@
 #include "bridge/publish/publish_gate.h"
 #include "bridge/sse/sse_encoder.h"
 #include "tests/fuzz/fuzz_check.h"
-#include "tests/fuzz/whatwg_sse_parser.h"
+#include "tests/harness/sse_parser.h"
 
 namespace ssebridge {
 namespace {
@@ -136,11 +136,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   event.id = "fuzz-1";
   event.type = spec.type;
   event.data = spec.data;
-  WhatwgSseParser reader;
+  ssebridge_it::SseParser reader;
   reader.Feed(SseEncoder().Encode(event));
   FUZZ_CHECK(reader.events().size() == 1);
-  FUZZ_CHECK(reader.events()[0].type == spec.type);
-  FUZZ_CHECK(reader.events()[0].last_event_id == "fuzz-1");
+  FUZZ_CHECK(reader.events()[0].event == spec.type);
+  FUZZ_CHECK(reader.events()[0].id == "fuzz-1");
   FUZZ_CHECK(!reader.has_pending_line() && !reader.has_pending_event());
   return 0;
 }

@@ -1,6 +1,6 @@
 // Fuzz target: SSE framing round trip. Whatever event a publisher gets past
 // publish validation, the bridge's frame, read by a WHATWG-conformant parser
-// (whatwg_sse_parser.h), must give back exactly that one event: same type,
+// (tests/harness/sse_parser.h), must give back exactly that one event: same type,
 // same id, same data (line breaks as "\n", as the encoder promises), one
 // `channel` field naming its channel (ignored by EventSource, read by the
 // SDK), and no other field, event or retry change. Cursor frames, comments and reset
@@ -21,7 +21,7 @@
 #include "bridge/core/publish_validation.h"
 #include "bridge/sse/sse_encoder.h"
 #include "tests/fuzz/fuzz_check.h"
-#include "tests/fuzz/whatwg_sse_parser.h"
+#include "tests/harness/sse_parser.h"
 
 namespace ssebridge {
 namespace {
@@ -48,7 +48,7 @@ size_t DataLines(const std::string& browser_data) {
 
 // The stream as a browser receives it: the bridge's opening bytes, then
 // `frame` cut at two points.
-void FeedStream(WhatwgSseParser* p, const std::string& frame, size_t a,
+void FeedStream(ssebridge_it::SseParser* p, const std::string& frame, size_t a,
                 size_t b) {
   p->Feed(SseStreamOpening(3000, 15000));
   a = a % (frame.size() + 1);
@@ -70,20 +70,20 @@ void CheckEventFrame(const PublishSpec& spec, const EventId& id, size_t a,
   const std::string frame = SseEncoder().Encode(event);
   FUZZ_CHECK(IsValidUtf8(frame));
 
-  WhatwgSseParser p;
+  ssebridge_it::SseParser p;
   FeedStream(&p, frame, a, b);
   FUZZ_CHECK(!p.has_pending_line());
   FUZZ_CHECK(!p.has_pending_event());
   FUZZ_CHECK(p.events().size() == 1);
-  FUZZ_CHECK(p.comments() == 1);
+  FUZZ_CHECK(p.comments().size() == 1);
   // After the comment, the retry and the heartbeat hint.
   FUZZ_CHECK(p.empty_dispatches() == 3);
   FUZZ_CHECK(p.retry_millis().has_value() && *p.retry_millis() == 3000);
-  const SseReadEvent& got = p.events()[0];
-  FUZZ_CHECK(got.type == spec.type);
+  const ssebridge_it::SseEvent& got = p.events()[0];
+  FUZZ_CHECK(got.event == spec.type);
   const std::string want_data = BrowserLines(spec.data);
   FUZZ_CHECK(got.data == want_data);
-  FUZZ_CHECK(got.last_event_id == event.id);
+  FUZZ_CHECK(got.id == event.id);
   FUZZ_CHECK(p.last_event_id() == event.id);
 
   FUZZ_CHECK(p.fields().size() >= 2);
@@ -91,7 +91,7 @@ void CheckEventFrame(const PublishSpec& spec, const EventId& id, size_t a,
   FUZZ_CHECK(p.fields()[1].name == "heartbeat" && p.fields()[1].value == "15000");
   size_t ids = 0, types = 0, data = 0, channels = 0;
   for (size_t i = 2; i < p.fields().size(); ++i) {
-    const SseReadField& f = p.fields()[i];
+    const ssebridge_it::SseField& f = p.fields()[i];
     if (f.name == "channel") {
       FUZZ_CHECK(f.value == spec.channel);
       ++channels;
@@ -117,25 +117,25 @@ void CheckEventFrame(const PublishSpec& spec, const EventId& id, size_t a,
   next.data = "x";
   p.Feed(SseEncoder().Encode(next));
   FUZZ_CHECK(p.events().size() == 2);
-  FUZZ_CHECK(p.events()[1].type == "message");
+  FUZZ_CHECK(p.events()[1].event == "message");
   FUZZ_CHECK(p.events()[1].data == "x");
-  FUZZ_CHECK(p.events()[1].last_event_id == "e-1");
+  FUZZ_CHECK(p.events()[1].id == "e-1");
 }
 
 // Frames that must never dispatch: a cursor move and a comment.
 void CheckSilentFrames(const EventId& id, const std::string& text) {
-  WhatwgSseParser cursor;
+  ssebridge_it::SseParser cursor;
   cursor.Feed(SseEncoder().EncodeCursor(id.ToString()));
   FUZZ_CHECK(cursor.events().empty());
   FUZZ_CHECK(cursor.fields().size() == 1);
   FUZZ_CHECK(cursor.last_event_id() == id.ToString());
   FUZZ_CHECK(!cursor.has_pending_line());
 
-  WhatwgSseParser comment;
+  ssebridge_it::SseParser comment;
   comment.Feed(SseComment(text));
   FUZZ_CHECK(comment.events().empty());
   FUZZ_CHECK(comment.fields().empty());
-  FUZZ_CHECK(comment.comments() == 1);
+  FUZZ_CHECK(comment.comments().size() == 1);
   FUZZ_CHECK(!comment.has_pending_line());
 }
 
@@ -144,11 +144,11 @@ void CheckResetNotice(const EventId& head, const std::string& cursor) {
   EventPtr notice = MakeResetNotice(head.epoch, head.seq, "malformed_cursor",
                                     cursor, absl::UnixEpoch(), SseEncoder());
   FUZZ_CHECK(IsValidUtf8(notice->frame));
-  WhatwgSseParser p;
+  ssebridge_it::SseParser p;
   p.Feed(notice->frame);
   FUZZ_CHECK(p.events().size() == 1);
-  FUZZ_CHECK(p.events()[0].type == kResetEventType);
-  FUZZ_CHECK(p.events()[0].last_event_id == head.ToString());
+  FUZZ_CHECK(p.events()[0].event == kResetEventType);
+  FUZZ_CHECK(p.events()[0].id == head.ToString());
   FUZZ_CHECK(p.events()[0].data == notice->data);
   FUZZ_CHECK(!p.has_pending_line() && !p.has_pending_event());
 }

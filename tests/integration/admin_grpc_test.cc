@@ -11,11 +11,11 @@
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "tests/integration/auth_fixture.h"
-#include "tests/integration/bridge_process.h"
-#include "tests/integration/hostile_wire.h"
-#include "tests/integration/http_request.h"
-#include "tests/integration/test_helpers.h"
+#include "tests/harness/auth_fixture.h"
+#include "tests/harness/bridge_process.h"
+#include "tests/harness/hostile_wire.h"
+#include "tests/harness/http_request.h"
+#include "tests/harness/test_helpers.h"
 
 namespace ssebridge_it {
 namespace {

@@ -16,11 +16,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "tests/integration/bridge_process.h"
-#include "tests/integration/grpc_client.h"
-#include "tests/integration/http_request.h"
-#include "tests/integration/prom_text.h"
-#include "tests/integration/sse_client.h"
+#include "tests/harness/bridge_process.h"
+#include "tests/harness/grpc_client.h"
+#include "tests/harness/http_request.h"
+#include "tests/harness/prom_text.h"
+#include "tests/harness/sse_client.h"
 
 namespace ssebridge_it {
 namespace {

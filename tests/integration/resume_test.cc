@@ -11,11 +11,11 @@
 #include <mutex>
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "tests/integration/bridge_process.h"
-#include "tests/integration/grpc_client.h"
-#include "tests/integration/json_util.h"
-#include "tests/integration/sse_client.h"
-#include "tests/integration/test_helpers.h"
+#include "tests/harness/bridge_process.h"
+#include "tests/harness/grpc_client.h"
+#include "tests/harness/json_util.h"
+#include "tests/harness/sse_client.h"
+#include "tests/harness/test_helpers.h"
 
 namespace ssebridge_it {
 namespace {

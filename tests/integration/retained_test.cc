@@ -11,12 +11,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
-#include "tests/integration/bridge_process.h"
-#include "tests/integration/grpc_client.h"
-#include "tests/integration/http_request.h"
-#include "tests/integration/process_stats.h"
-#include "tests/integration/sse_client.h"
-#include "tests/integration/test_helpers.h"
+#include "tests/harness/bridge_process.h"
+#include "tests/harness/grpc_client.h"
+#include "tests/harness/http_request.h"
+#include "tests/harness/process_stats.h"
+#include "tests/harness/sse_client.h"
+#include "tests/harness/test_helpers.h"
 
 namespace ssebridge_it {
 namespace {

@@ -11,9 +11,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "tests/integration/bridge_process.h"
-#include "tests/integration/http_request.h"
-#include "tests/integration/test_helpers.h"
+#include "tests/harness/bridge_process.h"
+#include "tests/harness/http_request.h"
+#include "tests/harness/test_helpers.h"
 
 namespace ssebridge_it {
 namespace {

@@ -22,6 +22,7 @@
 #include "bridge/core/publish_validation.h"
 #include "bridge/sse/sse_encoder.h"
 #include "gtest/gtest.h"
+#include "tests/harness/sse_parser.h"
 
 namespace ssebridge {
 namespace {
@@ -34,48 +35,16 @@ struct SseEvent {
   std::string id;  // the last event ID at dispatch
 };
 
-// WHATWG event-stream interpretation (see sse_encoder_test.cc). When
-// `last_event_id` is given, it receives the EventSource's last event ID after
-// the whole stream: what a browser sends as Last-Event-ID when it reconnects.
-std::vector<SseEvent> ParseSse(absl::string_view stream,
-                               std::string* last_event_id = nullptr) {
+// What a browser reads (tests/harness/sse_parser.h). When `last_event_id`
+// is given, it receives the EventSource's last event ID after the whole
+// stream: what a browser sends as Last-Event-ID when it reconnects.
+std::vector<SseEvent> ParseSse(absl::string_view stream, std::string* last_event_id = nullptr) {
+  ssebridge_it::SseParser parser;
+  parser.Feed(stream);
+  if (last_event_id != nullptr) *last_event_id = parser.last_event_id();
   std::vector<SseEvent> out;
-  std::string data, type, id;
-  auto line_done = [&](absl::string_view line) {
-    if (line.empty()) {
-      // The last event ID is updated on every dispatch, even of no event.
-      if (last_event_id != nullptr) *last_event_id = id;
-      if (!data.empty()) {
-        data.pop_back();
-        out.push_back(SseEvent{type.empty() ? "message" : type, data, id});
-      }
-      data.clear();
-      type.clear();
-      return;
-    }
-    if (line[0] == ':') return;
-    size_t colon = line.find(':');
-    absl::string_view field = line.substr(0, colon);
-    absl::string_view value;
-    if (colon != absl::string_view::npos) {
-      value = line.substr(colon + 1);
-      if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
-    }
-    if (field == "data") {
-      data.append(value.data(), value.size());
-      data += '\n';
-    } else if (field == "event") {
-      type = std::string(value);
-    } else if (field == "id") {
-      id = std::string(value);
-    }
-  };
-  size_t start = 0;
-  for (size_t i = 0; i < stream.size(); ++i) {
-    if (stream[i] != '\r' && stream[i] != '\n') continue;
-    line_done(stream.substr(start, i - start));
-    if (stream[i] == '\r' && i + 1 < stream.size() && stream[i + 1] == '\n') ++i;
-    start = i + 1;
+  for (const ssebridge_it::SseEvent& e : parser.events()) {
+    out.push_back(SseEvent{e.event, e.data, e.id});
   }
   return out;
 }

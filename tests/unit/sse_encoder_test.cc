@@ -1,9 +1,9 @@
 // SSE framing: SseEncoder::Encode, AppendDataLines, SseComment, SseRetry,
 // SseHeartbeatHint, SseStreamOpening.
 //
-// Besides exact-byte expectations, every frame is fed to a small parser that
-// follows the WHATWG "Server-sent events" interpretation algorithm, so the
-// tests assert what a browser's EventSource would actually see.
+// Besides exact-byte expectations, every frame is fed to the tests' WHATWG
+// parser (tests/harness/sse_parser.h), so the tests assert what a browser's
+// EventSource would actually see.
 #include "bridge/sse/sse_encoder.h"
 
 #include <cstdint>
@@ -15,11 +15,12 @@
 #include "absl/strings/string_view.h"
 #include "bridge/core/event.h"
 #include "gtest/gtest.h"
+#include "tests/harness/sse_parser.h"
 
 namespace ssebridge {
 namespace {
 
-// ---- a tiny WHATWG event-stream parser ------------------------------------
+// ---- what a browser sees: the tests' one WHATWG parser ------------------
 
 struct ParsedEvent {
   std::string type;           // "message" when no event: field was given
@@ -33,68 +34,18 @@ struct ParsedStream {
   std::optional<int64_t> retry;
 };
 
-// Interprets `stream` as a complete text/event-stream body. A trailing line
-// without a terminator is not processed (a browser would still be waiting for
-// its end of line), matching the specification.
+// Interprets `stream` as a complete text/event-stream body with
+// tests/harness/sse_parser.h. A trailing line without a terminator is not
+// processed (a browser would still be waiting for its end of line).
 ParsedStream ParseSse(absl::string_view stream) {
+  ssebridge_it::SseParser parser;
+  parser.Feed(stream);
   ParsedStream out;
-  std::string data_buf;
-  std::string type_buf;
-  std::string id_buf;
-  auto dispatch = [&] {
-    // 1. The last event ID is set even when nothing is dispatched.
-    std::string last_id = id_buf;
-    // 2. An empty data buffer dispatches nothing.
-    if (data_buf.empty()) {
-      type_buf.clear();
-      return;
-    }
-    // 3. Drop one trailing LF.
-    if (data_buf.back() == '\n') data_buf.pop_back();
-    out.events.push_back(ParsedEvent{type_buf.empty() ? "message" : type_buf,
-                                     data_buf, last_id});
-    data_buf.clear();
-    type_buf.clear();
-  };
-  auto process_line = [&](absl::string_view line) {
-    if (line.empty()) {
-      dispatch();
-      return;
-    }
-    if (line[0] == ':') {
-      out.comments.emplace_back(line.substr(1));
-      return;
-    }
-    absl::string_view field = line;
-    absl::string_view value;
-    size_t colon = line.find(':');
-    if (colon != absl::string_view::npos) {
-      field = line.substr(0, colon);
-      value = line.substr(colon + 1);
-      if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
-    }
-    if (field == "event") {
-      type_buf = std::string(value);
-    } else if (field == "data") {
-      data_buf.append(value.data(), value.size());
-      data_buf += '\n';
-    } else if (field == "id") {
-      if (value.find('\0') == absl::string_view::npos) id_buf = std::string(value);
-    } else if (field == "retry") {
-      bool digits = !value.empty();
-      for (char c : value) digits = digits && c >= '0' && c <= '9';
-      if (digits) out.retry = std::stoll(std::string(value));
-    }
-    // Other fields are ignored.
-  };
-  size_t start = 0;
-  for (size_t i = 0; i < stream.size(); ++i) {
-    char c = stream[i];
-    if (c != '\r' && c != '\n') continue;
-    process_line(stream.substr(start, i - start));
-    if (c == '\r' && i + 1 < stream.size() && stream[i + 1] == '\n') ++i;
-    start = i + 1;
+  for (const ssebridge_it::SseEvent& e : parser.events()) {
+    out.events.push_back(ParsedEvent{e.event, e.data, e.id});
   }
+  out.comments = parser.comments();
+  if (!parser.retries().empty()) out.retry = parser.retries().back();
   return out;
 }
 

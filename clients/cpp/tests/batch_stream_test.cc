@@ -15,8 +15,8 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "ssebridge/publisher.h"
-#include "tests/integration/bridge_process.h"
-#include "tests/integration/sse_client.h"
+#include "tests/harness/bridge_process.h"
+#include "tests/harness/sse_client.h"
 
 namespace {
 

@@ -9,8 +9,8 @@
 #include "client_test_util.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "tests/integration/bridge_process.h"
-#include "tests/integration/sse_client.h"
+#include "tests/harness/bridge_process.h"
+#include "tests/harness/sse_client.h"
 
 namespace {
 

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "tests/integration/temp_dir.h"
+#include "tests/harness/temp_dir.h"
 
 namespace ssebridge_client_test {
 
-using ssebridge_it::TempDir;  // tests/integration/temp_dir.h
+using ssebridge_it::TempDir;  // tests/harness/temp_dir.h
 
 struct CliResult {
   int exit_code = -1;  // -1: did not exit normally (signal, or no start)

@@ -15,9 +15,9 @@
 #include "absl/time/clock.h"
 #include "client_test_util.h"
 #include "gtest/gtest.h"
-#include "tests/integration/bridge_process.h"
-#include "tests/integration/sse_client.h"
-#include "tests/integration/test_certs.h"
+#include "tests/harness/bridge_process.h"
+#include "tests/harness/sse_client.h"
+#include "tests/harness/test_certs.h"
 
 namespace {
 

@@ -12,9 +12,9 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "ssebridge/publisher.h"
-#include "tests/integration/bridge_process.h"
-#include "tests/integration/sse_client.h"
-#include "tests/integration/temp_dir.h"
+#include "tests/harness/bridge_process.h"
+#include "tests/harness/sse_client.h"
+#include "tests/harness/temp_dir.h"
 
 namespace {
 
