@@ -211,7 +211,7 @@ ABSL_FLAG(absl::Duration, fleet_lease, absl::Seconds(15),
           "dies unannounced stops counting within it.");
 ABSL_FLAG(absl::Duration, fleet_refresh_interval, absl::Seconds(5),
           "With --broker=redis: how often a replica renews its lease and "
-          "reports its numbers to Redis; below --fleet_lease/2.");
+          "reports its numbers to Redis; at most half of --fleet_lease.");
 ABSL_FLAG(absl::Duration, fleet_answer_timeout, absl::Seconds(2),
           "With --broker=redis: how long Admin.DisconnectUser waits for the "
           "other replicas to report how many streams they ended.");
