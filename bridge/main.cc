@@ -343,7 +343,8 @@ int Run(ShutdownSignal& signals) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   const size_t left = writer.streams();
-  if (fleet != nullptr) fleet->Stop();  // leaves the fleet; no more hooks run
+  // Leaves the fleet (no more hooks run), cut at the deadline if Redis is frozen.
+  if (fleet != nullptr) fleet->Stop(deadline);
   broker.Stop();  // no more dispatches to the hub
   status_feed.Stop();
   writer.Stop();

@@ -1,6 +1,7 @@
 #include "bridge/broker/redis_fleet.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -63,7 +64,7 @@ RedisFleet::RedisFleet(Options options)
       wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 RedisFleet::~RedisFleet() {
-  Stop();
+  Stop(absl::InfinitePast());
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
@@ -77,12 +78,26 @@ absl::Status RedisFleet::Start(Hooks hooks) {
   return absl::OkStatus();
 }
 
-void RedisFleet::Stop() {
+void RedisFleet::Stop(absl::Time deadline) {
   if (!thread_.joinable()) return;
   stop_.store(true);
   pool_.CancelInFlight();
   Wake();
+  // The thread leaves the fleet on its way out; give it until the deadline.
+  while (!done_.load() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  if (!done_.load()) {
+    std::lock_guard<std::mutex> lock(fd_mu_);
+    if (sub_fd_ >= 0) shutdown(sub_fd_, SHUT_RDWR);
+    if (cmd_fd_ >= 0) shutdown(cmd_fd_, SHUT_RDWR);
+  }
   thread_.join();
+}
+
+void RedisFleet::Disconnect() {
+  std::lock_guard<std::mutex> lock(fd_mu_);
+  sub_fd_ = cmd_fd_ = -1;
+  sub_.reset();
+  cmd_.reset();
 }
 
 void RedisFleet::Wake() {
@@ -250,8 +265,7 @@ void RedisFleet::Run() {
       if (s.ok() && cmd_->broken()) s = absl::UnavailableError("fleet command connection lost");
     }
     if (s.ok()) continue;
-    sub_.reset();
-    cmd_.reset();
+    Disconnect();
     if (up || delay == options_.backoff.min) {
       if (options_.on_state) options_.on_state("fleet_unavailable", std::string(s.message()));
     }
@@ -271,6 +285,7 @@ void RedisFleet::Run() {
                {keys_.fleet("alive:"), keys_.fleet("held:"), keys_.fleet("streams:")})
         .IgnoreError();
   }
+  done_.store(true);
 }
 
 absl::Status RedisFleet::Connect() {
@@ -280,8 +295,16 @@ absl::Status RedisFleet::Connect() {
   absl::StatusOr<std::unique_ptr<RedisConnection>> cmd =
       RedisConnection::Connect(options_.connect);
   if (!cmd.ok()) return cmd.status();
-  sub_ = std::move(*sub);
-  cmd_ = std::move(*cmd);
+  {
+    std::lock_guard<std::mutex> lock(fd_mu_);
+    sub_ = std::move(*sub);
+    cmd_ = std::move(*cmd);
+    sub_fd_ = sub_->fd();
+    cmd_fd_ = cmd_->fd();
+  }
+  // Stopped while connecting: Stop() may have looked at the fds before
+  // they were set, so do not start a call it could not cut.
+  if (stop_.load()) return absl::CancelledError("stopping");
   sub_->Append({"SUBSCRIBE", keys_.fleet_topic()});
   if (absl::Status s = sub_->Flush(); !s.ok()) return s;
   absl::StatusOr<RedisReplyPtr> confirmed = sub_->Read();

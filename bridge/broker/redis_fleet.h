@@ -65,7 +65,7 @@ class RedisFleet final : public Fleet {
 
   const std::string& replica() const override { return replica_; }
   absl::Status Start(Hooks hooks) override;
-  void Stop() override;
+  void Stop(absl::Time deadline) override;
   absl::StatusOr<bool> TakeStream(absl::string_view key, size_t limit, size_t* held) override;
   void ReleaseStream(absl::string_view key) override;
   absl::StatusOr<FleetDisconnect> DisconnectElsewhere(const std::string& user) override;
@@ -77,6 +77,7 @@ class RedisFleet final : public Fleet {
  private:
   void Run();
   absl::Status Connect();
+  void Disconnect();
   absl::Status Refresh();
   absl::Status Resync();
   absl::Status FlushReleases();
@@ -97,6 +98,13 @@ class RedisFleet final : public Fleet {
   // The fleet thread's own connections: the subscription and its commands.
   std::unique_ptr<RedisConnection> sub_;
   std::unique_ptr<RedisConnection> cmd_;
+  // Their fds while connected (-1: none), so Stop() can cut a call blocked
+  // on a frozen Redis at its deadline; the thread swaps connections under
+  // fd_mu_ and never does I/O under it.
+  std::mutex fd_mu_;
+  int sub_fd_ ABSL_GUARDED_BY(fd_mu_) = -1;
+  int cmd_fd_ ABSL_GUARDED_BY(fd_mu_) = -1;
+  std::atomic<bool> done_{false};
   absl::Time next_refresh_ = absl::InfinitePast();
 
   // Takes run shared, a resync alone: it writes counts_ as Redis must hold

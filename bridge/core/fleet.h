@@ -19,7 +19,9 @@
 //     ReleaseStream never waits at all (it runs on a stream's close path);
 //   - a failure to reach the store is a status, never a guessed answer.
 // Implementations are thread-safe. Start() once before use (after the
-// hooks' owners exist), Stop() once before they go away.
+// hooks' owners exist), Stop() once before they go away: it leaves the
+// fleet (the replica stops counting at once) if the store answers before
+// `deadline`, and returns by then even if the store is frozen.
 #ifndef SSEBRIDGE_CORE_FLEET_H_
 #define SSEBRIDGE_CORE_FLEET_H_
 
@@ -68,7 +70,7 @@ class Fleet {
   // This replica's name in the fleet (unique per process).
   virtual const std::string& replica() const = 0;
   virtual absl::Status Start(Hooks hooks) = 0;
-  virtual void Stop() = 0;
+  virtual void Stop(absl::Time deadline) = 0;
 
   // Counts one more stream of `key` (FleetStreamKey) on this replica,
   // unless the fleet holds `limit` of them already (0: no limit). True:

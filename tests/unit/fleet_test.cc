@@ -74,7 +74,7 @@ class FakeFleet : public Fleet {
  public:
   const std::string& replica() const override { return name_; }
   absl::Status Start(Hooks) override { return absl::OkStatus(); }
-  void Stop() override {}
+  void Stop(absl::Time) override {}
   absl::StatusOr<bool> TakeStream(absl::string_view key, size_t limit, size_t* held) override {
     if (away) return absl::UnavailableError("away");
     *held = others + mine[key];
