@@ -177,6 +177,25 @@ TEST_F(RedisFleetTest, AKilledReplicasStreamsStopCountingAfterItsLease) {
   EXPECT_EQ(stats.fleet().total().connections(), 2u) << stats.DebugString();
 }
 
+TEST_F(RedisFleetTest, AReplicaStoppedWithSigtermStopsCountingAtOnce) {
+  // A lease far longer than the wait below: only leaving frees the slots.
+  StartBoth({"--max_connections_per_user=1", "--fleet_lease=120s",
+             "--fleet_refresh_interval=100ms"});
+  if (HasFatalFailure()) return;
+  SseClient b1;
+  ASSERT_TRUE(OpenAs(&b1, *b_, "carol")) << b1.Describe();
+  ExpectJsonError(TryAs(*a_, "carol"), 429, "resource_exhausted", "on all replicas");
+  ExitInfo info;
+  ASSERT_TRUE(b_->Stop(kWait, &info)) << info.Describe();
+  EXPECT_EQ(info.exit_code, 0) << info.Describe();
+  // B left the fleet on its way out: its name and its count are gone now,
+  // not 120 s from now.
+  EXPECT_EQ(redis_->Command({"SCARD", "{ssebridge}:fleet:replicas"}), ":1");
+  EXPECT_EQ(redis_->Command({"EXISTS", "{ssebridge}:fleet:streams:u:carol"}), ":0");
+  SseClient a1;
+  ASSERT_TRUE(OpenAs(&a1, *a_, "carol")) << a1.Describe();
+}
+
 TEST_F(RedisFleetTest, GetStatsForTheFleetSumsBothReplicas) {
   StartBoth();
   if (HasFatalFailure()) return;
