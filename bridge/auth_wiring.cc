@@ -100,7 +100,7 @@ absl::Status LoadAuthFromFlags(AuthParts& a) {
                                                  a.limiter.get(), a.channel_shares.get());
   a.connections = std::make_unique<ConnectionLimits>(
       static_cast<size_t>(absl::GetFlag(FLAGS_max_connections_per_user)),
-      static_cast<size_t>(absl::GetFlag(FLAGS_max_connections_per_ip)));
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_connections_per_ip)), a.fleet);
   const int32_t subscribe_streams = absl::GetFlag(FLAGS_max_grpc_subscribe_streams);
   a.grpc_subscribe_streams = std::make_unique<StreamShares>(
       static_cast<size_t>(subscribe_streams > 0

@@ -20,6 +20,7 @@
 #include "bridge/auth/stream_shares.h"
 #include "bridge/auth/subscriber_auth.h"
 #include "bridge/auth/ticket_store.h"
+#include "bridge/core/fleet.h"
 #include "bridge/core/ticket_vault.h"
 
 namespace ssebridge {
@@ -31,6 +32,9 @@ struct AuthParts {
   // MakeTicketVaultFromFlags); declared first, so it outlives the store.
   std::unique_ptr<TicketVault> ticket_vault;
   std::unique_ptr<TicketStore> tickets;
+  // Set before LoadAuthFromFlags when replicas share per-user stream
+  // counts (see MakeFleetFromFlags); not owned, outlives AuthParts.
+  Fleet* fleet = nullptr;
   std::unique_ptr<SubscriberAuth> subscribers;
   PublisherKeys publisher_keys;
   PublisherKeys admin_keys;

@@ -10,6 +10,7 @@
 #include "bridge/auth/secret_file.h"
 #include "bridge/broker/memory_broker.h"
 #include "bridge/broker/redis_broker.h"
+#include "bridge/broker/redis_fleet.h"
 #include "bridge/broker/redis_ticket_vault.h"
 
 namespace ssebridge {
@@ -115,6 +116,29 @@ absl::Status MakeTicketVaultFromFlags(std::unique_ptr<TicketVault>& vault) {
   o.pool_size = static_cast<size_t>(absl::GetFlag(FLAGS_redis_pool_size));
   o.backoff = RedisBackoffFromFlags();
   vault = std::make_unique<RedisTicketVault>(o);
+  return absl::OkStatus();
+}
+
+absl::Status MakeFleetFromFlags(std::unique_ptr<Fleet>& fleet) {
+  fleet.reset();
+  if (absl::GetFlag(FLAGS_broker) != "redis") return absl::OkStatus();
+  absl::StatusOr<RedisConnectOptions> connect = RedisConnectFromFlags();
+  if (!connect.ok()) return connect.status();
+  RedisFleet::Options o;
+  o.connect = std::move(*connect);
+  o.prefix = absl::GetFlag(FLAGS_redis_prefix);
+  o.backoff = RedisBackoffFromFlags();
+  o.lease = absl::GetFlag(FLAGS_fleet_lease);
+  o.refresh = absl::GetFlag(FLAGS_fleet_refresh_interval);
+  o.answer_timeout = absl::GetFlag(FLAGS_fleet_answer_timeout);
+  const std::string where = o.connect.url.Describe();
+  o.on_state = [where](const std::string& state, const std::string& detail) {
+    const bool up = state == "fleet_connected";
+    LogLine(up ? LogLevel::kInfo : LogLevel::kWarning, state)
+        .Str("redis", where)
+        .Str(up ? "replica" : "error", detail);
+  };
+  fleet = std::make_unique<RedisFleet>(std::move(o));
   return absl::OkStatus();
 }
 

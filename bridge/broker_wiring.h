@@ -14,6 +14,7 @@
 #include "bridge/broker/broker.h"
 #include "bridge/broker/broker_registry.h"
 #include "bridge/core/hub.h"
+#include "bridge/core/fleet.h"
 #include "bridge/core/ticket_vault.h"
 
 namespace ssebridge {
@@ -35,6 +36,12 @@ absl::Status MakeBrokerFromFlags(Hub* hub, const EventEncoder* encoder, BrokerPa
 // --broker=redis, nullptr (each replica keeps its own) otherwise.
 // InvalidArgument naming the flag, as MakeBrokerFromFlags.
 absl::Status MakeTicketVaultFromFlags(std::unique_ptr<TicketVault>& vault);
+
+// What the replicas share about users' streams and their numbers: a
+// RedisFleet on the broker's Redis for --broker=redis (--fleet_* flags),
+// nullptr (a replica alone) otherwise. Not started: main.cc starts it once
+// the writer and the Admin service it reports on exist.
+absl::Status MakeFleetFromFlags(std::unique_ptr<Fleet>& fleet);
 
 }  // namespace ssebridge
 

@@ -62,7 +62,12 @@ int Run(ShutdownSignal& signals) {
   absl::StatusOr<CorsPolicy> cors = CorsPolicy::Parse(absl::GetFlag(FLAGS_cors_origins));
   if (!cors.ok()) return Fail(cors.status());
 
+  // Declared before auth: connection limits' leases release into it.
+  std::unique_ptr<Fleet> fleet;
+  s = MakeFleetFromFlags(fleet);
+  if (!s.ok()) return Fail(s);
   AuthParts auth;
+  auth.fleet = fleet.get();
   s = MakeTicketVaultFromFlags(auth.ticket_vault);
   if (!s.ok()) return Fail(s);
   s = LoadAuthFromFlags(auth);
@@ -119,6 +124,7 @@ int Run(ShutdownSignal& signals) {
   admin_wiring.grpc_subscribers = [&subscriber] { return uint64_t{subscriber.active()}; };
   admin_wiring.users = [&auth] { return uint64_t{auth.connections->users()}; };
   admin_wiring.published = [&gate] { return gate.published(); };
+  admin_wiring.fleet = fleet.get();
   AdminService admin(std::move(admin_wiring));
   GrpcServer grpc_server(absl::GetFlag(FLAGS_grpc_address),
                          absl::GetFlag(FLAGS_grpc_port),
@@ -259,6 +265,22 @@ int Run(ShutdownSignal& signals) {
     return Fail(s);
   }
 
+  // Started last: its thread ends streams through the writer and reports
+  // the Admin service's numbers, and is stopped before either goes away.
+  if (fleet != nullptr) {
+    Fleet::Hooks hooks;
+    hooks.disconnect_local = [&writer](const std::string& user) {
+      return writer.DisconnectUser(user);
+    };
+    hooks.local_stats = [&admin] { return admin.LocalStats(); };
+    s = fleet->Start(std::move(hooks));
+    if (!s.ok()) {
+      grpc_server.Shutdown(absl::Now());
+      admin_grpc.Shutdown(absl::Now());
+      return Fail(s);
+    }
+  }
+
   LogLine(LogLevel::kInfo, "listening")
       .Str("version", GetBuildInfo().version)
       .Str("commit", GetBuildInfo().commit)
@@ -268,6 +290,7 @@ int Run(ShutdownSignal& signals) {
       .Int("admin_port", internal_options.port >= 0 ? internal_http.port() : -1)
       .Str("epoch", broker.epoch())
       .Str("broker", absl::GetFlag(FLAGS_broker))
+      .Str("replica", fleet != nullptr ? fleet->replica() : "")
       .Int("writer_threads", writer_threads)
       .Str("auth", auth.subscribers->open() ? "open" : "jwt")
       .Str("static_dir", static_files ? static_files->root() : "")
@@ -320,6 +343,8 @@ int Run(ShutdownSignal& signals) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   const size_t left = writer.streams();
+  // Leaves the fleet (no more hooks run), cut at the deadline if Redis is frozen.
+  if (fleet != nullptr) fleet->Stop(deadline);
   broker.Stop();  // no more dispatches to the hub
   status_feed.Stop();
   writer.Stop();

@@ -199,6 +199,10 @@ void RegisterBrokerMetrics(MetricsRegistry& m, const MetricsSources& s) {
   const ConnectionLimits* connections = s.connections;
   m.Gauge("ssebridge_connected_users", "Distinct authenticated users with a stream.",
           [connections] { return double(connections->users()); });
+  m.Counter("ssebridge_streams_fleet_unchecked_total",
+            "Streams admitted on this replica's per-user count alone because the "
+            "fleet's count in Redis could not be read (--broker=redis).",
+            [connections] { return connections->fleet_unchecked(); });
   const TicketStore* tickets = s.tickets;
   m.Gauge("ssebridge_tickets_pending",
           "Tickets this replica issued, not yet redeemed (here) or expired; "

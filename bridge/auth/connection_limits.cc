@@ -9,15 +9,19 @@ ConnectionLimits::Lease::~Lease() { owner_->Release(*this); }
 
 absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>>
 ConnectionLimits::Acquire(absl::string_view user, absl::string_view address) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return AcquireLocked("", user, address);
+  return Acquire("", user, address);
 }
 
 absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>>
 ConnectionLimits::Acquire(absl::string_view minter, absl::string_view user,
                           absl::string_view address) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return AcquireLocked(minter, user, address);
+  absl::StatusOr<std::unique_ptr<Lease>> lease;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    lease = AcquireLocked(minter, user, address);
+  }
+  if (!lease.ok()) return lease;
+  return ChargeFleet(std::move(*lease));
 }
 
 absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>>
@@ -26,8 +30,30 @@ ConnectionLimits::Acquire(const SubscriberIdentity& identity,
   const absl::string_view minter =
       identity.confined_to.has_value() ? absl::string_view(identity.minted_by)
                                        : absl::string_view();
-  std::lock_guard<std::mutex> lock(mu_);
-  return AcquireLocked(minter, identity.user_id, address);
+  return Acquire(minter, identity.user_id, address);
+}
+
+absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>>
+ConnectionLimits::ChargeFleet(std::unique_ptr<Lease> lease) {
+  // Outside mu_: the fleet may wait on Redis, and releases must not.
+  if (fleet_ == nullptr || per_user_ == 0 || lease->user_.empty()) return lease;
+  const std::string key = FleetStreamKey(lease->minter_, lease->user_);
+  size_t held = 0;
+  absl::StatusOr<bool> taken = fleet_->TakeStream(key, per_user_, &held);
+  if (!taken.ok()) {
+    fleet_unchecked_.fetch_add(1);
+    return lease;
+  }
+  if (!*taken) {
+    const std::string minter = lease->minter_;
+    lease.reset();  // gives the local slots back
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "user: this user already has ", held, " open streams",
+        minter.empty() ? "" : absl::StrCat(" on tickets of publisher '", minter, "'"),
+        " on all replicas; the limit is ", per_user_, " (--max_connections_per_user)"));
+  }
+  lease->fleet_key_ = key;
+  return lease;
 }
 
 absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>>
@@ -72,6 +98,7 @@ ConnectionLimits::AcquireLocked(absl::string_view minter, absl::string_view user
 }
 
 void ConnectionLimits::Release(const Lease& lease) {
+  if (!lease.fleet_key_.empty()) fleet_->ReleaseStream(lease.fleet_key_);
   std::lock_guard<std::mutex> lock(mu_);
   if (!lease.user_.empty()) {
     if (lease.minter_.empty()) {

@@ -9,9 +9,18 @@
 // Acquire() hands out a Lease that holds one slot of each; dropping the
 // lease gives them back. Leases may outlive nothing but the ConnectionLimits
 // that issued them. Thread-safe.
+//
+// Fleet (--broker=redis, see bridge/core/fleet.h): the per-user cap then
+// counts the user's streams on every replica. The local count is checked
+// first (it can only be lower); then the fleet's, which may wait on Redis up
+// to its command timeout. When the fleet cannot be reached the local count
+// alone decides (counted in fleet_unchecked()): an outage of the store must
+// not lock every user out. The per-address cap stays per replica: behind a
+// load balancer an address is spread over the replicas on purpose.
 #ifndef SSEBRIDGE_AUTH_CONNECTION_LIMITS_H_
 #define SSEBRIDGE_AUTH_CONNECTION_LIMITS_H_
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -23,14 +32,16 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "bridge/auth/subscriber_auth.h"
+#include "bridge/core/fleet.h"
 
 namespace ssebridge {
 
 class ConnectionLimits {
  public:
-  // 0 means no limit.
-  ConnectionLimits(size_t per_user, size_t per_address)
-      : per_user_(per_user), per_address_(per_address) {}
+  // 0 means no limit. `fleet` (may be null: this replica alone) must
+  // outlive the limits and every lease.
+  ConnectionLimits(size_t per_user, size_t per_address, Fleet* fleet = nullptr)
+      : per_user_(per_user), per_address_(per_address), fleet_(fleet) {}
   ConnectionLimits(const ConnectionLimits&) = delete;
   ConnectionLimits& operator=(const ConnectionLimits&) = delete;
 
@@ -52,6 +63,7 @@ class ConnectionLimits {
     std::string minter_;   // non-empty: counted per (minter, user)
     std::string user_;     // empty: anonymous, not counted per user
     std::string address_;
+    std::string fleet_key_;  // non-empty: counted by the fleet too
   };
 
   // RESOURCE_EXHAUSTED naming the limit that is full (and its flag).
@@ -66,6 +78,9 @@ class ConnectionLimits {
   absl::StatusOr<std::unique_ptr<Lease>> Acquire(const SubscriberIdentity& identity,
                                                  absl::string_view address);
 
+  // Streams admitted on the local count alone: the fleet was unreachable.
+  uint64_t fleet_unchecked() const { return fleet_unchecked_.load(); }
+
   // Users with an open stream, each (minter, user) pair counted as one.
   size_t users() const;
   size_t ConnectionsOf(absl::string_view user) const;
@@ -77,10 +92,14 @@ class ConnectionLimits {
                                                        absl::string_view user,
                                                        absl::string_view address)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds the fleet's check to a lease the local counts granted.
+  absl::StatusOr<std::unique_ptr<Lease>> ChargeFleet(std::unique_ptr<Lease> lease);
   void Release(const Lease& lease);
 
   const size_t per_user_;
   const size_t per_address_;
+  Fleet* const fleet_;
+  std::atomic<uint64_t> fleet_unchecked_{0};
   mutable std::mutex mu_;
   absl::flat_hash_map<std::string, size_t> by_user_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<MintedUser, size_t> by_minted_user_ ABSL_GUARDED_BY(mu_);

@@ -17,6 +17,11 @@ std::string RedisKeys::ticket(absl::string_view name) const {
   return absl::StrCat("{", prefix_, "}:ticket:", name);
 }
 
+std::string RedisKeys::fleet(absl::string_view what) const {
+  return absl::StrCat("{", prefix_, "}:fleet:", what);
+}
+std::string RedisKeys::fleet_topic() const { return absl::StrCat(prefix_, ":fleet"); }
+
 std::string RedisKeys::ChannelTag(absl::string_view channel) const {
   return absl::StrCat("{", prefix_, ":ch:", channel, "}");
 }

@@ -19,6 +19,9 @@
 //                        (taken) or 'X' (expired); the hex SHA-256 of the
 //                        ticket, never the ticket (RedisTicketVault)
 //   <p>:live:<c>         pub/sub topic: "<epoch> <seq>\n<payload>"
+//   {p}:fleet:...        what the replicas share about their streams and
+//                        numbers (RedisFleet, redis_fleet.h lists them)
+//   <p>:fleet            pub/sub topic: requests to every replica
 #ifndef SSEBRIDGE_BROKER_REDIS_KEYS_H_
 #define SSEBRIDGE_BROKER_REDIS_KEYS_H_
 
@@ -46,6 +49,9 @@ class RedisKeys {
   std::string retained_index() const;
   // `name`: the hex SHA-256 of a ticket.
   std::string ticket(absl::string_view name) const;
+  // {p}:fleet:<what>, and the fleet's pub/sub topic (redis_fleet.h).
+  std::string fleet(absl::string_view what) const;
+  std::string fleet_topic() const;
   const std::string& prefix() const { return prefix_; }
   std::string topic(absl::string_view channel) const;
   // The channel of a topic of this prefix; false for any other topic.

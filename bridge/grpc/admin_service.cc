@@ -1,6 +1,11 @@
 #include "bridge/grpc/admin_service.h"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 #include "bridge/auth/subscriber_auth.h"
 #include "bridge/core/names.h"
@@ -41,8 +46,70 @@ grpc::Status AdminService::DisconnectUser(grpc::ServerContext* context,
   if (!allowed.ok()) return allowed;
   absl::Status s = ValidateUserId(request->user_id(), "user_id");
   if (!s.ok()) return ToGrpcStatus(s);
-  response->set_disconnected(wiring_.disconnect_user(request->user_id()));
+  const uint32_t here = wiring_.disconnect_user(request->user_id());
+  response->set_disconnected_here(here);
+  response->set_disconnected(here);
+  if (wiring_.fleet == nullptr) return grpc::Status::OK;
+  absl::StatusOr<FleetDisconnect> elsewhere =
+      wiring_.fleet->DisconnectElsewhere(request->user_id());
+  if (!elsewhere.ok()) {
+    response->set_fleet_error(absl::StrCat(
+        "the other replicas were not told (their streams of this user stay open): ",
+        elsewhere.status().message()));
+    return grpc::Status::OK;
+  }
+  response->set_disconnected(here + elsewhere->disconnected);
+  response->set_replicas_told(elsewhere->told);
+  response->set_replicas_answered(elsewhere->answered);
+  if (elsewhere->answered < elsewhere->told) {
+    response->set_fleet_error(absl::StrCat(
+        elsewhere->told - elsewhere->answered, " of ", elsewhere->told,
+        " other replicas did not report their count in time (--fleet_answer_timeout); "
+        "they were told and end the streams all the same"));
+  }
   return grpc::Status::OK;
+}
+
+namespace {
+
+// Only channels a client can name: the bridge's own ('$ssebridge.status',
+// the status page's feed) are an implementation detail.
+std::vector<std::pair<std::string, uint32_t>> PublicChannels(const Hub& hub) {
+  std::vector<std::pair<std::string, uint32_t>> channels = hub.ChannelCounts();
+  channels.erase(std::remove_if(channels.begin(), channels.end(),
+                                [](const auto& c) {
+                                  return !ValidateChannelName(c.first, "channel").ok();
+                                }),
+                 channels.end());
+  return channels;
+}
+
+void SetReplicaStats(const ReplicaStats& from, v1::ReplicaStats* to) {
+  to->set_replica(from.replica);
+  to->set_connections(from.connections);
+  to->set_grpc_subscribers(from.grpc_subscribers);
+  to->set_channels(from.channels);
+  to->set_users(from.users);
+  to->set_published(from.published);
+  if (from.reported_at != absl::InfinitePast()) {
+    const int64_t us = absl::ToUnixMicros(from.reported_at);
+    to->mutable_reported_at()->set_seconds(us / 1000000);
+    to->mutable_reported_at()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+  }
+}
+
+}  // namespace
+
+ReplicaStats AdminService::LocalStats() const {
+  ReplicaStats stats;
+  if (wiring_.fleet != nullptr) stats.replica = wiring_.fleet->replica();
+  stats.connections = wiring_.connections();
+  stats.grpc_subscribers = wiring_.grpc_subscribers();
+  stats.channels = PublicChannels(*wiring_.hub).size();
+  stats.users = wiring_.users();
+  stats.published = wiring_.published();
+  stats.reported_at = absl::Now();
+  return stats;
 }
 
 grpc::Status AdminService::GetStats(grpc::ServerContext* context,
@@ -51,14 +118,7 @@ grpc::Status AdminService::GetStats(grpc::ServerContext* context,
   grpc::Status allowed = Check(*context);
   if (!allowed.ok()) return allowed;
   const size_t limit = request->max_channels() == 0 ? 100 : request->max_channels();
-  std::vector<std::pair<std::string, uint32_t>> channels = wiring_.hub->ChannelCounts();
-  // Only channels a client can name: the bridge's own ('$ssebridge.status',
-  // the status page's feed) are an implementation detail.
-  channels.erase(std::remove_if(channels.begin(), channels.end(),
-                                [](const auto& c) {
-                                  return !ValidateChannelName(c.first, "channel").ok();
-                                }),
-                 channels.end());
+  std::vector<std::pair<std::string, uint32_t>> channels = PublicChannels(*wiring_.hub);
   response->set_connections(wiring_.connections());
   response->set_grpc_subscribers(wiring_.grpc_subscribers());
   response->set_channels(channels.size());
@@ -74,7 +134,28 @@ grpc::Status AdminService::GetStats(grpc::ServerContext* context,
     c->set_channel(std::move(name));
     c->set_subscribers(count);
   }
+  if (wiring_.fleet != nullptr) response->set_replica(wiring_.fleet->replica());
+  if (request->fleet()) AddFleetStats(response->mutable_fleet());
   return grpc::Status::OK;
+}
+
+void AdminService::AddFleetStats(v1::FleetStats* fleet) const {
+  // This replica's numbers are current; the others' as last reported.
+  std::vector<ReplicaStats> replicas = {LocalStats()};
+  // --broker=memory: a replica shares nothing, so it is its own fleet.
+  if (wiring_.fleet != nullptr) {
+    absl::StatusOr<std::vector<ReplicaStats>> others = wiring_.fleet->Stats();
+    if (!others.ok()) {
+      fleet->set_error(absl::StrCat("the other replicas' numbers could not be read: ",
+                                    others.status().message()));
+    } else {
+      for (ReplicaStats& r : *others) {
+        if (r.replica != replicas[0].replica) replicas.push_back(std::move(r));
+      }
+    }
+  }
+  for (const ReplicaStats& r : replicas) SetReplicaStats(r, fleet->add_replicas());
+  SetReplicaStats(SumReplicaStats(replicas), fleet->mutable_total());
 }
 
 }  // namespace ssebridge

@@ -4,6 +4,13 @@
 // (publisher keys do not open it); in dev mode it is open. It is served on
 // the internal port (--admin_port, plaintext HTTP/2 next to /metrics), never
 // on the public gRPC port, so a public Service cannot expose it.
+//
+// Fleet (--broker=redis, bridge/core/fleet.h): DisconnectUser ends the
+// user's streams here first, then has the fleet tell every other replica;
+// if the fleet cannot be reached the call still succeeds for this replica
+// and says so in fleet_error (it never waits longer than the fleet's
+// timeouts). GetStats{fleet: true} adds every live replica's last report
+// and their sums. The service only knows the Fleet interface, not Redis.
 #ifndef SSEBRIDGE_GRPC_ADMIN_SERVICE_H_
 #define SSEBRIDGE_GRPC_ADMIN_SERVICE_H_
 
@@ -12,6 +19,7 @@
 #include <string>
 
 #include "bridge/auth/publisher_keys.h"
+#include "bridge/core/fleet.h"
 #include "bridge/core/hub.h"
 #include "ssebridge/v1/bridge.grpc.pb.h"
 
@@ -30,6 +38,8 @@ class AdminService final : public v1::Admin::Service {
     std::function<uint64_t()> grpc_subscribers;
     std::function<uint64_t()> users;
     std::function<uint64_t()> published;
+    // Null: this replica alone (--broker=memory).
+    Fleet* fleet = nullptr;
   };
   explicit AdminService(Wiring wiring) : wiring_(std::move(wiring)) {}
 
@@ -40,8 +50,12 @@ class AdminService final : public v1::Admin::Service {
                         const v1::GetStatsRequest* request,
                         v1::Stats* response) override;
 
+  // This replica's numbers now (what it reports to the fleet, too).
+  ReplicaStats LocalStats() const;
+
  private:
   grpc::Status Check(const grpc::ServerContext& context) const;
+  void AddFleetStats(v1::FleetStats* fleet) const;
 
   Wiring wiring_;
 };

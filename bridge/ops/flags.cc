@@ -193,6 +193,17 @@ ABSL_FLAG(absl::Duration, redis_reconnect_max, absl::Seconds(5),
           "Longest delay between attempts to reconnect to Redis.");
 ABSL_FLAG(int32_t, redis_pool_size, 4,
           "Command connections to Redis shared by publishes and attaches.");
+ABSL_FLAG(absl::Duration, fleet_lease, absl::Seconds(15),
+          "With --broker=redis: how long a replica's streams keep counting "
+          "against --max_connections_per_user on the other replicas (and its "
+          "numbers stay in GetStats) after its last refresh; a replica that "
+          "dies unannounced stops counting within it.");
+ABSL_FLAG(absl::Duration, fleet_refresh_interval, absl::Seconds(5),
+          "With --broker=redis: how often a replica renews its lease and "
+          "reports its numbers to Redis; at most half of --fleet_lease.");
+ABSL_FLAG(absl::Duration, fleet_answer_timeout, absl::Seconds(2),
+          "With --broker=redis: how long Admin.DisconnectUser waits for the "
+          "other replicas to report how many streams they ended.");
 ABSL_FLAG(int64_t, max_retained_per_channel, 1000,
           "Most retained values one channel holds (one per event type and "
           "audience); a retained publish for a new slot beyond it is "
@@ -383,6 +394,15 @@ absl::Status ValidateFlags() {
     return bad("redis_reconnect_min", "must be positive and at most --redis_reconnect_max");
   }
   if (absl::GetFlag(FLAGS_redis_pool_size) < 1) return bad("redis_pool_size", "at least 1");
+  if (absl::GetFlag(FLAGS_fleet_refresh_interval) < absl::Milliseconds(10)) {
+    return bad("fleet_refresh_interval", "at least 10ms");
+  }
+  if (absl::GetFlag(FLAGS_fleet_lease) < 2 * absl::GetFlag(FLAGS_fleet_refresh_interval)) {
+    return bad("fleet_lease", "must be at least twice --fleet_refresh_interval");
+  }
+  if (absl::GetFlag(FLAGS_fleet_answer_timeout) < absl::Milliseconds(1)) {
+    return bad("fleet_answer_timeout", "at least 1ms");
+  }
   if (absl::GetFlag(FLAGS_metrics_top_channels) < 0) {
     return bad("metrics_top_channels", "0 or more");
   }
