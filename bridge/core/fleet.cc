@@ -17,13 +17,12 @@ std::string FleetStreamKey(absl::string_view minter, absl::string_view user) {
 
 // "v1 <connections> <grpc_subscribers> <channels> <users> <published> <us>"
 std::string EncodeReplicaStats(const ReplicaStats& stats) {
-  return absl::StrCat("v1 ", stats.connections, " ", stats.grpc_subscribers, " ",
-                      stats.channels, " ", stats.users, " ", stats.published, " ",
+  return absl::StrCat("v1 ", stats.connections, " ", stats.grpc_subscribers, " ", stats.channels,
+                      " ", stats.users, " ", stats.published, " ",
                       absl::ToUnixMicros(stats.reported_at));
 }
 
-bool DecodeReplicaStats(absl::string_view replica, absl::string_view text,
-                        ReplicaStats* stats) {
+bool DecodeReplicaStats(absl::string_view replica, absl::string_view text, ReplicaStats* stats) {
   std::vector<absl::string_view> parts = absl::StrSplit(text, ' ');
   if (parts.size() != 7 || parts[0] != "v1") return false;
   ReplicaStats out;

@@ -76,8 +76,7 @@ class Fleet {
   // unless the fleet holds `limit` of them already (0: no limit). True:
   // counted (give it back with ReleaseStream); false: the fleet is full
   // (`*held`: how many it holds). Not OK: not counted (store unreachable).
-  virtual absl::StatusOr<bool> TakeStream(absl::string_view key, size_t limit,
-                                          size_t* held) = 0;
+  virtual absl::StatusOr<bool> TakeStream(absl::string_view key, size_t limit, size_t* held) = 0;
   // Gives back one stream TakeStream counted. Never blocks.
   virtual void ReleaseStream(absl::string_view key) = 0;
 
@@ -98,8 +97,7 @@ std::string FleetStreamKey(absl::string_view minter, absl::string_view user);
 // ReplicaStats as one line of text kept in the store, and back. Decode
 // fails (false) on anything Encode did not make.
 std::string EncodeReplicaStats(const ReplicaStats& stats);
-bool DecodeReplicaStats(absl::string_view replica, absl::string_view text,
-                        ReplicaStats* stats);
+bool DecodeReplicaStats(absl::string_view replica, absl::string_view text, ReplicaStats* stats);
 
 // Sums of the replicas' numbers (replica and reported_at stay empty). A
 // user or channel present on two replicas counts twice in users/channels.

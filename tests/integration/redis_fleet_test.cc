@@ -13,9 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "tests/integration/auth_fixture.h"
-#include "tests/integration/redis_fixture.h"
-#include "tests/integration/test_helpers.h"
+#include "tests/harness/auth_fixture.h"
+#include "tests/harness/redis_fixture.h"
+#include "tests/harness/test_helpers.h"
 
 namespace ssebridge_it {
 namespace {
