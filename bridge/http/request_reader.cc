@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -67,11 +66,14 @@ std::string PeerAddress(int fd) {
 }
 }  // namespace
 
-struct RequestReader::Connection {
+struct RequestReader::Connection final : EventLoop::FdHandler {
   // kHead: reading a head; kBody: its body; kIdle: kept alive, between
   // requests; kClosing: answered, dropping input until closed.
   enum class Phase { kIdle, kHead, kBody, kClosing };
-  Connection(int f, int s, const RequestLimits& limits) : fd(f), served(s), request(limits) {}
+  Connection(RequestReader* r, int f, int s, const RequestLimits& limits)
+      : reader(r), fd(f), served(s), request(limits) {}
+  void OnFdEvents(uint32_t /*events*/) override { reader->OnReadable(fd); }
+  RequestReader* reader;
   int fd;
   int served;
   std::string address;  // the peer's IP ("" when it has none)
@@ -89,53 +91,38 @@ RequestReader::RequestReader(const Options& options, std::function<void(Ready)> 
 RequestReader::~RequestReader() { Stop(); }
 
 absl::Status RequestReader::Start() {
-  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (epoll_fd_ < 0 || wake_fd_ < 0) {
-    return absl::InternalError(absl::StrCat("request reader: ", std::strerror(errno)));
+  absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
+  if (!loop.ok()) {
+    return absl::InternalError(absl::StrCat("request reader: ", loop.status().message()));
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = wake_fd_;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
-  running_.store(true);
-  thread_ = std::thread([this] { Loop(); });
+  loop_ = std::move(*loop);
+  thread_ = std::thread([this] { loop_->Run(); });
   return absl::OkStatus();
 }
 
 void RequestReader::Stop() {
   {
-    std::lock_guard<std::mutex> lock(inbox_mu_);
+    std::lock_guard<std::mutex> lock(add_mu_);
     if (stopped_) return;
     stopped_ = true;
   }
-  running_.store(false);
   if (thread_.joinable()) {
-    uint64_t one = 1;
-    ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));
-    (void)ignored;
+    loop_->Stop();  // after the Add()s posted before it
     thread_.join();
   }
-  // The loop has ended: what it or the inbox still holds is closed here.
+  // The loop has ended: what it still holds is closed here.
   for (auto& [fd, c] : conns_) ::close(fd);
   conns_.clear();
   deadlines_.clear();
-  for (const Ready& r : inbox_) ::close(r.fd);
-  inbox_.clear();
   held_.store(0);
-  if (epoll_fd_ >= 0) ::close(epoll_fd_);
-  if (wake_fd_ >= 0) ::close(wake_fd_);
-  epoll_fd_ = wake_fd_ = -1;
+  loop_.reset();  // runs the deletions still deferred
 }
 
 void RequestReader::Add(int fd, std::string buffered, int served) {
   {
-    std::lock_guard<std::mutex> lock(inbox_mu_);
-    if (!stopped_) {
-      inbox_.push_back(Ready{fd, "", std::move(buffered), served});
-      uint64_t one = 1;
-      ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));
-      (void)ignored;
+    std::lock_guard<std::mutex> lock(add_mu_);
+    if (!stopped_ && loop_ != nullptr) {
+      loop_->Post([this, added = Ready{fd, "", std::move(buffered), served}] { Admit(added); });
       return;
     }
   }
@@ -143,47 +130,12 @@ void RequestReader::Add(int fd, std::string buffered, int served) {
   ::close(fd);
 }
 
-void RequestReader::Loop() {
-  epoll_event events[256];
-  while (running_.load()) {
-    int timeout_ms = 100;
-    if (!deadlines_.empty()) {
-      const int64_t until = absl::ToInt64Milliseconds(deadlines_.begin()->first - absl::Now()) + 1;
-      timeout_ms = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(until, 100)));
-    }
-    const int n = ::epoll_wait(epoll_fd_, events, 256, timeout_ms);
-    for (int i = 0; i < n; ++i) {
-      if (events[i].data.fd == wake_fd_) {
-        uint64_t drained;
-        while (::read(wake_fd_, &drained, sizeof(drained)) > 0) {
-        }
-        TakeInbox();
-      } else {
-        OnReadable(events[i].data.fd);
-      }
-    }
-    ExpireDeadlines(absl::Now());
-  }
-}
-
-void RequestReader::TakeInbox() {
-  std::vector<Ready> added;
-  {
-    std::lock_guard<std::mutex> lock(inbox_mu_);
-    added.swap(inbox_);
-  }
-  for (const Ready& r : added) Admit(r);
-}
-
 void RequestReader::Admit(const Ready& added) {
   const int fd = added.fd;
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
-  auto owned = std::make_unique<Connection>(fd, added.served, options_.limits);
+  auto owned = std::make_unique<Connection>(this, fd, added.served, options_.limits);
   Connection& c = *owned;
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP;
-  ev.data.fd = fd;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+  if (!loop_->Watch(fd, EPOLLIN | EPOLLRDHUP, &c).ok()) {
     ::close(fd);
     return;
   }
@@ -221,6 +173,21 @@ void RequestReader::Admit(const Ready& added) {
 void RequestReader::SetDeadline(Connection& c, absl::Time when) {
   if (c.deadline != deadlines_.end()) deadlines_.erase(c.deadline);
   c.deadline = deadlines_.emplace(when, c.fd);
+  ArmDeadlineTimer();
+}
+
+void RequestReader::ArmDeadlineTimer() {
+  if (deadlines_.empty()) return;  // an armed timer finds nothing due: harmless
+  const absl::Time earliest = deadlines_.begin()->first;
+  if (deadline_timer_ && deadline_timer_at_ <= earliest) return;
+  if (deadline_timer_) loop_->Cancel(*deadline_timer_);
+  deadline_timer_at_ = earliest;
+  deadline_timer_ = loop_->RunAt(earliest, [this] {
+    deadline_timer_.reset();
+    deadline_timer_at_ = absl::InfiniteFuture();
+    ExpireDeadlines(absl::Now());
+    ArmDeadlineTimer();
+  });
 }
 
 void RequestReader::OnReadable(int fd) {
@@ -270,10 +237,7 @@ bool RequestReader::LooksLikeHttp1(Connection& c) {
     // would report them again at once; wait for new ones instead. The
     // header deadline still runs.
     if (!c.edge_triggered) {
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
-      ev.data.fd = c.fd;
-      ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+      (void)loop_->Rewatch(c.fd, EPOLLIN | EPOLLRDHUP | EPOLLET, &c);
       c.edge_triggered = true;
     }
     return false;
@@ -286,10 +250,7 @@ bool RequestReader::LooksLikeHttp1(Connection& c) {
     return false;
   }
   if (c.edge_triggered) {
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP;
-    ev.data.fd = c.fd;
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+    (void)loop_->Rewatch(c.fd, EPOLLIN | EPOLLRDHUP, &c);
     c.edge_triggered = false;
   }
   return true;
@@ -429,7 +390,9 @@ void RequestReader::Forget(int fd, bool close_fd) {
   Uncharge(c);
   auto share = addresses_.find(c.address);
   if (share != addresses_.end() && --share->second.connections == 0) addresses_.erase(share);
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  loop_->Unwatch(fd);
+  // Freed at the end of the round: its OnFdEvents may be on the stack.
+  loop_->DeferDelete([gone = it->second.release()] { delete gone; });
   conns_.erase(it);
   held_.fetch_sub(1, std::memory_order_relaxed);
   if (close_fd) ::close(fd);

@@ -20,6 +20,10 @@
 // and closed. What all connections hold at once is bounded too
 // (max_buffered_bytes): the request that would pass it gets 503.
 //
+// Threads: one EventLoop (bridge/event) of its own: the fds, the deadlines
+// (one timer at the earliest) and the connections handed in by Add() (a
+// posted task) all live on that loop's thread.
+//
 // Ownership: the reader owns every fd it was given until it hands it to
 // `ready` or closes it; Stop() closes the ones it still holds.
 #ifndef SSEBRIDGE_HTTP_REQUEST_READER_H_
@@ -39,6 +43,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "bridge/event/event_loop.h"
 #include "bridge/http/request_assembler.h"
 #include "bridge/http/request_framing.h"
 
@@ -115,8 +120,6 @@ class RequestReader {
 
  private:
   struct Connection;
-  void Loop();
-  void TakeInbox();
   void Admit(const Ready& added);
   void OnReadable(int fd);
   // For a fresh connection when http2_connections is set: false when the
@@ -125,6 +128,8 @@ class RequestReader {
   // Looks at the buffer: hands over, refuses, or waits for more.
   void Examine(Connection& c);
   void SetDeadline(Connection& c, absl::Time when);
+  // Keeps the loop's one deadline timer at or before the earliest deadline.
+  void ArmDeadlineTimer();
   // Charges c's buffered bytes to the budget; refuses c (503) and returns
   // false when they pass it.
   bool Charge(Connection& c);
@@ -141,18 +146,20 @@ class RequestReader {
 
   const Options options_;
   const std::function<void(Ready)> ready_;
-  int epoll_fd_ = -1;
-  int wake_fd_ = -1;
+  std::unique_ptr<EventLoop> loop_;
   std::thread thread_;
-  std::atomic<bool> running_{false};
 
-  std::mutex inbox_mu_;
-  std::vector<Ready> inbox_;  // guarded by inbox_mu_
-  bool stopped_ = false;      // guarded by inbox_mu_
+  // Add() posts to the loop only while not stopped, so every posted
+  // connection is taken (and closed by Stop() when still held).
+  std::mutex add_mu_;
+  bool stopped_ = false;  // guarded by add_mu_
 
   // Loop thread only.
   std::unordered_map<int, std::unique_ptr<Connection>> conns_;
   std::multimap<absl::Time, int> deadlines_;
+  // The timer that expires deadlines, and when it is due (when armed).
+  std::optional<EventLoop::TimerId> deadline_timer_;
+  absl::Time deadline_timer_at_ = absl::InfiniteFuture();
   size_t buffered_bytes_ = 0;  // charged by every connection held
   // What each client address holds here; an address with nothing is erased.
   struct AddressShare {
