@@ -46,11 +46,9 @@ bool IsMessage(const redisReply& r, absl::string_view* text) {
 
 std::string RedisFleet::MakeReplicaName() {
   char host[256] = {0};
-  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
-    snprintf(host, sizeof host, "replica");
-  }
+  std::string name = "replica";
+  if (gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') name = host;
   // Spaces would break the request line; a host name has none, but be sure.
-  std::string name = host;
   std::replace(name.begin(), name.end(), ' ', '_');
   return absl::StrCat(name, "-", RandomHex(4));
 }
