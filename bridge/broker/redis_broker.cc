@@ -60,10 +60,7 @@ RedisBroker::RedisBroker(Options options, Hub* hub, const EventEncoder* encoder)
 
 RedisBroker::~RedisBroker() { fanout_.Stop(); }
 
-absl::Status RedisBroker::Start() {
-  fanout_.Start();
-  return absl::OkStatus();
-}
+absl::Status RedisBroker::Start() { return fanout_.Start(); }
 void RedisBroker::Stop() {
   CancelInFlight();
   fanout_.Stop();

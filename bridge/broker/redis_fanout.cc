@@ -1,8 +1,6 @@
 #include "bridge/broker/redis_fanout.h"
 
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
+#include <sys/epoll.h>
 
 #include <algorithm>
 
@@ -41,33 +39,44 @@ bool IsPong(const redisReply& r, absl::string_view* token) {
 
 }  // namespace
 
-RedisFanout::RedisFanout(Options options, Hub* hub, HubFeed* feed,
-                         const EventEncoder* encoder)
+RedisFanout::RedisFanout(Options options, Hub* hub, HubFeed* feed, const EventEncoder* encoder)
     : options_(std::move(options)),
       keys_(options_.prefix),
       hub_(hub),
       feed_(feed),
       encoder_(encoder),
-      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+      backoff_(options_.backoff.min) {}
 
-RedisFanout::~RedisFanout() {
-  Stop();
-  if (wake_fd_ >= 0) close(wake_fd_);
+RedisFanout::~RedisFanout() { Stop(); }
+
+absl::Status RedisFanout::Start() {
+  absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
+  if (!loop.ok()) return loop.status();
+  loop_ = std::move(*loop);
+  loop_->SetWakeHook([this] { SendOutbox(); });
+  // The heartbeat also times out an unanswered PING: check often enough
+  // that the command timeout is kept to within a tenth of a second.
+  loop_->RunEvery(std::min(options_.heartbeat, absl::Milliseconds(100)), [this] { Heartbeat(); });
+  loop_->Post([this] { TryConnect(); });
+  thread_ = std::thread([this] {
+    loop_->Run();
+    if (sub_ != nullptr) loop_->Unwatch(sub_->fd());
+    sub_.reset();
+    reader_.reset();
+    std::lock_guard<std::mutex> lock(mu_);
+    connected_ = false;
+  });
+  return absl::OkStatus();
 }
-
-void RedisFanout::Start() { thread_ = std::thread([this] { Run(); }); }
 
 void RedisFanout::Stop() {
   if (!thread_.joinable()) return;
-  stop_.store(true);
-  Wake();
+  loop_->Stop();
   thread_.join();
 }
 
 void RedisFanout::Wake() {
-  uint64_t one = 1;
-  ssize_t n = write(wake_fd_, &one, sizeof one);
-  (void)n;
+  if (loop_ != nullptr) loop_->Wake();
 }
 
 bool RedisFanout::connected() const {
@@ -101,8 +110,7 @@ void RedisFanout::ReleaseInterest(const Subscription& sub) {
 }
 
 void RedisFanout::FailPending(PendingAttach& p) {
-  if (p.stage == PendingAttach::Stage::kDone ||
-      p.stage == PendingAttach::Stage::kFailed) {
+  if (p.stage == PendingAttach::Stage::kDone || p.stage == PendingAttach::Stage::kFailed) {
     return;
   }
   p.stage = PendingAttach::Stage::kFailed;
@@ -133,15 +141,14 @@ std::shared_ptr<PendingAttach> RedisFanout::Begin(std::shared_ptr<Subscription> 
 bool RedisFanout::WaitSubscribed(PendingAttach& p, absl::Time deadline) {
   std::unique_lock<std::mutex> lock(mu_);
   while (p.stage == PendingAttach::Stage::kSubscribing && absl::Now() < deadline) {
-    p.cv.wait_for(lock, absl::ToChronoMilliseconds(
-                            std::max(deadline - absl::Now(), absl::Milliseconds(1))));
+    p.cv.wait_for(
+        lock, absl::ToChronoMilliseconds(std::max(deadline - absl::Now(), absl::Milliseconds(1))));
   }
   return p.stage == PendingAttach::Stage::kSubscribed;
 }
 
-bool RedisFanout::Finish(const std::shared_ptr<PendingAttach>& p,
-                         std::vector<EventPtr> catch_up, const std::string& epoch,
-                         uint64_t head, absl::Time deadline) {
+bool RedisFanout::Finish(const std::shared_ptr<PendingAttach>& p, std::vector<EventPtr> catch_up,
+                         const std::string& epoch, uint64_t head, absl::Time deadline) {
   std::unique_lock<std::mutex> lock(mu_);
   if (p->stage != PendingAttach::Stage::kSubscribed) return false;  // failed already
   if (epoch != epoch_) {
@@ -158,8 +165,8 @@ bool RedisFanout::Finish(const std::shared_ptr<PendingAttach>& p,
   outbox_.push_back({"PING", absl::StrCat("f", p->token())});
   Wake();
   while (p->stage == PendingAttach::Stage::kFinishing && absl::Now() < deadline) {
-    p->cv.wait_for(lock, absl::ToChronoMilliseconds(
-                             std::max(deadline - absl::Now(), absl::Milliseconds(1))));
+    p->cv.wait_for(
+        lock, absl::ToChronoMilliseconds(std::max(deadline - absl::Now(), absl::Milliseconds(1))));
   }
   if (p->stage == PendingAttach::Stage::kFinishing) FailPending(*p);
   return p->stage == PendingAttach::Stage::kDone;
@@ -193,76 +200,83 @@ void RedisFanout::Reconcile() {
 
 // ---- the fan-out thread ---------------------------------------------------
 
-void RedisFanout::Run() {
-  absl::Duration delay = options_.backoff.min;
-  while (!stop_.load()) {
-    if (sub_ == nullptr) {
-      absl::Status s = Connect();
-      if (!s.ok()) {
-        sub_.reset();
-        reader_.reset();
-        if (options_.on_state) options_.on_state("redis_unavailable", std::string(s.message()));
-        pollfd w = {wake_fd_, POLLIN, 0};
-        poll(&w, 1, static_cast<int>(absl::ToInt64Milliseconds(delay)));
-        uint64_t drained;
-        ssize_t n = read(wake_fd_, &drained, sizeof drained);
-        (void)n;
-        delay = std::min(delay * 2, options_.backoff.max);
-        continue;
-      }
-      delay = options_.backoff.min;
-      if (options_.on_connected) options_.on_connected();
-      if (options_.on_state) options_.on_state("redis_connected", epoch());
-    }
-    pollfd fds[2] = {{sub_->fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    poll(fds, 2, 100);
-    if (fds[1].revents) {
-      uint64_t drained;
-      ssize_t n = read(wake_fd_, &drained, sizeof drained);
-      (void)n;
-    }
-    std::vector<std::vector<std::string>> out;
-    bool resync;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      out.swap(outbox_);
-      resync = resync_;
-      resync_ = false;
-    }
-    if (resync) {
-      Drop(absl::UnavailableError("epoch changed; reconnecting to resync"));
-      continue;
-    }
-    const absl::Time now = absl::Now();
-    if (!ping_outstanding_ && now - ping_sent_ >= options_.heartbeat) {
-      out.push_back({"PING", "h"});
-      ping_outstanding_ = true;
-      ping_sent_ = now;
-    }
-    for (const auto& cmd : out) sub_->Append(cmd);
-    absl::Status s = out.empty() ? absl::OkStatus() : sub_->Flush();
-    if (s.ok() && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-      s = sub_->ReadSocket();
-      while (s.ok()) {
-        absl::StatusOr<RedisReplyPtr> reply = sub_->NextBuffered();
-        if (!reply.ok()) s = reply.status();
-        if (!s.ok() || *reply == nullptr) break;
-        HandleReply(**reply);
-      }
-    }
-    if (s.ok() && ping_outstanding_ &&
-        absl::Now() - ping_sent_ > options_.connect.command_timeout) {
-      s = absl::UnavailableError("redis did not answer PING in time");
-    }
-    if (!s.ok()) Drop(s);
+void RedisFanout::TryConnect() {
+  if (sub_ != nullptr) return;
+  absl::Status s = Connect();
+  if (!s.ok()) {
+    sub_.reset();
+    reader_.reset();
+    if (options_.on_state) options_.on_state("redis_unavailable", std::string(s.message()));
+    loop_->RunAt(absl::Now() + backoff_, [this] { TryConnect(); });
+    backoff_ = std::min(backoff_ * 2, options_.backoff.max);
+    return;
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  connected_ = false;
+  s = loop_->Watch(sub_->fd(), EPOLLIN, this);
+  if (!s.ok()) {
+    Drop(s);
+    return;
+  }
+  backoff_ = options_.backoff.min;
+  if (options_.on_connected) options_.on_connected();
+  if (options_.on_state) options_.on_state("redis_connected", epoch());
+  SendOutbox();  // what Begin() queued while Connect() ran
+}
+
+void RedisFanout::SendOutbox() {
+  if (sub_ == nullptr) return;  // Drop() cleared it; Begin() refuses meanwhile
+  std::vector<std::vector<std::string>> out;
+  bool resync;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    out.swap(outbox_);
+    resync = resync_;
+    resync_ = false;
+  }
+  if (resync) {
+    Drop(absl::UnavailableError("epoch changed; reconnecting to resync"));
+    return;
+  }
+  if (out.empty()) return;
+  for (const auto& cmd : out) sub_->Append(cmd);
+  absl::Status s = sub_->Flush();
+  if (!s.ok()) Drop(s);
+}
+
+void RedisFanout::Heartbeat() {
+  if (sub_ == nullptr) return;
+  const absl::Time now = absl::Now();
+  absl::Status s;
+  if (!ping_outstanding_ && now - ping_sent_ >= options_.heartbeat) {
+    sub_->Append({"PING", "h"});
+    ping_outstanding_ = true;
+    ping_sent_ = now;
+    s = sub_->Flush();
+  }
+  if (s.ok() && ping_outstanding_ && now - ping_sent_ > options_.connect.command_timeout) {
+    s = absl::UnavailableError("redis did not answer PING in time");
+  }
+  if (!s.ok()) Drop(s);
+}
+
+void RedisFanout::OnFdEvents(uint32_t /*events*/) {
+  if (sub_ == nullptr) return;
+  absl::Status s = sub_->ReadSocket();
+  while (s.ok()) {
+    absl::StatusOr<RedisReplyPtr> reply = sub_->NextBuffered();
+    if (!reply.ok()) s = reply.status();
+    if (!s.ok() || *reply == nullptr) break;
+    HandleReply(**reply);
+  }
+  if (!s.ok()) Drop(s);
 }
 
 void RedisFanout::Drop(const absl::Status& why) {
+  if (sub_ == nullptr) return;
+  loop_->Unwatch(sub_->fd());
   sub_.reset();
   reader_.reset();
+  // Reconnect at once, as after any lost connection; failures back off.
+  loop_->Post([this] { TryConnect(); });
   ping_outstanding_ = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -280,8 +294,7 @@ void RedisFanout::Drop(const absl::Status& why) {
 }
 
 absl::Status RedisFanout::Connect() {
-  absl::StatusOr<std::unique_ptr<RedisConnection>> sub =
-      RedisConnection::Connect(options_.connect);
+  absl::StatusOr<std::unique_ptr<RedisConnection>> sub = RedisConnection::Connect(options_.connect);
   if (!sub.ok()) return sub.status();
   absl::StatusOr<std::unique_ptr<RedisConnection>> reader =
       RedisConnection::Connect(options_.connect);
@@ -364,11 +377,10 @@ absl::Status RedisFanout::Connect() {
   return absl::OkStatus();
 }
 
-void RedisFanout::ResetChannel(const std::string& channel, const std::string& epoch,
-                               uint64_t head, absl::string_view reason) {
+void RedisFanout::ResetChannel(const std::string& channel, const std::string& epoch, uint64_t head,
+                               absl::string_view reason) {
   uint64_t pos = 0;
-  std::string cursor =
-      positions_.Get(channel, &pos) ? absl::StrCat(epoch_, "-", pos) : "";
+  std::string cursor = positions_.Get(channel, &pos) ? absl::StrCat(epoch_, "-", pos) : "";
   auto notice = std::make_shared<Event>(
       *MakeResetNotice(epoch, head, reason, cursor, absl::Now(), *encoder_));
   notice->channel = channel;

@@ -13,6 +13,12 @@
 // live event up to the snapshot's head has been dispatched, so the feed can
 // finish the attach.
 //
+// Threads: the fan-out runs on an EventLoop (bridge/event) of its own: the
+// connect and backoff are timers, the subscribed socket a watched fd, the
+// outbox is sent from the loop's wake hook, the heartbeat a repeating timer.
+// Connecting blocks that thread (bounded by the connect timeout) and no one
+// else.
+//
 // When the connection drops: pending attaches fail (Broker::Attach reports
 // UNAVAILABLE; the door ends the reader), open streams stay. The thread reconnects with backoff,
 // SUBSCRIBEs again, and reads each channel from its position
@@ -48,10 +54,11 @@
 #include "bridge/broker/redis_keys.h"
 #include "bridge/broker/redis_pool.h"
 #include "bridge/core/hub.h"
+#include "bridge/event/event_loop.h"
 
 namespace ssebridge {
 
-class RedisFanout {
+class RedisFanout : private EventLoop::FdHandler {
  public:
   struct Options {
     RedisConnectOptions connect;
@@ -68,7 +75,8 @@ class RedisFanout {
   RedisFanout(Options options, Hub* hub, HubFeed* feed, const EventEncoder* encoder);
   ~RedisFanout();
 
-  void Start();
+  // Starts the loop's thread, which connects (and keeps reconnecting).
+  absl::Status Start();
   void Stop();
 
   bool connected() const;
@@ -85,9 +93,8 @@ class RedisFanout {
   bool WaitSubscribed(PendingAttach& p, absl::Time deadline);
   // Hands the snapshot (read after WaitSubscribed) and returns once `p` is
   // attached (true), or failed (false: nothing was attached).
-  bool Finish(const std::shared_ptr<PendingAttach>& p,
-              std::vector<EventPtr> catch_up, const std::string& epoch,
-              uint64_t head, absl::Time deadline);
+  bool Finish(const std::shared_ptr<PendingAttach>& p, std::vector<EventPtr> catch_up,
+              const std::string& epoch, uint64_t head, absl::Time deadline);
   // Gives up on `p`: nothing is attached.
   void Abandon(const std::shared_ptr<PendingAttach>& p);
 
@@ -95,8 +102,16 @@ class RedisFanout {
   void Reconcile();
 
  private:
-  void Run();
+  // Loop thread: connect, or plan the next try after the backoff.
+  void TryConnect();
   absl::Status Connect();
+  // Loop thread: the subscribed socket is readable.
+  void OnFdEvents(uint32_t events) override;
+  // Loop thread, after Post()/Wake(): sends the outbox, or resyncs.
+  void SendOutbox();
+  // Loop thread, every heartbeat tick: PING, and a PING unanswered in time
+  // drops the connection.
+  void Heartbeat();
   void Drop(const absl::Status& why);
   void HandleReply(const redisReply& reply);
   void OnMessage(const std::string& topic, absl::string_view text);
@@ -105,20 +120,19 @@ class RedisFanout {
 
   void FailPending(PendingAttach& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseInterest(const Subscription& sub) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ResetChannel(const std::string& channel, const std::string& epoch,
-                    uint64_t head, absl::string_view reason)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ResetChannel(const std::string& channel, const std::string& epoch, uint64_t head,
+                    absl::string_view reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   const RedisKeys keys_;
   Hub* const hub_;
   HubFeed* const feed_;
   const EventEncoder* const encoder_;
-  int wake_fd_ = -1;
+  std::unique_ptr<EventLoop> loop_;
   std::thread thread_;
-  std::atomic<bool> stop_{false};
 
   // Fan-out thread only.
+  absl::Duration backoff_;
   std::unique_ptr<RedisConnection> sub_;
   std::unique_ptr<RedisConnection> reader_;
   bool ping_outstanding_ = false;
@@ -130,8 +144,7 @@ class RedisFanout {
   std::string epoch_ ABSL_GUARDED_BY(mu_);
   uint64_t high_water_ ABSL_GUARDED_BY(mu_) = 0;  // of epoch_
   uint64_t next_token_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::flat_hash_map<uint64_t, std::shared_ptr<PendingAttach>> pending_
-      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, std::shared_ptr<PendingAttach>> pending_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int> pending_interest_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> subscribed_ ABSL_GUARDED_BY(mu_);
   ChannelPositions positions_ ABSL_GUARDED_BY(mu_);

@@ -1,9 +1,9 @@
 // EventLoop: one thread's dispatcher (in the manner of Envoy's
 // Event::Dispatcher). It waits on epoll and runs, on its own thread only:
 // callbacks for watched file descriptors, timers, tasks posted from other
-// threads, and deletions deferred to the end of the current round. The
-// stream writers and the request readers each run on one; the Redis fan-out
-// is the last part with a poll loop of its own.
+// threads, and deletions deferred to the end of the current round. No part
+// of the bridge owns an epoll of its own: the stream writers, the request
+// readers and the Redis fan-out each run on an EventLoop.
 //
 // Threads: Post(), Wake() and Stop() may be called from any thread; every
 // other method only on the loop's thread (or before Run() starts, while no
