@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -71,6 +72,7 @@ absl::Status RedisFanout::Start() {
 
 void RedisFanout::Stop() {
   if (!thread_.joinable()) return;
+  stopping_.store(true);
   loop_->Stop();
   thread_.join();
 }
@@ -201,7 +203,8 @@ void RedisFanout::Reconcile() {
 // ---- the fan-out thread ---------------------------------------------------
 
 void RedisFanout::TryConnect() {
-  if (sub_ != nullptr) return;
+  // A stop taken in this round must not start a connect that can block.
+  if (sub_ != nullptr || stopping_.load()) return;
   absl::Status s = Connect();
   if (!s.ok()) {
     sub_.reset();
@@ -213,13 +216,16 @@ void RedisFanout::TryConnect() {
   }
   s = loop_->Watch(sub_->fd(), EPOLLIN, this);
   if (!s.ok()) {
-    Drop(s);
+    Drop(s, backoff_);  // epoll refusing now will likely refuse at once again
+    backoff_ = std::min(backoff_ * 2, options_.backoff.max);
     return;
   }
   backoff_ = options_.backoff.min;
   if (options_.on_connected) options_.on_connected();
   if (options_.on_state) options_.on_state("redis_connected", epoch());
-  SendOutbox();  // what Begin() queued while Connect() ran
+  // Replies read along with Connect()'s last answer wait in hiredis' buffer,
+  // where no readiness of the socket would report them.
+  HandleReplies(absl::OkStatus());
 }
 
 void RedisFanout::SendOutbox() {
@@ -260,23 +266,37 @@ void RedisFanout::Heartbeat() {
 
 void RedisFanout::OnFdEvents(uint32_t /*events*/) {
   if (sub_ == nullptr) return;
-  absl::Status s = sub_->ReadSocket();
+  HandleReplies(sub_->ReadSocket());
+}
+
+void RedisFanout::HandleReplies(absl::Status read) {
+  absl::Status s = std::move(read);
   while (s.ok()) {
     absl::StatusOr<RedisReplyPtr> reply = sub_->NextBuffered();
     if (!reply.ok()) s = reply.status();
     if (!s.ok() || *reply == nullptr) break;
     HandleReply(**reply);
   }
-  if (!s.ok()) Drop(s);
+  if (!s.ok()) {
+    Drop(s);
+    return;
+  }
+  // A live event of a new epoch asked for a resync; the outbox may hold
+  // commands queued meanwhile.
+  SendOutbox();
 }
 
-void RedisFanout::Drop(const absl::Status& why) {
+void RedisFanout::Drop(const absl::Status& why, absl::Duration reconnect_after) {
   if (sub_ == nullptr) return;
   loop_->Unwatch(sub_->fd());
   sub_.reset();
   reader_.reset();
-  // Reconnect at once, as after any lost connection; failures back off.
-  loop_->Post([this] { TryConnect(); });
+  // Reconnect at once after a lost connection; failed connects back off.
+  if (reconnect_after <= absl::ZeroDuration()) {
+    loop_->Post([this] { TryConnect(); });
+  } else {
+    loop_->RunAt(absl::Now() + reconnect_after, [this] { TryConnect(); });
+  }
   ping_outstanding_ = false;
   {
     std::lock_guard<std::mutex> lock(mu_);

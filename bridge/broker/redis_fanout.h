@@ -16,8 +16,9 @@
 // Threads: the fan-out runs on an EventLoop (bridge/event) of its own: the
 // connect and backoff are timers, the subscribed socket a watched fd, the
 // outbox is sent from the loop's wake hook, the heartbeat a repeating timer.
-// Connecting blocks that thread (bounded by the connect timeout) and no one
-// else.
+// Connecting blocks that thread and no one else: two connects and two
+// commands, each within its timeout; a Stop() taken meanwhile starts no
+// further connect.
 //
 // When the connection drops: pending attaches fail (Broker::Attach reports
 // UNAVAILABLE; the door ends the reader), open streams stay. The thread reconnects with backoff,
@@ -107,12 +108,17 @@ class RedisFanout : private EventLoop::FdHandler {
   absl::Status Connect();
   // Loop thread: the subscribed socket is readable.
   void OnFdEvents(uint32_t events) override;
+  // Loop thread: handles the replies hiredis holds (after `read`, the
+  // socket read's outcome), then a resync or the outbox; drops on error.
+  void HandleReplies(absl::Status read);
   // Loop thread, after Post()/Wake(): sends the outbox, or resyncs.
   void SendOutbox();
   // Loop thread, every heartbeat tick: PING, and a PING unanswered in time
   // drops the connection.
   void Heartbeat();
-  void Drop(const absl::Status& why);
+  // Loop thread: fails pending attaches, reconnects after `reconnect_after`
+  // (at once when zero).
+  void Drop(const absl::Status& why, absl::Duration reconnect_after = absl::ZeroDuration());
   void HandleReply(const redisReply& reply);
   void OnMessage(const std::string& topic, absl::string_view text);
   void OnPong(absl::string_view token);
@@ -130,6 +136,7 @@ class RedisFanout : private EventLoop::FdHandler {
   const EventEncoder* const encoder_;
   std::unique_ptr<EventLoop> loop_;
   std::thread thread_;
+  std::atomic<bool> stopping_{false};
 
   // Fan-out thread only.
   absl::Duration backoff_;
