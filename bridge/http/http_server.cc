@@ -2,7 +2,9 @@
 
 #include <httplib.h>
 
+#include <memory>
 #include <random>
+#include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -37,6 +39,25 @@ PooledHttpServer::Settings PoolSettings(const HttpServer::Options& o) {
   p.reader.max_connections_per_address = o.waiting_connections_per_ip;
   p.reader.max_buffered_bytes_per_address = o.body_buffer_bytes_per_ip;
   return p;
+}
+
+// What a stream the broker could not attach answers, headers unsent: the
+// same 503 (JSON body, Retry-After, CORS) as a refusal for readiness.
+std::string UnavailableResponse(const std::string& version, const httplib::Headers& cors) {
+  const std::string body = absl::StrCat(
+      "{\"error\":\"unavailable\",\"message\":",
+      JsonQuote("broker: the stream could not be attached (the broker is unavailable); retry "
+                "with the last event id"),
+      "}\n");
+  std::string response = absl::StrCat(version == "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1",
+                                      " 503 Service Unavailable\r\nContent-Type: "
+                                      "application/json\r\nCache-Control: no-store\r\n"
+                                      "Retry-After: ",
+                                      kRetryAfterUnavailableSeconds, "\r\n");
+  for (const auto& [k, v] : cors) absl::StrAppend(&response, k, ": ", v, "\r\n");
+  absl::StrAppend(&response, "Content-Length: ", body.size(), "\r\nConnection: close\r\n\r\n",
+                  body);
+  return response;
 }
 
 }  // namespace
@@ -220,6 +241,8 @@ void HttpServer::HandleEvents(const httplib::Request& req, httplib::Response& re
                                    absl::ToInt64Milliseconds(wiring_.writer->heartbeat())));
 
   StreamWriter::StreamOptions extra;
+  extra.unavailable_response =
+      std::make_shared<const std::string>(UnavailableResponse(req.version, res.headers));
   extra.access_log = options_.access_log;
   extra.client_ip = std::move(request.client_address);
   extra.cursor = grant->cursor;

@@ -1,6 +1,7 @@
 #include "bridge/sse/sse_stream.h"
 
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -72,8 +73,18 @@ void SseStream::Flush() {
   if (written > 0) {
     bytes_written_ += written;
     loop_->bytes_written.fetch_add(written, std::memory_order_relaxed);
+    extra_.unavailable_response.reset();  // the head is out: a 503 cannot follow
   }
   ReportQueued(queued);
+  if (why == CloseReason::kBrokerUnavailable && bytes_written_ == 0 &&
+      extra_.unavailable_response != nullptr) {
+    // Small enough for the empty socket buffer of a fresh connection; the
+    // request was read whole, so closing does not reset the answer away.
+    const std::string& answer = *extra_.unavailable_response;
+    ssize_t sent = ::send(fd_, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent > 0) bytes_written_ += static_cast<uint64_t>(sent);
+    ::shutdown(fd_, SHUT_WR);
+  }
   if (why != CloseReason::kCount) {
     Close(why);
   } else if (closing_ && drained) {

@@ -53,6 +53,12 @@ class StreamWriter {
     std::string cursor;
     // ?stream=: a later stream of the same user with this key replaces it.
     std::string stream_key;
+    // A whole HTTP response sent instead of `head` when the broker cannot
+    // attach the stream before anything was written (Redis frozen or lost
+    // while it attached): the reader gets a 503 with Retry-After, as a
+    // refusal at admission would give it, not a silent close. Dropped at
+    // the first write, so an open stream does not keep it.
+    std::shared_ptr<const std::string> unavailable_response;
   };
 
   // A new stream on `fd` (connected, non-blocking, nothing written yet) whose

@@ -5,7 +5,9 @@
 //     makes a new epoch: no id is handed out twice, readers are reset;
 //   - a publish that timed out on a frozen Redis says "outcome unknown"
 //     (DEADLINE_EXCEEDED / HTTP 504), as it may well have been stored;
-//   - shutdown keeps its deadline with a publish stuck on a frozen Redis.
+//   - shutdown keeps its deadline with a publish stuck on a frozen Redis;
+//   - a stream that Redis freezes under while it attaches gets a 503 with
+//     Retry-After, not a silent close.
 #include <signal.h>
 
 #include <atomic>
@@ -180,6 +182,35 @@ TEST_F(RedisOutageSlowTest, PublishTimedOutOnAFrozenRedisSaysOutcomeUnknown) {
   std::vector<std::string> data;
   for (const auto& e : reader.events()) data.push_back(e.data);
   EXPECT_EQ(data, (std::vector<std::string>{"while-frozen-grpc", "warm", "while-frozen-http"}));
+}
+
+// Admitted while the replica still counted as ready, then refused by the
+// broker: the reader must get the same answer as a refusal at admission
+// (503, Retry-After, the JSON body, CORS), not a connection closed with
+// nothing said. The command timeout is long so that readiness is still up
+// when the request arrives; the fan-out's PING then times out, failing the
+// attach.
+TEST_F(RedisOutageSlowTest, StreamOpenedAsRedisFreezesGets503WithRetryAfter) {
+  auto r1 = StartReplica({"--redis_command_timeout=4s", "--cors_origins=https://app.example"});
+  ASSERT_TRUE(r1);
+  ASSERT_TRUE(WaitReady(r1->http_port(), 200, kWait));
+  redis_->Freeze();
+  HttpResponse got = HttpRequest(r1->http_port(), "GET", EventsTarget({"frozen-open"}), "",
+                                 {{"Origin", "https://app.example"}}, absl::Seconds(30));
+  ASSERT_TRUE(got.ok()) << got.error;
+  EXPECT_EQ(got.status, 503) << got.body;
+  EXPECT_EQ(got.Header("Retry-After").value_or(""), "5");
+  EXPECT_EQ(got.Header("Access-Control-Allow-Origin").value_or(""), "https://app.example");
+  EXPECT_TRUE(absl::StrContains(got.body, "\"error\":\"unavailable\"")) << got.body;
+  // Refused by the broker, not at admission (which says "unreachable").
+  EXPECT_TRUE(absl::StrContains(got.body, "could not be attached")) << got.body;
+  redis_->Thaw();
+  ASSERT_TRUE(WaitReady(r1->http_port(), 200, kWait));
+  SseClient reader;
+  ASSERT_TRUE(reader.Open(r1->http_port(), EventsTarget({"frozen-open"}))) << reader.error();
+  GrpcClient grpc(r1->grpc_port());
+  grpc.MustPublish("frozen-open", "after-thaw");
+  EXPECT_TRUE(reader.WaitForData("after-thaw", kWait)) << reader.Describe();
 }
 
 TEST_F(RedisOutageSlowTest, ShutdownKeepsItsDeadlineWithAPublishStuckOnAFrozenRedis) {
