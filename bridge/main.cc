@@ -344,7 +344,9 @@ int Run(ShutdownSignal& signals) {
   }
   const size_t left = writer.streams();
   // Leaves the fleet (no more hooks run), cut at the deadline if Redis is frozen.
-  if (fleet != nullptr) fleet->Stop(deadline);
+  // Leaving takes one round trip: a drain that used the whole deadline
+  // still gets that much, so the other replicas stop counting at once.
+  if (fleet != nullptr) fleet->Stop(std::max(deadline, absl::Now() + absl::Milliseconds(200)));
   broker.Stop();  // no more dispatches to the hub
   status_feed.Stop();
   writer.Stop();

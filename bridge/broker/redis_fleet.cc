@@ -231,6 +231,12 @@ void RedisFleet::Run() {
       if (s.ok()) {
         delay = options_.backoff.min;
         next_refresh_ = absl::InfinitePast();
+        // Redis may have lost writes while this replica was away (a
+        // failover to a lagging replica, a restart from an older dump)
+        // though its lease survived: rewrite this replica's counts from
+        // its own ledger, or a lost release would lock a user out for good.
+        std::lock_guard<std::mutex> lock(mu_);
+        resync_needed_ = true;
       }
     }
     if (s.ok() && absl::Now() >= next_refresh_) {

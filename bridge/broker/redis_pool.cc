@@ -56,7 +56,14 @@ absl::Status RedisPool::Run(
   std::unique_ptr<RedisConnection> conn;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    free_cv_.wait(lock, [this] { return available_ > 0 || cancelled_; });
+    // Bounded like the command itself: a caller never queues longer for a
+    // connection than it would wait for Redis' answer.
+    if (!free_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.command_timeout),
+                           [this] { return available_ > 0 || cancelled_; })) {
+      return absl::UnavailableError(absl::StrCat(
+          "redis: every pooled connection stayed busy for ",
+          absl::FormatDuration(options_.command_timeout), "; not sent"));
+    }
     if (cancelled_) {
       return absl::UnavailableError("redis: shutting down; the command was not sent");
     }

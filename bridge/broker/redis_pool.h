@@ -1,5 +1,6 @@
 // RedisPool: a few command connections shared by the threads that publish
-// and attach. A caller borrows one connection for one call. While Redis is
+// and attach. A caller borrows one connection for one call, and waits for a
+// free one at most the command timeout (then UNAVAILABLE: not sent). While Redis is
 // down the pool does not try to connect on every call: after a failed
 // connect it answers UNAVAILABLE at once until the backoff (doubling from
 // min to max) has passed, so publishes fail fast instead of queueing.

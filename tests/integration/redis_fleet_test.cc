@@ -177,6 +177,59 @@ TEST_F(RedisFleetTest, AKilledReplicasStreamsStopCountingAfterItsLease) {
   EXPECT_EQ(stats.fleet().total().connections(), 2u) << stats.DebugString();
 }
 
+// A failover to a lagging replica (or a restart from an older dump) can
+// lose a release Redis had acknowledged while the replica's lease survives.
+// The count would then stay one too high for good: with a limit of one the
+// user is locked out everywhere. A replica that reconnects rewrites its
+// counts from its own ledger, which heals it.
+TEST_F(RedisFleetTest, ACountRedisLostIsRewrittenWhenTheFleetReconnects) {
+  StartBoth({"--max_connections_per_user=1"});
+  if (HasFatalFailure()) return;
+  const std::string user_key = "{ssebridge}:fleet:streams:u:carol";
+  const std::string held_prefix = "{ssebridge}:fleet:held:";
+  SseClient a1;
+  ASSERT_TRUE(OpenAs(&a1, *a_, "carol")) << a1.Describe();
+  // What Redis holds for carol's stream: the count and A's ledger of users.
+  ASSERT_EQ(redis_->Command({"EVAL", R"lua(
+local fields = redis.call('HKEYS', KEYS[1])
+if #fields ~= 1 then return -1 end
+redis.call('COPY', KEYS[1], 'test:hash', 'REPLACE')
+redis.call('COPY', ARGV[1] .. fields[1], 'test:held', 'REPLACE')
+redis.call('SET', 'test:name', fields[1])
+return 1)lua",
+                                  "1", user_key, held_prefix}),
+            ":1");
+  a1.Close();
+  const absl::Time end = absl::Now() + kWait;
+  while (redis_->Command({"EXISTS", user_key}) != ":0" && absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(redis_->Command({"EXISTS", user_key}), ":0") << "the release never reached Redis";
+  // The release is lost: Redis goes back to holding carol's stream.
+  ASSERT_EQ(redis_->Command({"EVAL", R"lua(
+local name = redis.call('GET', 'test:name')
+redis.call('COPY', 'test:hash', KEYS[1], 'REPLACE')
+redis.call('COPY', 'test:held', ARGV[1] .. name, 'REPLACE')
+return 1)lua",
+                                  "1", user_key, held_prefix}),
+            ":1");
+  ExpectJsonError(TryAs(*b_, "carol"), 429, "resource_exhausted", "on all replicas");
+  // Every replica's pub/sub connection drops (as in a failover); A's fleet
+  // reconnects and rewrites carol's count from what it really holds: none.
+  ASSERT_NE(redis_->Command({"CLIENT", "KILL", "TYPE", "pubsub"}), "");
+  SseClient b1;
+  bool opened = false;
+  while (!opened && absl::Now() < end + kWait) {
+    opened = OpenAs(&b1, *b_, "carol");
+    if (!opened) {
+      ASSERT_EQ(b1.status(), 429) << b1.Describe();
+      b1.Close();
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+  ASSERT_TRUE(opened) << b1.Describe() << a_->LogText();
+}
+
 TEST_F(RedisFleetTest, AReplicaStoppedWithSigtermStopsCountingAtOnce) {
   // A lease far longer than the wait below: only leaving frees the slots.
   StartBoth({"--max_connections_per_user=1", "--fleet_lease=120s",
