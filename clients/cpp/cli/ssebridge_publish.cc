@@ -21,8 +21,9 @@
 //   ssebridge-publish --stats [--max_channels 10]        (admin key)
 //   ssebridge-publish --disconnect_user alice            (admin key)
 // (Admin is served on the bridge's internal port: --target=host:9090.)
-// Nothing is retried: a DEADLINE_EXCEEDED publish may have been stored
-// (resend only with an idempotency key); UNAVAILABLE was not.
+// The connection is tried again within --timeout; no call is: a
+// DEADLINE_EXCEEDED publish may have been stored (resend only with an
+// idempotency key); UNAVAILABLE was not.
 //
 // Exit status: 0 every event was published; 1 a publish failed, a line was
 // bad, or the bridge could not be reached; 2 bad usage.
@@ -426,6 +427,14 @@ int main(int argc, char** argv) {
 
   auto publisher = ssebridge::Publisher::Create(options);
   if (!publisher.ok()) return UsageError(std::string(publisher.status().message()));
+  // A connection first, retried within --timeout: a bridge that is
+  // restarting, or one failed attempt, is not worth a failed script. Nothing
+  // was sent yet, so this failure is certainly UNAVAILABLE.
+  absl::Status connected = (*publisher)->Connect(absl::GetFlag(FLAGS_timeout));
+  if (!connected.ok()) {
+    std::fprintf(stderr, "%s: %s\n", kProg, StatusText(connected).c_str());
+    return 1;
+  }
 
   if (!absl::GetFlag(FLAGS_issue_ticket).empty()) {
     return ssebridge_cli::IssueTicket(**publisher, absl::GetFlag(FLAGS_issue_ticket),

@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 
 namespace ssebridge {
 namespace {
@@ -331,6 +332,15 @@ void Publisher::Authorize(grpc::ClientContext* context) const {
   if (!options_.token.empty()) {
     context->AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
   }
+}
+
+absl::Status Publisher::Connect(absl::Duration timeout) {
+  const auto deadline = absl::ToChronoTime(absl::Now() + timeout);
+  // WaitForConnected starts a connection and keeps waiting through
+  // TRANSIENT_FAILURE, so one refused or reset attempt is retried.
+  if (channel_->WaitForConnected(deadline)) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("no connection to the bridge at ", options_.target,
+                                             " within ", absl::FormatDuration(timeout)));
 }
 
 absl::StatusOr<Ack> Publisher::Publish(const Event& event) {

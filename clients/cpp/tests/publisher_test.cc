@@ -2,7 +2,10 @@
 // the SSE stream read over a real socket.
 #include "ssebridge/publisher.h"
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <memory>
@@ -141,6 +144,48 @@ TEST(PublisherTest, UnreachableBridgeFails) {
   absl::StatusOr<Ack> ack = (*pub)->Publish(Ev("a", "x"));
   EXPECT_TRUE(absl::IsUnavailable(ack.status()) || absl::IsDeadlineExceeded(ack.status()))
       << ack.status();
+}
+
+TEST(PublisherTest, ConnectNamesTheTargetItCouldNotReach) {
+  PublisherOptions o;
+  o.target = "127.0.0.1:1";
+  auto pub = Publisher::Create(o);
+  ASSERT_TRUE(pub.ok());
+  absl::Status s = (*pub)->Connect(absl::Milliseconds(500));
+  EXPECT_TRUE(absl::IsUnavailable(s)) << s;
+  EXPECT_NE(s.message().find("127.0.0.1:1"), std::string::npos) << s;
+}
+
+// Connect keeps trying after a failed attempt: the channel has already
+// failed once (a fail-fast Publish saw the port closed) when the bridge
+// starts on that port.
+TEST(PublisherTest, ConnectWaitsThroughAFailedAttemptForABridgeThatStartsLater) {
+  // A bound socket that does not listen holds the port (connects are
+  // refused) until the bridge takes it.
+  int holder = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(holder, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(holder, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int port = ntohs(addr.sin_port);
+
+  PublisherOptions o;
+  o.target = absl::StrCat("127.0.0.1:", port);
+  auto pub = Publisher::Create(o);
+  ASSERT_TRUE(pub.ok());
+  absl::StatusOr<Ack> refused = (*pub)->Publish(Ev("a", "x"));
+  ASSERT_TRUE(absl::IsUnavailable(refused.status())) << refused.status();
+
+  ::close(holder);
+  auto bridge = StartBridge({absl::StrCat("--grpc_port=", port)});
+  ASSERT_NE(bridge, nullptr);
+  absl::Status connected = (*pub)->Connect(absl::Seconds(60));
+  ASSERT_TRUE(connected.ok()) << connected;
+  absl::StatusOr<Ack> ack = (*pub)->Publish(Ev("a", "x"));
+  EXPECT_TRUE(ack.ok()) << ack.status();
 }
 
 class PublisherAuthTest : public ::testing::Test {

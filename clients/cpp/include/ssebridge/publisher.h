@@ -141,6 +141,13 @@ class Publisher {
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
 
+  // Waits up to `timeout` for a connection to the bridge, trying again
+  // through failed attempts with gRPC's backoff. Calls do not need it (each
+  // connects on its own and fails fast with UNAVAILABLE), but a tool that may
+  // start while the bridge restarts, or a service that wants to fail at
+  // start, does. UNAVAILABLE, naming the target, when none was made.
+  absl::Status Connect(absl::Duration timeout);
+
   absl::StatusOr<Ack> Publish(const Event& event);
   absl::StatusOr<Ack> Publish(const Event& event, absl::Duration timeout);
 
