@@ -1,9 +1,7 @@
 // ssebridge: wiring only. Flags become options, the parts are built in
 // dependency order, and SIGTERM/SIGINT drains them in reverse.
 #include <algorithm>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -27,11 +25,14 @@
 #include "bridge/grpc/publisher_service.h"
 #include "bridge/grpc/subscriber_service.h"
 #include "bridge/grpc/ticket_service.h"
+#include "bridge/drain_wiring.h"
+#include "bridge/http_wiring.h"
 #include "bridge/metrics_wiring.h"
 #include "bridge/ops/build_info.h"
 #include "bridge/ops/flags.h"
 #include "bridge/ops/log.h"
 #include "bridge/ops/metrics.h"
+#include "bridge/ops/periodic_task.h"
 #include "bridge/ops/shutdown_signal.h"
 #include "bridge/http/http_server.h"
 #include "bridge/sse/sse_encoder.h"
@@ -143,35 +144,8 @@ int Run(ShutdownSignal& signals) {
 
   MetricsRegistry metrics;
 
-  HttpServer::Options http_options;
-  http_options.address = absl::GetFlag(FLAGS_http_address);
-  http_options.port = absl::GetFlag(FLAGS_http_port);
-  http_options.threads = absl::GetFlag(FLAGS_http_threads);
-  http_options.backlog = absl::GetFlag(FLAGS_listen_backlog);
-  http_options.max_channels_per_connection = max_channels;
-  // proto3 JSON may escape every payload byte as \uXXXX.
-  http_options.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes) > 0
-                                    ? static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes))
-                                    : limits.max_event_bytes * 6 + 64 * 1024;
-  http_options.max_request_line_bytes =
-      static_cast<size_t>(absl::GetFlag(FLAGS_max_request_line_bytes));
-  http_options.max_header_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_header_bytes));
-  http_options.max_header_count = static_cast<size_t>(absl::GetFlag(FLAGS_max_header_count));
-  http_options.header_timeout = absl::GetFlag(FLAGS_http_header_timeout);
-  http_options.idle_timeout = absl::GetFlag(FLAGS_http_idle_timeout);
-  http_options.body_timeout = absl::GetFlag(FLAGS_http_body_timeout);
-  http_options.body_buffer_bytes =
-      static_cast<size_t>(absl::GetFlag(FLAGS_http_body_buffer_bytes));
-  http_options.waiting_connections_per_ip =
-      static_cast<size_t>(absl::GetFlag(FLAGS_http_waiting_connections_per_ip));
-  http_options.body_buffer_bytes_per_ip =
-      static_cast<size_t>(absl::GetFlag(FLAGS_http_body_buffer_bytes_per_ip));
-  http_options.keepalive_requests =
-      static_cast<size_t>(absl::GetFlag(FLAGS_http_keepalive_requests));
-  http_options.retry = absl::GetFlag(FLAGS_retry);
-  http_options.retry_jitter = absl::GetFlag(FLAGS_retry_jitter);
-  http_options.client_ip_header = absl::GetFlag(FLAGS_client_ip_header);
-  http_options.access_log = absl::GetFlag(FLAGS_access_log);
+  const HttpServer::Options http_options =
+      HttpOptionsFromFlags(limits.max_event_bytes, max_channels);
   std::optional<StaticFiles> static_files;
   if (const std::string dir = absl::GetFlag(FLAGS_static_dir); !dir.empty()) {
     absl::StatusOr<StaticFiles> opened = StaticFiles::Open(dir);
@@ -298,66 +272,18 @@ int Run(ShutdownSignal& signals) {
                        : absl::GetFlag(FLAGS_grpc_tls_client_ca_file).empty() ? "tls"
                                                                                : "mtls");
 
-  std::mutex sweep_mu;
-  std::condition_variable sweep_cv;
-  bool stop_sweeping = false;
-  std::thread sweeper([&] {
-    std::unique_lock<std::mutex> lock(sweep_mu);
-    while (!sweep_cv.wait_for(lock, std::chrono::seconds(1),
-                              [&] { return stop_sweeping; })) {
-      lock.unlock();
-      broker.Sweep(absl::Now());
-      auth.tickets->Sweep(absl::Now());
-      lock.lock();
-    }
+  PeriodicTask sweeper(absl::Seconds(1), [&broker, &auth] {
+    broker.Sweep(absl::Now());
+    auth.tickets->Sweep(absl::Now());
   });
-
   const int sig = signals.Wait();
-  const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_deadline);
-  const absl::Time deadline = absl::Now() + grace;
-  LogLine(LogLevel::kInfo, "draining")
-      .Int("signal", sig)
-      .Int("streams", static_cast<int64_t>(writer.streams()))
-      .Num("deadline_seconds", absl::ToDoubleSeconds(grace));
-
-  // Refuse new streams, tell open ones when to come back (jittered, so a
-  // fleet of browsers does not reconnect at once), let publishes finish.
-  admission.BeginDrain();
-  http.BeginDrain();
-  internal_http.BeginDrain();
-  writer.CloseAll([&http] { return SseRetry(http.JitteredRetryMillis()); });
-  subscriber.EndAll();
-  publisher.EndStreams();
-  // Once nothing is in flight, do not wait on idle client channels: a client
-  // with no call open may only notice the server's GOAWAY seconds later.
-  const bool publishes_done = publisher.WaitIdle(deadline);
-  // Publishes still waiting on Redis at the deadline end now (outcome
-  // unknown) rather than a command timeout later.
-  if (!publishes_done) broker.CancelInFlight();
-  while (subscriber.active() > 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  grpc_server.Shutdown(std::min(deadline, absl::Now() + absl::Milliseconds(200)));
-  admin_grpc.Shutdown(std::min(deadline, absl::Now() + absl::Milliseconds(200)));
-  while (writer.streams() > 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  const size_t left = writer.streams();
-  // Leaves the fleet (no more hooks run), cut at the deadline if Redis is frozen.
-  // Leaving takes one round trip: a drain that used the whole deadline
-  // still gets that much, so the other replicas stop counting at once.
-  if (fleet != nullptr) fleet->Stop(std::max(deadline, absl::Now() + absl::Milliseconds(200)));
-  broker.Stop();  // no more dispatches to the hub
+  const size_t left = Drain(sig, {&admission, &http, &internal_http, &writer, &subscriber,
+                                  &publisher, &broker, &grpc_server, &admin_grpc, fleet.get()});
   status_feed.Stop();
   writer.Stop();
   http.Stop();
   internal_http.Stop();
-  {
-    std::lock_guard<std::mutex> lock(sweep_mu);
-    stop_sweeping = true;
-  }
-  sweep_cv.notify_all();
-  sweeper.join();
+  sweeper.Stop();
   LogLine(LogLevel::kInfo, "stopped").Int("streams_cut", static_cast<int64_t>(left));
   return 0;
 }

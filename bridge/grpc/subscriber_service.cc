@@ -64,13 +64,13 @@ grpc::Status SubscriberService::Subscribe(grpc::ServerContext* context,
     share = std::move(*taken);
   }
 
-  active_.fetch_add(1);
+  active_.Add();
   WakeSink sink;
   auto sub = std::make_shared<Subscription>(std::move(grant->subscription),
                                             *policies_, &sink);
   absl::Status attached = broker_->Attach(sub, grant->cursor);
   if (!attached.ok()) {
-    active_.fetch_sub(1);  // nothing was attached: nothing to detach
+    active_.Remove();  // nothing was attached: nothing to detach
     return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                         absl::StrCat("the broker could not attach this reader (",
                                      attached.message(), "); retry with last_event_id"));
@@ -127,7 +127,7 @@ grpc::Status SubscriberService::Subscribe(grpc::ServerContext* context,
   }
   // After this the hub never touches `sink` again.
   hub_->Detach(sub);
-  active_.fetch_sub(1);
+  active_.Remove();
   return result;
 }
 

@@ -12,7 +12,9 @@
 
 #include "bridge/admission/stream_admission.h"
 #include "bridge/auth/stream_shares.h"
+#include "absl/time/time.h"
 #include "bridge/broker/broker.h"
+#include "bridge/core/active_count.h"
 #include "bridge/core/delivery_policy.h"
 #include "bridge/core/hub.h"
 #include "ssebridge/v1/bridge.grpc.pb.h"
@@ -38,7 +40,10 @@ class SubscriberService final : public v1::Subscriber::Service {
 
   // Ends every open Subscribe stream (on shutdown).
   void EndAll() { ending_.store(true); }
-  size_t active() const { return active_.load(); }
+  size_t active() const { return active_.value(); }
+  // After EndAll(): waits until every Subscribe call has returned, or
+  // `deadline`; whether they all did.
+  bool WaitEnded(absl::Time deadline) { return active_.WaitForZero(deadline); }
 
  private:
   StreamAdmission* admission_;
@@ -47,7 +52,7 @@ class SubscriberService final : public v1::Subscriber::Service {
   const PolicyTable* policies_;
   StreamShares* streams_;
   std::atomic<bool> ending_{false};
-  std::atomic<size_t> active_{0};
+  ActiveCount active_;
 };
 
 }  // namespace ssebridge

@@ -164,7 +164,7 @@ void SseStream::Close(CloseReason why) {
   loop_->shard()->DetachNow(sub.get());
   loop_->Forget(this, fd_);
   ::close(fd_);
-  writer_->streams_.fetch_sub(1, std::memory_order_relaxed);
+  writer_->streams_.Remove();
 }
 
 }  // namespace ssebridge

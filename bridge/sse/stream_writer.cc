@@ -46,7 +46,7 @@ std::shared_ptr<Subscription> StreamWriter::Open(int fd, Subscription::Options o
     stream->sub->queue.set_notice_encoder(&kNoticeEncoder);
     stream->sub->queue.PushControl(Event::Control(std::move(head)));
   }
-  streams_.fetch_add(1, std::memory_order_relaxed);
+  streams_.Add();
   return stream->sub;
 }
 

@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "bridge/core/active_count.h"
 #include "bridge/core/delivery_policy.h"
 #include "bridge/core/hub.h"
 #include "bridge/core/subscription.h"
@@ -90,7 +91,10 @@ class StreamWriter {
 
   // How often an idle stream gets a keepalive (announced to readers).
   absl::Duration heartbeat() const { return options_.heartbeat; }
-  size_t streams() const { return streams_.load(std::memory_order_relaxed); }
+  size_t streams() const { return streams_.value(); }
+  // After CloseAll(): waits until every stream is closed, or `deadline`;
+  // whether they all were.
+  bool WaitClosed(absl::Time deadline) { return streams_.WaitForZero(deadline); }
   uint64_t writes() const;  // writev calls
   uint64_t heartbeats() const;
   uint64_t slow_disconnects() const;  // closed by the disconnect policy
@@ -109,7 +113,7 @@ class StreamWriter {
   Options options_;
   Hub* hub_;
   std::vector<std::unique_ptr<WriterLoop>> loops_;
-  std::atomic<size_t> streams_{0};
+  ActiveCount streams_;
   std::atomic<uint64_t> opened_{0};
   bool started_ = false;
 };
