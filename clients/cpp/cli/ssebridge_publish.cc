@@ -200,10 +200,11 @@ bool ParseLine(const std::string& line, const ssebridge::Event& defaults,
   return true;
 }
 
-// --stdin --batch: every line read first, then PublishBatch calls.
-int RunStdinBatches(ssebridge::Publisher& publisher, const ssebridge::Event& defaults) {
-  std::vector<ssebridge::Event> events;
-  std::vector<int> lines;
+// Reads JSON lines from stdin until EOF or `take(event, line)` returns false;
+// blank lines are skipped, bad ones reported and not sent. Returns whether a
+// line was bad.
+template <typename Take>
+bool ReadEvents(const ssebridge::Event& defaults, Take take) {
   bool bad_line = false;
   std::string text;
   int number = 0;
@@ -217,9 +218,20 @@ int RunStdinBatches(ssebridge::Publisher& publisher, const ssebridge::Event& def
       bad_line = true;
       continue;
     }
+    if (!take(std::move(event), number)) break;
+  }
+  return bad_line;
+}
+
+// --stdin --batch: every line read first, then PublishBatch calls.
+int RunStdinBatches(ssebridge::Publisher& publisher, const ssebridge::Event& defaults) {
+  std::vector<ssebridge::Event> events;
+  std::vector<int> lines;
+  const bool bad_line = ReadEvents(defaults, [&](ssebridge::Event event, int number) {
     events.push_back(std::move(event));
     lines.push_back(number);
-  }
+    return true;
+  });
   const int sent = ssebridge_cli::PublishBatches(publisher, events, lines);
   return bad_line ? 1 : sent;
 }
@@ -292,8 +304,6 @@ int RunStdin(Stream& stream, const ssebridge::Event& defaults, size_t group_size
     }
   });
 
-  std::string text;
-  int number = 0;
   bool write_failed = false;
   std::vector<ssebridge::Event> events;
   std::vector<int> numbers;
@@ -308,20 +318,14 @@ int RunStdin(Stream& stream, const ssebridge::Event& defaults, size_t group_size
     if (!written.ok()) write_failed = true;  // the reader learns and reports why
     return written.ok();
   };
-  while (std::getline(std::cin, text)) {
-    ++number;
-    if (absl::StripAsciiWhitespace(text).empty()) continue;
-    ssebridge::Event event;
-    std::string error;
-    if (!ParseLine(text, defaults, &event, &error)) {
-      std::fprintf(stderr, "%s: line %d: %s; not sent\n", kProg, number, error.c_str());
-      std::lock_guard<std::mutex> lock(mu);
-      failed = true;
-      continue;
-    }
+  const bool bad_line = ReadEvents(defaults, [&](ssebridge::Event event, int number) {
     events.push_back(std::move(event));
     numbers.push_back(number);
-    if (events.size() >= group_size && !send()) break;
+    return events.size() < group_size || send();
+  });
+  if (bad_line) {
+    std::lock_guard<std::mutex> lock(mu);
+    failed = true;
   }
   if (!write_failed && !events.empty()) send();
   stream.WritesDone();

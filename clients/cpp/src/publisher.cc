@@ -1,278 +1,26 @@
 #include "ssebridge/publisher.h"
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <utility>
-
 #include <grpcpp/grpcpp.h>
+
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "wire.h"
 
 namespace ssebridge {
 namespace {
 
-absl::Status FromGrpc(const grpc::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
-}
-
-v1::PublishRequest ToRequest(const Event& e) {
-  v1::PublishRequest r;
-  r.set_channel(e.channel);
-  r.set_event(e.event);
-  r.set_data(e.data);
-  for (const auto& u : e.user_ids) r.add_user_ids(u);
-  r.set_retain(e.retain);
-  r.set_idempotency_key(e.idempotency_key);
-  return r;
-}
-
-absl::Time ToTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-Ack ToAck(const v1::PublishResponse& r) {
-  Ack a;
-  a.id = r.id();
-  a.subscribers = r.subscribers();
-  a.replayed = r.replayed();
-  if (r.has_published_at()) a.published_at = ToTime(r.published_at());
-  return a;
-}
-
-// One result per event of a PublishBatch answer: its error, or its Ack.
-// Missing answers (not the bridge's contract) are INTERNAL.
-std::vector<absl::StatusOr<Ack>> ToResults(const v1::PublishBatchResponse& response,
-                                           size_t events) {
-  std::vector<absl::StatusOr<Ack>> results;
-  results.reserve(events);
-  for (const v1::PublishResponse& r : response.responses()) {
-    if (results.size() == events) break;
-    if (r.has_error() && r.error().code() != 0) {
-      results.push_back(absl::Status(static_cast<absl::StatusCode>(r.error().code()),
-                                     r.error().message()));
-    } else {
-      results.push_back(ToAck(r));
-    }
-  }
-  while (results.size() < events) {
-    results.push_back(absl::InternalError("the bridge sent no answer for this event"));
-  }
-  return results;
-}
-
-v1::PublishBatchRequest ToBatchRequest(const std::vector<Event>& events) {
-  v1::PublishBatchRequest request;
-  for (const Event& e : events) *request.add_requests() = ToRequest(e);
-  return request;
-}
+using internal::FromGrpc;
+using internal::ToAck;
+using internal::ToBatchRequest;
+using internal::ToRequest;
+using internal::ToResults;
+using internal::ToTime;
 
 bool SingleLine(const std::string& s) {
   return !absl::StrContains(s, '\n') && !absl::StrContains(s, '\r');
-}
-
-}  // namespace
-
-namespace internal {
-
-// A bidi stream answered in order, one Response per Request: what was
-// written waits in `pending_` (as the caller's Item) until its answer.
-// Threads and failures: see PublishStream in publisher.h.
-template <typename Item, typename Request, typename Response>
-class OrderedStream {
- public:
-  using Rpc = grpc::ClientReaderWriter<Request, Response>;
-  using Answer = std::pair<Item, Response>;
-
-  // `open` authorizes the context it is given and starts the RPC on it.
-  template <typename Open>
-  OrderedStream(const char* name, size_t window, Open open)
-      : name_(name), context_(std::make_unique<grpc::ClientContext>()), window_(window) {
-    rpc_ = open(context_.get());
-  }
-
-  ~OrderedStream() {
-    bool finished;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      finished = finished_;
-    }
-    if (!finished) {
-      context_->TryCancel();
-      rpc_->Finish();
-    }
-  }
-
-  absl::Status Write(const Item& item, const Request& request) {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [&] {
-      return pending_.size() < window_ || finished_ || write_failed_ || writes_done_;
-    });
-    if (writes_done_) {
-      return absl::FailedPreconditionError(absl::StrCat(name_, ": WritesDone() was called"));
-    }
-    if (finished_) {
-      return final_status_.ok()
-                 ? absl::UnavailableError(absl::StrCat(name_, ": the stream has ended"))
-                 : final_status_;
-    }
-    if (write_failed_) return Closed();
-    pending_.push_back(item);
-    changed_.notify_all();
-    lock.unlock();
-    // The window guarantees no other Write runs; Read does not touch the
-    // write side, so the lock need not be held while writing.
-    if (!rpc_->Write(request)) {
-      lock.lock();
-      write_failed_ = true;
-      changed_.notify_all();
-      return Closed();
-    }
-    return absl::OkStatus();
-  }
-
-  absl::StatusOr<Answer> Read() {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      changed_.wait(lock, [&] {
-        return !pending_.empty() || writes_done_ || write_failed_ || finished_;
-      });
-      if (finished_) {
-        if (!final_status_.ok()) return final_status_;
-        return NoMore();
-      }
-      if (pending_.empty() && writes_done_) {
-        // Nothing outstanding and nothing more coming: end the RPC cleanly.
-        lock.unlock();
-        grpc::Status status = rpc_->Finish();
-        lock.lock();
-        finished_ = true;
-        final_status_ = FromGrpc(status);
-        changed_.notify_all();
-        if (!final_status_.ok()) return final_status_;
-        return NoMore();
-      }
-    }
-    Response response;
-    if (rpc_->Read(&response)) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (pending_.empty()) {
-        return absl::InternalError(
-            absl::StrCat(name_, ": the bridge answered a request never sent"));
-      }
-      Answer answer{std::move(pending_.front()), std::move(response)};
-      pending_.pop_front();
-      changed_.notify_all();
-      return answer;
-    }
-    grpc::Status status = rpc_->Finish();
-    std::lock_guard<std::mutex> lock(mu_);
-    finished_ = true;
-    final_status_ = FromGrpc(status);
-    if (final_status_.ok() && !pending_.empty()) {
-      final_status_ = absl::UnavailableError(absl::StrCat(
-          name_, ": the bridge ended the stream with ", pending_.size(),
-          " request(s) unanswered"));
-    }
-    changed_.notify_all();
-    return final_status_.ok() ? NoMore() : final_status_;
-  }
-
-  // Write then Read; a broken write returns the stream's own status.
-  absl::StatusOr<Answer> Call(const Item& item, const Request& request) {
-    absl::Status written = Write(item, request);
-    if (!written.ok()) {
-      bool broken;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        broken = write_failed_ && !finished_;
-      }
-      if (!broken) return written;
-      absl::Status why = Finish(nullptr);  // the stream's own status says why
-      return why.ok() ? written : why;
-    }
-    return Read();
-  }
-
-  void WritesDone() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (writes_done_) return;
-    writes_done_ = true;
-    if (!write_failed_ && !finished_) rpc_->WritesDone();
-    changed_.notify_all();
-  }
-
-  absl::Status Finish(std::vector<Answer>* rest) {
-    WritesDone();
-    while (true) {
-      absl::StatusOr<Answer> r = Read();
-      if (r.ok()) {
-        if (rest != nullptr) rest->push_back(std::move(*r));
-        continue;
-      }
-      std::lock_guard<std::mutex> lock(mu_);
-      return final_status_;
-    }
-  }
-
-  std::vector<Item> pending() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return std::vector<Item>(pending_.begin(), pending_.end());
-  }
-
-  size_t in_flight() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return pending_.size();
-  }
-
- private:
-  absl::Status Closed() const {
-    return absl::UnavailableError(
-        absl::StrCat(name_, ": the stream is closed; Read() or Finish() returns why"));
-  }
-  absl::Status NoMore() const {
-    return absl::OutOfRangeError(absl::StrCat(name_, ": no more answers"));
-  }
-
-  const char* const name_;
-  std::unique_ptr<grpc::ClientContext> context_;
-  std::unique_ptr<Rpc> rpc_;
-  const size_t window_;
-  mutable std::mutex mu_;
-  std::condition_variable changed_;
-  std::deque<Item> pending_;
-  bool writes_done_ = false;
-  bool write_failed_ = false;
-  bool finished_ = false;      // rpc_->Finish() was called
-  absl::Status final_status_;  // valid once finished_
-};
-
-}  // namespace internal
-
-namespace {
-
-StreamResult ToStreamResult(std::pair<Event, v1::PublishResponse> answer) {
-  StreamResult result{std::move(answer.first), Ack{}};
-  const v1::PublishResponse& response = answer.second;
-  if (response.has_error() && response.error().code() != 0) {
-    result.ack = absl::Status(static_cast<absl::StatusCode>(response.error().code()),
-                              response.error().message());
-  } else {
-    result.ack = ToAck(response);
-  }
-  return result;
-}
-
-BatchStreamResult ToBatchStreamResult(
-    std::pair<std::vector<Event>, v1::PublishBatchResponse> answer) {
-  BatchStreamResult result;
-  result.acks = ToResults(answer.second, answer.first.size());
-  result.requests = std::move(answer.first);
-  return result;
 }
 
 }  // namespace
@@ -295,8 +43,7 @@ absl::StatusOr<std::unique_ptr<Publisher>> Publisher::Create(PublisherOptions op
         "tls_client_key_pem and tls_client_cert_pem: give both for mTLS, or neither");
   }
   const bool tls_material = !options.tls_root_certs_pem.empty() ||
-                            !options.tls_client_key_pem.empty() ||
-                            !options.tls_server_name.empty();
+                            !options.tls_client_key_pem.empty() || !options.tls_server_name.empty();
   if (tls_material && !options.tls) {
     return absl::InvalidArgumentError("TLS certificates or server name given without tls");
   }
@@ -433,90 +180,5 @@ std::unique_ptr<PublishStream> Publisher::OpenStream() {
 std::unique_ptr<PublishBatchStream> Publisher::OpenBatchStream() {
   return std::unique_ptr<PublishBatchStream>(new PublishBatchStream(this));
 }
-
-// ---- PublishStream ---------------------------------------------------------
-
-PublishStream::PublishStream(Publisher* publisher)
-    : core_(std::make_unique<Core>(
-          "PublishStream", static_cast<size_t>(publisher->options_.max_in_flight),
-          [publisher](grpc::ClientContext* context) {
-            publisher->Authorize(context);
-            return publisher->stub_->PublishStream(context);
-          })) {}
-
-PublishStream::~PublishStream() = default;
-
-absl::Status PublishStream::Write(const Event& event) {
-  return core_->Write(event, ToRequest(event));
-}
-
-absl::StatusOr<StreamResult> PublishStream::Read() {
-  auto answer = core_->Read();
-  if (!answer.ok()) return answer.status();
-  return ToStreamResult(std::move(*answer));
-}
-
-absl::StatusOr<Ack> PublishStream::Publish(const Event& event) {
-  auto answer = core_->Call(event, ToRequest(event));
-  if (!answer.ok()) return answer.status();
-  return std::move(ToStreamResult(std::move(*answer)).ack);
-}
-
-void PublishStream::WritesDone() { core_->WritesDone(); }
-
-absl::Status PublishStream::Finish(std::vector<StreamResult>* rest) {
-  std::vector<Core::Answer> answers;
-  absl::Status status = core_->Finish(rest != nullptr ? &answers : nullptr);
-  for (auto& a : answers) rest->push_back(ToStreamResult(std::move(a)));
-  return status;
-}
-
-std::vector<Event> PublishStream::pending() const { return core_->pending(); }
-
-size_t PublishStream::in_flight() const { return core_->in_flight(); }
-
-// ---- PublishBatchStream ----------------------------------------------------
-
-PublishBatchStream::PublishBatchStream(Publisher* publisher)
-    : core_(std::make_unique<Core>(
-          "PublishBatchStream", static_cast<size_t>(publisher->options_.max_in_flight),
-          [publisher](grpc::ClientContext* context) {
-            publisher->Authorize(context);
-            return publisher->batch_stub_->PublishBatchStream(context);
-          })) {}
-
-PublishBatchStream::~PublishBatchStream() = default;
-
-absl::Status PublishBatchStream::Write(const std::vector<Event>& events) {
-  return core_->Write(events, ToBatchRequest(events));
-}
-
-absl::StatusOr<BatchStreamResult> PublishBatchStream::Read() {
-  auto answer = core_->Read();
-  if (!answer.ok()) return answer.status();
-  return ToBatchStreamResult(std::move(*answer));
-}
-
-absl::StatusOr<std::vector<absl::StatusOr<Ack>>> PublishBatchStream::PublishBatch(
-    const std::vector<Event>& events) {
-  auto answer = core_->Call(events, ToBatchRequest(events));
-  if (!answer.ok()) return answer.status();
-  return std::move(ToBatchStreamResult(std::move(*answer)).acks);
-}
-
-void PublishBatchStream::WritesDone() { core_->WritesDone(); }
-
-absl::Status PublishBatchStream::Finish(std::vector<BatchStreamResult>* rest) {
-  std::vector<Core::Answer> answers;
-  absl::Status status = core_->Finish(rest != nullptr ? &answers : nullptr);
-  for (auto& a : answers) rest->push_back(ToBatchStreamResult(std::move(a)));
-  return status;
-}
-
-std::vector<std::vector<Event>> PublishBatchStream::pending() const {
-  return core_->pending();
-}
-
-size_t PublishBatchStream::in_flight() const { return core_->in_flight(); }
 
 }  // namespace ssebridge
