@@ -16,6 +16,7 @@ PACKAGES=(
   clang libclang-rt-14-dev  # the fuzz flavour (libFuzzer, tests/fuzz)
   clang-tidy cppcheck clang-format  # scripts/lint.sh
   prometheus  # promtool: tests/helm checks /metrics, the chart's alert rules and their tests
+  haproxy  # tests/fault/fault_chaos_test.cc: the load balancer in front of the replicas
 )
 # Extra package groups for other commands: scripts/setup-deps.sh bench
 if [[ "${1:-}" == "bench" ]]; then
