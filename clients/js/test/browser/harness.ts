@@ -2,7 +2,8 @@
 // redis-server for the restart test) on loopback ports, a gRPC publisher,
 // a static server for the test pages, and headless Chromium.
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -140,6 +141,9 @@ export interface Redis {
   port: number;
   url: string;
   stop(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a Redis that keeps its connections and answers nothing. */
+  freeze(): void;
+  thaw(): void;
 }
 
 export async function startRedis(): Promise<Redis> {
@@ -166,8 +170,91 @@ export async function startRedis(): Promise<Redis> {
     port,
     url: `redis://127.0.0.1:${port}/0`,
     async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGCONT');
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
+    },
+    freeze: () => proc.kill('SIGSTOP'),
+    thaw: () => proc.kill('SIGCONT'),
+  };
+}
+
+// ---- HAProxy ---------------------------------------------------------------
+
+export interface Haproxy {
+  base: string; // http://127.0.0.1:<port>
+  /** Points server slot `slot` at a replica's HTTP port (admin socket). */
+  setBackend(slot: number, httpPort: number): Promise<void>;
+  /** HAProxy's health checks count slot `slot` as up. */
+  backendUp(slot: number): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real HAProxy in front of replicas, configured as the README's
+ * production topology: /readyz health checks (every 200 ms here, so the
+ * test stays short) and an hour's server timeout for streams.
+ */
+export async function startHaproxy(backendPorts: number[]): Promise<Haproxy> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ssebridge-haproxy-'));
+  const sock = path.join(dir, 'admin.sock');
+  const port = await freePort();
+  const cfg = [
+    'global',
+    '  maxconn 2000',
+    `  stats socket ${sock} mode 600 level admin`,
+    'defaults',
+    '  mode http',
+    '  timeout connect 1s',
+    '  timeout client 1h',
+    '  timeout server 1h',
+    '  timeout http-request 10s',
+    '  option redispatch',
+    '  retries 2',
+    'frontend events',
+    `  bind 127.0.0.1:${port}`,
+    '  default_backend replicas',
+    'backend replicas',
+    '  balance roundrobin',
+    '  option httpchk GET /readyz',
+    '  http-check expect status 200',
+    '  default-server inter 200ms fastinter 100ms downinter 200ms fall 2 rise 1',
+    ...backendPorts.map((p, i) => `  server r${i} 127.0.0.1:${p} check`),
+    '',
+  ].join('\n');
+  writeFileSync(path.join(dir, 'haproxy.cfg'), cfg);
+  const bin = existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy';
+  const proc = spawn(bin, ['-db', '-f', path.join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
+  const admin = (command: string) =>
+    new Promise<string>((resolve) => {
+      let out = '';
+      const s = net.connect(sock, () => s.write(command + '\n'));
+      s.on('data', (d) => (out += d.toString()));
+      s.on('end', () => resolve(out));
+      s.on('error', () => resolve(''));
+    });
+  const backendUp = async (slot: number) =>
+    (await admin('show stat'))
+      .split('\n')
+      .map((l) => l.split(','))
+      .some((c) => c[0] === 'replicas' && c[1] === `r${slot}` && (c[17] ?? '').startsWith('UP'));
+  await waitFor('haproxy', async () => (await admin('show info')).includes('Pid:'), 20_000);
+  return {
+    base: `http://127.0.0.1:${port}`,
+    async setBackend(slot, httpPort) {
+      const answer = await admin(`set server replicas/r${slot} addr 127.0.0.1 port ${httpPort}`);
+      if (!answer.includes('changed') && !answer.includes('no need to change')) {
+        throw new Error(`haproxy: set server r${slot}: ${answer}`);
+      }
+    },
+    backendUp,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        await new Promise((r) => proc.once('exit', r));
+      }
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
