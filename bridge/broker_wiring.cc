@@ -11,6 +11,7 @@
 #include "bridge/broker/memory_broker.h"
 #include "bridge/broker/redis_broker.h"
 #include "bridge/broker/redis_fleet.h"
+#include "bridge/broker/redis_tls.h"
 #include "bridge/broker/redis_ticket_vault.h"
 
 namespace ssebridge {
@@ -47,6 +48,22 @@ absl::StatusOr<RedisConnectOptions> RedisConnectFromFlags() {
   o.url = *url;
   o.connect_timeout = absl::GetFlag(FLAGS_redis_connect_timeout);
   o.command_timeout = absl::GetFlag(FLAGS_redis_command_timeout);
+  RedisTlsOptions tls;
+  tls.ca_file = absl::GetFlag(FLAGS_redis_tls_ca_file);
+  tls.cert_file = absl::GetFlag(FLAGS_redis_tls_cert_file);
+  tls.key_file = absl::GetFlag(FLAGS_redis_tls_key_file);
+  tls.server_name = absl::GetFlag(FLAGS_redis_tls_server_name);
+  const bool tls_flags = !tls.ca_file.empty() || !tls.cert_file.empty() ||
+                         !tls.key_file.empty() || !tls.server_name.empty();
+  if (tls_flags && !url->tls) {
+    return absl::InvalidArgumentError(
+        "--redis_tls_*: set, but --redis_url is not rediss:// (TLS); use rediss://host:port/db");
+  }
+  if (url->tls) {
+    absl::StatusOr<std::shared_ptr<const RedisTls>> context = RedisTls::Create(tls);
+    if (!context.ok()) return context.status();
+    o.tls = std::move(*context);
+  }
   return o;
 }
 

@@ -83,6 +83,16 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
   }
   std::unique_ptr<RedisConnection> conn(
       new RedisConnection(ctx, options.command_timeout));
+  if (options.tls != nullptr) {
+    redisSetTimeout(ctx, TimevalOf(options.connect_timeout));
+    absl::StatusOr<std::unique_ptr<RedisTlsSession>> session =
+        options.tls->Handshake(ctx->fd, options.url.host);
+    if (!session.ok()) {
+      return absl::UnavailableError(absl::StrCat("redis ", options.url.Describe(), ": ",
+                                                 session.status().message()));
+    }
+    conn->tls_ = std::move(*session);
+  }
   redisSetTimeout(ctx, TimevalOf(options.command_timeout));
   redisEnableKeepAlive(ctx);
   if (!options.url.password.empty()) {
@@ -105,11 +115,15 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
   return conn;
 }
 
-RedisConnection::~RedisConnection() { redisFree(ctx_); }
+RedisConnection::~RedisConnection() {
+  tls_.reset();
+  redisFree(ctx_);
+}
 
 int RedisConnection::fd() const { return ctx_->fd; }
 
 bool RedisConnection::StaleWhileIdle() const {
+  if (tls_ != nullptr && tls_->Pending() > 0) return true;
   pollfd p = {ctx_->fd, POLLIN, 0};
   return poll(&p, 1, 0) != 0;  // readable, hung up, or an error
 }
@@ -120,13 +134,14 @@ absl::Status RedisConnection::Broken(absl::string_view what, bool sent) {
   // hiredis reports a socket timeout as the errno text of EAGAIN
   // ("Resource temporarily unavailable"): say what it means.
   const bool timed_out =
-      ctx_->err == REDIS_ERR_IO &&
-      (absl::string_view(ctx_->errstr) == strerror(EAGAIN) ||
-       absl::string_view(ctx_->errstr) == strerror(EWOULDBLOCK));
+      io_timed_out_ ||
+      (ctx_->err == REDIS_ERR_IO && (absl::string_view(ctx_->errstr) == strerror(EAGAIN) ||
+                                     absl::string_view(ctx_->errstr) == strerror(EWOULDBLOCK)));
   std::string why = timed_out
                         ? absl::StrCat("timed out after ",
                                        absl::FormatDuration(command_timeout_),
                                        " (--redis_command_timeout)")
+                        : !io_error_.empty() ? io_error_
                         : std::string(ctx_->err ? ctx_->errstr : "connection closed");
   if (!sent) {
     broken_status_ = absl::UnavailableError(
@@ -262,6 +277,10 @@ void RedisConnection::Append(const std::vector<std::string>& argv) {
 // Redis cannot have run it (a pipeline's earlier commands: see EvalMany).
 absl::Status RedisConnection::Flush() {
   if (broken_) return broken_status_;
+  if (tls_ != nullptr) {
+    if (!TlsFlush()) return Broken("write", false);
+    return absl::OkStatus();
+  }
   int done = 0;
   while (!done) {
     if (redisBufferWrite(ctx_, &done) != REDIS_OK) return Broken("write", false);
@@ -269,9 +288,43 @@ absl::Status RedisConnection::Flush() {
   return absl::OkStatus();
 }
 
+bool RedisConnection::TlsFlush() {
+  const size_t size = sdslen(ctx_->obuf);
+  if (size == 0) return true;
+  absl::Status s = tls_->WriteAll(ctx_->obuf, size, &io_timed_out_);
+  if (!s.ok()) {
+    io_error_ = std::string(s.message());
+    return false;
+  }
+  // sdsclear(), inline: hiredis' sds.h declares its functions without
+  // extern "C", so only its inline ones link from C++.
+  sdssetlen(ctx_->obuf, 0);
+  ctx_->obuf[0] = '\0';
+  return true;
+}
+
+bool RedisConnection::TlsReadOnce() {
+  char buf[16 * 1024];  // one TLS record's worth
+  absl::StatusOr<size_t> n = tls_->Read(buf, sizeof buf, &io_timed_out_);
+  if (!n.ok()) {
+    io_error_ = std::string(n.status().message());
+    return false;
+  }
+  return redisReaderFeed(ctx_->reader, buf, *n) == REDIS_OK;
+}
+
 absl::StatusOr<RedisReplyPtr> RedisConnection::Read() {
   if (broken_) return broken_status_;
   void* reply = nullptr;
+  if (tls_ != nullptr) {
+    // What redisGetReply does, with the bytes going through TLS.
+    if (!TlsFlush()) return Broken("write", true);
+    for (;;) {
+      if (redisGetReplyFromReader(ctx_, &reply) != REDIS_OK) return Broken("parse", true);
+      if (reply != nullptr) return RedisReplyPtr(static_cast<redisReply*>(reply));
+      if (!TlsReadOnce()) return Broken("read", true);
+    }
+  }
   if (redisGetReply(ctx_, &reply) != REDIS_OK || reply == nullptr) {
     return Broken("read", true);
   }
@@ -280,6 +333,13 @@ absl::StatusOr<RedisReplyPtr> RedisConnection::Read() {
 
 absl::Status RedisConnection::ReadSocket() {
   if (broken_) return broken_status_;
+  if (tls_ != nullptr) {
+    // All OpenSSL holds, too: the socket will not wake the caller for it.
+    do {
+      if (!TlsReadOnce()) return Broken("read", true);
+    } while (tls_->Pending() > 0);
+    return absl::OkStatus();
+  }
   if (redisBufferRead(ctx_) != REDIS_OK) return Broken("read", true);
   return absl::OkStatus();
 }

@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "bridge/broker/redis_tls.h"
 #include "bridge/broker/redis_url.h"
 
 namespace ssebridge {
@@ -35,6 +36,9 @@ struct RedisConnectOptions {
   RedisUrl url;
   absl::Duration connect_timeout = absl::Seconds(2);
   absl::Duration command_timeout = absl::Seconds(2);
+  // Set: every byte goes through TLS (rediss://); the handshake is bounded
+  // by connect_timeout.
+  std::shared_ptr<const RedisTls> tls;
 };
 
 // A Lua script; `id` indexes the connection's cache of loaded SHA1s.
@@ -95,10 +99,18 @@ class RedisConnection {
  private:
   RedisConnection(redisContext* ctx, absl::Duration command_timeout)
       : ctx_(ctx), command_timeout_(command_timeout) {}
+  // The TLS counterparts of redisBufferWrite / redisBufferRead: hiredis'
+  // output buffer out through the session, the session's bytes into
+  // hiredis' reader. On failure they set io_error_ / io_timed_out_.
+  bool TlsFlush();
+  bool TlsReadOnce();
   // Marks the connection broken. `sent`: a command may have reached Redis.
   absl::Status Broken(absl::string_view what, bool sent);
 
   redisContext* ctx_;
+  std::unique_ptr<RedisTlsSession> tls_;  // destroyed before ctx_ closes the fd
+  std::string io_error_;                  // the TLS layer's reason
+  bool io_timed_out_ = false;
   const absl::Duration command_timeout_;
   bool broken_ = false;
   absl::Status broken_status_;

@@ -12,7 +12,7 @@ namespace {
 absl::Status Bad(absl::string_view why) {
   return absl::InvalidArgumentError(
       absl::StrCat("--redis_url: ", why,
-                   " (expected redis://[:password@]host:port/db)"));
+                   " (expected redis[s]://[[user]:password@]host:port/db)"));
 }
 
 // %XX escapes, so a password may hold ':' or '@'.
@@ -42,17 +42,16 @@ bool Unescape(absl::string_view in, std::string* out) {
 }  // namespace
 
 std::string RedisUrl::Describe() const {
-  return absl::StrCat(host, ":", port, "/", db);
+  return absl::StrCat(host, ":", port, "/", db, tls ? " (TLS)" : "");
 }
 
 absl::StatusOr<RedisUrl> ParseRedisUrl(absl::string_view url) {
   RedisUrl out;
-  if (absl::StartsWith(url, "rediss://")) {
-    return Bad("TLS (rediss://) is not supported: Debian bookworm's hiredis "
-               "0.14 has no libhiredis_ssl; use a TLS sidecar (stunnel) or a "
-               "private network");
+  if (absl::ConsumePrefix(&url, "rediss://")) {
+    out.tls = true;
+  } else if (!absl::ConsumePrefix(&url, "redis://")) {
+    return Bad("scheme must be redis:// or rediss:// (TLS)");
   }
-  if (!absl::ConsumePrefix(&url, "redis://")) return Bad("scheme must be redis://");
   absl::string_view path;
   if (size_t slash = url.find('/'); slash != absl::string_view::npos) {
     path = url.substr(slash + 1);

@@ -1,6 +1,7 @@
 // RedisUrl: where the Redis broker connects, parsed from
-// redis://[[user]:password@]host[:port][/db]. The password may also come
-// from a file (--redis_password_file), which wins over the URL's.
+// redis://[[user]:password@]host[:port][/db], or rediss:// for TLS (see
+// redis_tls.h). The password may also come from a file
+// (--redis_password_file), which wins over the URL's.
 #ifndef SSEBRIDGE_BROKER_REDIS_URL_H_
 #define SSEBRIDGE_BROKER_REDIS_URL_H_
 
@@ -17,13 +18,13 @@ struct RedisUrl {
   std::string user;      // Redis 6 ACL user; empty: AUTH <password> only
   std::string password;  // empty: no AUTH
   int db = 0;
+  bool tls = false;  // rediss://
 
   // "host:port/db", never the password (safe to log).
   std::string Describe() const;
 };
 
 // INVALID_ARGUMENT naming what is wrong (never echoing a password).
-// "rediss://" is refused: Debian's hiredis 0.14 has no TLS support.
 absl::StatusOr<RedisUrl> ParseRedisUrl(absl::string_view url);
 
 }  // namespace ssebridge

@@ -175,8 +175,19 @@ ABSL_FLAG(std::string, broker, "memory",
           "Where history lives: memory (one process, the default) or redis "
           "(several replicas behind a load balancer share --redis_url).");
 ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379/0",
-          "With --broker=redis: redis://[[user]:password@]host:port/db. TLS "
-          "(rediss://) is not available with Debian's hiredis 0.14.");
+          "With --broker=redis: redis://[[user]:password@]host:port/db, or "
+          "rediss:// for TLS (see --redis_tls_ca_file).");
+ABSL_FLAG(std::string, redis_tls_ca_file, "",
+          "With rediss://: PEM CA bundle that signs Redis' certificate "
+          "(default: the system's CAs).");
+ABSL_FLAG(std::string, redis_tls_cert_file, "",
+          "With rediss://: PEM client certificate, for a Redis that "
+          "requires one (tls-auth-clients); needs --redis_tls_key_file.");
+ABSL_FLAG(std::string, redis_tls_key_file, "",
+          "With rediss://: PEM private key of --redis_tls_cert_file.");
+ABSL_FLAG(std::string, redis_tls_server_name, "",
+          "With rediss://: the name Redis' certificate must carry (and the "
+          "SNI sent), when it is not the host of --redis_url.");
 ABSL_FLAG(std::string, redis_password_file, "",
           "File holding the Redis password (wins over one in --redis_url).");
 ABSL_FLAG(std::string, redis_prefix, "ssebridge",

@@ -26,6 +26,8 @@
 #include "bridge/core/publish_validation.h"
 #include "bridge/sse/sse_encoder.h"
 #include "tests/harness/redis_server.h"
+#include "tests/harness/temp_dir.h"
+#include "tests/harness/test_certs.h"
 
 namespace ssebridge {
 namespace {
@@ -38,7 +40,9 @@ struct ContractLimits {
   RetainedLimits retained;
 };
 
-BrokerRegistry ContractBrokers(const ContractLimits& limits, const std::string& redis_url) {
+// `redis_ca_file`: the CA of a rediss:// URL's server ("redis_tls").
+BrokerRegistry ContractBrokers(const ContractLimits& limits, const std::string& redis_url,
+                               const std::string& redis_ca_file) {
   BrokerRegistry brokers;
   brokers.Register("memory", [limits](Hub* hub, const EventEncoder* encoder)
                                  -> absl::StatusOr<std::unique_ptr<Broker>> {
@@ -47,19 +51,29 @@ BrokerRegistry ContractBrokers(const ContractLimits& limits, const std::string& 
     o.retained = limits.retained;
     return std::make_unique<MemoryBroker>(o, hub, encoder);
   });
-  brokers.Register("redis", [limits, redis_url](Hub* hub, const EventEncoder* encoder)
-                                -> absl::StatusOr<std::unique_ptr<Broker>> {
+  auto redis = [limits, redis_url, redis_ca_file](Hub* hub, const EventEncoder* encoder)
+      -> absl::StatusOr<std::unique_ptr<Broker>> {
     absl::StatusOr<RedisUrl> url = ParseRedisUrl(redis_url);
     if (!url.ok()) return url.status();
     RedisBroker::Options o;
     o.connect.url = *url;
     o.connect.command_timeout = absl::Seconds(2);
+    if (url->tls) {
+      RedisTlsOptions tls;
+      tls.ca_file = redis_ca_file;
+      absl::StatusOr<std::shared_ptr<const RedisTls>> context = RedisTls::Create(tls);
+      if (!context.ok()) return context.status();
+      o.connect.tls = std::move(*context);
+    }
     o.history_size = limits.history_events;
     o.retained = limits.retained;
     o.backoff.min = absl::Milliseconds(20);
     o.backoff.max = absl::Milliseconds(200);
     return std::make_unique<RedisBroker>(o, hub, encoder);
-  });
+  };
+  brokers.Register("redis", redis);
+  // The same broker with every byte through TLS (rediss://).
+  brokers.Register("redis_tls", redis);
   return brokers;
 }
 
@@ -109,7 +123,7 @@ class BrokerContractTest : public testing::TestWithParam<std::string> {
   }
 
   void SetUp() override {
-    if (GetParam() == "redis" && ssebridge_it::FindRedisServer().empty()) {
+    if (IsRedis() && ssebridge_it::FindRedisServer().empty()) {
       GTEST_SKIP() << "redis-server is not installed (scripts/setup-deps.sh)";
     }
   }
@@ -117,13 +131,22 @@ class BrokerContractTest : public testing::TestWithParam<std::string> {
   // Makes and starts the broker under test; waits until it is ready.
   void Start(ContractLimits limits = {}) {
     std::string url;
-    if (GetParam() == "redis") {
+    std::string ca_file;
+    if (GetParam() == "redis_tls") {
+      ca_ = ssebridge_it::TestCa::Create("contract CA");
+      ASSERT_NE(ca_, nullptr);
+      const ssebridge_it::PemPair server = ca_->Issue("redis", {"IP:127.0.0.1"}, true);
+      ca_file = dir_.Write("ca.pem", ca_->cert_pem());
+      redis_.EnableTls(dir_.Write("redis.crt", server.cert), dir_.Write("redis.key", server.key),
+                       ca_file, /*require_client_cert=*/false);
+    }
+    if (IsRedis()) {
       std::string error;
       ASSERT_TRUE(redis_.Start(&error)) << error;
-      url = redis_.url();
+      url = GetParam() == "redis_tls" ? redis_.tls_url() : redis_.url();
     }
     absl::StatusOr<std::unique_ptr<Broker>> made =
-        ContractBrokers(limits, url).Make(GetParam(), &hub_, &encoder_);
+        ContractBrokers(limits, url, ca_file).Make(GetParam(), &hub_, &encoder_);
     ASSERT_TRUE(made.ok()) << made.status();
     broker_ = std::move(*made);
     ASSERT_TRUE(broker_->Start().ok());
@@ -204,6 +227,10 @@ class BrokerContractTest : public testing::TestWithParam<std::string> {
   Hub hub_;
   SseEncoder encoder_;
   NullSink sink_;
+  bool IsRedis() const { return absl::StartsWith(GetParam(), "redis"); }
+
+  ssebridge_it::TempDir dir_;
+  std::unique_ptr<ssebridge_it::TestCa> ca_;
   ssebridge_it::RedisServer redis_;
   std::unique_ptr<Broker> broker_;
   std::vector<std::unique_ptr<Reader>> readers_;
@@ -439,7 +466,7 @@ TEST_P(BrokerContractTest, ReadyWhileItsStoreIsUpAndAttachFailsAsAStatusWhenNot)
   if (HasFatalFailure()) return;
   EXPECT_TRUE(broker_->ready());
   EXPECT_TRUE(broker_->metrics().ready);
-  if (GetParam() != "redis") return;  // no store to lose
+  if (!IsRedis()) return;  // no store to lose
   redis_.Kill();
   ASSERT_TRUE(Until([&] { return !broker_->ready(); }));
   EXPECT_FALSE(broker_->metrics().ready);
@@ -458,7 +485,7 @@ TEST_P(BrokerContractTest, ReadyWhileItsStoreIsUpAndAttachFailsAsAStatusWhenNot)
   EXPECT_GE(broker_->metrics().store_connects, 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Brokers, BrokerContractTest, testing::Values("memory", "redis"),
+INSTANTIATE_TEST_SUITE_P(Brokers, BrokerContractTest, testing::Values("memory", "redis", "redis_tls"),
                          [](const testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });

@@ -42,6 +42,20 @@ std::string RedisServer::url() const {
   return absl::StrCat("redis://127.0.0.1:", port_, "/0");
 }
 
+std::string RedisServer::tls_url() const {
+  return absl::StrCat("rediss://127.0.0.1:", tls_port_, "/0");
+}
+
+void RedisServer::EnableTls(const std::string& cert_file, const std::string& key_file,
+                            const std::string& ca_file, bool require_client_cert) {
+  if (tls_port_ == 0) tls_port_ = FreePort();
+  tls_args_ = {"--tls-port",      absl::StrCat(tls_port_),
+               "--tls-cert-file", cert_file,
+               "--tls-key-file",  key_file,
+               "--tls-ca-cert-file", ca_file,
+               "--tls-auth-clients", require_client_cert ? "yes" : "no"};
+}
+
 bool RedisServer::Start(std::string* error) {
   const std::string binary = FindRedisServer();
   if (binary.empty()) {
@@ -50,14 +64,21 @@ bool RedisServer::Start(std::string* error) {
   }
   if (port_ == 0) port_ = FreePort();
   const std::string port = absl::StrCat(port_);
+  // argv before fork(): the child of a threaded process may not allocate.
+  std::vector<std::string> args = {binary,      "--port",       port,         "--bind",
+                                   "127.0.0.1", "--save",       "",           "--appendonly",
+                                   "no",        "--dir",        dir_,         "--dbfilename",
+                                   "dump.rdb",  "--daemonize",  "no",         "--loglevel",
+                                   "warning"};
+  args.insert(args.end(), tls_args_.begin(), tls_args_.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
     int devnull = open("/dev/null", O_WRONLY);
     dup2(devnull, 1);
-    execl(binary.c_str(), binary.c_str(), "--port", port.c_str(), "--bind",
-          "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir_.c_str(),
-          "--dbfilename", "dump.rdb", "--daemonize", "no", "--loglevel",
-          "warning", static_cast<char*>(nullptr));
+    execv(binary.c_str(), argv.data());
     _exit(127);
   }
   pid_ = pid;

@@ -42,6 +42,15 @@ class RedisServer {
 
   int port() const { return port_; }
   std::string url() const;  // redis://127.0.0.1:<port>/0
+
+  // Before Start(): also listen for TLS on a second free port with this
+  // certificate; `ca_file` checks client certificates, which Redis then
+  // requires when `require_client_cert`. The plain port stays, for the
+  // test's own commands.
+  void EnableTls(const std::string& cert_file, const std::string& key_file,
+                 const std::string& ca_file, bool require_client_cert);
+  int tls_port() const { return tls_port_; }
+  std::string tls_url() const;  // rediss://127.0.0.1:<tls_port>/0
   // Sends one command; the reply's first line ("+OK", ":3", ...), or "" on
   // I/O failure.
   std::string Command(const std::vector<std::string>& argv) const;
@@ -50,6 +59,8 @@ class RedisServer {
   void Reap();
   std::string dir_;
   int port_ = 0;
+  int tls_port_ = 0;
+  std::vector<std::string> tls_args_;
   pid_t pid_ = -1;
 };
 

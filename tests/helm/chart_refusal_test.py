@@ -81,7 +81,7 @@ class SchemaTest(HelmTestCase):
             (["config.max_connections=0"], "/config/max_connections"),
             (["config.http_port=70000"], "/config/http_port"),
             (["config.broker=kafka"], "/config/broker"),
-            (["config.redis_url=rediss://tls:6379"], "/config/redis_url"),
+            (["config.redis_url=tcp://redis:6379"], "/config/redis_url"),
             (["ingress.controller=istio"], "/ingress/controller"),
             (["probes.readiness.type=tcp"], "/probes/readiness/type"),
             (["service.httpPort=http"], "/service/httpPort"),

@@ -118,6 +118,41 @@ class SecretsTest(HelmTestCase):
         self.assertEqual(mtls["grpc_tls_client_ca_file"], "/etc/ssebridge/grpc-tls/ca.crt")
 
 
+    def test_redis_tls_from_values_or_an_existing_secret(self):
+        tls = ["config.redis_url=rediss://redis.example:6380/0",
+               "secrets.redisTls.ca=CA PEM", "secrets.redisTls.cert=CERT PEM",
+               "secrets.redisTls.key=KEY PEM"]
+        objects = self.helm.render(["redis-multi.yaml"], tls)
+        secret = objects[("Secret", "rel-ssebridge-redis-tls")]
+        self.assertEqual(sorted(secret["data"]), ["ca.crt", "tls.crt", "tls.key"])
+        self.assertEqual(base64.b64decode(secret["data"]["ca.crt"]), b"CA PEM")
+        flags = flags_of(objects)
+        self.assertEqual(flags["redis_tls_ca_file"], "/etc/ssebridge/redis-tls/ca.crt")
+        self.assertEqual(flags["redis_tls_cert_file"], "/etc/ssebridge/redis-tls/tls.crt")
+        self.assertEqual(flags["redis_tls_key_file"], "/etc/ssebridge/redis-tls/tls.key")
+        pod = one(objects, "Deployment")["spec"]["template"]["spec"]
+        volumes = {v["name"]: v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
+        self.assertEqual(volumes["redis-tls"], "rel-ssebridge-redis-tls")
+        # An existing Secret: only its CA unless it holds a client certificate.
+        existing = ["config.redis_url=rediss://redis.example:6380/0",
+                    "secrets.redisTls.existingSecret=redis-ca"]
+        objects = self.helm.render(["redis-multi.yaml"], existing)
+        self.assertNotIn(("Secret", "rel-ssebridge-redis-tls"), objects)
+        flags = flags_of(objects)
+        self.assertEqual(flags["redis_tls_ca_file"], "/etc/ssebridge/redis-tls/ca.crt")
+        self.assertNotIn("redis_tls_cert_file", flags)
+        flags = flags_of(self.helm.render(["redis-multi.yaml"],
+                                          existing + ["secrets.redisTls.clientCert=true"]))
+        self.assertEqual(flags["redis_tls_key_file"], "/etc/ssebridge/redis-tls/tls.key")
+        # Refused at render time, naming the value.
+        for sets, message in [
+                (["secrets.redisTls.ca=CA PEM"], "needs config.redis_url to be rediss://"),
+                (tls[:1] + ["secrets.redisTls.cert=CERT PEM"], "cert and key go together"),
+                (existing + ["secrets.redisTls.ca=CA PEM"], "not both")]:
+            error = self.helm.refusal(["redis-multi.yaml"], sets)
+            self.assertIn(message, error)
+
+
 class NotesTest(HelmTestCase):
     def test_notes_say_how_to_subscribe_and_publish(self):
         notes = self.helm.notes()

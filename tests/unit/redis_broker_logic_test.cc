@@ -34,6 +34,14 @@ TEST(RedisUrlTest, ParsesHostPortDbAndPassword) {
   u = ParseRedisUrl("redis://localhost");
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(u->port, 6379);
+  EXPECT_FALSE(u->tls);
+  u = ParseRedisUrl("rediss://:pw@redis.example:6380/2");
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_TRUE(u->tls);
+  EXPECT_EQ(u->host, "redis.example");
+  EXPECT_EQ(u->port, 6380);
+  EXPECT_EQ(u->db, 2);
+  EXPECT_EQ(u->Describe(), "redis.example:6380/2 (TLS)");
 }
 
 TEST(RedisUrlTest, RejectsBadUrlsWithoutEchoingThePassword) {
@@ -43,8 +51,8 @@ TEST(RedisUrlTest, RejectsBadUrlsWithoutEchoingThePassword) {
   }
   absl::Status s = ParseRedisUrl("redis://:topsecret@h:notaport").status();
   EXPECT_EQ(s.message().find("topsecret"), absl::string_view::npos) << s;
-  s = ParseRedisUrl("rediss://h:6379").status();
-  EXPECT_NE(s.message().find("TLS"), absl::string_view::npos) << s;
+  s = ParseRedisUrl("redis+tls://h:6379").status();
+  EXPECT_NE(s.message().find("rediss://"), absl::string_view::npos) << s;
 }
 
 TEST(RedisKeysTest, ChannelKeysShareOneHashTagAndTopicsRoundTrip) {

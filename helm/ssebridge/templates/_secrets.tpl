@@ -45,5 +45,17 @@ files. Each source is either an existing Secret or one this chart creates
 {{- $_ := set $flags "redis_password_file" (printf "/etc/ssebridge/redis/%s" $s.redisPassword.key) -}}
 {{- end -}}
 
+{{- $rt := $s.redisTls -}}
+{{- if or $rt.existingSecret $rt.ca $rt.cert -}}
+{{- $mounts = append $mounts (dict "name" "redis-tls" "secret" (default (printf "%s-redis-tls" $full) $rt.existingSecret) "dir" "/etc/ssebridge/redis-tls") -}}
+{{- if or $rt.existingSecret $rt.ca -}}
+{{- $_ := set $flags "redis_tls_ca_file" "/etc/ssebridge/redis-tls/ca.crt" -}}
+{{- end -}}
+{{- if or $rt.cert $rt.clientCert -}}
+{{- $_ := set $flags "redis_tls_cert_file" "/etc/ssebridge/redis-tls/tls.crt" -}}
+{{- $_ := set $flags "redis_tls_key_file" "/etc/ssebridge/redis-tls/tls.key" -}}
+{{- end -}}
+{{- end -}}
+
 {{- toJson (dict "mounts" $mounts "flags" $flags) -}}
 {{- end -}}

@@ -116,4 +116,15 @@ types and unknown keys; these are the rules that span several values.
 {{- if and $rp.existingSecret $rp.password -}}
 {{- fail "secrets.redisPassword: give existingSecret or password, not both" -}}
 {{- end -}}
+
+{{- $rt := .Values.secrets.redisTls -}}
+{{- if and $rt.existingSecret (or $rt.ca $rt.cert $rt.key) -}}
+{{- fail "secrets.redisTls: give existingSecret or ca/cert/key, not both" -}}
+{{- end -}}
+{{- if ne (empty $rt.cert) (empty $rt.key) -}}
+{{- fail "secrets.redisTls: cert and key go together" -}}
+{{- end -}}
+{{- if and (or $rt.existingSecret $rt.ca $rt.cert) (not (hasPrefix "rediss://" (toString (default "" .Values.config.redis_url)))) -}}
+{{- fail "secrets.redisTls needs config.redis_url to be rediss:// (TLS)" -}}
+{{- end -}}
 {{- end -}}
