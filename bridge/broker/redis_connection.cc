@@ -334,11 +334,19 @@ absl::StatusOr<RedisReplyPtr> RedisConnection::Read() {
 absl::Status RedisConnection::ReadSocket() {
   if (broken_) return broken_status_;
   if (tls_ != nullptr) {
-    // All OpenSSL holds, too: the socket will not wake the caller for it.
-    do {
-      if (!TlsReadOnce()) return Broken("read", true);
-    } while (tls_->Pending() > 0);
-    return absl::OkStatus();
+    // Everything whole that is there, without waiting for the rest of a
+    // record (the caller's loop must not block), and all OpenSSL holds:
+    // the socket will not wake the caller for that.
+    char buf[16 * 1024];
+    for (;;) {
+      absl::StatusOr<size_t> n = tls_->ReadAvailable(buf, sizeof buf);
+      if (!n.ok()) {
+        io_error_ = std::string(n.status().message());
+        return Broken("read", true);
+      }
+      if (*n == 0) return absl::OkStatus();
+      if (redisReaderFeed(ctx_->reader, buf, *n) != REDIS_OK) return Broken("parse", true);
+    }
   }
   if (redisBufferRead(ctx_) != REDIS_OK) return Broken("read", true);
   return absl::OkStatus();

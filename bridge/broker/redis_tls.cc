@@ -1,6 +1,7 @@
 #include "bridge/broker/redis_tls.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -76,20 +77,27 @@ absl::StatusOr<std::unique_ptr<RedisTlsSession>> RedisTls::Handshake(
   if (ssl == nullptr) return absl::InternalError("redis TLS: SSL_new failed");
   auto session = std::make_unique<RedisTlsSession>(ssl);
   // An IP address is checked against the certificate's IP entries, a name
-  // against its DNS entries; SNI carries names only.
+  // against its DNS entries; SNI carries names only. A setter that fails
+  // would leave the name unchecked, so it fails the connection.
+  bool named = false;
   ASN1_OCTET_STRING* ip = a2i_IPADDRESS(name.c_str());
   if (ip != nullptr) {
     ASN1_OCTET_STRING_free(ip);
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str());
+    named = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) == 1;
   } else {
-    SSL_set_tlsext_host_name(ssl, name.c_str());
-    SSL_set1_host(ssl, name.c_str());
+    SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    named =
+        SSL_set_tlsext_host_name(ssl, name.c_str()) == 1 && SSL_set1_host(ssl, name.c_str()) == 1;
   }
-  SSL_set_fd(ssl, fd);
+  if (!named || SSL_set_fd(ssl, fd) != 1) {
+    return absl::InternalError(absl::StrCat("redis TLS: could not set up the session for ", name,
+                                            " (", TakeSslError(), ")"));
+  }
   ERR_clear_error();
+  errno = 0;
   const int ret = SSL_connect(ssl);
-  if (ret != 1) {
-    const long verify = SSL_get_verify_result(ssl);
+  const long verify = SSL_get_verify_result(ssl);
+  if (ret != 1 || verify != X509_V_OK) {
     std::string why = verify != X509_V_OK
                           ? absl::StrCat("the server's certificate does not verify for ", name,
                                          ": ", X509_verify_cert_error_string(verify))
@@ -100,6 +108,12 @@ absl::StatusOr<std::unique_ptr<RedisTlsSession>> RedisTls::Handshake(
     TakeSslError();
     return absl::UnavailableError(absl::StrCat("TLS handshake failed: ", why));
   }
+  // Belt and braces: SSL_VERIFY_PEER already refuses a server without one.
+  X509* peer = SSL_get1_peer_certificate(ssl);
+  if (peer == nullptr) {
+    return absl::UnavailableError("TLS handshake failed: the server sent no certificate");
+  }
+  X509_free(peer);
   return session;
 }
 
@@ -142,6 +156,29 @@ absl::StatusOr<size_t> RedisTlsSession::Read(char* buf, size_t size, bool* timed
   // such as TLS 1.3 session tickets.
   if (ret == 1) return got;
   return Failed(ret, "read", timed_out);
+}
+
+absl::StatusOr<size_t> RedisTlsSession::ReadAvailable(char* buf, size_t size) {
+  const int fd = SSL_get_fd(ssl_);
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    return absl::UnavailableError(absl::StrCat("TLS read: fcntl: ", strerror(errno)));
+  }
+  ERR_clear_error();
+  errno = 0;
+  size_t got = 0;
+  const int ret = SSL_read_ex(ssl_, buf, size, &got);
+  const int err = ret == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_, ret);
+  const int saved_errno = errno;
+  fcntl(fd, F_SETFL, flags);
+  if (ret == 1) return got;
+  if (err == SSL_ERROR_WANT_READ) {
+    TakeSslError();
+    return size_t{0};
+  }
+  errno = saved_errno;
+  bool timed_out = false;
+  return Failed(ret, "read", &timed_out);
 }
 
 size_t RedisTlsSession::Pending() const { return static_cast<size_t>(SSL_pending(ssl_)); }

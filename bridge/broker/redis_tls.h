@@ -69,6 +69,10 @@ class RedisTlsSession {
   // Reads what one TLS record holds (blocking up to the socket timeout):
   // bytes read (> 0), or a status; 0 bytes is never returned.
   absl::StatusOr<size_t> Read(char* buf, size_t size, bool* timed_out);
+  // Read() for a caller woken by poll/epoll: never waits for the rest of a
+  // record (a readable socket may hold only part of one). 0 when no whole
+  // record's data is there yet; the socket is non-blocking meanwhile.
+  absl::StatusOr<size_t> ReadAvailable(char* buf, size_t size);
   // Decrypted bytes OpenSSL holds that Read() has not returned yet: the
   // socket may look idle while these wait.
   size_t Pending() const;

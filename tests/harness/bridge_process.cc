@@ -1,4 +1,3 @@
-#include "tests/harness/wait_until.h"
 #include "tests/harness/bridge_process.h"
 
 #include <dirent.h>
@@ -20,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "tests/harness/wait_until.h"
 
 #ifndef SSEBRIDGE_BINARY
 #error "SSEBRIDGE_BINARY must name the bridge binary"
@@ -32,14 +32,12 @@ namespace ssebridge_it {
 std::string ExitInfo::Describe() const {
   if (!exited) return "not exited";
   if (term_signal != 0) {
-    return absl::StrCat("killed by signal ", term_signal, " (",
-                        strsignal(term_signal), ")");
+    return absl::StrCat("killed by signal ", term_signal, " (", strsignal(term_signal), ")");
   }
   return absl::StrCat("exit code ", exit_code);
 }
 
-bool ExtractJsonInt(const std::string& line, const std::string& key,
-                    long long* value) {
+bool ExtractJsonInt(const std::string& line, const std::string& key, long long* value) {
   std::string quoted = absl::StrCat("\"", key, "\"");
   size_t pos = line.find(quoted);
   if (pos == std::string::npos) return false;
@@ -57,8 +55,7 @@ bool ExtractJsonInt(const std::string& line, const std::string& key,
   return true;
 }
 
-BridgeProcess::BridgeProcess(BridgeOptions options)
-    : options_(std::move(options)) {}
+BridgeProcess::BridgeProcess(BridgeOptions options) : options_(std::move(options)) {}
 
 BridgeProcess::~BridgeProcess() {
   if (pid_ > 0 && !reaped_) {
@@ -76,15 +73,12 @@ BridgeProcess::~BridgeProcess() {
   }
 }
 
-std::string BridgeProcess::grpc_target() const {
-  return absl::StrCat("127.0.0.1:", grpc_port_);
-}
+std::string BridgeProcess::grpc_target() const { return absl::StrCat("127.0.0.1:", grpc_port_); }
 
 bool BridgeProcess::Start(std::string* error) {
   std::vector<std::string> args = {
-      SSEBRIDGE_BINARY,          "--http_address=127.0.0.1", "--http_port=0",
-      "--grpc_address=127.0.0.1", "--grpc_port=0",
-      "--admin_address=127.0.0.1", "--admin_port=0"};
+      SSEBRIDGE_BINARY, "--http_address=127.0.0.1",  "--http_port=0", "--grpc_address=127.0.0.1",
+      "--grpc_port=0",  "--admin_address=127.0.0.1", "--admin_port=0"};
   for (const auto& f : options_.flags) args.push_back(f);
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
@@ -142,8 +136,7 @@ bool BridgeProcess::Start(std::string* error) {
     if (stderr_eof_) return true;
     for (const auto& line : lines_) {
       long long h = 0, g = 0;
-      if (absl::StrContains(line, "\"listening\"") &&
-          ExtractJsonInt(line, "http_port", &h) &&
+      if (absl::StrContains(line, "\"listening\"") && ExtractJsonInt(line, "http_port", &h) &&
           ExtractJsonInt(line, "grpc_port", &g) && h > 0 && g > 0) {
         return true;
       }
@@ -154,8 +147,7 @@ bool BridgeProcess::Start(std::string* error) {
   WaitUntil(lock, listening, options_.startup_timeout);
   for (const auto& line : lines_) {
     long long h = 0, g = 0;
-    if (absl::StrContains(line, "\"listening\"") &&
-        ExtractJsonInt(line, "http_port", &h) &&
+    if (absl::StrContains(line, "\"listening\"") && ExtractJsonInt(line, "http_port", &h) &&
         ExtractJsonInt(line, "grpc_port", &g) && h > 0 && g > 0) {
       http_port_ = static_cast<int>(h);
       grpc_port_ = static_cast<int>(g);
@@ -167,14 +159,13 @@ bool BridgeProcess::Start(std::string* error) {
       return true;
     }
   }
-  *error = stderr_eof_
-               ? "ssebridge exited (or closed stderr) before logging "
-                 "\"listening\" with http_port and grpc_port"
-               : absl::StrCat("no \"listening\" log line with http_port and "
-                              "grpc_port within ",
-                              absl::FormatDuration(options_.startup_timeout));
-  absl::StrAppend(error, " [", SSEBRIDGE_BINARY, " ",
-                  absl::StrJoin(options_.flags, " "), "]");
+  *error = stderr_eof_ ? "ssebridge exited (or closed stderr) before logging "
+                         "\"listening\" with http_port and grpc_port"
+                       : absl::StrCat(
+                             "no \"listening\" log line with http_port and "
+                             "grpc_port within ",
+                             absl::FormatDuration(options_.startup_timeout));
+  absl::StrAppend(error, " [", SSEBRIDGE_BINARY, " ", absl::StrJoin(options_.flags, " "), "]");
   return false;
 }
 
@@ -192,8 +183,7 @@ void BridgeProcess::DrainStderr() {
     }
     partial_.append(buf, static_cast<size_t>(n));
     size_t start = 0;
-    for (size_t nl; (nl = partial_.find('\n', start)) != std::string::npos;
-         start = nl + 1) {
+    for (size_t nl; (nl = partial_.find('\n', start)) != std::string::npos; start = nl + 1) {
       lines_.push_back(partial_.substr(start, nl - start));
     }
     partial_.erase(0, start);
@@ -293,8 +283,7 @@ std::string BridgeProcess::LogText(size_t max_lines) const {
   return out;
 }
 
-bool BridgeProcess::WaitForLog(const std::string& needle,
-                               absl::Duration timeout) const {
+bool BridgeProcess::WaitForLog(const std::string& needle, absl::Duration timeout) const {
   auto found = [&]() {
     for (const auto& l : lines_) {
       if (absl::StrContains(l, needle)) return true;
@@ -307,6 +296,18 @@ bool BridgeProcess::WaitForLog(const std::string& needle,
     if (absl::StrContains(l, needle)) return true;
   }
   return false;
+}
+
+void ExpectRefusesToStart(std::vector<std::string> flags, const std::string& needle) {
+  BridgeOptions o;
+  o.flags = std::move(flags);
+  BridgeProcess p(o);
+  std::string error;
+  EXPECT_FALSE(p.Start(&error)) << "started with " << absl::StrJoin(o.flags, " ");
+  ExitInfo info;
+  p.WaitExit(absl::Seconds(20), &info);
+  EXPECT_TRUE(info.exited && info.exit_code != 0) << info.Describe();
+  EXPECT_TRUE(absl::StrContains(p.LogText(), needle)) << needle << "\n" << p.LogText();
 }
 
 std::unique_ptr<BridgeProcess> StartBridge(std::vector<std::string> flags,

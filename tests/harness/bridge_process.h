@@ -100,6 +100,10 @@ class BridgeProcess {
 std::unique_ptr<BridgeProcess> StartBridge(std::vector<std::string> flags = {},
                                            std::vector<std::string> env = {});
 
+// Starts a bridge with `flags` that must exit instead of listening, with a
+// non-zero code and `needle` in its log; records test failures otherwise.
+void ExpectRefusesToStart(std::vector<std::string> flags, const std::string& needle);
+
 // Finds `"key":<integer>` in a JSON log line (spaces around ':' allowed).
 bool ExtractJsonInt(const std::string& line, const std::string& key,
                     long long* value);

@@ -29,6 +29,8 @@ std::string Config(int port, const std::string& socket_path, const std::vector<i
   std::string c = absl::StrCat(
       "global\n"
       "  maxconn 4000\n"
+      // Nothing else may share the port (gRPC listeners set SO_REUSEPORT).
+      "  noreuseport\n"
       "  stats socket ",
       socket_path,
       " mode 600 level admin\n"

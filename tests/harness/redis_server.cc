@@ -38,9 +38,7 @@ RedisServer::~RedisServer() {
   }
 }
 
-std::string RedisServer::url() const {
-  return absl::StrCat("redis://127.0.0.1:", port_, "/0");
-}
+std::string RedisServer::url() const { return absl::StrCat("redis://127.0.0.1:", port_, "/0"); }
 
 std::string RedisServer::tls_url() const {
   return absl::StrCat("rediss://127.0.0.1:", tls_port_, "/0");
@@ -49,9 +47,9 @@ std::string RedisServer::tls_url() const {
 void RedisServer::EnableTls(const std::string& cert_file, const std::string& key_file,
                             const std::string& ca_file, bool require_client_cert) {
   if (tls_port_ == 0) tls_port_ = FreePort();
-  tls_args_ = {"--tls-port",      absl::StrCat(tls_port_),
-               "--tls-cert-file", cert_file,
-               "--tls-key-file",  key_file,
+  tls_args_ = {"--tls-port",         absl::StrCat(tls_port_),
+               "--tls-cert-file",    cert_file,
+               "--tls-key-file",     key_file,
                "--tls-ca-cert-file", ca_file,
                "--tls-auth-clients", require_client_cert ? "yes" : "no"};
 }
@@ -65,11 +63,10 @@ bool RedisServer::Start(std::string* error) {
   if (port_ == 0) port_ = FreePort();
   const std::string port = absl::StrCat(port_);
   // argv before fork(): the child of a threaded process may not allocate.
-  std::vector<std::string> args = {binary,      "--port",       port,         "--bind",
-                                   "127.0.0.1", "--save",       "",           "--appendonly",
-                                   "no",        "--dir",        dir_,         "--dbfilename",
-                                   "dump.rdb",  "--daemonize",  "no",         "--loglevel",
-                                   "warning"};
+  std::vector<std::string> args = {
+      binary,     "--port",       port, "--bind",     "127.0.0.1", "--save",
+      "",         "--appendonly", "no", "--dir",      dir_,        "--dbfilename",
+      "dump.rdb", "--daemonize",  "no", "--loglevel", "warning"};
   args.insert(args.end(), tls_args_.begin(), tls_args_.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -85,6 +82,14 @@ bool RedisServer::Start(std::string* error) {
   const absl::Time end = absl::Now() + absl::Seconds(10);
   while (absl::Now() < end) {
     if (Command({"PING"}) == "+PONG") return true;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      *error = absl::StrCat("redis-server exited at start (port ", port_,
+                            tls_port_ ? absl::StrCat(" or TLS port ", tls_port_) : std::string(),
+                            " taken, or a bad TLS file?)");
+      return false;
+    }
     absl::SleepFor(absl::Milliseconds(20));
   }
   *error = absl::StrCat("redis-server on port ", port_, " did not answer PING");
@@ -138,8 +143,8 @@ size_t RedisServer::PendingInputBytes() const {
   while (std::fgets(line, sizeof line, f) != nullptr) {
     unsigned local_port = 0, tx = 0, rx = 0, state = 0;
     char local_addr[64], remote[64];
-    if (std::sscanf(line, " %*d: %63[0-9A-Fa-f]:%x %63s %x %x:%x", local_addr,
-                    &local_port, remote, &state, &tx, &rx) == 6 &&
+    if (std::sscanf(line, " %*d: %63[0-9A-Fa-f]:%x %63s %x %x:%x", local_addr, &local_port, remote,
+                    &state, &tx, &rx) == 6 &&
         static_cast<int>(local_port) == port_ && state == 1 /* ESTABLISHED */) {
       most = std::max<size_t>(most, rx);
     }

@@ -15,18 +15,6 @@ namespace {
 
 class AuthConfigTest : public AuthTest {
  protected:
-  // The bridge must exit instead of listening; its log names `needle`.
-  void ExpectRefusesToStart(std::vector<std::string> flags, const std::string& needle) {
-    BridgeOptions o;
-    o.flags = std::move(flags);
-    BridgeProcess p(o);
-    std::string error;
-    EXPECT_FALSE(p.Start(&error)) << "started with " << absl::StrJoin(o.flags, " ");
-    ExitInfo info;
-    p.WaitExit(kWait, &info);
-    EXPECT_TRUE(info.exited && info.exit_code != 0) << info.Describe();
-    EXPECT_TRUE(absl::StrContains(p.LogText(), needle)) << p.LogText();
-  }
   TempDir dir_;
 };
 

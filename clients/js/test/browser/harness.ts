@@ -203,6 +203,7 @@ export async function startHaproxy(backendPorts: number[]): Promise<Haproxy> {
   const cfg = [
     'global',
     '  maxconn 2000',
+    '  noreuseport',
     `  stats socket ${sock} mode 600 level admin`,
     'defaults',
     '  mode http',
@@ -225,13 +226,17 @@ export async function startHaproxy(backendPorts: number[]): Promise<Haproxy> {
   ].join('\n');
   writeFileSync(path.join(dir, 'haproxy.cfg'), cfg);
   const bin = existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy';
-  const proc = spawn(bin, ['-db', '-f', path.join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
+  const proc = spawn(bin, ['-db', '-f', path.join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const admin = (command: string) =>
     new Promise<string>((resolve) => {
       let out = '';
       const s = net.connect(sock, () => s.write(command + '\n'));
+      s.setTimeout(5000, () => s.destroy());
       s.on('data', (d) => (out += d.toString()));
       s.on('end', () => resolve(out));
+      s.on('close', () => resolve(out));
       s.on('error', () => resolve(''));
     });
   const backendUp = async (slot: number) =>
@@ -239,7 +244,10 @@ export async function startHaproxy(backendPorts: number[]): Promise<Haproxy> {
       .split('\n')
       .map((l) => l.split(','))
       .some((c) => c[0] === 'replicas' && c[1] === `r${slot}` && (c[17] ?? '').startsWith('UP'));
-  await waitFor('haproxy', async () => (await admin('show info')).includes('Pid:'), 20_000);
+  await waitFor('haproxy', async () => {
+    if (proc.exitCode !== null) throw new Error(`haproxy exited: ${stderr}`);
+    return (await admin('show info')).includes('Pid:');
+  }, 20_000);
   return {
     base: `http://127.0.0.1:${port}`,
     async setBackend(slot, httpPort) {
