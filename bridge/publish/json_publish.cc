@@ -1,10 +1,15 @@
 #include "bridge/publish/json_publish.h"
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bridge/core/json_text.h"
+#include "bridge/publish/json_batch_body.h"
 
 namespace ssebridge {
 namespace {
@@ -41,19 +46,107 @@ std::string SnakeCase(absl::StatusCode code) {
   return name;
 }
 
+google::protobuf::util::Status ParseRequest(absl::string_view json, v1::PublishRequest* request) {
+  google::protobuf::util::JsonParseOptions parse;
+  parse.ignore_unknown_fields = false;
+  return google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), request, parse);
+}
+
+void AppendItemError(size_t index, absl::StatusCode code, absl::string_view message,
+                     std::string* out) {
+  absl::StrAppend(out, "{\"index\":", index, ",\"error\":", JsonQuote(SnakeCase(code)),
+                  ",\"message\":", JsonQuote(absl::StrCat("event ", index, ": ", message)), "}");
+}
+
+// The batch form: split, decode each event, one gate batch, one answer.
+JsonReply PublishBatchBody(PublishGate& gate, absl::string_view body, BatchFormat format,
+                           const PublisherIdentity& who) {
+  std::vector<absl::string_view> items;
+  absl::Status split = SplitBatchBody(body, format, gate.max_batch(), &items);
+  if (absl::IsOutOfRange(split)) {
+    return Error(413, "payload_too_large",
+                 absl::StrCat(split.message(), " in one batch; at most ", gate.max_batch(),
+                              " (--max_publish_batch)"));
+  }
+  if (!split.ok()) return Error(400, "invalid_json", split.message());
+
+  // One arena for the decoded requests: no allocation per event or field.
+  google::protobuf::Arena arena;
+  auto* batch = google::protobuf::Arena::CreateMessage<v1::PublishBatchRequest>(&arena);
+  batch->mutable_requests()->Reserve(static_cast<int>(items.size()));
+  // Events protobuf could not decode, in order; the others went to `batch`.
+  std::vector<std::pair<size_t, std::string>> undecodable;
+  for (size_t i = 0; i < items.size(); ++i) {
+    v1::PublishRequest* request = batch->add_requests();
+    google::protobuf::util::Status parsed = ParseRequest(items[i], request);
+    if (parsed.ok()) continue;
+    batch->mutable_requests()->RemoveLast();
+    undecodable.emplace_back(
+        i, absl::StrCat("not a PublishRequest in proto3 JSON: ", std::string(parsed.message())));
+  }
+  v1::PublishBatchResponse published;
+  if (batch->requests_size() > 0) {
+    absl::StatusOr<v1::PublishBatchResponse> result = gate.PublishBatch(*batch, who);
+    if (!result.ok()) {
+      return Error(HttpStatusFor(result.status().code()), SnakeCase(result.status().code()),
+                   result.status().message());
+    }
+    published = std::move(*result);
+  }
+
+  std::string json;
+  json.reserve(32 + items.size() * 112);
+  json += "{\"results\":[";
+  auto bad = undecodable.begin();
+  int next = 0;  // the next of `published`'s responses
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) json += ',';
+    if (bad != undecodable.end() && bad->first == i) {
+      AppendItemError(i, absl::StatusCode::kInvalidArgument, bad->second, &json);
+      ++bad;
+      continue;
+    }
+    const v1::PublishResponse& r = published.responses(next++);
+    if (r.has_error()) {
+      AppendItemError(i, static_cast<absl::StatusCode>(r.error().code()), r.error().message(),
+                      &json);
+    } else {
+      AppendPublishResponseJson(r, &json);
+    }
+  }
+  json += "]}\n";
+  return {200, std::move(json)};
+}
+
 }  // namespace
 
-JsonReply JsonPublish(PublishGate& gate, const std::string& body, absl::string_view authorization) {
+void AppendPublishResponseJson(const v1::PublishResponse& response, std::string* out) {
+  // protobuf's order (checked by the unit test): publishedAt comes last.
+  absl::StrAppend(out, "{\"id\":", JsonQuote(response.id()),
+                  ",\"subscribers\":", response.subscribers(),
+                  ",\"replayed\":", response.replayed() ? "true" : "false");
+  if (response.has_published_at()) {
+    absl::StrAppend(out, ",\"publishedAt\":\"",
+                    google::protobuf::util::TimeUtil::ToString(response.published_at()), "\"");
+  }
+  out->push_back('}');
+}
+
+JsonReply JsonPublish(PublishGate& gate, absl::string_view body, absl::string_view authorization,
+                      absl::string_view content_type) {
   ScopedLatency timed(gate.latency(PublishDoor::kHttp));
   absl::StatusOr<PublisherIdentity> who = gate.auth().Authenticate(authorization, absl::Now());
   if (!who.ok()) {
     return Error(HttpStatusFor(who.status().code()), SnakeCase(who.status().code()),
                  who.status().message());
   }
+  if (IsNdjsonContentType(content_type)) {
+    return PublishBatchBody(gate, body, BatchFormat::kNdjson, *who);
+  }
+  if (LooksLikeJsonArray(body)) return PublishBatchBody(gate, body, BatchFormat::kJsonArray, *who);
   v1::PublishRequest request;
-  google::protobuf::util::JsonParseOptions parse;
-  parse.ignore_unknown_fields = false;
-  auto parsed = google::protobuf::util::JsonStringToMessage(body, &request, parse);
+  auto parsed = ParseRequest(body, &request);
   if (!parsed.ok()) {
     return Error(
         400, "invalid_json",
