@@ -53,6 +53,25 @@ google::protobuf::util::Status ParseRequest(absl::string_view json, v1::PublishR
       google::protobuf::StringPiece(json.data(), json.size()), request, parse);
 }
 
+// Decodes every event of `items` into `batch` in one parse; false when any
+// of them is not a PublishRequest.
+bool ParseBatch(const std::vector<absl::string_view>& items, v1::PublishBatchRequest* batch) {
+  size_t bytes = 16;
+  for (absl::string_view item : items) bytes += item.size() + 1;
+  std::string json;
+  json.reserve(bytes);
+  json += "{\"requests\":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) json += ',';
+    json.append(items[i].data(), items[i].size());
+  }
+  json += "]}";
+  google::protobuf::util::JsonParseOptions parse;
+  parse.ignore_unknown_fields = false;
+  return google::protobuf::util::JsonStringToMessage(json, batch, parse).ok() &&
+         static_cast<size_t>(batch->requests_size()) == items.size();
+}
+
 void AppendItemError(size_t index, absl::StatusCode code, absl::string_view message,
                      std::string* out) {
   absl::StrAppend(out, "{\"index\":", index, ",\"error\":", JsonQuote(SnakeCase(code)),
@@ -74,16 +93,23 @@ JsonReply PublishBatchBody(PublishGate& gate, absl::string_view body, BatchForma
   // One arena for the decoded requests: no allocation per event or field.
   google::protobuf::Arena arena;
   auto* batch = google::protobuf::Arena::CreateMessage<v1::PublishBatchRequest>(&arena);
-  batch->mutable_requests()->Reserve(static_cast<int>(items.size()));
   // Events protobuf could not decode, in order; the others went to `batch`.
   std::vector<std::pair<size_t, std::string>> undecodable;
-  for (size_t i = 0; i < items.size(); ++i) {
-    v1::PublishRequest* request = batch->add_requests();
-    google::protobuf::util::Status parsed = ParseRequest(items[i], request);
-    if (parsed.ok()) continue;
-    batch->mutable_requests()->RemoveLast();
-    undecodable.emplace_back(
-        i, absl::StrCat("not a PublishRequest in proto3 JSON: ", std::string(parsed.message())));
+  // protobuf resolves the message's type afresh on every JSON parse (more
+  // than half of the cost of a small event), so the whole batch is decoded
+  // in one parse, as a PublishBatchRequest; only when that fails is each
+  // event decoded on its own, to find the ones that fail.
+  if (!ParseBatch(items, batch)) {
+    batch->Clear();
+    batch->mutable_requests()->Reserve(static_cast<int>(items.size()));
+    for (size_t i = 0; i < items.size(); ++i) {
+      v1::PublishRequest* request = batch->add_requests();
+      google::protobuf::util::Status parsed = ParseRequest(items[i], request);
+      if (parsed.ok()) continue;
+      batch->mutable_requests()->RemoveLast();
+      undecodable.emplace_back(
+          i, absl::StrCat("not a PublishRequest in proto3 JSON: ", std::string(parsed.message())));
+    }
   }
   v1::PublishBatchResponse published;
   if (batch->requests_size() > 0) {
