@@ -4,6 +4,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <cstdio>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -124,6 +125,7 @@ JsonReply PublishBatchBody(PublishGate& gate, absl::string_view body, BatchForma
   std::string json;
   json.reserve(32 + items.size() * 112);
   json += "{\"results\":[";
+  PublishResponseJson answer;
   auto bad = undecodable.begin();
   int next = 0;  // the next of `published`'s responses
   for (size_t i = 0; i < items.size(); ++i) {
@@ -138,7 +140,7 @@ JsonReply PublishBatchBody(PublishGate& gate, absl::string_view body, BatchForma
       AppendItemError(i, static_cast<absl::StatusCode>(r.error().code()), r.error().message(),
                       &json);
     } else {
-      AppendPublishResponseJson(r, &json);
+      answer.Append(r, &json);
     }
   }
   json += "]}\n";
@@ -147,14 +149,32 @@ JsonReply PublishBatchBody(PublishGate& gate, absl::string_view body, BatchForma
 
 }  // namespace
 
-void AppendPublishResponseJson(const v1::PublishResponse& response, std::string* out) {
+void PublishResponseJson::Append(const v1::PublishResponse& response, std::string* out) {
   // protobuf's order (checked by the unit test): publishedAt comes last.
   absl::StrAppend(out, "{\"id\":", JsonQuote(response.id()),
                   ",\"subscribers\":", response.subscribers(),
                   ",\"replayed\":", response.replayed() ? "true" : "false");
   if (response.has_published_at()) {
-    absl::StrAppend(out, ",\"publishedAt\":\"",
-                    google::protobuf::util::TimeUtil::ToString(response.published_at()), "\"");
+    const google::protobuf::Timestamp& at = response.published_at();
+    if (at.seconds() != seconds_ || seconds_ < 0) {
+      google::protobuf::Timestamp whole;
+      whole.set_seconds(at.seconds());
+      seconds_text_ = google::protobuf::util::TimeUtil::ToString(whole);
+      seconds_text_.pop_back();  // the 'Z'
+      seconds_ = at.seconds();
+    }
+    absl::StrAppend(out, ",\"publishedAt\":\"", seconds_text_);
+    // protobuf's fraction: none, or 3, 6 or 9 digits, the fewest that hold it.
+    const int32_t nanos = at.nanos();
+    char fraction[16] = "";
+    if (nanos % 1000000 == 0) {
+      if (nanos != 0) std::snprintf(fraction, sizeof(fraction), ".%03d", nanos / 1000000);
+    } else if (nanos % 1000 == 0) {
+      std::snprintf(fraction, sizeof(fraction), ".%06d", nanos / 1000);
+    } else {
+      std::snprintf(fraction, sizeof(fraction), ".%09d", nanos);
+    }
+    absl::StrAppend(out, fraction, "Z\"");
   }
   out->push_back('}');
 }

@@ -14,6 +14,7 @@
 #ifndef SSEBRIDGE_PUBLISH_JSON_PUBLISH_H_
 #define SSEBRIDGE_PUBLISH_JSON_PUBLISH_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -33,11 +34,19 @@ struct JsonReply {
 JsonReply JsonPublish(PublishGate& gate, absl::string_view body, absl::string_view authorization,
                       absl::string_view content_type = "");
 
-// Appends `response` (a published event's answer) as the JSON single
-// publish answers: the same fields, names and spelling as protobuf's
-// MessageToJsonString with primitive fields always printed, without its
-// per-message reflection cost.
-void AppendPublishResponseJson(const v1::PublishResponse& response, std::string* out);
+// Appends published events' answers as the JSON single publish answers:
+// the same fields, names and spelling as protobuf's MessageToJsonString with
+// primitive fields always printed, without its per-message reflection cost.
+// One per answer being written: it formats each whole second of
+// publishedAt once (a batch's events mostly share one).
+class PublishResponseJson {
+ public:
+  void Append(const v1::PublishResponse& response, std::string* out);
+
+ private:
+  int64_t seconds_ = -1;      // the second `seconds_text_` spells; -1: none yet
+  std::string seconds_text_;  // protobuf's text of it, without the final 'Z'
+};
 
 }  // namespace ssebridge
 

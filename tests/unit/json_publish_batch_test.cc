@@ -210,31 +210,36 @@ TEST_F(JsonPublishBatchTest, SingleObjectAnswerIsUnchanged) {
   EXPECT_EQ(r["replayed"], false);
 }
 
-TEST(AppendPublishResponseJsonTest, MatchesProtobufsJsonOfTheSameResponse) {
+TEST(PublishResponseJsonTest, MatchesProtobufsJsonOfTheSameResponse) {
   google::protobuf::util::JsonPrintOptions print;
   print.always_print_primitive_fields = true;
-  for (const int64_t nanos : {int64_t{0}, int64_t{120000000}, int64_t{123456000},
-                              int64_t{123456789}, int64_t{1}}) {
-    for (const bool replayed : {false, true}) {
-      v1::PublishResponse response;
-      response.set_id(replayed ? "1a2b-99" : "ep\"odd\\-1");
-      response.set_subscribers(replayed ? 0 : 4000000000u);
-      response.set_replayed(replayed);
-      *response.mutable_published_at() =
-          google::protobuf::util::TimeUtil::NanosecondsToTimestamp(1700000000LL * 1000000000LL +
-                                                                   nanos);
-      std::string expected;
-      ASSERT_TRUE(google::protobuf::util::MessageToJsonString(response, &expected, print).ok());
-      std::string ours;
-      AppendPublishResponseJson(response, &ours);
-      EXPECT_EQ(ours, expected);
+  // One writer for all: its cached second must never leak into the next.
+  PublishResponseJson writer;
+  for (const int64_t seconds : {int64_t{1700000000}, int64_t{1700000001}, int64_t{0},
+                                int64_t{253402300799}, int64_t{1700000001}}) {
+    for (const int64_t nanos : {int64_t{0}, int64_t{120000000}, int64_t{123456000},
+                                int64_t{123456789}, int64_t{1}, int64_t{999999999},
+                                int64_t{5000}, int64_t{1000000}}) {
+      for (const bool replayed : {false, true}) {
+        v1::PublishResponse response;
+        response.set_id(replayed ? "1a2b-99" : "ep\"odd\\-1");
+        response.set_subscribers(replayed ? 0 : 4000000000u);
+        response.set_replayed(replayed);
+        response.mutable_published_at()->set_seconds(seconds);
+        response.mutable_published_at()->set_nanos(static_cast<int32_t>(nanos));
+        std::string expected;
+        ASSERT_TRUE(google::protobuf::util::MessageToJsonString(response, &expected, print).ok());
+        std::string ours;
+        writer.Append(response, &ours);
+        EXPECT_EQ(ours, expected);
+      }
     }
   }
   v1::PublishResponse bare;  // no timestamp: protobuf leaves the field out
   std::string expected;
   ASSERT_TRUE(google::protobuf::util::MessageToJsonString(bare, &expected, print).ok());
   std::string ours;
-  AppendPublishResponseJson(bare, &ours);
+  writer.Append(bare, &ours);
   EXPECT_EQ(ours, expected);
 }
 
