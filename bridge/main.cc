@@ -92,6 +92,7 @@ int Run(ShutdownSignal& signals) {
   PublishLimits limits;
   limits.max_event_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_event_bytes));
   limits.max_user_ids = static_cast<size_t>(absl::GetFlag(FLAGS_max_user_ids));
+  limits.max_batch = static_cast<size_t>(absl::GetFlag(FLAGS_max_publish_batch));
   PublishGate gate(&broker, limits, auth.publishers.get());
   PublisherService publisher(&gate);
   BatchPublisherService batch_publisher(&gate, publisher.drain());
@@ -167,8 +168,9 @@ int Run(ShutdownSignal& signals) {
     // handed over closed (broker_unavailable), and the client retries.
     if (!broker.Attach(sub, cursor).ok()) hub.AttachRefused(std::move(sub));
   };
-  wiring.publish = [&gate](const std::string& body, const std::string& authorization) {
-    JsonReply reply = JsonPublish(gate, body, authorization);
+  wiring.publish = [&gate](const std::string& body, const std::string& authorization,
+                           const std::string& content_type) {
+    JsonReply reply = JsonPublish(gate, body, authorization, content_type);
     return HttpReply{reply.status, std::move(reply.json)};
   };
   wiring.publisher_auth = auth.publishers.get();

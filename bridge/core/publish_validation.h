@@ -13,6 +13,9 @@ struct PublishLimits {
   size_t max_event_bytes = 64 * 1024;
   size_t max_user_ids = 1000;
   size_t max_idempotency_key_bytes = 256;
+  // Events in one client batch (gRPC PublishBatch / PublishBatchStream
+  // message, a batch POST /v1/publish); more publishes none of them.
+  size_t max_batch = 1000;
 };
 
 // Checks and normalises `spec` in place: an empty type becomes "message",

@@ -51,8 +51,6 @@ PublisherService::PublishStream(grpc::CallbackServerContext* context) {
         ToGrpcStatus(who.status()));
   }
   using Reactor = OrderedStreamReactor<v1::PublishRequest, v1::PublishResponse>;
-  static_assert(Reactor::kMaxWaiting <= PublishGate::kMaxBatch,
-                "waiting requests must fit in one gate batch");
   Reactor::Handlers handlers;
   handlers.handle = [gate = gate_, who = std::make_shared<const PublisherIdentity>(
                                         std::move(*who))](
@@ -69,14 +67,8 @@ PublisherService::PublishStream(grpc::CallbackServerContext* context) {
     v1::PublishBatchRequest batch;
     batch.mutable_requests()->Reserve(static_cast<int>(requests->size()));
     for (v1::PublishRequest& r : *requests) *batch.add_requests() = std::move(r);
-    absl::StatusOr<v1::PublishBatchResponse> result = gate->PublishBatch(batch, *who);
-    if (!result.ok()) {
-      for (size_t i = 0; i < requests->size(); ++i) {
-        responses->push_back(ErrorResponse(result.status()));
-      }
-      return;
-    }
-    for (v1::PublishResponse& r : *result->mutable_responses()) {
+    v1::PublishBatchResponse result = gate->PublishGathered(batch, *who);
+    for (v1::PublishResponse& r : *result.mutable_responses()) {
       responses->push_back(std::move(r));
     }
   };

@@ -170,7 +170,7 @@ void HttpServer::AddApiRoutes(PooledHttpServer& svr) {
       return;
     }
     const std::string authorization = req.get_header_value("Authorization");
-    HttpReply reply = wiring_.publish(body, authorization);
+    HttpReply reply = wiring_.publish(body, authorization, req.get_header_value("Content-Type"));
     if (reply.status == 401) {
       res.set_header("WWW-Authenticate",
                      authorization.empty() ? "Bearer realm=\"ssebridge\""

@@ -12,7 +12,8 @@
 //        the SSE stream: StreamAdmission decides, this door translates its
 //        refusal (400 / 401 with WWW-Authenticate / 403 / 429 and 503 with
 //        Retry-After) before the stream starts; publish takes the proto3
-//        JSON of PublishRequest and answers PublishResponse
+//        JSON of PublishRequest and answers PublishResponse, or a batch
+//        (a JSON array, or application/x-ndjson) answered {"results":[..]}
 //   GET  /metrics                                 when `metrics` is set
 //   whatever Wiring::extra_routes adds (GET /ui, /ui/events)
 //   HTTP/2 (gRPC) connections, to Wiring::http2_connections when set
@@ -101,8 +102,10 @@ class HttpServer {
     const CorsPolicy* cors = nullptr;
     // Broker::Attach: the stream's subscription and its resume cursor.
     std::function<void(std::shared_ptr<Subscription>, absl::string_view)> attach;
-    // Body and Authorization header of POST /v1/publish.
-    std::function<HttpReply(const std::string& body, const std::string& authorization)> publish;
+    // Body, Authorization and Content-Type headers of POST /v1/publish.
+    std::function<HttpReply(const std::string& body, const std::string& authorization,
+                            const std::string& content_type)>
+        publish;
     // Checks the credential of POST /v1/publish from its head, before its
     // body is read (401/403 at once); null: only `publish` checks it.
     const PublisherAuth* publisher_auth = nullptr;

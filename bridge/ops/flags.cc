@@ -33,6 +33,10 @@ ABSL_FLAG(int32_t, max_channels_per_connection, 64,
           "Most channels one stream or Subscribe call may ask for.");
 ABSL_FLAG(int64_t, max_event_bytes, 64 * 1024, "Largest event payload (data) accepted, in bytes.");
 ABSL_FLAG(int32_t, max_user_ids, 1000, "Most user_ids one publish may target.");
+ABSL_FLAG(int32_t, max_publish_batch, 1000,
+          "Most events in one batch: a gRPC PublishBatch (or PublishBatchStream "
+          "message) or a batch POST /v1/publish (JSON array or NDJSON). A larger "
+          "batch publishes none of them (INVALID_ARGUMENT / 413). 1 to 100000.");
 ABSL_FLAG(int64_t, history_size, 1000, "Events kept per channel for resume.");
 ABSL_FLAG(int64_t, history_bytes, 1 << 20, "Bytes of events kept per channel for resume.");
 ABSL_FLAG(absl::Duration, history_ttl, absl::Hours(1),
@@ -322,6 +326,10 @@ absl::Status ValidateFlags() {
     return bad("grpc_max_message_bytes", "0 (default) or --max_event_bytes + 64 KiB up to 1 GiB");
   }
   if (absl::GetFlag(FLAGS_max_user_ids) < 1) return bad("max_user_ids", "at least 1");
+  if (absl::GetFlag(FLAGS_max_publish_batch) < 1 ||
+      absl::GetFlag(FLAGS_max_publish_batch) > 100000) {
+    return bad("max_publish_batch", "1 to 100000");
+  }
   if (absl::GetFlag(FLAGS_history_size) < 0) return bad("history_size", "0 or more");
   if (absl::GetFlag(FLAGS_history_bytes) < 0) return bad("history_bytes", "0 or more");
   if (absl::GetFlag(FLAGS_history_ttl) <= absl::ZeroDuration()) {

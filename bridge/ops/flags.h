@@ -23,6 +23,7 @@ ABSL_DECLARE_FLAG(int32_t, max_connections);
 ABSL_DECLARE_FLAG(int32_t, max_channels_per_connection);
 ABSL_DECLARE_FLAG(int64_t, max_event_bytes);
 ABSL_DECLARE_FLAG(int32_t, max_user_ids);
+ABSL_DECLARE_FLAG(int32_t, max_publish_batch);
 ABSL_DECLARE_FLAG(int64_t, history_size);
 ABSL_DECLARE_FLAG(int64_t, history_bytes);
 ABSL_DECLARE_FLAG(absl::Duration, history_ttl);

@@ -1,10 +1,16 @@
 #include "bridge/publish/json_publish.h"
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <cstdio>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bridge/core/json_text.h"
+#include "bridge/publish/json_batch_body.h"
 
 namespace ssebridge {
 namespace {
@@ -41,19 +47,152 @@ std::string SnakeCase(absl::StatusCode code) {
   return name;
 }
 
+google::protobuf::util::Status ParseRequest(absl::string_view json, v1::PublishRequest* request) {
+  google::protobuf::util::JsonParseOptions parse;
+  parse.ignore_unknown_fields = false;
+  return google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), request, parse);
+}
+
+// Decodes every event of `items` into `batch` in one parse; false when any
+// of them is not a PublishRequest.
+bool ParseBatch(const std::vector<absl::string_view>& items, v1::PublishBatchRequest* batch) {
+  size_t bytes = 16;
+  for (absl::string_view item : items) bytes += item.size() + 1;
+  std::string json;
+  json.reserve(bytes);
+  json += "{\"requests\":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) json += ',';
+    json.append(items[i].data(), items[i].size());
+  }
+  json += "]}";
+  google::protobuf::util::JsonParseOptions parse;
+  parse.ignore_unknown_fields = false;
+  return google::protobuf::util::JsonStringToMessage(json, batch, parse).ok() &&
+         static_cast<size_t>(batch->requests_size()) == items.size();
+}
+
+void AppendItemError(size_t index, absl::StatusCode code, absl::string_view message,
+                     std::string* out) {
+  absl::StrAppend(out, "{\"index\":", index, ",\"error\":", JsonQuote(SnakeCase(code)),
+                  ",\"message\":", JsonQuote(absl::StrCat("event ", index, ": ", message)), "}");
+}
+
+// The batch form: split, decode each event, one gate batch, one answer.
+JsonReply PublishBatchBody(PublishGate& gate, absl::string_view body, BatchFormat format,
+                           const PublisherIdentity& who) {
+  std::vector<absl::string_view> items;
+  absl::Status split = SplitBatchBody(body, format, gate.max_batch(), &items);
+  if (absl::IsOutOfRange(split)) {
+    return Error(413, "payload_too_large",
+                 absl::StrCat(split.message(), " in one batch; at most ", gate.max_batch(),
+                              " (--max_publish_batch)"));
+  }
+  if (!split.ok()) return Error(400, "invalid_json", split.message());
+
+  // One arena for the decoded requests: no allocation per event or field.
+  google::protobuf::Arena arena;
+  auto* batch = google::protobuf::Arena::CreateMessage<v1::PublishBatchRequest>(&arena);
+  // Events protobuf could not decode, in order; the others went to `batch`.
+  std::vector<std::pair<size_t, std::string>> undecodable;
+  // protobuf resolves the message's type afresh on every JSON parse (more
+  // than half of the cost of a small event), so the whole batch is decoded
+  // in one parse, as a PublishBatchRequest; only when that fails is each
+  // event decoded on its own, to find the ones that fail.
+  if (!ParseBatch(items, batch)) {
+    batch->Clear();
+    batch->mutable_requests()->Reserve(static_cast<int>(items.size()));
+    for (size_t i = 0; i < items.size(); ++i) {
+      v1::PublishRequest* request = batch->add_requests();
+      google::protobuf::util::Status parsed = ParseRequest(items[i], request);
+      if (parsed.ok()) continue;
+      batch->mutable_requests()->RemoveLast();
+      undecodable.emplace_back(
+          i, absl::StrCat("not a PublishRequest in proto3 JSON: ", std::string(parsed.message())));
+    }
+  }
+  v1::PublishBatchResponse published;
+  if (batch->requests_size() > 0) {
+    absl::StatusOr<v1::PublishBatchResponse> result = gate.PublishBatch(*batch, who);
+    if (!result.ok()) {
+      return Error(HttpStatusFor(result.status().code()), SnakeCase(result.status().code()),
+                   result.status().message());
+    }
+    published = std::move(*result);
+  }
+
+  std::string json;
+  json.reserve(32 + items.size() * 112);
+  json += "{\"results\":[";
+  PublishResponseJson answer;
+  auto bad = undecodable.begin();
+  int next = 0;  // the next of `published`'s responses
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) json += ',';
+    if (bad != undecodable.end() && bad->first == i) {
+      AppendItemError(i, absl::StatusCode::kInvalidArgument, bad->second, &json);
+      ++bad;
+      continue;
+    }
+    const v1::PublishResponse& r = published.responses(next++);
+    if (r.has_error()) {
+      AppendItemError(i, static_cast<absl::StatusCode>(r.error().code()), r.error().message(),
+                      &json);
+    } else {
+      answer.Append(r, &json);
+    }
+  }
+  json += "]}\n";
+  return {200, std::move(json)};
+}
+
 }  // namespace
 
-JsonReply JsonPublish(PublishGate& gate, const std::string& body, absl::string_view authorization) {
+void PublishResponseJson::Append(const v1::PublishResponse& response, std::string* out) {
+  // protobuf's order (checked by the unit test): publishedAt comes last.
+  absl::StrAppend(out, "{\"id\":", JsonQuote(response.id()),
+                  ",\"subscribers\":", response.subscribers(),
+                  ",\"replayed\":", response.replayed() ? "true" : "false");
+  if (response.has_published_at()) {
+    const google::protobuf::Timestamp& at = response.published_at();
+    if (at.seconds() != seconds_ || seconds_ < 0) {
+      google::protobuf::Timestamp whole;
+      whole.set_seconds(at.seconds());
+      seconds_text_ = google::protobuf::util::TimeUtil::ToString(whole);
+      seconds_text_.pop_back();  // the 'Z'
+      seconds_ = at.seconds();
+    }
+    absl::StrAppend(out, ",\"publishedAt\":\"", seconds_text_);
+    // protobuf's fraction: none, or 3, 6 or 9 digits, the fewest that hold it.
+    const int32_t nanos = at.nanos();
+    char fraction[16] = "";
+    if (nanos % 1000000 == 0) {
+      if (nanos != 0) std::snprintf(fraction, sizeof(fraction), ".%03d", nanos / 1000000);
+    } else if (nanos % 1000 == 0) {
+      std::snprintf(fraction, sizeof(fraction), ".%06d", nanos / 1000);
+    } else {
+      std::snprintf(fraction, sizeof(fraction), ".%09d", nanos);
+    }
+    absl::StrAppend(out, fraction, "Z\"");
+  }
+  out->push_back('}');
+}
+
+JsonReply JsonPublish(PublishGate& gate, absl::string_view body, absl::string_view authorization,
+                      absl::string_view content_type) {
   ScopedLatency timed(gate.latency(PublishDoor::kHttp));
   absl::StatusOr<PublisherIdentity> who = gate.auth().Authenticate(authorization, absl::Now());
   if (!who.ok()) {
     return Error(HttpStatusFor(who.status().code()), SnakeCase(who.status().code()),
                  who.status().message());
   }
+  if (IsNdjsonContentType(content_type)) {
+    return PublishBatchBody(gate, body, BatchFormat::kNdjson, *who);
+  }
+  if (LooksLikeJsonArray(body)) return PublishBatchBody(gate, body, BatchFormat::kJsonArray, *who);
   v1::PublishRequest request;
-  google::protobuf::util::JsonParseOptions parse;
-  parse.ignore_unknown_fields = false;
-  auto parsed = google::protobuf::util::JsonStringToMessage(body, &request, parse);
+  auto parsed = ParseRequest(body, &request);
   if (!parsed.ok()) {
     return Error(
         400, "invalid_json",

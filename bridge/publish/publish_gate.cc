@@ -93,11 +93,17 @@ absl::StatusOr<v1::PublishResponse> PublishGate::Publish(const v1::PublishReques
 absl::StatusOr<v1::PublishBatchResponse> PublishGate::PublishBatch(
     const v1::PublishBatchRequest& batch, const PublisherIdentity& who) {
   const int n = batch.requests_size();
-  if (n > kMaxBatch) {
+  if (static_cast<size_t>(n) > limits_.max_batch) {
     rejected_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
-    return absl::InvalidArgumentError(
-        absl::StrCat("requests: ", n, " in one batch; at most ", kMaxBatch));
+    return absl::InvalidArgumentError(absl::StrCat("requests: ", n, " in one batch; at most ",
+                                                   limits_.max_batch, " (--max_publish_batch)"));
   }
+  return PublishGathered(batch, who);
+}
+
+v1::PublishBatchResponse PublishGate::PublishGathered(const v1::PublishBatchRequest& batch,
+                                                      const PublisherIdentity& who) {
+  const int n = batch.requests_size();
   v1::PublishBatchResponse out;
   std::vector<PublishSpec> specs;
   std::vector<v1::PublishResponse*> slots;  // where each spec's answer goes

@@ -38,12 +38,18 @@ class PublishGate {
   // Every request of `batch` in order, one response each: a failed request
   // gets `error` set in its response and the rest are still published. One
   // broker call for the valid ones (see Broker::PublishBatch).
-  // INVALID_ARGUMENT, publishing nothing, above kMaxBatch requests.
+  // INVALID_ARGUMENT, publishing nothing, above max_batch() requests.
   // Each request is checked against `who` as Publish() does.
   absl::StatusOr<v1::PublishBatchResponse> PublishBatch(const v1::PublishBatchRequest& batch,
                                                         const PublisherIdentity& who);
+  // PublishBatch without the count limit, for requests the bridge gathered
+  // itself (PublishStream's queued requests, bounded by its reactor), which
+  // a small --max_publish_batch must not refuse.
+  v1::PublishBatchResponse PublishGathered(const v1::PublishBatchRequest& batch,
+                                           const PublisherIdentity& who);
 
-  static constexpr int kMaxBatch = 1000;
+  // Most requests in one client batch (--max_publish_batch).
+  size_t max_batch() const { return limits_.max_batch; }
 
   uint64_t published() const { return published_.load(std::memory_order_relaxed); }
   uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }

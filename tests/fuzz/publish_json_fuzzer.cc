@@ -5,6 +5,14 @@
 // exactly that normalised request once, and its SSE frame reads back, in a
 // WHATWG parser, as that one event. Otherwise a 4xx {"error","message"}.
 //
+// A body opening with '[' is the batch form, and every body is also sent as
+// NDJSON (application/x-ndjson): a batch answers 200 with one result per
+// event, each exactly what that event alone would get as a single publish
+// (so the batch decoder, one protobuf parse for the whole batch, decodes
+// as the single door does), the broker gets the valid events in order; or
+// 400 / 413 and the broker gets nothing. An array of objects that
+// nlohmann::json accepts, within the limits, is never refused whole.
+//
 // The broker here records what it is given (the gate's contract ends at
 // Broker::Publish); auth is open, as in dev mode.
 #include <google/protobuf/util/json_util.h>
@@ -23,6 +31,7 @@
 #include "bridge/auth/rate_limiter.h"
 #include "bridge/core/idempotency_window.h"
 #include "bridge/core/names.h"
+#include "bridge/publish/json_batch_body.h"
 #include "bridge/publish/json_publish.h"
 #include "bridge/publish/publish_gate.h"
 #include "bridge/sse/sse_encoder.h"
@@ -82,6 +91,88 @@ bool RefValid(const v1::PublishRequest& r) {
   return r.idempotency_key().size() <= 256;
 }
 
+constexpr size_t kMaxBatch = 8;
+
+PublishLimits Limits() {
+  PublishLimits limits;
+  limits.max_event_bytes = kMaxEventBytes;
+  limits.max_batch = kMaxBatch;
+  return limits;
+}
+
+bool SameSpec(const PublishSpec& a, const PublishSpec& b) {
+  return a.channel == b.channel && a.type == b.type && a.data == b.data &&
+         a.user_ids == b.user_ids && a.retain == b.retain &&
+         a.idempotency_key == b.idempotency_key;
+}
+
+// Nesting depth of a parsed value (an array or object counts one).
+int Depth(const nlohmann::json& v) {
+  int inner = 0;
+  if (v.is_structured()) {
+    for (const auto& e : v) inner = std::max(inner, Depth(e));
+    return inner + 1;
+  }
+  return 0;
+}
+
+// The batch form of `body` as `content_type`: checked event by event
+// against the single door.
+void CheckBatch(Fixture* fx, const std::string& body, const std::string& content_type,
+                BatchFormat format) {
+  RecordingBroker broker;
+  PublishGate gate(&broker, Limits(), &fx->auth);
+  JsonReply reply = JsonPublish(gate, body, "", content_type);
+  FUZZ_CHECK(IsValidUtf8(reply.json));
+  nlohmann::json answer = nlohmann::json::parse(reply.json, nullptr, false);
+  FUZZ_CHECK(answer.is_object());
+  std::vector<absl::string_view> items;
+  const absl::Status split = SplitBatchBody(body, format, kMaxBatch, &items);
+  if (reply.status != 200) {
+    FUZZ_CHECK(broker.specs.empty());
+    FUZZ_CHECK(answer["error"].is_string() && answer["message"].is_string());
+    FUZZ_CHECK(reply.status == (absl::IsOutOfRange(split) ? 413 : 400));
+    FUZZ_CHECK(!split.ok());
+    if (format == BatchFormat::kJsonArray && reply.status == 400) {
+      // Valid JSON (nlohmann also insists on UTF-8) that is a non-empty
+      // array of objects, not too deep, is never refused whole.
+      nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
+      bool objects = parsed.is_array() && !parsed.empty();
+      if (objects) {
+        for (const auto& e : parsed) objects = objects && e.is_object();
+      }
+      FUZZ_CHECK(!(objects && Depth(parsed) <= kMaxBatchJsonDepth));
+    }
+    return;
+  }
+  FUZZ_CHECK(split.ok());
+  FUZZ_CHECK(answer["results"].is_array() && answer["results"].size() == items.size());
+  // Each event as a single publish: the same outcome, the same spec.
+  std::vector<PublishSpec> expected;
+  for (size_t i = 0; i < items.size(); ++i) {
+    RecordingBroker single_broker;
+    PublishGate single_gate(&single_broker, Limits(), &fx->auth);
+    JsonReply single = JsonPublish(single_gate, std::string(items[i]), "");
+    const nlohmann::json& result = answer["results"][i];
+    FUZZ_CHECK(result.is_object());
+    if (single.status == 200) {
+      FUZZ_CHECK(!result.contains("error"));
+      FUZZ_CHECK(result["id"].is_string() && result["publishedAt"].is_string());
+      FUZZ_CHECK(single_broker.specs.size() == 1);
+      expected.push_back(single_broker.specs[0]);
+    } else {
+      FUZZ_CHECK(single.status == 400);
+      FUZZ_CHECK(result.value("error", "") == "invalid_argument");
+      FUZZ_CHECK(result.value("index", -1) == static_cast<int>(i));
+      FUZZ_CHECK(result.value("message", "").rfind(absl::StrCat("event ", i, ": "), 0) == 0);
+    }
+  }
+  FUZZ_CHECK(broker.specs.size() == expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    FUZZ_CHECK(SameSpec(broker.specs[i], expected[i]));
+  }
+}
+
 }  // namespace
 }  // namespace ssebridge
 
@@ -90,10 +181,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   static Fixture* fx = new Fixture();
   const std::string body(reinterpret_cast<const char*>(bytes), size);
 
+  CheckBatch(fx, body, "application/x-ndjson", BatchFormat::kNdjson);
+  if (LooksLikeJsonArray(body)) {
+    CheckBatch(fx, body, "application/json", BatchFormat::kJsonArray);
+    return 0;
+  }
+
   RecordingBroker broker;
-  PublishLimits limits;
-  limits.max_event_bytes = kMaxEventBytes;
-  PublishGate gate(&broker, limits, &fx->auth);
+  PublishGate gate(&broker, Limits(), &fx->auth);
   JsonReply reply = JsonPublish(gate, body, "");
 
   FUZZ_CHECK(IsValidUtf8(reply.json));

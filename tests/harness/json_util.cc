@@ -101,4 +101,65 @@ bool ParsePublishResponseJson(const std::string& json,
   return true;
 }
 
+namespace {
+
+// The texts of the top-level elements of the JSON array starting at
+// `json[start]` ('['); false when it does not close.
+bool SplitArray(const std::string& json, size_t start, std::vector<std::string>* items) {
+  int depth = 0;
+  size_t item = start + 1;
+  for (size_t i = start; i < json.size(); ++i) {
+    const char c = json[i];
+    if (c == '"') {
+      for (++i; i < json.size() && json[i] != '"'; ++i) {
+        if (json[i] == '\\') ++i;
+      }
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0) {
+        const std::string last = json.substr(item, i - item);
+        if (last.find_first_not_of(" \n") != std::string::npos) items->push_back(last);
+        return true;
+      }
+    } else if (c == ',' && depth == 1) {
+      items->push_back(json.substr(item, i - item));
+      item = i + 1;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool ParsePublishResultsJson(const std::string& json, std::vector<PublishResult>* out,
+                             std::string* error) {
+  out->clear();
+  const std::string prefix = "{\"results\":[";
+  std::vector<std::string> items;
+  if (json.compare(0, prefix.size(), prefix) != 0 ||
+      !SplitArray(json, prefix.size() - 1, &items)) {
+    *error = "not {\"results\":[...]}";
+    return false;
+  }
+  for (const std::string& item : items) {
+    PublishResult result;
+    google::protobuf::Struct obj;
+    if (!ParseJsonObject(item, &obj)) {
+      *error = "an entry is not a JSON object: " + item;
+      return false;
+    }
+    if (HasJsonString(obj, "error")) {
+      result.error = JsonString(obj, "error");
+      result.message = JsonString(obj, "message");
+    } else if (!ParsePublishResponseJson(item, &result.published, error)) {
+      return false;
+    }
+    out->push_back(std::move(result));
+  }
+  return true;
+}
+
 }  // namespace ssebridge_it

@@ -6,6 +6,7 @@
 #include <google/protobuf/struct.pb.h>
 
 #include <string>
+#include <vector>
 
 #include "ssebridge/v1/bridge.pb.h"
 
@@ -21,6 +22,17 @@ bool HasJsonString(const google::protobuf::Struct& obj, const std::string& key);
 bool ParsePublishResponseJson(const std::string& json,
                               ::ssebridge::v1::PublishResponse* out,
                               std::string* error);
+
+// One entry of a batch POST /v1/publish answer's "results": a published
+// event (`published`, and `error` empty) or a failed one.
+struct PublishResult {
+  ::ssebridge::v1::PublishResponse published;
+  std::string error;    // "invalid_argument", "permission_denied", ...
+  std::string message;  // "event <index>: <field>: <why>"
+};
+// Parses {"results":[...]}; false (with *error) when it is not that shape.
+bool ParsePublishResultsJson(const std::string& json, std::vector<PublishResult>* out,
+                             std::string* error);
 
 }  // namespace ssebridge_it
 

@@ -250,6 +250,55 @@ TEST_F(AuthPublisherTest, HttpPublishTakesTheSameCredentials) {
   EXPECT_EQ(EventIds(sub.events()), ids);
 }
 
+// The batch form checks the key once and its channel grant per event, as
+// gRPC PublishBatch does: the ungranted event fails, the others publish.
+TEST_F(AuthPublisherTest, HttpBatchChecksTheGrantPerEvent) {
+  ASSERT_TRUE(Start());
+  SseClient sub;
+  ASSERT_TRUE(sub.Open(http_port(), EventsTarget({"tasks", "billing"}),
+                       BearerOptions(keys().UserToken("ann", {"tasks", "billing"}))))
+      << sub.error();
+  const std::string batch =
+      R"([{"channel":"tasks","data":"t1"},{"channel":"billing","data":"b1"},)"
+      R"({"channel":"tasks.x","data":"t2"}])";
+  auto post = [&](const std::string& credential, const std::string& body,
+                  const std::string& type) {
+    HeaderList h = {{"Content-Type", type}};
+    if (!credential.empty()) h.emplace_back("Authorization", absl::StrCat("Bearer ", credential));
+    return HttpRequest(http_port(), "POST", "/v1/publish", body, h);
+  };
+  ExpectJsonError(post("", batch, "application/json"), 401, "unauthenticated");
+
+  HttpResponse r = post(keys().tasks_key, batch, "application/json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::vector<PublishResult> results;
+  std::string err;
+  ASSERT_TRUE(ParsePublishResultsJson(r.body, &results, &err)) << err << ": " << r.body;
+  ASSERT_EQ(results.size(), 3u) << r.body;
+  EXPECT_EQ(results[0].error, "");
+  EXPECT_EQ(results[1].error, "permission_denied");
+  EXPECT_NE(results[1].message.find("event 1"), std::string::npos) << results[1].message;
+  EXPECT_NE(results[1].message.find("billing"), std::string::npos) << results[1].message;
+  EXPECT_EQ(results[2].error, "") << results[2].message;
+
+  // The same over NDJSON, with a key granted everything: all three publish.
+  HttpResponse all = post(keys().backend_key,
+                          "{\"channel\":\"tasks\",\"data\":\"t3\"}\n"
+                          "{\"channel\":\"billing\",\"data\":\"b2\"}\n",
+                          "application/x-ndjson");
+  ASSERT_EQ(all.status, 200) << all.body;
+  std::vector<PublishResult> all_results;
+  ASSERT_TRUE(ParsePublishResultsJson(all.body, &all_results, &err)) << err << ": " << all.body;
+  ASSERT_EQ(all_results.size(), 2u);
+  EXPECT_EQ(all_results[1].error, "") << all_results[1].message;
+
+  ASSERT_TRUE(sub.WaitForData("b2", kWait)) << sub.Describe();
+  EXPECT_EQ(EventDatas(sub.events()), (std::vector<std::string>{"t1", "t3", "b2"}));
+  EXPECT_EQ(EventIds(sub.events()),
+            (std::vector<std::string>{results[0].published.id(), all_results[0].published.id(),
+                                      all_results[1].published.id()}));
+}
+
 TEST_F(AuthPublisherTest, AnonymousPublishWhenAllowed) {
   ASSERT_TRUE(Start({"--allow_anonymous_publish"}));
   v1::PublishResponse r;

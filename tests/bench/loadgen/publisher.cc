@@ -9,7 +9,9 @@
 //   --mode=http          POST over --conns keep-alive connections, up to
 //                        --pipeline requests in flight on each; the body is
 //                        shaped by --format (bridge, nchan, pushpin,
-//                        better-sse, baseline)
+//                        better-sse, baseline); with --format=bridge,
+//                        --http_batch=N sends N events per POST as a JSON
+//                        array (ssebridge's batch publish), each counted
 //
 // --events (0 = as many as fit in --duration_ms), --rate events/s (0 = as
 // fast as the server accepts), --size payload bytes, --channel.
@@ -101,15 +103,26 @@ void AppendJsonEscaped(const std::string& s, std::string* out) {
   out->append(q, 1, q.size() - 2);
 }
 
+// One event as ssebridge's (and better-sse's) JSON body.
+void AppendBridgeEvent(const PubConfig& c, const std::string& payload, std::string* body) {
+  *body += "{\"channel\":\"" + c.channel + "\",";
+  if (!c.event.empty()) *body += "\"event\":\"" + c.event + "\",";
+  *body += "\"data\":\"";
+  AppendJsonEscaped(payload, body);
+  *body += "\"}";
+}
+
+std::string HttpHead(const PubConfig& c, const std::string& content_type, size_t body_bytes) {
+  return "POST " + c.path + " HTTP/1.1\r\nHost: " + c.host + ":" + std::to_string(c.port) +
+         "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
+         std::to_string(body_bytes) + "\r\n\r\n";
+}
+
 std::string HttpRequest(const PubConfig& c, const std::string& payload) {
   std::string body;
   std::string content_type = "application/json";
   if (c.format == "bridge" || c.format == "better-sse") {
-    body = "{\"channel\":\"" + c.channel + "\",";
-    if (!c.event.empty()) body += "\"event\":\"" + c.event + "\",";
-    body += "\"data\":\"";
-    AppendJsonEscaped(payload, &body);
-    body += "\"}";
+    AppendBridgeEvent(c, payload, &body);
   } else if (c.format == "pushpin") {
     std::string frame;
     if (!c.event.empty()) frame = "event: " + c.event + "\n";
@@ -123,11 +136,7 @@ std::string HttpRequest(const PubConfig& c, const std::string& payload) {
   } else {
     Die("pub: unknown --format " + c.format);
   }
-  std::string req = "POST " + c.path + " HTTP/1.1\r\nHost: " + c.host + ":" + std::to_string(c.port) +
-                    "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\n\r\n";
-  req += body;
-  return req;
+  return HttpHead(c, content_type, body.size()) + body;
 }
 
 struct HttpConn {
@@ -135,6 +144,8 @@ struct HttpConn {
   std::string out;
   size_t out_off = 0;
   int inflight = 0;
+  std::deque<int64_t> batch_events;  // --http_batch: events of each request in flight
+  std::string body;                  // --http_batch: the response being read
   HttpResponseParser parser;
   bool connected = false;
   bool want_out = false;
@@ -185,17 +196,30 @@ class HttpPublisher {
               wait_ns = std::min<int64_t>(wait_ns, due - now);
               break;
             }
-            if (c_.raw_data.empty()) {
-              MakePayload(now, i, size_t(c_.size), &payload_);
-            } else {
-              payload_ = c_.raw_data;
-            }
             if (due > 0 && now - due > r_.max_lag_ns) r_.max_lag_ns = now - due;
             if (r_.first_send_ns == 0) r_.first_send_ns = now;
             r_.last_send_ns = now;
-            hc.out += HttpRequest(c_, payload_);
+            if (c_.http_batch > 0) {
+              // Up to --http_batch events that are due, in one JSON array.
+              batch_body_ = "[";
+              int64_t n = 0;
+              while (n < c_.http_batch && MoreToSend(c_, i, now, t0) && DueNs(c_, t0, i) <= now) {
+                NextPayload(now, i);
+                if (n > 0) batch_body_ += ',';
+                AppendBridgeEvent(c_, payload_, &batch_body_);
+                ++n;
+                ++i;
+              }
+              batch_body_ += ']';
+              hc.out += HttpHead(c_, "application/json", batch_body_.size());
+              hc.out += batch_body_;
+              hc.batch_events.push_back(n);
+            } else {
+              NextPayload(now, i);
+              hc.out += HttpRequest(c_, payload_);
+              ++i;
+            }
             ++hc.inflight;
-            ++i;
             r_.sent = i;
             now = NowNs();
           }
@@ -302,7 +326,9 @@ class HttpPublisher {
     const char* p = buf_;
     size_t left = size_t(n);
     while (left > 0) {
-      size_t used = hc.parser.Feed(p, left, [](const char*, size_t) {});
+      size_t used = hc.parser.Feed(p, left, [&hc, this](const char* d, size_t m) {
+        if (c_.http_batch > 0) hc.body.append(d, m);
+      });
       p += used;
       left -= used;
       if (hc.parser.error()) {
@@ -314,12 +340,24 @@ class HttpPublisher {
       bool closes = hc.parser.closes();
       hc.parser.Reset();
       --hc.inflight;
+      int64_t events = 1;
+      int64_t failed = 0;  // events of a batch answered with an error
+      if (c_.http_batch > 0) {
+        events = hc.batch_events.front();
+        hc.batch_events.pop_front();
+        for (size_t at = 0; (at = hc.body.find("\"error\":", at)) != std::string::npos; ++at) {
+          ++failed;
+        }
+        hc.body.clear();
+      }
       if (status >= 200 && status < 300) {
-        ++r_.accepted;
+        r_.accepted += events - failed;
+        r_.errors += failed;
+        if (failed > 0) r_.error_kinds["batch event refused"] += failed;
         r_.last_ack_ns = now;
       } else {
-        ++r_.errors;
-        ++r_.error_kinds["HTTP " + std::to_string(status)];
+        r_.errors += events;
+        r_.error_kinds["HTTP " + std::to_string(status)] += events;
       }
       if (closes) {
         Broken(k, "");
@@ -334,11 +372,23 @@ class HttpPublisher {
     HttpConn& hc = conns_[k];
     if (!why.empty()) ++r_.error_kinds[why];
     if (why.empty()) ++r_.server_closes;
-    r_.errors += hc.inflight;
+    if (c_.http_batch > 0) {
+      for (int64_t n : hc.batch_events) r_.errors += n;
+    } else {
+      r_.errors += hc.inflight;
+    }
     close(hc.fd);
     hc.fd = -1;
     ++reconnects_;
     Connect(k);
+  }
+
+  void NextPayload(int64_t now, int64_t i) {
+    if (c_.raw_data.empty()) {
+      MakePayload(now, i, size_t(c_.size), &payload_);
+    } else {
+      payload_ = c_.raw_data;
+    }
   }
 
   const PubConfig& c_;
@@ -347,6 +397,7 @@ class HttpPublisher {
   sockaddr_in dst_{};
   std::vector<HttpConn> conns_;
   std::string payload_;
+  std::string batch_body_;
   int reconnects_ = 0;
   char buf_[65536];
 };
@@ -370,6 +421,7 @@ int RunPublisher(Options& o) {
   c.drain_ns = o.Int("drain_ms", 30000) * 1000000;
   c.window = o.Int("window", 1000);
   c.batch = c.mode == "grpc-batch-stream" ? o.Int("batch", 100) : 0;
+  c.http_batch = c.mode == "http" ? o.Int("http_batch", 0) : 0;
   c.hint_every = o.Int("hint_every", 0);
   c.conns = int(o.Int("conns", 1));
   c.pipeline = int(o.Int("pipeline", 1));
@@ -381,6 +433,9 @@ int RunPublisher(Options& o) {
   PubResult r;
   if (c.mode == "grpc-batch-stream" && (c.batch < 1 || c.batch > 1000)) {
     Die("pub: --batch must be 1 to 1000");
+  }
+  if (c.http_batch < 0 || c.http_batch > 100000 || (c.http_batch > 0 && c.format != "bridge")) {
+    Die("pub: --http_batch must be 0 to 100000, with --format=bridge");
   }
   if (c.mode == "grpc-stream" || c.mode == "grpc-unary" || c.mode == "grpc-batch-stream") {
     if (c.target.empty()) Die("pub: --target=host:port is required for gRPC");

@@ -25,6 +25,7 @@ struct PubConfig {
   int64_t drain_ns = 0;
   int64_t window = 0;
   int64_t batch = 0;       // grpc-batch-stream: events per message
+  int64_t http_batch = 0;  // http --format=bridge: events per POST (JSON array); 0: one object
   int64_t hint_every = 0;  // gRPC streams: buffer hint on all but every N-th write
   int conns = 1;
   int pipeline = 1;

@@ -157,10 +157,13 @@ def peruser(ctx, system, users, rate, seconds):
     return d
 
 
-def ingest(ctx, system, duration_ms, http_door=False, count=0, batch=0):
+def ingest(ctx, system, duration_ms, http_door=False, count=0, batch=0, http_conns=8,
+           http_batch=0):
     """Scenario 5: one publisher as fast as it goes, one subscriber. With
     `batch`, ssebridge's PublishBatchStream carries that many events per
-    message (a separate row: the issue's target is one event per message)."""
+    message (a separate row: the issue's target is one event per message).
+    The HTTP door publishes over `http_conns` kept-alive connections; with
+    `http_batch`, that many events per POST (a JSON array)."""
     channel = ctx.channel()
     cap = 4000000
     subs = start_subscribers(ctx, system, channel, 1, cap, per_event=False)
@@ -178,8 +181,11 @@ def ingest(ctx, system, duration_ms, http_door=False, count=0, batch=0):
     comp_before = {k: proc_stats(v) for k, v in comps.items()}
     before = proc_stats(pids)
     if http_door:
-        args = system.http_pub_args(channel, 8)
-        door = "HTTP POST /v1/publish"
+        args = system.http_pub_args(channel, http_conns)
+        door = "HTTP POST /v1/publish, %d connection%s" % (http_conns, "" if http_conns == 1 else "s")
+        if http_batch:
+            args.append("--http_batch=%d" % http_batch)
+            door += ", %d events per POST (JSON array)" % http_batch
     elif batch:
         args = ["--mode=grpc-batch-stream", "--target=127.0.0.1:%d" % system.grpc_port,
                 "--channel=" + channel, "--batch=%d" % batch, "--window=%d" % (20 * batch)]
@@ -197,7 +203,12 @@ def ingest(ctx, system, duration_ms, http_door=False, count=0, batch=0):
     after = proc_stats(pids)
     comp_after = {k: proc_stats(v) for k, v in comps.items()}
     delivered = sum(r["deliveries"] for r in res)
-    suffix = " (HTTP)" if http_door else (" (batch %d)" % batch if batch else "")
+    if http_door:
+        suffix = " (HTTP batch %d)" % http_batch if http_batch else " (HTTP)"
+        if http_conns == 1:
+            suffix = suffix[:-1] + ", 1 conn)"
+    else:
+        suffix = " (batch %d)" % batch if batch else ""
     d = {"system": system.name + suffix, "scenario": "ingest",
          "publish_door": door, "duration_ms": duration_ms, "events_sent": sent,
          "events_accepted": pub.get("accepted", 0), "publish_errors": pub.get("errors", 0),
