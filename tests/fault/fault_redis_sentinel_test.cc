@@ -10,6 +10,8 @@
 //   - a failover to a replica that lagged (it missed acknowledged
 //     publishes) is Redis going back in time (item 2): a new epoch, no id
 //     handed out twice, the reader reset past what was lost;
+//   - a failover that leaves the old primary running (SENTINEL FAILOVER)
+//     moves every connection of the bridge off it;
 //   - --redis_sentinels with a --redis_url naming another server is
 //     refused at startup, naming both flags.
 // A missing redis-sentinel fails the tests (scripts/setup-deps.sh installs
@@ -388,6 +390,55 @@ TEST_F(RedisSentinelSlowTest, FailoverToALaggingReplicaStartsANewEpoch) {
                       << "): it must come live\n" << absl::StrJoin(all, "\n");
   }
   EXPECT_TRUE(WaitReady(port, 200, kWait));
+}
+
+// The old primary stays up as a replica: nothing tells the bridge's
+// connections to it that it was demoted but the +switch-master watch (and a
+// write meeting READONLY). Every one must leave it.
+TEST_F(RedisSentinelSlowTest, FailoverWithTheOldPrimaryAliveMovesEveryConnection) {
+  auto bridge = StartSentinelBridge();
+  ASSERT_TRUE(bridge);
+  SseClient reader;
+  ASSERT_TRUE(OpenAttached(&reader, bridge->http_port(), EventsTarget({"mv"})))
+      << reader.Describe();
+  GrpcClient grpc(bridge->grpc_port());
+  const std::string first = grpc.MustPublish("mv", "before").id();
+  ASSERT_TRUE(reader.WaitForData("before", kWait)) << reader.Describe();
+  const int old_primary = cluster_.primary_port();
+  ASSERT_GT(cluster_.OtherClients(old_primary), 0) << "the bridge is not on the primary?";
+  std::string error;
+  ASSERT_TRUE(cluster_.ForceFailover(&error)) << error;
+  ASSERT_TRUE(cluster_.WaitFailover(kFailover, &error)) << error;
+  ASSERT_EQ(cluster_.old_primary_port(), old_primary);
+  const absl::Time end = absl::Now() + kFailover;
+  while (cluster_.OtherClients(old_primary) != 0) {
+    ASSERT_LT(absl::Now(), end) << cluster_.OtherClients(old_primary)
+                                << " connections stayed on the demoted primary\n"
+                                << RespCommand(old_primary, {"CLIENT", "LIST"}).text << "\n"
+                                << bridge->LogText(40);
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  // Publishes go to the new primary; nothing was lost, so no reset.
+  std::string after;
+  while (after.empty()) {
+    v1::PublishResponse resp;
+    grpc::Status s = grpc.Publish(MakePublish("mv", "after"), &resp);
+    if (s.ok()) {
+      after = resp.id();
+    } else {
+      ASSERT_LT(absl::Now(), end) << s.error_message();
+      absl::SleepFor(absl::Milliseconds(20));  // pacing of retries only
+    }
+  }
+  ASSERT_TRUE(reader.WaitForData("after", kWait)) << reader.Describe();
+  EXPECT_EQ(reader.events().back().id, after);
+  ParsedId a, b;
+  ASSERT_TRUE(ParseEventId(first, &a));
+  ASSERT_TRUE(ParseEventId(after, &b));
+  EXPECT_EQ(a.epoch, b.epoch) << "the new primary had everything: same epoch";
+  for (const auto& e : reader.events()) EXPECT_NE(e.event, "ssebridge.reset");
+  EXPECT_GT(cluster_.OtherClients(cluster_.primary_port()), 0);
+  EXPECT_TRUE(WaitReady(bridge->http_port(), 200, kWait));
 }
 
 TEST_F(RedisSentinelSlowTest, SentinelsAndAnotherRedisUrlAreRefusedNamingBoth) {

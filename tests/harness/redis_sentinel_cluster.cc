@@ -286,6 +286,35 @@ bool RedisSentinelCluster::CutOffReplica(std::string* error) {
   return true;
 }
 
+bool RedisSentinelCluster::ForceFailover(std::string* error) {
+  RespReply r = RespCommand(sentinels_[0].port, {"SENTINEL", "FAILOVER", kMaster});
+  if (r.type != '+') {
+    *error = absl::StrCat("SENTINEL FAILOVER: ", r.text);
+    return false;
+  }
+  return true;
+}
+
+int RedisSentinelCluster::OtherClients(int port) const {
+  RespReply list = RespCommand(port, {"CLIENT", "LIST"});
+  if (list.type != '$') return -1;
+  int n = 0;
+  size_t start = 0;
+  while (start < list.text.size()) {
+    size_t end = list.text.find('\n', start);
+    if (end == std::string::npos) end = list.text.size();
+    const std::string line = list.text.substr(start, end - start);
+    start = end + 1;
+    if (line.empty() || absl::StrContains(line, " name=sentinel-") ||
+        absl::StrContains(line, " cmd=client") || absl::StrContains(line, " flags=M") ||
+        absl::StrContains(line, " flags=S")) {
+      continue;
+    }
+    ++n;
+  }
+  return n;
+}
+
 void RedisSentinelCluster::ResumeReplica() {
   const Proc& replica = nodes_[1 - primary_];
   if (replica.pid > 0) kill(replica.pid, SIGCONT);

@@ -48,6 +48,7 @@ class RedisSentinelCluster {
   // "127.0.0.1:<p>,..." for --redis_sentinels.
   std::string SentinelsFlag() const;
   int primary_port() const { return nodes_[primary_].port; }
+  int old_primary_port() const { return replica_port(); }  // after a failover
   int replica_port() const { return nodes_[1 - primary_].port; }
   // SIGKILL of the current primary: what it had not replicated is lost.
   void KillPrimary();
@@ -60,6 +61,11 @@ class RedisSentinelCluster {
   // Waits until every sentinel names the replica as master and it answers
   // ROLE as one; then it is the primary. False on timeout.
   bool WaitFailover(absl::Duration timeout, std::string* error);
+  // SENTINEL FAILOVER: the primary stays up and becomes a replica.
+  bool ForceFailover(std::string* error);
+  // Clients connected to `port` other than sentinels, replication links
+  // and this very query (CLIENT LIST), i.e. the bridge's.
+  int OtherClients(int port) const;
   // The port every sentinel names for the master, 0 while they disagree.
   int AgreedPrimaryPort() const;
   bool IsMaster(int port) const;
