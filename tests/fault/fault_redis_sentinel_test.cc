@@ -16,6 +16,7 @@
 //     refused at startup, naming both flags.
 // A missing redis-sentinel fails the tests (scripts/setup-deps.sh installs
 // it): nothing is skipped silently.
+#include <algorithm>
 #include <atomic>
 #include <iostream>
 #include <map>
@@ -173,6 +174,7 @@ TEST_F(RedisSentinelSlowTest, PrimaryKilledUnderLoadFailsOverWithoutLossOrReuse)
   // Bounded load: one publish every 2ms at most, at most 20000.
   std::mutex mu;
   std::vector<std::pair<std::string, std::string>> acked;  // id, data
+  std::vector<absl::Time> acked_at;
   std::map<std::string, int> failures;                     // status code name
   std::atomic<bool> stop{false};
   std::thread publishing([&] {
@@ -184,6 +186,7 @@ TEST_F(RedisSentinelSlowTest, PrimaryKilledUnderLoadFailsOverWithoutLossOrReuse)
       std::lock_guard<std::mutex> lock(mu);
       if (s.ok()) {
         acked.emplace_back(resp.id(), data);
+        acked_at.push_back(absl::Now());
       } else {
         ++failures[absl::StrCat(s.error_code())];
       }
@@ -288,7 +291,12 @@ TEST_F(RedisSentinelSlowTest, PrimaryKilledUnderLoadFailsOverWithoutLossOrReuse)
   ASSERT_TRUE(ParseEventId(acked.back().first, &last));
   std::string failed;
   for (const auto& [code, n] : failures) absl::StrAppend(&failed, " code", code, "=", n);
-  std::cout << "[ sentinel ] acked=" << acked.size() << " at_kill=" << at_kill
+  absl::Duration longest_gap;  // the publish outage the failover caused
+  for (size_t i = 1; i < acked_at.size(); ++i) {
+    longest_gap = std::max(longest_gap, acked_at[i] - acked_at[i - 1]);
+  }
+  std::cout << "[ sentinel ] publish_outage=" << absl::FormatDuration(longest_gap)
+            << " acked=" << acked.size() << " at_kill=" << at_kill
             << " failed:" << failed << " delivered=" << delivered.size()
             << " resets=" << reset_heads.size() << " covered_by_reset=" << covered
             << " lost=" << lost << " reader_connections=" << reader.connections
