@@ -1,18 +1,21 @@
 #include "bridge/broker_wiring.h"
 
+#include <mutex>
 #include <string>
 #include <utility>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
 #include "absl/strings/str_cat.h"
-#include "bridge/ops/flags.h"
-#include "bridge/ops/log.h"
 #include "bridge/auth/secret_file.h"
 #include "bridge/broker/memory_broker.h"
 #include "bridge/broker/redis_broker.h"
 #include "bridge/broker/redis_fleet.h"
 #include "bridge/broker/redis_tls.h"
 #include "bridge/broker/redis_ticket_vault.h"
+#include "bridge/broker/sentinel_primary_locator.h"
+#include "bridge/ops/flags.h"
+#include "bridge/ops/log.h"
 
 namespace ssebridge {
 namespace {
@@ -24,8 +27,7 @@ MemoryBroker::Options MemoryOptionsFromFlags() {
   o.history.max_age = absl::GetFlag(FLAGS_history_ttl);
   o.max_channels = static_cast<size_t>(absl::GetFlag(FLAGS_max_channels));
   o.max_history_bytes_total = static_cast<size_t>(absl::GetFlag(FLAGS_max_history_bytes_total));
-  o.retained.max_per_channel =
-      static_cast<size_t>(absl::GetFlag(FLAGS_max_retained_per_channel));
+  o.retained.max_per_channel = static_cast<size_t>(absl::GetFlag(FLAGS_max_retained_per_channel));
   o.retained.max_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_retained_bytes));
   o.retained.ttl = absl::GetFlag(FLAGS_retained_ttl);
   o.idempotency_window = absl::GetFlag(FLAGS_idempotency_window);
@@ -33,9 +35,65 @@ MemoryBroker::Options MemoryOptionsFromFlags() {
   return o;
 }
 
+// The one locator of the process: the broker, the ticket vault and the
+// fleet share it (one sentinel watch, one view of where the primary is). It
+// lives while any of their connection options holds it.
+absl::StatusOr<std::shared_ptr<RedisPrimaryLocator>> SharedLocatorFromFlags(const RedisUrl& url) {
+  static std::mutex mu;
+  static std::weak_ptr<RedisPrimaryLocator> shared;
+  std::lock_guard<std::mutex> lock(mu);
+  if (std::shared_ptr<RedisPrimaryLocator> existing = shared.lock()) return existing;
+  const std::string list = absl::GetFlag(FLAGS_redis_sentinels);
+  std::shared_ptr<RedisPrimaryLocator> made;
+  if (list.empty()) {
+    made = std::make_shared<FixedPrimaryLocator>(url.host, url.port);
+  } else {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag("redis_url");
+    absl::StatusOr<RedisUrl> defaults =
+        ParseRedisUrl(flag != nullptr ? flag->DefaultValue() : "redis://");
+    if (defaults.ok() && (url.host != defaults->host || url.port != defaults->port)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--redis_sentinels and --redis_url both say where Redis is (--redis_url names ", url.host,
+          ":", url.port,
+          "): with sentinels keep --redis_url's host:port at the "
+          "default and use it only for the database and password"));
+    }
+    absl::StatusOr<std::vector<SentinelAddress>> sentinels = ParseSentinelList(list);
+    if (!sentinels.ok()) return sentinels.status();
+    SentinelPrimaryLocator::Options o;
+    o.sentinels = std::move(*sentinels);
+    o.master = absl::GetFlag(FLAGS_redis_sentinel_master);
+    if (const std::string f = absl::GetFlag(FLAGS_redis_sentinel_password_file); !f.empty()) {
+      absl::StatusOr<std::string> password = ReadSecretFile(f);
+      if (!password.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--redis_sentinel_password_file: ", password.status().message()));
+      }
+      o.password = std::move(*password);
+    }
+    o.timeout = absl::GetFlag(FLAGS_redis_sentinel_timeout);
+    o.backoff_min = absl::GetFlag(FLAGS_redis_reconnect_min);
+    o.backoff_max = absl::GetFlag(FLAGS_redis_reconnect_max);
+    const std::string master = o.master;
+    o.on_state = [master](const std::string& state, const std::string& detail) {
+      const bool bad = state == "sentinel_unavailable";
+      LogLine(bad ? LogLevel::kWarning : LogLevel::kInfo, state)
+          .Str("master", master)
+          .Str(bad ? "error" : "address", detail);
+    };
+    auto sentinel = std::make_shared<SentinelPrimaryLocator>(std::move(o));
+    sentinel->StartWatching();
+    made = std::move(sentinel);
+  }
+  shared = made;
+  return made;
+}
+
 absl::StatusOr<RedisConnectOptions> RedisConnectFromFlags() {
   absl::StatusOr<RedisUrl> url = ParseRedisUrl(absl::GetFlag(FLAGS_redis_url));
   if (!url.ok()) return url.status();
+  absl::StatusOr<std::shared_ptr<RedisPrimaryLocator>> locator = SharedLocatorFromFlags(*url);
+  if (!locator.ok()) return locator.status();
   if (const std::string f = absl::GetFlag(FLAGS_redis_password_file); !f.empty()) {
     absl::StatusOr<std::string> password = ReadSecretFile(f);
     if (!password.ok()) {
@@ -46,6 +104,7 @@ absl::StatusOr<RedisConnectOptions> RedisConnectFromFlags() {
   }
   RedisConnectOptions o;
   o.url = *url;
+  o.locator = std::move(*locator);
   o.connect_timeout = absl::GetFlag(FLAGS_redis_connect_timeout);
   o.command_timeout = absl::GetFlag(FLAGS_redis_command_timeout);
   RedisTlsOptions tls;
@@ -65,6 +124,12 @@ absl::StatusOr<RedisConnectOptions> RedisConnectFromFlags() {
     o.tls = std::move(*context);
   }
   return o;
+}
+
+// For the log: the URL, or the sentinel master name in its place.
+std::string DescribeRedis(const RedisConnectOptions& connect) {
+  if (absl::GetFlag(FLAGS_redis_sentinels).empty()) return connect.url.Describe();
+  return absl::StrCat("sentinel:", absl::GetFlag(FLAGS_redis_sentinel_master), "/", connect.url.db);
 }
 
 RedisBackoff RedisBackoffFromFlags() {
@@ -87,7 +152,7 @@ absl::StatusOr<RedisBroker::Options> RedisOptionsFromFlags() {
   o.retained = memory.retained;
   o.backoff = RedisBackoffFromFlags();
   o.pool_size = static_cast<size_t>(absl::GetFlag(FLAGS_redis_pool_size));
-  const std::string where = o.connect.url.Describe();
+  const std::string where = DescribeRedis(o.connect);
   o.on_state = [where](const std::string& state, const std::string& detail) {
     const bool up = state == "redis_connected";
     LogLine(up ? LogLevel::kInfo : LogLevel::kWarning, state)
@@ -101,16 +166,18 @@ absl::StatusOr<RedisBroker::Options> RedisOptionsFromFlags() {
 
 BrokerRegistry BinaryBrokers() {
   BrokerRegistry brokers;
-  brokers.Register("memory", [](Hub* hub, const EventEncoder* encoder)
-                                 -> absl::StatusOr<std::unique_ptr<Broker>> {
-    return std::make_unique<MemoryBroker>(MemoryOptionsFromFlags(), hub, encoder);
-  });
-  brokers.Register("redis", [](Hub* hub, const EventEncoder* encoder)
-                                -> absl::StatusOr<std::unique_ptr<Broker>> {
-    absl::StatusOr<RedisBroker::Options> options = RedisOptionsFromFlags();
-    if (!options.ok()) return options.status();
-    return std::make_unique<RedisBroker>(std::move(*options), hub, encoder);
-  });
+  brokers.Register(
+      "memory",
+      [](Hub* hub, const EventEncoder* encoder) -> absl::StatusOr<std::unique_ptr<Broker>> {
+        return std::make_unique<MemoryBroker>(MemoryOptionsFromFlags(), hub, encoder);
+      });
+  brokers.Register(
+      "redis",
+      [](Hub* hub, const EventEncoder* encoder) -> absl::StatusOr<std::unique_ptr<Broker>> {
+        absl::StatusOr<RedisBroker::Options> options = RedisOptionsFromFlags();
+        if (!options.ok()) return options.status();
+        return std::make_unique<RedisBroker>(std::move(*options), hub, encoder);
+      });
   return brokers;
 }
 
@@ -148,7 +215,7 @@ absl::Status MakeFleetFromFlags(std::unique_ptr<Fleet>& fleet) {
   o.lease = absl::GetFlag(FLAGS_fleet_lease);
   o.refresh = absl::GetFlag(FLAGS_fleet_refresh_interval);
   o.answer_timeout = absl::GetFlag(FLAGS_fleet_answer_timeout);
-  const std::string where = o.connect.url.Describe();
+  const std::string where = DescribeRedis(o.connect);
   o.on_state = [where](const std::string& state, const std::string& detail) {
     const bool up = state == "fleet_connected";
     LogLine(up ? LogLevel::kInfo : LogLevel::kWarning, state)

@@ -9,7 +9,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
-  libhiredis-dev redis-server
+  libhiredis-dev redis-server redis-sentinel
   python3-grpcio python3-protobuf python3-yaml nodejs npm
   file python3-grpc-tools python3-venv python3-setuptools python3-wheel python3-pip  # packaging (tests/packages)
   chromium  # clients/js's browser tests (headless)

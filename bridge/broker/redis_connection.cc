@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "bridge/broker/redis_sentinel.h"
 
 namespace ssebridge {
 
@@ -26,17 +27,15 @@ void AppendArgv(redisContext* ctx, const std::vector<std::string>& argv) {
     ptrs.push_back(a.data());
     lens.push_back(a.size());
   }
-  redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), ptrs.data(),
-                         lens.data());
+  redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), ptrs.data(), lens.data());
 }
 
 // SCRIPT LOAD failed: whatever happened to it, the script itself was never
 // sent, so the caller's command certainly did not run.
 absl::Status ScriptNotRun(const absl::Status& load) {
   if (load.code() != absl::StatusCode::kDeadlineExceeded) return load;
-  return absl::UnavailableError(absl::StrCat(
-      "redis did not answer SCRIPT LOAD (", load.message(),
-      "); the command itself was not sent"));
+  return absl::UnavailableError(absl::StrCat("redis did not answer SCRIPT LOAD (", load.message(),
+                                             "); the command itself was not sent"));
 }
 
 }  // namespace
@@ -71,25 +70,31 @@ std::string ReplyString(const redisReply& reply) {
 
 absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
     const RedisConnectOptions& options) {
-  redisContext* ctx = redisConnectWithTimeout(
-      options.url.host.c_str(), options.url.port,
-      TimevalOf(options.connect_timeout));
+  RedisPrimaryAddress where;
+  where.host = options.url.host;
+  where.port = options.url.port;
+  if (options.locator != nullptr) {
+    absl::StatusOr<RedisPrimaryAddress> located = options.locator->Locate();
+    if (!located.ok()) return located.status();
+    where = *located;
+  }
+  const std::string describe = absl::StrCat(where.Describe(), "/", options.url.db);
+  redisContext* ctx =
+      redisConnectWithTimeout(where.host.c_str(), where.port, TimevalOf(options.connect_timeout));
   if (ctx == nullptr) return absl::UnavailableError("redis: out of memory");
   if (ctx->err) {
     std::string why = ctx->errstr;
     redisFree(ctx);
-    return absl::UnavailableError(
-        absl::StrCat("redis ", options.url.Describe(), ": ", why));
+    return absl::UnavailableError(absl::StrCat("redis ", describe, ": ", why));
   }
-  std::unique_ptr<RedisConnection> conn(
-      new RedisConnection(ctx, options.command_timeout));
+  std::unique_ptr<RedisConnection> conn(new RedisConnection(ctx, options.command_timeout));
   if (options.tls != nullptr) {
     redisSetTimeout(ctx, TimevalOf(options.connect_timeout));
     absl::StatusOr<std::unique_ptr<RedisTlsSession>> session =
-        options.tls->Handshake(ctx->fd, options.url.host);
+        options.tls->Handshake(ctx->fd, where.host);
     if (!session.ok()) {
-      return absl::UnavailableError(absl::StrCat("redis ", options.url.Describe(), ": ",
-                                                 session.status().message()));
+      return absl::UnavailableError(
+          absl::StrCat("redis ", describe, ": ", session.status().message()));
     }
     conn->tls_ = std::move(*session);
   }
@@ -103,21 +108,53 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
     if (!r.ok()) return r.status();
     if ((*r)->type == REDIS_REPLY_ERROR) {
       // Never echo the password; Redis' own message does not contain it.
-      return absl::PermissionDeniedError(
-          absl::StrCat("redis AUTH failed: ", ReplyString(**r)));
+      return absl::PermissionDeniedError(absl::StrCat("redis AUTH failed: ", ReplyString(**r)));
+    }
+  }
+  if (options.locator != nullptr && options.locator->verify_role()) {
+    // A sentinel's answer may be a moment old: the address must be a master
+    // now, or writes would meet READONLY (or, worse, reads be stale).
+    absl::StatusOr<RedisReplyPtr> role = conn->Checked({"ROLE"});
+    if (!role.ok()) return role.status();
+    if (!RoleIsMaster(**role)) {
+      options.locator->Suspect(where);
+      return absl::UnavailableError(absl::StrCat(
+          "redis ", describe, " is not the primary (ROLE: replica); asking the sentinels again"));
     }
   }
   if (options.url.db != 0) {
-    absl::StatusOr<RedisReplyPtr> r =
-        conn->Checked({"SELECT", absl::StrCat(options.url.db)});
+    absl::StatusOr<RedisReplyPtr> r = conn->Checked({"SELECT", absl::StrCat(options.url.db)});
     if (!r.ok()) return r.status();
+  }
+  if (options.locator != nullptr) {
+    conn->track_token_ = options.locator->Track(ctx->fd, where.generation);
+    if (conn->track_token_ == 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "redis ", describe, ": the primary moved while connecting; connecting again"));
+    }
+    conn->locator_ = options.locator;
+    conn->where_ = where;
   }
   return conn;
 }
 
 RedisConnection::~RedisConnection() {
+  // Untracked before the close: the locator never shuts down a descriptor
+  // that was reused meanwhile.
+  if (track_token_ != 0) locator_->Untrack(track_token_);
   tls_.reset();
   redisFree(ctx_);
+}
+
+void RedisConnection::NoteReply(const redisReply& reply) {
+  if (reply.type != REDIS_REPLY_ERROR || demoted_) return;
+  const absl::string_view text(reply.str, reply.len);
+  // A script's write meets it as "... READONLY You can't write ...".
+  if (!absl::StartsWith(text, "READONLY") && !absl::StrContains(text, "READONLY You can't write")) {
+    return;
+  }
+  demoted_ = true;
+  if (locator_ != nullptr) locator_->Suspect(where_);
 }
 
 int RedisConnection::fd() const { return ctx_->fd; }
@@ -137,33 +174,30 @@ absl::Status RedisConnection::Broken(absl::string_view what, bool sent) {
       io_timed_out_ ||
       (ctx_->err == REDIS_ERR_IO && (absl::string_view(ctx_->errstr) == strerror(EAGAIN) ||
                                      absl::string_view(ctx_->errstr) == strerror(EWOULDBLOCK)));
-  std::string why = timed_out
-                        ? absl::StrCat("timed out after ",
-                                       absl::FormatDuration(command_timeout_),
-                                       " (--redis_command_timeout)")
-                        : !io_error_.empty() ? io_error_
-                        : std::string(ctx_->err ? ctx_->errstr : "connection closed");
+  std::string why =
+      timed_out ? absl::StrCat("timed out after ", absl::FormatDuration(command_timeout_),
+                               " (--redis_command_timeout)")
+      : !io_error_.empty() ? io_error_
+                           : std::string(ctx_->err ? ctx_->errstr : "connection closed");
   if (!sent) {
     broken_status_ = absl::UnavailableError(
         absl::StrCat("redis ", what, ": ", why, "; the command was not sent"));
   } else {
-    broken_status_ = absl::DeadlineExceededError(absl::StrCat(
-        "redis ", what, ": ", why,
-        " after the command was sent: outcome unknown, Redis may have run it "
-        "(retry a publish only with an idempotency key)"));
+    broken_status_ = absl::DeadlineExceededError(
+        absl::StrCat("redis ", what, ": ", why,
+                     " after the command was sent: outcome unknown, Redis may have run it "
+                     "(retry a publish only with an idempotency key)"));
   }
   return broken_status_;
 }
 
-absl::StatusOr<RedisReplyPtr> RedisConnection::Command(
-    const std::vector<std::string>& argv) {
+absl::StatusOr<RedisReplyPtr> RedisConnection::Command(const std::vector<std::string>& argv) {
   Append(argv);
   if (absl::Status s = Flush(); !s.ok()) return s;
   return Read();
 }
 
-absl::StatusOr<RedisReplyPtr> RedisConnection::Checked(
-    const std::vector<std::string>& argv) {
+absl::StatusOr<RedisReplyPtr> RedisConnection::Checked(const std::vector<std::string>& argv) {
   absl::StatusOr<RedisReplyPtr> r = Command(argv);
   if (!r.ok()) return r;
   absl::Status s = ReplyStatus(**r);
@@ -171,17 +205,16 @@ absl::StatusOr<RedisReplyPtr> RedisConnection::Checked(
   return r;
 }
 
-absl::StatusOr<RedisReplyPtr> RedisConnection::Eval(
-    const RedisScript& script, const std::vector<std::string>& keys,
-    const std::vector<std::string>& args) {
+absl::StatusOr<RedisReplyPtr> RedisConnection::Eval(const RedisScript& script,
+                                                    const std::vector<std::string>& keys,
+                                                    const std::vector<std::string>& args) {
   if (shas_.size() <= static_cast<size_t>(script.id)) {
     shas_.resize(static_cast<size_t>(script.id) + 1);
   }
   std::string& sha = shas_[static_cast<size_t>(script.id)];
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (sha.empty()) {
-      absl::StatusOr<RedisReplyPtr> loaded =
-          Checked({"SCRIPT", "LOAD", script.source});
+      absl::StatusOr<RedisReplyPtr> loaded = Checked({"SCRIPT", "LOAD", script.source});
       if (!loaded.ok()) return ScriptNotRun(loaded.status());
       sha = ReplyString(**loaded);
     }
@@ -238,9 +271,10 @@ std::vector<absl::StatusOr<RedisReplyPtr>> RedisConnection::EvalMany(
   }
   if (absl::Status s = Flush(); !s.ok()) {
     // Part of the pipeline may have been written whole and run.
-    return fail_rest(absl::DeadlineExceededError(absl::StrCat(
-        s.message(), "; part of the batch may have been sent: outcome unknown "
-        "(retry only with idempotency keys)")));
+    return fail_rest(absl::DeadlineExceededError(
+        absl::StrCat(s.message(),
+                     "; part of the batch may have been sent: outcome unknown "
+                     "(retry only with idempotency keys)")));
   }
   absl::StatusOr<RedisReplyPtr> loaded = Read();
   if (!loaded.ok()) return fail_rest(loaded.status());
@@ -255,8 +289,8 @@ std::vector<absl::StatusOr<RedisReplyPtr>> RedisConnection::EvalMany(
     if ((*r)->type == REDIS_REPLY_ERROR &&
         absl::StartsWith(absl::string_view((*r)->str, (*r)->len), "NOSCRIPT")) {
       sha.clear();
-      out.push_back(absl::UnavailableError(
-          "redis: the script cache was flushed during a batch; retry"));
+      out.push_back(
+          absl::UnavailableError("redis: the script cache was flushed during a batch; retry"));
       continue;
     }
     absl::Status s = ReplyStatus(**r);
@@ -269,9 +303,7 @@ std::vector<absl::StatusOr<RedisReplyPtr>> RedisConnection::EvalMany(
   return out;
 }
 
-void RedisConnection::Append(const std::vector<std::string>& argv) {
-  AppendArgv(ctx_, argv);
-}
+void RedisConnection::Append(const std::vector<std::string>& argv) { AppendArgv(ctx_, argv); }
 
 // A write that fails leaves the last command incomplete in Redis' input, so
 // Redis cannot have run it (a pipeline's earlier commands: see EvalMany).
@@ -319,15 +351,14 @@ absl::StatusOr<RedisReplyPtr> RedisConnection::Read() {
   if (tls_ != nullptr) {
     // What redisGetReply does, with the bytes going through TLS.
     if (!TlsFlush()) return Broken("write", true);
-    for (;;) {
+    while (reply == nullptr) {
       if (redisGetReplyFromReader(ctx_, &reply) != REDIS_OK) return Broken("parse", true);
-      if (reply != nullptr) return RedisReplyPtr(static_cast<redisReply*>(reply));
-      if (!TlsReadOnce()) return Broken("read", true);
+      if (reply == nullptr && !TlsReadOnce()) return Broken("read", true);
     }
-  }
-  if (redisGetReply(ctx_, &reply) != REDIS_OK || reply == nullptr) {
+  } else if (redisGetReply(ctx_, &reply) != REDIS_OK || reply == nullptr) {
     return Broken("read", true);
   }
+  NoteReply(*static_cast<redisReply*>(reply));
   return RedisReplyPtr(static_cast<redisReply*>(reply));
 }
 
@@ -356,6 +387,7 @@ absl::StatusOr<RedisReplyPtr> RedisConnection::NextBuffered() {
   if (broken_) return broken_status_;
   void* reply = nullptr;
   if (redisGetReplyFromReader(ctx_, &reply) != REDIS_OK) return Broken("parse", true);
+  if (reply != nullptr) NoteReply(*static_cast<redisReply*>(reply));
   return RedisReplyPtr(static_cast<redisReply*>(reply));
 }
 

@@ -10,18 +10,26 @@
 //   DEADLINE_EXCEEDED  it was sent and no answer came (timed out, or the
 //                      connection was lost meanwhile): outcome unknown, Redis
 //                      may have run it. The message says which.
+//
+// With a locator in the options, Connect() asks it where the primary is,
+// confirms with ROLE when it says so, and registers the socket with it (a
+// move of the primary shuts the socket down). A READONLY error reply (the
+// primary was demoted under us) marks the connection broken() after the
+// reply is returned, and tells the locator, so the owner reconnects through
+// it.
 #ifndef SSEBRIDGE_BROKER_REDIS_CONNECTION_H_
 #define SSEBRIDGE_BROKER_REDIS_CONNECTION_H_
+
+#include <hiredis/hiredis.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <hiredis/hiredis.h>
-
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "bridge/broker/redis_primary_locator.h"
 #include "bridge/broker/redis_tls.h"
 #include "bridge/broker/redis_url.h"
 
@@ -33,7 +41,9 @@ struct RedisReplyDeleter {
 using RedisReplyPtr = std::unique_ptr<redisReply, RedisReplyDeleter>;
 
 struct RedisConnectOptions {
-  RedisUrl url;
+  RedisUrl url;  // host and port are unused when there is a locator
+  // Where the primary is; null: url's host:port.
+  std::shared_ptr<RedisPrimaryLocator> locator;
   absl::Duration connect_timeout = absl::Seconds(2);
   absl::Duration command_timeout = absl::Seconds(2);
   // Set: every byte goes through TLS (rediss://); the handshake is bounded
@@ -75,8 +85,8 @@ class RedisConnection {
     std::vector<std::string> keys;
     std::vector<std::string> args;
   };
-  std::vector<absl::StatusOr<RedisReplyPtr>> EvalMany(
-      const RedisScript& script, const std::vector<ScriptCall>& calls);
+  std::vector<absl::StatusOr<RedisReplyPtr>> EvalMany(const RedisScript& script,
+                                                      const std::vector<ScriptCall>& calls);
 
   // Pipelining and pub/sub: queue a command, flush, read replies.
   void Append(const std::vector<std::string>& argv);
@@ -89,7 +99,7 @@ class RedisConnection {
   absl::Status ReadSocket();
   absl::StatusOr<RedisReplyPtr> NextBuffered();
 
-  bool broken() const { return broken_; }
+  bool broken() const { return broken_ || demoted_; }
   int fd() const;
   // Whether the peer closed or sent something unasked while the connection
   // sat idle (a restarted Redis): such a connection must not be used, or a
@@ -104,6 +114,8 @@ class RedisConnection {
   // hiredis' reader. On failure they set io_error_ / io_timed_out_.
   bool TlsFlush();
   bool TlsReadOnce();
+  // A READONLY reply: this is no longer the primary.
+  void NoteReply(const redisReply& reply);
   // Marks the connection broken. `sent`: a command may have reached Redis.
   absl::Status Broken(absl::string_view what, bool sent);
 
@@ -113,6 +125,10 @@ class RedisConnection {
   bool io_timed_out_ = false;
   const absl::Duration command_timeout_;
   bool broken_ = false;
+  bool demoted_ = false;  // met READONLY; replies already read stay valid
+  std::shared_ptr<RedisPrimaryLocator> locator_;
+  RedisPrimaryAddress where_;
+  uint64_t track_token_ = 0;
   absl::Status broken_status_;
   std::vector<std::string> shas_;
 };

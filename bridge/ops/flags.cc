@@ -194,6 +194,20 @@ ABSL_FLAG(std::string, redis_tls_server_name, "",
           "SNI sent), when it is not the host of --redis_url.");
 ABSL_FLAG(std::string, redis_password_file, "",
           "File holding the Redis password (wins over one in --redis_url).");
+ABSL_FLAG(std::string, redis_sentinels, "",
+          "With --broker=redis: Redis Sentinel addresses (host:port,...) that "
+          "tell where the primary is; the bridge follows failovers "
+          "(+switch-master) without a restart. The database and password "
+          "still come from --redis_url (keep its host:port at the default) "
+          "and --redis_password_file.");
+ABSL_FLAG(std::string, redis_sentinel_master, "mymaster",
+          "With --redis_sentinels: the master name the sentinels monitor.");
+ABSL_FLAG(std::string, redis_sentinel_password_file, "",
+          "File holding the password of the sentinels themselves (not of "
+          "Redis); empty: no AUTH to the sentinels.");
+ABSL_FLAG(absl::Duration, redis_sentinel_timeout, absl::Milliseconds(500),
+          "Connect and command timeout of one sentinel; an idle sentinel "
+          "watch is PINGed every two of these.");
 ABSL_FLAG(std::string, redis_prefix, "ssebridge",
           "Namespace of every Redis key and pub/sub topic of this bridge.");
 ABSL_FLAG(absl::Duration, redis_connect_timeout, absl::Seconds(2),
@@ -413,6 +427,13 @@ absl::Status ValidateFlags() {
     return bad("redis_reconnect_min", "must be positive and at most --redis_reconnect_max");
   }
   if (absl::GetFlag(FLAGS_redis_pool_size) < 1) return bad("redis_pool_size", "at least 1");
+  if (absl::GetFlag(FLAGS_redis_sentinel_timeout) <= absl::ZeroDuration()) {
+    return bad("redis_sentinel_timeout", "must be positive");
+  }
+  if (!absl::GetFlag(FLAGS_redis_sentinels).empty() &&
+      absl::GetFlag(FLAGS_redis_sentinel_master).empty()) {
+    return bad("redis_sentinel_master", "needed with --redis_sentinels");
+  }
   if (absl::GetFlag(FLAGS_fleet_refresh_interval) < absl::Milliseconds(10)) {
     return bad("fleet_refresh_interval", "at least 10ms");
   }

@@ -26,6 +26,19 @@ class RefusalTest(HelmTestCase):
         self.helm.render(sets=["config.broker=redis", "config.redis_url=redis://r:6379/0",
                                "replicaCount=2"])
 
+    def test_redis_sentinels_instead_of_a_url(self):
+        # sentinels alone are enough for several replicas ...
+        objects = self.helm.render(sets=["config.broker=redis",
+                                         "config.redis_sentinels=s0:26379\\,s1:26380",
+                                         "replicaCount=2"])
+        args = [a for o in objects.values() if o.get("kind") == "Deployment"
+                for c in o["spec"]["template"]["spec"]["containers"] for a in c.get("args", [])]
+        self.assertIn("--redis_sentinels=s0:26379,s1:26380", args)
+        # ... and a URL naming another server beside them is refused, naming both
+        self.assert_refused(["config.broker=redis", "config.redis_sentinels=s0:26379",
+                             "config.redis_url=redis://r:6379/0"],
+                            "config.redis_sentinels", "config.redis_url")
+
     def test_front_doors_need_their_targets(self):
         self.assert_refused(["ingress.enabled=true"], "ingress.hosts")
         self.assert_refused(["httpRoute.enabled=true"], "httpRoute.parentRefs")

@@ -10,8 +10,11 @@ types and unknown keys; these are the rules that span several values.
 {{- if and (not $redis) (or (gt (int64 .Values.replicaCount) 1) .Values.autoscaling.enabled) -}}
 {{- fail (printf "%s with the memory broker: each pod would keep its own history and subscribers, so a publish reaches only the streams of the pod that took it. Set the Redis broker: config.broker=redis and config.redis_url=redis://<host>:6379/0 (--broker=redis --redis_url=...), or keep replicaCount: 1 with autoscaling.enabled: false." (ternary "autoscaling.enabled" (printf "replicaCount: %d" (int64 .Values.replicaCount)) .Values.autoscaling.enabled)) -}}
 {{- end -}}
-{{- if and $redis (not $c.redis_url) -}}
-{{- fail "config.broker=redis needs config.redis_url (redis://[[user]:password@]host:port/db): the bridge's default, 127.0.0.1:6379, is the pod itself. Put the password in secrets.redisPassword, not in the URL." -}}
+{{- if and $redis (not $c.redis_url) (not $c.redis_sentinels) -}}
+{{- fail "config.broker=redis needs config.redis_url (redis://[[user]:password@]host:port/db) or config.redis_sentinels (host:port,...): the bridge's default, 127.0.0.1:6379, is the pod itself. Put the password in secrets.redisPassword, not in the URL." -}}
+{{- end -}}
+{{- if and $c.redis_sentinels $c.redis_url (ne (urlParse (toString $c.redis_url)).host "127.0.0.1:6379") -}}
+{{- fail "config.redis_sentinels and config.redis_url both say where Redis is (--redis_sentinels, --redis_url): with sentinels leave redis_url out (or keep its host at 127.0.0.1:6379 and use it only for the database number)." -}}
 {{- end -}}
 
 {{- if eq (include "ssebridge.httpPort" .) (include "ssebridge.grpcPort" .) -}}

@@ -1,0 +1,184 @@
+// Redis Sentinel failovers the bridge must tell apart (issue 21, items 6
+// and 2), against real redis-server and redis-sentinel processes:
+//   - a failover to a replica that lagged (it missed acknowledged
+//     publishes) is Redis going back in time: a new epoch, no id handed
+//     out twice, the reader reset past what was lost;
+//   - a failover that leaves the old primary running (SENTINEL FAILOVER)
+//     moves every connection of the bridge off it, in the same epoch.
+#include <algorithm>
+#include <atomic>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/harness/bridge_process.h"
+#include "tests/harness/grpc_client.h"
+#include "tests/harness/redis_fixture.h"
+#include "tests/harness/redis_sentinel_cluster.h"
+#include "tests/harness/sse_client.h"
+#include "tests/harness/test_helpers.h"
+#include "tests/harness/sentinel_fixture.h"
+
+namespace ssebridge_it {
+namespace {
+
+class RedisSentinelFailoverSlowTest : public RedisSentinelTest {};
+
+// The replica is cut off (stopped, its link dropped by the primary), 20
+// publishes are acknowledged by the primary alone, the primary is killed
+// and the replica resumed: the sentinels promote a primary that lacks them.
+TEST_F(RedisSentinelFailoverSlowTest, FailoverToALaggingReplicaStartsANewEpoch) {
+  auto bridge = StartSentinelBridge();
+  ASSERT_TRUE(bridge);
+  const int port = bridge->http_port();
+  SseClient reader;
+  ASSERT_TRUE(OpenAttached(&reader, port, EventsTarget({"lag"}))) << reader.Describe();
+  GrpcClient grpc(bridge->grpc_port());
+  std::vector<std::string> acked;
+  for (int i = 0; i < 10; ++i) acked.push_back(grpc.MustPublish("lag", absl::StrCat("r", i)).id());
+  // Replicated for sure before the cut: the replica's offset caught up.
+  const absl::Time synced_end = absl::Now() + kWait;
+  while (RespCommand(cluster_.replica_port(), {"GET", "{ssebridge}:seq"}).text !=
+         RespCommand(cluster_.primary_port(), {"GET", "{ssebridge}:seq"}).text) {
+    ASSERT_LT(absl::Now(), synced_end) << "the replica never caught up";
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  std::string error;
+  {
+    struct Resume {
+      RedisSentinelCluster* c;
+      ~Resume() { c->ResumeReplica(); }
+    } resume{&cluster_};
+    ASSERT_TRUE(cluster_.CutOffReplica(&error)) << error;
+    for (int i = 0; i < 20; ++i) acked.push_back(grpc.MustPublish("lag", absl::StrCat("lost", i)).id());
+    cluster_.KillPrimary();
+  }
+  ASSERT_TRUE(cluster_.WaitFailover(kFailover, &error)) << error;
+  // The bridge follows, notices the new primary is behind, and publishes
+  // again in a new epoch.
+  const absl::Time end = absl::Now() + kFailover;
+  std::string after;
+  while (after.empty()) {
+    v1::PublishResponse resp;
+    grpc::Status s = grpc.Publish(MakePublish("lag", "after"), &resp);
+    if (s.ok()) {
+      after = resp.id();
+      acked.push_back(after);
+    } else {
+      ASSERT_LT(absl::Now(), end) << s.error_message() << "\n" << bridge->LogText(60);
+      absl::SleepFor(absl::Milliseconds(20));  // pacing of retries only
+    }
+  }
+  std::set<std::string> distinct(acked.begin(), acked.end());
+  EXPECT_EQ(distinct.size(), acked.size()) << "an id was handed out twice";
+  ParsedId before, now;
+  ASSERT_TRUE(ParseEventId(acked[acked.size() - 2], &before));
+  ASSERT_TRUE(ParseEventId(after, &now));
+  EXPECT_NE(before.epoch, now.epoch) << "the new primary lagged: a new epoch";
+  // The open stream had every event up to the crash, once, then a reset
+  // whose head covers "after" unless "after" came live behind it, then
+  // goes on live in the new epoch.
+  auto reset_seen = [&] {
+    for (const auto& e : reader.events()) {
+      if (e.event == "ssebridge.reset") return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(reader.ReadUntil(reset_seen, kFailover)) << reader.Describe();
+  std::vector<std::string> before_reset;
+  std::string head;
+  for (const auto& e : reader.events()) {
+    if (e.event == "ssebridge.reset") {
+      head = ResetHead(e.data);
+      break;
+    }
+    before_reset.push_back(e.id);
+  }
+  // Before the reset: acknowledged events in order, each once. The last
+  // few may be missing -- Redis may die between answering the publish and
+  // writing its pub/sub message -- and then the reset (into the new epoch)
+  // covers them: the page refetches.
+  ASSERT_LE(before_reset.size(), 30u);
+  EXPECT_EQ(before_reset, std::vector<std::string>(acked.begin(),
+                                                   acked.begin() + before_reset.size()))
+      << "acknowledged events before the crash, in order, once";
+  ParsedId head_id;
+  ASSERT_TRUE(ParseEventId(head, &head_id)) << head;
+  EXPECT_EQ(head_id.epoch, now.epoch) << "the reset leads into the new epoch";
+  const std::string live = grpc.MustPublish("lag", "live").id();
+  ASSERT_TRUE(reader.WaitForData("live", kWait)) << reader.Describe();
+  EXPECT_EQ(reader.events().back().id, live);
+  if (now.seq > head_id.seq) {
+    bool came = false;
+    for (size_t i = before_reset.size() + 1; i < reader.events().size(); ++i) {
+      if (reader.events()[i].id == after) came = true;
+    }
+    std::vector<std::string> all;
+    for (const auto& e : reader.events()) all.push_back(e.id + " " + e.event + " " + e.data);
+    EXPECT_TRUE(came) << "\"after\" (" << after << ") is past the reset's head (" << head
+                      << "): it must come live\n" << absl::StrJoin(all, "\n");
+  }
+  EXPECT_TRUE(WaitReady(port, 200, kWait));
+}
+
+// The old primary stays up as a replica: nothing tells the bridge's
+// connections to it that it was demoted but the +switch-master watch (and a
+// write meeting READONLY). Every one must leave it.
+TEST_F(RedisSentinelFailoverSlowTest, FailoverWithTheOldPrimaryAliveMovesEveryConnection) {
+  auto bridge = StartSentinelBridge();
+  ASSERT_TRUE(bridge);
+  SseClient reader;
+  ASSERT_TRUE(OpenAttached(&reader, bridge->http_port(), EventsTarget({"mv"})))
+      << reader.Describe();
+  GrpcClient grpc(bridge->grpc_port());
+  const std::string first = grpc.MustPublish("mv", "before").id();
+  ASSERT_TRUE(reader.WaitForData("before", kWait)) << reader.Describe();
+  const int old_primary = cluster_.primary_port();
+  ASSERT_GT(cluster_.OtherClients(old_primary), 0) << "the bridge is not on the primary?";
+  std::string error;
+  ASSERT_TRUE(cluster_.ForceFailover(&error)) << error;
+  ASSERT_TRUE(cluster_.WaitFailover(kFailover, &error)) << error;
+  ASSERT_EQ(cluster_.old_primary_port(), old_primary);
+  const absl::Time end = absl::Now() + kFailover;
+  while (cluster_.OtherClients(old_primary) != 0) {
+    ASSERT_LT(absl::Now(), end) << cluster_.OtherClients(old_primary)
+                                << " connections stayed on the demoted primary\n"
+                                << RespCommand(old_primary, {"CLIENT", "LIST"}).text << "\n"
+                                << bridge->LogText(40);
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  // Publishes go to the new primary; nothing was lost, so no reset.
+  std::string after;
+  while (after.empty()) {
+    v1::PublishResponse resp;
+    grpc::Status s = grpc.Publish(MakePublish("mv", "after"), &resp);
+    if (s.ok()) {
+      after = resp.id();
+    } else {
+      ASSERT_LT(absl::Now(), end) << s.error_message();
+      absl::SleepFor(absl::Milliseconds(20));  // pacing of retries only
+    }
+  }
+  ASSERT_TRUE(reader.WaitForData("after", kWait)) << reader.Describe();
+  EXPECT_EQ(reader.events().back().id, after);
+  ParsedId a, b;
+  ASSERT_TRUE(ParseEventId(first, &a));
+  ASSERT_TRUE(ParseEventId(after, &b));
+  EXPECT_EQ(a.epoch, b.epoch) << "the new primary had everything: same epoch";
+  for (const auto& e : reader.events()) EXPECT_NE(e.event, "ssebridge.reset");
+  EXPECT_GT(cluster_.OtherClients(cluster_.primary_port()), 0);
+  EXPECT_TRUE(WaitReady(bridge->http_port(), 200, kWait));
+}
+
+}  // namespace
+}  // namespace ssebridge_it

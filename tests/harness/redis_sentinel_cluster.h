@@ -1,0 +1,91 @@
+// redis_sentinel_cluster: a real Redis Sentinel setup for the failover
+// tests -- a primary, one replica (--replicaof) and three redis-sentinel
+// processes (quorum 2, down-after 1s) on free loopback ports, each process
+// with its own temp dir (the sentinels' config files are theirs to
+// rewrite). Start() waits for the conditions a failover needs (the replica
+// in sync, every sentinel seeing the master, the replica and the two other
+// sentinels), never for a time. Every process is stopped by PID.
+//
+// Also a small RESP client that reads whole replies (arrays included),
+// which RedisServer::Command (first line only) does not.
+#ifndef SSEBRIDGE_TESTS_HARNESS_REDIS_SENTINEL_CLUSTER_H_
+#define SSEBRIDGE_TESTS_HARNESS_REDIS_SENTINEL_CLUSTER_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace ssebridge_it {
+
+// A RESP reply: type '+', '-', ':', '$', '*' ('_' for nil, 0 on I/O
+// failure); `text` for the scalars, `items` for arrays.
+struct RespReply {
+  char type = 0;
+  std::string text;
+  std::vector<RespReply> items;
+};
+RespReply RespCommand(int port, const std::vector<std::string>& argv,
+                      absl::Duration timeout = absl::Seconds(2));
+
+// The redis-sentinel binary, or "" when it is not installed.
+std::string FindRedisSentinel();
+
+class RedisSentinelCluster {
+ public:
+  static constexpr const char* kMaster = "mymaster";
+
+  RedisSentinelCluster();
+  ~RedisSentinelCluster();
+  RedisSentinelCluster(const RedisSentinelCluster&) = delete;
+  RedisSentinelCluster& operator=(const RedisSentinelCluster&) = delete;
+
+  // False with *error when a binary is missing or a condition never held.
+  bool Start(std::string* error);
+
+  // "127.0.0.1:<p>,..." for --redis_sentinels.
+  std::string SentinelsFlag() const;
+  int primary_port() const { return nodes_[primary_].port; }
+  int old_primary_port() const { return replica_port(); }  // after a failover
+  int replica_port() const { return nodes_[1 - primary_].port; }
+  // SIGKILL of the current primary: what it had not replicated is lost.
+  void KillPrimary();
+  // Makes the replica lag for sure: SIGSTOP it (it cannot reconnect), then
+  // the primary drops its replication link; writes from now on reach the
+  // primary only. ResumeReplica() (SIGCONT) before the sentinels' 1s
+  // down-after, or they will not promote it.
+  bool CutOffReplica(std::string* error);
+  void ResumeReplica();
+  // Waits until every sentinel names the replica as master and it answers
+  // ROLE as one; then it is the primary. False on timeout.
+  bool WaitFailover(absl::Duration timeout, std::string* error);
+  // SENTINEL FAILOVER: the primary stays up and becomes a replica.
+  bool ForceFailover(std::string* error);
+  // Clients connected to `port` other than sentinels, replication links
+  // and this very query (CLIENT LIST), i.e. the bridge's.
+  int OtherClients(int port) const;
+  // The port every sentinel names for the master, 0 while they disagree.
+  int AgreedPrimaryPort() const;
+  bool IsMaster(int port) const;
+
+ private:
+  struct Proc {
+    std::string dir;
+    int port = 0;
+    pid_t pid = -1;
+  };
+  bool Spawn(Proc* p, const std::vector<std::string>& argv, std::string* error);
+  void Stop(Proc* p);
+  bool ReplicaInSync(int replica_port) const;
+  bool SentinelsReady() const;
+
+  Proc nodes_[2];  // Redis servers: [0] starts as primary
+  int primary_ = 0;
+  Proc sentinels_[3];
+};
+
+}  // namespace ssebridge_it
+
+#endif  // SSEBRIDGE_TESTS_HARNESS_REDIS_SENTINEL_CLUSTER_H_
