@@ -1,12 +1,12 @@
-// Chaos behind a real load balancer (issue 21, item 9): three replicas on one
-// Redis behind HAProxy, which sends a stream only to replicas whose /readyz
-// is 200; simulated browsers (SSE clients that reconnect through HAProxy
-// after the stream's retry: with Last-Event-ID, as EventSource does);
-// publishers on every replica; a replica SIGKILLed and restarted every few
-// seconds, and Redis frozen once. Passes when nothing acknowledged is
-// missing from a browser that was not reset, no browser gets an event twice,
-// and no id is issued twice. The figures are printed and recorded as test
-// properties.
+// Chaos behind a real load balancer (issue 21, item 9): three replicas
+// behind HAProxy, which sends a stream only to replicas whose /readyz is
+// 200, on Redis with Sentinel (a primary, a replica, three sentinels);
+// simulated browsers (SSE clients that reconnect through HAProxy after the
+// stream's retry: with Last-Event-ID, as EventSource does); publishers on
+// every replica; a replica SIGKILLed and restarted every few seconds, the
+// Redis primary failed over once (SIGKILL) and the new one frozen once. Passes when nothing
+// acknowledged is missing from a browser that was not reset, no browser gets an event twice, and no
+// id is issued twice. The figures are printed and recorded as test properties.
 #include <signal.h>
 
 #include <algorithm>
@@ -27,6 +27,7 @@
 #include "gtest/gtest.h"
 #include "tests/harness/haproxy_process.h"
 #include "tests/harness/redis_fixture.h"
+#include "tests/harness/sentinel_fixture.h"
 #include "tests/harness/test_helpers.h"
 
 namespace ssebridge_it {
@@ -173,12 +174,33 @@ void Publish(int slot, Slots* slots, Ledger* ledger, const std::atomic<bool>* st
   }
 }
 
-class ChaosTest : public RedisScaleOutTest {
+class ChaosTest : public RedisSentinelTest {
  protected:
-  // Starts (or restarts) replica `slot` and points HAProxy's slot at it.
+  void SetUp() override {
+#ifdef SSEBRIDGE_TEST_SANITIZER
+    if (std::string(SSEBRIDGE_TEST_SANITIZER) != "") {
+      GTEST_SKIP() << "three replicas, HAProxy and Sentinel under a sanitizer test the "
+                      "machine, not the bridge; the release build runs this";
+    }
+#endif
+    RedisSentinelTest::SetUp();
+  }
+
+  // Starts (or restarts) replica `slot` on the sentinels' primary and points
+  // HAProxy's slot at it.
   bool StartSlot(int slot) {
-    replicas_[slot] = StartReplica({"--redis_command_timeout=1s"});
+    replicas_[slot] =
+        StartBridge({"--broker=redis", "--redis_sentinels=" + cluster_.SentinelsFlag(),
+                     std::string("--redis_sentinel_master=") + RedisSentinelCluster::kMaster,
+                     "--redis_sentinel_timeout=500ms", "--redis_reconnect_min=50ms",
+                     "--redis_reconnect_max=300ms", "--redis_command_timeout=1s",
+                     "--queue_bytes=33554432", "--history_size=100000"});
     if (replicas_[slot] == nullptr) return false;
+    if (!WaitReady(replicas_[slot]->http_port(), 200, kFailover)) {
+      ADD_FAILURE() << "replica " << slot << " never became ready\n"
+                    << replicas_[slot]->LogText(60);
+      return false;
+    }
     if (haproxy_.port() != 0) {
       std::string error;
       if (!haproxy_.SetBackend(slot, replicas_[slot]->http_port(), &error)) {
@@ -239,13 +261,7 @@ bool WaitFor(const std::function<bool()>& pred, absl::Duration timeout) {
   return true;
 }
 
-TEST_F(ChaosTest, ReplicaKillsAndARedisFreezeBehindHaproxyLoseAndRepeatNothing) {
-#ifdef SSEBRIDGE_TEST_SANITIZER
-  if (std::string(SSEBRIDGE_TEST_SANITIZER) != "") {
-    GTEST_SKIP() << "three replicas and HAProxy under a sanitizer test the "
-                    "machine, not the bridge; the release build runs this";
-  }
-#endif
+TEST_F(ChaosTest, ReplicaKillsAFailoverAndAFreezeBehindHaproxyLoseAndRepeatNothing) {
   ASSERT_FALSE(FindHaproxy().empty())
       << "haproxy is not installed; scripts/setup-deps.sh installs it";
   for (int i = 0; i < kReplicas; ++i) ASSERT_TRUE(StartSlot(i));
@@ -281,6 +297,7 @@ TEST_F(ChaosTest, ReplicaKillsAndARedisFreezeBehindHaproxyLoseAndRepeatNothing) 
   };
 
   bool froze = false;
+  bool failed_over = false;
   for (int k = 0; k < kKills; ++k) {
     // Let some events through before each fault, so each lands mid-stream.
     const size_t before = acked_count();
@@ -294,10 +311,18 @@ TEST_F(ChaosTest, ReplicaKillsAndARedisFreezeBehindHaproxyLoseAndRepeatNothing) 
       slots_.grpc_port[slot] = 0;
     }
     ASSERT_TRUE(StartSlot(slot)) << "restart of replica " << slot;
-    if (k == kKills / 2) {
-      // Frozen until a replica noticed (a publish ran past the command
-      // timeout and it turned unready), then thawed.
-      redis_->Freeze();
+    if (k == 1) {
+      // The primary dies; the sentinels promote the replica and every
+      // bridge replica follows without a restart.
+      cluster_.KillPrimary();
+      ASSERT_TRUE(cluster_.WaitFailover(kFailover, &error)) << error;
+      failed_over = true;
+    }
+    if (k == 3) {
+      // The new primary (no replica left to promote) frozen until a bridge
+      // replica noticed (a publish ran past the command timeout and it
+      // turned unready), then thawed.
+      cluster_.FreezePrimary();
       froze = WaitFor(
           [&] {
             for (auto& r : replicas_) {
@@ -306,7 +331,7 @@ TEST_F(ChaosTest, ReplicaKillsAndARedisFreezeBehindHaproxyLoseAndRepeatNothing) 
             return false;
           },
           kWait);
-      redis_->Thaw();
+      cluster_.ThawPrimary();
     }
   }
   threads.JoinPublishers();
@@ -362,7 +387,8 @@ TEST_F(ChaosTest, ReplicaKillsAndARedisFreezeBehindHaproxyLoseAndRepeatNothing) 
   const std::set<std::string> unique_ids(ledger.acked_ids.begin(), ledger.acked_ids.end());
   const std::string report = absl::StrCat(
       "chaos: ", kReplicas, " replicas behind HAProxy, ", kBrowsers, " browsers, ", kKills,
-      " replica kills, redis frozen once (noticed: ", froze ? "yes" : "no", ")\n  acknowledged ",
+      " replica kills, the Redis primary failed over (", failed_over ? "yes" : "no",
+      ") and frozen once (noticed: ", froze ? "yes" : "no", ")\n  acknowledged ",
       ledger.acked.size(), ", outcome unknown ", ledger.unknown, ", refused ", ledger.refused,
       "\n  delivered ", delivered, " (", kBrowsers, " browsers), missing ", missing, " (",
       missing_unreset, " without a reset), duplicated ", duplicated, ", resets ", resets,

@@ -270,6 +270,14 @@ std::string RedisSentinelCluster::SentinelsFlag() const {
 
 void RedisSentinelCluster::KillPrimary() { Stop(&nodes_[primary_]); }
 
+void RedisSentinelCluster::FreezePrimary() {
+  if (nodes_[primary_].pid > 0) kill(nodes_[primary_].pid, SIGSTOP);
+}
+
+void RedisSentinelCluster::ThawPrimary() {
+  if (nodes_[primary_].pid > 0) kill(nodes_[primary_].pid, SIGCONT);
+}
+
 bool RedisSentinelCluster::CutOffReplica(std::string* error) {
   Proc& replica = nodes_[1 - primary_];
   if (replica.pid <= 0) {

@@ -52,6 +52,11 @@ class RedisSentinelCluster {
   int replica_port() const { return nodes_[1 - primary_].port; }
   // SIGKILL of the current primary: what it had not replicated is lost.
   void KillPrimary();
+  // SIGSTOP / SIGCONT of the current primary: it keeps its connections and
+  // answers nothing. With a replica left, the sentinels fail over once it
+  // has been silent for their down-after (1s).
+  void FreezePrimary();
+  void ThawPrimary();
   // Makes the replica lag for sure: SIGSTOP it (it cannot reconnect), then
   // the primary drops its replication link; writes from now on reach the
   // primary only. ResumeReplica() (SIGCONT) before the sentinels' 1s
