@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +19,12 @@ SentinelPrimaryLocator::SentinelPrimaryLocator(Options options) : options_(std::
 
 SentinelPrimaryLocator::~SentinelPrimaryLocator() {
   stopping_.store(true);
+  {
+    // Under fds_mu_ only descriptors still open are touched (each is
+    // unregistered before its connection closes it).
+    std::lock_guard<std::mutex> lock(fds_mu_);
+    for (int fd : open_fds_) shutdown(fd, SHUT_RDWR);
+  }
   Wake();
   if (watcher_.joinable()) watcher_.join();
   for (int fd : wake_) {
@@ -28,6 +35,17 @@ SentinelPrimaryLocator::~SentinelPrimaryLocator() {
 void SentinelPrimaryLocator::StartWatching() {
   if (watcher_.joinable() || options_.sentinels.empty()) return;
   watcher_ = std::thread([this] { Watch(); });
+}
+
+void SentinelPrimaryLocator::Register(int fd) {
+  std::lock_guard<std::mutex> lock(fds_mu_);
+  open_fds_.push_back(fd);
+  if (stopping_.load()) shutdown(fd, SHUT_RDWR);
+}
+
+void SentinelPrimaryLocator::Unregister(int fd) {
+  std::lock_guard<std::mutex> lock(fds_mu_);
+  open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
 }
 
 void SentinelPrimaryLocator::Report(const std::string& state, const std::string& detail) {
@@ -42,6 +60,7 @@ std::optional<RedisPrimaryAddress> SentinelPrimaryLocator::known() const {
 RedisPrimaryAddress SentinelPrimaryLocator::Adopt(const RedisPrimaryAddress& address) {
   std::string old;
   bool first = false;
+  RedisPrimaryAddress out;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (known_.has_value() && known_->host == address.host && known_->port == address.port) {
@@ -52,17 +71,18 @@ RedisPrimaryAddress SentinelPrimaryLocator::Adopt(const RedisPrimaryAddress& add
     first = !known_.has_value();
     if (!first) old = known_->Describe();
     known_ = address;
-    // Moved() under mu_: a concurrent Adopt of yet another address cannot
-    // slip between the new address and the new generation.
+    // Moved() and the generation read under mu_: a concurrent Adopt of yet
+    // another address cannot slip in between, or a connection to this
+    // address would carry the newer generation and outlive that move.
     if (!first) Moved();
+    out = address;
+    out.generation = generation();
   }
   if (first) {
     Report("redis_primary", address.Describe());
   } else {
     Report("redis_primary_moved", absl::StrCat(old, " -> ", address.Describe()));
   }
-  RedisPrimaryAddress out = address;
-  out.generation = generation();
   return out;
 }
 
@@ -88,17 +108,27 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> SentinelPrimaryLocator::Connect
 absl::StatusOr<RedisPrimaryAddress> SentinelPrimaryLocator::Ask(const SentinelAddress& s) {
   absl::StatusOr<std::unique_ptr<RedisConnection>> conn = ConnectTo(s);
   if (!conn.ok()) return conn.status();
+  Register((*conn)->fd());
   absl::StatusOr<RedisReplyPtr> r =
       (*conn)->Command({"SENTINEL", "get-master-addr-by-name", options_.master});
+  Unregister((*conn)->fd());
   if (!r.ok()) return r.status();
   return ParseMasterAddrReply(**r, options_.master);
 }
 
 absl::StatusOr<RedisPrimaryAddress> SentinelPrimaryLocator::Locate() {
   std::vector<std::string> errors;
-  for (const SentinelAddress& s : options_.sentinels) {
+  const size_t count = options_.sentinels.size();
+  const size_t first = last_good_.load() % std::max<size_t>(count, 1);
+  for (size_t i = 0; i < count; ++i) {
+    if (stopping_.load()) return absl::UnavailableError("stopping");
+    const size_t at = (first + i) % count;
+    const SentinelAddress& s = options_.sentinels[at];
     absl::StatusOr<RedisPrimaryAddress> a = Ask(s);
-    if (a.ok()) return Adopt(*a);
+    if (a.ok()) {
+      last_good_.store(at);
+      return Adopt(*a);
+    }
     errors.push_back(absl::StrCat(s.Describe(), ": ", a.status().message()));
   }
   const std::string why = absl::StrJoin(errors, "; ");
@@ -162,6 +192,13 @@ absl::Status SentinelPrimaryLocator::WatchOne(const SentinelAddress& s, bool* su
   absl::StatusOr<std::unique_ptr<RedisConnection>> made = ConnectTo(s);
   if (!made.ok()) return made.status();
   RedisConnection& conn = **made;
+  Register(conn.fd());
+  // Unregistered before `made` closes the descriptor.
+  struct Unregistering {
+    SentinelPrimaryLocator* self;
+    int fd;
+    ~Unregistering() { self->Unregister(fd); }
+  } unregistering{this, conn.fd()};
   absl::StatusOr<RedisReplyPtr> sub = conn.Checked({"SUBSCRIBE", "+switch-master"});
   if (!sub.ok()) return sub.status();
   *subscribed = true;
@@ -171,9 +208,12 @@ absl::Status SentinelPrimaryLocator::WatchOne(const SentinelAddress& s, bool* su
   const absl::Duration idle = 2 * options_.timeout;
   bool ping_outstanding = false;
   absl::Time ping_sent;
+  absl::Time last_heard = absl::Now();
   while (!stopping_.load()) {
     pollfd p[2] = {{conn.fd(), POLLIN, 0}, {wake_[0], POLLIN, 0}};
-    const int ms = static_cast<int>(absl::ToInt64Milliseconds(idle));
+    const absl::Duration wait = ping_outstanding ? options_.timeout - (absl::Now() - ping_sent)
+                                                 : idle - (absl::Now() - last_heard);
+    const int ms = static_cast<int>(std::max<int64_t>(absl::ToInt64Milliseconds(wait), 1));
     const int n = poll(p, wake_[0] >= 0 ? 2 : 1, ms);
     if (n < 0 && errno != EINTR) return absl::UnavailableError("poll failed");
     if (p[1].revents != 0) {
@@ -182,6 +222,7 @@ absl::Status SentinelPrimaryLocator::WatchOne(const SentinelAddress& s, bool* su
     }
     if (p[0].revents != 0) {
       if (absl::Status r = conn.ReadSocket(); !r.ok()) return r;
+      last_heard = absl::Now();
       while (true) {
         absl::StatusOr<RedisReplyPtr> reply = conn.NextBuffered();
         if (!reply.ok()) return reply.status();
@@ -198,7 +239,9 @@ absl::Status SentinelPrimaryLocator::WatchOne(const SentinelAddress& s, bool* su
     if (ping_outstanding && now - ping_sent > options_.timeout) {
       return absl::UnavailableError("sentinel did not answer PING in time");
     }
-    if (n == 0 && !ping_outstanding) {
+    // Silent for `idle`, whatever woke the poll (wakes may come faster
+    // than `idle` and must not keep a frozen sentinel from being noticed).
+    if (!ping_outstanding && now - last_heard >= idle) {
       conn.Append({"PING"});
       if (absl::Status f = conn.Flush(); !f.ok()) return f;
       ping_outstanding = true;

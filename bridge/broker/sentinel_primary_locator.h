@@ -82,12 +82,22 @@ class SentinelPrimaryLocator : public RedisPrimaryLocator {
   bool WaitWake(absl::Duration timeout);
   void Wake();
   void Report(const std::string& state, const std::string& detail);
+  // Connections to sentinels that are open now: the destructor shuts them
+  // down, so a frozen sentinel cannot hold the stop past its timeouts.
+  void Register(int fd);
+  void Unregister(int fd);
 
   const Options options_;
   int wake_[2] = {-1, -1};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> refresh_{false};
+  // The sentinel that answered last: asked first (Sentinel's client rule),
+  // so a dead or frozen first one does not delay every reconnect.
+  std::atomic<size_t> last_good_{0};
   std::thread watcher_;
+
+  std::mutex fds_mu_;
+  std::vector<int> open_fds_ ABSL_GUARDED_BY(fds_mu_);
 
   mutable std::mutex mu_;
   std::optional<RedisPrimaryAddress> known_ ABSL_GUARDED_BY(mu_);
