@@ -17,25 +17,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "tests/harness/free_port.h"
 
 namespace ssebridge_it {
 
 namespace {
-
-int LoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
 // Reads RESP from a blocking socket (SO_RCVTIMEO bounds each recv).
 class RespReader {
@@ -229,7 +215,7 @@ bool RedisSentinelCluster::Start(std::string* error) {
   }
   for (int i = 0; i < 2; ++i) {
     Proc& n = nodes_[i];
-    n.port = LoopbackPort();
+    n.port = FreePort();
     std::vector<std::string> argv = {server, "--port", absl::StrCat(n.port), "--bind",
                                      "127.0.0.1", "--save", "", "--appendonly", "no",
                                      "--dir", n.dir, "--daemonize", "no", "--loglevel",
@@ -244,7 +230,7 @@ bool RedisSentinelCluster::Start(std::string* error) {
     return false;
   }
   for (Proc& s : sentinels_) {
-    s.port = LoopbackPort();
+    s.port = FreePort();
     const std::string conf = s.dir + "/sentinel.conf";
     std::ofstream(conf) << "port " << s.port << "\nbind 127.0.0.1\ndaemonize no\n"
                         << "dir " << s.dir << "\nlogfile " << s.dir << "/sentinel.log\n"
