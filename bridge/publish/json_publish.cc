@@ -4,10 +4,11 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
-#include <cstdio>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bridge/core/json_text.h"
 #include "bridge/publish/json_batch_body.h"
@@ -166,13 +167,13 @@ void PublishResponseJson::Append(const v1::PublishResponse& response, std::strin
     absl::StrAppend(out, ",\"publishedAt\":\"", seconds_text_);
     // protobuf's fraction: none, or 3, 6 or 9 digits, the fewest that hold it.
     const int32_t nanos = at.nanos();
-    char fraction[16] = "";
+    std::string fraction;  // at most 10 characters: no allocation
     if (nanos % 1000000 == 0) {
-      if (nanos != 0) std::snprintf(fraction, sizeof(fraction), ".%03d", nanos / 1000000);
+      if (nanos != 0) fraction = absl::StrFormat(".%03d", nanos / 1000000);
     } else if (nanos % 1000 == 0) {
-      std::snprintf(fraction, sizeof(fraction), ".%06d", nanos / 1000);
+      fraction = absl::StrFormat(".%06d", nanos / 1000);
     } else {
-      std::snprintf(fraction, sizeof(fraction), ".%09d", nanos);
+      fraction = absl::StrFormat(".%09d", nanos);
     }
     absl::StrAppend(out, fraction, "Z\"");
   }
