@@ -82,8 +82,12 @@ TEST(HostileHttpBatchTest, HugeBatchesWithinTheByteLimitAreRefusedWholeAndMemory
   const ProcessStats after = ReadProcessStats(bridge->pid());
   std::printf("27 hostile batch bodies: %s -> %s\n", before.Describe().c_str(),
               after.Describe().c_str());
-  EXPECT_LE(after.rss_peak_kib - before.rss_kib, 32 * 1024)
-      << before.Describe() << " -> " << after.Describe();
+  // Under a sanitizer RSS says little (ASan's quarantine keeps every freed
+  // body, TSan's shadow memory doubles it): the answers above still hold.
+  if (std::string(SSEBRIDGE_TEST_SANITIZER).empty()) {
+    EXPECT_LE(after.rss_peak_kib - before.rss_kib, 32 * 1024)
+        << before.Describe() << " -> " << after.Describe();
+  }
 
   // Nothing of them was published: the stream's first event is this one.
   HttpResponse ok = Post(port, R"({"channel":"h","data":"after"})", "application/json");
