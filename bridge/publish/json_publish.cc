@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bridge/core/json_text.h"
 #include "bridge/publish/json_batch_body.h"
@@ -48,11 +47,13 @@ std::string SnakeCase(absl::StatusCode code) {
   return name;
 }
 
-google::protobuf::util::Status ParseRequest(absl::string_view json, v1::PublishRequest* request) {
+// Proto3 JSON, strict: an unknown field is an error, not ignored.
+google::protobuf::util::Status ParseStrict(absl::string_view json,
+                                           google::protobuf::Message* message) {
   google::protobuf::util::JsonParseOptions parse;
   parse.ignore_unknown_fields = false;
   return google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), request, parse);
+      google::protobuf::StringPiece(json.data(), json.size()), message, parse);
 }
 
 // Decodes every event of `items` into `batch` in one parse; false when any
@@ -68,9 +69,7 @@ bool ParseBatch(const std::vector<absl::string_view>& items, v1::PublishBatchReq
     json.append(items[i].data(), items[i].size());
   }
   json += "]}";
-  google::protobuf::util::JsonParseOptions parse;
-  parse.ignore_unknown_fields = false;
-  return google::protobuf::util::JsonStringToMessage(json, batch, parse).ok() &&
+  return ParseStrict(json, batch).ok() &&
          static_cast<size_t>(batch->requests_size()) == items.size();
 }
 
@@ -106,7 +105,7 @@ JsonReply PublishBatchBody(PublishGate& gate, absl::string_view body, BatchForma
     batch->mutable_requests()->Reserve(static_cast<int>(items.size()));
     for (size_t i = 0; i < items.size(); ++i) {
       v1::PublishRequest* request = batch->add_requests();
-      google::protobuf::util::Status parsed = ParseRequest(items[i], request);
+      google::protobuf::util::Status parsed = ParseStrict(items[i], request);
       if (parsed.ok()) continue;
       batch->mutable_requests()->RemoveLast();
       undecodable.emplace_back(
@@ -167,15 +166,14 @@ void PublishResponseJson::Append(const v1::PublishResponse& response, std::strin
     absl::StrAppend(out, ",\"publishedAt\":\"", seconds_text_);
     // protobuf's fraction: none, or 3, 6 or 9 digits, the fewest that hold it.
     const int32_t nanos = at.nanos();
-    std::string fraction;  // at most 10 characters: no allocation
     if (nanos % 1000000 == 0) {
-      if (nanos != 0) fraction = absl::StrFormat(".%03d", nanos / 1000000);
+      if (nanos != 0) absl::StrAppend(out, ".", absl::Dec(nanos / 1000000, absl::kZeroPad3));
     } else if (nanos % 1000 == 0) {
-      fraction = absl::StrFormat(".%06d", nanos / 1000);
+      absl::StrAppend(out, ".", absl::Dec(nanos / 1000, absl::kZeroPad6));
     } else {
-      fraction = absl::StrFormat(".%09d", nanos);
+      absl::StrAppend(out, ".", absl::Dec(nanos, absl::kZeroPad9));
     }
-    absl::StrAppend(out, fraction, "Z\"");
+    absl::StrAppend(out, "Z\"");
   }
   out->push_back('}');
 }
@@ -193,7 +191,7 @@ JsonReply JsonPublish(PublishGate& gate, absl::string_view body, absl::string_vi
   }
   if (LooksLikeJsonArray(body)) return PublishBatchBody(gate, body, BatchFormat::kJsonArray, *who);
   v1::PublishRequest request;
-  auto parsed = ParseRequest(body, &request);
+  auto parsed = ParseStrict(body, &request);
   if (!parsed.ok()) {
     return Error(
         400, "invalid_json",
