@@ -152,6 +152,7 @@ absl::StatusOr<RedisBroker::Options> RedisOptionsFromFlags() {
   o.retained = memory.retained;
   o.backoff = RedisBackoffFromFlags();
   o.pool_size = static_cast<size_t>(absl::GetFlag(FLAGS_redis_pool_size));
+  o.reset_on_primary_change = absl::GetFlag(FLAGS_redis_reset_on_primary_change);
   const std::string where = DescribeRedis(o.connect);
   o.on_state = [where](const std::string& state, const std::string& detail) {
     const bool up = state == "redis_connected";

@@ -17,19 +17,19 @@ namespace {
 // `pool` is revived whenever the fan-out connects: Redis is back, so the
 // replica is ready again without waiting for a publish to find out.
 template <typename Counts>
-RedisFanout::Options FanoutOptions(const RedisBroker::Options& o,
-                                   std::shared_ptr<Counts> counts, RedisPool* pool) {
+RedisFanout::Options FanoutOptions(const RedisBroker::Options& o, std::shared_ptr<Counts> counts,
+                                   RedisPool* pool) {
   RedisFanout::Options f;
   f.connect = o.connect;
   f.prefix = o.prefix;
   f.backoff = o.backoff;
-  f.on_state = [counts, tell = o.on_state](const std::string& state,
-                                           const std::string& detail) {
+  f.on_state = [counts, tell = o.on_state](const std::string& state, const std::string& detail) {
     if (state == "redis_connected") counts->connects.fetch_add(1);
     if (state == "redis_connection_lost") counts->losses.fetch_add(1);
     if (tell) tell(state, detail);
   };
   f.on_connected = [pool] { pool->Revive(); };
+  f.reset_on_primary_change = o.reset_on_primary_change;
   return f;
 }
 
@@ -39,6 +39,14 @@ std::vector<std::string> HighWaterArgs(const RedisFanout& fanout) {
   std::string epoch;
   const uint64_t high = fanout.HighWater(&epoch);
   return {epoch.empty() ? "-" : epoch, absl::StrCat(high)};
+}
+
+// Asking for the server's run_id failed: the script itself was never sent,
+// so whatever it was to do certainly did not happen.
+absl::Status ScriptNotSent(const absl::Status& asked) {
+  if (asked.code() != absl::StatusCode::kDeadlineExceeded) return asked;
+  return absl::UnavailableError(absl::StrCat("redis did not answer INFO (", asked.message(),
+                                             "); the script itself was not sent"));
 }
 
 std::string Millis(absl::Duration d) {
@@ -89,10 +97,14 @@ RedisConnection::ScriptCall RedisBroker::PublishCall(const PublishSpec& spec,
                                                      absl::Time now) const {
   const bool idempotent = !spec.idempotency_key.empty();
   RedisConnection::ScriptCall call;
-  call.keys = {keys_.epoch(), keys_.seq(), keys_.history(spec.channel),
-               keys_.meta(spec.channel), keys_.retained(spec.channel),
+  call.keys = {keys_.epoch(),
+               keys_.seq(),
+               keys_.history(spec.channel),
+               keys_.meta(spec.channel),
+               keys_.retained(spec.channel),
                idempotent ? keys_.idempotency(spec.idempotency_key) : keys_.epoch(),
-               keys_.retained_bytes(), keys_.retained_index(),
+               keys_.retained_bytes(),
+               keys_.retained_index(),
                keys_.retained_public(spec.channel)};
   if (spec.retain) {
     for (const std::string& user : spec.user_ids) {
@@ -112,11 +124,13 @@ RedisConnection::ScriptCall RedisBroker::PublishCall(const PublishSpec& spec,
                absl::StrCat(options_.retained.max_bytes),
                spec.channel};
   for (std::string& arg : HighWaterArgs(fanout_)) call.args.push_back(std::move(arg));
+  call.keys.push_back(keys_.epoch_owner());
+  call.args.emplace_back();  // the server's run_id, set by OwnedBy()
   return call;
 }
 
-absl::StatusOr<PublishOutcome> RedisBroker::PublishOutcomeOf(
-    const redisReply& reply, const PublishSpec& spec) {
+absl::StatusOr<PublishOutcome> RedisBroker::PublishOutcomeOf(const redisReply& reply,
+                                                             const PublishSpec& spec) {
   if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 3 ||
       reply.element[1]->type != REDIS_REPLY_STRING) {
     return absl::InternalError("redis: unexpected publish reply");
@@ -124,14 +138,14 @@ absl::StatusOr<PublishOutcome> RedisBroker::PublishOutcomeOf(
   if (reply.element[2]->type == REDIS_REPLY_INTEGER && reply.element[2]->integer == 2) {
     // A retained cap refused it; the script stored nothing.
     const std::string flag = ReplyString(*reply.element[1]);
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "retain: ",
-        flag == "max_retained_per_channel"
-            ? absl::StrCat("channel already holds ", options_.retained.max_per_channel,
-                           " retained values")
-            : absl::StrCat("retained values would exceed ", options_.retained.max_bytes,
-                           " bytes in all"),
-        " (--", flag, ")"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("retain: ",
+                     flag == "max_retained_per_channel"
+                         ? absl::StrCat("channel already holds ", options_.retained.max_per_channel,
+                                        " retained values")
+                         : absl::StrCat("retained values would exceed ",
+                                        options_.retained.max_bytes, " bytes in all"),
+                     " (--", flag, ")"));
   }
   // "<id> <published us>"
   const std::string record = ReplyString(*reply.element[1]);
@@ -157,10 +171,22 @@ absl::StatusOr<PublishOutcome> RedisBroker::PublishOutcomeOf(
   return outcome;
 }
 
+absl::Status RedisBroker::OwnedBy(RedisConnection& conn, std::vector<std::string>* args) const {
+  if (!options_.reset_on_primary_change) {
+    args->back().clear();
+    return absl::OkStatus();
+  }
+  absl::Status s = conn.LearnRunId();
+  if (!s.ok()) return ScriptNotSent(s);
+  args->back() = conn.server_run_id();
+  return absl::OkStatus();
+}
+
 absl::StatusOr<PublishOutcome> RedisBroker::Publish(const PublishSpec& spec) {
-  const RedisConnection::ScriptCall call = PublishCall(spec, absl::Now());
+  RedisConnection::ScriptCall call = PublishCall(spec, absl::Now());
   absl::StatusOr<PublishOutcome> outcome;
   absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
+    if (absl::Status owned = OwnedBy(conn, &call.args); !owned.ok()) return owned;
     absl::StatusOr<RedisReplyPtr> r = conn.Eval(kPublishScript, call.keys, call.args);
     if (!r.ok()) return r.status();
     outcome = PublishOutcomeOf(**r, spec);
@@ -180,8 +206,10 @@ std::vector<absl::StatusOr<PublishOutcome>> RedisBroker::PublishBatch(
   for (const PublishSpec& spec : *specs) calls.push_back(PublishCall(spec, now));
   std::vector<absl::StatusOr<PublishOutcome>> out;
   absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
-    std::vector<absl::StatusOr<RedisReplyPtr>> replies =
-        conn.EvalMany(kPublishScript, calls);
+    for (RedisConnection::ScriptCall& call : calls) {
+      if (absl::Status owned = OwnedBy(conn, &call.args); !owned.ok()) return owned;
+    }
+    std::vector<absl::StatusOr<RedisReplyPtr>> replies = conn.EvalMany(kPublishScript, calls);
     out.clear();
     out.reserve(replies.size());
     absl::Status first_error;
@@ -202,8 +230,8 @@ std::vector<absl::StatusOr<PublishOutcome>> RedisBroker::PublishBatch(
   return out;
 }
 
-absl::StatusOr<RedisBroker::Snapshot> RedisBroker::ReadSnapshot(
-    const Subscription& sub, absl::string_view last_event_id) {
+absl::StatusOr<RedisBroker::Snapshot> RedisBroker::ReadSnapshot(const Subscription& sub,
+                                                                absl::string_view last_event_id) {
   const bool fresh = last_event_id.empty();
   std::string local_reason;
   EventId cursor;
@@ -225,11 +253,13 @@ absl::StatusOr<RedisBroker::Snapshot> RedisBroker::ReadSnapshot(
     keys.push_back(keys_.retained_user(ch, sub.user_id()));
   }
   std::vector<std::string> args = {NewEpoch(), resume ? "resume" : "fresh",
-                                   resume ? cursor.epoch : "",
-                                   absl::StrCat(cursor.seq)};
+                                   resume ? cursor.epoch : "", absl::StrCat(cursor.seq)};
   for (std::string& arg : HighWaterArgs(fanout_)) args.push_back(std::move(arg));
+  keys.push_back(keys_.epoch_owner());
+  args.emplace_back();  // the server's run_id, set by OwnedBy()
   absl::StatusOr<ScriptReply> reply;
   absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
+    if (absl::Status owned = OwnedBy(conn, &args); !owned.ok()) return owned;
     absl::StatusOr<RedisReplyPtr> r = conn.Eval(kSnapshotScript, keys, args);
     if (!r.ok()) return r.status();
     reply = ParseScriptReply(**r);
@@ -239,8 +269,8 @@ absl::StatusOr<RedisBroker::Snapshot> RedisBroker::ReadSnapshot(
   Snapshot snap;
   snap.epoch = reply->epoch;
   snap.head = reply->head;
-  snap.catch_up = BuildCatchUp(sub, *reply, fresh, local_reason, last_event_id,
-                               absl::Now(), *encoder_);
+  snap.catch_up =
+      BuildCatchUp(sub, *reply, fresh, local_reason, last_event_id, absl::Now(), *encoder_);
   return snap;
 }
 
@@ -262,8 +292,9 @@ absl::Status RedisBroker::Attach(std::shared_ptr<Subscription> sub,
         absl::StrCat("redis: reading the catch-up failed: ", snap.status().message()));
   }
   if (!fanout_.Finish(p, std::move(snap->catch_up), snap->epoch, snap->head, deadline)) {
-    return absl::UnavailableError("redis: the attach did not complete (connection lost "
-                                  "or epoch changed); retry with the last event id");
+    return absl::UnavailableError(
+        "redis: the attach did not complete (connection lost "
+        "or epoch changed); retry with the last event id");
   }
   return absl::OkStatus();
 }
@@ -273,8 +304,7 @@ void RedisBroker::Sweep(absl::Time now) {
   // A pool marked unhealthy by a failed call while the fan-out stayed
   // connected: probe it, so readiness does not wait for the next publish.
   if (!pool_.healthy() && fanout_.connected()) {
-    pool_.Run([](RedisConnection& conn) { return conn.Checked({"PING"}).status(); })
-        .IgnoreError();
+    pool_.Run([](RedisConnection& conn) { return conn.Checked({"PING"}).status(); }).IgnoreError();
   }
   if (options_.retained.ttl == absl::InfiniteDuration() || !fanout_.connected()) return;
   // Every replica sweeps; the script is atomic, so they never double-count.

@@ -63,6 +63,10 @@ class RedisBroker : public Broker {
     RetainedLimits retained;
     RedisBackoff backoff;
     size_t pool_size = 4;
+    // A new epoch (every stream resets once) when another redis-server
+    // process serves the data: a restart or a failover may have lost seqs
+    // that were handed out (--redis_reset_on_primary_change).
+    bool reset_on_primary_change = true;
     // Connection state changes, for the log: ("redis_connected", epoch),
     // ("redis_unavailable" | "redis_connection_lost", error).
     std::function<void(const std::string&, const std::string&)> on_state;
@@ -83,8 +87,7 @@ class RedisBroker : public Broker {
   absl::StatusOr<PublishOutcome> Publish(const PublishSpec& spec) override;
   std::vector<absl::StatusOr<PublishOutcome>> PublishBatch(
       std::vector<PublishSpec>* specs) override;
-  absl::Status Attach(std::shared_ptr<Subscription> sub,
-                      absl::string_view last_event_id) override;
+  absl::Status Attach(std::shared_ptr<Subscription> sub, absl::string_view last_event_id) override;
   // Unsubscribes channels nobody reads here any more and expires retained
   // values past --retained_ttl (history expiry is Redis' own).
   void Sweep(absl::Time now) override;
@@ -98,12 +101,13 @@ class RedisBroker : public Broker {
     std::string epoch;
     uint64_t head = 0;
   };
-  RedisConnection::ScriptCall PublishCall(const PublishSpec& spec,
-                                         absl::Time now) const;
-  absl::StatusOr<PublishOutcome> PublishOutcomeOf(const redisReply& reply,
-                                                  const PublishSpec& spec);
-  absl::StatusOr<Snapshot> ReadSnapshot(const Subscription& sub,
-                                        absl::string_view last_event_id);
+  // Sets the last script argument to the server's run_id (the epoch's
+  // owner, see redis_scripts.h), or '' when the check is off.
+  // The first call on a connection asks the server for it (one round trip).
+  absl::Status OwnedBy(RedisConnection& conn, std::vector<std::string>* args) const;
+  RedisConnection::ScriptCall PublishCall(const PublishSpec& spec, absl::Time now) const;
+  absl::StatusOr<PublishOutcome> PublishOutcomeOf(const redisReply& reply, const PublishSpec& spec);
+  absl::StatusOr<Snapshot> ReadSnapshot(const Subscription& sub, absl::string_view last_event_id);
 
   struct StateCounts {
     std::atomic<uint64_t> connects{0};

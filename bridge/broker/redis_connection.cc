@@ -5,8 +5,11 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "bridge/broker/redis_sentinel.h"
 
 namespace ssebridge {
@@ -36,6 +39,17 @@ absl::Status ScriptNotRun(const absl::Status& load) {
   if (load.code() != absl::StatusCode::kDeadlineExceeded) return load;
   return absl::UnavailableError(absl::StrCat("redis did not answer SCRIPT LOAD (", load.message(),
                                              "); the command itself was not sent"));
+}
+
+// The "run_id:" line of INFO server: 40 hex characters, new for every start
+// of a redis-server process.
+std::string RunIdOf(absl::string_view info) {
+  constexpr absl::string_view kField = "run_id:";
+  for (absl::string_view line : absl::StrSplit(info, '\n')) {
+    if (!absl::ConsumePrefix(&line, kField)) continue;
+    return std::string(absl::StripAsciiWhitespace(line));
+  }
+  return "";
 }
 
 }  // namespace
@@ -155,6 +169,27 @@ void RedisConnection::NoteReply(const redisReply& reply) {
   }
   demoted_ = true;
   if (locator_ != nullptr) locator_->Suspect(where_);
+}
+
+void RedisConnection::RequestRunId() { Append({"INFO", "server"}); }
+
+absl::Status RedisConnection::ReadRunId() {
+  absl::StatusOr<RedisReplyPtr> info = Read();
+  if (!info.ok()) return info.status();
+  // A server that refuses INFO (a managed service's ACL) has none.
+  if ((*info)->type == REDIS_REPLY_STRING) {
+    run_id_ = RunIdOf(absl::string_view((*info)->str, (*info)->len));
+  }
+  run_id_known_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status RedisConnection::LearnRunId() {
+  if (run_id_known_) return absl::OkStatus();
+  RequestRunId();
+  absl::Status s = Flush();
+  if (!s.ok()) return s;
+  return ReadRunId();
 }
 
 int RedisConnection::fd() const { return ctx_->fd; }

@@ -99,6 +99,20 @@ class RedisConnection {
   absl::Status ReadSocket();
   absl::StatusOr<RedisReplyPtr> NextBuffered();
 
+  // The run_id of the redis-server process this connection reached, once
+  // learned; "" before, or when it refused INFO. A restart or a failover
+  // changes it: that is how the broker tells that the data it reads may
+  // have gone back in time (redis_scripts.h, the epoch's owner). Not part
+  // of Connect(): only the connections that run the epoch's scripts ask,
+  // and a connect stays without commands that a frozen Redis would hold.
+  const std::string& server_run_id() const { return run_id_; }
+  // INFO server, once per connection (a no-op when known).
+  absl::Status LearnRunId();
+  // The same, split for a pipeline: queue the INFO, and later read its
+  // reply (it must be the next reply).
+  void RequestRunId();
+  absl::Status ReadRunId();
+
   bool broken() const { return broken_ || demoted_; }
   int fd() const;
   // Whether the peer closed or sent something unasked while the connection
@@ -131,6 +145,8 @@ class RedisConnection {
   uint64_t track_token_ = 0;
   absl::Status broken_status_;
   std::vector<std::string> shas_;
+  std::string run_id_;
+  bool run_id_known_ = false;
 };
 
 // A Redis error reply as a status: LOADING, BUSY, MASTERDOWN, READONLY,

@@ -321,6 +321,13 @@ absl::Status RedisFanout::Connect() {
   if (!reader.ok()) return reader.status();
   sub_ = std::move(*sub);
   reader_ = std::move(*reader);
+  // The reader's INFO travels while the SUBSCRIBE below is answered: a
+  // frozen Redis then costs no wait beyond the subscribe's own.
+  if (options_.reset_on_primary_change) {
+    reader_->RequestRunId();
+    absl::Status asked = reader_->Flush();
+    if (!asked.ok()) return asked;
+  }
 
   std::vector<std::string> channels;
   std::vector<std::string> args = {NewEpoch()};
@@ -355,6 +362,12 @@ absl::Status RedisFanout::Connect() {
     if (IsPong(**r, &token) && token == "r") break;
     held.push_back(std::move(*r));
   }
+  if (options_.reset_on_primary_change) {
+    absl::Status learned = reader_->ReadRunId();
+    if (!learned.ok()) return learned;
+  }
+  keys.push_back(keys_.epoch_owner());
+  args.push_back(reader_->server_run_id());
   absl::StatusOr<RedisReplyPtr> r = reader_->Eval(kRecoverScript, keys, args);
   if (!r.ok()) return r.status();
   absl::StatusOr<ScriptReply> rec = ParseScriptReply(**r);

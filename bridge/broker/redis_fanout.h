@@ -66,6 +66,7 @@ class RedisFanout : private EventLoop::FdHandler {
     std::string prefix = "ssebridge";
     RedisBackoff backoff;
     absl::Duration heartbeat = absl::Seconds(1);
+    bool reset_on_primary_change = true;  // as RedisBroker::Options'
     // Connection state changes, for the log: ("redis_connected", detail).
     std::function<void(const std::string&, const std::string&)> on_state;
     // Each time the connection is (re)established and recovered.

@@ -5,6 +5,8 @@
 // idempotency keys share the tag {<prefix>}.
 //
 //   {p}:epoch            the current epoch (SET NX when missing)
+//   {p}:epoch:owner      run_id of the redis-server process that handed
+//                        out the epoch's seqs (redis_scripts.cc)
 //   {p}:seq              the global sequence (INCR)
 //   {p}:idem:<key>       "<id> <published ms>" for an idempotency key
 //   {p:ch:<c>}:h         stream of events, entry id "<seq>-0", field "e"
@@ -37,6 +39,7 @@ class RedisKeys {
   explicit RedisKeys(std::string prefix) : prefix_(std::move(prefix)) {}
 
   std::string epoch() const;
+  std::string epoch_owner() const;
   std::string seq() const;
   std::string idempotency(absl::string_view key) const;
   std::string history(absl::string_view channel) const;
@@ -65,8 +68,7 @@ class RedisKeys {
 // The retained-value slot of an event: one per (event type, audience). Types
 // cannot contain NUL and user ids are length-prefixed, so no two audiences
 // share a field (same rule as MemoryBroker).
-std::string RetainedField(absl::string_view type,
-                          const std::vector<std::string>& user_ids);
+std::string RetainedField(absl::string_view type, const std::vector<std::string>& user_ids);
 
 }  // namespace ssebridge
 

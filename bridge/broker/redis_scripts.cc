@@ -5,11 +5,32 @@ namespace ssebridge {
 // The epoch is created on first use with SET NX semantics (GET, then SET
 // inside one script): if Redis lost its data, the next user makes a new
 // one, and every old cursor is then told to reset.
+//
+// The epoch's owner (KEYS[#KEYS], ARGV[#ARGV]: the run_id of the
+// redis-server process running the script, '' to skip the check) is the
+// process that handed out its seqs. Another process holding the same data
+// is a restart or a failover, and then the data may lack seqs that were
+// acknowledged or delivered: a replica that lagged, a snapshot older than
+// the last write. No bridge replica can rule that out (each saw only its
+// own channels' seqs), so the epoch is replaced and every id from then on
+// is new. A missing owner with an epoch present is data written before
+// owners existed: it is adopted.
 #define SSEBRIDGE_EPOCH_LUA                                   \
   "local epoch = redis.call('GET', KEYS[1])\n"                \
+  "local owner = ARGV[#ARGV]\n"                               \
   "if not epoch then\n"                                       \
   "  epoch = ARGV[1]\n"                                       \
   "  redis.call('SET', KEYS[1], epoch)\n"                     \
+  "  if owner ~= '' then redis.call('SET', KEYS[#KEYS], owner) end\n" \
+  "elseif owner ~= '' then\n"                                 \
+  "  local was = redis.call('GET', KEYS[#KEYS])\n"            \
+  "  if was ~= owner then\n"                                  \
+  "    if was then\n"                                         \
+  "      epoch = ARGV[1]\n"                                   \
+  "      redis.call('SET', KEYS[1], epoch)\n"                 \
+  "    end\n"                                                 \
+  "    redis.call('SET', KEYS[#KEYS], owner)\n"               \
+  "  end\n"                                                   \
   "end\n"                                                     \
   "local head = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
 
@@ -64,10 +85,10 @@ if rfield ~= '' then
   redis.call('HSET', KEYS[5], rfield, s .. '\n' .. ARGV[2])
   redis.call('INCRBY', KEYS[7], rsize - rold)
   redis.call('ZADD', KEYS[8], ARGV[8], ARGV[12] .. '\0' .. rfield)
-  if #KEYS == 9 then
+  if #KEYS == 10 then
     redis.call('SADD', KEYS[9], rfield)
   else
-    for k = 10, #KEYS do redis.call('SADD', KEYS[k], rfield) end
+    for k = 10, #KEYS - 1 do redis.call('SADD', KEYS[k], rfield) end
   end
 end
 redis.call('PUBLISH', ARGV[6], epoch .. ' ' .. s .. '\n' .. ARGV[2])
@@ -77,7 +98,7 @@ return {epoch, record, 0}
 )lua"};
 
 const RedisScript kSnapshotScript = {1, SSEBRIDGE_EPOCH_LUA SSEBRIDGE_REWIND_LUA(5, 6) R"lua(
-local n = (#KEYS - 2) / 5
+local n = (#KEYS - 3) / 5
 local reason = ''
 local items = {}
 if ARGV[2] == 'resume' then
@@ -131,7 +152,7 @@ return {epoch, head, reason, items}
 
 const RedisScript kRecoverScript = {2, SSEBRIDGE_EPOCH_LUA SSEBRIDGE_REWIND_LUA(2, 3) R"lua(
 if epoch ~= ARGV[2] then return {epoch, head, {}, {}} end
-local n = (#KEYS - 2) / 2
+local n = (#KEYS - 3) / 2
 local old, items = {}, {}
 for i = 1, n do
   old[i] = 0

@@ -14,35 +14,42 @@
 
 namespace ssebridge {
 
+// Every script that reads or takes a seq (publish, snapshot, recover) ends
+// its KEYS with the epoch's owner key and its ARGV with the run_id of the
+// server (RedisConnection::server_run_id(), '' for none): a different
+// redis-server process under the same data replaces the epoch (see
+// SSEBRIDGE_EPOCH_LUA in redis_scripts.cc).
+//
 // KEYS: epoch, seq, history, meta, retained, idempotency, retained bytes,
 //       retained index, retained public set, then (targeted retained
-//       publishes) one retained user set per user
+//       publishes) one retained user set per user, then the epoch owner
 // ARGV: epoch candidate, payload, maxlen, ttl ms (0: none), retained field
 //       ('' : not retained), topic, idempotency ttl ms, now us,
 //       '1' when KEYS[6] is a real idempotency key,
 //       max retained per channel, max retained bytes, channel,
 //       the epoch this replica knows ('-': none yet), the highest seq it saw
 //       in it (when Redis' seq is below it, Redis went back in time: the
-//       epoch is replaced first)
+//       epoch is replaced first), the server's run_id
 // -> {epoch, "<id> <published us>", replayed 0|1}, or, when a retained cap
 //    refuses it (nothing stored, no seq taken), {epoch, flag name, 2}
 extern const RedisScript kPublishScript;
 
 // KEYS: epoch, seq, then per channel: history, meta, retained, retained
-//       public set, the reader's retained user set
+//       public set, the reader's retained user set; then the epoch owner
 // ARGV: epoch candidate, 'fresh'|'resume', cursor epoch, cursor seq, the
 //       epoch this replica knows ('-': none) and the highest seq it saw in
-//       it (as in the publish script)
+//       it (as in the publish script), the server's run_id
 // -> {epoch, head, reason ('' or a reset reason), items}
 //    items: flat {channel index (1-based), stream id or '', payload}; stream
 //    entries after the cursor when reason is '' and mode is resume,
 //    otherwise retained values ("<seq>\n<payload>", with id '').
 extern const RedisScript kSnapshotScript;
 
-// KEYS: epoch, seq, then per channel: history, meta
+// KEYS: epoch, seq, then per channel: history, meta; then the epoch owner
 // ARGV: epoch candidate, expected epoch ('-': none), the highest seq seen
 //       in it (a Redis behind it gets a new epoch, as in the publish
-//       script), then per channel its cursor seq ('-': no replay wanted)
+//       script), then per channel its cursor seq ('-': no replay wanted),
+//       then the server's run_id
 // -> {epoch, head, too_old flags (per channel 0|1), items}; when the epoch
 //    is not the expected one, flags and items are empty.
 extern const RedisScript kRecoverScript;

@@ -86,6 +86,7 @@ ABSL_DECLARE_FLAG(absl::Duration, redis_command_timeout);
 ABSL_DECLARE_FLAG(absl::Duration, redis_reconnect_min);
 ABSL_DECLARE_FLAG(absl::Duration, redis_reconnect_max);
 ABSL_DECLARE_FLAG(int32_t, redis_pool_size);
+ABSL_DECLARE_FLAG(bool, redis_reset_on_primary_change);
 ABSL_DECLARE_FLAG(absl::Duration, fleet_lease);
 ABSL_DECLARE_FLAG(absl::Duration, fleet_refresh_interval);
 ABSL_DECLARE_FLAG(absl::Duration, fleet_answer_timeout);

@@ -3,8 +3,14 @@
 //   - a failover to a replica that lagged (it missed acknowledged
 //     publishes) is Redis going back in time: a new epoch, no id handed
 //     out twice, the reader reset past what was lost;
+//   - with several bridge replicas, one that saw none of the lost seqs
+//     still never hands one out again (every new primary process starts a
+//     new epoch: --redis_reset_on_primary_change);
 //   - a failover that leaves the old primary running (SENTINEL FAILOVER)
-//     moves every connection of the bridge off it, in the same epoch.
+//     moves every connection of the bridge off it (in the same epoch when
+//     --redis_reset_on_primary_change is off).
+#include <signal.h>
+
 #include <algorithm>
 #include <atomic>
 #include <iostream>
@@ -25,9 +31,9 @@
 #include "tests/harness/grpc_client.h"
 #include "tests/harness/redis_fixture.h"
 #include "tests/harness/redis_sentinel_cluster.h"
+#include "tests/harness/sentinel_fixture.h"
 #include "tests/harness/sse_client.h"
 #include "tests/harness/test_helpers.h"
-#include "tests/harness/sentinel_fixture.h"
 
 namespace ssebridge_it {
 namespace {
@@ -60,7 +66,8 @@ TEST_F(RedisSentinelFailoverSlowTest, FailoverToALaggingReplicaStartsANewEpoch) 
       ~Resume() { c->ResumeReplica(); }
     } resume{&cluster_};
     ASSERT_TRUE(cluster_.CutOffReplica(&error)) << error;
-    for (int i = 0; i < 20; ++i) acked.push_back(grpc.MustPublish("lag", absl::StrCat("lost", i)).id());
+    for (int i = 0; i < 20; ++i)
+      acked.push_back(grpc.MustPublish("lag", absl::StrCat("lost", i)).id());
     cluster_.KillPrimary();
   }
   ASSERT_TRUE(cluster_.WaitFailover(kFailover, &error)) << error;
@@ -109,8 +116,8 @@ TEST_F(RedisSentinelFailoverSlowTest, FailoverToALaggingReplicaStartsANewEpoch) 
   // writing its pub/sub message -- and then the reset (into the new epoch)
   // covers them: the page refetches.
   ASSERT_LE(before_reset.size(), 30u);
-  EXPECT_EQ(before_reset, std::vector<std::string>(acked.begin(),
-                                                   acked.begin() + before_reset.size()))
+  EXPECT_EQ(before_reset,
+            std::vector<std::string>(acked.begin(), acked.begin() + before_reset.size()))
       << "acknowledged events before the crash, in order, once";
   ParsedId head_id;
   ASSERT_TRUE(ParseEventId(head, &head_id)) << head;
@@ -126,16 +133,136 @@ TEST_F(RedisSentinelFailoverSlowTest, FailoverToALaggingReplicaStartsANewEpoch) 
     std::vector<std::string> all;
     for (const auto& e : reader.events()) all.push_back(e.id + " " + e.event + " " + e.data);
     EXPECT_TRUE(came) << "\"after\" (" << after << ") is past the reset's head (" << head
-                      << "): it must come live\n" << absl::StrJoin(all, "\n");
+                      << "): it must come live\n"
+                      << absl::StrJoin(all, "\n");
   }
   EXPECT_TRUE(WaitReady(port, 200, kWait));
 }
 
+// The defect an outside review found with several bridge replicas: each
+// knows only the seqs it published or delivered, so after a failover to a
+// replica that lagged, a bridge replica that never saw the lost seqs could
+// be the first to publish and be handed one of them again. Replica A
+// publishes on "lag" (B has no stream there, so B never sees those seqs);
+// the Redis replica is cut off for A's last 20; A is frozen so that B
+// certainly publishes first on the new primary. B's ids must not repeat
+// any of A's, and A's reader and a reader resuming from A's last id
+// through B are reset, not silently moved past B's event.
+TEST_F(RedisSentinelFailoverSlowTest, AReplicaThatSawNoneOfTheLostSeqsNeverReusesThem) {
+  auto a = StartSentinelBridge();
+  auto b = StartSentinelBridge();
+  ASSERT_TRUE(a && b);
+  SseClient on_a, on_b;
+  ASSERT_TRUE(OpenAttached(&on_a, a->http_port(), EventsTarget({"lag"}))) << on_a.Describe();
+  ASSERT_TRUE(OpenAttached(&on_b, b->http_port(), EventsTarget({"elsewhere"}))) << on_b.Describe();
+  GrpcClient via_a(a->grpc_port());
+  GrpcClient via_b(b->grpc_port());
+  std::vector<std::string> acked;
+  for (int i = 0; i < 10; ++i) acked.push_back(via_a.MustPublish("lag", absl::StrCat("r", i)).id());
+  const absl::Time synced_end = absl::Now() + kWait;
+  while (RespCommand(cluster_.replica_port(), {"GET", "{ssebridge}:seq"}).text !=
+         RespCommand(cluster_.primary_port(), {"GET", "{ssebridge}:seq"}).text) {
+    ASSERT_LT(absl::Now(), synced_end) << "the replica never caught up";
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  std::string error;
+  {
+    struct Resume {
+      RedisSentinelCluster* c;
+      ~Resume() { c->ResumeReplica(); }
+    } resume{&cluster_};
+    ASSERT_TRUE(cluster_.CutOffReplica(&error)) << error;
+    for (int i = 0; i < 20; ++i) {
+      acked.push_back(via_a.MustPublish("lag", absl::StrCat("lost", i)).id());
+    }
+    ASSERT_TRUE(on_a.WaitForData("lost19", kWait)) << on_a.Describe();
+    ASSERT_TRUE(a->Freeze()) << "replica A did not stop";
+    cluster_.KillPrimary();
+  }
+  struct Thaw {
+    BridgeProcess* p;
+    ~Thaw() {
+      if (p != nullptr) p->Signal(SIGCONT);
+    }
+  } thaw{a.get()};
+  ASSERT_TRUE(cluster_.WaitFailover(kFailover, &error)) << error;
+  const absl::Time end = absl::Now() + kFailover;
+  std::string from_b;
+  while (from_b.empty()) {
+    v1::PublishResponse resp;
+    grpc::Status s = via_b.Publish(MakePublish("lag", "from b"), &resp);
+    if (s.ok()) {
+      from_b = resp.id();
+    } else {
+      ASSERT_LT(absl::Now(), end) << s.error_message() << "\n" << b->LogText(60);
+      absl::SleepFor(absl::Milliseconds(20));  // pacing of retries only
+    }
+  }
+  EXPECT_EQ(std::count(acked.begin(), acked.end(), from_b), 0)
+      << from_b << " was acknowledged to A before the failover: an id handed out twice";
+  ParsedId last_a, b_id;
+  ASSERT_TRUE(ParseEventId(acked.back(), &last_a));
+  ASSERT_TRUE(ParseEventId(from_b, &b_id));
+  EXPECT_TRUE(b_id.epoch != last_a.epoch || b_id.seq > last_a.seq)
+      << "B's " << from_b << " is inside what A handed out (up to " << acked.back() << ")";
+  // A browser that read up to A's last id reconnects through B (once B's
+  // fan-out is back too: until then it refuses new streams with 503).
+  ASSERT_TRUE(WaitReady(b->http_port(), 200, kFailover)) << b->LogText(60);
+  SseClientOptions resume_from;
+  resume_from.headers.emplace_back("Last-Event-ID", acked.back());
+  SseClient moved;
+  ASSERT_TRUE(moved.Open(b->http_port(), EventsTarget({"lag"}), resume_from));
+  ASSERT_TRUE(moved.ReadUntil(
+      [&] {
+        for (const auto& e : moved.events()) {
+          if (e.event == "ssebridge.reset" || e.id == from_b) return true;
+        }
+        return false;
+      },
+      kWait))
+      << moved.Describe();
+  EXPECT_EQ(moved.events().front().event, "ssebridge.reset")
+      << "resuming past A's last id must not skip B's event\n"
+      << moved.Describe();
+  // A wakes up: its open reader is reset into B's epoch, then goes on live.
+  thaw.p->Signal(SIGCONT);
+  thaw.p = nullptr;
+  auto reset_seen = [&] {
+    for (const auto& e : on_a.events()) {
+      if (e.event == "ssebridge.reset") return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(on_a.ReadUntil(reset_seen, kFailover)) << on_a.Describe();
+  std::vector<std::string> before_reset;
+  for (const auto& e : on_a.events()) {
+    if (e.event == "ssebridge.reset") break;
+    before_reset.push_back(e.id);
+  }
+  EXPECT_EQ(before_reset, acked) << "A's reader had every acknowledged event, once";
+  const absl::Time live_end = absl::Now() + kFailover;
+  std::string live;
+  while (live.empty()) {
+    v1::PublishResponse resp;
+    if (via_a.Publish(MakePublish("lag", "live"), &resp).ok()) {
+      live = resp.id();
+    } else {
+      ASSERT_LT(absl::Now(), live_end) << a->LogText(60);
+      absl::SleepFor(absl::Milliseconds(20));  // pacing of retries only
+    }
+  }
+  ASSERT_TRUE(on_a.WaitForData("live", kWait)) << on_a.Describe();
+  EXPECT_EQ(on_a.events().back().id, live);
+}
+
 // The old primary stays up as a replica: nothing tells the bridge's
 // connections to it that it was demoted but the +switch-master watch (and a
-// write meeting READONLY). Every one must leave it.
+// write meeting READONLY). Every one must leave it. With
+// --redis_reset_on_primary_change=false (the default resets every stream
+// after any failover) and nothing lost, the epoch stays and no stream is
+// reset.
 TEST_F(RedisSentinelFailoverSlowTest, FailoverWithTheOldPrimaryAliveMovesEveryConnection) {
-  auto bridge = StartSentinelBridge();
+  auto bridge = StartSentinelBridge({"--redis_reset_on_primary_change=false"});
   ASSERT_TRUE(bridge);
   SseClient reader;
   ASSERT_TRUE(OpenAttached(&reader, bridge->http_port(), EventsTarget({"mv"})))

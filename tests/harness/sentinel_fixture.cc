@@ -14,13 +14,20 @@ void RedisSentinelTest::SetUp() {
   ASSERT_TRUE(cluster_.Start(&error)) << error;
 }
 
-std::unique_ptr<BridgeProcess> RedisSentinelTest::StartSentinelBridge() {
-  auto bridge = StartBridge({"--broker=redis", "--redis_sentinels=" + cluster_.SentinelsFlag(),
-                             std::string("--redis_sentinel_master=") +
-                                 RedisSentinelCluster::kMaster,
-                             "--redis_sentinel_timeout=500ms", "--redis_reconnect_min=50ms",
-                             "--redis_reconnect_max=300ms", "--redis_command_timeout=2s",
-                             "--queue_bytes=33554432", "--history_size=100000"});
+std::unique_ptr<BridgeProcess> RedisSentinelTest::StartSentinelBridge(
+    std::vector<std::string> extra) {
+  std::vector<std::string> flags = {
+      "--broker=redis",
+      "--redis_sentinels=" + cluster_.SentinelsFlag(),
+      std::string("--redis_sentinel_master=") + RedisSentinelCluster::kMaster,
+      "--redis_sentinel_timeout=500ms",
+      "--redis_reconnect_min=50ms",
+      "--redis_reconnect_max=300ms",
+      "--redis_command_timeout=2s",
+      "--queue_bytes=33554432",
+      "--history_size=100000"};
+  flags.insert(flags.end(), extra.begin(), extra.end());
+  auto bridge = StartBridge(flags);
   if (bridge != nullptr && !WaitReady(bridge->http_port(), 200, kWait)) {
     ADD_FAILURE() << "bridge never became ready\n" << bridge->LogText(60);
     return nullptr;
@@ -35,14 +42,6 @@ bool RedisSentinelTest::WaitReady(int port, int status, absl::Duration timeout) 
     absl::SleepFor(absl::Milliseconds(20));
   }
   return true;
-}
-
-std::string ResetHead(const std::string& data) {
-  const std::string key = "\"head\":\"";
-  size_t at = data.find(key);
-  if (at == std::string::npos) return "";
-  at += key.size();
-  return data.substr(at, data.find('"', at) - at);
 }
 
 }  // namespace ssebridge_it

@@ -7,11 +7,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/harness/bridge_process.h"
 #include "tests/harness/redis_sentinel_cluster.h"
+#include "tests/harness/test_helpers.h"
 
 namespace ssebridge_it {
 
@@ -21,15 +23,13 @@ inline constexpr absl::Duration kFailover = absl::Seconds(60);
 class RedisSentinelTest : public ::testing::Test {
  protected:
   void SetUp() override;
-  // --broker=redis --redis_sentinels=<the cluster's>; waits until ready.
-  std::unique_ptr<BridgeProcess> StartSentinelBridge();
+  // --broker=redis --redis_sentinels=<the cluster's> (and `extra`); waits
+  // until ready.
+  std::unique_ptr<BridgeProcess> StartSentinelBridge(std::vector<std::string> extra = {});
   static bool WaitReady(int port, int status, absl::Duration timeout);
 
   RedisSentinelCluster cluster_;
 };
-
-// The "head" id of a reset notice's JSON data; "" when there is none.
-std::string ResetHead(const std::string& data);
 
 }  // namespace ssebridge_it
 

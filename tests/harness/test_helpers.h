@@ -22,6 +22,15 @@ inline std::vector<std::string> EventIds(const std::vector<SseEvent>& events) {
   return ids;
 }
 
+// The "head" of an ssebridge.reset notice's data ("" when it has none).
+inline std::string ResetHead(const std::string& data) {
+  const std::string key = "\"head\":\"";
+  size_t at = data.find(key);
+  if (at == std::string::npos) return "";
+  at += key.size();
+  return data.substr(at, data.find('"', at) - at);
+}
+
 inline std::vector<std::string> EventDatas(const std::vector<SseEvent>& events) {
   std::vector<std::string> out;
   for (const auto& e : events) out.push_back(e.data);
@@ -44,25 +53,22 @@ inline std::string CheckIdsIncreasing(const std::vector<std::string>& ids) {
       return absl::StrCat("id #", i, " \"", ids[i], "\" is not <epoch>-<seq>");
     }
     if (i > 0 && cur.epoch != prev.epoch) {
-      return absl::StrCat("id #", i, " \"", ids[i], "\" changes epoch from ",
-                          prev.epoch);
+      return absl::StrCat("id #", i, " \"", ids[i], "\" changes epoch from ", prev.epoch);
     }
     if (i > 0 && cur.seq <= prev.seq) {
-      return absl::StrCat("id #", i, " \"", ids[i], "\" does not increase after ",
-                          ids[i - 1]);
+      return absl::StrCat("id #", i, " \"", ids[i], "\" does not increase after ", ids[i - 1]);
     }
     prev = cur;
   }
   return "";
 }
 
-inline std::string Summarize(const std::vector<std::string>& v,
-                             size_t max = 20) {
+inline std::string Summarize(const std::vector<std::string>& v, size_t max = 20) {
   if (v.size() <= max) return absl::StrCat("[", absl::StrJoin(v, ", "), "]");
   std::vector<std::string> head(v.begin(), v.begin() + max / 2);
   std::vector<std::string> tail(v.end() - max / 2, v.end());
-  return absl::StrCat("[", absl::StrJoin(head, ", "), ", ... (", v.size(),
-                      " total) ..., ", absl::StrJoin(tail, ", "), "]");
+  return absl::StrCat("[", absl::StrJoin(head, ", "), ", ... (", v.size(), " total) ..., ",
+                      absl::StrJoin(tail, ", "), "]");
 }
 
 }  // namespace ssebridge_it

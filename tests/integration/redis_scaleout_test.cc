@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,13 +55,12 @@ TEST_F(RedisScaleOutTest, TenThousandEventsReachThreeReplicasExactlyOnceInOrder)
       auto reader = std::make_unique<Reader>();
       reader->replica = r;
       reader->channels = chans;
-      ASSERT_TRUE(OpenAttached(&reader->client, replicas[r]->http_port(),
-                               EventsTarget(chans)))
+      ASSERT_TRUE(OpenAttached(&reader->client, replicas[r]->http_port(), EventsTarget(chans)))
           << reader->client.Describe();
       readers.push_back(std::move(reader));
     }
   }
-  constexpr int kEvents = 10000;  // alternating a, b
+  constexpr int kEvents = 10000;                               // alternating a, b
   std::vector<std::pair<std::string, std::string>> published;  // channel, id
   std::vector<std::thread> threads;
   for (auto& r : readers) {
@@ -126,28 +126,45 @@ TEST_F(RedisScaleOutTest, ResumeOnAnotherReplicaReceivesExactlyTheMissedEvents) 
   EXPECT_EQ(EventIds(second.events()), missed);
 }
 
-TEST_F(RedisScaleOutTest, RedisRestartWithItsDataKeepsStreamsOpenAndLosesNothing) {
-  auto r1 = StartReplica();
-  auto r2 = StartReplica();
-  ASSERT_TRUE(r1 && r2);
-  SseClient on1, on2;
-  ASSERT_TRUE(OpenAttached(&on1, r1->http_port(), EventsTarget({"feed"})));
-  ASSERT_TRUE(OpenAttached(&on2, r2->http_port(), EventsTarget({"feed"})));
-  std::thread t1 = ReadInBackground(&on1, [&] {
-    return !on1.events().empty() && on1.events().back().data == "END"; }, absl::Seconds(60));
-  std::thread t2 = ReadInBackground(&on2, [&] {
-    return !on2.events().empty() && on2.events().back().data == "END"; }, absl::Seconds(60));
+// Two replicas, 300 publishes through one of them; Redis shuts down with
+// SAVE at the 100th and starts again from its dump at the 200th. Returns
+// the ids acknowledged; `on1`/`on2` read "feed" on each replica until END.
+class RedisRestartTest : public RedisScaleOutTest {
+ protected:
+  std::vector<std::string> RestartRedisWithItsDataUnderLoad(const std::vector<std::string>& flags,
+                                                            SseClient* on1, SseClient* on2);
+};
+
+std::vector<std::string> RedisRestartTest::RestartRedisWithItsDataUnderLoad(
+    const std::vector<std::string>& flags, SseClient* on1, SseClient* on2) {
+  auto r1 = StartReplica(flags);
+  auto r2 = StartReplica(flags);
+  if (!r1 || !r2) {
+    ADD_FAILURE() << "replicas did not start";
+    return {};
+  }
+  if (!OpenAttached(on1, r1->http_port(), EventsTarget({"feed"})) ||
+      !OpenAttached(on2, r2->http_port(), EventsTarget({"feed"}))) {
+    ADD_FAILURE() << on1->Describe() << on2->Describe();
+    return {};
+  }
+  std::thread t1 = ReadInBackground(
+      on1, [&] { return !on1->events().empty() && on1->events().back().data == "END"; },
+      absl::Seconds(60));
+  std::thread t2 = ReadInBackground(
+      on2, [&] { return !on2->events().empty() && on2->events().back().data == "END"; },
+      absl::Seconds(60));
   GrpcClient grpc(r1->grpc_port());
   std::vector<std::string> accepted;
   int unavailable = 0, other_errors = 0;
   bool saw_not_ready = false;
   for (int i = 0; i < 300; ++i) {
     if (i == 100) {
-      ASSERT_TRUE(redis_->ShutdownSave());
+      EXPECT_TRUE(redis_->ShutdownSave());
     }
     if (i == 200) {
       std::string error;
-      ASSERT_TRUE(redis_->Start(&error)) << error;
+      EXPECT_TRUE(redis_->Start(&error)) << error;
     }
     if (i > 100 && i < 200 && i % 20 == 0) {
       saw_not_ready = saw_not_ready || ReadyStatus(r2->http_port()) == 503;
@@ -177,9 +194,67 @@ TEST_F(RedisScaleOutTest, RedisRestartWithItsDataKeepsStreamsOpenAndLosesNothing
   EXPECT_EQ(other_errors, 0);
   EXPECT_TRUE(saw_not_ready) << "/readyz goes 503 while Redis is down";
   EXPECT_EQ(ReadyStatus(r2->http_port()), 200);
+  for (SseClient* c : {on1, on2}) EXPECT_FALSE(c->closed()) << "the stream stayed open";
+  return accepted;
+}
+
+// With --redis_reset_on_primary_change=false a restart that kept every
+// write is invisible: same epoch, nothing lost, no reset.
+TEST_F(RedisRestartTest, WithItsDataLosesNothingWhenResetOnPrimaryChangeIsOff) {
+  SseClient on1, on2;
+  const std::vector<std::string> accepted =
+      RestartRedisWithItsDataUnderLoad({"--redis_reset_on_primary_change=false"}, &on1, &on2);
+  ASSERT_FALSE(accepted.empty());
+  for (SseClient* c : {&on1, &on2}) EXPECT_EQ(EventIds(c->events()), accepted) << c->Describe();
+}
+
+// By default another redis-server process under the same data is a new
+// epoch: no replica can tell that the dump holds every id handed out (a
+// restart from an older snapshot, a failover to a replica that lagged look
+// the same), so every stream gets one reset and no id is reused.
+TEST_F(RedisRestartTest, StartsANewEpochAndResetsEveryStreamOnce) {
+  SseClient on1, on2;
+  const std::vector<std::string> accepted = RestartRedisWithItsDataUnderLoad({}, &on1, &on2);
+  ASSERT_FALSE(accepted.empty());
+  std::set<std::string> distinct(accepted.begin(), accepted.end());
+  EXPECT_EQ(distinct.size(), accepted.size()) << "an id was handed out twice";
+  ParsedId first, last;
+  ASSERT_TRUE(ParseEventId(accepted.front(), &first));
+  ASSERT_TRUE(ParseEventId(accepted.back(), &last));
+  ASSERT_NE(first.epoch, last.epoch) << "a restart starts a new epoch";
   for (SseClient* c : {&on1, &on2}) {
-    EXPECT_FALSE(c->closed()) << "the stream stayed open";
-    EXPECT_EQ(EventIds(c->events()), accepted) << c->Describe();
+    std::vector<std::string> before, after;
+    int resets = 0;
+    ParsedId head;
+    for (const auto& e : c->events()) {
+      if (e.event == "ssebridge.reset") {
+        ++resets;
+        ASSERT_TRUE(ParseEventId(ResetHead(e.data), &head)) << e.data;
+        EXPECT_EQ(head.epoch, last.epoch) << "the reset leads into the new epoch";
+      } else {
+        (resets == 0 ? before : after).push_back(e.id);
+      }
+    }
+    ASSERT_EQ(resets, 1) << c->Describe();
+    // Before the reset: the old epoch's acknowledged events in order, once
+    // (the last few may be missing if Redis stopped before sending them;
+    // the reset covers those). After it: every event of the new epoch past
+    // the reset's head, in order, once.
+    std::vector<std::string> old_epoch, new_epoch;
+    for (const std::string& id : accepted) {
+      ParsedId p;
+      ASSERT_TRUE(ParseEventId(id, &p));
+      if (p.epoch == first.epoch) {
+        old_epoch.push_back(id);
+      } else if (p.seq > head.seq) {
+        new_epoch.push_back(id);
+      }
+    }
+    ASSERT_LE(before.size(), old_epoch.size());
+    EXPECT_EQ(before,
+              std::vector<std::string>(old_epoch.begin(), old_epoch.begin() + before.size()))
+        << c->Describe();
+    EXPECT_EQ(after, new_epoch) << c->Describe();
   }
 }
 
@@ -189,9 +264,9 @@ TEST_F(RedisScaleOutTest, LostPubSubConnectionDeliversWhatRedisAcceptedMeanwhile
   ASSERT_TRUE(r1 && r2);
   SseClient reader;
   ASSERT_TRUE(OpenAttached(&reader, r2->http_port(), EventsTarget({"p", "q"})));
-  std::thread t = ReadInBackground(&reader, [&] {
-    return !reader.events().empty() && reader.events().back().data == "END"; },
-    absl::Seconds(60));
+  std::thread t = ReadInBackground(
+      &reader, [&] { return !reader.events().empty() && reader.events().back().data == "END"; },
+      absl::Seconds(60));
   GrpcClient grpc(r1->grpc_port());
   std::vector<std::string> accepted;
   for (int i = 0; i < 400; ++i) {
@@ -261,12 +336,15 @@ TEST_F(RedisScaleOutTest, RedisLosingItsDataResetsOpenAndResumingStreams) {
   ASSERT_TRUE(ParseEventId(old_id, &before_id));
   ASSERT_TRUE(ParseEventId(resp.id(), &after_id)) << resp.ShortDebugString();
   EXPECT_NE(before_id.epoch, after_id.epoch) << "Redis lost its data: a new epoch";
-  ASSERT_TRUE(open.ReadUntil([&] {
-    for (const auto& e : open.events()) {
-      if (e.event == "ssebridge.reset") return true;
-    }
-    return false;
-  }, kWait)) << open.Describe();
+  ASSERT_TRUE(open.ReadUntil(
+      [&] {
+        for (const auto& e : open.events()) {
+          if (e.event == "ssebridge.reset") return true;
+        }
+        return false;
+      },
+      kWait))
+      << open.Describe();
   EXPECT_FALSE(open.closed());
   // A reader coming back with a cursor of the old epoch is reset too, on any
   // replica.
@@ -277,8 +355,7 @@ TEST_F(RedisScaleOutTest, RedisLosingItsDataResetsOpenAndResumingStreams) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   SseClient back;
-  ASSERT_TRUE(back.Open(r1->http_port(), EventsTarget({"d"}), Resume(old_id)))
-      << back.error();
+  ASSERT_TRUE(back.Open(r1->http_port(), EventsTarget({"d"}), Resume(old_id))) << back.error();
   ASSERT_TRUE(back.WaitForEvents(1, kWait)) << back.Describe();
   EXPECT_EQ(back.events()[0].event, "ssebridge.reset");
   EXPECT_NE(back.events()[0].data.find("unknown_epoch"), std::string::npos);
@@ -297,8 +374,7 @@ TEST_F(RedisScaleOutTest, PublishFailsFastWhenRedisIsDown) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
     EXPECT_LT(absl::Now() - start, absl::Seconds(1));
   }
-  HttpResponse http = HttpPostJson(r1->http_port(), "/v1/publish",
-                                   R"({"channel":"c","data":"x"})");
+  HttpResponse http = HttpPostJson(r1->http_port(), "/v1/publish", R"({"channel":"c","data":"x"})");
   EXPECT_EQ(http.status, 503) << http.body;
   const absl::Time end = absl::Now() + kWait;
   while (ReadyStatus(r1->http_port()) != 503 && absl::Now() < end) {
@@ -345,8 +421,10 @@ TEST_F(RedisScaleOutTest, TargetedEventsReachOnlyTheirUserOnEveryReplica) {
   const std::string alice = keys.UserToken("alice", {"tasks"});
   const std::string bob = keys.UserToken("bob", {"tasks"});
   SseClient alice2, alice3, bob3;
-  ASSERT_TRUE(OpenAttached(&alice2, r2->http_port(), EventsTarget({"tasks"}), BearerOptions(alice)));
-  ASSERT_TRUE(OpenAttached(&alice3, r3->http_port(), EventsTarget({"tasks"}), BearerOptions(alice)));
+  ASSERT_TRUE(
+      OpenAttached(&alice2, r2->http_port(), EventsTarget({"tasks"}), BearerOptions(alice)));
+  ASSERT_TRUE(
+      OpenAttached(&alice3, r3->http_port(), EventsTarget({"tasks"}), BearerOptions(alice)));
   ASSERT_TRUE(OpenAttached(&bob3, r3->http_port(), EventsTarget({"tasks"}), BearerOptions(bob)));
   AuthedGrpc backend(grpc::CreateChannel(r1->grpc_target(), grpc::InsecureChannelCredentials()),
                      keys.backend_key);
