@@ -8,37 +8,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "bridge/broker/redis_codec.h"
+#include "bridge/broker/redis_reply.h"
 #include "bridge/broker/redis_scripts.h"
 #include "bridge/broker/redis_snapshot.h"
 #include "bridge/broker/reset_notice.h"
 #include "bridge/core/event_id.h"
 
 namespace ssebridge {
-
-namespace {
-
-bool IsArrayOf(const redisReply& r, absl::string_view kind, size_t n) {
-  return r.type == REDIS_REPLY_ARRAY && r.elements == n &&
-         r.element[0]->type == REDIS_REPLY_STRING &&
-         absl::string_view(r.element[0]->str, r.element[0]->len) == kind;
-}
-
-absl::string_view Str(const redisReply* r) { return {r->str, r->len}; }
-
-// PING's answer: ["pong", token] once subscribed, the bare token before.
-bool IsPong(const redisReply& r, absl::string_view* token) {
-  if (IsArrayOf(r, "pong", 2)) {
-    *token = Str(r.element[1]);
-    return true;
-  }
-  if (r.type == REDIS_REPLY_STRING || r.type == REDIS_REPLY_STATUS) {
-    *token = Str(&r);
-    return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 RedisFanout::RedisFanout(Options options, Hub* hub, HubFeed* feed, const EventEncoder* encoder)
     : options_(std::move(options)),
@@ -313,116 +289,9 @@ void RedisFanout::Drop(const absl::Status& why, absl::Duration reconnect_after) 
   if (options_.on_state) options_.on_state("redis_connection_lost", std::string(message));
 }
 
-absl::Status RedisFanout::Connect() {
-  absl::StatusOr<std::unique_ptr<RedisConnection>> sub = RedisConnection::Connect(options_.connect);
-  if (!sub.ok()) return sub.status();
-  absl::StatusOr<std::unique_ptr<RedisConnection>> reader =
-      RedisConnection::Connect(options_.connect);
-  if (!reader.ok()) return reader.status();
-  sub_ = std::move(*sub);
-  reader_ = std::move(*reader);
-  // The reader's INFO travels while the SUBSCRIBE below is answered: a
-  // frozen Redis then costs no wait beyond the subscribe's own.
-  if (options_.reset_on_primary_change) {
-    reader_->RequestRunId();
-    absl::Status asked = reader_->Flush();
-    if (!asked.ok()) return asked;
-  }
-
-  std::vector<std::string> channels;
-  std::vector<std::string> args = {NewEpoch()};
-  std::vector<std::string> keys = {keys_.epoch(), keys_.seq()};
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    channels.assign(subscribed_.begin(), subscribed_.end());
-    args.push_back(epoch_.empty() ? "-" : epoch_);
-    args.push_back(absl::StrCat(high_water_));
-    for (const auto& ch : channels) {
-      uint64_t pos = 0;
-      args.push_back(positions_.Get(ch, &pos) ? absl::StrCat(pos) : "-");
-      keys.push_back(keys_.history(ch));
-      keys.push_back(keys_.meta(ch));
-    }
-  }
-  if (!channels.empty()) {
-    std::vector<std::string> subscribe = {"SUBSCRIBE"};
-    for (const auto& ch : channels) subscribe.push_back(keys_.topic(ch));
-    sub_->Append(subscribe);
-  }
-  sub_->Append({"PING", "r"});
-  absl::Status s = sub_->Flush();
-  if (!s.ok()) return s;
-  // Live events that come before the recovery read are held back until it
-  // was handed to the hub; positions then drop those it already covered.
-  std::vector<RedisReplyPtr> held;
-  for (;;) {
-    absl::StatusOr<RedisReplyPtr> r = sub_->Read();
-    if (!r.ok()) return r.status();
-    absl::string_view token;
-    if (IsPong(**r, &token) && token == "r") break;
-    held.push_back(std::move(*r));
-  }
-  if (options_.reset_on_primary_change) {
-    absl::Status learned = reader_->ReadRunId();
-    if (!learned.ok()) return learned;
-  }
-  keys.push_back(keys_.epoch_owner());
-  args.push_back(reader_->server_run_id());
-  absl::StatusOr<RedisReplyPtr> r = reader_->Eval(kRecoverScript, keys, args);
-  if (!r.ok()) return r.status();
-  absl::StatusOr<ScriptReply> rec = ParseScriptReply(**r);
-  if (!rec.ok()) return rec.status();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!epoch_.empty() && rec->epoch != epoch_) {
-      // Redis lost its data (restart, flush): nothing can be replayed.
-      for (const auto& ch : channels) {
-        ResetChannel(ch, rec->epoch, rec->head, kResetUnknownEpoch);
-      }
-      positions_.Clear();
-    } else if (!epoch_.empty()) {
-      std::vector<EventPtr> events;
-      for (const ScriptItem& item : rec->items) {
-        if (EventPtr ev = ItemEvent(item, rec->epoch, channels, *encoder_)) {
-          events.push_back(std::move(ev));
-        }
-      }
-      std::sort(events.begin(), events.end(),
-                [](const EventPtr& a, const EventPtr& b) { return a->seq < b->seq; });
-      for (size_t i = 0; i < channels.size() && i < rec->too_old.size(); ++i) {
-        if (rec->too_old[i]) {
-          ResetChannel(channels[i], rec->epoch, rec->head, kResetTooOld);
-          positions_.Raise(channels[i], rec->head);
-        }
-      }
-      for (EventPtr& ev : events) {
-        if (positions_.Admit(ev->channel, ev->seq)) feed_->Dispatch(ev);
-      }
-    }
-    if (rec->epoch != epoch_) high_water_ = 0;
-    epoch_ = rec->epoch;
-    high_water_ = std::max(high_water_, rec->head);
-    for (const auto& ch : channels) positions_.Raise(ch, rec->head);
-    connected_ = true;
-  }
-  for (const RedisReplyPtr& reply : held) HandleReply(*reply);
-  ping_sent_ = absl::Now();
-  return absl::OkStatus();
-}
-
-void RedisFanout::ResetChannel(const std::string& channel, const std::string& epoch, uint64_t head,
-                               absl::string_view reason) {
-  uint64_t pos = 0;
-  std::string cursor = positions_.Get(channel, &pos) ? absl::StrCat(epoch_, "-", pos) : "";
-  auto notice = std::make_shared<Event>(
-      *MakeResetNotice(epoch, head, reason, cursor, absl::Now(), *encoder_));
-  notice->channel = channel;
-  feed_->Dispatch(notice);
-}
-
 void RedisFanout::HandleReply(const redisReply& reply) {
   if (IsArrayOf(reply, "message", 3)) {
-    OnMessage(std::string(Str(reply.element[1])), Str(reply.element[2]));
+    OnMessage(std::string(ReplyView(reply.element[1])), ReplyView(reply.element[2]));
     return;
   }
   absl::string_view token;
