@@ -41,12 +41,15 @@ std::vector<std::string> HighWaterArgs(const RedisFanout& fanout) {
   return {epoch.empty() ? "-" : epoch, absl::StrCat(high)};
 }
 
-// Asking for the server's run_id failed: the script itself was never sent,
-// so whatever it was to do certainly did not happen.
+// Asking for the server's identity failed: the script itself was never
+// sent, so whatever it was to do certainly did not happen (and the INFO's
+// own "outcome unknown" does not apply to it).
 absl::Status ScriptNotSent(const absl::Status& asked) {
   if (asked.code() != absl::StatusCode::kDeadlineExceeded) return asked;
-  return absl::UnavailableError(absl::StrCat("redis did not answer INFO (", asked.message(),
-                                             "); the script itself was not sent"));
+  absl::string_view cause = asked.message();
+  cause = cause.substr(0, cause.find(" after the command was sent"));
+  return absl::UnavailableError(
+      absl::StrCat("redis did not answer INFO (", cause, "); the script itself was not sent"));
 }
 
 std::string Millis(absl::Duration d) {
@@ -125,7 +128,7 @@ RedisConnection::ScriptCall RedisBroker::PublishCall(const PublishSpec& spec,
                spec.channel};
   for (std::string& arg : HighWaterArgs(fanout_)) call.args.push_back(std::move(arg));
   call.keys.push_back(keys_.epoch_owner());
-  call.args.emplace_back();  // the server's run_id, set by OwnedBy()
+  call.args.emplace_back();  // the server's identity, set by OwnedBy()
   return call;
 }
 
@@ -176,9 +179,12 @@ absl::Status RedisBroker::OwnedBy(RedisConnection& conn, std::vector<std::string
     args->back().clear();
     return absl::OkStatus();
   }
-  absl::Status s = conn.LearnRunId();
+  absl::Status s = conn.LearnIdentity();
   if (!s.ok()) return ScriptNotSent(s);
-  args->back() = conn.server_run_id();
+  args->back() = conn.server_identity();
+  if (args->back().empty() && !owner_warned_.exchange(true) && options_.on_state) {
+    options_.on_state("redis_epoch_owner_unknown", OwnerUnknown(conn.identity_refusal()));
+  }
   return absl::OkStatus();
 }
 
@@ -256,7 +262,7 @@ absl::StatusOr<RedisBroker::Snapshot> RedisBroker::ReadSnapshot(const Subscripti
                                    resume ? cursor.epoch : "", absl::StrCat(cursor.seq)};
   for (std::string& arg : HighWaterArgs(fanout_)) args.push_back(std::move(arg));
   keys.push_back(keys_.epoch_owner());
-  args.emplace_back();  // the server's run_id, set by OwnedBy()
+  args.emplace_back();  // the server's identity, set by OwnedBy()
   absl::StatusOr<ScriptReply> reply;
   absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
     if (absl::Status owned = OwnedBy(conn, &args); !owned.ok()) return owned;

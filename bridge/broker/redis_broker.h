@@ -101,8 +101,9 @@ class RedisBroker : public Broker {
     std::string epoch;
     uint64_t head = 0;
   };
-  // Sets the last script argument to the server's run_id (the epoch's
-  // owner, see redis_scripts.h), or '' when the check is off.
+  // Sets the last script argument to the server's identity (the epoch's
+  // owner, see redis_scripts.h), or '' when the check is off or the server
+  // will not tell (warned once through on_state).
   // The first call on a connection asks the server for it (one round trip).
   absl::Status OwnedBy(RedisConnection& conn, std::vector<std::string>* args) const;
   RedisConnection::ScriptCall PublishCall(const PublishSpec& spec, absl::Time now) const;
@@ -129,6 +130,7 @@ class RedisBroker : public Broker {
   // CancelInFlight() can wake it without sweep_mu_, which the sweep holds.
   std::atomic<int> sweep_fd_{-1};
   std::atomic<bool> sweep_cancelled_{false};
+  mutable std::atomic<bool> owner_warned_{false};  // OwnerUnknown logged
   HubFeed feed_;
   RedisFanout fanout_;
 };

@@ -41,12 +41,10 @@ absl::Status ScriptNotRun(const absl::Status& load) {
                                              "); the command itself was not sent"));
 }
 
-// The "run_id:" line of INFO server: 40 hex characters, new for every start
-// of a redis-server process.
-std::string RunIdOf(absl::string_view info) {
-  constexpr absl::string_view kField = "run_id:";
+// One "<field>:<value>" line of INFO's text; "" when absent.
+std::string InfoField(absl::string_view info, absl::string_view field) {
   for (absl::string_view line : absl::StrSplit(info, '\n')) {
-    if (!absl::ConsumePrefix(&line, kField)) continue;
+    if (!absl::ConsumePrefix(&line, field) || !absl::ConsumePrefix(&line, ":")) continue;
     return std::string(absl::StripAsciiWhitespace(line));
   }
   return "";
@@ -171,25 +169,44 @@ void RedisConnection::NoteReply(const redisReply& reply) {
   if (locator_ != nullptr) locator_->Suspect(where_);
 }
 
-void RedisConnection::RequestRunId() { Append({"INFO", "server"}); }
+// INFO without a section: the default ones hold both "Server" and
+// "Replication" on every Redis version (several sections in one INFO need 7).
+void RedisConnection::RequestIdentity() { Append({"INFO"}); }
 
-absl::Status RedisConnection::ReadRunId() {
+absl::Status RedisConnection::ReadIdentity() {
   absl::StatusOr<RedisReplyPtr> info = Read();
   if (!info.ok()) return info.status();
-  // A server that refuses INFO (a managed service's ACL) has none.
-  if ((*info)->type == REDIS_REPLY_STRING) {
-    run_id_ = RunIdOf(absl::string_view((*info)->str, (*info)->len));
+  const redisReply& r = **info;
+  const absl::string_view text(r.str == nullptr ? "" : r.str, r.str == nullptr ? 0 : r.len);
+  if (r.type == REDIS_REPLY_ERROR) {
+    // Refused for good (an ACL without +info, a renamed command): known to
+    // be unknowable. Anything else (BUSY, LOADING) is a moment's state and
+    // must not switch the check off for this connection's life.
+    if (!absl::StartsWith(text, "NOPERM") && !absl::StrContains(text, "unknown command")) {
+      return ReplyStatus(r);
+    }
+    identity_refusal_ = absl::StrCat("INFO refused: ", text);
+  } else if (r.type == REDIS_REPLY_STRING) {
+    const std::string run_id = InfoField(text, "run_id");
+    const std::string replid = InfoField(text, "master_replid");
+    if (run_id.empty() || replid.empty()) {
+      identity_refusal_ = "INFO has no run_id or master_replid (a proxy?)";
+    } else {
+      identity_ = absl::StrCat(run_id, ":", replid);
+    }
+  } else {
+    identity_refusal_ = "INFO answered with no text";
   }
-  run_id_known_ = true;
+  identity_known_ = true;
   return absl::OkStatus();
 }
 
-absl::Status RedisConnection::LearnRunId() {
-  if (run_id_known_) return absl::OkStatus();
-  RequestRunId();
+absl::Status RedisConnection::LearnIdentity() {
+  if (identity_known_) return absl::OkStatus();
+  RequestIdentity();
   absl::Status s = Flush();
   if (!s.ok()) return s;
-  return ReadRunId();
+  return ReadIdentity();
 }
 
 int RedisConnection::fd() const { return ctx_->fd; }

@@ -99,19 +99,25 @@ class RedisConnection {
   absl::Status ReadSocket();
   absl::StatusOr<RedisReplyPtr> NextBuffered();
 
-  // The run_id of the redis-server process this connection reached, once
-  // learned; "" before, or when it refused INFO. A restart or a failover
-  // changes it: that is how the broker tells that the data it reads may
-  // have gone back in time (redis_scripts.h, the epoch's owner). Not part
-  // of Connect(): only the connections that run the epoch's scripts ask,
-  // and a connect stays without commands that a frozen Redis would hold.
-  const std::string& server_run_id() const { return run_id_; }
-  // INFO server, once per connection (a no-op when known).
-  absl::Status LearnRunId();
+  // Which server history this connection reached, once learned:
+  // "<run_id>:<master_replid>". The run_id is new at every start of a
+  // redis-server process, the replication id at every promotion (also of
+  // the same process, back from being a replica), so it changes with every
+  // restart and failover: that is how the broker tells that the data it
+  // reads may have gone back in time (redis_scripts.h, the epoch's owner).
+  // "" before it is learned, or when the server will not tell
+  // (identity_refusal() says why). Not part of Connect(): only the
+  // connections that run the epoch's scripts ask, and a connect stays
+  // without commands a frozen Redis would hold.
+  const std::string& server_identity() const { return identity_; }
+  const std::string& identity_refusal() const { return identity_refusal_; }
+  // INFO, once per connection (a no-op when known). A transient error
+  // reply (BUSY, LOADING) is a status and is asked again next time.
+  absl::Status LearnIdentity();
   // The same, split for a pipeline: queue the INFO, and later read its
   // reply (it must be the next reply).
-  void RequestRunId();
-  absl::Status ReadRunId();
+  void RequestIdentity();
+  absl::Status ReadIdentity();
 
   bool broken() const { return broken_ || demoted_; }
   int fd() const;
@@ -145,8 +151,9 @@ class RedisConnection {
   uint64_t track_token_ = 0;
   absl::Status broken_status_;
   std::vector<std::string> shas_;
-  std::string run_id_;
-  bool run_id_known_ = false;
+  std::string identity_;
+  std::string identity_refusal_;
+  bool identity_known_ = false;
 };
 
 // A Redis error reply as a status: LOADING, BUSY, MASTERDOWN, READONLY,

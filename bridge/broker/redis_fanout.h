@@ -138,6 +138,7 @@ class RedisFanout : private EventLoop::FdHandler {
   std::unique_ptr<EventLoop> loop_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  bool owner_warned_ = false;  // loop thread only: OwnerUnknown logged
 
   // Fan-out thread only.
   absl::Duration backoff_;

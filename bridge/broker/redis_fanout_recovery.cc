@@ -1,4 +1,4 @@
-// RedisFanout, its (re)connect: the subscribe, the reader's run_id, and the
+// RedisFanout, its (re)connect: the subscribe, the reader's server identity, and the
 // recovery read that hands the hub what Redis accepted while this replica
 // was away (see "When the connection drops" and "Time travel" in
 // redis_fanout.h). The rest of the class is in redis_fanout.cc.
@@ -27,7 +27,7 @@ absl::Status RedisFanout::Connect() {
   // The reader's INFO travels while the SUBSCRIBE below is answered: a
   // frozen Redis then costs no wait beyond the subscribe's own.
   if (options_.reset_on_primary_change) {
-    reader_->RequestRunId();
+    reader_->RequestIdentity();
     absl::Status asked = reader_->Flush();
     if (!asked.ok()) return asked;
   }
@@ -66,11 +66,15 @@ absl::Status RedisFanout::Connect() {
     held.push_back(std::move(*r));
   }
   if (options_.reset_on_primary_change) {
-    absl::Status learned = reader_->ReadRunId();
+    absl::Status learned = reader_->ReadIdentity();
     if (!learned.ok()) return learned;
+    if (reader_->server_identity().empty() && !owner_warned_ && options_.on_state) {
+      owner_warned_ = true;
+      options_.on_state("redis_epoch_owner_unknown", OwnerUnknown(reader_->identity_refusal()));
+    }
   }
   keys.push_back(keys_.epoch_owner());
-  args.push_back(reader_->server_run_id());
+  args.push_back(reader_->server_identity());
   absl::StatusOr<RedisReplyPtr> r = reader_->Eval(kRecoverScript, keys, args);
   if (!r.ok()) return r.status();
   absl::StatusOr<ScriptReply> rec = ParseScriptReply(**r);

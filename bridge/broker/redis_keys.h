@@ -5,8 +5,8 @@
 // idempotency keys share the tag {<prefix>}.
 //
 //   {p}:epoch            the current epoch (SET NX when missing)
-//   {p}:epoch:owner      run_id of the redis-server process that handed
-//                        out the epoch's seqs (redis_scripts.cc)
+//   {p}:epoch:owner      "<run_id>:<master_replid>" of the server that
+//                        handed out the epoch's seqs (redis_scripts.cc)
 //   {p}:seq              the global sequence (INCR)
 //   {p}:idem:<key>       "<id> <published ms>" for an idempotency key
 //   {p:ch:<c>}:h         stream of events, entry id "<seq>-0", field "e"

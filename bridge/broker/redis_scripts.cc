@@ -1,20 +1,23 @@
 #include "bridge/broker/redis_scripts.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace ssebridge {
 
 // The epoch is created on first use with SET NX semantics (GET, then SET
 // inside one script): if Redis lost its data, the next user makes a new
 // one, and every old cursor is then told to reset.
 //
-// The epoch's owner (KEYS[#KEYS], ARGV[#ARGV]: the run_id of the
-// redis-server process running the script, '' to skip the check) is the
-// process that handed out its seqs. Another process holding the same data
-// is a restart or a failover, and then the data may lack seqs that were
-// acknowledged or delivered: a replica that lagged, a snapshot older than
-// the last write. No bridge replica can rule that out (each saw only its
-// own channels' seqs), so the epoch is replaced and every id from then on
-// is new. A missing owner with an epoch present is data written before
-// owners existed: it is adopted.
+// The epoch's owner (KEYS[#KEYS], ARGV[#ARGV]: the identity of the server
+// running the script, "<run_id>:<master_replid>", '' to skip the check) is
+// the server history that handed out its seqs. Another process, or the
+// same one promoted again, holding the same data is a restart or a
+// failover, and then the data may lack seqs that were acknowledged or
+// delivered: a replica that lagged, a snapshot older than the last write.
+// No bridge replica can rule that out (each saw only its own channels'
+// seqs), so the epoch is replaced and every id from then on is new. A
+// missing owner with an epoch present is data written before owners
+// existed: it is adopted.
 #define SSEBRIDGE_EPOCH_LUA                                   \
   "local epoch = redis.call('GET', KEYS[1])\n"                \
   "local owner = ARGV[#ARGV]\n"                               \
@@ -233,5 +236,13 @@ return {'live', string.sub(v, sp + 1)}
 
 #undef SSEBRIDGE_EPOCH_LUA
 #undef SSEBRIDGE_REWIND_LUA
+
+std::string OwnerUnknown(absl::string_view why) {
+  return absl::StrCat(why,
+                      "; without it a restart or failover cannot start a new epoch, and an id "
+                      "may be handed out twice after a failover to a replica that lagged: allow "
+                      "INFO for the bridge's Redis user, or set "
+                      "--redis_reset_on_primary_change=false to accept that");
+}
 
 }  // namespace ssebridge

@@ -10,13 +10,16 @@
 #ifndef SSEBRIDGE_BROKER_REDIS_SCRIPTS_H_
 #define SSEBRIDGE_BROKER_REDIS_SCRIPTS_H_
 
+#include <string>
+
+#include "absl/strings/string_view.h"
 #include "bridge/broker/redis_connection.h"
 
 namespace ssebridge {
 
 // Every script that reads or takes a seq (publish, snapshot, recover) ends
-// its KEYS with the epoch's owner key and its ARGV with the run_id of the
-// server (RedisConnection::server_run_id(), '' for none): a different
+// its KEYS with the epoch's owner key and its ARGV with the identity of the
+// server (RedisConnection::server_identity(), '' for none): a different
 // redis-server process under the same data replaces the epoch (see
 // SSEBRIDGE_EPOCH_LUA in redis_scripts.cc).
 //
@@ -29,7 +32,7 @@ namespace ssebridge {
 //       max retained per channel, max retained bytes, channel,
 //       the epoch this replica knows ('-': none yet), the highest seq it saw
 //       in it (when Redis' seq is below it, Redis went back in time: the
-//       epoch is replaced first), the server's run_id
+//       epoch is replaced first), the server's identity
 // -> {epoch, "<id> <published us>", replayed 0|1}, or, when a retained cap
 //    refuses it (nothing stored, no seq taken), {epoch, flag name, 2}
 extern const RedisScript kPublishScript;
@@ -38,7 +41,7 @@ extern const RedisScript kPublishScript;
 //       public set, the reader's retained user set; then the epoch owner
 // ARGV: epoch candidate, 'fresh'|'resume', cursor epoch, cursor seq, the
 //       epoch this replica knows ('-': none) and the highest seq it saw in
-//       it (as in the publish script), the server's run_id
+//       it (as in the publish script), the server's identity
 // -> {epoch, head, reason ('' or a reset reason), items}
 //    items: flat {channel index (1-based), stream id or '', payload}; stream
 //    entries after the cursor when reason is '' and mode is resume,
@@ -49,7 +52,7 @@ extern const RedisScript kSnapshotScript;
 // ARGV: epoch candidate, expected epoch ('-': none), the highest seq seen
 //       in it (a Redis behind it gets a new epoch, as in the publish
 //       script), then per channel its cursor seq ('-': no replay wanted),
-//       then the server's run_id
+//       then the server's identity
 // -> {epoch, head, too_old flags (per channel 0|1), items}; when the epoch
 //    is not the expected one, flags and items are empty.
 extern const RedisScript kRecoverScript;
@@ -67,6 +70,10 @@ extern const RedisScript kRetainedSweepScript;
 // -> {'live', record} (taken unless looking), {'used'}, {'expired'} (marked
 //    so when taking) or {'unknown'}
 extern const RedisScript kTicketTakeScript;
+
+// The warning when a server will not tell its identity, so the epoch has
+// no owner check: `why` and what it costs.
+std::string OwnerUnknown(absl::string_view why);
 
 }  // namespace ssebridge
 

@@ -58,12 +58,13 @@ ABSL_FLAG(absl::Duration, redis_reconnect_max, absl::Seconds(5),
 ABSL_FLAG(int32_t, redis_pool_size, 4,
           "Command connections to Redis shared by publishes and attaches.");
 ABSL_FLAG(bool, redis_reset_on_primary_change, true,
-          "Start a new epoch when another redis-server process serves the "
-          "data (a restart, a Sentinel failover): every open stream and "
-          "every reconnect then gets one reset, and no id is ever handed out "
-          "twice. Off: only a Redis whose seq went below what this replica "
-          "saw gets a new epoch, so after a failover to a replica that "
-          "lagged, an id another replica acknowledged may be reused.");
+          "Start a new epoch when another redis-server process or "
+          "replication history serves the data (a restart, a failover): "
+          "every open stream and every reconnect then gets one reset, and "
+          "no id is handed out twice (needs INFO allowed and the flag on "
+          "every replica). Off: only a Redis whose seq went below what this "
+          "replica saw gets a new epoch, so after a failover to a replica "
+          "that lagged, an id another replica acknowledged may be reused.");
 ABSL_FLAG(absl::Duration, fleet_lease, absl::Seconds(15),
           "With --broker=redis: how long a replica's streams keep counting "
           "against --max_connections_per_user on the other replicas (and its "

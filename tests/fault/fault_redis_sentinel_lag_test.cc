@@ -38,7 +38,10 @@
 namespace ssebridge_it {
 namespace {
 
-class RedisSentinelFailoverSlowTest : public RedisSentinelTest {};
+class RedisSentinelFailoverSlowTest : public RedisSentinelTest {
+ protected:
+  void MovesEveryConnection(bool reset_on_primary_change);
+};
 
 // The replica is cut off (stopped, its link dropped by the primary), 20
 // publishes are acknowledged by the primary alone, the primary is killed
@@ -257,12 +260,14 @@ TEST_F(RedisSentinelFailoverSlowTest, AReplicaThatSawNoneOfTheLostSeqsNeverReuse
 
 // The old primary stays up as a replica: nothing tells the bridge's
 // connections to it that it was demoted but the +switch-master watch (and a
-// write meeting READONLY). Every one must leave it. With
-// --redis_reset_on_primary_change=false (the default resets every stream
-// after any failover) and nothing lost, the epoch stays and no stream is
-// reset.
-TEST_F(RedisSentinelFailoverSlowTest, FailoverWithTheOldPrimaryAliveMovesEveryConnection) {
-  auto bridge = StartSentinelBridge({"--redis_reset_on_primary_change=false"});
+// write meeting READONLY). Every one must leave it. By default the new
+// primary's first script starts a new epoch (another server history), so
+// the open stream gets exactly one reset and goes on live; with
+// --redis_reset_on_primary_change=false and nothing lost, the epoch stays
+// and nothing is reset.
+void RedisSentinelFailoverSlowTest::MovesEveryConnection(bool reset_on_primary_change) {
+  auto bridge = StartSentinelBridge({absl::StrCat("--redis_reset_on_primary_change=",
+                                                  reset_on_primary_change ? "true" : "false")});
   ASSERT_TRUE(bridge);
   SseClient reader;
   ASSERT_TRUE(OpenAttached(&reader, bridge->http_port(), EventsTarget({"mv"})))
@@ -284,27 +289,58 @@ TEST_F(RedisSentinelFailoverSlowTest, FailoverWithTheOldPrimaryAliveMovesEveryCo
                                 << bridge->LogText(40);
     absl::SleepFor(absl::Milliseconds(20));
   }
-  // Publishes go to the new primary; nothing was lost, so no reset.
-  std::string after;
-  while (after.empty()) {
-    v1::PublishResponse resp;
-    grpc::Status s = grpc.Publish(MakePublish("mv", "after"), &resp);
-    if (s.ok()) {
-      after = resp.id();
-    } else {
-      ASSERT_LT(absl::Now(), end) << s.error_message();
-      absl::SleepFor(absl::Milliseconds(20));  // pacing of retries only
+  auto publish = [&](const std::string& data) {
+    std::string id;
+    while (id.empty()) {
+      v1::PublishResponse resp;
+      grpc::Status s = grpc.Publish(MakePublish("mv", data), &resp);
+      if (s.ok()) {
+        id = resp.id();
+      } else {
+        EXPECT_LT(absl::Now(), end) << s.error_message();
+        if (absl::Now() >= end) return id;
+        absl::SleepFor(absl::Milliseconds(20));  // pacing of retries only
+      }
     }
-  }
-  ASSERT_TRUE(reader.WaitForData("after", kWait)) << reader.Describe();
-  EXPECT_EQ(reader.events().back().id, after);
+    return id;
+  };
+  const std::string after = publish("after");
+  ASSERT_FALSE(after.empty());
   ParsedId a, b;
   ASSERT_TRUE(ParseEventId(first, &a));
   ASSERT_TRUE(ParseEventId(after, &b));
-  EXPECT_EQ(a.epoch, b.epoch) << "the new primary had everything: same epoch";
-  for (const auto& e : reader.events()) EXPECT_NE(e.event, "ssebridge.reset");
+  int resets = 0;
+  if (reset_on_primary_change) {
+    EXPECT_NE(a.epoch, b.epoch) << "another server history: a new epoch";
+    EXPECT_GT(b.seq, a.seq);
+    auto reset_seen = [&] {
+      for (const auto& e : reader.events()) {
+        if (e.event == "ssebridge.reset") return true;
+      }
+      return false;
+    };
+    ASSERT_TRUE(reader.ReadUntil(reset_seen, kWait)) << reader.Describe();
+    const std::string live = publish("live");
+    ASSERT_TRUE(reader.WaitForData("live", kWait)) << reader.Describe();
+    EXPECT_EQ(reader.events().back().id, live);
+  } else {
+    ASSERT_TRUE(reader.WaitForData("after", kWait)) << reader.Describe();
+    EXPECT_EQ(reader.events().back().id, after);
+    EXPECT_EQ(a.epoch, b.epoch) << "the new primary had everything: same epoch";
+  }
+  for (const auto& e : reader.events()) resets += e.event == "ssebridge.reset";
+  EXPECT_EQ(resets, reset_on_primary_change ? 1 : 0) << reader.Describe();
+  EXPECT_EQ(reader.events().front().id, first) << "nothing before the failover was lost";
   EXPECT_GT(cluster_.OtherClients(cluster_.primary_port()), 0);
   EXPECT_TRUE(WaitReady(bridge->http_port(), 200, kWait));
+}
+
+TEST_F(RedisSentinelFailoverSlowTest, FailoverWithTheOldPrimaryAliveMovesEveryConnection) {
+  MovesEveryConnection(/*reset_on_primary_change=*/true);
+}
+
+TEST_F(RedisSentinelFailoverSlowTest, FailoverWithTheOldPrimaryAliveKeepsTheEpochWhenAskedTo) {
+  MovesEveryConnection(/*reset_on_primary_change=*/false);
 }
 
 }  // namespace
