@@ -22,6 +22,20 @@ std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
 }
 
+nlohmann::json ReplicaJson(const ssebridge::ReplicaStats& r) {
+  nlohmann::json j;
+  j["replica"] = r.replica;
+  j["connections"] = r.connections;
+  j["grpc_subscribers"] = r.grpc_subscribers;
+  j["channels"] = r.channels;
+  j["users"] = r.users;
+  j["published"] = r.published;
+  // The total has no time of its own; leave the key out rather than print
+  // a made-up one.
+  if (r.reported_at != absl::InfinitePast()) j["reported_at"] = Rfc3339(r.reported_at);
+  return j;
+}
+
 }  // namespace
 
 int IssueTicket(ssebridge::Publisher& publisher, const std::string& user_id,
@@ -35,9 +49,11 @@ int IssueTicket(ssebridge::Publisher& publisher, const std::string& user_id,
   return 0;
 }
 
-int PrintStats(ssebridge::Publisher& publisher, int max_channels) {
-  absl::StatusOr<ssebridge::Stats> s =
-      publisher.GetStats(static_cast<uint32_t>(std::max(0, max_channels)));
+int PrintStats(ssebridge::Publisher& publisher, int max_channels, bool fleet) {
+  ssebridge::StatsOptions options;
+  options.max_channels = static_cast<uint32_t>(std::max(0, max_channels));
+  options.fleet = fleet;
+  absl::StatusOr<ssebridge::Stats> s = publisher.GetStats(options);
   if (!s.ok()) return Fail(s.status());
   nlohmann::json j;
   j["connections"] = s->connections;
@@ -48,6 +64,14 @@ int PrintStats(ssebridge::Publisher& publisher, int max_channels) {
   j["channel_stats"] = nlohmann::json::array();
   for (const auto& c : s->channel_stats) {
     j["channel_stats"].push_back({{"channel", c.channel}, {"subscribers", c.subscribers}});
+  }
+  j["replica"] = s->replica;
+  if (s->fleet.has_value()) {
+    nlohmann::json replicas = nlohmann::json::array();
+    for (const auto& r : s->fleet->replicas) replicas.push_back(ReplicaJson(r));
+    j["fleet"] = {{"replicas", std::move(replicas)},
+                  {"total", ReplicaJson(s->fleet->total)},
+                  {"error", s->fleet->error}};
   }
   std::printf("%s\n", j.dump().c_str());
   return 0;

@@ -16,7 +16,9 @@ namespace ssebridge_cli {
 
 int IssueTicket(ssebridge::Publisher& publisher, const std::string& user_id,
                 const std::vector<std::string>& channels, absl::Duration ttl);
-int PrintStats(ssebridge::Publisher& publisher, int max_channels);
+// With `fleet` the line has "fleet": {"replicas": [...], "total": {...},
+// "error": "..."}, one object per replica, the answering one first.
+int PrintStats(ssebridge::Publisher& publisher, int max_channels, bool fleet);
 int DisconnectUser(ssebridge::Publisher& publisher, const std::string& user_id);
 // `events[i]` came from input line `lines[i]`; sent in PublishBatch calls of
 // at most 1,000. Answers print as {"line":N,"id":...}; failures as

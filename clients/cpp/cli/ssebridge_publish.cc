@@ -18,7 +18,7 @@
 // it is full or the input ends), at most --max_in_flight batches unanswered
 // (the same output, line by line). Other calls, each printing one JSON line:
 //   ssebridge-publish --issue_ticket alice --channels 'orders.*' [--ttl 30s]
-//   ssebridge-publish --stats [--max_channels 10]        (admin key)
+//   ssebridge-publish --stats [--max_channels 10] [--fleet]  (admin key)
 //   ssebridge-publish --disconnect_user alice            (admin key)
 // (Admin is served on the bridge's internal port: --target=host:9090.)
 // The connection is tried again within --timeout; no call is: a
@@ -86,6 +86,9 @@ ABSL_FLAG(absl::Duration, ttl, absl::ZeroDuration(),
 ABSL_FLAG(bool, stats, false, "Print the bridge's Admin.GetStats (needs an admin key; --target is "
           "the internal port, 9090 by default).");
 ABSL_FLAG(int, max_channels, 0, "With --stats: most channels listed (0: 100).");
+ABSL_FLAG(bool, fleet, false,
+          "With --stats: also every replica's numbers and their sum (\"fleet\"; "
+          "--broker=memory: the one replica).");
 ABSL_FLAG(std::string, disconnect_user, "",
           "End every SSE stream of this user (Admin.DisconnectUser; needs an "
           "admin key; --target is the internal port).");
@@ -411,6 +414,9 @@ int main(int argc, char** argv) {
   if (batch_size < 1 || batch_size > 1000) {
     return UsageError("--batch_size must be 1 to 1000");
   }
+  if (absl::GetFlag(FLAGS_fleet) && !absl::GetFlag(FLAGS_stats)) {
+    return UsageError("--fleet needs --stats");
+  }
   if (calls == 1) {
     if (from_stdin || !defaults.channel.empty() || !absl::GetFlag(FLAGS_data).empty()) {
       return UsageError("--issue_ticket, --stats and --disconnect_user publish nothing: "
@@ -445,7 +451,8 @@ int main(int argc, char** argv) {
                                       absl::GetFlag(FLAGS_channels), absl::GetFlag(FLAGS_ttl));
   }
   if (absl::GetFlag(FLAGS_stats)) {
-    return ssebridge_cli::PrintStats(**publisher, absl::GetFlag(FLAGS_max_channels));
+    return ssebridge_cli::PrintStats(**publisher, absl::GetFlag(FLAGS_max_channels),
+                                     absl::GetFlag(FLAGS_fleet));
   }
   if (!absl::GetFlag(FLAGS_disconnect_user).empty()) {
     return ssebridge_cli::DisconnectUser(**publisher, absl::GetFlag(FLAGS_disconnect_user));

@@ -17,6 +17,7 @@ using internal::ToAck;
 using internal::ToBatchRequest;
 using internal::ToRequest;
 using internal::ToResults;
+using internal::ToStats;
 using internal::ToTime;
 
 bool SingleLine(const std::string& s) {
@@ -154,23 +155,21 @@ absl::StatusOr<uint32_t> Publisher::DisconnectUser(const std::string& user_id) {
 }
 
 absl::StatusOr<Stats> Publisher::GetStats(uint32_t max_channels) {
+  StatsOptions options;
+  options.max_channels = max_channels;
+  return GetStats(options);
+}
+
+absl::StatusOr<Stats> Publisher::GetStats(const StatsOptions& options) {
   v1::GetStatsRequest request;
-  request.set_max_channels(max_channels);
+  request.set_max_channels(options.max_channels);
+  request.set_fleet(options.fleet);
   grpc::ClientContext context;
   Prepare(&context);
   v1::Stats response;
   grpc::Status status = admin_stub_->GetStats(&context, request, &response);
   if (!status.ok()) return FromGrpc(status);
-  Stats s;
-  s.connections = response.connections();
-  s.grpc_subscribers = response.grpc_subscribers();
-  s.channels = response.channels();
-  s.users = response.users();
-  s.published = response.published();
-  for (const v1::ChannelStats& c : response.channel_stats()) {
-    s.channel_stats.push_back({c.channel(), c.subscribers()});
-  }
-  return s;
+  return ToStats(response);
 }
 
 std::unique_ptr<PublishStream> Publisher::OpenStream() {

@@ -32,6 +32,46 @@ Ack ToAck(const v1::PublishResponse& r) {
   return a;
 }
 
+namespace {
+
+ReplicaStats ToReplicaStats(const v1::ReplicaStats& r) {
+  ReplicaStats out;
+  out.replica = r.replica();
+  out.connections = r.connections();
+  out.grpc_subscribers = r.grpc_subscribers();
+  out.channels = r.channels();
+  out.users = r.users();
+  out.published = r.published();
+  if (r.has_reported_at()) out.reported_at = ToTime(r.reported_at());
+  return out;
+}
+
+}  // namespace
+
+Stats ToStats(const v1::Stats& r) {
+  Stats s;
+  s.connections = r.connections();
+  s.grpc_subscribers = r.grpc_subscribers();
+  s.channels = r.channels();
+  s.users = r.users();
+  s.published = r.published();
+  for (const v1::ChannelStats& c : r.channel_stats()) {
+    s.channel_stats.push_back({c.channel(), c.subscribers()});
+  }
+  s.replica = r.replica();
+  // Presence, not emptiness: a fleet that was asked for always has at least
+  // the answering replica, and one that was not is absent on the wire.
+  if (r.has_fleet()) {
+    FleetStats& f = s.fleet.emplace();
+    for (const v1::ReplicaStats& rep : r.fleet().replicas()) {
+      f.replicas.push_back(ToReplicaStats(rep));
+    }
+    f.total = ToReplicaStats(r.fleet().total());
+    f.error = r.fleet().error();
+  }
+  return s;
+}
+
 std::vector<absl::StatusOr<Ack>> ToResults(const v1::PublishBatchResponse& response,
                                            size_t events) {
   std::vector<absl::StatusOr<Ack>> results;

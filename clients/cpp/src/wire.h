@@ -21,6 +21,7 @@ v1::PublishRequest ToRequest(const Event& e);
 v1::PublishBatchRequest ToBatchRequest(const std::vector<Event>& events);
 absl::Time ToTime(const google::protobuf::Timestamp& t);
 Ack ToAck(const v1::PublishResponse& r);
+Stats ToStats(const v1::Stats& s);
 
 // One result per event of a PublishBatch answer: its error, or its Ack.
 // Missing answers (not the bridge's contract) are INTERNAL.

@@ -271,12 +271,32 @@ TEST_F(CliTest, BatchTicketStatsAndDisconnect) {
   nlohmann::json s = nlohmann::json::parse(stats.out);
   EXPECT_EQ(s["connections"], 2);
   EXPECT_EQ(s["published"], 2);
+  EXPECT_FALSE(s.contains("fleet")) << stats.out;
+  // --fleet: with --broker=memory one replica, whose numbers are the line's.
+  CliResult fleet = RunCli({admin_target, "--stats", "--fleet"});
+  ASSERT_EQ(fleet.exit_code, 0) << fleet.Describe();
+  ASSERT_EQ(fleet.OutLines().size(), 1u) << fleet.Describe();
+  nlohmann::json f = nlohmann::json::parse(fleet.out);
+  ASSERT_EQ(f["fleet"]["replicas"].size(), 1u) << fleet.out;
+  const nlohmann::json& here = f["fleet"]["replicas"][0];
+  const nlohmann::json& total = f["fleet"]["total"];
+  for (const char* key : {"connections", "grpc_subscribers", "channels", "users", "published"}) {
+    EXPECT_EQ(here[key], f[key]) << key << ": " << fleet.out;
+    EXPECT_EQ(total[key], f[key]) << key << ": " << fleet.out;
+  }
+  EXPECT_EQ(here["published"], 2);
+  EXPECT_TRUE(here.contains("reported_at")) << fleet.out;
+  EXPECT_FALSE(total.contains("reported_at")) << fleet.out;
+  EXPECT_EQ(f["fleet"]["error"], "");
   CliResult ended = RunCli({admin_target, "--disconnect_user=alice"});
   ASSERT_EQ(ended.exit_code, 0) << ended.Describe();
   EXPECT_EQ(nlohmann::json::parse(ended.out)["disconnected"], 1);
 
   CliResult usage = RunCli({target_, "--stats", "--channel=b"});
   EXPECT_EQ(usage.exit_code, 2) << usage.Describe();
+  CliResult fleet_alone = RunCli({admin_target, "--fleet"});
+  EXPECT_EQ(fleet_alone.exit_code, 2) << fleet_alone.Describe();
+  EXPECT_TRUE(absl::StrContains(fleet_alone.err, "--fleet needs --stats")) << fleet_alone.err;
   CliResult down = RunCli({"--target=127.0.0.1:1", "--timeout=2s", "--stats"});
   EXPECT_EQ(down.exit_code, 1) << down.Describe();
   EXPECT_TRUE(absl::StrContains(down.err, "UNAVAILABLE")) << down.err;

@@ -1,7 +1,8 @@
 // ssebridge::Publisher's calls beyond Publish, against the real bridge with
 // keys on: the ticket login end to end (IssueTicket, the SSE stream opened
 // with the ticket, a targeted event), PublishBatch with a refused request
-// in the middle, Admin GetStats / DisconnectUser, and the same error
+// in the middle, Admin GetStats (with and without the fleet) /
+// DisconnectUser, and the same error
 // reporting as Publish (UNAUTHENTICATED without a key, PERMISSION_DENIED
 // with the wrong one).
 #include <memory>
@@ -21,6 +22,9 @@ namespace {
 using ssebridge::Event;
 using ssebridge::Publisher;
 using ssebridge::PublisherOptions;
+using ssebridge::ReplicaStats;
+using ssebridge::Stats;
+using ssebridge::StatsOptions;
 using ssebridge_it::BridgeProcess;
 using ssebridge_it::SseClient;
 using ssebridge_it::StartBridge;
@@ -101,6 +105,65 @@ TEST_F(ServiceCallsTest, TicketLoginEndToEnd) {
   auto ended = admin->DisconnectUser("alice");
   ASSERT_TRUE(ended.ok()) << ended.status();
   EXPECT_EQ(*ended, 1u);
+}
+
+// With --broker=memory the fleet is the answering replica alone: its one
+// entry, and the total, are the top-level numbers.
+void ExpectFleetOfOne(const Stats& s) {
+  ASSERT_TRUE(s.fleet.has_value());
+  EXPECT_EQ(s.fleet->error, "");
+  ASSERT_EQ(s.fleet->replicas.size(), 1u);
+  auto same_numbers = [&s](const ReplicaStats& r) {
+    EXPECT_EQ(r.connections, s.connections);
+    EXPECT_EQ(r.grpc_subscribers, s.grpc_subscribers);
+    EXPECT_EQ(r.channels, s.channels);
+    EXPECT_EQ(r.users, s.users);
+    EXPECT_EQ(r.published, s.published);
+  };
+  const ReplicaStats& here = s.fleet->replicas[0];
+  same_numbers(here);
+  EXPECT_EQ(here.replica, s.replica);
+  // Taken for this answer, so just now.
+  EXPECT_GT(here.reported_at, absl::Now() - absl::Minutes(1));
+  EXPECT_LE(here.reported_at, absl::Now() + absl::Seconds(1));
+  same_numbers(s.fleet->total);
+  EXPECT_EQ(s.fleet->total.replica, "");
+  EXPECT_EQ(s.fleet->total.reported_at, absl::InfinitePast());
+}
+
+TEST_F(ServiceCallsTest, StatsWithFleet) {
+  auto admin = Make(kAdminKey, /*admin_port=*/true);
+  StatsOptions with_fleet;
+  with_fleet.fleet = true;
+  auto idle = admin->GetStats(with_fleet);
+  ASSERT_TRUE(idle.ok()) << idle.status();
+  EXPECT_EQ(idle->published, 0u);
+  EXPECT_EQ(idle->connections, 0u);
+  EXPECT_EQ(idle->replica, "");  // --broker=memory names no replica
+  ExpectFleetOfOne(*idle);
+
+  SseClient sse;
+  ASSERT_TRUE(sse.Open(bridge_->http_port(), "/v1/events?channel=fleet")) << sse.Describe();
+  ASSERT_TRUE(Make(kPublisherKey)->Publish(Ev("fleet", "x")).ok());
+  ASSERT_TRUE(sse.WaitForEvents(1, absl::Seconds(10))) << sse.Describe();
+  with_fleet.max_channels = 1;
+  auto busy = admin->GetStats(with_fleet);
+  ASSERT_TRUE(busy.ok()) << busy.status();
+  EXPECT_EQ(busy->published, 1u);
+  EXPECT_EQ(busy->connections, 1u);
+  EXPECT_EQ(busy->channels, 1u);
+  ASSERT_EQ(busy->channel_stats.size(), 1u);
+  EXPECT_EQ(busy->channel_stats[0].channel, "fleet");
+  ExpectFleetOfOne(*busy);
+
+  // Not asked: no fleet, through either overload.
+  auto plain = admin->GetStats(5);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FALSE(plain->fleet.has_value());
+  EXPECT_EQ(plain->published, 1u);
+  auto defaults = admin->GetStats(StatsOptions{});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_FALSE(defaults->fleet.has_value());
 }
 
 TEST_F(ServiceCallsTest, BatchAnswersEachRequestInOrder) {

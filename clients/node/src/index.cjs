@@ -123,6 +123,40 @@ function toAck(response) {
   };
 }
 
+function toReplicaStats(r) {
+  return {
+    replica: r.replica,
+    connections: Number(r.connections),
+    grpcSubscribers: Number(r.grpcSubscribers),
+    channels: Number(r.channels),
+    users: Number(r.users),
+    published: Number(r.published),
+    reportedAt: toDate(r.reportedAt),
+  };
+}
+
+function toStats(s) {
+  const stats = {
+    connections: Number(s.connections),
+    grpcSubscribers: Number(s.grpcSubscribers),
+    channels: Number(s.channels),
+    users: Number(s.users),
+    published: Number(s.published),
+    channelStats: s.channelStats.map((c) => ({ channel: c.channel, subscribers: c.subscribers })),
+    replica: s.replica,
+  };
+  // The loader gives an unset message field as null: the fleet was not
+  // asked for. Left out then, so `fleet` is undefined as its type says.
+  if (s.fleet) {
+    stats.fleet = {
+      replicas: s.fleet.replicas.map(toReplicaStats),
+      total: toReplicaStats(s.fleet.total),
+      error: s.fleet.error,
+    };
+  }
+  return stats;
+}
+
 // One { ack, error } per answer of a PublishBatchResponse, in order.
 function toBatchResults(response) {
   return response.responses.map((r) => (r.error && r.error.code !== 0
@@ -270,18 +304,17 @@ class Publisher {
   }
 
   // Admin: the bridge's counts. options.maxChannels (default 100) bounds
-  // channelStats, busiest first.
+  // channelStats, busiest first. options.fleet also asks for every
+  // replica's numbers: the result's `fleet` (undefined when not asked).
   getStats(options = {}) {
+    const fleet = options.fleet ?? false;
+    // A boolean only: a truthy string such as 'false' must not ask for it.
+    if (typeof fleet !== 'boolean') {
+      return Promise.reject(new TypeError('getStats: fleet must be a boolean'));
+    }
     return this._unary(this._service('Admin'), 'GetStats',
-      { maxChannels: options.maxChannels ?? 0 }, options)
-      .then((s) => ({
-        connections: Number(s.connections),
-        grpcSubscribers: Number(s.grpcSubscribers),
-        channels: Number(s.channels),
-        users: Number(s.users),
-        published: Number(s.published),
-        channelStats: s.channelStats.map((c) => ({ channel: c.channel, subscribers: c.subscribers })),
-      }));
+      { maxChannels: options.maxChannels ?? 0, fleet }, options)
+      .then(toStats);
   }
 
   // A long-lived, reconnecting PublishStream; see PublishStream.

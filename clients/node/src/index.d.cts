@@ -80,6 +80,31 @@ export interface Ticket {
   expiresAt: Date | null;
 }
 
+/** One replica's numbers in FleetStats. */
+export interface ReplicaStats {
+  /** Its name (host name and a random suffix); "" in FleetStats.total. */
+  replica: string;
+  connections: number;
+  grpcSubscribers: number;
+  channels: number;
+  users: number;
+  published: number;
+  /**
+   * When they were taken: the answering replica's are current, the others'
+   * as last reported. null in FleetStats.total.
+   */
+  reportedAt: Date | null;
+}
+
+export interface FleetStats {
+  /** Every replica whose lease is live, the answering one first (--broker=memory: that one alone). */
+  replicas: ReplicaStats[];
+  /** Sums over replicas; a user or channel on two replicas counts twice. */
+  total: ReplicaStats;
+  /** Non-empty when the other replicas could not be read; replicas then holds the answering one alone. */
+  error: string;
+}
+
 export interface Stats {
   connections: number;
   grpcSubscribers: number;
@@ -87,6 +112,17 @@ export interface Stats {
   users: number;
   published: number;
   channelStats: { channel: string; subscribers: number }[];
+  /** The answering replica's name (--broker=redis; "" with memory). */
+  replica: string;
+  /** Present only when getStats was called with fleet: true. */
+  fleet?: FleetStats;
+}
+
+export interface GetStatsOptions extends CallOptions {
+  /** Most channels in channelStats, busiest first; absent or 0 means 100. */
+  maxChannels?: number;
+  /** Also answer every replica's numbers (Stats.fleet). */
+  fleet?: boolean;
 }
 
 export declare class Publisher {
@@ -95,7 +131,7 @@ export declare class Publisher {
   publishBatch(requests: PublishRequest[], options?: CallOptions): Promise<BatchResult[]>;
   issueTicket(request: IssueTicketRequest, options?: CallOptions): Promise<Ticket>;
   disconnectUser(userId: string, options?: CallOptions): Promise<number>;
-  getStats(options?: CallOptions & { maxChannels?: number }): Promise<Stats>;
+  getStats(options?: GetStatsOptions): Promise<Stats>;
   stream(options?: PublishStreamOptions): PublishStream;
   /** BatchPublisher.PublishBatchStream: the same options, maxInFlight counting batches. */
   batchStream(options?: PublishStreamOptions): PublishBatchStream;

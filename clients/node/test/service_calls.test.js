@@ -1,7 +1,7 @@
 // Publisher beyond publish(), against the real bridge with keys on: the
 // ticket login end to end, publishBatch with a refused request in the
-// middle, Admin getStats / disconnectUser, AbortSignal, and the same
-// PublishError for every failure.
+// middle, Admin getStats (with and without the fleet) / disconnectUser,
+// AbortSignal, and the same PublishError for every failure.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -112,5 +112,62 @@ describe('Publisher service calls', () => {
     } finally {
       down.close();
     }
+  });
+});
+
+// getStats({ fleet: true }) on a bridge of its own, so the idle numbers are
+// known: with --broker=memory the fleet is this replica alone, and its one
+// entry and the total are the top-level numbers.
+describe('Publisher getStats with the fleet', () => {
+  let bridge;
+  let app;
+  let admin;
+  before(async () => {
+    bridge = await startBridge({ flags: [
+      `--publisher_keys_file=${tempFile('publishers', `app ${PUBLISHER_KEY}\n`)}`,
+      `--admin_keys_file=${tempFile('admins', `ops ${ADMIN_KEY}\n`)}`] });
+    app = new Publisher({ target: bridge.target, token: PUBLISHER_KEY });
+    admin = new Publisher({ target: bridge.adminTarget, token: ADMIN_KEY });
+  });
+  after(async () => {
+    app.close();
+    admin.close();
+    await bridge.stop();
+  });
+
+  const NUMBERS = ['connections', 'grpcSubscribers', 'channels', 'users', 'published'];
+  function assertFleetOfOne(stats) {
+    assert.equal(stats.replica, ''); // --broker=memory names no replica
+    assert.equal(stats.fleet.error, '');
+    assert.equal(stats.fleet.replicas.length, 1);
+    const [here] = stats.fleet.replicas;
+    const top = Object.fromEntries(NUMBERS.map((k) => [k, stats[k]]));
+    assert.deepEqual({ ...here, reportedAt: undefined },
+      { replica: stats.replica, ...top, reportedAt: undefined });
+    // Taken for this answer: just now.
+    assert.ok(here.reportedAt instanceof Date);
+    assert.ok(Math.abs(Date.now() - here.reportedAt.getTime()) < 60000, String(here.reportedAt));
+    assert.deepEqual(stats.fleet.total, { replica: '', ...top, reportedAt: null });
+  }
+
+  test('one replica, equal to the top-level numbers, idle and after a publish', async () => {
+    const idle = await admin.getStats({ fleet: true });
+    assert.equal(idle.published, 0);
+    assert.equal(idle.connections, 0);
+    assertFleetOfOne(idle);
+
+    await app.publish({ channel: 'fleet', data: 'x' });
+    const after = await admin.getStats({ maxChannels: 1, fleet: true });
+    assert.equal(after.published, 1);
+    assert.equal(after.fleet.replicas[0].published, 1);
+    assertFleetOfOne(after);
+  });
+
+  test('no fleet unless asked; a non-boolean fleet is refused', async () => {
+    const plain = await admin.getStats();
+    assert.equal(plain.fleet, undefined);
+    assert.ok(!('fleet' in plain));
+    assert.equal((await admin.getStats({ maxChannels: 3, fleet: false })).fleet, undefined);
+    await assert.rejects(admin.getStats({ fleet: 'false' }), TypeError);
   });
 });

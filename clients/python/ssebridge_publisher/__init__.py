@@ -55,10 +55,10 @@ import grpc
 from ssebridge.v1 import bridge_pb2, bridge_pb2_grpc
 
 from ssebridge_publisher._common import (  # noqa: F401 (re-exported)
-    Ack, ChannelStats, Event, PublishError, Result, Stats, Ticket, Tls,
-    _batch_request, _batch_results, _code, _credentials, _rpc_error,
-    _one_event, _one_request, _one_result, _ticket_request, _to_ack, _to_event,
-    _to_request, _to_stats, _to_ticket)
+    Ack, ChannelStats, Event, FleetStats, PublishError, ReplicaStats, Result, Stats, Ticket,
+    Tls, _batch_request, _batch_results, _code, _credentials, _rpc_error,
+    _one_event, _one_request, _one_result, _stats_request, _ticket_request, _to_ack,
+    _to_event, _to_request, _to_stats, _to_ticket)
 try:
     from ssebridge_publisher._version import __version__  # written by the wheel build
 except ImportError:  # a checkout: the repository's VERSION file
@@ -66,7 +66,7 @@ except ImportError:  # a checkout: the repository's VERSION file
         __version__ = _f.read().strip()
 
 __all__ = ["Publisher", "Event", "Ack", "Result", "PublishError", "Tls", "Ticket",
-           "Stats", "ChannelStats", "__version__"]
+           "Stats", "ChannelStats", "FleetStats", "ReplicaStats", "__version__"]
 
 
 class Publisher:
@@ -128,10 +128,11 @@ class Publisher:
         request = bridge_pb2.DisconnectUserRequest(user_id=user_id)
         return self._call(self._admin.DisconnectUser, request, timeout).disconnected
 
-    def get_stats(self, *, max_channels: int = 0,
+    def get_stats(self, *, max_channels: int = 0, fleet: bool = False,
                   timeout: Optional[float] = None) -> Stats:
-        """Admin: the bridge's counts; ``channel_stats`` busiest first."""
-        request = bridge_pb2.GetStatsRequest(max_channels=int(max_channels))
+        """Admin: the bridge's counts; ``channel_stats`` busiest first. With
+        ``fleet`` also every replica's (``Stats.fleet``, else None)."""
+        request = _stats_request(max_channels, fleet)
         return _to_stats(self._call(self._admin.GetStats, request, timeout))
 
     def _call(self, method, request, timeout: Optional[float]):

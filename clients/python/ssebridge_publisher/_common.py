@@ -124,6 +124,32 @@ class ChannelStats:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReplicaStats:
+    """One replica's numbers in :class:`FleetStats`."""
+    replica: str                # its name ("" in FleetStats.total)
+    connections: int
+    grpc_subscribers: int
+    channels: int
+    users: int
+    published: int
+    # When they were taken: the answering replica's are current, the others'
+    # as last reported. None in FleetStats.total.
+    reported_at: Optional[datetime.datetime]
+
+
+@dataclasses.dataclass(frozen=True)
+class FleetStats:
+    """``get_stats(fleet=True)``: every replica whose lease is live, the
+    answering one first (--broker=memory: that one alone); ``total`` sums
+    them (a user or channel on two replicas counts twice); ``error`` is
+    non-empty when the other replicas could not be read (then ``replicas``
+    holds the answering one alone)."""
+    replicas: List[ReplicaStats]
+    total: ReplicaStats
+    error: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Stats:
     connections: int            # open SSE streams
     grpc_subscribers: int       # open gRPC Subscribe streams
@@ -131,6 +157,10 @@ class Stats:
     users: int                  # distinct authenticated users connected
     published: int              # events accepted since start
     channel_stats: List[ChannelStats]
+    # Defaults, so that code building a Stats itself (fakes in tests) keeps
+    # working. The answering replica's name (--broker=redis; "" with memory).
+    replica: str = ""
+    fleet: Optional[FleetStats] = None  # None unless get_stats(fleet=True)
 
 
 def _timestamp(msg, field: str) -> Optional[datetime.datetime]:
@@ -188,11 +218,32 @@ def _to_ticket(resp) -> Ticket:
     return Ticket(ticket=resp.ticket, expires_at=_timestamp(resp, "expires_at"))
 
 
+def _stats_request(max_channels: int, fleet: bool) -> "bridge_pb2.GetStatsRequest":
+    # bool only: a truthy string such as "false" must not ask for the fleet.
+    if not isinstance(fleet, bool):
+        raise TypeError("fleet must be a bool")
+    return bridge_pb2.GetStatsRequest(max_channels=int(max_channels), fleet=fleet)
+
+
+def _to_replica_stats(r) -> ReplicaStats:
+    return ReplicaStats(replica=r.replica, connections=r.connections,
+                        grpc_subscribers=r.grpc_subscribers, channels=r.channels,
+                        users=r.users, published=r.published,
+                        reported_at=_timestamp(r, "reported_at"))
+
+
 def _to_stats(s) -> Stats:
+    fleet = None
+    # Presence, not emptiness: an asked-for fleet has at least the answering
+    # replica; one not asked for is absent on the wire.
+    if s.HasField("fleet"):
+        fleet = FleetStats(replicas=[_to_replica_stats(r) for r in s.fleet.replicas],
+                           total=_to_replica_stats(s.fleet.total), error=s.fleet.error)
     return Stats(connections=s.connections, grpc_subscribers=s.grpc_subscribers,
                  channels=s.channels, users=s.users, published=s.published,
                  channel_stats=[ChannelStats(c.channel, c.subscribers)
-                                for c in s.channel_stats])
+                                for c in s.channel_stats],
+                 replica=s.replica, fleet=fleet)
 
 
 def _credentials(target: str, token: Optional[str], tls, timeout: float):

@@ -26,8 +26,8 @@ from ssebridge.v1 import bridge_pb2, bridge_pb2_grpc
 
 from ssebridge_publisher._common import (
     Ack, Event, PublishError, Result, Stats, Ticket, Tls, _batch_request, _batch_results,
-    _credentials, _one_event, _one_request, _one_result, _rpc_error, _ticket_request,
-    _to_ack, _to_request, _to_stats, _to_ticket)
+    _credentials, _one_event, _one_request, _one_result, _rpc_error, _stats_request,
+    _ticket_request, _to_ack, _to_request, _to_stats, _to_ticket)
 
 __all__ = ["AsyncPublisher"]
 
@@ -89,10 +89,11 @@ class AsyncPublisher:
         request = bridge_pb2.DisconnectUserRequest(user_id=user_id)
         return (await self._call(self._admin.DisconnectUser, request, timeout)).disconnected
 
-    async def get_stats(self, *, max_channels: int = 0,
+    async def get_stats(self, *, max_channels: int = 0, fleet: bool = False,
                         timeout: Optional[float] = None) -> Stats:
-        """Admin: the bridge's counts; ``channel_stats`` busiest first."""
-        request = bridge_pb2.GetStatsRequest(max_channels=int(max_channels))
+        """Admin: the bridge's counts; ``channel_stats`` busiest first. With
+        ``fleet`` also every replica's (``Stats.fleet``, else None)."""
+        request = _stats_request(max_channels, fleet)
         return _to_stats(await self._call(self._admin.GetStats, request, timeout))
 
     async def _call(self, method, request, timeout: Optional[float]):

@@ -1,8 +1,9 @@
 """Publisher and AsyncPublisher beyond publish, against the real bridge with
 keys on: the ticket login end to end, PublishBatch with a refused request in
-the middle, Admin GetStats / DisconnectUser, and the same PublishError for
-every failure."""
+the middle, Admin GetStats (with and without the fleet) / DisconnectUser,
+and the same PublishError for every failure."""
 import asyncio
+import datetime
 import http.client
 import os
 import sys
@@ -15,7 +16,8 @@ import grpc
 sys.path.insert(0, os.path.dirname(__file__))
 from bridge import Bridge  # noqa: E402
 
-from ssebridge_publisher import PublishError, Publisher  # noqa: E402
+from ssebridge_publisher import (FleetStats, PublishError, Publisher,  # noqa: E402
+                                 ReplicaStats)
 from ssebridge_publisher.aio import AsyncPublisher  # noqa: E402
 
 PUBLISHER_KEY = "py-calls-publisher-0123456789"
@@ -118,6 +120,77 @@ class ServiceCallsTest(unittest.TestCase):
         self.assertEqual(ids, sorted(ids))
         self.assertEqual(code, grpc.StatusCode.UNAUTHENTICATED)
         self.assertEqual(down_code, grpc.StatusCode.UNAVAILABLE)
+
+
+class StatsFleetTest(unittest.TestCase):
+    """get_stats(fleet=True) on a bridge of its own, so the idle numbers are
+    known: with --broker=memory the fleet is this replica alone, and its one
+    entry and the total are the top-level numbers."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        pubs = os.path.join(cls.dir.name, "publishers")
+        admins = os.path.join(cls.dir.name, "admins")
+        with open(pubs, "w") as f:
+            f.write(f"app {PUBLISHER_KEY}\n")
+        with open(admins, "w") as f:
+            f.write(f"ops {ADMIN_KEY}\n")
+        cls.bridge = Bridge([f"--publisher_keys_file={pubs}", f"--admin_keys_file={admins}"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.bridge.stop()
+        cls.dir.cleanup()
+
+    def assert_fleet_of_one(self, stats):
+        self.assertIsInstance(stats.fleet, FleetStats)
+        self.assertEqual(stats.fleet.error, "")
+        self.assertEqual(len(stats.fleet.replicas), 1)
+        here, total = stats.fleet.replicas[0], stats.fleet.total
+        numbers = ("connections", "grpc_subscribers", "channels", "users", "published")
+        for field in numbers:
+            self.assertEqual(getattr(here, field), getattr(stats, field), field)
+            self.assertEqual(getattr(total, field), getattr(stats, field), field)
+        self.assertEqual(here.replica, stats.replica)
+        self.assertEqual(stats.replica, "")  # --broker=memory names no replica
+        # Taken for this answer: just now, as an aware UTC datetime.
+        age = datetime.datetime.now(datetime.timezone.utc) - here.reported_at
+        self.assertLess(abs(age.total_seconds()), 60)
+        self.assertEqual(total, ReplicaStats("", *[getattr(stats, f) for f in numbers], None))
+
+    def test_fleet_idle_then_after_a_publish_sync_and_async(self):
+        with Publisher(self.bridge.admin_target, token=ADMIN_KEY) as admin:
+            idle = admin.get_stats(fleet=True)
+            self.assertEqual((idle.published, idle.connections), (0, 0))
+            self.assert_fleet_of_one(idle)
+            self.assertIsNone(admin.get_stats().fleet)
+            # Bad input is refused here, before any call, as before.
+            with self.assertRaises(ValueError):
+                admin.get_stats(max_channels=-1, fleet=True)
+            with self.assertRaises(TypeError):
+                admin.get_stats(fleet="false")
+        with Publisher(self.bridge.target, token=PUBLISHER_KEY) as app:
+            app.publish("fleet", "x")
+
+        async def run():
+            async with AsyncPublisher(self.bridge.admin_target, token=ADMIN_KEY) as admin:
+                with_fleet = await admin.get_stats(max_channels=1, fleet=True)
+                without = await admin.get_stats(max_channels=1)
+                try:
+                    await admin.get_stats(max_channels=-1, fleet=True)
+                    refused = None
+                except ValueError as err:
+                    refused = err
+            return with_fleet, without, refused
+
+        after, without, refused = asyncio.run(run())
+        self.assertEqual(after.published, 1)
+        self.assertEqual(after.fleet.replicas[0].published, 1)
+        self.assert_fleet_of_one(after)
+        self.assertIsNone(without.fleet)
+        self.assertEqual(without.published, 1)
+        self.assertIsNotNone(refused)
 
 
 if __name__ == "__main__":

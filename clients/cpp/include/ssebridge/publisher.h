@@ -37,6 +37,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,33 @@ struct ChannelCount {
   std::string channel;
   uint32_t subscribers = 0;
 };
+// One replica's numbers in a FleetStats.
+struct ReplicaStats {
+  std::string replica;  // its name (host name and a random suffix)
+  uint64_t connections = 0;
+  uint64_t grpc_subscribers = 0;
+  uint64_t channels = 0;
+  uint64_t users = 0;
+  uint64_t published = 0;
+  // When the numbers were taken: the answering replica's are current, the
+  // others' as last reported (every --fleet_refresh_interval).
+  absl::Time reported_at = absl::InfinitePast();
+};
+struct FleetStats {
+  // Every replica whose lease is live, the answering one first.
+  // --broker=memory: that replica alone.
+  std::vector<ReplicaStats> replicas;
+  // Sums over `replicas` (replica empty, reported_at InfinitePast). A user
+  // or channel on two replicas counts twice.
+  ReplicaStats total;
+  // Non-empty when the other replicas could not be read (Redis
+  // unreachable); `replicas` then holds the answering replica alone.
+  std::string error;
+};
+struct StatsOptions {
+  uint32_t max_channels = 0;  // most channels in Stats::channel_stats; 0: 100
+  bool fleet = false;         // also answer Stats::fleet
+};
 struct Stats {
   uint64_t connections = 0;       // open SSE streams
   uint64_t grpc_subscribers = 0;  // open gRPC Subscribe streams
@@ -109,6 +137,10 @@ struct Stats {
   uint64_t users = 0;             // distinct authenticated users connected
   uint64_t published = 0;         // events accepted since start
   std::vector<ChannelCount> channel_stats;  // busiest first
+  // The answering replica's name (--broker=redis; empty with memory).
+  std::string replica;
+  // Set when StatsOptions::fleet asked for it.
+  std::optional<FleetStats> fleet;
 };
 
 // The answer to one request of a PublishStream.
@@ -171,6 +203,8 @@ class Publisher {
   absl::StatusOr<uint32_t> DisconnectUser(const std::string& user_id);
   // Admin: the bridge's counts; at most `max_channels` (0: 100) channels.
   absl::StatusOr<Stats> GetStats(uint32_t max_channels = 0);
+  // The same, and with `fleet` every replica's numbers too (Stats::fleet).
+  absl::StatusOr<Stats> GetStats(const StatsOptions& options);
 
   // Opens a PublishStream; the RPC starts at once (a refused credential shows
   // on the first Read or Write).
