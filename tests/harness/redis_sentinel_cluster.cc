@@ -106,8 +106,8 @@ bool WaitFor(Pred pred, absl::Duration timeout) {
 
 }  // namespace
 
-RespReply RespCommand(int port, const std::vector<std::string>& argv,
-                      absl::Duration timeout) {
+RespReply RespCommand(int port, const std::vector<std::string>& argv, absl::Duration timeout,
+                      const std::string& password) {
   RespReply failed;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -120,11 +120,20 @@ RespReply RespCommand(int port, const std::vector<std::string>& argv,
     close(fd);
     return failed;
   }
-  std::string req = absl::StrCat("*", argv.size(), "\r\n");
-  for (const auto& a : argv) absl::StrAppend(&req, "$", a.size(), "\r\n", a, "\r\n");
+  std::string req;
+  auto append = [&req](const std::vector<std::string>& args) {
+    absl::StrAppend(&req, "*", args.size(), "\r\n");
+    for (const auto& a : args) absl::StrAppend(&req, "$", a.size(), "\r\n", a, "\r\n");
+  };
+  if (!password.empty()) append({"AUTH", password});
+  append(argv);
+  RespReader reader(fd);
   RespReply reply;
-  if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()) ||
-      !RespReader(fd).Reply(&reply)) {
+  if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+    reply = failed;
+  } else if (!password.empty() && (!reader.Reply(&reply) || reply.type != '+')) {
+    // The failed AUTH's answer (or nothing) is the answer.
+  } else if (!reader.Reply(&reply)) {
     reply = failed;
   }
   close(fd);
@@ -156,7 +165,7 @@ RedisSentinelCluster::~RedisSentinelCluster() {
 }
 
 bool RedisSentinelCluster::Spawn(Proc* p, const std::vector<std::string>& argv,
-                                 std::string* error) {
+                                 const std::string& password, std::string* error) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -172,8 +181,9 @@ bool RedisSentinelCluster::Spawn(Proc* p, const std::vector<std::string>& argv,
     return false;
   }
   p->pid = pid;
-  if (!WaitFor([&] { return RespCommand(p->port, {"PING"}).text == "PONG"; },
-               absl::Seconds(10))) {
+  if (!WaitFor(
+          [&] { return RespCommand(p->port, {"PING"}, absl::Seconds(2), password).text == "PONG"; },
+          absl::Seconds(10))) {
     *error = absl::StrCat(argv[0], " on port ", p->port, " did not answer PING");
     return false;
   }
@@ -195,7 +205,8 @@ bool RedisSentinelCluster::ReplicaInSync(int replica_port) const {
 
 bool RedisSentinelCluster::SentinelsReady() const {
   for (const Proc& s : sentinels_) {
-    RespReply m = RespCommand(s.port, {"SENTINEL", "master", kMaster});
+    RespReply m =
+        RespCommand(s.port, {"SENTINEL", "master", kMaster}, absl::Seconds(2), sentinel_password_);
     if (m.type != '*' || Field(m, "port") != absl::StrCat(primary_port()) ||
         Field(m, "num-slaves") != "1" || Field(m, "num-other-sentinels") != "2" ||
         Field(m, "flags") != "master") {
@@ -209,21 +220,22 @@ bool RedisSentinelCluster::Start(std::string* error) {
   const std::string server = "/usr/bin/redis-server";
   const std::string sentinel = FindRedisSentinel();
   if (access(server.c_str(), X_OK) != 0 || sentinel.empty()) {
-    *error = "redis-server and redis-sentinel are needed (Debian packages redis-server, "
-             "redis-sentinel; scripts/setup-deps.sh installs both)";
+    *error =
+        "redis-server and redis-sentinel are needed (Debian packages redis-server, "
+        "redis-sentinel; scripts/setup-deps.sh installs both)";
     return false;
   }
   for (int i = 0; i < 2; ++i) {
     Proc& n = nodes_[i];
     n.port = FreePort();
-    std::vector<std::string> argv = {server, "--port", absl::StrCat(n.port), "--bind",
-                                     "127.0.0.1", "--save", "", "--appendonly", "no",
-                                     "--dir", n.dir, "--daemonize", "no", "--loglevel",
-                                     "warning", "--logfile", n.dir + "/redis.log"};
+    std::vector<std::string> argv = {server, "--port", absl::StrCat(n.port), "--bind", "127.0.0.1"};
+    argv.insert(argv.end(), {"--save", "", "--appendonly", "no", "--dir", n.dir});
+    argv.insert(argv.end(), {"--daemonize", "no", "--loglevel", "warning"});
+    argv.insert(argv.end(), {"--logfile", n.dir + "/redis.log"});
     if (i == 1) {
       argv.insert(argv.end(), {"--replicaof", "127.0.0.1", absl::StrCat(nodes_[0].port)});
     }
-    if (!Spawn(&n, argv, error)) return false;
+    if (!Spawn(&n, argv, "", error)) return false;
   }
   if (!WaitFor([&] { return ReplicaInSync(nodes_[1].port); }, absl::Seconds(20))) {
     *error = "the replica never got in sync with the primary";
@@ -234,12 +246,16 @@ bool RedisSentinelCluster::Start(std::string* error) {
     const std::string conf = s.dir + "/sentinel.conf";
     std::ofstream(conf) << "port " << s.port << "\nbind 127.0.0.1\ndaemonize no\n"
                         << "dir " << s.dir << "\nlogfile " << s.dir << "/sentinel.log\n"
-                        << "sentinel monitor " << kMaster << " 127.0.0.1 "
-                        << nodes_[0].port << " 2\n"
+                        << "sentinel monitor " << kMaster << " 127.0.0.1 " << nodes_[0].port
+                        << " 2\n"
                         << "sentinel down-after-milliseconds " << kMaster << " 1000\n"
                         << "sentinel failover-timeout " << kMaster << " 3000\n"
                         << "sentinel parallel-syncs " << kMaster << " 1\n";
-    if (!Spawn(&s, {sentinel, conf}, error)) return false;
+    if (!sentinel_password_.empty()) {
+      // Clients must AUTH, and each sentinel AUTHs with it to the others.
+      std::ofstream(conf, std::ios::app) << "requirepass \"" << sentinel_password_ << "\"\n";
+    }
+    if (!Spawn(&s, {sentinel, conf}, sentinel_password_, error)) return false;
   }
   if (!WaitFor([&] { return SentinelsReady(); }, absl::Seconds(30))) {
     *error = "the sentinels never agreed on the master, its replica and each other";
@@ -274,14 +290,19 @@ bool RedisSentinelCluster::CutOffReplica(std::string* error) {
   RespReply killed = RespCommand(primary_port(), {"CLIENT", "KILL", "TYPE", "replica"});
   if (killed.type != ':' || killed.text != "1") {
     ResumeReplica();
-    *error = absl::StrCat("CLIENT KILL TYPE replica on the primary: ", std::string(1, killed.type), killed.text);
+    *error = absl::StrCat("CLIENT KILL TYPE replica on the primary: ", std::string(1, killed.type),
+                          killed.text);
     return false;
   }
   return true;
 }
 
+RespReply RedisSentinelCluster::SentinelCommand(const std::vector<std::string>& argv) const {
+  return RespCommand(sentinels_[0].port, argv, absl::Seconds(2), sentinel_password_);
+}
+
 bool RedisSentinelCluster::ForceFailover(std::string* error) {
-  RespReply r = RespCommand(sentinels_[0].port, {"SENTINEL", "FAILOVER", kMaster});
+  RespReply r = SentinelCommand({"SENTINEL", "FAILOVER", kMaster});
   if (r.type != '+') {
     *error = absl::StrCat("SENTINEL FAILOVER: ", r.text);
     return false;
@@ -318,7 +339,8 @@ int RedisSentinelCluster::AgreedPrimaryPort() const {
   int agreed = 0;
   for (const Proc& s : sentinels_) {
     if (s.pid <= 0) continue;
-    RespReply a = RespCommand(s.port, {"SENTINEL", "get-master-addr-by-name", kMaster});
+    RespReply a = RespCommand(s.port, {"SENTINEL", "get-master-addr-by-name", kMaster},
+                              absl::Seconds(2), sentinel_password_);
     int port = 0;
     if (a.type != '*' || a.items.size() != 2 || !absl::SimpleAtoi(a.items[1].text, &port)) {
       return 0;
@@ -337,9 +359,9 @@ bool RedisSentinelCluster::IsMaster(int port) const {
 bool RedisSentinelCluster::WaitFailover(absl::Duration timeout, std::string* error) {
   const int replica = replica_port();
   if (!WaitFor([&] { return AgreedPrimaryPort() == replica && IsMaster(replica); }, timeout)) {
-    *error = absl::StrCat("no failover to port ", replica, " within ",
-                          absl::FormatDuration(timeout), " (sentinels agree on ",
-                          AgreedPrimaryPort(), ")");
+    *error =
+        absl::StrCat("no failover to port ", replica, " within ", absl::FormatDuration(timeout),
+                     " (sentinels agree on ", AgreedPrimaryPort(), ")");
     return false;
   }
   primary_ = 1 - primary_;

@@ -27,8 +27,10 @@ struct RespReply {
   std::string text;
   std::vector<RespReply> items;
 };
+// With a `password`, AUTH goes first on the same connection (its reply is
+// read and, when it is an error, returned instead).
 RespReply RespCommand(int port, const std::vector<std::string>& argv,
-                      absl::Duration timeout = absl::Seconds(2));
+                      absl::Duration timeout = absl::Seconds(2), const std::string& password = "");
 
 // The redis-sentinel binary, or "" when it is not installed.
 std::string FindRedisSentinel();
@@ -42,8 +44,16 @@ class RedisSentinelCluster {
   RedisSentinelCluster(const RedisSentinelCluster&) = delete;
   RedisSentinelCluster& operator=(const RedisSentinelCluster&) = delete;
 
+  // Before Start(): the sentinels require this password (requirepass;
+  // they also use it among themselves). The Redis servers stay without one.
+  void SetSentinelPassword(const std::string& password) { sentinel_password_ = password; }
+  const std::string& sentinel_password() const { return sentinel_password_; }
   // False with *error when a binary is missing or a condition never held.
   bool Start(std::string* error);
+
+  // A command to the first sentinel, with the password when there is one.
+  RespReply SentinelCommand(const std::vector<std::string>& argv) const;
+  int sentinel_port(int i) const { return sentinels_[i].port; }
 
   // "127.0.0.1:<p>,..." for --redis_sentinels.
   std::string SentinelsFlag() const;
@@ -81,7 +91,9 @@ class RedisSentinelCluster {
     int port = 0;
     pid_t pid = -1;
   };
-  bool Spawn(Proc* p, const std::vector<std::string>& argv, std::string* error);
+  // `password`: what PING needs to be answered (a sentinel's).
+  bool Spawn(Proc* p, const std::vector<std::string>& argv, const std::string& password,
+             std::string* error);
   void Stop(Proc* p);
   bool ReplicaInSync(int replica_port) const;
   bool SentinelsReady() const;
@@ -89,6 +101,7 @@ class RedisSentinelCluster {
   Proc nodes_[2];  // Redis servers: [0] starts as primary
   int primary_ = 0;
   Proc sentinels_[3];
+  std::string sentinel_password_;
 };
 
 }  // namespace ssebridge_it
