@@ -120,6 +120,7 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> SentinelPrimaryLocator::Connect
   o.url.db = 0;  // sentinels have no databases: no SELECT
   o.connect_timeout = options_.timeout;
   o.command_timeout = options_.timeout;
+  o.tls = options_.tls;
   return RedisConnection::Connect(o);  // no locator: this very address
 }
 

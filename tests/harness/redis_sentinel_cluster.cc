@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "tests/harness/free_port.h"
 
@@ -207,7 +208,7 @@ bool RedisSentinelCluster::SentinelsReady() const {
   for (const Proc& s : sentinels_) {
     RespReply m =
         RespCommand(s.port, {"SENTINEL", "master", kMaster}, absl::Seconds(2), sentinel_password_);
-    if (m.type != '*' || Field(m, "port") != absl::StrCat(primary_port()) ||
+    if (m.type != '*' || Field(m, "port") != absl::StrCat(Announced(nodes_[primary_])) ||
         Field(m, "num-slaves") != "1" || Field(m, "num-other-sentinels") != "2" ||
         Field(m, "flags") != "master") {
       return false;
@@ -228,12 +229,20 @@ bool RedisSentinelCluster::Start(std::string* error) {
   for (int i = 0; i < 2; ++i) {
     Proc& n = nodes_[i];
     n.port = FreePort();
+    if (tls_) n.tls_port = FreePort();
     std::vector<std::string> argv = {server, "--port", absl::StrCat(n.port), "--bind", "127.0.0.1"};
     argv.insert(argv.end(), {"--save", "", "--appendonly", "no", "--dir", n.dir});
     argv.insert(argv.end(), {"--daemonize", "no", "--loglevel", "warning"});
     argv.insert(argv.end(), {"--logfile", n.dir + "/redis.log"});
+    if (tls_) {
+      for (const std::string& a : TlsArgs(n.tls_port)) {
+        std::vector<std::string> kv = absl::StrSplit(a, absl::MaxSplits(' ', 1));
+        argv.push_back("--" + kv[0]);
+        argv.push_back(kv.size() > 1 ? kv[1] : "");
+      }
+    }
     if (i == 1) {
-      argv.insert(argv.end(), {"--replicaof", "127.0.0.1", absl::StrCat(nodes_[0].port)});
+      argv.insert(argv.end(), {"--replicaof", "127.0.0.1", absl::StrCat(Announced(nodes_[0]))});
     }
     if (!Spawn(&n, argv, "", error)) return false;
   }
@@ -243,10 +252,12 @@ bool RedisSentinelCluster::Start(std::string* error) {
   }
   for (Proc& s : sentinels_) {
     s.port = FreePort();
+    if (tls_) s.tls_port = FreePort();
     const std::string conf = s.dir + "/sentinel.conf";
     std::ofstream(conf) << "port " << s.port << "\nbind 127.0.0.1\ndaemonize no\n"
                         << "dir " << s.dir << "\nlogfile " << s.dir << "/sentinel.log\n"
-                        << "sentinel monitor " << kMaster << " 127.0.0.1 " << nodes_[0].port
+                        << (tls_ ? absl::StrJoin(TlsArgs(s.tls_port), "\n") + "\n" : "")
+                        << "sentinel monitor " << kMaster << " 127.0.0.1 " << Announced(nodes_[0])
                         << " 2\n"
                         << "sentinel down-after-milliseconds " << kMaster << " 1000\n"
                         << "sentinel failover-timeout " << kMaster << " 3000\n"
@@ -264,9 +275,25 @@ bool RedisSentinelCluster::Start(std::string* error) {
   return true;
 }
 
+void RedisSentinelCluster::EnableTls(const std::string& cert_file, const std::string& key_file,
+                                     const std::string& ca_file) {
+  tls_ = true;
+  tls_cert_ = cert_file;
+  tls_key_ = key_file;
+  tls_ca_ = ca_file;
+}
+
+std::vector<std::string> RedisSentinelCluster::TlsArgs(int tls_port) const {
+  // tls-replication: replicas and sentinels connect over TLS, and each
+  // announces its TLS port, which is then what the sentinels hand out.
+  return {
+      absl::StrCat("tls-port ", tls_port), "tls-cert-file " + tls_cert_, "tls-key-file " + tls_key_,
+      "tls-ca-cert-file " + tls_ca_,       "tls-auth-clients no",        "tls-replication yes"};
+}
+
 std::string RedisSentinelCluster::SentinelsFlag() const {
   std::vector<std::string> out;
-  for (const Proc& s : sentinels_) out.push_back(absl::StrCat("127.0.0.1:", s.port));
+  for (const Proc& s : sentinels_) out.push_back(absl::StrCat("127.0.0.1:", Announced(s)));
   return absl::StrJoin(out, ",");
 }
 
@@ -347,6 +374,9 @@ int RedisSentinelCluster::AgreedPrimaryPort() const {
     }
     if (agreed != 0 && port != agreed) return 0;
     agreed = port;
+  }
+  for (const Proc& n : nodes_) {
+    if (agreed != 0 && Announced(n) == agreed) return n.port;
   }
   return agreed;
 }
