@@ -11,8 +11,8 @@
 #include "bridge/broker/memory_broker.h"
 #include "bridge/broker/redis_broker.h"
 #include "bridge/broker/redis_fleet.h"
-#include "bridge/broker/redis_tls.h"
 #include "bridge/broker/redis_ticket_vault.h"
+#include "bridge/broker/redis_tls.h"
 #include "bridge/broker/sentinel_primary_locator.h"
 #include "bridge/ops/flags.h"
 #include "bridge/ops/log.h"
@@ -38,7 +38,9 @@ MemoryBroker::Options MemoryOptionsFromFlags() {
 // The one locator of the process: the broker, the ticket vault and the
 // fleet share it (one sentinel watch, one view of where the primary is). It
 // lives while any of their connection options holds it.
-absl::StatusOr<std::shared_ptr<RedisPrimaryLocator>> SharedLocatorFromFlags(const RedisUrl& url) {
+// `tls`: rediss://'s context, which the sentinels are asked with too.
+absl::StatusOr<std::shared_ptr<RedisPrimaryLocator>> SharedLocatorFromFlags(
+    const RedisUrl& url, std::shared_ptr<const RedisTls> tls) {
   static std::mutex mu;
   static std::weak_ptr<RedisPrimaryLocator> shared;
   std::lock_guard<std::mutex> lock(mu);
@@ -63,6 +65,7 @@ absl::StatusOr<std::shared_ptr<RedisPrimaryLocator>> SharedLocatorFromFlags(cons
     SentinelPrimaryLocator::Options o;
     o.sentinels = std::move(*sentinels);
     o.master = absl::GetFlag(FLAGS_redis_sentinel_master);
+    o.tls = std::move(tls);
     if (const std::string f = absl::GetFlag(FLAGS_redis_sentinel_password_file); !f.empty()) {
       absl::StatusOr<std::string> password = ReadSecretFile(f);
       if (!password.ok()) {
@@ -92,28 +95,14 @@ absl::StatusOr<std::shared_ptr<RedisPrimaryLocator>> SharedLocatorFromFlags(cons
 absl::StatusOr<RedisConnectOptions> RedisConnectFromFlags() {
   absl::StatusOr<RedisUrl> url = ParseRedisUrl(absl::GetFlag(FLAGS_redis_url));
   if (!url.ok()) return url.status();
-  absl::StatusOr<std::shared_ptr<RedisPrimaryLocator>> locator = SharedLocatorFromFlags(*url);
-  if (!locator.ok()) return locator.status();
-  if (const std::string f = absl::GetFlag(FLAGS_redis_password_file); !f.empty()) {
-    absl::StatusOr<std::string> password = ReadSecretFile(f);
-    if (!password.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--redis_password_file: ", password.status().message()));
-    }
-    url->password = std::move(*password);
-  }
   RedisConnectOptions o;
-  o.url = *url;
-  o.locator = std::move(*locator);
-  o.connect_timeout = absl::GetFlag(FLAGS_redis_connect_timeout);
-  o.command_timeout = absl::GetFlag(FLAGS_redis_command_timeout);
   RedisTlsOptions tls;
   tls.ca_file = absl::GetFlag(FLAGS_redis_tls_ca_file);
   tls.cert_file = absl::GetFlag(FLAGS_redis_tls_cert_file);
   tls.key_file = absl::GetFlag(FLAGS_redis_tls_key_file);
   tls.server_name = absl::GetFlag(FLAGS_redis_tls_server_name);
-  const bool tls_flags = !tls.ca_file.empty() || !tls.cert_file.empty() ||
-                         !tls.key_file.empty() || !tls.server_name.empty();
+  const bool tls_flags = !tls.ca_file.empty() || !tls.cert_file.empty() || !tls.key_file.empty() ||
+                         !tls.server_name.empty();
   if (tls_flags && !url->tls) {
     return absl::InvalidArgumentError(
         "--redis_tls_*: set, but --redis_url is not rediss:// (TLS); use rediss://host:port/db");
@@ -123,6 +112,21 @@ absl::StatusOr<RedisConnectOptions> RedisConnectFromFlags() {
     if (!context.ok()) return context.status();
     o.tls = std::move(*context);
   }
+  absl::StatusOr<std::shared_ptr<RedisPrimaryLocator>> locator =
+      SharedLocatorFromFlags(*url, o.tls);
+  if (!locator.ok()) return locator.status();
+  if (const std::string f = absl::GetFlag(FLAGS_redis_password_file); !f.empty()) {
+    absl::StatusOr<std::string> password = ReadSecretFile(f);
+    if (!password.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--redis_password_file: ", password.status().message()));
+    }
+    url->password = std::move(*password);
+  }
+  o.url = *url;
+  o.locator = std::move(*locator);
+  o.connect_timeout = absl::GetFlag(FLAGS_redis_connect_timeout);
+  o.command_timeout = absl::GetFlag(FLAGS_redis_command_timeout);
   return o;
 }
 

@@ -8,10 +8,28 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace ssebridge {
+
+namespace {
+
+// A sentinel that refused our password (WRONGPASS), or wants one we did
+// not send (NOAUTH), is misconfigured, and no retry mends it: name the flag,
+// since "redis AUTH failed" alone reads like Redis' own password.
+absl::Status NamePasswordFlag(const absl::Status& s) {
+  if (s.code() != absl::StatusCode::kPermissionDenied &&
+      !absl::StrContains(s.message(), "NOAUTH")) {
+    return s;
+  }
+  return absl::Status(s.code(), absl::StrCat(s.message(),
+                                             " (the sentinels' own password: "
+                                             "--redis_sentinel_password_file)"));
+}
+
+}  // namespace
 
 SentinelPrimaryLocator::SentinelPrimaryLocator(Options options) : options_(std::move(options)) {
   if (pipe2(wake_, O_NONBLOCK | O_CLOEXEC) != 0) wake_[0] = wake_[1] = -1;
@@ -102,18 +120,21 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> SentinelPrimaryLocator::Connect
   o.url.db = 0;  // sentinels have no databases: no SELECT
   o.connect_timeout = options_.timeout;
   o.command_timeout = options_.timeout;
+  o.tls = options_.tls;
   return RedisConnection::Connect(o);  // no locator: this very address
 }
 
 absl::StatusOr<RedisPrimaryAddress> SentinelPrimaryLocator::Ask(const SentinelAddress& s) {
   absl::StatusOr<std::unique_ptr<RedisConnection>> conn = ConnectTo(s);
-  if (!conn.ok()) return conn.status();
+  if (!conn.ok()) return NamePasswordFlag(conn.status());
   Register((*conn)->fd());
   absl::StatusOr<RedisReplyPtr> r =
       (*conn)->Command({"SENTINEL", "get-master-addr-by-name", options_.master});
   Unregister((*conn)->fd());
   if (!r.ok()) return r.status();
-  return ParseMasterAddrReply(**r, options_.master);
+  absl::StatusOr<RedisPrimaryAddress> a = ParseMasterAddrReply(**r, options_.master);
+  if (!a.ok()) return NamePasswordFlag(a.status());
+  return a;
 }
 
 absl::StatusOr<RedisPrimaryAddress> SentinelPrimaryLocator::Locate() {
@@ -174,7 +195,7 @@ void SentinelPrimaryLocator::Watch() {
   while (!stopping_.load()) {
     const SentinelAddress& s = options_.sentinels[next];
     bool subscribed = false;
-    absl::Status lost = WatchOne(s, &subscribed);
+    absl::Status lost = NamePasswordFlag(WatchOne(s, &subscribed));
     if (stopping_.load()) break;
     Report("sentinel_unavailable", absl::StrCat(s.Describe(), ": ", lost.message()));
     next = (next + 1) % options_.sentinels.size();

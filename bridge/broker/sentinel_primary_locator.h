@@ -5,6 +5,10 @@
 // each bounded by the sentinel timeout) and takes the first answer; when no
 // sentinel answers it falls back to the last primary it knew. Connections
 // confirm with ROLE that the address is a master (verify_role()).
+// With rediss:// the sentinels are asked over TLS as well, with the same
+// context as Redis (a TLS-only deployment: Sentinel's tls-port with
+// tls-replication), so they must present a certificate valid for their
+// address (or for --redis_tls_server_name, when it is set).
 //
 // A watcher thread stays SUBSCRIBEd to +switch-master on one sentinel (the
 // next one in the list when it is lost, after a backoff) and PINGs it when
@@ -34,6 +38,7 @@
 #include "bridge/broker/redis_connection.h"
 #include "bridge/broker/redis_primary_locator.h"
 #include "bridge/broker/redis_sentinel.h"
+#include "bridge/broker/redis_tls.h"
 
 namespace ssebridge {
 
@@ -43,6 +48,8 @@ class SentinelPrimaryLocator : public RedisPrimaryLocator {
     std::vector<SentinelAddress> sentinels;
     std::string master;    // the name the sentinels monitor
     std::string password;  // AUTH to the sentinels; empty: none
+    // Set: the sentinels speak TLS (the URL is rediss://); null: plain TCP.
+    std::shared_ptr<const RedisTls> tls;
     // Connect and command timeout of one sentinel; the idle watch PINGs
     // every two of these.
     absl::Duration timeout = absl::Milliseconds(500);

@@ -34,7 +34,8 @@ ABSL_FLAG(std::string, redis_sentinels, "",
           "tell where the primary is; the bridge follows failovers "
           "(+switch-master) without a restart. The database and password "
           "still come from --redis_url (keep its host:port at the default) "
-          "and --redis_password_file.");
+          "and --redis_password_file; with rediss:// the sentinels are asked "
+          "over TLS too (Sentinel's tls-port), with the --redis_tls_* files.");
 ABSL_FLAG(std::string, redis_sentinel_master, "mymaster",
           "With --redis_sentinels: the master name the sentinels monitor.");
 ABSL_FLAG(std::string, redis_sentinel_password_file, "",

@@ -31,9 +31,9 @@
 #include "tests/harness/grpc_client.h"
 #include "tests/harness/redis_fixture.h"
 #include "tests/harness/redis_sentinel_cluster.h"
+#include "tests/harness/sentinel_fixture.h"
 #include "tests/harness/sse_client.h"
 #include "tests/harness/test_helpers.h"
-#include "tests/harness/sentinel_fixture.h"
 
 namespace ssebridge_it {
 namespace {
@@ -55,48 +55,6 @@ TEST_F(RedisSentinelSlowTest, FindsThePrimaryThroughTheSentinels) {
   // It went to the primary.
   EXPECT_EQ(RespCommand(cluster_.primary_port(), {"EXISTS", "{ssebridge}:epoch"}).text, "1");
 }
-
-// A reader that follows the stream as a browser does: on a close it
-// reconnects with the last id it saw, until it sees `until`.
-struct FollowingReader {
-  std::vector<SseEvent> all;
-  int connections = 0;
-  bool attached = false;  // the first stream is attached
-  std::mutex mu;
-
-  void Run(int port, const std::string& channel, const std::string& until,
-           absl::Duration timeout) {
-    const absl::Time end = absl::Now() + timeout;
-    std::string last;
-    while (absl::Now() < end) {
-      SseClient c;
-      SseClientOptions o;
-      if (!last.empty()) o.headers.emplace_back("Last-Event-ID", last);
-      if (!OpenAttached(&c, port, EventsTarget({channel}), o)) {
-        absl::SleepFor(absl::Milliseconds(50));  // not ready yet: pace retries
-        continue;
-      }
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        ++connections;
-        attached = true;
-      }
-      auto seen_end = [&] {
-        for (const auto& e : c.events()) {
-          if (e.data == until) return true;
-        }
-        return false;
-      };
-      c.ReadUntil(seen_end, end - absl::Now());
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        all.insert(all.end(), c.events().begin(), c.events().end());
-      }
-      if (!c.parser().last_event_id().empty()) last = c.parser().last_event_id();
-      if (seen_end()) return;
-    }
-  }
-};
 
 TEST_F(RedisSentinelSlowTest, PrimaryKilledUnderLoadFailsOverWithoutLossOrReuse) {
   auto bridge = StartSentinelBridge();
@@ -126,7 +84,7 @@ TEST_F(RedisSentinelSlowTest, PrimaryKilledUnderLoadFailsOverWithoutLossOrReuse)
   std::mutex mu;
   std::vector<std::pair<std::string, std::string>> acked;  // id, data
   std::vector<absl::Time> acked_at;
-  std::map<std::string, int> failures;                     // status code name
+  std::map<std::string, int> failures;  // status code name
   std::atomic<bool> stop{false};
   std::thread publishing([&] {
     GrpcClient grpc(bridge->grpc_port());
@@ -172,8 +130,8 @@ TEST_F(RedisSentinelSlowTest, PrimaryKilledUnderLoadFailsOverWithoutLossOrReuse)
   ASSERT_TRUE(cluster_.WaitFailover(kFailover, &error)) << error;
   ASSERT_NE(cluster_.primary_port(), old_primary);
   // The bridge follows without a restart: publishes are acknowledged again.
-  ASSERT_TRUE(wait_acked(acked_count() + 200))
-      << "publishes never came back after the failover\n" << bridge->LogText(60);
+  ASSERT_TRUE(wait_acked(acked_count() + 200)) << "publishes never came back after the failover\n"
+                                               << bridge->LogText(60);
   stop.store(true);
   publishing.join();
   {
@@ -247,10 +205,10 @@ TEST_F(RedisSentinelSlowTest, PrimaryKilledUnderLoadFailsOverWithoutLossOrReuse)
     longest_gap = std::max(longest_gap, acked_at[i] - acked_at[i - 1]);
   }
   std::cout << "[ sentinel ] publish_outage=" << absl::FormatDuration(longest_gap)
-            << " acked=" << acked.size() << " at_kill=" << at_kill
-            << " failed:" << failed << " delivered=" << delivered.size()
-            << " resets=" << reset_heads.size() << " covered_by_reset=" << covered
-            << " lost=" << lost << " reader_connections=" << reader.connections
+            << " acked=" << acked.size() << " at_kill=" << at_kill << " failed:" << failed
+            << " delivered=" << delivered.size() << " resets=" << reset_heads.size()
+            << " covered_by_reset=" << covered << " lost=" << lost
+            << " reader_connections=" << reader.connections
             << " new_epoch=" << (first.epoch != last.epoch ? "yes" : "no") << "\n";
 }
 

@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "tests/harness/free_port.h"
 
@@ -106,8 +107,8 @@ bool WaitFor(Pred pred, absl::Duration timeout) {
 
 }  // namespace
 
-RespReply RespCommand(int port, const std::vector<std::string>& argv,
-                      absl::Duration timeout) {
+RespReply RespCommand(int port, const std::vector<std::string>& argv, absl::Duration timeout,
+                      const std::string& password) {
   RespReply failed;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -120,11 +121,20 @@ RespReply RespCommand(int port, const std::vector<std::string>& argv,
     close(fd);
     return failed;
   }
-  std::string req = absl::StrCat("*", argv.size(), "\r\n");
-  for (const auto& a : argv) absl::StrAppend(&req, "$", a.size(), "\r\n", a, "\r\n");
+  std::string req;
+  auto append = [&req](const std::vector<std::string>& args) {
+    absl::StrAppend(&req, "*", args.size(), "\r\n");
+    for (const auto& a : args) absl::StrAppend(&req, "$", a.size(), "\r\n", a, "\r\n");
+  };
+  if (!password.empty()) append({"AUTH", password});
+  append(argv);
+  RespReader reader(fd);
   RespReply reply;
-  if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()) ||
-      !RespReader(fd).Reply(&reply)) {
+  if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+    reply = failed;
+  } else if (!password.empty() && (!reader.Reply(&reply) || reply.type != '+')) {
+    // The failed AUTH's answer (or nothing) is the answer.
+  } else if (!reader.Reply(&reply)) {
     reply = failed;
   }
   close(fd);
@@ -156,7 +166,7 @@ RedisSentinelCluster::~RedisSentinelCluster() {
 }
 
 bool RedisSentinelCluster::Spawn(Proc* p, const std::vector<std::string>& argv,
-                                 std::string* error) {
+                                 const std::string& password, std::string* error) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -172,8 +182,9 @@ bool RedisSentinelCluster::Spawn(Proc* p, const std::vector<std::string>& argv,
     return false;
   }
   p->pid = pid;
-  if (!WaitFor([&] { return RespCommand(p->port, {"PING"}).text == "PONG"; },
-               absl::Seconds(10))) {
+  if (!WaitFor(
+          [&] { return RespCommand(p->port, {"PING"}, absl::Seconds(2), password).text == "PONG"; },
+          absl::Seconds(10))) {
     *error = absl::StrCat(argv[0], " on port ", p->port, " did not answer PING");
     return false;
   }
@@ -195,8 +206,9 @@ bool RedisSentinelCluster::ReplicaInSync(int replica_port) const {
 
 bool RedisSentinelCluster::SentinelsReady() const {
   for (const Proc& s : sentinels_) {
-    RespReply m = RespCommand(s.port, {"SENTINEL", "master", kMaster});
-    if (m.type != '*' || Field(m, "port") != absl::StrCat(primary_port()) ||
+    RespReply m =
+        RespCommand(s.port, {"SENTINEL", "master", kMaster}, absl::Seconds(2), sentinel_password_);
+    if (m.type != '*' || Field(m, "port") != absl::StrCat(Announced(nodes_[primary_])) ||
         Field(m, "num-slaves") != "1" || Field(m, "num-other-sentinels") != "2" ||
         Field(m, "flags") != "master") {
       return false;
@@ -209,21 +221,30 @@ bool RedisSentinelCluster::Start(std::string* error) {
   const std::string server = "/usr/bin/redis-server";
   const std::string sentinel = FindRedisSentinel();
   if (access(server.c_str(), X_OK) != 0 || sentinel.empty()) {
-    *error = "redis-server and redis-sentinel are needed (Debian packages redis-server, "
-             "redis-sentinel; scripts/setup-deps.sh installs both)";
+    *error =
+        "redis-server and redis-sentinel are needed (Debian packages redis-server, "
+        "redis-sentinel; scripts/setup-deps.sh installs both)";
     return false;
   }
   for (int i = 0; i < 2; ++i) {
     Proc& n = nodes_[i];
     n.port = FreePort();
-    std::vector<std::string> argv = {server, "--port", absl::StrCat(n.port), "--bind",
-                                     "127.0.0.1", "--save", "", "--appendonly", "no",
-                                     "--dir", n.dir, "--daemonize", "no", "--loglevel",
-                                     "warning", "--logfile", n.dir + "/redis.log"};
-    if (i == 1) {
-      argv.insert(argv.end(), {"--replicaof", "127.0.0.1", absl::StrCat(nodes_[0].port)});
+    if (tls_) n.tls_port = FreePort();
+    std::vector<std::string> argv = {server, "--port", absl::StrCat(n.port), "--bind", "127.0.0.1"};
+    argv.insert(argv.end(), {"--save", "", "--appendonly", "no", "--dir", n.dir});
+    argv.insert(argv.end(), {"--daemonize", "no", "--loglevel", "warning"});
+    argv.insert(argv.end(), {"--logfile", n.dir + "/redis.log"});
+    if (tls_) {
+      for (const std::string& a : TlsArgs(n.tls_port)) {
+        std::vector<std::string> kv = absl::StrSplit(a, absl::MaxSplits(' ', 1));
+        argv.push_back("--" + kv[0]);
+        argv.push_back(kv.size() > 1 ? kv[1] : "");
+      }
     }
-    if (!Spawn(&n, argv, error)) return false;
+    if (i == 1) {
+      argv.insert(argv.end(), {"--replicaof", "127.0.0.1", absl::StrCat(Announced(nodes_[0]))});
+    }
+    if (!Spawn(&n, argv, "", error)) return false;
   }
   if (!WaitFor([&] { return ReplicaInSync(nodes_[1].port); }, absl::Seconds(20))) {
     *error = "the replica never got in sync with the primary";
@@ -231,15 +252,21 @@ bool RedisSentinelCluster::Start(std::string* error) {
   }
   for (Proc& s : sentinels_) {
     s.port = FreePort();
+    if (tls_) s.tls_port = FreePort();
     const std::string conf = s.dir + "/sentinel.conf";
     std::ofstream(conf) << "port " << s.port << "\nbind 127.0.0.1\ndaemonize no\n"
                         << "dir " << s.dir << "\nlogfile " << s.dir << "/sentinel.log\n"
-                        << "sentinel monitor " << kMaster << " 127.0.0.1 "
-                        << nodes_[0].port << " 2\n"
+                        << (tls_ ? absl::StrJoin(TlsArgs(s.tls_port), "\n") + "\n" : "")
+                        << "sentinel monitor " << kMaster << " 127.0.0.1 " << Announced(nodes_[0])
+                        << " 2\n"
                         << "sentinel down-after-milliseconds " << kMaster << " 1000\n"
                         << "sentinel failover-timeout " << kMaster << " 3000\n"
                         << "sentinel parallel-syncs " << kMaster << " 1\n";
-    if (!Spawn(&s, {sentinel, conf}, error)) return false;
+    if (!sentinel_password_.empty()) {
+      // Clients must AUTH, and each sentinel AUTHs with it to the others.
+      std::ofstream(conf, std::ios::app) << "requirepass \"" << sentinel_password_ << "\"\n";
+    }
+    if (!Spawn(&s, {sentinel, conf}, sentinel_password_, error)) return false;
   }
   if (!WaitFor([&] { return SentinelsReady(); }, absl::Seconds(30))) {
     *error = "the sentinels never agreed on the master, its replica and each other";
@@ -248,9 +275,25 @@ bool RedisSentinelCluster::Start(std::string* error) {
   return true;
 }
 
+void RedisSentinelCluster::EnableTls(const std::string& cert_file, const std::string& key_file,
+                                     const std::string& ca_file) {
+  tls_ = true;
+  tls_cert_ = cert_file;
+  tls_key_ = key_file;
+  tls_ca_ = ca_file;
+}
+
+std::vector<std::string> RedisSentinelCluster::TlsArgs(int tls_port) const {
+  // tls-replication: replicas and sentinels connect over TLS, and each
+  // announces its TLS port, which is then what the sentinels hand out.
+  return {
+      absl::StrCat("tls-port ", tls_port), "tls-cert-file " + tls_cert_, "tls-key-file " + tls_key_,
+      "tls-ca-cert-file " + tls_ca_,       "tls-auth-clients no",        "tls-replication yes"};
+}
+
 std::string RedisSentinelCluster::SentinelsFlag() const {
   std::vector<std::string> out;
-  for (const Proc& s : sentinels_) out.push_back(absl::StrCat("127.0.0.1:", s.port));
+  for (const Proc& s : sentinels_) out.push_back(absl::StrCat("127.0.0.1:", Announced(s)));
   return absl::StrJoin(out, ",");
 }
 
@@ -274,14 +317,19 @@ bool RedisSentinelCluster::CutOffReplica(std::string* error) {
   RespReply killed = RespCommand(primary_port(), {"CLIENT", "KILL", "TYPE", "replica"});
   if (killed.type != ':' || killed.text != "1") {
     ResumeReplica();
-    *error = absl::StrCat("CLIENT KILL TYPE replica on the primary: ", std::string(1, killed.type), killed.text);
+    *error = absl::StrCat("CLIENT KILL TYPE replica on the primary: ", std::string(1, killed.type),
+                          killed.text);
     return false;
   }
   return true;
 }
 
+RespReply RedisSentinelCluster::SentinelCommand(const std::vector<std::string>& argv) const {
+  return RespCommand(sentinels_[0].port, argv, absl::Seconds(2), sentinel_password_);
+}
+
 bool RedisSentinelCluster::ForceFailover(std::string* error) {
-  RespReply r = RespCommand(sentinels_[0].port, {"SENTINEL", "FAILOVER", kMaster});
+  RespReply r = SentinelCommand({"SENTINEL", "FAILOVER", kMaster});
   if (r.type != '+') {
     *error = absl::StrCat("SENTINEL FAILOVER: ", r.text);
     return false;
@@ -318,13 +366,17 @@ int RedisSentinelCluster::AgreedPrimaryPort() const {
   int agreed = 0;
   for (const Proc& s : sentinels_) {
     if (s.pid <= 0) continue;
-    RespReply a = RespCommand(s.port, {"SENTINEL", "get-master-addr-by-name", kMaster});
+    RespReply a = RespCommand(s.port, {"SENTINEL", "get-master-addr-by-name", kMaster},
+                              absl::Seconds(2), sentinel_password_);
     int port = 0;
     if (a.type != '*' || a.items.size() != 2 || !absl::SimpleAtoi(a.items[1].text, &port)) {
       return 0;
     }
     if (agreed != 0 && port != agreed) return 0;
     agreed = port;
+  }
+  for (const Proc& n : nodes_) {
+    if (agreed != 0 && Announced(n) == agreed) return n.port;
   }
   return agreed;
 }
@@ -337,9 +389,9 @@ bool RedisSentinelCluster::IsMaster(int port) const {
 bool RedisSentinelCluster::WaitFailover(absl::Duration timeout, std::string* error) {
   const int replica = replica_port();
   if (!WaitFor([&] { return AgreedPrimaryPort() == replica && IsMaster(replica); }, timeout)) {
-    *error = absl::StrCat("no failover to port ", replica, " within ",
-                          absl::FormatDuration(timeout), " (sentinels agree on ",
-                          AgreedPrimaryPort(), ")");
+    *error =
+        absl::StrCat("no failover to port ", replica, " within ", absl::FormatDuration(timeout),
+                     " (sentinels agree on ", AgreedPrimaryPort(), ")");
     return false;
   }
   primary_ = 1 - primary_;

@@ -27,8 +27,10 @@ struct RespReply {
   std::string text;
   std::vector<RespReply> items;
 };
+// With a `password`, AUTH goes first on the same connection (its reply is
+// read and, when it is an error, returned instead).
 RespReply RespCommand(int port, const std::vector<std::string>& argv,
-                      absl::Duration timeout = absl::Seconds(2));
+                      absl::Duration timeout = absl::Seconds(2), const std::string& password = "");
 
 // The redis-sentinel binary, or "" when it is not installed.
 std::string FindRedisSentinel();
@@ -42,10 +44,26 @@ class RedisSentinelCluster {
   RedisSentinelCluster(const RedisSentinelCluster&) = delete;
   RedisSentinelCluster& operator=(const RedisSentinelCluster&) = delete;
 
+  // Before Start(): the sentinels require this password (requirepass;
+  // they also use it among themselves). The Redis servers stay without one.
+  void SetSentinelPassword(const std::string& password) { sentinel_password_ = password; }
+  const std::string& sentinel_password() const { return sentinel_password_; }
+  // Before Start(): every process also listens for TLS (tls-port) with
+  // this certificate, and replication, the sentinels' links to Redis and to
+  // each other go over TLS (tls-replication): the addresses the sentinels
+  // hand out, and SentinelsFlag(), are the TLS ports. Client certificates
+  // are not required. The plain ports stay, for the test's own commands.
+  void EnableTls(const std::string& cert_file, const std::string& key_file,
+                 const std::string& ca_file);
   // False with *error when a binary is missing or a condition never held.
   bool Start(std::string* error);
 
-  // "127.0.0.1:<p>,..." for --redis_sentinels.
+  // A command to the first sentinel, with the password when there is one.
+  RespReply SentinelCommand(const std::vector<std::string>& argv) const;
+  int sentinel_port(int i) const { return sentinels_[i].port; }
+  int sentinel_tls_port(int i) const { return sentinels_[i].tls_port; }
+
+  // "127.0.0.1:<p>,..." for --redis_sentinels (the TLS ports with TLS).
   std::string SentinelsFlag() const;
   int primary_port() const { return nodes_[primary_].port; }
   int old_primary_port() const { return replica_port(); }  // after a failover
@@ -71,7 +89,8 @@ class RedisSentinelCluster {
   // Clients connected to `port` other than sentinels, replication links
   // and this very query (CLIENT LIST), i.e. the bridge's.
   int OtherClients(int port) const;
-  // The port every sentinel names for the master, 0 while they disagree.
+  // The (plain) port of the server every sentinel names for the master, 0
+  // while they disagree.
   int AgreedPrimaryPort() const;
   bool IsMaster(int port) const;
 
@@ -79,9 +98,17 @@ class RedisSentinelCluster {
   struct Proc {
     std::string dir;
     int port = 0;
+    int tls_port = 0;  // with EnableTls()
     pid_t pid = -1;
   };
-  bool Spawn(Proc* p, const std::vector<std::string>& argv, std::string* error);
+  // The port a process is known by among the others (and to the bridge).
+  int Announced(const Proc& p) const { return tls_ ? p.tls_port : p.port; }
+  // tls-* options for redis-server's command line ("--" prefix) or for a
+  // config file ("" prefix, one per line).
+  std::vector<std::string> TlsArgs(int tls_port) const;
+  // `password`: what PING needs to be answered (a sentinel's).
+  bool Spawn(Proc* p, const std::vector<std::string>& argv, const std::string& password,
+             std::string* error);
   void Stop(Proc* p);
   bool ReplicaInSync(int replica_port) const;
   bool SentinelsReady() const;
@@ -89,6 +116,9 @@ class RedisSentinelCluster {
   Proc nodes_[2];  // Redis servers: [0] starts as primary
   int primary_ = 0;
   Proc sentinels_[3];
+  std::string sentinel_password_;
+  bool tls_ = false;
+  std::string tls_cert_, tls_key_, tls_ca_;
 };
 
 }  // namespace ssebridge_it

@@ -1,7 +1,11 @@
 #include "tests/harness/sentinel_fixture.h"
 
+#include <set>
+
 #include "absl/time/clock.h"
+#include "tests/harness/grpc_client.h"
 #include "tests/harness/redis_fixture.h"
+#include "tests/harness/sse_client.h"
 #include "tests/harness/test_helpers.h"
 
 namespace ssebridge_it {
@@ -42,6 +46,96 @@ bool RedisSentinelTest::WaitReady(int port, int status, absl::Duration timeout) 
     absl::SleepFor(absl::Milliseconds(20));
   }
   return true;
+}
+
+void FollowingReader::Run(int port, const std::string& channel, const std::string& until,
+                          absl::Duration timeout) {
+  const absl::Time end = absl::Now() + timeout;
+  std::string last;
+  while (absl::Now() < end) {
+    SseClient c;
+    SseClientOptions o;
+    if (!last.empty()) o.headers.emplace_back("Last-Event-ID", last);
+    if (!OpenAttached(&c, port, EventsTarget({channel}), o)) {
+      absl::SleepFor(absl::Milliseconds(50));  // not ready yet: pace retries
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ++connections;
+      attached = true;
+    }
+    auto seen_end = [&] {
+      for (const auto& e : c.events()) {
+        if (e.data == until) return true;
+      }
+      return false;
+    };
+    c.ReadUntil(seen_end, end - absl::Now());
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      all.insert(all.end(), c.events().begin(), c.events().end());
+    }
+    if (!c.parser().last_event_id().empty()) last = c.parser().last_event_id();
+    if (seen_end()) return;
+  }
+}
+
+bool FollowingReader::WaitAttached(absl::Duration timeout) {
+  const absl::Time end = absl::Now() + timeout;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (attached) return true;
+    }
+    if (absl::Now() >= end) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+}
+
+DeliveryAudit AuditDelivery(const std::vector<std::pair<std::string, std::string>>& acked,
+                            const std::vector<SseEvent>& seen) {
+  DeliveryAudit audit;
+  std::map<std::string, std::string> by_id;
+  for (const auto& [id, data] : acked) {
+    EXPECT_TRUE(by_id.emplace(id, data).second) << "id " << id << " handed out twice";
+  }
+  std::set<std::string> delivered;
+  std::vector<ParsedId> reset_heads;
+  for (const auto& e : seen) {
+    if (e.event == "ssebridge.reset") {
+      ParsedId head;
+      if (ParseEventId(ResetHead(e.data), &head)) reset_heads.push_back(head);
+      continue;
+    }
+    EXPECT_TRUE(delivered.insert(e.id).second) << "delivered twice: " << e.id;
+    auto it = by_id.find(e.id);
+    if (it != by_id.end()) {
+      EXPECT_EQ(it->second, e.data) << "id " << e.id << " reused for other data";
+    }
+  }
+  for (const auto& [id, data] : acked) {
+    if (delivered.count(id)) continue;
+    ParsedId p;
+    if (!ParseEventId(id, &p)) {
+      ADD_FAILURE() << "acknowledged id " << id << " is not <epoch>-<seq>";
+      continue;
+    }
+    bool reset_past = false;
+    for (const ParsedId& h : reset_heads) {
+      if (h.epoch != p.epoch || p.seq <= h.seq) reset_past = true;
+    }
+    if (reset_past) {
+      ++audit.covered_by_reset;
+    } else {
+      ++audit.lost;
+      ADD_FAILURE() << "acknowledged " << id << " (" << data
+                    << ") neither delivered nor covered by a reset";
+    }
+  }
+  audit.delivered = delivered.size();
+  audit.resets = reset_heads.size();
+  return audit;
 }
 
 }  // namespace ssebridge_it

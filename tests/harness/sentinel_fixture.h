@@ -5,8 +5,11 @@
 #ifndef SSEBRIDGE_TESTS_HARNESS_SENTINEL_FIXTURE_H_
 #define SSEBRIDGE_TESTS_HARNESS_SENTINEL_FIXTURE_H_
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -14,6 +17,7 @@
 #include "tests/harness/bridge_process.h"
 #include "tests/harness/redis_sentinel_cluster.h"
 #include "tests/harness/test_helpers.h"
+#include "tests/harness/sse_parser.h"
 
 namespace ssebridge_it {
 
@@ -30,6 +34,34 @@ class RedisSentinelTest : public ::testing::Test {
 
   RedisSentinelCluster cluster_;
 };
+
+// A reader that follows the stream as a browser does: on a close it
+// reconnects with the last id it saw, until it sees the data `until`.
+struct FollowingReader {
+  std::vector<SseEvent> all;
+  int connections = 0;
+  bool attached = false;  // the first stream is attached
+  std::mutex mu;
+
+  void Run(int port, const std::string& channel, const std::string& until, absl::Duration timeout);
+  // Waits until the first stream is attached.
+  bool WaitAttached(absl::Duration timeout);
+};
+
+// What a reader saw across a failover, against what was acknowledged
+// (id, data), under "lossless, or a reset": every acknowledged event was
+// delivered, or a reset covered it (its epoch was left, or its seq is at
+// most the reset's head); no id was acknowledged or delivered twice; an
+// acknowledged id carries the data it was acknowledged with. Records test
+// failures; returns the counts for the log line.
+struct DeliveryAudit {
+  size_t delivered = 0;
+  size_t resets = 0;
+  size_t covered_by_reset = 0;
+  size_t lost = 0;
+};
+DeliveryAudit AuditDelivery(const std::vector<std::pair<std::string, std::string>>& acked,
+                            const std::vector<SseEvent>& seen);
 
 }  // namespace ssebridge_it
 
