@@ -65,7 +65,7 @@ absl::StatusOr<std::shared_ptr<RedisPrimaryLocator>> SharedLocatorFromFlags(
     SentinelPrimaryLocator::Options o;
     o.sentinels = std::move(*sentinels);
     o.master = absl::GetFlag(FLAGS_redis_sentinel_master);
-    o.tls = std::move(tls);
+    if (absl::GetFlag(FLAGS_redis_sentinel_tls)) o.tls = std::move(tls);
     if (const std::string f = absl::GetFlag(FLAGS_redis_sentinel_password_file); !f.empty()) {
       absl::StatusOr<std::string> password = ReadSecretFile(f);
       if (!password.ok()) {

@@ -307,10 +307,11 @@ int main(int argc, char** argv) {
       "Server-Sent Events.\n\n  ssebridge [--flag=value ...]\n\nEvery flag "
       "can also be set as SSEBRIDGE_<FLAG_NAME_IN_CAPITALS> in the "
       "environment; the command line wins.");
-  // --help lists the bridge's own flags (all declared in ops/flags.cc).
+  // --help lists the bridge's own flags: those defined in bridge/ops/
+  // (flags.cc, broker_flags.cc), not the libraries' (gRPC, absl).
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "bridge/ops/flags.cc");
+    return absl::StrContains(file, "bridge/ops/") && absl::EndsWith(file, "flags.cc");
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
   usage.version_string = [] { return ssebridge::VersionText(); };

@@ -35,12 +35,17 @@ ABSL_FLAG(std::string, redis_sentinels, "",
           "(+switch-master) without a restart. The database and password "
           "still come from --redis_url (keep its host:port at the default) "
           "and --redis_password_file; with rediss:// the sentinels are asked "
-          "over TLS too (Sentinel's tls-port), with the --redis_tls_* files.");
+          "over TLS too (Sentinel's tls-port), with the --redis_tls_* files, "
+          "unless --redis_sentinel_tls=false.");
 ABSL_FLAG(std::string, redis_sentinel_master, "mymaster",
           "With --redis_sentinels: the master name the sentinels monitor.");
 ABSL_FLAG(std::string, redis_sentinel_password_file, "",
           "File holding the password of the sentinels themselves (not of "
           "Redis); empty: no AUTH to the sentinels.");
+ABSL_FLAG(bool, redis_sentinel_tls, true,
+          "With rediss:// and --redis_sentinels: ask the sentinels over TLS "
+          "too. false: plain TCP to the sentinels (a TLS Redis behind "
+          "sentinels without tls-port); Redis itself stays TLS.");
 ABSL_FLAG(absl::Duration, redis_sentinel_timeout, absl::Milliseconds(500),
           "Connect and command timeout of one sentinel; an idle sentinel "
           "watch is PINGed every two of these.");

@@ -80,6 +80,7 @@ ABSL_DECLARE_FLAG(std::string, redis_sentinels);
 ABSL_DECLARE_FLAG(std::string, redis_sentinel_master);
 ABSL_DECLARE_FLAG(std::string, redis_sentinel_password_file);
 ABSL_DECLARE_FLAG(absl::Duration, redis_sentinel_timeout);
+ABSL_DECLARE_FLAG(bool, redis_sentinel_tls);
 ABSL_DECLARE_FLAG(std::string, redis_prefix);
 ABSL_DECLARE_FLAG(absl::Duration, redis_connect_timeout);
 ABSL_DECLARE_FLAG(absl::Duration, redis_command_timeout);

@@ -1,5 +1,6 @@
 #include "tests/harness/sentinel_fixture.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/time/clock.h"
@@ -65,13 +66,12 @@ void FollowingReader::Run(int port, const std::string& channel, const std::strin
       ++connections;
       attached = true;
     }
-    auto seen_end = [&] {
-      for (const auto& e : c.events()) {
-        if (e.data == until) return true;
-      }
-      return false;
-    };
-    c.ReadUntil(seen_end, end - absl::Now());
+    auto seen_end = [&] { return Covers(c.events(), until); };
+    // In slices, so an end id set after a covering reset arrived is noticed
+    // without waiting for another byte.
+    while (absl::Now() < end && !c.closed()) {
+      if (c.ReadUntil(seen_end, std::min(absl::Milliseconds(250), end - absl::Now()))) break;
+    }
     {
       std::lock_guard<std::mutex> lock(mu);
       all.insert(all.end(), c.events().begin(), c.events().end());
@@ -79,6 +79,41 @@ void FollowingReader::Run(int port, const std::string& channel, const std::strin
     if (!c.parser().last_event_id().empty()) last = c.parser().last_event_id();
     if (seen_end()) return;
   }
+}
+
+void FollowingReader::SetEndId(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu);
+  end_id_ = id;
+}
+
+bool FollowingReader::Covers(const std::vector<SseEvent>& events, const std::string& until) {
+  for (const auto& e : events) {
+    if (e.data == until) return true;
+  }
+  std::string end_id;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    end_id = end_id_;
+  }
+  ParsedId end;
+  if (end_id.empty() || !ParseEventId(end_id, &end)) return false;
+  for (const auto& e : events) {
+    ParsedId head;
+    if (e.event == "ssebridge.reset" && ParseEventId(ResetHead(e.data), &head) &&
+        head.epoch == end.epoch && head.seq >= end.seq) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool FollowingReader::ReachedEnd(const std::string& until) {
+  std::vector<SseEvent> seen;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    seen = all;
+  }
+  return Covers(seen, until);
 }
 
 bool FollowingReader::WaitAttached(absl::Duration timeout) {

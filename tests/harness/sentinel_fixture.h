@@ -16,8 +16,8 @@
 #include "gtest/gtest.h"
 #include "tests/harness/bridge_process.h"
 #include "tests/harness/redis_sentinel_cluster.h"
-#include "tests/harness/test_helpers.h"
 #include "tests/harness/sse_parser.h"
+#include "tests/harness/test_helpers.h"
 
 namespace ssebridge_it {
 
@@ -43,9 +43,19 @@ struct FollowingReader {
   bool attached = false;  // the first stream is attached
   std::mutex mu;
 
+  // Reads until the event with data `until` arrived, or a reset covered it
+  // (its head at or past SetEndId()'s id: the page refetches it instead).
   void Run(int port, const std::string& channel, const std::string& until, absl::Duration timeout);
   // Waits until the first stream is attached.
   bool WaitAttached(absl::Duration timeout);
+  // The id `until` was acknowledged with, once it is.
+  void SetEndId(const std::string& id);
+  // Whether Run() got there: `until` delivered, or covered by a reset.
+  bool ReachedEnd(const std::string& until);
+
+ private:
+  bool Covers(const std::vector<SseEvent>& events, const std::string& until);
+  std::string end_id_;  // guarded by mu
 };
 
 // What a reader saw across a failover, against what was acknowledged

@@ -34,6 +34,17 @@ class FlagReferenceTest(unittest.TestCase):
         for name in self.flags:
             self.assertEqual(text.count(f"| `--{name}` |"), 1, name)
 
+    def test_help_lists_every_bridge_flag(self):
+        # --help is what a user types first: it must show the bridge's own
+        # flags wherever in bridge/ops/ they are defined (the broker's live
+        # in broker_flags.cc), not only those of flags.cc.
+        import subprocess
+        out = subprocess.run([self.binary, "--help"], capture_output=True, text=True,
+                             timeout=30)
+        listed = set(re.findall(r"^\s+--(\w+)", out.stdout + out.stderr, re.M))
+        self.assertEqual(sorted(set(self.flags) - listed), [],
+                         "flags missing from ssebridge --help")
+
     def test_readme_names_only_real_flags(self):
         with open(os.path.join(SOURCE_DIR, "README.md")) as f:
             readme = f.read()

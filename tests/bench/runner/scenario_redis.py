@@ -25,7 +25,9 @@ def redis_available(ctx):
     if not ok:
         return False, why
     try:
-        r = subprocess.run([ctx.bridge, "--help"], capture_output=True, text=True, timeout=20)
+        # --helpfull: the broker flags live in bridge/ops/broker_flags.cc, which
+        # --help (the main module's flags only) does not list.
+        r = subprocess.run([ctx.bridge, "--helpfull"], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as e:
         return False, "cannot run %s --help: %s" % (ctx.bridge, e)
     if "redis_url" not in r.stdout + r.stderr:
