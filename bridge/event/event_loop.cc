@@ -98,9 +98,14 @@ void EventLoop::Unwatch(int fd) {
 }
 
 bool EventLoop::TryRunWakeHookInline() {
+  if (!wake_hook_) return false;
+  return TryRunInline(wake_hook_);
+}
+
+bool EventLoop::TryRunInline(const std::function<void()>& task) {
   // current_loop, not InLoopThread(): a thread-local needs no lock, and a
   // thread inside this loop's round already holds round_mu_.
-  if (current_loop == this || !wake_hook_) return false;
+  if (current_loop == this) return false;
   std::unique_lock<std::mutex> round(round_mu_, std::try_to_lock);
   if (!round.owns_lock() || !accepting_inline_) return false;
   EventLoop* outer = current_loop;
@@ -109,7 +114,7 @@ bool EventLoop::TryRunWakeHookInline() {
   const absl::Time first_before =
       timers_.empty() ? absl::InfiniteFuture() : timers_.begin()->first.first;
   in_round_ = true;  // Unwatch() records for the loop's pending epoll batch
-  wake_hook_();
+  task();
   in_round_ = false;
   current_loop = outer;
   // Deletions wait for the loop's own round (its epoll batch may still name

@@ -88,6 +88,9 @@ class EventLoop {
   // skipped if the loop's pending epoll batch still reports it, and the
   // deferred deletions run at the end of the loop's own next round.
   bool TryRunWakeHookInline();
+  // The same for `task`, run here as a posted task would run in a round;
+  // false (not run) when the wake hook would not be.
+  bool TryRunInline(const std::function<void()>& task);
 
   // Loop thread. `events` is an epoll mask (EPOLLIN, EPOLLET, ...).
   absl::Status Watch(int fd, uint32_t events, FdHandler* handler);
