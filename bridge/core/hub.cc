@@ -1,6 +1,7 @@
 #include "bridge/core/hub.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "bridge/core/names.h"
@@ -27,9 +28,18 @@ InlineDrainScope::~InlineDrainScope() {
 
 // ---- HubShard -------------------------------------------------------------
 
+namespace {
+int64_t SteadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 void HubShard::WakeOrDefer(size_t deliveries) {
   InlineDrainScope* scope = InlineDrainScope::active_;
-  if (scope != nullptr && inline_drain_ && deliveries <= InlineDrainScope::kMaxDeliveries) {
+  if (scope != nullptr && inline_drain_ && deliveries <= InlineDrainScope::kMaxDeliveries &&
+      SteadyNowNs() - last_drain_ns_.load(std::memory_order_relaxed) >= inline_min_gap_ns_) {
     if (std::find(scope->shards_.begin(), scope->shards_.end(), this) == scope->shards_.end()) {
       scope->shards_.push_back(this);
     }
@@ -83,6 +93,7 @@ void HubShard::DetachAndWait(const std::shared_ptr<Subscription>& sub) {
 }
 
 void HubShard::Drain() {
+  last_drain_ns_.store(SteadyNowNs(), std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(inbox_mu_);
     draining_.swap(inbox_);

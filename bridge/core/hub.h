@@ -61,6 +61,11 @@ class InlineDrainScope {
   // each is one writev on the publisher's thread, which a fan-out to
   // thousands of streams must not take from the writer threads.
   static constexpr size_t kMaxDeliveries = 16;
+  // Only for a shard last drained at least this long ago: faster traffic
+  // goes to the writer thread, whose wake-up is then shared by the events
+  // that arrive meanwhile (one writev for several), which an inline drain
+  // per publish would give up.
+  static constexpr int64_t kMinGapNs = 500'000;
 
  private:
   friend class HubShard;
@@ -80,9 +85,14 @@ class HubShard {
   // before any post.
   void SetWake(std::function<void()> wake) { wake_ = std::move(wake); }
   // Drains on the calling thread, as the owner would, if the owner is idle;
-  // false otherwise (see InlineDrainScope). Optional; set once, before any
+  // false otherwise (see InlineDrainScope), and only when the shard was
+  // last drained `min_gap_ns` ago or more. Optional; set once, before any
   // post.
-  void SetInlineDrain(std::function<bool()> drain) { inline_drain_ = std::move(drain); }
+  void SetInlineDrain(std::function<bool()> drain,
+                      int64_t min_gap_ns = InlineDrainScope::kMinGapNs) {
+    inline_drain_ = std::move(drain);
+    inline_min_gap_ns_ = min_gap_ns;
+  }
 
   // Any thread. `deliveries`: how many subscriptions here the events reach
   // (at most InlineDrainScope::kMaxDeliveries lets a scope defer the wake).
@@ -137,6 +147,9 @@ class HubShard {
   const int index_;
   std::function<void()> wake_;
   std::function<bool()> inline_drain_;
+  int64_t inline_min_gap_ns_ = 0;
+  // When Drain() last started (steady clock, ns), by whichever thread.
+  std::atomic<int64_t> last_drain_ns_{0};
   class Hub* hub_ = nullptr;
 
   std::mutex inbox_mu_;

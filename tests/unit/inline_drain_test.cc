@@ -60,12 +60,14 @@ class InlineDrainTest : public testing::Test {
   InlineDrainTest() : hub_(2) {
     for (int i = 0; i < 2; ++i) {
       hub_.shard(i).SetWake([this, i] { wakes_[i]++; });
-      hub_.shard(i).SetInlineDrain([this, i] {
-        if (!loop_idle_[i]) return false;
-        inline_drains_[i]++;
-        hub_.shard(i).Drain();
-        return true;
-      });
+      hub_.shard(i).SetInlineDrain(
+          [this, i] {
+            if (!loop_idle_[i]) return false;
+            inline_drains_[i]++;
+            hub_.shard(i).Drain();
+            return true;
+          },
+          /*min_gap_ns=*/0);
     }
   }
 
@@ -176,6 +178,20 @@ TEST_F(InlineDrainTest, ScopeLeavesAFanOutToTheWriterThreads) {
     EXPECT_EQ(wakes_[1], 1);
   }
   EXPECT_EQ(inline_drains_[0] + inline_drains_[1], 0);
+}
+
+TEST_F(InlineDrainTest, ScopeLeavesAShardDrainedJustNowToItsWriter) {
+  // Events faster than the gap: the writer's wake-up is shared by those
+  // arriving meanwhile, so the scope does not take them one by one.
+  CountingSink s0;
+  auto a = Attach(&s0, "c");
+  hub_.shard(0).SetInlineDrain([] { return true; }, /*min_gap_ns=*/int64_t{3600} * 1000000000);
+  DrainAllAndReset();
+  {
+    InlineDrainScope scope;
+    hub_.Dispatch(Ev("c"));
+    EXPECT_EQ(wakes_[0], 1);
+  }
 }
 
 TEST_F(InlineDrainTest, WithoutAScopeEveryPostWakes) {
