@@ -1,52 +1,11 @@
 #include "bridge/core/hub.h"
 
-#include <algorithm>
-#include <chrono>
-
 #include "absl/strings/str_cat.h"
 #include "bridge/core/names.h"
 
 namespace ssebridge {
 
-// ---- InlineDrainScope -----------------------------------------------------
-
-thread_local InlineDrainScope* InlineDrainScope::active_ = nullptr;
-
-InlineDrainScope::InlineDrainScope() : outermost_(active_ == nullptr) {
-  if (outermost_) active_ = this;
-}
-
-InlineDrainScope::~InlineDrainScope() {
-  if (!outermost_) return;
-  active_ = nullptr;
-  // A shard whose loop is busy (or that another thread is draining) still
-  // gets its wake-up: nothing posted is left waiting.
-  for (HubShard* shard : shards_) {
-    if (!shard->inline_drain_()) shard->wake_();
-  }
-}
-
 // ---- HubShard -------------------------------------------------------------
-
-namespace {
-int64_t SteadyNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
-
-void HubShard::WakeOrDefer(size_t deliveries) {
-  InlineDrainScope* scope = InlineDrainScope::active_;
-  if (scope != nullptr && inline_drain_ && deliveries <= InlineDrainScope::kMaxDeliveries &&
-      SteadyNowNs() - last_drain_ns_.load(std::memory_order_relaxed) >= inline_min_gap_ns_) {
-    if (std::find(scope->shards_.begin(), scope->shards_.end(), this) == scope->shards_.end()) {
-      scope->shards_.push_back(this);
-    }
-    return;
-  }
-  if (wake_) wake_();
-}
 
 void HubShard::Post(Command command) {
   bool was_empty;

@@ -138,7 +138,8 @@ class HubShard {
   void Post(Command command);
   // The inbox turned non-empty: wake the owner, or leave it to the
   // thread's InlineDrainScope.
-  void WakeOrDefer(size_t deliveries);
+  void WakeOrDefer(size_t deliveries);  // inline_drain.cc
+  static int64_t SteadyNowNs();
   void Apply(Command& command);
   void Deliver(Subscription* sub, int channel_index, const EventPtr& event);
   void MarkReady(Subscription* sub);
