@@ -17,11 +17,17 @@ void HubShard::Post(Command command) {
   if (was_empty && wake_) wake_();
 }
 
-void HubShard::PostEvent(EventPtr event) {
-  Post(Command{Command::kEvent, std::move(event), nullptr, {}, nullptr});
+void HubShard::PostEvent(EventPtr event, size_t deliveries) {
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    was_empty = inbox_.empty();
+    inbox_.push_back(Command{Command::kEvent, std::move(event), nullptr, {}, nullptr});
+  }
+  if (was_empty) WakeOrDefer(deliveries);
 }
 
-void HubShard::PostEvents(const std::vector<EventPtr>& events) {
+void HubShard::PostEvents(const std::vector<EventPtr>& events, size_t deliveries) {
   if (events.empty()) return;
   bool was_empty;
   {
@@ -31,7 +37,7 @@ void HubShard::PostEvents(const std::vector<EventPtr>& events) {
       inbox_.push_back(Command{Command::kEvent, event, nullptr, {}, nullptr});
     }
   }
-  if (was_empty && wake_) wake_();
+  if (was_empty) WakeOrDefer(deliveries);
 }
 
 void HubShard::PostAttach(std::shared_ptr<Subscription> sub, std::vector<EventPtr> catch_up) {
@@ -46,6 +52,7 @@ void HubShard::DetachAndWait(const std::shared_ptr<Subscription>& sub) {
 }
 
 void HubShard::Drain() {
+  last_drain_ns_.store(SteadyNowNs(), std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(inbox_mu_);
     draining_.swap(inbox_);
@@ -204,27 +211,48 @@ Hub::Hub(int shards) {
   }
 }
 
-size_t Hub::TargetShards(const std::string& channel, size_t* targets) const {
-  auto it = per_channel_shard_.find(channel);
-  if (it == per_channel_shard_.end()) return 0;
+size_t Hub::TargetShards(const Event& event, size_t* targets, size_t* deliveries) const {
+  if (event.user_ids.empty()) {
+    auto it = per_channel_shard_.find(event.channel);
+    if (it == per_channel_shard_.end()) return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < it->second.size() && n < kMaxShards; ++i) {
+      if (it->second[i] > 0) {
+        deliveries[n] = it->second[i];
+        targets[n++] = i;
+      }
+    }
+    return n;
+  }
+  size_t per_shard[kMaxShards] = {};
+  for (const std::string& user : event.user_ids) {
+    auto it = per_channel_user_.find(absl::StrCat(event.channel, "\n", user));
+    if (it == per_channel_user_.end()) continue;
+    for (size_t i = 0; i < it->second.size() && i < kMaxShards; ++i) per_shard[i] += it->second[i];
+  }
   size_t n = 0;
-  for (size_t i = 0; i < it->second.size() && n < kMaxShards; ++i) {
-    if (it->second[i] > 0) targets[n++] = i;
+  for (size_t i = 0; i < shards_.size(); ++i) {
+    if (per_shard[i] > 0) {
+      deliveries[n] = per_shard[i];
+      targets[n++] = i;
+    }
   }
   return n;
 }
 
 void Hub::Dispatch(const EventPtr& event) {
-  // Only shards holding a subscription on the channel are woken: a publish
-  // to a channel nobody reads here costs no thread a wake-up.
+  // Only shards holding a subscription the event reaches are woken: a
+  // publish to a channel (or user) nobody reads here costs no thread a
+  // wake-up.
   if (observer_) observer_(event);
   size_t targets[kMaxShards];
+  size_t deliveries[kMaxShards];
   size_t n;
   {
     std::lock_guard<std::mutex> lock(counts_mu_);
-    n = TargetShards(event->channel, targets);
+    n = TargetShards(*event, targets, deliveries);
   }
-  for (size_t i = 0; i < n; ++i) shards_[targets[i]]->PostEvent(event);
+  for (size_t i = 0; i < n; ++i) shards_[targets[i]]->PostEvent(event, deliveries[i]);
 }
 
 void Hub::DispatchBatch(const std::vector<EventPtr>& events) {
@@ -233,16 +261,21 @@ void Hub::DispatchBatch(const std::vector<EventPtr>& events) {
     for (const EventPtr& event : events) observer_(event);
   }
   std::vector<std::vector<EventPtr>> per_shard(shards_.size());
+  std::vector<size_t> deliveries_per_shard(shards_.size(), 0);
   {
     std::lock_guard<std::mutex> lock(counts_mu_);
     size_t targets[kMaxShards];
+    size_t deliveries[kMaxShards];
     for (const EventPtr& event : events) {
-      const size_t n = TargetShards(event->channel, targets);
-      for (size_t i = 0; i < n; ++i) per_shard[targets[i]].push_back(event);
+      const size_t n = TargetShards(*event, targets, deliveries);
+      for (size_t i = 0; i < n; ++i) {
+        per_shard[targets[i]].push_back(event);
+        deliveries_per_shard[targets[i]] += deliveries[i];
+      }
     }
   }
   for (size_t i = 0; i < per_shard.size(); ++i) {
-    shards_[i]->PostEvents(per_shard[i]);
+    shards_[i]->PostEvents(per_shard[i], deliveries_per_shard[i]);
   }
 }
 
@@ -276,14 +309,17 @@ void Hub::CountAttach(const Subscription& sub, int shard_index, int delta) {
     bool any = false;
     for (uint32_t c : per_shard) any = any || c > 0;
     if (!any) per_channel_shard_.erase(channel);
-    auto apply = [delta](absl::flat_hash_map<std::string, uint32_t>& map, const std::string& key) {
-      uint32_t& n = map[key];
-      n = static_cast<uint32_t>(static_cast<int64_t>(n) + delta);
-      if (n == 0) map.erase(key);
-    };
-    apply(per_channel_, channel);
+    uint32_t& n = per_channel_[channel];
+    n = static_cast<uint32_t>(static_cast<int64_t>(n) + delta);
+    if (n == 0) per_channel_.erase(channel);
     if (!sub.user_id().empty()) {
-      apply(per_channel_user_, absl::StrCat(channel, "\n", sub.user_id()));
+      const std::string key = absl::StrCat(channel, "\n", sub.user_id());
+      auto& per_user_shard = per_channel_user_[key];
+      per_user_shard.resize(shards_.size());
+      per_user_shard[static_cast<size_t>(shard_index)] += static_cast<uint32_t>(delta);
+      bool any_user = false;
+      for (uint32_t c : per_user_shard) any_user = any_user || c > 0;
+      if (!any_user) per_channel_user_.erase(key);
     }
   }
 }
@@ -297,7 +333,8 @@ uint32_t Hub::CountRecipients(const Event& event) const {
   uint32_t n = 0;
   for (const auto& user : event.user_ids) {
     auto it = per_channel_user_.find(absl::StrCat(event.channel, "\n", user));
-    if (it != per_channel_user_.end()) n += it->second;
+    if (it == per_channel_user_.end()) continue;
+    for (uint32_t c : it->second) n += c;
   }
   return n;
 }

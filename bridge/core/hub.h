@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,39 @@ struct HubCounters {
 
 enum class ResumeOutcome { kFresh, kReplayed, kReset };
 
+class HubShard;
+
+// While one is alive on a thread, a shard that this thread's dispatches
+// turn busy with a few deliveries only is not woken at once: when the
+// scope ends (the publish is done and its locks are released) the thread
+// drains that shard itself if its loop is idle, and wakes the loop
+// otherwise. At a few events per second that is what a publish costs most:
+// one thread hand-off per event. Nested scopes join the outermost.
+class InlineDrainScope {
+ public:
+  InlineDrainScope();
+  ~InlineDrainScope();
+  InlineDrainScope(const InlineDrainScope&) = delete;
+  InlineDrainScope& operator=(const InlineDrainScope&) = delete;
+
+  // Most deliveries a shard may be given to be drained by the publisher:
+  // each is one writev on the publisher's thread, which a fan-out to
+  // thousands of streams must not take from the writer threads.
+  static constexpr size_t kMaxDeliveries = 16;
+  // Only for a shard last drained at least this long ago: faster traffic
+  // goes to the writer thread, whose wake-up is then shared by the events
+  // that arrive meanwhile (one writev for several), which an inline drain
+  // per publish would give up.
+  static constexpr int64_t kMinGapNs = 500'000;
+
+ private:
+  friend class HubShard;
+  // The active outermost scope of this thread, or nullptr.
+  static thread_local InlineDrainScope* active_;
+  bool outermost_;
+  std::vector<HubShard*> shards_;
+};
+
 class HubShard {
  public:
   explicit HubShard(int index) : index_(index) {}
@@ -50,11 +84,21 @@ class HubShard {
   // Called (on the posting thread) when the inbox turns non-empty. Set once,
   // before any post.
   void SetWake(std::function<void()> wake) { wake_ = std::move(wake); }
+  // Drains on the calling thread, as the owner would, if the owner is idle;
+  // false otherwise (see InlineDrainScope), and only when the shard was
+  // last drained `min_gap_ns` ago or more. Optional; set once, before any
+  // post.
+  void SetInlineDrain(std::function<bool()> drain,
+                      int64_t min_gap_ns = InlineDrainScope::kMinGapNs) {
+    inline_drain_ = std::move(drain);
+    inline_min_gap_ns_ = min_gap_ns;
+  }
 
-  // Any thread.
-  void PostEvent(EventPtr event);
+  // Any thread. `deliveries`: how many subscriptions here the events reach
+  // (at most InlineDrainScope::kMaxDeliveries lets a scope defer the wake).
+  void PostEvent(EventPtr event, size_t deliveries = SIZE_MAX);
   // Several events, in order, with one lock and at most one wake-up.
-  void PostEvents(const std::vector<EventPtr>& events);
+  void PostEvents(const std::vector<EventPtr>& events, size_t deliveries = SIZE_MAX);
   void PostAttach(std::shared_ptr<Subscription> sub, std::vector<EventPtr> catch_up);
   // Detaches and waits until the shard can no longer touch `sub`.
   void DetachAndWait(const std::shared_ptr<Subscription>& sub);
@@ -75,6 +119,7 @@ class HubShard {
 
  private:
   friend class Hub;
+  friend class InlineDrainScope;
   // Signalled by the owner thread once a detach is applied.
   struct DetachDone {
     std::mutex mu;
@@ -91,6 +136,10 @@ class HubShard {
   using Slot = std::pair<Subscription*, uint32_t>;  // sub, its channel index
 
   void Post(Command command);
+  // The inbox turned non-empty: wake the owner, or leave it to the
+  // thread's InlineDrainScope.
+  void WakeOrDefer(size_t deliveries);  // inline_drain.cc
+  static int64_t SteadyNowNs();
   void Apply(Command& command);
   void Deliver(Subscription* sub, int channel_index, const EventPtr& event);
   void MarkReady(Subscription* sub);
@@ -98,6 +147,10 @@ class HubShard {
 
   const int index_;
   std::function<void()> wake_;
+  std::function<bool()> inline_drain_;
+  int64_t inline_min_gap_ns_ = 0;
+  // When Drain() last started (steady clock, ns), by whichever thread.
+  std::atomic<int64_t> last_drain_ns_{0};
   class Hub* hub_ = nullptr;
 
   std::mutex inbox_mu_;
@@ -159,8 +212,11 @@ class Hub {
  private:
   friend class HubShard;
   void CountAttach(const Subscription& sub, int shard_index, int delta);
-  // Indexes of the shards holding a subscription on `channel`.
-  size_t TargetShards(const std::string& channel, size_t* targets) const
+  // Indexes of the shards holding a subscription `event` reaches: on its
+  // channel or, for a targeted event, of one of its users on its channel.
+  // `deliveries[i]` gets how many subscriptions on shard targets[i] it
+  // reaches.
+  size_t TargetShards(const Event& event, size_t* targets, size_t* deliveries) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(counts_mu_);
 
   std::vector<std::unique_ptr<HubShard>> shards_;
@@ -171,8 +227,11 @@ class Hub {
   // Subscriptions per channel on each shard (Dispatch wakes only those).
   absl::flat_hash_map<std::string, std::vector<uint32_t>> per_channel_shard_
       ABSL_GUARDED_BY(counts_mu_);
-  // key: channel + '\n' + user
-  absl::flat_hash_map<std::string, uint32_t> per_channel_user_ ABSL_GUARDED_BY(counts_mu_);
+  // key: channel + '\n' + user; subscriptions on each shard. A targeted
+  // event wakes only the shards its users are on (per-user traffic would
+  // otherwise wake every shard for one recipient).
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> per_channel_user_
+      ABSL_GUARDED_BY(counts_mu_);
 };
 
 }  // namespace ssebridge

@@ -97,6 +97,36 @@ void EventLoop::Unwatch(int fd) {
   handlers_.erase(it);
 }
 
+bool EventLoop::TryRunWakeHookInline() {
+  if (!wake_hook_) return false;
+  return TryRunInline(wake_hook_);
+}
+
+bool EventLoop::TryRunInline(const std::function<void()>& task) {
+  // current_loop, not InLoopThread(): a thread-local needs no lock, and a
+  // thread inside this loop's round already holds round_mu_.
+  if (current_loop == this) return false;
+  std::unique_lock<std::mutex> round(round_mu_, std::try_to_lock);
+  if (!round.owns_lock() || !accepting_inline_) return false;
+  EventLoop* outer = current_loop;
+  current_loop = this;
+  const size_t timers_before = timers_.size();
+  const absl::Time first_before =
+      timers_.empty() ? absl::InfiniteFuture() : timers_.begin()->first.first;
+  in_round_ = true;  // Unwatch() records for the loop's pending epoll batch
+  task();
+  in_round_ = false;
+  current_loop = outer;
+  // Deletions wait for the loop's own round (its epoll batch may still name
+  // what they free); a timer set here may have to shorten the loop's wait.
+  const bool timers_changed = timers_.size() != timers_before ||
+                              (!timers_.empty() && timers_.begin()->first.first < first_before);
+  const bool loop_needed = !deferred_.empty() || timers_changed;
+  round.unlock();
+  if (loop_needed) Wake();
+  return true;
+}
+
 EventLoop::TimerId EventLoop::RunAt(absl::Time when, std::function<void()> fn) {
   const TimerId id = next_timer_id_++;
   timers_.emplace(
@@ -141,7 +171,13 @@ void EventLoop::Run() {
   running_thread_ = std::this_thread::get_id();
   EventLoop* outer = current_loop;
   current_loop = this;
+  {
+    std::lock_guard<std::mutex> round(round_mu_);
+    accepting_inline_ = true;
+  }
   while (!stop_) RunRound();
+  std::lock_guard<std::mutex> round(round_mu_);
+  accepting_inline_ = false;
   RunDeferred();
   current_loop = outer;
   running_thread_ = std::thread::id();
@@ -150,7 +186,13 @@ void EventLoop::Run() {
 void EventLoop::RunRound() {
   constexpr int kBatch = 512;
   epoll_event events[kBatch];
-  int n = epoll_wait(epfd_, events, kBatch, TimeoutMs(absl::Now()));
+  int timeout_ms;
+  {
+    std::lock_guard<std::mutex> round(round_mu_);
+    timeout_ms = TimeoutMs(absl::Now());
+  }
+  int n = epoll_wait(epfd_, events, kBatch, timeout_ms);
+  std::lock_guard<std::mutex> round(round_mu_);
   in_round_ = true;
   bool woken = false;
   for (int i = 0; i < n; ++i) {

@@ -22,7 +22,8 @@
 //
 // Threads: one EventLoop (bridge/event) of its own: the fds, the deadlines
 // (one timer at the earliest) and the connections handed in by Add() (a
-// posted task) all live on that loop's thread.
+// posted task, or run inline by the adding thread while the loop sleeps:
+// EventLoop::TryRunInline) all live on that loop.
 //
 // Ownership: the reader owns every fd it was given until it hands it to
 // `ready` or closes it; Stop() closes the ones it still holds.

@@ -202,10 +202,13 @@ JsonReply JsonPublish(PublishGate& gate, absl::string_view body, absl::string_vi
     return Error(HttpStatusFor(result.status().code()), SnakeCase(result.status().code()),
                  result.status().message());
   }
+  // The batch answer's writer (the same text as protobuf's JSON printer,
+  // checked by its unit test): protobuf's printer resolves the message's
+  // type on every call, a fifth of a trickle publish's CPU over HTTP.
+  thread_local PublishResponseJson answer;
   std::string json;
-  google::protobuf::util::JsonPrintOptions print;
-  print.always_print_primitive_fields = true;
-  (void)google::protobuf::util::MessageToJsonString(*result, &json, print);
+  json.reserve(112);
+  answer.Append(*result, &json);
   json += "\n";
   return {200, std::move(json)};
 }

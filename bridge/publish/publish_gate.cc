@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bridge/core/hub.h"
 
 namespace ssebridge {
 
@@ -73,6 +74,9 @@ absl::Status PublishGate::Admit(PublishSpec* spec, const PublisherIdentity& who,
 
 absl::StatusOr<v1::PublishResponse> PublishGate::Publish(const v1::PublishRequest& request,
                                                          const PublisherIdentity& who) {
+  // Ends after the broker's locks are released: a subscriber or two is
+  // written from here rather than through a writer thread's wake-up.
+  InlineDrainScope inline_drain;
   PublishSpec spec = ToSpec(request);
   absl::Status valid = Admit(&spec, who, absl::Now());
   if (!valid.ok()) {
@@ -103,6 +107,7 @@ absl::StatusOr<v1::PublishBatchResponse> PublishGate::PublishBatch(
 
 v1::PublishBatchResponse PublishGate::PublishGathered(const v1::PublishBatchRequest& batch,
                                                       const PublisherIdentity& who) {
+  InlineDrainScope inline_drain;  // as in Publish()
   const int n = batch.requests_size();
   v1::PublishBatchResponse out;
   std::vector<PublishSpec> specs;

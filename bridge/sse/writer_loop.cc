@@ -29,7 +29,17 @@ absl::Status WriterLoop::Init() {
   loop_ = std::move(*loop);
   EventLoop* l = loop_.get();
   shard_->SetWake([l] { l->Wake(); });
-  loop_->SetWakeHook([this] { shard_->Drain(); });
+  // A publisher with a delivery or two for this shard drains it itself
+  // while the loop sleeps (InlineDrainScope): no wake-up per event.
+  shard_->SetInlineDrain([l] { return l->TryRunWakeHookInline(); });
+  loop_->SetWakeHook([this] {
+    // An inline run is on the publisher's thread: streams adopted there
+    // must still find their loop.
+    WriterLoop* outer = current;
+    current = this;
+    shard_->Drain();
+    current = outer;
+  });
   const int64_t tick_ms =
       std::clamp<int64_t>(absl::ToInt64Milliseconds(writer_->options_.heartbeat) / 4, 10, 1000);
   loop_->RunEvery(absl::Milliseconds(tick_ms), [this] { ScanDeadlines(); });

@@ -76,6 +76,7 @@ def targets(results):
             add("Per-user %s events/s: CPU per event at 10k users ≤ 1.5 × at 1k users" % "{:,}".format(rate),
                 big.get("cpu_us_per_event"), small.get("cpu_us_per_event"), 1.5, "lower", "µs",
                 "ssebridge, 1k users")
+    trickle_targets(results, add)
     # Against better-sse: deliveries per server CPU second, every scenario.
     for r in results:
         if r["system"] != "ssebridge" or r["scenario"] not in ("burst", "paced", "ingest"):
@@ -93,6 +94,51 @@ def targets(results):
         add("%s: ≥ 5 × better-sse's deliveries per CPU second" % what, mine, theirs, 5.0, "higher",
             "deliveries/CPU-s", "better-sse")
     return out
+
+
+def trickle_targets(results, add):
+    """Issue 20, item 1: CPU per event published one at a time, against
+    Nchan's HTTP publish at the same N and rate, and against the bridge's
+    own at 50,000 events/s (trickle-ref, same N)."""
+    for r in results:
+        if r["scenario"] != "trickle" or r["system"] != "ssebridge":
+            continue
+        n, rate = r["subscribers"], r["rate"]
+        what = "Trickle N=%s %s/s, %s" % ("{:,}".format(n), "{:,}".format(rate), r["publish_door"])
+        nchan = find(results, system="nchan", scenario="trickle", subscribers=n, rate=rate)
+        add("%s: CPU per event ≤ 0.5 × Nchan's over HTTP" % what, r.get("cpu_us_per_event"),
+            nchan and nchan.get("cpu_us_per_event"), 0.5, "lower", "µs", "nchan, HTTP")
+        ref = find(results, system="ssebridge", scenario="trickle-ref", subscribers=n)
+        add("%s: CPU per event ≤ 2 × the bridge's at 50,000 events/s" % what,
+            r.get("cpu_us_per_event"), ref and ref.get("cpu_us_per_event"), 2.0, "lower", "µs",
+            "ssebridge, PublishStream at 50,000/s")
+
+
+def trickle_section(doc, L):
+    rows = [r for r in doc["results"] if r["scenario"] in ("trickle", "trickle-ref")]
+    if not rows:
+        return
+    L.append("## 7. Trickle (one event per request, paced)\n")
+    L.append("One publisher on one connection, one event per request, at a fixed rate; "
+             "CPU µs/event has `/proc`'s 10 ms tick resolution (read the longer rows), "
+             "perf's task-clock is exact for the threads it saw; "
+             "`trickle-ref` rows are the bridge at 50,000 events/s through PublishStream "
+             "(N=5,000: a 200-event burst at that pace). CPU µs/event = server CPU over "
+             "the publishing window / events sent; context switches and syscalls per "
+             "event from `perf stat -p` over the same window (`--perf-stat`).\n")
+    L.append("| system | row | N | door | target events/s | achieved events/s | delivered | CPU µs/event | perf task-clock µs/event | context switches / event | syscalls / event | p50 / p99 latency (ms) |")
+    L.append("|---|---|---:|---|---:|---:|---|---:|---:|---:|---:|---|")
+    for r in rows:
+        perf = r.get("perf_per_event") or {}
+        clock = perf.get("task-clock")   # perf's unit: msec
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s |" % (
+            r["system"], r["scenario"], "{:,}".format(r["subscribers"]), r["publish_door"],
+            "{:,}".format(r["rate"]), fmt(r.get("achieved_rate"), 0), deliv(r),
+            fmt(r.get("cpu_us_per_event"), 1), fmt(clock * 1000 if clock is not None else None, 1),
+            fmt(perf.get("context-switches"), 2),
+            fmt(perf.get("raw_syscalls:sys_enter"), 1),
+            fmt(r.get("latency_ms", {}).get("p50"), 2), fmt(r.get("latency_ms", {}).get("p99"), 2)))
+    L.append("")
 
 
 def markdown(doc):
@@ -185,6 +231,7 @@ def markdown(doc):
                 fmt(r.get("cpu_us_per_event"), 2), fmt(r.get("latency_ms", {}).get("p99"), 1)))
         L.append("")
     redis_section(doc, L)
+    trickle_section(doc, L)
     if doc["targets"]:
         L.append("## Targets (ratios from this run)\n")
         L.append("| target | ssebridge | reference | ratio | met |")
