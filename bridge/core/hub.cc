@@ -246,13 +246,13 @@ void Hub::Dispatch(const EventPtr& event) {
   // wake-up.
   if (observer_) observer_(event);
   size_t targets[kMaxShards];
-  size_t deliveries[kMaxShards];
+  size_t counts[kMaxShards];
   size_t n;
   {
     std::lock_guard<std::mutex> lock(counts_mu_);
-    n = TargetShards(*event, targets, deliveries);
+    n = TargetShards(*event, targets, counts);
   }
-  for (size_t i = 0; i < n; ++i) shards_[targets[i]]->PostEvent(event, deliveries[i]);
+  for (size_t i = 0; i < n; ++i) shards_[targets[i]]->PostEvent(event, counts[i]);
 }
 
 void Hub::DispatchBatch(const std::vector<EventPtr>& events) {
@@ -265,12 +265,12 @@ void Hub::DispatchBatch(const std::vector<EventPtr>& events) {
   {
     std::lock_guard<std::mutex> lock(counts_mu_);
     size_t targets[kMaxShards];
-    size_t deliveries[kMaxShards];
+    size_t counts[kMaxShards];
     for (const EventPtr& event : events) {
-      const size_t n = TargetShards(*event, targets, deliveries);
+      const size_t n = TargetShards(*event, targets, counts);
       for (size_t i = 0; i < n; ++i) {
         per_shard[targets[i]].push_back(event);
-        deliveries_per_shard[targets[i]] += deliveries[i];
+        deliveries_per_shard[targets[i]] += counts[i];
       }
     }
   }
