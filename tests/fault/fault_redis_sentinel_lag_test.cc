@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -41,6 +42,54 @@ namespace {
 class RedisSentinelFailoverSlowTest : public RedisSentinelTest {
  protected:
   void MovesEveryConnection(bool reset_on_primary_change);
+
+  // Waits until the replica has every write so far (its seq caught up).
+  void WaitReplicaCaughtUp() {
+    const absl::Time end = absl::Now() + kWait;
+    while (RespCommand(cluster_.replica_port(), {"GET", "{ssebridge}:seq"}).text !=
+           RespCommand(cluster_.primary_port(), {"GET", "{ssebridge}:seq"}).text) {
+      ASSERT_LT(absl::Now(), end) << "the replica never caught up";
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
+
+  // Cuts the replica off, publishes `lost` events on "lag" through `grpc`
+  // (acknowledged by the primary alone, appended to `acked`), runs
+  // `before_kill`, SIGKILLs the primary and resumes the replica: the
+  // sentinels then promote a primary that lacks those events.
+  void LoseOnTheReplica(
+      GrpcClient& grpc, int lost, std::vector<std::string>* acked,
+      const std::function<void()>& before_kill = [] {}) {
+    struct Resume {
+      RedisSentinelCluster* c;
+      ~Resume() { c->ResumeReplica(); }
+    } resume{&cluster_};
+    std::string error;
+    ASSERT_TRUE(cluster_.CutOffReplica(&error)) << error;
+    for (int i = 0; i < lost; ++i) {
+      acked->push_back(grpc.MustPublish("lag", absl::StrCat("lost", i)).id());
+    }
+    before_kill();
+    cluster_.KillPrimary();
+  }
+
+  // Publishes until the bridge accepts it (it is following a failover);
+  // "" and a failure with the bridge's log after kFailover.
+  static std::string PublishUntilAccepted(GrpcClient& grpc, const std::string& channel,
+                                          const std::string& data, const BridgeProcess& bridge) {
+    const absl::Time end = absl::Now() + kFailover;
+    for (;;) {
+      v1::PublishResponse resp;
+      grpc::Status s = grpc.Publish(MakePublish(channel, data), &resp);
+      if (s.ok()) return resp.id();
+      if (absl::Now() >= end) {
+        ADD_FAILURE() << "publishes never came back: " << s.error_message() << "\n"
+                      << bridge.LogText(60);
+        return "";
+      }
+      absl::SleepFor(absl::Milliseconds(20));  // pacing of retries only
+    }
+  }
 };
 
 // The replica is cut off (stopped, its link dropped by the primary), 20
@@ -56,39 +105,15 @@ TEST_F(RedisSentinelFailoverSlowTest, FailoverToALaggingReplicaStartsANewEpoch) 
   std::vector<std::string> acked;
   for (int i = 0; i < 10; ++i) acked.push_back(grpc.MustPublish("lag", absl::StrCat("r", i)).id());
   // Replicated for sure before the cut: the replica's offset caught up.
-  const absl::Time synced_end = absl::Now() + kWait;
-  while (RespCommand(cluster_.replica_port(), {"GET", "{ssebridge}:seq"}).text !=
-         RespCommand(cluster_.primary_port(), {"GET", "{ssebridge}:seq"}).text) {
-    ASSERT_LT(absl::Now(), synced_end) << "the replica never caught up";
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  ASSERT_NO_FATAL_FAILURE(WaitReplicaCaughtUp());
+  ASSERT_NO_FATAL_FAILURE(LoseOnTheReplica(grpc, 20, &acked));
   std::string error;
-  {
-    struct Resume {
-      RedisSentinelCluster* c;
-      ~Resume() { c->ResumeReplica(); }
-    } resume{&cluster_};
-    ASSERT_TRUE(cluster_.CutOffReplica(&error)) << error;
-    for (int i = 0; i < 20; ++i)
-      acked.push_back(grpc.MustPublish("lag", absl::StrCat("lost", i)).id());
-    cluster_.KillPrimary();
-  }
   ASSERT_TRUE(cluster_.WaitFailover(kFailover, &error)) << error;
   // The bridge follows, notices the new primary is behind, and publishes
   // again in a new epoch.
-  const absl::Time end = absl::Now() + kFailover;
-  std::string after;
-  while (after.empty()) {
-    v1::PublishResponse resp;
-    grpc::Status s = grpc.Publish(MakePublish("lag", "after"), &resp);
-    if (s.ok()) {
-      after = resp.id();
-      acked.push_back(after);
-    } else {
-      ASSERT_LT(absl::Now(), end) << s.error_message() << "\n" << bridge->LogText(60);
-      absl::SleepFor(absl::Milliseconds(20));  // pacing of retries only
-    }
-  }
+  const std::string after = PublishUntilAccepted(grpc, "lag", "after", *bridge);
+  ASSERT_FALSE(after.empty());
+  acked.push_back(after);
   std::set<std::string> distinct(acked.begin(), acked.end());
   EXPECT_EQ(distinct.size(), acked.size()) << "an id was handed out twice";
   ParsedId before, now;
@@ -162,45 +187,21 @@ TEST_F(RedisSentinelFailoverSlowTest, AReplicaThatSawNoneOfTheLostSeqsNeverReuse
   GrpcClient via_b(b->grpc_port());
   std::vector<std::string> acked;
   for (int i = 0; i < 10; ++i) acked.push_back(via_a.MustPublish("lag", absl::StrCat("r", i)).id());
-  const absl::Time synced_end = absl::Now() + kWait;
-  while (RespCommand(cluster_.replica_port(), {"GET", "{ssebridge}:seq"}).text !=
-         RespCommand(cluster_.primary_port(), {"GET", "{ssebridge}:seq"}).text) {
-    ASSERT_LT(absl::Now(), synced_end) << "the replica never caught up";
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  std::string error;
-  {
-    struct Resume {
-      RedisSentinelCluster* c;
-      ~Resume() { c->ResumeReplica(); }
-    } resume{&cluster_};
-    ASSERT_TRUE(cluster_.CutOffReplica(&error)) << error;
-    for (int i = 0; i < 20; ++i) {
-      acked.push_back(via_a.MustPublish("lag", absl::StrCat("lost", i)).id());
-    }
+  ASSERT_NO_FATAL_FAILURE(WaitReplicaCaughtUp());
+  ASSERT_NO_FATAL_FAILURE(LoseOnTheReplica(via_a, 20, &acked, [&] {
     ASSERT_TRUE(on_a.WaitForData("lost19", kWait)) << on_a.Describe();
     ASSERT_TRUE(a->Freeze()) << "replica A did not stop";
-    cluster_.KillPrimary();
-  }
+  }));
   struct Thaw {
     BridgeProcess* p;
     ~Thaw() {
       if (p != nullptr) p->Signal(SIGCONT);
     }
   } thaw{a.get()};
+  std::string error;
   ASSERT_TRUE(cluster_.WaitFailover(kFailover, &error)) << error;
-  const absl::Time end = absl::Now() + kFailover;
-  std::string from_b;
-  while (from_b.empty()) {
-    v1::PublishResponse resp;
-    grpc::Status s = via_b.Publish(MakePublish("lag", "from b"), &resp);
-    if (s.ok()) {
-      from_b = resp.id();
-    } else {
-      ASSERT_LT(absl::Now(), end) << s.error_message() << "\n" << b->LogText(60);
-      absl::SleepFor(absl::Milliseconds(20));  // pacing of retries only
-    }
-  }
+  const std::string from_b = PublishUntilAccepted(via_b, "lag", "from b", *b);
+  ASSERT_FALSE(from_b.empty());
   EXPECT_EQ(std::count(acked.begin(), acked.end(), from_b), 0)
       << from_b << " was acknowledged to A before the failover: an id handed out twice";
   ParsedId last_a, b_id;
@@ -243,17 +244,8 @@ TEST_F(RedisSentinelFailoverSlowTest, AReplicaThatSawNoneOfTheLostSeqsNeverReuse
     before_reset.push_back(e.id);
   }
   EXPECT_EQ(before_reset, acked) << "A's reader had every acknowledged event, once";
-  const absl::Time live_end = absl::Now() + kFailover;
-  std::string live;
-  while (live.empty()) {
-    v1::PublishResponse resp;
-    if (via_a.Publish(MakePublish("lag", "live"), &resp).ok()) {
-      live = resp.id();
-    } else {
-      ASSERT_LT(absl::Now(), live_end) << a->LogText(60);
-      absl::SleepFor(absl::Milliseconds(20));  // pacing of retries only
-    }
-  }
+  const std::string live = PublishUntilAccepted(via_a, "lag", "live", *a);
+  ASSERT_FALSE(live.empty());
   ASSERT_TRUE(on_a.WaitForData("live", kWait)) << on_a.Describe();
   EXPECT_EQ(on_a.events().back().id, live);
 }
@@ -290,19 +282,7 @@ void RedisSentinelFailoverSlowTest::MovesEveryConnection(bool reset_on_primary_c
     absl::SleepFor(absl::Milliseconds(20));
   }
   auto publish = [&](const std::string& data) {
-    std::string id;
-    while (id.empty()) {
-      v1::PublishResponse resp;
-      grpc::Status s = grpc.Publish(MakePublish("mv", data), &resp);
-      if (s.ok()) {
-        id = resp.id();
-      } else {
-        EXPECT_LT(absl::Now(), end) << s.error_message();
-        if (absl::Now() >= end) return id;
-        absl::SleepFor(absl::Milliseconds(20));  // pacing of retries only
-      }
-    }
-    return id;
+    return PublishUntilAccepted(grpc, "mv", data, *bridge);
   };
   const std::string after = publish("after");
   ASSERT_FALSE(after.empty());
