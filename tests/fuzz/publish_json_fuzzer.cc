@@ -135,9 +135,12 @@ void CheckBatch(Fixture* fx, const std::string& body, const std::string& content
     FUZZ_CHECK(!split.ok());
     if (format == BatchFormat::kJsonArray && reply.status == 400) {
       // Valid JSON (nlohmann also insists on UTF-8) that is a non-empty
-      // array of objects, not too deep, is never refused whole.
+      // array of objects, not too deep, is never refused whole. nlohmann's
+      // lexer takes a NUL byte for the end of its input, so it would accept
+      // "[{}]\0junk"; JSON has no raw NUL anywhere, and we refuse it.
       nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
-      bool objects = parsed.is_array() && !parsed.empty();
+      bool objects = body.find('\0') == std::string::npos && parsed.is_array() &&
+                     !parsed.empty();
       if (objects) {
         for (const auto& e : parsed) objects = objects && e.is_object();
       }
