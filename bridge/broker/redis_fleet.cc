@@ -108,7 +108,7 @@ void RedisFleet::Wake() {
 
 absl::StatusOr<bool> RedisFleet::TakeStream(absl::string_view key, size_t limit,
                                             size_t* held) {
-  std::shared_lock<std::shared_mutex> resync(resync_mu_);
+  absl::ReaderMutexLock resync(&resync_mu_);
   const std::vector<std::string> keys = {keys_.fleet(absl::StrCat("streams:", key)),
                                          keys_.fleet(absl::StrCat("held:", replica_))};
   const std::vector<std::string> args = {replica_, absl::StrCat(limit),
@@ -343,7 +343,7 @@ absl::Status RedisFleet::Refresh() {
 }
 
 absl::Status RedisFleet::Resync() {
-  std::unique_lock<std::shared_mutex> alone(resync_mu_);
+  absl::WriterMutexLock alone(&resync_mu_);
   std::vector<std::string> args = {replica_, keys_.fleet("streams:")};
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -33,13 +33,13 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "bridge/broker/redis_keys.h"
 #include "bridge/broker/redis_pool.h"
 #include "bridge/core/fleet.h"
@@ -108,8 +108,11 @@ class RedisFleet final : public Fleet {
   absl::Time next_refresh_ = absl::InfinitePast();
 
   // Takes run shared, a resync alone: it writes counts_ as Redis must hold
-  // them, so no take may land between its read and its write.
-  std::shared_mutex resync_mu_;
+  // them, so no take may land between its read and its write. absl::Mutex,
+  // not std::shared_mutex: glibc's rwlock lets new readers pass a waiting
+  // writer, and a reconnect storm's takes (each held over a Redis round
+  // trip) would overlap without end and keep the resync out.
+  absl::Mutex resync_mu_;
   std::mutex mu_;
   // What this replica counts in Redis (its ledger), and the releases not
   // yet sent there.
