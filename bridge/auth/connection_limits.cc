@@ -41,7 +41,12 @@ ConnectionLimits::ChargeFleet(std::unique_ptr<Lease> lease) {
   size_t held = 0;
   absl::StatusOr<bool> taken = fleet_->TakeStream(key, per_user_, &held);
   if (!taken.ok()) {
+    // Let in on the local count; the fleet still counts it from when the
+    // store is back, or the user's other replicas would let in a full
+    // limit more.
     fleet_unchecked_.fetch_add(1);
+    fleet_->CountUnchecked(key);
+    lease->fleet_key_ = key;
     return lease;
   }
   if (!*taken) {

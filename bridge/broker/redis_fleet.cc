@@ -147,6 +147,16 @@ void RedisFleet::ReleaseStream(absl::string_view key) {
   Wake();
 }
 
+void RedisFleet::CountUnchecked(absl::string_view key) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++counts_[std::string(key)];
+    // Redis learns of it from the ledger, written whole by the next resync.
+    resync_needed_ = true;
+  }
+  Wake();
+}
+
 absl::StatusOr<FleetDisconnect> RedisFleet::DisconnectElsewhere(const std::string& user) {
   const std::string request = RandomHex(8);
   const std::string reply_key = keys_.fleet(absl::StrCat("reply:", request));
@@ -239,7 +249,12 @@ void RedisFleet::Run() {
         resync_needed_ = true;
       }
     }
-    if (s.ok() && absl::Now() >= next_refresh_) {
+    bool resync_due;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      resync_due = resync_needed_;
+    }
+    if (s.ok() && (resync_due || absl::Now() >= next_refresh_)) {
       s = Refresh();
       next_refresh_ = absl::Now() + options_.refresh;
     }
@@ -369,6 +384,10 @@ absl::Status RedisFleet::FlushReleases() {
   absl::flat_hash_map<std::string, size_t> releases;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // A resync is due (it runs first in the next turn of the loop) and
+    // writes absolute counts: a release of a stream Redis never counted
+    // (CountUnchecked) must not be taken off what Redis holds before it.
+    if (resync_needed_) return absl::OkStatus();
     releases.swap(releases_);
   }
   if (releases.empty()) return absl::OkStatus();

@@ -68,6 +68,7 @@ class RedisFleet final : public Fleet {
   void Stop(absl::Time deadline) override;
   absl::StatusOr<bool> TakeStream(absl::string_view key, size_t limit, size_t* held) override;
   void ReleaseStream(absl::string_view key) override;
+  void CountUnchecked(absl::string_view key) override;
   absl::StatusOr<FleetDisconnect> DisconnectElsewhere(const std::string& user) override;
   absl::StatusOr<std::vector<ReplicaStats>> Stats() override;
 

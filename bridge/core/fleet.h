@@ -77,8 +77,14 @@ class Fleet {
   // counted (give it back with ReleaseStream); false: the fleet is full
   // (`*held`: how many it holds). Not OK: not counted (store unreachable).
   virtual absl::StatusOr<bool> TakeStream(absl::string_view key, size_t limit, size_t* held) = 0;
-  // Gives back one stream TakeStream counted. Never blocks.
+  // Gives back one stream TakeStream or CountUnchecked counted. Never blocks.
   virtual void ReleaseStream(absl::string_view key) = 0;
+  // Counts one stream of `key` that was let in without the fleet's check
+  // (TakeStream was not OK: the store was away), so that once the store is
+  // back the fleet counts it like any other: no limit is checked, and the
+  // store may learn of it later. Give it back with ReleaseStream. Never
+  // blocks.
+  virtual void CountUnchecked(absl::string_view key) = 0;
 
   // Tells every other replica to end `user`'s streams and collects their
   // counts, waiting at most the answer timeout. Not OK: nobody was told.

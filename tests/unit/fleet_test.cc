@@ -83,6 +83,10 @@ class FakeFleet : public Fleet {
     return true;
   }
   void ReleaseStream(absl::string_view key) override { --mine[key]; }
+  void CountUnchecked(absl::string_view key) override {
+    ++mine[key];
+    ++unchecked[key];
+  }
   absl::StatusOr<FleetDisconnect> DisconnectElsewhere(const std::string&) override {
     return FleetDisconnect{};
   }
@@ -93,6 +97,7 @@ class FakeFleet : public Fleet {
   size_t others = 0;
   bool away = false;
   absl::flat_hash_map<std::string, int> mine;
+  absl::flat_hash_map<std::string, int> unchecked;
 
  private:
   std::string name_ = "fake";
@@ -139,9 +144,14 @@ TEST(ConnectionLimitsFleetTest, AFleetAwayFallsBackToTheLocalCount) {
   ASSERT_TRUE(b.ok());
   EXPECT_FALSE(limits.Acquire("alice", "10.0.0.1").ok());  // the local cap holds
   EXPECT_EQ(limits.fleet_unchecked(), 2u);
-  // Not taken in the fleet, so nothing is given back there.
+  // Let in unchecked, but counted in the fleet for when its store is back,
+  // and given back there like any other.
+  EXPECT_EQ(fleet.unchecked["u:alice"], 2);
+  EXPECT_EQ(fleet.mine["u:alice"], 2);
   fleet.away = false;
   a->reset();
+  EXPECT_EQ(fleet.mine["u:alice"], 1);
+  b->reset();
   EXPECT_EQ(fleet.mine["u:alice"], 0);
 }
 
