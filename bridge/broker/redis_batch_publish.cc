@@ -87,9 +87,12 @@ std::vector<absl::StatusOr<PublishOutcome>> RedisBroker::PublishBatch(
     absl::Status first_error;
     for (size_t c = 0; c < runs.size(); ++c) {
       const auto [begin, end] = runs[c];
-      // A call that failed as a whole (an I/O error, BUSY, OOM at its first
-      // write) took none of its events, or left the outcome unknown: its
-      // status says which, for each of them.
+      // A call that failed as a whole answers that status for each of its
+      // events: UNAVAILABLE (not run), DEADLINE_EXCEEDED (outcome unknown),
+      // OOM (Redis refuses a script's first write only, so nothing of it
+      // was stored). An error raised mid-call (a key of the wrong type: not
+      // data the bridge wrote) leaves the events before it stored, as the
+      // single script leaves half an event; INTERNAL says something is off.
       absl::Status failed = replies[c].status();
       const redisReply* r = failed.ok() ? replies[c]->get() : nullptr;
       if (failed.ok() &&

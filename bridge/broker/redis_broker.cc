@@ -47,9 +47,9 @@ absl::Status ScriptNotSent(const absl::Status& asked) {
 }  // namespace
 
 std::vector<std::string> RedisBroker::HighWaterArgs() const {
-  std::string epoch;
-  const uint64_t high = fanout_.HighWater(&epoch);
-  return {epoch.empty() ? "-" : epoch, absl::StrCat(high)};
+  std::string known;
+  const uint64_t high = fanout_.HighWater(&known);
+  return {known.empty() ? "-" : known, absl::StrCat(high)};
 }
 
 std::string RedisBroker::Millis(absl::Duration d) {
