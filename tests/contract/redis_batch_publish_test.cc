@@ -66,7 +66,7 @@ std::vector<PublishSpec> Scenario() {
   for (int i = 0; i < 520; ++i) {
     const std::string data = absl::StrCat("e", i);
     switch (i) {
-      case 10: out.push_back(Spec("a", "r1", "s", {}, true)); break;
+      case 6: out.push_back(Spec("a", "r1", "s", {}, true)); break;  // seq 10: 2 digits
       case 11: out.push_back(Spec("a", "r-alice", "s", {"alice"}, true)); break;
       case 12: out.push_back(Spec("b", "r-both", "p", {"alice", "bob"}, true)); break;
       case 20: out.push_back(Spec("c", "keyed", "", {}, false, "k1")); break;
