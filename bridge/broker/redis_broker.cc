@@ -33,14 +33,6 @@ RedisFanout::Options FanoutOptions(const RedisBroker::Options& o, std::shared_pt
   return f;
 }
 
-// The epoch this replica follows and the highest seq it saw, as script
-// arguments (see SSEBRIDGE_REWIND_LUA in redis_scripts.cc).
-std::vector<std::string> HighWaterArgs(const RedisFanout& fanout) {
-  std::string epoch;
-  const uint64_t high = fanout.HighWater(&epoch);
-  return {epoch.empty() ? "-" : epoch, absl::StrCat(high)};
-}
-
 // Asking for the server's identity failed: the script itself was never
 // sent, so whatever it was to do certainly did not happen (and the INFO's
 // own "outcome unknown" does not apply to it).
@@ -52,12 +44,18 @@ absl::Status ScriptNotSent(const absl::Status& asked) {
       absl::StrCat("redis did not answer INFO (", cause, "); the script itself was not sent"));
 }
 
-std::string Millis(absl::Duration d) {
+}  // namespace
+
+std::vector<std::string> RedisBroker::HighWaterArgs() const {
+  std::string known;
+  const uint64_t high = fanout_.HighWater(&known);
+  return {known.empty() ? "-" : known, absl::StrCat(high)};
+}
+
+std::string RedisBroker::Millis(absl::Duration d) {
   if (d == absl::InfiniteDuration() || d <= absl::ZeroDuration()) return "0";
   return absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
 }
-
-}  // namespace
 
 RedisBroker::RedisBroker(Options options, Hub* hub, const EventEncoder* encoder)
     : options_(std::move(options)),
@@ -126,7 +124,7 @@ RedisConnection::ScriptCall RedisBroker::PublishCall(const PublishSpec& spec,
                absl::StrCat(options_.retained.max_per_channel),
                absl::StrCat(options_.retained.max_bytes),
                spec.channel};
-  for (std::string& arg : HighWaterArgs(fanout_)) call.args.push_back(std::move(arg));
+  for (std::string& arg : HighWaterArgs()) call.args.push_back(std::move(arg));
   call.keys.push_back(keys_.epoch_owner());
   call.args.emplace_back();  // the server's identity, set by OwnedBy()
   return call;
@@ -134,13 +132,21 @@ RedisConnection::ScriptCall RedisBroker::PublishCall(const PublishSpec& spec,
 
 absl::StatusOr<PublishOutcome> RedisBroker::PublishOutcomeOf(const redisReply& reply,
                                                              const PublishSpec& spec) {
-  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 3 ||
-      reply.element[1]->type != REDIS_REPLY_STRING) {
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 3) {
     return absl::InternalError("redis: unexpected publish reply");
   }
-  if (reply.element[2]->type == REDIS_REPLY_INTEGER && reply.element[2]->integer == 2) {
+  return EventOutcome(*reply.element[1], *reply.element[2], spec);
+}
+
+absl::StatusOr<PublishOutcome> RedisBroker::EventOutcome(const redisReply& record_reply,
+                                                         const redisReply& code,
+                                                         const PublishSpec& spec) {
+  if (record_reply.type != REDIS_REPLY_STRING || code.type != REDIS_REPLY_INTEGER) {
+    return absl::InternalError("redis: unexpected publish reply");
+  }
+  if (code.integer == 2) {
     // A retained cap refused it; the script stored nothing.
-    const std::string flag = ReplyString(*reply.element[1]);
+    const std::string flag = ReplyString(record_reply);
     return absl::ResourceExhaustedError(
         absl::StrCat("retain: ",
                      flag == "max_retained_per_channel"
@@ -151,7 +157,7 @@ absl::StatusOr<PublishOutcome> RedisBroker::PublishOutcomeOf(const redisReply& r
                      " (--", flag, ")"));
   }
   // "<id> <published us>"
-  const std::string record = ReplyString(*reply.element[1]);
+  const std::string record = ReplyString(record_reply);
   PublishOutcome outcome;
   size_t space = record.find(' ');
   int64_t us = 0;
@@ -160,7 +166,7 @@ absl::StatusOr<PublishOutcome> RedisBroker::PublishOutcomeOf(const redisReply& r
   }
   outcome.id = record.substr(0, space);
   outcome.published_at = absl::FromUnixMicros(us);
-  outcome.replayed = reply.element[2]->integer != 0;
+  outcome.replayed = code.integer != 0;
   if (absl::StatusOr<EventId> id = ParseEventId(outcome.id, "id"); id.ok()) {
     fanout_.NoteSeq(id->epoch, id->seq);
   }
@@ -202,40 +208,6 @@ absl::StatusOr<PublishOutcome> RedisBroker::Publish(const PublishSpec& spec) {
   return outcome;
 }
 
-// One round trip for the whole batch: the script calls are pipelined on one
-// connection, so Redis runs them in the batch's order.
-std::vector<absl::StatusOr<PublishOutcome>> RedisBroker::PublishBatch(
-    std::vector<PublishSpec>* specs) {
-  const absl::Time now = absl::Now();
-  std::vector<RedisConnection::ScriptCall> calls;
-  calls.reserve(specs->size());
-  for (const PublishSpec& spec : *specs) calls.push_back(PublishCall(spec, now));
-  std::vector<absl::StatusOr<PublishOutcome>> out;
-  absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
-    for (RedisConnection::ScriptCall& call : calls) {
-      if (absl::Status owned = OwnedBy(conn, &call.args); !owned.ok()) return owned;
-    }
-    std::vector<absl::StatusOr<RedisReplyPtr>> replies = conn.EvalMany(kPublishScript, calls);
-    out.clear();
-    out.reserve(replies.size());
-    absl::Status first_error;
-    for (size_t i = 0; i < replies.size(); ++i) {
-      if (!replies[i].ok()) {
-        if (first_error.ok()) first_error = replies[i].status();
-        out.push_back(replies[i].status());
-      } else {
-        out.push_back(PublishOutcomeOf(**replies[i], (*specs)[i]));
-      }
-    }
-    // The pool drops a connection that broke; per-spec errors stay in `out`.
-    return conn.broken() ? first_error : absl::OkStatus();
-  });
-  if (out.size() != specs->size()) {
-    out.assign(specs->size(), s.ok() ? absl::InternalError("redis: batch lost") : s);
-  }
-  return out;
-}
-
 absl::StatusOr<RedisBroker::Snapshot> RedisBroker::ReadSnapshot(const Subscription& sub,
                                                                 absl::string_view last_event_id) {
   const bool fresh = last_event_id.empty();
@@ -260,7 +232,7 @@ absl::StatusOr<RedisBroker::Snapshot> RedisBroker::ReadSnapshot(const Subscripti
   }
   std::vector<std::string> args = {NewEpoch(), resume ? "resume" : "fresh",
                                    resume ? cursor.epoch : "", absl::StrCat(cursor.seq)};
-  for (std::string& arg : HighWaterArgs(fanout_)) args.push_back(std::move(arg));
+  for (std::string& arg : HighWaterArgs()) args.push_back(std::move(arg));
   keys.push_back(keys_.epoch_owner());
   args.emplace_back();  // the server's identity, set by OwnedBy()
   absl::StatusOr<ScriptReply> reply;

@@ -100,6 +100,91 @@ if ARGV[9] == '1' then redis.call('SET', KEYS[6], record, 'PX', ARGV[7]) end
 return {epoch, record, 0}
 )lua"};
 
+// The batch runs each event through the single script's steps, in order,
+// with what the single script repeats per call done once per call: the
+// epoch, owner and rewind checks, the seq counter (a local, written back
+// once), and per channel its stream length before, the 'l'/'t' markers and
+// the expiry, settled after the loop. The script is atomic, so nobody sees
+// the markers lag: the state it leaves is the one N single calls leave.
+// A channel's first entry only moves when an XADD trims, so "fewer entries
+// than before + added" is "some XADD trimmed", and the newest trim's 't' is
+// the oldest kept entry's seq - 1, as the single script leaves it.
+const RedisScript kPublishBatchScript = {5, SSEBRIDGE_EPOCH_LUA SSEBRIDGE_REWIND_LUA(8, 9) R"lua(
+local seq = head
+local out = {epoch}
+local chans, order = {}, {}
+local k = 5
+for a = 10, #ARGV - 6, 6 do
+  local payload, rfield = ARGV[a], ARGV[a + 3]
+  local hkey, mkey = KEYS[k], KEYS[k + 1]
+  k = k + 2
+  local ikey, rkey, sets
+  if ARGV[a + 5] == '1' then ikey = KEYS[k]; k = k + 1 end
+  if rfield ~= '' then
+    rkey, sets = KEYS[k], math.max(tonumber(ARGV[a + 4]), 1)
+    k = k + 1 + sets
+  end
+  local seen = ikey and redis.call('GET', ikey)
+  local refused, rsize, rold = nil, 0, 0
+  if rkey and not seen then
+    rold = redis.call('HSTRLEN', rkey, rfield)
+    if rold == 0 and redis.call('HLEN', rkey) >= tonumber(ARGV[6]) then
+      refused = 'max_retained_per_channel'
+    else
+      if rold > 0 then rold = rold + #rfield end
+      rsize = #string.format('%d', seq + 1) + 1 + #payload + #rfield
+      local total = tonumber(redis.call('GET', KEYS[3]) or '0')
+      if total - rold + rsize > tonumber(ARGV[7]) then refused = 'max_retained_bytes' end
+    end
+  end
+  if seen then
+    out[#out + 1] = seen; out[#out + 1] = 1
+  elseif refused then
+    out[#out + 1] = refused; out[#out + 1] = 2
+  else
+    seq = seq + 1
+    local s = string.format('%d', seq)
+    local c = chans[hkey]
+    if not c then
+      local before = redis.call('XLEN', hkey)
+      if before == 0 then
+        -- history expired (or never existed): whatever it held is gone
+        local last = redis.call('HGET', mkey, 'l')
+        if last then redis.call('HSET', mkey, 't', last) end
+      end
+      c = {mkey, before, 0, s}
+      chans[hkey] = c
+      order[#order + 1] = hkey
+    end
+    redis.call('XADD', hkey, 'MAXLEN', '~', ARGV[2], s .. '-0', 'e', payload)
+    c[3], c[4] = c[3] + 1, s
+    if rkey then
+      redis.call('HSET', rkey, rfield, s .. '\n' .. payload)
+      redis.call('INCRBY', KEYS[3], rsize - rold)
+      redis.call('ZADD', KEYS[4], ARGV[5], ARGV[a + 2] .. '\0' .. rfield)
+      for j = k - sets, k - 1 do redis.call('SADD', KEYS[j], rfield) end
+    end
+    redis.call('PUBLISH', ARGV[a + 1], epoch .. ' ' .. s .. '\n' .. payload)
+    local record = epoch .. '-' .. s .. ' ' .. ARGV[5]
+    if ikey then redis.call('SET', ikey, record, 'PX', ARGV[4]) end
+    out[#out + 1] = record; out[#out + 1] = 0
+  end
+end
+if seq > head then redis.call('SET', KEYS[2], string.format('%d', seq)) end
+for _, hkey in ipairs(order) do
+  local c = chans[hkey]
+  if redis.call('XLEN', hkey) < c[2] + c[3] then
+    -- trimmed: every seq before the oldest kept entry may be gone
+    local first = redis.call('XRANGE', hkey, '-', '+', 'COUNT', 1)
+    local f = tonumber(string.match(first[1][1], '^(%d+)'))
+    redis.call('HSET', c[1], 't', string.format('%d', f - 1))
+  end
+  redis.call('HSET', c[1], 'l', c[4])
+  if ARGV[3] ~= '0' then redis.call('PEXPIRE', hkey, ARGV[3]) end
+end
+return out
+)lua"};
+
 const RedisScript kSnapshotScript = {1, SSEBRIDGE_EPOCH_LUA SSEBRIDGE_REWIND_LUA(5, 6) R"lua(
 local n = (#KEYS - 3) / 5
 local reason = ''

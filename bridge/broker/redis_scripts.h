@@ -37,6 +37,27 @@ namespace ssebridge {
 //    refuses it (nothing stored, no seq taken), {epoch, flag name, 2}
 extern const RedisScript kPublishScript;
 
+// Many publishes in one call, each with exactly the outcome kPublishScript
+// would give it run alone in the same order (retained caps, idempotency
+// replays, duplicates within the call, history markers, expiry), at a
+// fraction of the cost per event: the epoch, owner and rewind checks run
+// once per call. One call holds Redis for its whole run, so the caller
+// bounds the events per call (RedisBroker::Options::batch_call_events).
+// KEYS: epoch, seq, retained bytes, retained index, then per event its
+//       history and meta, then its idempotency key when it has one, then
+//       when retained its retained hash and either the public set (no
+//       users) or one retained user set per user; then the epoch owner
+// ARGV: epoch candidate, maxlen, ttl ms (0: none), idempotency ttl ms,
+//       now us, max retained per channel, max retained bytes, the epoch
+//       this replica knows ('-': none), the highest seq it saw in it (as in
+//       the publish script), then per event: payload, topic, channel,
+//       retained field ('': not retained), its user count, '1' when it
+//       has an idempotency key; then the server's identity
+// -> {epoch, then per event: "<id> <published us>" and 0 (taken) or 1
+//    (replayed), or a retained flag name and 2 (refused, as the publish
+//    script's)}
+extern const RedisScript kPublishBatchScript;
+
 // KEYS: epoch, seq, then per channel: history, meta, retained, retained
 //       public set, the reader's retained user set; then the epoch owner
 // ARGV: epoch candidate, 'fresh'|'resume', cursor epoch, cursor seq, the
