@@ -37,7 +37,7 @@ absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>>
 ConnectionLimits::ChargeFleet(std::unique_ptr<Lease> lease) {
   // Outside mu_: the fleet may wait on Redis, and releases must not.
   if (fleet_ == nullptr || per_user_ == 0 || lease->user_.empty()) return lease;
-  const std::string key = FleetStreamKey(lease->minter_, lease->user_);
+  const std::string key = FleetStreamKey(lease->minter(), lease->user_);
   size_t held = 0;
   absl::StatusOr<bool> taken = fleet_->TakeStream(key, per_user_, &held);
   if (!taken.ok()) {
@@ -50,14 +50,14 @@ ConnectionLimits::ChargeFleet(std::unique_ptr<Lease> lease) {
     return lease;
   }
   if (!*taken) {
-    const std::string minter = lease->minter_;
+    const std::string minter(lease->minter());
     lease.reset();  // gives the local slots back
     return absl::ResourceExhaustedError(absl::StrCat(
         "user: this user already has ", held, " open streams",
         minter.empty() ? "" : absl::StrCat(" on tickets of publisher '", minter, "'"),
         " on all replicas; the limit is ", per_user_, " (--max_connections_per_user)"));
   }
-  lease->fleet_key_ = key;
+  lease->fleet_counted_ = true;
   return lease;
 }
 
@@ -98,19 +98,19 @@ ConnectionLimits::AcquireLocked(absl::string_view minter, absl::string_view user
   }
   ++address_count;
   if (user_count != nullptr) ++*user_count;
-  return std::unique_ptr<Lease>(new Lease(this, std::string(minter),
+  return std::unique_ptr<Lease>(new Lease(this, minter,
                                           std::string(user), std::string(address)));
 }
 
 void ConnectionLimits::Release(const Lease& lease) {
-  if (!lease.fleet_key_.empty()) fleet_->ReleaseStream(lease.fleet_key_);
+  if (lease.fleet_counted_) fleet_->ReleaseStream(FleetStreamKey(lease.minter(), lease.user_));
   std::lock_guard<std::mutex> lock(mu_);
   if (!lease.user_.empty()) {
-    if (lease.minter_.empty()) {
+    if (lease.minter_ == nullptr) {
       auto it = by_user_.find(lease.user_);
       if (it != by_user_.end() && --it->second == 0) by_user_.erase(it);
     } else {
-      auto it = by_minted_user_.find(MintedUser(lease.minter_, lease.user_));
+      auto it = by_minted_user_.find(MintedUser(lease.minter(), lease.user_));
       if (it != by_minted_user_.end() && --it->second == 0) by_minted_user_.erase(it);
     }
   }

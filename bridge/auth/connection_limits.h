@@ -53,17 +53,22 @@ class ConnectionLimits {
 
    private:
     friend class ConnectionLimits;
-    Lease(ConnectionLimits* owner, std::string minter, std::string user,
+    Lease(ConnectionLimits* owner, absl::string_view minter, std::string user,
           std::string address)
         : owner_(owner),
-          minter_(std::move(minter)),
+          minter_(minter.empty() ? nullptr : std::make_unique<const std::string>(minter)),
           user_(std::move(user)),
           address_(std::move(address)) {}
+    absl::string_view minter() const {
+      return minter_ == nullptr ? absl::string_view() : absl::string_view(*minter_);
+    }
+    // Every open stream holds a lease: the rare parts (a minter, the fleet
+    // key, which follows from minter and user) take no room in the others.
     ConnectionLimits* owner_;
-    std::string minter_;   // non-empty: counted per (minter, user)
-    std::string user_;     // empty: anonymous, not counted per user
+    std::unique_ptr<const std::string> minter_;  // set: counted per (minter, user)
+    std::string user_;  // empty: anonymous, not counted per user
     std::string address_;
-    std::string fleet_key_;  // non-empty: counted by the fleet too
+    bool fleet_counted_ = false;  // counted by the fleet too
   };
 
   // RESOURCE_EXHAUSTED naming the limit that is full (and its flag).

@@ -37,7 +37,7 @@ absl::Status RedisFanout::Start() {
   loop_->Post([this] { TryConnect(); });
   thread_ = std::thread([this] {
     loop_->Run();
-    if (sub_ != nullptr) loop_->Unwatch(sub_->fd());
+    if (sub_ != nullptr) loop_->Unwatch(sub_->fd(), this);
     sub_.reset();
     reader_.reset();
     std::lock_guard<std::mutex> lock(mu_);
@@ -264,7 +264,7 @@ void RedisFanout::HandleReplies(absl::Status read) {
 
 void RedisFanout::Drop(const absl::Status& why, absl::Duration reconnect_after) {
   if (sub_ == nullptr) return;
-  loop_->Unwatch(sub_->fd());
+  loop_->Unwatch(sub_->fd(), this);
   sub_.reset();
   reader_.reset();
   // Reconnect at once after a lost connection; failed connects back off.

@@ -72,13 +72,17 @@ void SubscriberQueue::MarkGap(const std::map<std::string, uint64_t>& lost, size_
       break;
     }
   }
-  if (!reuse) notice_counts_.clear();
-  for (const auto& [channel, n] : lost) notice_counts_[channel] += n;
+  if (notice_counts_ == nullptr) {
+    notice_counts_ = std::make_unique<std::map<std::string, uint64_t>>();
+  } else if (!reuse) {
+    notice_counts_->clear();
+  }
+  for (const auto& [channel, n] : lost) (*notice_counts_)[channel] += n;
   auto notice = std::make_shared<Event>();
   notice->type = std::string(kDroppedEventType);
   uint64_t total = 0;
   std::string channels;
-  for (const auto& [channel, n] : notice_counts_) {
+  for (const auto& [channel, n] : *notice_counts_) {
     total += n;
     absl::StrAppend(&channels, channels.empty() ? "" : ",", JsonQuote(channel), ":", n);
   }
@@ -147,7 +151,7 @@ void SubscriberQueue::Consume(size_t n) {
 
 void SubscriberQueue::Clear() {
   std::vector<Entry>().swap(entries_);
-  notice_counts_.clear();
+  notice_counts_.reset();
   head_ = 0;
   head_offset_ = 0;
   bytes_ = 0;

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -92,7 +93,9 @@ class SubscriberQueue {
   size_t in_flight_bytes_ = 0;  // unwritten rest of a partly written event
   uint64_t events_written_ = 0;
   const EventEncoder* encoder_ = nullptr;
-  std::map<std::string, uint64_t> notice_counts_;  // of the unwritten notice
+  // Of the unwritten notice. Made at the first gap: most readers never
+  // have one, and an empty map inline is 48 bytes on every idle stream.
+  std::unique_ptr<std::map<std::string, uint64_t>> notice_counts_;
 };
 
 }  // namespace ssebridge

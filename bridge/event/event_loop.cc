@@ -76,7 +76,6 @@ absl::Status EventLoop::Watch(int fd, uint32_t events, FdHandler* handler) {
   ev.events = events;
   ev.data.ptr = handler;
   if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) return Errno("epoll_ctl(ADD)");
-  handlers_[fd] = handler;
   return absl::OkStatus();
 }
 
@@ -85,16 +84,15 @@ absl::Status EventLoop::Rewatch(int fd, uint32_t events, FdHandler* handler) {
   ev.events = events;
   ev.data.ptr = handler;
   if (epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) != 0) return Errno("epoll_ctl(MOD)");
-  handlers_[fd] = handler;
   return absl::OkStatus();
 }
 
-void EventLoop::Unwatch(int fd) {
-  auto it = handlers_.find(fd);
-  if (it == handlers_.end()) return;
+void EventLoop::Unwatch(int fd, FdHandler* handler) {
+  // Fails harmlessly for an fd not watched (ENOENT) or already closed
+  // (EBADF, and epoll dropped it then); either way this round's batch may
+  // still name the handler.
   epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
-  if (in_round_) unwatched_this_round_.push_back(it->second);
-  handlers_.erase(it);
+  if (in_round_) unwatched_this_round_.push_back(handler);
 }
 
 bool EventLoop::TryRunWakeHookInline() {

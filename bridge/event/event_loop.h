@@ -9,11 +9,13 @@
 // other method only on the loop's thread (or before Run() starts, while no
 // other thread can reach the loop).
 //
-// Ownership: the loop owns neither the watched fds nor their handlers. A
-// handler must stay valid until it is unwatched; once Unwatch() returns it
-// gets no further callback, even for readiness reported earlier in the same
-// round, so it may be freed with DeferDelete() (or at once, when the caller
-// knows nothing else on the stack refers to it).
+// Ownership: the loop owns neither the watched fds nor their handlers, and
+// keeps no table of them (epoll carries the handler; a per-fd entry would
+// cost every one of tens of thousands of idle streams). A handler must stay
+// valid until it is unwatched; once Unwatch() returns it gets no further
+// callback, even for readiness reported earlier in the same round, so it may
+// be freed with DeferDelete() (or at once, when the caller knows nothing else
+// on the stack refers to it).
 //
 // A round: epoll_wait (until the next timer, or the wake-up eventfd) ->
 // fd callbacks in the order epoll reported them -> if woken, the posted
@@ -95,7 +97,9 @@ class EventLoop {
   // Loop thread. `events` is an epoll mask (EPOLLIN, EPOLLET, ...).
   absl::Status Watch(int fd, uint32_t events, FdHandler* handler);
   absl::Status Rewatch(int fd, uint32_t events, FdHandler* handler);
-  void Unwatch(int fd);
+  // `handler`: the one `fd` is watched with (the loop keeps no fd table to
+  // look it up). Unwatching an fd that is not watched is harmless.
+  void Unwatch(int fd, FdHandler* handler);
 
   // Loop thread. `fn` runs once at `when` (or in the first round after it).
   TimerId RunAt(absl::Time when, std::function<void()> fn);
@@ -152,7 +156,6 @@ class EventLoop {
   absl::flat_hash_map<TimerId, absl::Time> timer_due_;
   TimerId next_timer_id_ = 1;
   std::vector<std::function<void()>> deferred_;
-  absl::flat_hash_map<int, FdHandler*> handlers_;
   // Handlers unwatched during this round: epoll may already have reported
   // them in this round's batch, and they must not be called again.
   std::vector<FdHandler*> unwatched_this_round_;

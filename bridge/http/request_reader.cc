@@ -395,7 +395,7 @@ void RequestReader::Forget(int fd, bool close_fd) {
   Uncharge(c);
   auto share = addresses_.find(c.address);
   if (share != addresses_.end() && --share->second.connections == 0) addresses_.erase(share);
-  loop_->Unwatch(fd);
+  loop_->Unwatch(fd, &c);
   // Freed at the end of the round: its OnFdEvents may be on the stack.
   loop_->DeferDelete([gone = it->second.release()] { delete gone; });
   conns_.erase(it);

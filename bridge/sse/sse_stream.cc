@@ -22,6 +22,25 @@ const EventPtr& HeartbeatFrame() {
 }
 }  // namespace
 
+SseStream::SseStream(StreamWriter* writer, int fd, uint64_t id, StreamWriter::StreamOptions extra)
+    : writer_(writer),
+      id_(id),
+      expires_at_(extra.expires_at),
+      hold_(std::move(extra.hold)),
+      unavailable_response_(std::move(extra.unavailable_response)),
+      client_ip_(std::move(extra.client_ip)),
+      fd_(fd),
+      access_log_(extra.access_log) {
+  if (!extra.stream_key.empty()) {
+    stream_key_ = std::make_unique<const std::string>(std::move(extra.stream_key));
+  }
+}
+
+const std::string& SseStream::stream_key() const {
+  static const std::string none;
+  return stream_key_ == nullptr ? none : *stream_key_;
+}
+
 void SseStream::OnReady() {
   if (closed_) return;
   if (loop_ == nullptr) {
@@ -73,14 +92,14 @@ void SseStream::Flush() {
   if (written > 0) {
     bytes_written_ += written;
     loop_->bytes_written.fetch_add(written, std::memory_order_relaxed);
-    extra_.unavailable_response.reset();  // the head is out: a 503 cannot follow
+    unavailable_response_.reset();  // the head is out: a 503 cannot follow
   }
   ReportQueued(queued);
   if (why == CloseReason::kBrokerUnavailable && bytes_written_ == 0 &&
-      extra_.unavailable_response != nullptr) {
+      unavailable_response_ != nullptr) {
     // Small enough for the empty socket buffer of a fresh connection; the
     // request was read whole, so closing does not reset the answer away.
-    const std::string& answer = *extra_.unavailable_response;
+    const std::string& answer = *unavailable_response_;
     ssize_t sent = ::send(fd_, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (sent > 0) bytes_written_ += static_cast<uint64_t>(sent);
     ::shutdown(fd_, SHUT_WR);
@@ -149,17 +168,16 @@ void SseStream::HeartbeatIfIdle(absl::Time now, absl::Duration every) {
 void SseStream::Close(CloseReason why) {
   if (closed_) return;
   closed_ = true;
-  extra_.hold.reset();
+  hold_.reset();
   ReportQueued(0);
   loop_->closed[static_cast<size_t>(why)].fetch_add(1, std::memory_order_relaxed);
-  if (extra_.access_log) {
+  if (access_log_) {
     uint64_t events;
     {
       std::lock_guard<std::mutex> lock(sub->mu);
       events = sub->queue.events_written();
     }
-    LogStreamClose(id_, *sub, extra_.client_ip,
-                   {absl::Now() - opened_at_, bytes_written_, events, why});
+    LogStreamClose(id_, *sub, client_ip(), {absl::Now() - opened_at_, bytes_written_, events, why});
   }
   loop_->shard()->DetachNow(sub.get());
   loop_->Forget(this, fd_);

@@ -23,8 +23,7 @@ class WriterLoop;
 
 class SseStream : public SubscriptionSink, public Connection {
  public:
-  SseStream(StreamWriter* writer, int fd, uint64_t id, StreamWriter::StreamOptions extra)
-      : writer_(writer), fd_(fd), id_(id), extra_(std::move(extra)) {}
+  SseStream(StreamWriter* writer, int fd, uint64_t id, StreamWriter::StreamOptions extra);
 
   void OnReady() override;
   // Writes as much of the queue as the socket takes.
@@ -36,28 +35,37 @@ class SseStream : public SubscriptionSink, public Connection {
 
   std::shared_ptr<Subscription> sub;
   bool closed() const override { return closed_; }
-  absl::Time expires_at() const override { return extra_.expires_at; }
+  absl::Time expires_at() const override { return expires_at_; }
   absl::Time opened_at() const override { return opened_at_; }
   const std::string& user_id() const override { return sub->user_id(); }
-  const std::string& stream_key() const override { return extra_.stream_key; }
-  const std::string& client_ip() const { return extra_.client_ip; }
-  const std::string& cursor() const { return extra_.cursor; }
+  const std::string& stream_key() const override;
+  const std::string& client_ip() const { return client_ip_; }
 
  private:
   StreamWriter* writer_;
   // Tells the loop how much of this stream's queue the socket has not taken.
   void ReportQueued(size_t bytes);
 
-  int fd_;
   const uint64_t id_;  // the access log's stream number
-  StreamWriter::StreamOptions extra_;
+  const absl::Time expires_at_;
+  std::shared_ptr<void> hold_;  // StreamOptions::hold
+  // StreamOptions::unavailable_response, until the first write.
+  std::shared_ptr<const std::string> unavailable_response_;
+  // Kept for the access log's closing line (StreamOptions::cursor is only
+  // for the opening one: not kept).
+  const std::string client_ip_;
+  // StreamOptions::stream_key; null when none, as for most streams: every
+  // idle stream would carry the room for it inline.
+  std::unique_ptr<const std::string> stream_key_;
   WriterLoop* loop_ = nullptr;
   const absl::Time opened_at_ = absl::Now();
   absl::Time last_write_ = opened_at_;
-  bool closing_ = false;  // close once the queue is written
-  CloseReason closing_reason_ = CloseReason::kShutdown;
   uint64_t bytes_written_ = 0;
   size_t queued_reported_ = 0;
+  const int fd_;
+  CloseReason closing_reason_ = CloseReason::kShutdown;
+  const bool access_log_;
+  bool closing_ = false;  // close once the queue is written
   bool closed_ = false;
 };
 

@@ -34,11 +34,12 @@ std::shared_ptr<Subscription> StreamWriter::Open(int fd, Subscription::Options o
                                                  StreamOptions extra) {
   const uint64_t id = opened_.fetch_add(1, std::memory_order_relaxed) + 1;
   const bool access_log = extra.access_log;
+  const std::string cursor = std::move(extra.cursor);  // the stream keeps no copy
   auto* stream = new SseStream(this, fd, id, std::move(extra));
   stream->sub = std::make_shared<Subscription>(std::move(options), policies, stream);
   if (access_log) {
     // The stream is not on a loop yet: nothing else touches it here.
-    LogStreamOpen(id, *stream->sub, stream->client_ip(), stream->cursor());
+    LogStreamOpen(id, *stream->sub, stream->client_ip(), cursor);
   }
   {
     static const SseEncoder kNoticeEncoder;  // for ssebridge.dropped notices

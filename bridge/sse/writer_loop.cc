@@ -78,7 +78,7 @@ void WriterLoop::Adopt(Connection* stream, int fd) {
 }
 
 void WriterLoop::Forget(Connection* stream, int fd) {
-  loop_->Unwatch(fd);
+  loop_->Unwatch(fd, stream);
   streams_.erase(stream);
   loop_->DeferDelete([stream] { delete stream; });
 }

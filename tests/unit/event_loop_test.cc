@@ -153,7 +153,7 @@ TEST(EventLoopTest, WatchedFdReportsReadinessUntilUnwatched) {
   ASSERT_EQ(::write(fds[1], "x", 1), 1);
   h.latch.WaitFor(1);
   EXPECT_TRUE(h.last_events & EPOLLIN);
-  t.Sync([&] { t.loop().Unwatch(fds[0]); });
+  t.Sync([&] { t.loop().Unwatch(fds[0], &h); });
   const int seen = h.latch.count();
   ASSERT_EQ(::write(fds[1], "y", 1), 1);
   t.Sync([] {});  // a full round after the write's readiness could be seen
@@ -171,8 +171,8 @@ TEST(EventLoopTest, HandlerUnwatchedInARoundIsNotCalledLaterInIt) {
   // Whichever runs first unwatches both: both are ready in one round, and
   // the other must not be called.
   first.on_event = [&] {
-    t.loop().Unwatch(a[0]);
-    t.loop().Unwatch(b[0]);
+    t.loop().Unwatch(a[0], &first);
+    t.loop().Unwatch(b[0], &second);
   };
   second.on_event = first.on_event;
   t.Sync([&] {

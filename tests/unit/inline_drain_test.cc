@@ -271,7 +271,7 @@ TEST(EventLoopInlineTest, AnFdUnwatchedInlineIsNotCalledByTheLoop) {
   loop->SetWakeHook([&] {
     uint64_t one = 1;
     ASSERT_EQ(::write(fd, &one, sizeof(one)), 8);
-    loop->Unwatch(fd);
+    loop->Unwatch(fd, &handler);
   });
   std::thread runner([&] { loop->Run(); });
   bool ran = false;

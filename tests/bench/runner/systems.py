@@ -75,8 +75,9 @@ class Ssebridge(System):
         self.log = os.path.join(self.tmp, "ssebridge.log")
         cmd = [self.binary(), "--http_address=127.0.0.1", "--http_port=0",
                "--grpc_address=127.0.0.1", "--grpc_port=0", "--heartbeat=15s",
-               "--admin_address=127.0.0.1", "--admin_port=0",
                "--max_connections=19000", "--log_level=info"]
+        if self.has_admin_listener():
+            cmd += ["--admin_address=127.0.0.1", "--admin_port=0"]
         if self.jwt_secret_file:
             # Per-user scenario: streams authenticate with JWTs; the gRPC
             # port is loopback-only, so the publisher goes without a key.
@@ -85,10 +86,24 @@ class Ssebridge(System):
         self.proc = spawn(cmd, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
         info = wait_log_json(self.log, '"listening"', 20, self.proc)
         self.http_port, self.grpc_port = info["http_port"], info["grpc_port"]
-        self.admin_port = info["admin_port"]  # /metrics
+        # /metrics: on the admin listener; a build from before it had one
+        # (a --compare-bridge) serves it on the HTTP port.
+        self.admin_port = info.get("admin_port") or self.http_port
 
     def binary(self):
         return self.ctx.bridge
+
+    def has_admin_listener(self):
+        """Whether the binary knows --admin_port: a --compare-bridge built
+        before the admin listener existed refuses the flag and exits."""
+        if getattr(self, "_has_admin", None) is None:
+            try:
+                r = subprocess.run([self.binary(), "--helpfull"], capture_output=True,
+                                   text=True, timeout=20)
+                self._has_admin = "admin_port" in (r.stdout + r.stderr)
+            except (OSError, subprocess.SubprocessError):
+                self._has_admin = True   # as before: the flags are passed
+        return self._has_admin
 
     def wait_ready(self, timeout):
         """Until /readyz answers 200 (the Redis broker: connected)."""
