@@ -46,7 +46,7 @@ ConnectionLimits::ChargeFleet(std::unique_ptr<Lease> lease) {
     // limit more.
     fleet_unchecked_.fetch_add(1);
     fleet_->CountUnchecked(key);
-    lease->fleet_key_ = key;
+    lease->fleet_counted_ = true;
     return lease;
   }
   if (!*taken) {
