@@ -20,6 +20,7 @@
 #include "bridge/grpc/admin_service.h"
 #include "bridge/grpc/batch_publisher_service.h"
 #include "bridge/grpc/grpc_server.h"
+#include "bridge/publish/json_batch_body.h"
 #include "bridge/publish/json_publish.h"
 #include "bridge/publish/publish_gate.h"
 #include "bridge/grpc/publisher_service.h"
@@ -173,6 +174,7 @@ int Run(ShutdownSignal& signals) {
     JsonReply reply = JsonPublish(gate, body, authorization, content_type);
     return HttpReply{reply.status, std::move(reply.json)};
   };
+  if (!broker.publish_waits()) wiring.publish_on_reader = IsShortSinglePublish;
   wiring.publisher_auth = auth.publishers.get();
   wiring.ready = [&broker] { return broker.ready(); };
   StatusFeed status_feed({static_cast<size_t>(absl::GetFlag(FLAGS_status_recent_events))},

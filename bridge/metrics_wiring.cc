@@ -67,6 +67,10 @@ void RegisterStreamMetrics(MetricsRegistry& m, const MetricsSources& s) {
   m.Counter("ssebridge_http_requests_malformed_total",
             "HTTP requests refused for bad framing (400 before routing).",
             [&http] { return http.requests_malformed(); });
+  m.Counter("ssebridge_http_publishes_on_reader_total",
+            "POST /v1/publish requests answered on the HTTP reader thread (one small "
+            "event, a broker that never waits), without a hand-off to a pool thread.",
+            [&http] { return http.answered_on_reader(); });
   m.Gauge("ssebridge_http_receiving_bytes",
           "Bytes of HTTP requests being received (--http_body_buffer_bytes).",
           [&http] { return double(http.receiving_bytes()); });

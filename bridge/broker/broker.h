@@ -109,6 +109,12 @@ class Broker {
 
   virtual std::string epoch() const = 0;
 
+  // Whether Publish/PublishBatch may wait on anything outside this process
+  // (a store's round trip). One that never waits (memory) may be called on
+  // an event-loop thread: the HTTP door then answers small publishes on its
+  // reader thread, with no hand-off. A new broker says true until it knows.
+  virtual bool publish_waits() const { return true; }
+
   // Whether the broker can take publishes now (/readyz). A broker with an
   // external store (Redis) says false while it cannot reach it.
   virtual bool ready() const { return true; }

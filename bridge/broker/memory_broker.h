@@ -69,6 +69,8 @@ class MemoryBroker : public Broker {
                       absl::string_view last_event_id) override;
   void Sweep(absl::Time now) override;
   std::string epoch() const override { return epoch_; }
+  // Only this process's locks: never a wait on anything outside it.
+  bool publish_waits() const override { return false; }
   BrokerMetrics metrics() const override;
 
   size_t channels() const;

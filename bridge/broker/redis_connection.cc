@@ -33,14 +33,6 @@ void AppendArgv(redisContext* ctx, const std::vector<std::string>& argv) {
   redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), ptrs.data(), lens.data());
 }
 
-// SCRIPT LOAD failed: whatever happened to it, the script itself was never
-// sent, so the caller's command certainly did not run.
-absl::Status ScriptNotRun(const absl::Status& load) {
-  if (load.code() != absl::StatusCode::kDeadlineExceeded) return load;
-  return absl::UnavailableError(absl::StrCat("redis did not answer SCRIPT LOAD (", load.message(),
-                                             "); the command itself was not sent"));
-}
-
 // One "<field>:<value>" line of INFO's text; "" when absent.
 std::string InfoField(absl::string_view info, absl::string_view field) {
   for (absl::string_view line : absl::StrSplit(info, '\n')) {
@@ -255,104 +247,6 @@ absl::StatusOr<RedisReplyPtr> RedisConnection::Checked(const std::vector<std::st
   absl::Status s = ReplyStatus(**r);
   if (!s.ok()) return s;
   return r;
-}
-
-absl::StatusOr<RedisReplyPtr> RedisConnection::Eval(const RedisScript& script,
-                                                    const std::vector<std::string>& keys,
-                                                    const std::vector<std::string>& args) {
-  if (shas_.size() <= static_cast<size_t>(script.id)) {
-    shas_.resize(static_cast<size_t>(script.id) + 1);
-  }
-  std::string& sha = shas_[static_cast<size_t>(script.id)];
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    if (sha.empty()) {
-      absl::StatusOr<RedisReplyPtr> loaded = Checked({"SCRIPT", "LOAD", script.source});
-      if (!loaded.ok()) return ScriptNotRun(loaded.status());
-      sha = ReplyString(**loaded);
-    }
-    std::vector<std::string> argv;
-    argv.reserve(3 + keys.size() + args.size());
-    argv.push_back("EVALSHA");
-    argv.push_back(sha);
-    argv.push_back(absl::StrCat(keys.size()));
-    argv.insert(argv.end(), keys.begin(), keys.end());
-    argv.insert(argv.end(), args.begin(), args.end());
-    absl::StatusOr<RedisReplyPtr> r = Command(argv);
-    if (!r.ok()) return r;
-    if ((*r)->type == REDIS_REPLY_ERROR &&
-        absl::StartsWith(absl::string_view((*r)->str, (*r)->len), "NOSCRIPT")) {
-      sha.clear();  // Redis restarted or SCRIPT FLUSH: load it again
-      continue;
-    }
-    absl::Status s = ReplyStatus(**r);
-    if (!s.ok()) return s;
-    return r;
-  }
-  return absl::InternalError("redis: script vanished twice (NOSCRIPT)");
-}
-
-std::vector<absl::StatusOr<RedisReplyPtr>> RedisConnection::EvalMany(
-    const RedisScript& script, const std::vector<ScriptCall>& calls) {
-  std::vector<absl::StatusOr<RedisReplyPtr>> out;
-  out.reserve(calls.size());
-  auto fail_rest = [&](const absl::Status& why) {
-    while (out.size() < calls.size()) out.push_back(why);
-    return std::move(out);
-  };
-  if (calls.empty()) return out;
-  if (shas_.size() <= static_cast<size_t>(script.id)) {
-    shas_.resize(static_cast<size_t>(script.id) + 1);
-  }
-  std::string& sha = shas_[static_cast<size_t>(script.id)];
-  if (sha.empty()) {
-    absl::StatusOr<RedisReplyPtr> loaded = Checked({"SCRIPT", "LOAD", script.source});
-    if (!loaded.ok()) return fail_rest(ScriptNotRun(loaded.status()));
-    sha = ReplyString(**loaded);
-  }
-  Append({"SCRIPT", "LOAD", script.source});
-  std::vector<std::string> argv;
-  for (const ScriptCall& call : calls) {
-    argv.clear();
-    argv.reserve(3 + call.keys.size() + call.args.size());
-    argv.push_back("EVALSHA");
-    argv.push_back(sha);
-    argv.push_back(absl::StrCat(call.keys.size()));
-    argv.insert(argv.end(), call.keys.begin(), call.keys.end());
-    argv.insert(argv.end(), call.args.begin(), call.args.end());
-    Append(argv);
-  }
-  if (absl::Status s = Flush(); !s.ok()) {
-    // Part of the pipeline may have been written whole and run.
-    return fail_rest(absl::DeadlineExceededError(
-        absl::StrCat(s.message(),
-                     "; part of the batch may have been sent: outcome unknown "
-                     "(retry only with idempotency keys)")));
-  }
-  absl::StatusOr<RedisReplyPtr> loaded = Read();
-  if (!loaded.ok()) return fail_rest(loaded.status());
-  absl::Status load_status = ReplyStatus(**loaded);
-  for (size_t i = 0; i < calls.size(); ++i) {
-    absl::StatusOr<RedisReplyPtr> r = Read();
-    if (!r.ok()) return fail_rest(r.status());
-    if (!load_status.ok()) {
-      out.push_back(load_status);
-      continue;
-    }
-    if ((*r)->type == REDIS_REPLY_ERROR &&
-        absl::StartsWith(absl::string_view((*r)->str, (*r)->len), "NOSCRIPT")) {
-      sha.clear();
-      out.push_back(
-          absl::UnavailableError("redis: the script cache was flushed during a batch; retry"));
-      continue;
-    }
-    absl::Status s = ReplyStatus(**r);
-    if (!s.ok()) {
-      out.push_back(s);
-    } else {
-      out.push_back(std::move(r));
-    }
-  }
-  return out;
 }
 
 void RedisConnection::Append(const std::vector<std::string>& argv) { AppendArgv(ctx_, argv); }

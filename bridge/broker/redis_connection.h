@@ -138,6 +138,8 @@ class RedisConnection {
   void NoteReply(const redisReply& reply);
   // Marks the connection broken. `sent`: a command may have reached Redis.
   absl::Status Broken(absl::string_view what, bool sent);
+  // The SHA this connection loaded `script` as; "" until loaded.
+  std::string& ShaSlot(const RedisScript& script);
 
   redisContext* ctx_;
   std::unique_ptr<RedisTlsSession> tls_;  // destroyed before ctx_ closes the fd

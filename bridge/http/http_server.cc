@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bridge/core/json_text.h"
@@ -78,6 +79,11 @@ int64_t HttpServer::JitteredRetryMillis() const {
 absl::Status HttpServer::Start() {
   PooledHttpServer::Settings settings = PoolSettings(options_);
   settings.reader.check_head = [this](const RequestHead& head) { return CheckHead(head); };
+  if (wiring_.publish_on_reader) {
+    settings.reader.answer_on_reader = [this](const RequestHead& head, absl::string_view body) {
+      return AnswerOnReader(head, body);
+    };
+  }
   settings.reader.http2_connections = wiring_.http2_connections;
   impl_ = std::make_unique<PooledHttpServer>(settings);
   PooledHttpServer& svr = *impl_;
@@ -290,6 +296,14 @@ std::optional<HeadRefusal> HttpServer::CheckHead(const RequestHead& head) const 
   return refusal;
 }
 
+bool HttpServer::AnswerOnReader(const RequestHead& head, absl::string_view body) const {
+  // Other spellings of the path go to a pool thread, harmlessly.
+  if (head.method != "POST") return false;
+  const absl::string_view target = head.target;
+  if (target != "/v1/publish" && !absl::StartsWith(target, "/v1/publish?")) return false;
+  return wiring_.publish_on_reader(body, head.Header("Content-Type"));
+}
+
 void HttpServer::ServeStatic(const httplib::Request& req, httplib::Response& res) const {
   absl::StatusOr<StaticFiles::File> file = wiring_.static_files->Read(req.path);
   if (!file.ok()) {
@@ -323,6 +337,7 @@ size_t HttpServer::waiting_connections() const { return impl_ ? impl_->reader().
 uint64_t HttpServer::request_timeouts() const { return impl_ ? impl_->reader().timed_out() : 0; }
 uint64_t HttpServer::requests_too_large() const { return impl_ ? impl_->reader().refused() : 0; }
 uint64_t HttpServer::requests_malformed() const { return impl_ ? impl_->reader().malformed() : 0; }
+uint64_t HttpServer::answered_on_reader() const { return impl_ ? impl_->answered_on_reader() : 0; }
 size_t HttpServer::receiving_bytes() const { return impl_ ? impl_->reader().buffered_bytes() : 0; }
 
 void HttpServer::Stop() {

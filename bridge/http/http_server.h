@@ -106,6 +106,10 @@ class HttpServer {
     std::function<HttpReply(const std::string& body, const std::string& authorization,
                             const std::string& content_type)>
         publish;
+    // Whether `publish` may run on the reader thread that read this body
+    // (Content-Type as sent): only for work that never waits and is short.
+    // Unset: every publish goes to a pool thread.
+    std::function<bool(absl::string_view body, absl::string_view content_type)> publish_on_reader;
     // Checks the credential of POST /v1/publish from its head, before its
     // body is read (401/403 at once); null: only `publish` checks it.
     const PublisherAuth* publisher_auth = nullptr;
@@ -146,6 +150,8 @@ class HttpServer {
   uint64_t requests_too_large() const;
   // Requests refused for bad framing (400); bytes of requests being received.
   uint64_t requests_malformed() const;
+  // Publishes answered on the reader thread (Wiring::publish_on_reader).
+  uint64_t answered_on_reader() const;
   size_t receiving_bytes() const;
 
  private:
@@ -153,6 +159,9 @@ class HttpServer {
   void HandleEvents(const httplib::Request& req, httplib::Response& res);
   // The RequestReader's question for each complete head: may it proceed?
   std::optional<HeadRefusal> CheckHead(const RequestHead& head) const;
+  // RequestReader::Options::answer_on_reader: POST /v1/publish, when
+  // Wiring::publish_on_reader says so.
+  bool AnswerOnReader(const RequestHead& head, absl::string_view body) const;
   void ServeStatic(const httplib::Request& req, httplib::Response& res) const;
   std::string ClientAddress(const httplib::Request& req) const;
 

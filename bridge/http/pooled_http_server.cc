@@ -1,8 +1,10 @@
 #include "bridge/http/pooled_http_server.h"
 
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,6 +31,12 @@ class InlineQueue : public httplib::TaskQueue {
   void shutdown() override {}
 };
 
+// Nothing unsent or unacknowledged: the whole send buffer is free.
+bool SendQueueEmpty(int fd) {
+  int queued = 0;
+  return ioctl(fd, SIOCOUTQ, &queued) == 0 && queued == 0;
+}
+
 RequestReader::Options ReaderOptions(const PooledHttpServer::Settings& s) {
   RequestReader::Options o = s.reader;
   o.body_timeout = s.body_timeout;
@@ -41,7 +49,14 @@ PooledHttpServer::PooledHttpServer(const Settings& s)
     : body_timeout_(s.body_timeout),
       pool_(static_cast<size_t>(s.threads)),
       reader_(ReaderOptions(s), [this](RequestReader::Ready ready) {
-        pool_.enqueue([this, ready = std::move(ready)]() mutable { Serve(std::move(ready)); });
+        if (ready.on_reader && SendQueueEmpty(ready.fd)) {
+          answered_on_reader_.fetch_add(1, std::memory_order_relaxed);
+          Serve(std::move(ready), /*on_reader=*/true);
+          return;
+        }
+        pool_.enqueue([this, ready = std::move(ready)]() mutable {
+          Serve(std::move(ready), /*on_reader=*/false);
+        });
       }) {
   new_task_queue = [] { return new InlineQueue; };
 }
@@ -76,14 +91,18 @@ bool PooledHttpServer::process_and_close_socket(socket_t sock) {
   return true;
 }
 
-void PooledHttpServer::Serve(RequestReader::Ready ready) {
+void PooledHttpServer::Serve(RequestReader::Ready ready, bool on_reader) {
   const int sock = ready.fd;
   if (!is_running()) {
     ::close(sock);
     return;
   }
-  // The reader read the whole request: httplib gets it and no more.
-  RequestStream strm(sock, std::move(ready.request), absl::Now() + body_timeout_,
+  // The reader read the whole request: httplib gets it and no more. On the
+  // reader a write that finds the socket full fails at once (the request
+  // is then answered by nobody and the connection closed) rather than
+  // stall every other connection; SendQueueEmpty makes that a never.
+  RequestStream strm(sock, std::move(ready.request),
+                     on_reader ? absl::InfinitePast() : absl::Now() + body_timeout_,
                      /*read_socket=*/false);
   Takeover takeover;
   takeover.stream = &strm;

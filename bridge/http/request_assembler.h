@@ -52,6 +52,9 @@ class RequestAssembler {
   int reject_status() const;
   const std::string& reject_message() const;
 
+  // The decoded body so far (all of it once complete).
+  absl::string_view body() const { return body_; }
+
   // Once complete: the normalized request, and what came after it.
   std::string TakeRequest();
   std::string TakeRest() { return std::move(rest_); }

@@ -20,6 +20,10 @@
 namespace ssebridge {
 namespace {
 
+// The reader whose Add() this thread is inside (running Admit inline): a
+// request answered on_reader there hands its connection back re-entrantly.
+thread_local const RequestReader* t_admitting = nullptr;
+
 // After a refusal, how long the client's remaining bytes are read and
 // dropped (closing with unread input would reset the connection, and the
 // client could lose the answer).
@@ -119,6 +123,14 @@ void RequestReader::Stop() {
 }
 
 void RequestReader::Add(int fd, std::string buffered, int served) {
+  if (t_admitting == this) {
+    // From a request answered on_reader inside the Admit() below, on this
+    // thread: that call holds add_mu_ (so the loop is alive and running)
+    // and the loop's round. The loop takes the connection in next.
+    Ready added{fd, "", std::move(buffered), served};
+    loop_->Post([this, added = std::move(added)] { Admit(added); });
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(add_mu_);
     if (!stopped_ && loop_ != nullptr) {
@@ -126,7 +138,10 @@ void RequestReader::Add(int fd, std::string buffered, int served) {
       // A kept-alive connection back from its request thread is taken in
       // right here while the loop sleeps: no wake-up of the reader per
       // request (at a few requests a second that is most of its cost).
-      if (loop_->TryRunInline([&] { Admit(added); })) return;
+      t_admitting = this;
+      const bool ran = loop_->TryRunInline([&] { Admit(added); });
+      t_admitting = nullptr;
+      if (ran) return;
       loop_->Post([this, added = std::move(added)] { Admit(added); });
       return;
     }
@@ -274,7 +289,9 @@ void RequestReader::Examine(Connection& c) {
   }
   if (c.phase == Connection::Phase::kHead && !HeadArrived(c)) return;
   if (c.request.state() != RequestAssembler::State::kComplete) return;
-  Ready ready{c.fd, c.request.TakeRequest(), c.request.TakeRest(), c.served};
+  const bool on_reader =
+      options_.answer_on_reader && options_.answer_on_reader(c.request.head(), c.request.body());
+  Ready ready{c.fd, c.request.TakeRequest(), c.request.TakeRest(), c.served, on_reader};
   Forget(c.fd, /*close_fd=*/false);
   ready_(std::move(ready));
 }

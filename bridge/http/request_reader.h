@@ -20,6 +20,11 @@
 // and closed. What all connections hold at once is bounded too
 // (max_buffered_bytes): the request that would pass it gets 503.
 //
+// A request that `answer_on_reader` accepts is handed to `ready` marked
+// on_reader, and `ready` may answer it right there, on this thread (see
+// PooledHttpServer); handing the connection back with Add() from inside
+// `ready` is allowed, also when Add() itself ran the admission inline.
+//
 // Threads: one EventLoop (bridge/event) of its own: the fds, the deadlines
 // (one timer at the earliest) and the connections handed in by Add() (a
 // posted task, or run inline by the adding thread while the loop sleeps:
@@ -43,6 +48,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bridge/event/event_loop.h"
 #include "bridge/http/request_assembler.h"
@@ -82,6 +88,11 @@ class RequestReader {
     // (plaintext gRPC) is handed here unread, with its fd, on the reader's
     // thread; the callee owns it. Unset: it is answered as a bad request.
     std::function<void(int fd)> http2_connections;
+    // Asked on the reader's thread for each complete request (head, body):
+    // true marks it Ready::on_reader, a request cheap enough, and never
+    // waiting on anything, to be answered right on this thread. Unset: no
+    // request is.
+    std::function<bool(const RequestHead&, absl::string_view body)> answer_on_reader;
   };
   // A connection whose whole request has arrived. `request` is the
   // normalized request (see RequestAssembler); `rest` the bytes read after
@@ -92,6 +103,9 @@ class RequestReader {
     std::string request;
     std::string rest;
     int served = 0;
+    // answer_on_reader said yes: `ready` runs on the reader's thread, where
+    // answering it costs no hand-off (no thread woken per request).
+    bool on_reader = false;
   };
 
   RequestReader(const Options& options, std::function<void(Ready)> ready);

@@ -70,10 +70,12 @@ ssize_t RequestStream::read(char* ptr, size_t size) {
 
 ssize_t RequestStream::write(const char* ptr, size_t size) {
   if (discard_) return static_cast<ssize_t>(size);
-  while (Poll(POLLOUT)) {
+  // Send first: a socket with room (nearly always) costs no poll(); only a
+  // full one waits, within the deadline.
+  do {
     ssize_t n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
     if (n >= 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) return n;
-  }
+  } while (Poll(POLLOUT));
   return -1;
 }
 

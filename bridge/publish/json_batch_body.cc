@@ -252,6 +252,11 @@ bool LooksLikeJsonArray(absl::string_view body) {
   return s.Peek() == '[';
 }
 
+bool IsShortSinglePublish(absl::string_view body, absl::string_view content_type) {
+  return body.size() <= kShortPublishBytes && !IsNdjsonContentType(content_type) &&
+         !LooksLikeJsonArray(body);
+}
+
 bool IsNdjsonContentType(absl::string_view content_type) {
   const absl::string_view media = content_type.substr(0, content_type.find(';'));
   return absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(media), "application/x-ndjson");

@@ -42,6 +42,13 @@ bool LooksLikeJsonArray(absl::string_view body);
 // True for "application/x-ndjson", any case, with or without parameters.
 bool IsNdjsonContentType(absl::string_view content_type);
 
+// A body of one event and at most kShortPublishBytes: parsed, published
+// (by a broker that never waits) and answered in tens of microseconds, so
+// cheap enough for an event-loop thread. A batch (up to
+// --max_publish_batch events, and an answer as long) is not.
+inline constexpr size_t kShortPublishBytes = 16 * 1024;
+bool IsShortSinglePublish(absl::string_view body, absl::string_view content_type);
+
 }  // namespace ssebridge
 
 #endif  // SSEBRIDGE_PUBLISH_JSON_BATCH_BODY_H_

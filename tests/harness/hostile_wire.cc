@@ -92,5 +92,32 @@ bool ReadToClose(int fd, absl::Duration timeout, std::string* got) {
   return r == RecvResult::kEof || r == RecvResult::kReset;
 }
 
+HttpResponse ReadResponse(int fd, absl::Time deadline, std::string* buffer) {
+  HttpResponse r;
+  while (true) {
+    const size_t end = buffer->find("\r\n\r\n");
+    if (end != std::string::npos) {
+      if (!ParseResponseHead(absl::string_view(*buffer).substr(0, end), &r.status, &r.headers)) {
+        r.error = "bad head: " + buffer->substr(0, end);
+        return r;
+      }
+      size_t length = 0;
+      if (!absl::SimpleAtoi(r.Header("Content-Length").value_or(""), &length)) {
+        r.error = "no Content-Length";
+        return r;
+      }
+      if (buffer->size() >= end + 4 + length) {
+        r.body = buffer->substr(end + 4, length);
+        buffer->erase(0, end + 4 + length);
+        return r;
+      }
+    }
+    std::string error;
+    if (RecvSome(fd, deadline, buffer, &error) != RecvResult::kData) {
+      r.error = "connection ended before a whole response: " + error;
+      return r;
+    }
+  }
+}
 
 }  // namespace ssebridge_it

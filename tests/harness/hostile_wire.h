@@ -36,6 +36,10 @@ int Connect(int port);
 int ConnectFrom(const std::string& source, int port);
 // Reads until the bridge closes `fd` (or `timeout`); true when it closed.
 bool ReadToClose(int fd, absl::Duration timeout, std::string* got);
+// Reads one response (head and Content-Length body) from a kept-alive
+// connection by `deadline`; `buffer` keeps what came after it. `error` set
+// when none came whole.
+HttpResponse ReadResponse(int fd, absl::Time deadline, std::string* buffer);
 
 }  // namespace ssebridge_it
 

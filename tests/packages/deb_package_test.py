@@ -57,6 +57,15 @@ def publish_over_http(http_port, channel, data):
         return json.loads(r.read())
 
 
+def account_exists(database):
+    return subprocess.run(["getent", database, PACKAGE], capture_output=True).returncode == 0
+
+
+def remove_account(command):
+    if account_exists("passwd" if command == "userdel" else "group"):
+        run([command, PACKAGE])
+
+
 class DebControlTest(unittest.TestCase):
     def test_control_fields(self):
         self.assertEqual(field("Package"), PACKAGE)
@@ -136,6 +145,13 @@ class DebInstallTest(unittest.TestCase):
         if subprocess.run(["dpkg", "-s", PACKAGE], capture_output=True).returncode == 0:
             # Left by an interrupted run of this test (or installed by hand).
             run(["dpkg", "--purge", PACKAGE])
+        # The package keeps its system user after a purge (Debian's advice);
+        # a test machine gets back the accounts it had.
+        # Cleanups run last-in first-out: the user goes before its group.
+        if not account_exists("group"):
+            self.addCleanup(remove_account, "groupdel")
+        if not account_exists("passwd"):
+            self.addCleanup(remove_account, "userdel")
 
     def test_install_run_as_the_service_and_purge(self):
         run(["dpkg", "-i", deb()])
@@ -179,6 +195,8 @@ class DebInstallTest(unittest.TestCase):
         self.assertFalse(os.path.exists("/etc/default/ssebridge"))
         self.assertNotEqual(subprocess.run(["dpkg", "-s", PACKAGE],
                                            capture_output=True).returncode, 0)
+        # Kept, as the postrm says, so that files it owned keep an owner.
+        self.assertTrue(account_exists("passwd"), "the ssebridge user outlives the purge")
 
 
 if __name__ == "__main__":
