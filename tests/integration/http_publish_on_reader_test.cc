@@ -28,11 +28,23 @@ namespace {
 
 constexpr char kOnReader[] = "ssebridge_http_publishes_on_reader_total";
 
-std::string PublishRequest(const std::string& channel, const std::string& data,
-                           const std::string& content_type = "application/json") {
+std::string PublishRequest(const std::string& channel, const std::string& data) {
   const std::string body = absl::StrCat(R"({"channel":")", channel, R"(","data":")", data, "\"}");
-  return absl::StrCat("POST /v1/publish HTTP/1.1\r\nHost: x\r\nContent-Type: ", content_type,
-                      "\r\nContent-Length: ", body.size(), "\r\n\r\n", body);
+  return absl::StrCat(kPublishHead, "Content-Length: ", body.size(), "\r\n\r\n", body);
+}
+
+// The next answer on a kept-alive connection: 200 with a publish id.
+testing::AssertionResult ReadPublishAnswer(int fd, std::string* buffer, std::string* id) {
+  HttpResponse r = ReadResponse(fd, absl::Now() + kWait, buffer);
+  if (!r.ok()) return testing::AssertionFailure() << r.error;
+  if (r.status != 200) return testing::AssertionFailure() << r.status << " " << r.body;
+  ::ssebridge::v1::PublishResponse answer;
+  std::string error;
+  if (!ParsePublishResponseJson(r.body, &answer, &error)) {
+    return testing::AssertionFailure() << error << ": " << r.body;
+  }
+  *id = answer.id();
+  return testing::AssertionSuccess();
 }
 
 TEST(HttpPublishOnReaderTest, SingleEventsOnAKeptAliveConnectionAreAnsweredOnTheReader) {
@@ -56,12 +68,7 @@ TEST(HttpPublishOnReaderTest, SingleEventsOnAKeptAliveConnectionAreAnsweredOnThe
     ASSERT_TRUE(
         SendAll(fd, PublishRequest("reader", absl::StrCat("e", i)), absl::Now() + kWait, &error))
         << error;
-    HttpResponse r = ReadResponse(fd, absl::Now() + kWait, &buffer);
-    ASSERT_TRUE(r.ok()) << r.error;
-    ASSERT_EQ(r.status, 200) << r.body;
-    ::ssebridge::v1::PublishResponse answer;
-    ASSERT_TRUE(ParsePublishResponseJson(r.body, &answer, &error)) << error << ": " << r.body;
-    ids.push_back(answer.id());
+    ASSERT_TRUE(ReadPublishAnswer(fd, &buffer, &ids.emplace_back())) << "answer " << i;
   }
   ::close(fd);
   // A fresh connection's first request too.
@@ -101,12 +108,7 @@ TEST(HttpPublishOnReaderTest, PipelinedPublishesAreAllAnsweredInOrder) {
   std::string buffer;
   std::vector<std::string> ids;
   for (int i = 0; i < kEvents; ++i) {
-    HttpResponse r = ReadResponse(fd, absl::Now() + kWait, &buffer);
-    ASSERT_TRUE(r.ok()) << "answer " << i << ": " << r.error;
-    ASSERT_EQ(r.status, 200) << r.body;
-    ::ssebridge::v1::PublishResponse answer;
-    ASSERT_TRUE(ParsePublishResponseJson(r.body, &answer, &error)) << error;
-    ids.push_back(answer.id());
+    ASSERT_TRUE(ReadPublishAnswer(fd, &buffer, &ids.emplace_back())) << "answer " << i;
   }
   ::close(fd);
   ASSERT_TRUE(sse.WaitForEvents(kEvents, kWait)) << sse.Describe();
