@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/harness/bridge_process.h"
 #include "tests/harness/haproxy_process.h"
 #include "tests/harness/redis_fixture.h"
 #include "tests/harness/sentinel_fixture.h"
@@ -177,12 +178,10 @@ void Publish(int slot, Slots* slots, Ledger* ledger, const std::atomic<bool>* st
 class ChaosTest : public RedisSentinelTest {
  protected:
   void SetUp() override {
-#ifdef SSEBRIDGE_TEST_SANITIZER
-    if (std::string(SSEBRIDGE_TEST_SANITIZER) != "") {
+    if (BridgeIsSanitized()) {
       GTEST_SKIP() << "three replicas, HAProxy and Sentinel under a sanitizer test the "
                       "machine, not the bridge; the release build runs this";
     }
-#endif
     RedisSentinelTest::SetUp();
   }
 

@@ -28,6 +28,7 @@
 #include "gtest/gtest.h"
 #include "tests/harness/bridge_process.h"
 #include "tests/harness/grpc_client.h"
+#include "tests/harness/hostile_wire.h"
 #include "tests/harness/http_request.h"
 #include "tests/harness/process_stats.h"
 #include "tests/harness/sse_client.h"
@@ -35,20 +36,6 @@
 
 namespace ssebridge_it {
 namespace {
-
-bool Sanitized() { return std::string(SSEBRIDGE_TEST_SANITIZER) != ""; }
-
-// The value of an unlabelled sample `name` in GET /metrics; -1 when absent.
-double MetricValue(int port, const std::string& name) {
-  HttpResponse r = HttpGet(port, "/metrics");
-  if (!r.ok() || r.status != 200) return -1;
-  for (absl::string_view line : absl::StrSplit(r.body, '\n')) {
-    std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
-    double v = 0;
-    if (parts.size() == 2 && parts[0] == name && absl::SimpleAtod(parts[1], &v)) return v;
-  }
-  return -1;
-}
 
 // "fd -> target" for each open descriptor of `pid`, to show what leaked.
 std::set<std::string> FdTargets(pid_t pid) {
@@ -133,8 +120,8 @@ void RunCycles(int port, int client, int cycles, const std::function<std::string
 }
 
 TEST(ChurnSlowTest, ConnectSubscribeDisconnectCyclesLeakNoFdsMemoryOrStreams) {
-  const int kCycles = Sanitized() ? 4000 : 20000;
-  const int kWarmupCycles = Sanitized() ? 400 : 2000;
+  const int kCycles = BridgeIsSanitized() ? 4000 : 20000;
+  const int kWarmupCycles = BridgeIsSanitized() ? 400 : 2000;
   // Measured on the 2-core box: release grows ~1.3 MiB after warm-up over
   // 20,000 cycles; the bound is well under what a leak of one stream's
   // buffers per cycle (several KiB x 20,000) would add. Under ASan RSS says
@@ -187,7 +174,7 @@ TEST(ChurnSlowTest, ConnectSubscribeDisconnectCyclesLeakNoFdsMemoryOrStreams) {
     // Each /metrics scrape is a connection of its own, which the bridge
     // closes just after the client has read the answer: count fds a moment
     // after the scrape, never right after it.
-    const absl::Time end = absl::Now() + absl::Seconds(Sanitized() ? 30 : 10);
+    const absl::Time end = absl::Now() + absl::Seconds(BridgeIsSanitized() ? 30 : 10);
     ProcessStats stats;
     while (true) {
       const double streams = MetricValue(admin_port, "ssebridge_streams");
@@ -254,7 +241,7 @@ TEST(ChurnSlowTest, ConnectSubscribeDisconnectCyclesLeakNoFdsMemoryOrStreams) {
                                                  " later")
                                   : std::string("still open 60 s later"));
   }
-  if (!Sanitized()) {
+  if (!BridgeIsSanitized()) {
     EXPECT_LE(after.rss_kib, base.rss_kib + kRssToleranceKib)
         << "RSS grew by " << (after.rss_kib - base.rss_kib) / 1024.0 << " MiB";
   }

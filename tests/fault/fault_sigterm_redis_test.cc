@@ -25,9 +25,9 @@ namespace ssebridge_it {
 namespace {
 
 constexpr int kSubscribers = 200;
-constexpr int kChannels = 10;
+constexpr int kDrainChannels = 10;
 
-std::string Channel(int i) { return absl::StrCat("term", i % kChannels); }
+std::string Channel(int i) { return absl::StrCat("term", i % kDrainChannels); }
 
 // One subscriber across its two connections.
 struct Subscriber {
@@ -160,7 +160,7 @@ TEST_F(SigtermRedisSlowTest, StreamsOfADrainingReplicaResumeOnAnotherAndMissNoth
   publisher.join();
   {
     std::lock_guard<std::mutex> lock(pub_mu);
-    for (int c = 0; c < kChannels; ++c) {
+    for (int c = 0; c < kDrainChannels; ++c) {
       accepted[Channel(c)].push_back(grpc_b.MustPublish(Channel(c), "END").id());
     }
   }
@@ -192,7 +192,7 @@ TEST_F(SigtermRedisSlowTest, StreamsOfADrainingReplicaResumeOnAnotherAndMissNoth
   for (const auto& [channel, ids] : accepted) total += ids.size();
   std::printf("sigterm: %zu events published over %d channels (%d refused), %d "
               "streams moved A->B, last closed %s after SIGTERM\n",
-              total, kChannels, failures.load(), moved,
+              total, kDrainChannels, failures.load(), moved,
               absl::FormatDuration(slowest_close).c_str());
   EXPECT_EQ(failures.load(), 0);
   int mismatched = 0;

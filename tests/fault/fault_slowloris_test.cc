@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/harness/bridge_process.h"
+#include "tests/harness/hostile_wire.h"
 #include "tests/harness/http_request.h"
 #include "tests/harness/sse_client.h"
 #include "tests/harness/test_helpers.h"
@@ -125,16 +126,6 @@ size_t CountOf(const std::string& text, const std::string& needle) {
     ++count;
   }
   return count;
-}
-
-long long MetricValue(int port, const std::string& name) {
-  HttpResponse r = HttpGet(port, "/metrics");
-  for (absl::string_view line : absl::StrSplit(r.body, '\n')) {
-    if (absl::StartsWith(line, name + " ")) {
-      return std::stoll(std::string(line.substr(name.size() + 1)));
-    }
-  }
-  return -1;
 }
 
 TEST(FaultSlowlorisTest, TricklingAndSilentClientsBlockNoOneAndAreClosedAtDeadline) {

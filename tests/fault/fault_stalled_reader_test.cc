@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/harness/bridge_process.h"
 #include "tests/harness/grpc_client.h"
+#include "tests/harness/hostile_wire.h"
 #include "tests/harness/http_request.h"
 #include "tests/harness/process_stats.h"
 #include "tests/harness/sse_client.h"
@@ -36,18 +37,6 @@ constexpr int64_t kRssGrowthLimitKib = 16 * 1024;
 // ASan's quarantine keeps freed memory resident (it grew RSS by ~160 MiB
 // here), so under a sanitizer the bound is checked on the bridge's own count
 // of queued bytes instead of RSS.
-bool Sanitized() { return std::string(SSEBRIDGE_TEST_SANITIZER) != ""; }
-
-long long MetricValue(int port, const std::string& name) {
-  HttpResponse r = HttpGet(port, "/metrics");
-  for (absl::string_view line : absl::StrSplit(r.body, '\n')) {
-    if (absl::StartsWith(line, name + " ")) {
-      return std::stoll(std::string(line.substr(name.size() + 1)));
-    }
-  }
-  return -1;
-}
-
 absl::Duration P99(std::vector<absl::Duration> v) {
   if (v.empty()) return absl::InfiniteDuration();
   std::sort(v.begin(), v.end());
@@ -126,7 +115,7 @@ void RunWithStalledReaders(BridgeProcess* bridge, const std::string& channel, St
   // Generous: a loaded 2-core machine (or a sanitizer build) is noisy; a
   // reader that shared the stalled ones' fate would wait seconds.
   EXPECT_LE(run->p99_stalled, 5 * run->p99_alone + absl::Milliseconds(50));
-  if (!Sanitized()) {
+  if (!BridgeIsSanitized()) {
     EXPECT_LE(run->after.rss_kib - run->before.rss_kib, kRssGrowthLimitKib)
         << run->before.Describe() << " -> " << run->after.Describe();
   }

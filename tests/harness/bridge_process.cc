@@ -29,6 +29,8 @@ extern char** environ;
 
 namespace ssebridge_it {
 
+bool BridgeIsSanitized() { return std::string(SSEBRIDGE_TEST_SANITIZER) != ""; }
+
 std::string ExitInfo::Describe() const {
   if (!exited) return "not exited";
   if (term_signal != 0) {

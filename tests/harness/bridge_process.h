@@ -21,6 +21,11 @@
 
 namespace ssebridge_it {
 
+// True when the binary under test (and these tests) were built with a
+// sanitizer: load tests then scale their loop counts down, and RSS says
+// little (ASan's quarantine, TSan's shadow memory).
+bool BridgeIsSanitized();
+
 struct BridgeOptions {
   // Extra flags after the address/port flags, e.g. "--heartbeat=200ms".
   std::vector<std::string> flags;

@@ -84,7 +84,7 @@ TEST(HostileHttpBatchTest, HugeBatchesWithinTheByteLimitAreRefusedWholeAndMemory
               after.Describe().c_str());
   // Under a sanitizer RSS says little (ASan's quarantine keeps every freed
   // body, TSan's shadow memory doubles it): the answers above still hold.
-  if (std::string(SSEBRIDGE_TEST_SANITIZER).empty()) {
+  if (!BridgeIsSanitized()) {
     EXPECT_LE(after.rss_peak_kib - before.rss_kib, 32 * 1024)
         << before.Describe() << " -> " << after.Describe();
   }

@@ -22,7 +22,7 @@ namespace {
 
 // A JSON error body {"error": "...", "message": "..."} whose message names
 // `field` (when non-empty).
-void ExpectJsonError(const HttpResponse& r, int status, const std::string& field,
+void ExpectFieldError(const HttpResponse& r, int status, const std::string& field,
                      const std::string& what) {
   SCOPED_TRACE(what);
   ASSERT_TRUE(r.ok()) << r.error;
@@ -151,20 +151,20 @@ TEST_F(BadInputTest, GrpcSubscribeRejectsBadChannels) {
 }
 
 TEST_F(BadInputTest, HttpEventsRejectsBadChannelsAndCursor) {
-  ExpectJsonError(HttpGet(http_port(), "/v1/events"), 400, "channel", "no channel");
-  ExpectJsonError(HttpGet(http_port(), "/v1/events?channel="), 400, "channel", "empty");
-  ExpectJsonError(HttpGet(http_port(), "/v1/events?channel=bad%20name"), 400, "channel",
+  ExpectFieldError(HttpGet(http_port(), "/v1/events"), 400, "channel", "no channel");
+  ExpectFieldError(HttpGet(http_port(), "/v1/events?channel="), 400, "channel", "empty");
+  ExpectFieldError(HttpGet(http_port(), "/v1/events?channel=bad%20name"), 400, "channel",
                   "space");
-  ExpectJsonError(HttpGet(http_port(), "/v1/events?channel=a%2Fb"), 400, "channel", "slash");
-  ExpectJsonError(HttpGet(http_port(), EventsTarget({std::string(129, 'c')})), 400,
+  ExpectFieldError(HttpGet(http_port(), "/v1/events?channel=a%2Fb"), 400, "channel", "slash");
+  ExpectFieldError(HttpGet(http_port(), EventsTarget({std::string(129, 'c')})), 400,
                   "channel", "129 characters");
   std::vector<std::string> many;
   for (int i = 0; i < 65; ++i) many.push_back(absl::StrCat("c", i));
-  ExpectJsonError(HttpGet(http_port(), EventsTarget(many)), 400, "channel",
+  ExpectFieldError(HttpGet(http_port(), EventsTarget(many)), 400, "channel",
                   "65 channels");
-  ExpectJsonError(HttpGet(http_port(), EventsTarget({"ok"}, "not-an-id!")), 400,
+  ExpectFieldError(HttpGet(http_port(), EventsTarget({"ok"}, "not-an-id!")), 400,
                   "lastEventId", "malformed lastEventId");
-  ExpectJsonError(HttpGet(http_port(), EventsTarget({"ok"}, "garbage")), 400,
+  ExpectFieldError(HttpGet(http_port(), EventsTarget({"ok"}, "garbage")), 400,
                   "lastEventId", "malformed lastEventId");
 
   // The limits themselves are fine: 64 channels, 128 characters.
@@ -181,37 +181,37 @@ TEST(BadInputChannelsFlagTest, MaxChannelsPerConnectionFlag) {
   ASSERT_NE(bridge, nullptr);
   SseClient two;
   EXPECT_TRUE(two.Open(bridge->http_port(), EventsTarget({"a", "b"}))) << two.error();
-  ExpectJsonError(HttpGet(bridge->http_port(), EventsTarget({"a", "b", "c"})), 400,
+  ExpectFieldError(HttpGet(bridge->http_port(), EventsTarget({"a", "b", "c"})), 400,
                   "channel", "3 channels over a limit of 2");
 }
 
 TEST_F(BadInputTest, HttpPublishRejectsMalformedJsonAndBadFields) {
   SseClient sse;
   ASSERT_TRUE(sse.Open(http_port(), EventsTarget({"ok"}))) << sse.error();
-  ExpectJsonError(HttpPostJson(http_port(), "/v1/publish", "{"), 400, "", "truncated JSON");
-  ExpectJsonError(HttpPostJson(http_port(), "/v1/publish", "not json"), 400, "", "not JSON");
-  ExpectJsonError(HttpPostJson(http_port(), "/v1/publish", ""), 400, "", "empty body");
-  ExpectJsonError(HttpPostJson(http_port(), "/v1/publish", "[1,2]"), 400, "", "array");
-  ExpectJsonError(HttpPostJson(http_port(), "/v1/publish", R"({"channel":"ok","data":7})"),
+  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", "{"), 400, "", "truncated JSON");
+  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", "not json"), 400, "", "not JSON");
+  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", ""), 400, "", "empty body");
+  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", "[1,2]"), 400, "", "array");
+  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", R"({"channel":"ok","data":7})"),
                   400, "", "data is a number");
-  ExpectJsonError(HttpPostJson(http_port(), "/v1/publish", R"({"channel":"ok"})"), 400,
+  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", R"({"channel":"ok"})"), 400,
                   "data", "no data");
-  ExpectJsonError(HttpPostJson(http_port(), "/v1/publish", R"({"data":"x"})"), 400,
+  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", R"({"data":"x"})"), 400,
                   "channel", "no channel");
-  ExpectJsonError(
+  ExpectFieldError(
       HttpPostJson(http_port(), "/v1/publish", R"({"channel":"b a d","data":"x"})"), 400,
       "channel", "bad channel");
-  ExpectJsonError(HttpPostJson(http_port(), "/v1/publish",
+  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish",
                                R"({"channel":"ok","data":"x","event":"ssebridge.reset"})"),
                   400, "event", "reserved event");
-  ExpectJsonError(
+  ExpectFieldError(
       HttpPostJson(http_port(), "/v1/publish",
                    absl::StrCat(R"({"channel":"ok","data":")", std::string(1025, 'd'), "\"}")),
       400, "data", "oversize data");
-  ExpectJsonError(HttpPostJson(http_port(), "/v1/publish",
+  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish",
                                "{\"channel\":\"ok\",\"data\":\"\xC3\x28\"}"),
                   400, "", "invalid UTF-8");
-  ExpectJsonError(HttpPostJson(http_port(), "/v1/publish",
+  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish",
                                R"({"channel":"ok","data":"x","userIds":[""]})"),
                   400, "user_ids[0]", "empty user id");
 
@@ -222,15 +222,15 @@ TEST_F(BadInputTest, HttpPublishRejectsMalformedJsonAndBadFields) {
 }
 
 TEST_F(BadInputTest, UnknownRoutesAre404AndWrongMethodsAre405) {
-  ExpectJsonError(HttpGet(http_port(), "/nope"), 404, "", "GET /nope");
-  ExpectJsonError(HttpGet(http_port(), "/v1/event"), 404, "", "GET /v1/event");
-  ExpectJsonError(HttpPostJson(http_port(), "/v2/publish", "{}"), 404, "", "POST /v2/publish");
-  ExpectJsonError(HttpRequest(http_port(), "DELETE", "/v1/publish"), 405, "",
+  ExpectFieldError(HttpGet(http_port(), "/nope"), 404, "", "GET /nope");
+  ExpectFieldError(HttpGet(http_port(), "/v1/event"), 404, "", "GET /v1/event");
+  ExpectFieldError(HttpPostJson(http_port(), "/v2/publish", "{}"), 404, "", "POST /v2/publish");
+  ExpectFieldError(HttpRequest(http_port(), "DELETE", "/v1/publish"), 405, "",
                   "DELETE /v1/publish");
-  ExpectJsonError(HttpGet(http_port(), "/v1/publish"), 405, "", "GET /v1/publish");
-  ExpectJsonError(HttpPostJson(http_port(), "/v1/events?channel=a", "{}"), 405, "",
+  ExpectFieldError(HttpGet(http_port(), "/v1/publish"), 405, "", "GET /v1/publish");
+  ExpectFieldError(HttpPostJson(http_port(), "/v1/events?channel=a", "{}"), 405, "",
                   "POST /v1/events");
-  ExpectJsonError(HttpRequest(http_port(), "PUT", "/v1/events?channel=a", "x"), 405, "",
+  ExpectFieldError(HttpRequest(http_port(), "PUT", "/v1/events?channel=a", "x"), 405, "",
                   "PUT /v1/events");
   EXPECT_EQ(HttpGet(http_port(), "/healthz").status, 200);
 }

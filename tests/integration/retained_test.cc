@@ -113,8 +113,6 @@ TEST_F(RetainedTest, RetainOverHttpAndGrpcSubscribe) {
 // ASan's quarantine and TSan's shadow memory keep RSS high whatever the
 // bridge frees, so under a sanitizer a memory bound is checked on the
 // bridge's own count (ssebridge_retained_bytes) instead.
-bool Sanitized() { return std::string(SSEBRIDGE_TEST_SANITIZER) != ""; }
-
 // The value of an unlabelled sample in a /metrics text; -1 when absent.
 long long Sample(const std::string& metrics, const std::string& name) {
   for (absl::string_view line : absl::StrSplit(metrics, '\n')) {
@@ -158,7 +156,7 @@ TEST(RetainedLimitsTest, RetainedBytesStopAtTheCapAndTheRefusalNamesIt) {
   // Unbounded, 1,000 values of 60 KB held as data and frame were ~120 MiB.
   const int64_t rss_after = ReadRssKib(bridge->pid());
   ASSERT_GT(rss_before, 0);
-  if (!Sanitized()) {
+  if (!BridgeIsSanitized()) {
     EXPECT_LT(rss_after - rss_before, 48 * 1024) << "KiB grown";
   }
   const long long held =

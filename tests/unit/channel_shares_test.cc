@@ -4,11 +4,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/unit/fixed_clock.h"
 
 namespace ssebridge {
 namespace {
 
-const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
 
 TEST(ChannelSharesTest, EachPrincipalHoldsAtMostItsShare) {
   ChannelShares shares(2, absl::Minutes(1));

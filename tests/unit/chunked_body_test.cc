@@ -10,12 +10,12 @@
 namespace ssebridge {
 namespace {
 
-using State = ChunkedBody::State;
+using ChunkState = ChunkedBody::State;
 
 // Feeds `wire` in pieces of `step` bytes; returns the bytes consumed.
 size_t FeedInSteps(ChunkedBody& c, const std::string& wire, size_t step, std::string* body) {
   size_t used = 0;
-  while (used < wire.size() && c.state() == State::kNeedMore) {
+  while (used < wire.size() && c.state() == ChunkState::kNeedMore) {
     const size_t n = std::min(step, wire.size() - used);
     const size_t took = c.Feed(absl::string_view(wire).substr(used, n), body);
     used += took;
@@ -34,7 +34,7 @@ TEST(ChunkedBodyTest, DecodesAnyWayItIsSplitAndStopsAtItsEnd) {
     ChunkedBody c(1000, 1000);
     std::string body;
     EXPECT_EQ(FeedInSteps(c, wire, step, &body), end);
-    EXPECT_EQ(c.state(), State::kComplete);
+    EXPECT_EQ(c.state(), ChunkState::kComplete);
     EXPECT_EQ(body, "hello world0123456789");
     // Nothing more is taken once complete.
     EXPECT_EQ(c.Feed("more", &body), 0u);
@@ -45,7 +45,7 @@ TEST(ChunkedBodyTest, EmptyBody) {
   ChunkedBody c(0, 100);
   std::string body;
   EXPECT_EQ(c.Feed("0\r\n\r\n", &body), 5u);
-  EXPECT_EQ(c.state(), State::kComplete);
+  EXPECT_EQ(c.state(), ChunkState::kComplete);
   EXPECT_EQ(body, "");
 }
 
@@ -54,7 +54,7 @@ TEST(ChunkedBodyTest, OverTheLimitIs413AtTheChunkSizeLine) {
     ChunkedBody c(10, 100);
     std::string body;
     c.Feed("a\r\n0123456789\r\n1\r\n", &body);
-    EXPECT_EQ(c.state(), State::kRejected);
+    EXPECT_EQ(c.state(), ChunkState::kRejected);
     EXPECT_EQ(c.reject_status(), 413);
     EXPECT_NE(c.reject_message().find("--max_body_bytes"), std::string::npos);
     EXPECT_EQ(body.size(), 10u);
@@ -64,7 +64,7 @@ TEST(ChunkedBodyTest, OverTheLimitIs413AtTheChunkSizeLine) {
     ChunkedBody c(1 << 20, 100);
     std::string body;
     c.Feed("10000000\r\n", &body);
-    EXPECT_EQ(c.state(), State::kRejected);
+    EXPECT_EQ(c.state(), ChunkState::kRejected);
     EXPECT_EQ(c.reject_status(), 413);
     EXPECT_TRUE(body.empty());
   }
@@ -92,7 +92,7 @@ TEST(ChunkedBodyTest, MalformedIs400) {
     ChunkedBody c(1000, 1000);
     std::string body;
     c.Feed(wire, &body);
-    EXPECT_EQ(c.state(), State::kRejected);
+    EXPECT_EQ(c.state(), ChunkState::kRejected);
     EXPECT_EQ(c.reject_status(), 400);
     EXPECT_NE(c.reject_message().find("chunk"), std::string::npos) << c.reject_message();
   }
@@ -103,7 +103,7 @@ TEST(ChunkedBodyTest, LongLinesAreRefusedBeforeTheyAreBuffered) {
     ChunkedBody c(1000, 1000);
     std::string body;
     c.Feed(absl::StrCat("5;", std::string(ChunkedBody::kMaxChunkLineBytes, 'e')), &body);
-    EXPECT_EQ(c.state(), State::kRejected);
+    EXPECT_EQ(c.state(), ChunkState::kRejected);
     EXPECT_EQ(c.reject_status(), 400);
   }
   {
@@ -112,13 +112,13 @@ TEST(ChunkedBodyTest, LongLinesAreRefusedBeforeTheyAreBuffered) {
     std::string body;
     EXPECT_EQ(c.Feed(absl::StrCat(std::string(100, '0'), "5\r\nhello\r\n0\r\n\r\n"), &body),
               115u);
-    EXPECT_EQ(c.state(), State::kComplete);
+    EXPECT_EQ(c.state(), ChunkState::kComplete);
   }
   {
     ChunkedBody c(1000, 20);
     std::string body;
     c.Feed(absl::StrCat("0\r\nX-T: ", std::string(30, 't')), &body);
-    EXPECT_EQ(c.state(), State::kRejected);
+    EXPECT_EQ(c.state(), ChunkState::kRejected);
     EXPECT_EQ(c.reject_status(), 431);
   }
 }

@@ -7,13 +7,13 @@
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/unit/fixed_clock.h"
 
 namespace ssebridge {
 namespace {
 
-const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
 
-EventPtr Ev(uint64_t seq, absl::Time at, std::string data = "d") {
+EventPtr StoredEv(uint64_t seq, absl::Time at, std::string data = "d") {
   auto ev = std::make_shared<Event>();
   ev->seq = seq;
   ev->id = "e-" + std::to_string(seq);
@@ -52,7 +52,7 @@ TEST(HistoryRingTest, StartsEmpty) {
 
 TEST(HistoryRingTest, BoundedByCount) {
   HistoryRing ring(NoAge(3, 1 << 20));
-  for (uint64_t s = 1; s <= 5; ++s) ring.Append(Ev(s * 10, kT0), kT0);
+  for (uint64_t s = 1; s <= 5; ++s) ring.Append(StoredEv(s * 10, kT0), kT0);
   EXPECT_EQ(ring.size(), 3u);
   EXPECT_EQ(ring.evicted_through(), 20u);
   std::vector<EventPtr> out;
@@ -62,8 +62,8 @@ TEST(HistoryRingTest, BoundedByCount) {
 
 TEST(HistoryRingTest, BytesAreAccountedByFootprint) {
   HistoryRing ring(NoAge(100, 1 << 20));
-  EventPtr a = Ev(1, kT0, "aaaa");
-  EventPtr b = Ev(2, kT0, "bbbbbbbb");
+  EventPtr a = StoredEv(1, kT0, "aaaa");
+  EventPtr b = StoredEv(2, kT0, "bbbbbbbb");
   ring.Append(a, kT0);
   EXPECT_EQ(ring.bytes(), a->footprint());
   ring.Append(b, kT0);
@@ -71,14 +71,14 @@ TEST(HistoryRingTest, BytesAreAccountedByFootprint) {
 }
 
 TEST(HistoryRingTest, BoundedByBytes) {
-  const size_t one = Ev(1, kT0)->footprint();
+  const size_t one = StoredEv(1, kT0)->footprint();
   // Room for two and a half events.
   HistoryRing ring(NoAge(100, one * 2 + one / 2));
-  ring.Append(Ev(1, kT0), kT0);
-  ring.Append(Ev(2, kT0), kT0);
+  ring.Append(StoredEv(1, kT0), kT0);
+  ring.Append(StoredEv(2, kT0), kT0);
   EXPECT_EQ(ring.size(), 2u);
   EXPECT_EQ(ring.evicted_through(), 0u);
-  ring.Append(Ev(3, kT0), kT0);
+  ring.Append(StoredEv(3, kT0), kT0);
   EXPECT_EQ(ring.size(), 2u);
   EXPECT_EQ(ring.bytes(), 2 * one);
   EXPECT_EQ(ring.evicted_through(), 1u);
@@ -91,7 +91,7 @@ TEST(HistoryRingTest, BoundedByBytes) {
 
 TEST(HistoryRingTest, AnEventLargerThanTheByteLimitIsNotKept) {
   HistoryRing ring(NoAge(100, 10));
-  ring.Append(Ev(7, kT0), kT0);
+  ring.Append(StoredEv(7, kT0), kT0);
   EXPECT_TRUE(ring.empty());
   EXPECT_EQ(ring.bytes(), 0u);
   EXPECT_EQ(ring.evicted_through(), 7u);
@@ -105,10 +105,10 @@ TEST(HistoryRingTest, BoundedByAgeOnAppend) {
   HistoryLimits l = NoAge(100, 1 << 20);
   l.max_age = absl::Seconds(60);
   HistoryRing ring(l);
-  ring.Append(Ev(1, kT0), kT0);
-  ring.Append(Ev(2, kT0 + absl::Seconds(30)), kT0 + absl::Seconds(30));
+  ring.Append(StoredEv(1, kT0), kT0);
+  ring.Append(StoredEv(2, kT0 + absl::Seconds(30)), kT0 + absl::Seconds(30));
   // At +61s the first is older than 60s; the second (31s old) stays.
-  ring.Append(Ev(3, kT0 + absl::Seconds(61)), kT0 + absl::Seconds(61));
+  ring.Append(StoredEv(3, kT0 + absl::Seconds(61)), kT0 + absl::Seconds(61));
   EXPECT_EQ(ring.size(), 2u);
   EXPECT_EQ(ring.evicted_through(), 1u);
 }
@@ -117,15 +117,15 @@ TEST(HistoryRingTest, ExpireDropsOnlyAgedEvents) {
   HistoryLimits l = NoAge(100, 1 << 20);
   l.max_age = absl::Seconds(60);
   HistoryRing ring(l);
-  ring.Append(Ev(1, kT0), kT0);
-  ring.Append(Ev(2, kT0 + absl::Seconds(10)), kT0 + absl::Seconds(10));
-  ring.Append(Ev(3, kT0 + absl::Seconds(20)), kT0 + absl::Seconds(20));
+  ring.Append(StoredEv(1, kT0), kT0);
+  ring.Append(StoredEv(2, kT0 + absl::Seconds(10)), kT0 + absl::Seconds(10));
+  ring.Append(StoredEv(3, kT0 + absl::Seconds(20)), kT0 + absl::Seconds(20));
   ring.Expire(kT0 + absl::Seconds(60));  // exactly 60s old: kept
   EXPECT_EQ(ring.size(), 3u);
   ring.Expire(kT0 + absl::Seconds(75));
   EXPECT_EQ(ring.size(), 1u);
   EXPECT_EQ(ring.evicted_through(), 2u);
-  EXPECT_EQ(ring.bytes(), Ev(3, kT0)->footprint());
+  EXPECT_EQ(ring.bytes(), StoredEv(3, kT0)->footprint());
   ring.Expire(kT0 + absl::Hours(1));
   EXPECT_TRUE(ring.empty());
   EXPECT_EQ(ring.bytes(), 0u);
@@ -134,7 +134,7 @@ TEST(HistoryRingTest, ExpireDropsOnlyAgedEvents) {
 
 TEST(HistoryRingTest, InfiniteAgeNeverExpires) {
   HistoryRing ring(NoAge(100, 1 << 20));
-  ring.Append(Ev(1, kT0), kT0);
+  ring.Append(StoredEv(1, kT0), kT0);
   ring.Expire(kT0 + absl::Hours(24 * 365 * 100));
   EXPECT_EQ(ring.size(), 1u);
   std::vector<EventPtr> out;
@@ -145,7 +145,7 @@ TEST(HistoryRingTest, InfiniteAgeNeverExpires) {
 TEST(HistoryRingTest, ReplayAfterReturnsLaterEventsInOrder) {
   HistoryRing ring(NoAge(100, 1 << 20));
   // Seqs are global across channels, so a channel's seqs have holes.
-  for (uint64_t s : {3, 4, 9, 15, 16}) ring.Append(Ev(s, kT0), kT0);
+  for (uint64_t s : {3, 4, 9, 15, 16}) ring.Append(StoredEv(s, kT0), kT0);
   std::vector<EventPtr> out;
   ASSERT_TRUE(ring.ReplayAfter(0, kT0, &out));
   EXPECT_EQ(Seqs(out), (std::vector<uint64_t>{3, 4, 9, 15, 16}));
@@ -164,17 +164,17 @@ TEST(HistoryRingTest, ReplayAfterReturnsLaterEventsInOrder) {
 
 TEST(HistoryRingTest, ReplayAfterAppendsToExistingOutput) {
   HistoryRing ring(NoAge(100, 1 << 20));
-  ring.Append(Ev(5, kT0), kT0);
-  std::vector<EventPtr> out = {Ev(2, kT0)};
+  ring.Append(StoredEv(5, kT0), kT0);
+  std::vector<EventPtr> out = {StoredEv(2, kT0)};
   ASSERT_TRUE(ring.ReplayAfter(0, kT0, &out));
   EXPECT_EQ(Seqs(out), (std::vector<uint64_t>{2, 5}));
 }
 
 TEST(HistoryRingTest, ReplayFailsWhenCursorIsOlderThanEvicted) {
   HistoryRing ring(NoAge(2, 1 << 20));
-  for (uint64_t s : {2, 5, 8, 11}) ring.Append(Ev(s, kT0), kT0);
+  for (uint64_t s : {2, 5, 8, 11}) ring.Append(StoredEv(s, kT0), kT0);
   ASSERT_EQ(ring.evicted_through(), 5u);
-  std::vector<EventPtr> out = {Ev(1, kT0)};
+  std::vector<EventPtr> out = {StoredEv(1, kT0)};
   EXPECT_FALSE(ring.ReplayAfter(0, kT0, &out));
   EXPECT_FALSE(ring.ReplayAfter(2, kT0, &out));
   EXPECT_FALSE(ring.ReplayAfter(4, kT0, &out));
@@ -191,9 +191,9 @@ TEST(HistoryRingTest, ReplayFailsWhenFirstEventAfterCursorAgedOut) {
   HistoryLimits l = NoAge(100, 1 << 20);
   l.max_age = absl::Seconds(60);
   HistoryRing ring(l);
-  ring.Append(Ev(1, kT0), kT0);
-  ring.Append(Ev(2, kT0 + absl::Seconds(50)), kT0 + absl::Seconds(50));
-  ring.Append(Ev(3, kT0 + absl::Seconds(100)), kT0 + absl::Seconds(100));
+  ring.Append(StoredEv(1, kT0), kT0);
+  ring.Append(StoredEv(2, kT0 + absl::Seconds(50)), kT0 + absl::Seconds(50));
+  ring.Append(StoredEv(3, kT0 + absl::Seconds(100)), kT0 + absl::Seconds(100));
   // Append at +100 already expired seq 1.
   ASSERT_EQ(ring.evicted_through(), 1u);
   // Nothing has expired seq 2 yet, but at +115 it is 65s old: a reader with
@@ -218,7 +218,7 @@ TEST(HistoryRingTest, MarkEvictedThrough) {
   EXPECT_EQ(ring.evicted_through(), 5u);
   ring.MarkEvictedThrough(3);  // never goes back
   EXPECT_EQ(ring.evicted_through(), 5u);
-  ring.Append(Ev(9, kT0), kT0);
+  ring.Append(StoredEv(9, kT0), kT0);
   std::vector<EventPtr> out;
   EXPECT_FALSE(ring.ReplayAfter(4, kT0, &out));
   EXPECT_TRUE(out.empty());
@@ -228,7 +228,7 @@ TEST(HistoryRingTest, MarkEvictedThrough) {
 
 TEST(HistoryRingTest, ReplaySharesEventsWithoutCopying) {
   HistoryRing ring(NoAge(10, 1 << 20));
-  EventPtr e = Ev(1, kT0);
+  EventPtr e = StoredEv(1, kT0);
   ring.Append(e, kT0);
   std::vector<EventPtr> out;
   ASSERT_TRUE(ring.ReplayAfter(0, kT0, &out));

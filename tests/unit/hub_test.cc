@@ -63,7 +63,7 @@ class TestSink : public SubscriptionSink {
 
 using Ids = std::vector<std::string>;
 
-EventPtr Ev(const std::string& id, const std::string& channel,
+EventPtr HubEv(const std::string& id, const std::string& channel,
             std::vector<std::string> users = {}, size_t pad = 0) {
   auto ev = std::make_shared<Event>();
   ev->seq = 1;
@@ -140,14 +140,14 @@ TEST_F(HubTest, WakeFiresWhenTheInboxTurnsNonEmpty) {
   DrainAll();
   wakes_[0] = 0;
   wakes_[1] = 0;
-  hub_.Dispatch(Ev("e1", "a"));
+  hub_.Dispatch(HubEv("e1", "a"));
   EXPECT_EQ(wakes_[0], 1);
   EXPECT_EQ(wakes_[1], 1);
-  hub_.Dispatch(Ev("e2", "a"));
+  hub_.Dispatch(HubEv("e2", "a"));
   EXPECT_EQ(wakes_[0], 1);
   EXPECT_EQ(wakes_[1], 1);
   hub_.shard(0).Drain();
-  hub_.Dispatch(Ev("e3", "a"));
+  hub_.Dispatch(HubEv("e3", "a"));
   EXPECT_EQ(wakes_[0], 2);
   EXPECT_EQ(wakes_[1], 1);
 }
@@ -161,9 +161,9 @@ TEST_F(HubTest, DispatchWakesOnlyShardsHoldingTheChannel) {
   DrainAll();
   wakes_[0] = 0;
   wakes_[1] = 0;
-  hub_.Dispatch(Ev("e1", "nobody"));
+  hub_.Dispatch(HubEv("e1", "nobody"));
   EXPECT_EQ(wakes_[0] + wakes_[1], 0) << "no reader, no wake-up";
-  hub_.Dispatch(Ev("e2", "a"));
+  hub_.Dispatch(HubEv("e2", "a"));
   EXPECT_EQ(wakes_[0] + wakes_[1], 1) << "only the shard holding \"a\"";
   DrainAll();
   EXPECT_EQ(s0.ready, 2) << "attach, then e2";
@@ -172,7 +172,7 @@ TEST_F(HubTest, DispatchWakesOnlyShardsHoldingTheChannel) {
   for (int i = 0; i < 2; ++i) hub_.shard(i).DetachNow(a.get());
   wakes_[0] = 0;
   wakes_[1] = 0;
-  hub_.Dispatch(Ev("e3", "a"));
+  hub_.Dispatch(HubEv("e3", "a"));
   EXPECT_EQ(wakes_[0] + wakes_[1], 0);
 }
 
@@ -184,7 +184,7 @@ TEST_F(HubTest, AttachThenDeliver) {
   DrainAll();
   EXPECT_EQ(hub_.subscriptions(), 1u);
   EXPECT_EQ(sink.ready, 1) << "attach notifies once";
-  hub_.Dispatch(Ev("e1", "a"));
+  hub_.Dispatch(HubEv("e1", "a"));
   DrainAll();
   EXPECT_EQ(sink.ready, 2);
   EXPECT_EQ(sink.Ids(), (Ids{"e1"}));
@@ -194,8 +194,8 @@ TEST_F(HubTest, AttachThenDeliver) {
 TEST_F(HubTest, CatchUpComesBeforeLiveEvents) {
   TestSink sink;
   auto sub = Make(&sink, {"a"});
-  hub_.Attach(sub, {Ev("c1", "a"), Ev("c2", "a")});
-  hub_.Dispatch(Ev("e3", "a"));
+  hub_.Attach(sub, {HubEv("c1", "a"), HubEv("c2", "a")});
+  hub_.Dispatch(HubEv("e3", "a"));
   DrainAll();
   EXPECT_EQ(sink.Ids(), (Ids{"c1", "c2", "e3"}));
   EXPECT_EQ(sink.ready, 1);
@@ -214,8 +214,8 @@ TEST_F(HubTest, CoalescesABurstIntoOneNotificationPerSubscription) {
   ASSERT_EQ(s2.ready, 1);
   ASSERT_EQ(s3.ready, 1);
   for (int i = 1; i <= 5; ++i) {
-    hub_.Dispatch(Ev("a" + std::to_string(i), "a"));
-    hub_.Dispatch(Ev("b" + std::to_string(i), "b"));
+    hub_.Dispatch(HubEv("a" + std::to_string(i), "a"));
+    hub_.Dispatch(HubEv("b" + std::to_string(i), "b"));
   }
   DrainAll();
   EXPECT_EQ(s1.ready, 2);
@@ -234,8 +234,8 @@ TEST_F(HubTest, ChannelFiltering) {
   hub_.Attach(a, {});
   hub_.Attach(b, {});
   DrainAll();
-  hub_.Dispatch(Ev("x1", "a"));
-  hub_.Dispatch(Ev("x2", "c"));
+  hub_.Dispatch(HubEv("x1", "a"));
+  hub_.Dispatch(HubEv("x2", "c"));
   DrainAll();
   EXPECT_EQ(sa.Ids(), (Ids{"x1"}));
   EXPECT_EQ(sb.Ids(), (Ids{}));
@@ -256,7 +256,7 @@ TEST_F(HubTest, SubscriptionsSpreadOverShards) {
   EXPECT_NE(ShardOf(a.get()), ShardOf(b.get()));
   EXPECT_EQ(hub_.shard(0).attached(), 1u);
   EXPECT_EQ(hub_.shard(1).attached(), 1u);
-  hub_.Dispatch(Ev("e1", "a"));
+  hub_.Dispatch(HubEv("e1", "a"));
   DrainAll();
   EXPECT_EQ(s1.Ids(), (Ids{"e1"}));
   EXPECT_EQ(s2.Ids(), (Ids{"e1"}));
@@ -272,12 +272,12 @@ TEST_F(HubTest, UserTargeting) {
   for (auto& s : {sa, sa2, sb, sn, sc}) hub_.Attach(s, {});
   DrainAll();
 
-  hub_.Dispatch(Ev("to_alice", "c", {"alice"}));
-  hub_.Dispatch(Ev("to_alice_bob", "c", {"alice", "bob"}));
-  hub_.Dispatch(Ev("to_carol_on_c", "c", {"carol"}));
-  hub_.Dispatch(Ev("to_nobody", "c", {"zed"}));
-  hub_.Dispatch(Ev("all_c", "c"));
-  hub_.Dispatch(Ev("to_alice_on_d", "d", {"alice"}));
+  hub_.Dispatch(HubEv("to_alice", "c", {"alice"}));
+  hub_.Dispatch(HubEv("to_alice_bob", "c", {"alice", "bob"}));
+  hub_.Dispatch(HubEv("to_carol_on_c", "c", {"carol"}));
+  hub_.Dispatch(HubEv("to_nobody", "c", {"zed"}));
+  hub_.Dispatch(HubEv("all_c", "c"));
+  hub_.Dispatch(HubEv("to_alice_on_d", "d", {"alice"}));
   DrainAll();
 
   EXPECT_EQ(alice.Ids(), (Ids{"to_alice", "to_alice_bob", "all_c"}));
@@ -296,20 +296,20 @@ TEST_F(HubTest, CountRecipients) {
   auto n = Make(&s4, {"c"});
   for (auto& s : {a, a2, b, n}) hub_.Attach(s, {});
   // Counted from Attach on, before any shard applied it.
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "c")), 4u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "c")), 4u);
   DrainAll();
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "c")), 4u);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "d")), 1u);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "e")), 0u);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "c", {"alice"})), 2u);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "c", {"alice", "bob"})), 3u);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "c", {"carol"})), 0u);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "d", {"alice"})), 1u);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "d", {"bob"})), 0u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "c")), 4u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "d")), 1u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "e")), 0u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "c", {"alice"})), 2u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "c", {"alice", "bob"})), 3u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "c", {"carol"})), 0u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "d", {"alice"})), 1u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "d", {"bob"})), 0u);
 
   // The count matches what Dispatch actually delivers.
   const uint64_t before = hub_.deliveries();
-  hub_.Dispatch(Ev("t", "c", {"alice", "bob"}));
+  hub_.Dispatch(HubEv("t", "c", {"alice", "bob"}));
   DrainAll();
   EXPECT_EQ(hub_.deliveries() - before, 3u);
 
@@ -325,9 +325,9 @@ TEST_F(HubTest, CountRecipients) {
   }
   t.join();
   EXPECT_EQ(hub_.subscriptions(), 3u);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "c")), 3u);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "c", {"alice"})), 1u);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "d")), 0u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "c")), 3u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "c", {"alice"})), 1u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "d")), 0u);
 }
 
 TEST_F(HubTest, DetachNowFromInsideOnReady) {
@@ -341,18 +341,18 @@ TEST_F(HubTest, DetachNowFromInsideOnReady) {
   std::weak_ptr<Subscription> weak = sub;
   sub.reset();  // the hub holds the only references now
   sink.on_ready = [&] { hub_.shard(shard).DetachNow(raw); };
-  hub_.Dispatch(Ev("e1", "a"));
+  hub_.Dispatch(HubEv("e1", "a"));
   DrainAll();
   EXPECT_EQ(sink.Ids(), (Ids{"e1"}));
   EXPECT_EQ(sink.ready, 2);
   EXPECT_TRUE(weak.expired()) << "released after the notification round";
   EXPECT_EQ(hub_.subscriptions(), 0u);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "a")), 0u);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "a", {"u"})), 0u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "a")), 0u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "a", {"u"})), 0u);
   sink.sub = nullptr;
   sink.on_ready = nullptr;
-  hub_.Dispatch(Ev("e2", "a"));
-  hub_.Dispatch(Ev("e3", "a", {"u"}));
+  hub_.Dispatch(HubEv("e2", "a"));
+  hub_.Dispatch(HubEv("e3", "a", {"u"}));
   DrainAll();
   EXPECT_EQ(sink.ready, 2);
 }
@@ -383,7 +383,7 @@ TEST_F(HubTest, DetachingAnotherPendingSubscriptionSkipsItsNotification) {
   s2.on_ready = [&] {
     if (!detached) { detached = true; hub_.shard(shard).DetachNow(araw); }
   };
-  hub_.Dispatch(Ev("e1", "a"));
+  hub_.Dispatch(HubEv("e1", "a"));
   DrainAll();
   EXPECT_TRUE(detached);
   EXPECT_EQ((s1.ready - r1) + (s2.ready - r2), 1) << "the detached one is not notified";
@@ -395,7 +395,7 @@ TEST_F(HubTest, DetachAndWaitFromAnotherThread) {
   auto sub = Make(&sink, {"a"});
   hub_.Attach(sub, {});
   DrainAll();
-  hub_.Dispatch(Ev("e1", "a"));
+  hub_.Dispatch(HubEv("e1", "a"));
 
   std::atomic<bool> done{false};
   std::thread t([&] {
@@ -408,7 +408,7 @@ TEST_F(HubTest, DetachAndWaitFromAnotherThread) {
   }
   t.join();
   EXPECT_EQ(hub_.subscriptions(), 0u);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "a")), 0u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "a")), 0u);
   // e1 was posted before the detach, so it was queued: either written out
   // in an earlier round, or still in the queue, which the consumer owns now.
   {
@@ -419,7 +419,7 @@ TEST_F(HubTest, DetachAndWaitFromAnotherThread) {
   }
   EXPECT_EQ(sink.Ids(), (Ids{"e1"}));
   const int ready = sink.ready;
-  hub_.Dispatch(Ev("e2", "a"));
+  hub_.Dispatch(HubEv("e2", "a"));
   DrainAll();
   EXPECT_EQ(sink.ready, ready);
   EXPECT_EQ(sink.Ids(), (Ids{"e1"}));
@@ -430,7 +430,7 @@ TEST_F(HubTest, DetachAndWaitFromAnotherThread) {
 TEST_F(HubTest, DetachBeforeAttachWasApplied) {
   TestSink sink;
   auto sub = Make(&sink, {"a"});
-  hub_.Attach(sub, {Ev("c1", "a")});
+  hub_.Attach(sub, {HubEv("c1", "a")});
   std::atomic<bool> done{false};
   std::thread t([&] {
     hub_.Detach(sub);
@@ -442,7 +442,7 @@ TEST_F(HubTest, DetachBeforeAttachWasApplied) {
   }
   t.join();
   EXPECT_EQ(hub_.subscriptions(), 0u);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("x", "a")), 0u);
+  EXPECT_EQ(hub_.CountRecipients(*HubEv("x", "a")), 0u);
   EXPECT_EQ(sub.use_count(), 1);
 }
 
@@ -451,8 +451,8 @@ TEST_F(HubTest, OverflowUnderDisconnectPolicy) {
   auto sub = Make(&sink, {"a"}, "", /*queue_bytes=*/20);
   hub_.Attach(sub, {});
   DrainAll();
-  hub_.Dispatch(Ev("e1", "a", {}, 10));  // 13 bytes
-  hub_.Dispatch(Ev("e2", "a", {}, 10));  // would make 26 > 20
+  hub_.Dispatch(HubEv("e1", "a", {}, 10));  // 13 bytes
+  hub_.Dispatch(HubEv("e2", "a", {}, 10));  // would make 26 > 20
   DrainAll();
   {
     std::lock_guard<std::mutex> lock(sub->mu);
@@ -465,7 +465,7 @@ TEST_F(HubTest, OverflowUnderDisconnectPolicy) {
   EXPECT_EQ(hub_.overflow_disconnects(), 1u);
   EXPECT_EQ(hub_.deliveries(), 1u);
   // Nothing more is queued or notified, and it is counted once.
-  hub_.Dispatch(Ev("e3", "a"));
+  hub_.Dispatch(HubEv("e3", "a"));
   DrainAll();
   EXPECT_EQ(sink.ready, 2);
   EXPECT_EQ(hub_.overflow_disconnects(), 1u);
@@ -480,7 +480,7 @@ TEST_F(HubTest, DropOldestPolicyCountsDrops) {
   auto sub = Make(&sink, {"dash.cpu"}, "", /*queue_bytes=*/10, *policies);
   hub_.Attach(sub, {});
   DrainAll();
-  for (int i = 1; i <= 4; ++i) hub_.Dispatch(Ev("e" + std::to_string(i), "dash.cpu", {}, 2));
+  for (int i = 1; i <= 4; ++i) hub_.Dispatch(HubEv("e" + std::to_string(i), "dash.cpu", {}, 2));
   DrainAll();  // each frame is 5 bytes: two fit
   EXPECT_EQ(sink.Ids(), (Ids{"e3", "e4"}));
   EXPECT_EQ(hub_.dropped(), 2u);
@@ -510,8 +510,8 @@ TEST_F(HubTest, SwapRemoveKeepsTheOthers) {
   auto clear = [&] { for (auto& sk : sinks) sk.received.clear(); };
 
   hub_.shard(shard).DetachNow(b);  // the middle one
-  hub_.Dispatch(Ev("e1", "c"));
-  hub_.Dispatch(Ev("t1", "c", {"u"}));
+  hub_.Dispatch(HubEv("e1", "c"));
+  hub_.Dispatch(HubEv("t1", "c", {"u"}));
   DrainAll();
   EXPECT_EQ(s1.Ids(), (Ids{"e1", "t1"}));
   EXPECT_EQ(s2.Ids(), (Ids{}));
@@ -520,8 +520,8 @@ TEST_F(HubTest, SwapRemoveKeepsTheOthers) {
 
   clear();
   hub_.shard(shard).DetachNow(a);  // now the first
-  hub_.Dispatch(Ev("e2", "c"));
-  hub_.Dispatch(Ev("t2", "c", {"u"}));
+  hub_.Dispatch(HubEv("e2", "c"));
+  hub_.Dispatch(HubEv("t2", "c", {"u"}));
   DrainAll();
   EXPECT_EQ(s1.Ids(), (Ids{}));
   EXPECT_EQ(s2.Ids(), (Ids{}));
@@ -530,7 +530,7 @@ TEST_F(HubTest, SwapRemoveKeepsTheOthers) {
   clear();
   hub_.shard(shard).DetachNow(c);
   EXPECT_EQ(hub_.subscriptions(), 3u);
-  hub_.Dispatch(Ev("e3", "c"));
+  hub_.Dispatch(HubEv("e3", "c"));
   DrainAll();
   EXPECT_EQ(s3.Ids(), (Ids{}));
   // The others (on whichever shard) were never disturbed.
@@ -546,7 +546,7 @@ TEST_F(HubTest, SwapRemoveKeepsTheOthers) {
   TestSink s4;
   auto d = Make(&s4, {"c"}, "u");
   hub_.Attach(d, {});
-  hub_.Dispatch(Ev("e4", "c", {"u"}));
+  hub_.Dispatch(HubEv("e4", "c", {"u"}));
   DrainAll();
   EXPECT_EQ(s4.Ids(), (Ids{"e4"}));
 }
@@ -591,9 +591,9 @@ TEST_F(HubTest, IndexesStayConsistentUnderChurn) {
     v.attached = false;
     for (auto& e : subs) e.sink->received.clear();
     for (const auto& ch : channels) {
-      hub_.Dispatch(Ev("b" + std::to_string(n) + ch, ch));
+      hub_.Dispatch(HubEv("b" + std::to_string(n) + ch, ch));
       for (const auto& u : {"u1", "u2"}) {
-        hub_.Dispatch(Ev("t" + std::to_string(n) + ch + u, ch, {u}));
+        hub_.Dispatch(HubEv("t" + std::to_string(n) + ch + u, ch, {u}));
       }
     }
     DrainAll();

@@ -5,11 +5,11 @@
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/unit/fixed_clock.h"
 
 namespace ssebridge {
 namespace {
 
-const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
 
 PublishOutcome Outcome(const std::string& id, uint32_t subs = 0) {
   PublishOutcome o;

@@ -44,7 +44,7 @@ class CountingSink : public SubscriptionSink {
   int bytes = 0;    // every frame here is "e;"
 };
 
-EventPtr Ev(const std::string& channel, std::vector<std::string> users = {}) {
+EventPtr DrainEv(const std::string& channel, std::vector<std::string> users = {}) {
   auto ev = std::make_shared<Event>();
   ev->seq = 1;
   ev->id = "e";
@@ -100,20 +100,20 @@ TEST_F(InlineDrainTest, TargetedEventWakesOnlyTheShardsOfItsUsers) {
   auto a = Attach(&s0, "c", "u0");
   auto b = Attach(&s1, "c", "u1");
   DrainAllAndReset();
-  hub_.Dispatch(Ev("c", {"u1"}));
+  hub_.Dispatch(DrainEv("c", {"u1"}));
   EXPECT_EQ(wakes_[0], 0);
   EXPECT_EQ(wakes_[1], 1);
-  hub_.Dispatch(Ev("c", {"nobody"}));
+  hub_.Dispatch(DrainEv("c", {"nobody"}));
   EXPECT_EQ(wakes_[0], 0);
-  hub_.Dispatch(Ev("c", {"u0", "u1"}));
+  hub_.Dispatch(DrainEv("c", {"u0", "u1"}));
   EXPECT_EQ(wakes_[0], 1);
   DrainAllAndReset();
   EXPECT_EQ(s0.bytes, 2);  // one event
   EXPECT_EQ(s1.bytes, 4);  // two
-  hub_.Dispatch(Ev("c"));  // untargeted: every shard with the channel
+  hub_.Dispatch(DrainEv("c"));  // untargeted: every shard with the channel
   EXPECT_EQ(wakes_[0], 1);
   EXPECT_EQ(wakes_[1], 1);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("c", {"u0", "u1", "u2"})), 2u);
+  EXPECT_EQ(hub_.CountRecipients(*DrainEv("c", {"u0", "u1", "u2"})), 2u);
 }
 
 TEST_F(InlineDrainTest, TargetedEventStopsWakingAShardOnceItsUserLeft) {
@@ -122,9 +122,9 @@ TEST_F(InlineDrainTest, TargetedEventStopsWakingAShardOnceItsUserLeft) {
   auto b = Attach(&s1, "c", "u0");  // the same user on the other shard
   DrainAllAndReset();
   hub_.shard(1).DetachNow(b.get());  // the test thread owns the shards
-  hub_.Dispatch(Ev("c", {"u0"}));
+  hub_.Dispatch(DrainEv("c", {"u0"}));
   EXPECT_EQ(wakes_[0], 1);
-  EXPECT_EQ(hub_.CountRecipients(*Ev("c", {"u0"})), 1u);
+  EXPECT_EQ(hub_.CountRecipients(*DrainEv("c", {"u0"})), 1u);
 }
 
 TEST_F(InlineDrainTest, ScopeDrainsASmallShardInsteadOfWakingIt) {
@@ -134,8 +134,8 @@ TEST_F(InlineDrainTest, ScopeDrainsASmallShardInsteadOfWakingIt) {
   const int ready = s0.ready;
   {
     InlineDrainScope scope;
-    hub_.Dispatch(Ev("c"));
-    hub_.Dispatch(Ev("c"));
+    hub_.Dispatch(DrainEv("c"));
+    hub_.Dispatch(DrainEv("c"));
     EXPECT_EQ(wakes_[0] + inline_drains_[0], 0);  // not before the scope ends
     EXPECT_EQ(s0.bytes, 0);
   }
@@ -154,7 +154,7 @@ TEST_F(InlineDrainTest, ScopeWakesTheOwnerWhenItsLoopIsBusy) {
   {
     InlineDrainScope outer;
     InlineDrainScope inner;  // joins the outer one
-    hub_.Dispatch(Ev("c"));
+    hub_.Dispatch(DrainEv("c"));
   }
   EXPECT_EQ(wakes_[0], 1);
   EXPECT_EQ(inline_drains_[0], 0);
@@ -173,7 +173,7 @@ TEST_F(InlineDrainTest, ScopeLeavesAFanOutToTheWriterThreads) {
   DrainAllAndReset();
   {
     InlineDrainScope scope;
-    hub_.Dispatch(Ev("c"));
+    hub_.Dispatch(DrainEv("c"));
     EXPECT_EQ(wakes_[0], 1);  // at once: the scope does not hold it
     EXPECT_EQ(wakes_[1], 1);
   }
@@ -189,7 +189,7 @@ TEST_F(InlineDrainTest, ScopeLeavesAShardDrainedJustNowToItsWriter) {
   DrainAllAndReset();
   {
     InlineDrainScope scope;
-    hub_.Dispatch(Ev("c"));
+    hub_.Dispatch(DrainEv("c"));
     EXPECT_EQ(wakes_[0], 1);
   }
 }
@@ -198,7 +198,7 @@ TEST_F(InlineDrainTest, WithoutAScopeEveryPostWakes) {
   CountingSink s0;
   auto a = Attach(&s0, "c");
   DrainAllAndReset();
-  hub_.Dispatch(Ev("c"));
+  hub_.Dispatch(DrainEv("c"));
   EXPECT_EQ(wakes_[0], 1);
   EXPECT_EQ(inline_drains_[0], 0);
 }

@@ -13,13 +13,13 @@
 #include "bridge/broker/memory_broker.h"
 #include "bridge/core/names.h"
 #include "bridge/sse/sse_encoder.h"
+#include "tests/unit/fixed_clock.h"
 
 namespace ssebridge {
 namespace {
 
-const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
 
-struct NullSink : SubscriptionSink {
+struct IdleSink : SubscriptionSink {
   void OnReady() override {}
 };
 
@@ -69,7 +69,7 @@ class MemoryBrokerLimitsTest : public testing::Test {
 
   Hub hub_;
   SseEncoder encoder_;
-  NullSink sink_;
+  IdleSink sink_;
   absl::Time now_ = kT0;
   MemoryBroker::Options options_;
   std::unique_ptr<MemoryBroker> broker_;

@@ -23,6 +23,7 @@
 #include "bridge/sse/sse_encoder.h"
 #include "gtest/gtest.h"
 #include "tests/harness/sse_parser.h"
+#include "tests/unit/fixed_clock.h"
 
 namespace ssebridge {
 namespace {
@@ -94,7 +95,6 @@ struct Reader {
 
 using Strings = std::vector<std::string>;
 
-const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
 
 class MemoryBrokerTest : public testing::Test {
  protected:

@@ -10,7 +10,7 @@
 namespace ssebridge {
 namespace {
 
-void ExpectInvalid(const absl::Status& s, const std::string& field,
+void ExpectInvalidName(const absl::Status& s, const std::string& field,
                    const std::string& what) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << what << ": " << s;
   EXPECT_TRUE(absl::StartsWith(s.message(), field)) << what << ": " << s;
@@ -25,17 +25,17 @@ TEST(ChannelNameTest, AcceptsTheAllowedAlphabet) {
 }
 
 TEST(ChannelNameTest, RejectsEmptyAndTooLong) {
-  ExpectInvalid(ValidateChannelName("", "channel"), "channel", "empty");
-  ExpectInvalid(ValidateChannelName(std::string(129, 'x'), "channels[2]"),
+  ExpectInvalidName(ValidateChannelName("", "channel"), "channel", "empty");
+  ExpectInvalidName(ValidateChannelName(std::string(129, 'x'), "channels[2]"),
                 "channels[2]", "129 chars");
 }
 
 TEST(ChannelNameTest, RejectsOtherCharacters) {
   for (const char* bad : {"a b", "a/b", "a*", "a,b", "a\nb", "a=b", "a?b", "#",
                           "a%20", "\xC3\xA9t\xC3\xA9", "a\tb", "a+b", "a@b"}) {
-    ExpectInvalid(ValidateChannelName(bad, "ch"), "ch", bad);
+    ExpectInvalidName(ValidateChannelName(bad, "ch"), "ch", bad);
   }
-  ExpectInvalid(ValidateChannelName(std::string("a\0b", 3), "ch"), "ch", "NUL");
+  ExpectInvalidName(ValidateChannelName(std::string("a\0b", 3), "ch"), "ch", "NUL");
 }
 
 TEST(EventTypeTest, Accepts) {
@@ -49,26 +49,26 @@ TEST(EventTypeTest, Accepts) {
 }
 
 TEST(EventTypeTest, RejectsLineBreaksAndNul) {
-  ExpectInvalid(ValidateEventType("a\nb", "event"), "event", "LF");
-  ExpectInvalid(ValidateEventType("a\rb", "event"), "event", "CR");
-  ExpectInvalid(ValidateEventType("a\r\n", "event"), "event", "CRLF");
-  ExpectInvalid(ValidateEventType(std::string("a\0b", 3), "event"), "event",
+  ExpectInvalidName(ValidateEventType("a\nb", "event"), "event", "LF");
+  ExpectInvalidName(ValidateEventType("a\rb", "event"), "event", "CR");
+  ExpectInvalidName(ValidateEventType("a\r\n", "event"), "event", "CRLF");
+  ExpectInvalidName(ValidateEventType(std::string("a\0b", 3), "event"), "event",
                 "NUL");
 }
 
 TEST(EventTypeTest, RejectsTooLong) {
-  ExpectInvalid(ValidateEventType(std::string(65, 't'), "event"), "event",
+  ExpectInvalidName(ValidateEventType(std::string(65, 't'), "event"), "event",
                 "65 chars");
 }
 
 TEST(EventTypeTest, RejectsReservedPrefix) {
-  ExpectInvalid(ValidateEventType("ssebridge.reset", "event"), "event", "reset");
-  ExpectInvalid(ValidateEventType("ssebridge.", "event"), "event", "prefix");
-  ExpectInvalid(ValidateEventType("ssebridge.anything", "evt"), "evt", "any");
+  ExpectInvalidName(ValidateEventType("ssebridge.reset", "event"), "event", "reset");
+  ExpectInvalidName(ValidateEventType("ssebridge.", "event"), "event", "prefix");
+  ExpectInvalidName(ValidateEventType("ssebridge.anything", "evt"), "evt", "any");
 }
 
 TEST(EventTypeTest, RejectsInvalidUtf8) {
-  ExpectInvalid(ValidateEventType("\xFF", "event"), "event", "0xFF");
+  ExpectInvalidName(ValidateEventType("\xFF", "event"), "event", "0xFF");
 }
 
 TEST(UserIdTest, AcceptsAndRejects) {
@@ -76,10 +76,10 @@ TEST(UserIdTest, AcceptsAndRejects) {
   EXPECT_TRUE(ValidateUserId("user@example.com", "user").ok());
   EXPECT_TRUE(ValidateUserId(std::string(256, 'u'), "user").ok());
   EXPECT_TRUE(ValidateUserId("\xE7\x94\xA8\xE6\x88\xB7", "user").ok());
-  ExpectInvalid(ValidateUserId("", "user_ids[0]"), "user_ids[0]", "empty");
-  ExpectInvalid(ValidateUserId(std::string(257, 'u'), "user_ids[4]"),
+  ExpectInvalidName(ValidateUserId("", "user_ids[0]"), "user_ids[0]", "empty");
+  ExpectInvalidName(ValidateUserId(std::string(257, 'u'), "user_ids[4]"),
                 "user_ids[4]", "257 bytes");
-  ExpectInvalid(ValidateUserId("a\xC3", "sub"), "sub", "truncated UTF-8");
+  ExpectInvalidName(ValidateUserId("a\xC3", "sub"), "sub", "truncated UTF-8");
 }
 
 TEST(Utf8Test, ValidSequences) {

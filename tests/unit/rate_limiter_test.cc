@@ -11,11 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/unit/fixed_clock.h"
 
 namespace ssebridge {
 namespace {
 
-const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
 
 int AllowedNow(RateLimiter* limiter, const std::string& key, absl::Time now,
                int attempts) {

@@ -9,7 +9,7 @@
 namespace ssebridge {
 namespace {
 
-using State = RequestFraming::State;
+using FramingState = RequestFraming::State;
 
 RequestLimits Small() {
   RequestLimits l;
@@ -25,13 +25,13 @@ TEST(RequestFramingTest, CompleteHeadFedByteByByte) {
       "POST /v1/publish HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n{\"a\":\"b\"}xyz";
   RequestFraming f(Small());
   std::string seen;
-  State s = State::kNeedMore;
+  FramingState s = FramingState::kNeedMore;
   for (char c : req) {
     seen.push_back(c);
     s = f.Scan(seen);
-    if (s != State::kNeedMore) break;
+    if (s != FramingState::kNeedMore) break;
   }
-  ASSERT_EQ(s, State::kHeadComplete);
+  ASSERT_EQ(s, FramingState::kHeadComplete);
   EXPECT_EQ(f.head_bytes(), req.find("\r\n\r\n") + 4);
   EXPECT_EQ(seen.size(), f.head_bytes());
   EXPECT_EQ(f.content_length(), 12u);
@@ -41,7 +41,7 @@ TEST(RequestFramingTest, CompleteHeadFedByteByByte) {
 TEST(RequestFramingTest, Chunked) {
   RequestFraming f(Small());
   EXPECT_EQ(f.Scan("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n"),
-            State::kHeadComplete);
+            FramingState::kHeadComplete);
   EXPECT_TRUE(f.chunked());
   EXPECT_EQ(f.body(), RequestFraming::Body::kChunked);
 }
@@ -49,7 +49,7 @@ TEST(RequestFramingTest, Chunked) {
 TEST(RequestFramingTest, RecordsTheHead) {
   RequestFraming f(Small());
   ASSERT_EQ(f.Scan("GET /v1/events?channel=a HTTP/1.0\r\nHost:  x \r\nX-A:\r\n\r\n"),
-            State::kHeadComplete);
+            FramingState::kHeadComplete);
   EXPECT_EQ(f.head().method, "GET");
   EXPECT_EQ(f.head().target, "/v1/events?channel=a");
   EXPECT_EQ(f.head().version, "HTTP/1.0");
@@ -63,7 +63,7 @@ TEST(RequestFramingTest, RecordsTheHead) {
 // neither end a line nor start a header of its own.
 TEST(RequestFramingTest, BareCrIsReadAsASpace) {
   RequestFraming f(Small());
-  ASSERT_EQ(f.Scan("GET / HTTP/1.1\r\nX-A: 1\rX-B: 2\r\n\r\n"), State::kHeadComplete);
+  ASSERT_EQ(f.Scan("GET / HTTP/1.1\r\nX-A: 1\rX-B: 2\r\n\r\n"), FramingState::kHeadComplete);
   ASSERT_EQ(f.head().headers.size(), 1u);
   EXPECT_EQ(f.head().Header("X-A"), "1 X-B: 2");
 }
@@ -71,14 +71,14 @@ TEST(RequestFramingTest, BareCrIsReadAsASpace) {
 TEST(RequestFramingTest, ExpectContinue) {
   RequestFraming f(Small());
   EXPECT_EQ(f.Scan("POST / HTTP/1.1\r\nContent-Length: 10\r\nExpect: 100-Continue\r\n\r\n"),
-            State::kHeadComplete);
+            FramingState::kHeadComplete);
   EXPECT_TRUE(f.expect_continue());
 }
 
 TEST(RequestFramingTest, LongRequestLineIs414BeforeItEnds) {
   RequestFraming f(Small());
-  EXPECT_EQ(f.Scan(std::string(100, 'a')), State::kNeedMore);
-  EXPECT_EQ(f.Scan(std::string(101, 'a')), State::kRejected);
+  EXPECT_EQ(f.Scan(std::string(100, 'a')), FramingState::kNeedMore);
+  EXPECT_EQ(f.Scan(std::string(101, 'a')), FramingState::kRejected);
   EXPECT_EQ(f.reject_status(), 414);
   EXPECT_NE(f.reject_message().find("request line"), std::string::npos);
 }
@@ -87,13 +87,13 @@ TEST(RequestFramingTest, HeaderLimitsAre431) {
   {
     RequestFraming f(Small());
     EXPECT_EQ(f.Scan(absl::StrCat("GET / HTTP/1.1\r\nA: ", std::string(300, 'x'))),
-              State::kRejected);
+              FramingState::kRejected);
     EXPECT_EQ(f.reject_status(), 431);
     EXPECT_NE(f.reject_message().find("--max_header_bytes"), std::string::npos);
   }
   {
     RequestFraming f(Small());
-    EXPECT_EQ(f.Scan("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n"), State::kRejected);
+    EXPECT_EQ(f.Scan("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n"), FramingState::kRejected);
     EXPECT_EQ(f.reject_status(), 431);
     EXPECT_NE(f.reject_message().find("--max_header_count"), std::string::npos);
   }
@@ -103,24 +103,24 @@ TEST(RequestFramingTest, HeaderLimitsAre431) {
     RequestFraming f(big);
     EXPECT_EQ(f.Scan(absl::StrCat("GET / HTTP/1.1\r\nCookie: ",
                                   std::string(kMaxHeaderLineBytes, 'c'))),
-              State::kRejected);
+              FramingState::kRejected);
     EXPECT_EQ(f.reject_status(), 431);
   }
   {
     RequestFraming f(Small());  // exactly at the count limit is fine
-    EXPECT_EQ(f.Scan("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"), State::kHeadComplete);
+    EXPECT_EQ(f.Scan("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"), FramingState::kHeadComplete);
   }
 }
 
 TEST(RequestFramingTest, ContentLengthOverLimitIs413) {
   RequestFraming f(Small());
-  EXPECT_EQ(f.Scan("POST / HTTP/1.1\r\ncontent-length: 1001\r\n"), State::kRejected);
+  EXPECT_EQ(f.Scan("POST / HTTP/1.1\r\ncontent-length: 1001\r\n"), FramingState::kRejected);
   EXPECT_EQ(f.reject_status(), 413);
   RequestFraming ok(Small());
-  EXPECT_EQ(ok.Scan("POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n"), State::kHeadComplete);
+  EXPECT_EQ(ok.Scan("POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n"), FramingState::kHeadComplete);
   RequestFraming same(Small());  // a repeated identical length is one length
   EXPECT_EQ(same.Scan("POST / HTTP/1.1\r\nContent-Length: 7\r\nContent-Length: 7\r\n\r\n"),
-            State::kHeadComplete);
+            FramingState::kHeadComplete);
   EXPECT_EQ(same.content_length(), 7u);
 }
 
@@ -177,7 +177,7 @@ TEST(RequestFramingTest, AmbiguousOrMalformedFramingIs400) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     RequestFraming f(Small());
-    EXPECT_EQ(f.Scan(c.head), State::kRejected);
+    EXPECT_EQ(f.Scan(c.head), FramingState::kRejected);
     EXPECT_EQ(f.reject_status(), 400);
     EXPECT_NE(f.reject_message().find(c.names_what), std::string::npos) << f.reject_message();
   }

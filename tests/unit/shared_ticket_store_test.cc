@@ -16,11 +16,11 @@
 #include "absl/time/time.h"
 #include "bridge/auth/ticket_codec.h"
 #include "gtest/gtest.h"
+#include "tests/unit/fixed_clock.h"
 
 namespace ssebridge {
 namespace {
 
-const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
 
 class FakeVault : public TicketVault {
  public:

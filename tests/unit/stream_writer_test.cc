@@ -14,7 +14,7 @@
 namespace ssebridge {
 namespace {
 
-EventPtr MakeEvent(uint64_t seq, const std::string& channel) {
+EventPtr SeqEvent(uint64_t seq, const std::string& channel) {
   auto ev = std::make_shared<Event>();
   ev->seq = seq;
   ev->id = absl::StrCat("e-", seq);
@@ -75,9 +75,9 @@ class StreamWriterTest : public ::testing::Test {
 TEST_F(StreamWriterTest, WritesHeadThenEventsInOrder) {
   ASSERT_TRUE(writer_.Start().ok());
   auto sub = Open({"a"});
-  hub_.Attach(sub, {MakeEvent(1, "a")});
-  for (uint64_t s = 2; s <= 200; ++s) hub_.Dispatch(MakeEvent(s, "a"));
-  hub_.Dispatch(MakeEvent(201, "other"));
+  hub_.Attach(sub, {SeqEvent(1, "a")});
+  for (uint64_t s = 2; s <= 200; ++s) hub_.Dispatch(SeqEvent(s, "a"));
+  hub_.Dispatch(SeqEvent(201, "other"));
   std::string got = ReadUntil(fds_[1], "payload 200\n\n", absl::Seconds(10));
   std::string want = "HEAD\n";
   for (uint64_t s = 1; s <= 200; ++s) {
@@ -109,7 +109,7 @@ TEST_F(StreamWriterTest, PeerCloseDetachesAndFreesTheStream) {
   fds_[1] = -1;
   EXPECT_TRUE(WaitFor([&] { return hub_.subscriptions() == 0; }, absl::Seconds(10)));
   EXPECT_TRUE(WaitFor([&] { return writer_.streams() == 0; }, absl::Seconds(10)));
-  hub_.Dispatch(MakeEvent(1, "a"));  // nobody left to deliver to
+  hub_.Dispatch(SeqEvent(1, "a"));  // nobody left to deliver to
 }
 
 TEST_F(StreamWriterTest, CloseAllSendsFarewellThenEndOfFile) {
@@ -150,7 +150,7 @@ TEST_F(StreamWriterTest, DisconnectUserAlsoEndsAStreamStillAttaching) {
   fcntl(later[0], F_SETFL, fcntl(later[0], F_GETFL) | O_NONBLOCK);
   absl::SleepFor(absl::Milliseconds(2));  // opened strictly after the call
   auto again = writer_.Open(later[0], o, policies_, "HEAD\n", {});
-  hub_.Attach(again, {MakeEvent(1, "a")});
+  hub_.Attach(again, {SeqEvent(1, "a")});
   got = ReadUntil(later[1], "payload 1\n\n", absl::Seconds(10));
   EXPECT_EQ(got.find("ssebridge.disconnected"), std::string::npos) << got;
   EXPECT_NE(got.find("payload 1"), std::string::npos) << got;

@@ -10,26 +10,10 @@
 #include "bridge/core/subscriber_queue.h"
 #include "bridge/sse/sse_encoder.h"
 #include "gtest/gtest.h"
+#include "tests/unit/queued_events.h"
 
 namespace ssebridge {
 namespace {
-
-using PR = SubscriberQueue::PushResult;
-constexpr DeliveryPolicy kDrop = DeliveryPolicy::kDropOldest;
-constexpr DeliveryPolicy kLatest = DeliveryPolicy::kLatestOnly;
-
-// An event whose frame is "<tag>" padded with '.' to `size` bytes.
-EventPtr Ev(const std::string& tag, size_t size, std::string channel = "c",
-            std::string type = "t") {
-  auto ev = std::make_shared<Event>();
-  ev->seq = 1;
-  ev->id = tag;
-  ev->channel = std::move(channel);
-  ev->type = std::move(type);
-  ev->frame = tag;
-  if (ev->frame.size() < size) ev->frame.append(size - ev->frame.size(), '.');
-  return ev;
-}
 
 // Each queued entry: an event's tag, or "dropped <data>" for a notice.
 std::vector<std::string> Entries(SubscriberQueue* q) {
@@ -46,8 +30,6 @@ std::vector<std::string> Entries(SubscriberQueue* q) {
   }
   return out;
 }
-
-using Tags = std::vector<std::string>;
 
 TEST(SubscriberQueueGapTest, LatestOnlyDeliversABurstToAReaderThatKeepsUp) {
   SubscriberQueue q(1000);

@@ -8,27 +8,10 @@
 
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
+#include "tests/unit/queued_events.h"
 
 namespace ssebridge {
 namespace {
-
-using PR = SubscriberQueue::PushResult;
-constexpr DeliveryPolicy kDisc = DeliveryPolicy::kDisconnect;
-constexpr DeliveryPolicy kDrop = DeliveryPolicy::kDropOldest;
-constexpr DeliveryPolicy kLatest = DeliveryPolicy::kLatestOnly;
-
-// An event whose frame is `tag` padded with '.' to `size` bytes.
-EventPtr Ev(const std::string& tag, size_t size, std::string channel = "c",
-            std::string type = "t") {
-  auto ev = std::make_shared<Event>();
-  ev->seq = 1;
-  ev->id = tag;
-  ev->channel = std::move(channel);
-  ev->type = std::move(type);
-  ev->frame = tag;
-  if (ev->frame.size() < size) ev->frame.append(size - ev->frame.size(), '.');
-  return ev;
-}
 
 EventPtr Ctl(const std::string& tag, size_t size) {
   std::string f = tag;
@@ -63,8 +46,6 @@ std::vector<std::string> Frames(const SubscriberQueue& q) {
   }
   return out;
 }
-
-using Tags = std::vector<std::string>;
 
 TEST(SubscriberQueueTest, StartsEmpty) {
   SubscriberQueue q(100);

@@ -12,11 +12,11 @@
 #include "absl/strings/match.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/unit/fixed_clock.h"
 
 namespace ssebridge {
 namespace {
 
-const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
 
 TicketStore::Options Small(size_t max_tickets) {
   TicketStore::Options o;
