@@ -11,7 +11,7 @@ namespace ssebridge {
 
 namespace {
 
-absl::Status Bad(absl::string_view what) {
+absl::Status BadSnapshot(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("redis script reply: ", what));
 }
 
@@ -30,35 +30,35 @@ void SortBySeq(std::vector<EventPtr>::iterator first,
 }  // namespace
 
 absl::StatusOr<ScriptReply> ParseScriptReply(const redisReply& reply) {
-  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 4) return Bad("shape");
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 4) return BadSnapshot("shape");
   ScriptReply out;
   if (!AsString(reply.element[0], &out.epoch) || out.epoch.empty()) {
-    return Bad("epoch");
+    return BadSnapshot("epoch");
   }
   if (reply.element[1]->type != REDIS_REPLY_INTEGER || reply.element[1]->integer < 0) {
-    return Bad("head");
+    return BadSnapshot("head");
   }
   out.head = static_cast<uint64_t>(reply.element[1]->integer);
   const redisReply* third = reply.element[2];
   if (third->type == REDIS_REPLY_ARRAY) {
     for (size_t i = 0; i < third->elements; ++i) {
-      if (third->element[i]->type != REDIS_REPLY_INTEGER) return Bad("flags");
+      if (third->element[i]->type != REDIS_REPLY_INTEGER) return BadSnapshot("flags");
       out.too_old.push_back(third->element[i]->integer != 0);
     }
   } else if (!AsString(third, &out.reason)) {
-    return Bad("reason");
+    return BadSnapshot("reason");
   }
   const redisReply* items = reply.element[3];
-  if (items->type != REDIS_REPLY_ARRAY || items->elements % 3 != 0) return Bad("items");
+  if (items->type != REDIS_REPLY_ARRAY || items->elements % 3 != 0) return BadSnapshot("items");
   out.items.reserve(items->elements / 3);
   for (size_t i = 0; i < items->elements; i += 3) {
     const redisReply* index = items->element[i];
-    if (index->type != REDIS_REPLY_INTEGER || index->integer < 1) return Bad("index");
+    if (index->type != REDIS_REPLY_INTEGER || index->integer < 1) return BadSnapshot("index");
     ScriptItem item;
     item.channel = static_cast<size_t>(index->integer - 1);
     if (!AsString(items->element[i + 1], &item.stream_id) ||
         !AsString(items->element[i + 2], &item.payload)) {
-      return Bad("item");
+      return BadSnapshot("item");
     }
     out.items.push_back(std::move(item));
   }

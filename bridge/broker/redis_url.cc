@@ -9,7 +9,7 @@ namespace ssebridge {
 
 namespace {
 
-absl::Status Bad(absl::string_view why) {
+absl::Status BadUrl(absl::string_view why) {
   return absl::InvalidArgumentError(
       absl::StrCat("--redis_url: ", why,
                    " (expected redis[s]://[[user]:password@]host:port/db)"));
@@ -50,7 +50,7 @@ absl::StatusOr<RedisUrl> ParseRedisUrl(absl::string_view url) {
   if (absl::ConsumePrefix(&url, "rediss://")) {
     out.tls = true;
   } else if (!absl::ConsumePrefix(&url, "redis://")) {
-    return Bad("scheme must be redis:// or rediss:// (TLS)");
+    return BadUrl("scheme must be redis:// or rediss:// (TLS)");
   }
   absl::string_view path;
   if (size_t slash = url.find('/'); slash != absl::string_view::npos) {
@@ -65,16 +65,16 @@ absl::StatusOr<RedisUrl> ParseRedisUrl(absl::string_view url) {
     absl::string_view pass =
         colon == absl::string_view::npos ? auth : auth.substr(colon + 1);
     if (!Unescape(user, &out.user) || !Unescape(pass, &out.password)) {
-      return Bad("bad %-escape in the credentials");
+      return BadUrl("bad %-escape in the credentials");
     }
   }
   absl::string_view host = url;
   if (!url.empty() && url.front() == '[') {  // [::1]:6379
     size_t close = url.find(']');
-    if (close == absl::string_view::npos) return Bad("unclosed '[' in host");
+    if (close == absl::string_view::npos) return BadUrl("unclosed '[' in host");
     host = url.substr(1, close - 1);
     url = url.substr(close + 1);
-    if (!url.empty() && !absl::ConsumePrefix(&url, ":")) return Bad("junk after ']'");
+    if (!url.empty() && !absl::ConsumePrefix(&url, ":")) return BadUrl("junk after ']'");
     if (url.empty()) url = "6379";
   } else if (size_t colon = url.rfind(':'); colon != absl::string_view::npos) {
     host = url.substr(0, colon);
@@ -82,16 +82,16 @@ absl::StatusOr<RedisUrl> ParseRedisUrl(absl::string_view url) {
   } else {
     url = "";
   }
-  if (host.empty()) return Bad("missing host");
+  if (host.empty()) return BadUrl("missing host");
   out.host = std::string(host);
   if (!url.empty()) {
     if (!absl::SimpleAtoi(url, &out.port) || out.port < 1 || out.port > 65535) {
-      return Bad("port must be 1-65535");
+      return BadUrl("port must be 1-65535");
     }
   }
   if (!path.empty()) {
     if (!absl::SimpleAtoi(path, &out.db) || out.db < 0 || out.db > 1000000) {
-      return Bad("db must be a non-negative number");
+      return BadUrl("db must be a non-negative number");
     }
   }
   return out;
