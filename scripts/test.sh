@@ -19,8 +19,9 @@ scripts/setup-deps.sh
 # the bridge it starts need a few thousand.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-# Each stage's wall time goes to the log, so a CI run that nears its time
-# budget shows which stage to trim.
+# Each stage's start (and each background step's end) goes to the log with
+# the seconds since the start, so a CI run that nears its time budget shows
+# which stage to trim.
 stage() {
   echo "=== $1 (total: ${SECONDS} s)" >&2
 }

@@ -34,9 +34,6 @@ constexpr int64_t kQueueBytes = 256 * 1024;
 // channel's 1 MiB history, allocator caches and some slack.
 constexpr int64_t kRssGrowthLimitKib = 16 * 1024;
 
-// ASan's quarantine keeps freed memory resident (it grew RSS by ~160 MiB
-// here), so under a sanitizer the bound is checked on the bridge's own count
-// of queued bytes instead of RSS.
 absl::Duration P99(std::vector<absl::Duration> v) {
   if (v.empty()) return absl::InfiniteDuration();
   std::sort(v.begin(), v.end());
@@ -115,6 +112,9 @@ void RunWithStalledReaders(BridgeProcess* bridge, const std::string& channel, St
   // Generous: a loaded 2-core machine (or a sanitizer build) is noisy; a
   // reader that shared the stalled ones' fate would wait seconds.
   EXPECT_LE(run->p99_stalled, 5 * run->p99_alone + absl::Milliseconds(50));
+  // ASan's quarantine keeps freed memory resident (it grew RSS by ~160 MiB
+  // here), so under a sanitizer the bound is checked on the bridge's own
+  // count of queued bytes instead of RSS.
   if (!BridgeIsSanitized()) {
     EXPECT_LE(run->after.rss_kib - run->before.rss_kib, kRssGrowthLimitKib)
         << run->before.Describe() << " -> " << run->after.Describe();
