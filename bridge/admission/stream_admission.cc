@@ -52,21 +52,6 @@ absl::StatusOr<std::vector<std::string>> StreamChannels(const std::vector<std::s
   return out;
 }
 
-// One stream's slots: a --max_connections slot and the ConnectionLimits
-// lease (user, address); both go back when it is destroyed.
-class StreamAdmission::Charge {
- public:
-  Charge(std::atomic<size_t>* streams, std::unique_ptr<ConnectionLimits::Lease> lease)
-      : streams_(streams), lease_(std::move(lease)) {}
-  ~Charge() { streams_->fetch_sub(1, std::memory_order_relaxed); }
-  Charge(const Charge&) = delete;
-  Charge& operator=(const Charge&) = delete;
-
- private:
-  std::atomic<size_t>* streams_;
-  std::unique_ptr<ConnectionLimits::Lease> lease_;
-};
-
 StreamAdmission::StreamAdmission(const Options& options, Wiring wiring)
     : options_(options), wiring_(std::move(wiring)) {}
 
@@ -171,20 +156,12 @@ absl::StatusOr<StreamGrant> StreamAdmission::Identify(const StreamRequest& reque
 absl::StatusOr<std::shared_ptr<void>> StreamAdmission::Take(absl::string_view minter,
                                                             absl::string_view user,
                                                             absl::string_view address) {
-  // Reserve first, so concurrent admissions can never overshoot the cap.
-  if (streams_.fetch_add(1, std::memory_order_relaxed) >= options_.max_streams) {
-    streams_.fetch_sub(1, std::memory_order_relaxed);
-    return absl::UnavailableError(
-        absl::StrCat("this bridge holds its limit of ", options_.max_streams,
-                     " streams (--max_connections); retry later or elsewhere"));
-  }
-  absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>> lease =
-      wiring_.limits->Acquire(minter, user, address);
-  if (!lease.ok()) {
-    streams_.fetch_sub(1, std::memory_order_relaxed);
-    return lease.status();
-  }
-  return std::shared_ptr<void>(std::make_shared<Charge>(&streams_, std::move(*lease)));
+  // The --max_connections slot is the lease itself (ConnectionLimits counts
+  // leases under its lock): one allocation per stream, not two.
+  absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>> lease =
+      wiring_.limits->Acquire(minter, user, address, options_.max_streams);
+  if (!lease.ok()) return lease.status();
+  return std::shared_ptr<void>(std::move(*lease));
 }
 
 absl::StatusOr<StreamGrant> StreamAdmission::Admit(const StreamRequest& request, absl::Time now) {

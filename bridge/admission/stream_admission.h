@@ -141,7 +141,7 @@ class StreamAdmission {
   void BeginDrain() { draining_.store(true); }
 
   // Streams holding a --max_connections slot now.
-  size_t streams() const { return streams_.load(std::memory_order_relaxed); }
+  size_t streams() const { return wiring_.limits == nullptr ? 0 : wiring_.limits->streams(); }
   // Refusals by kind, over every door.
   uint64_t refused_unauthenticated() const { return refused_[kUnauthenticated].load(); }
   uint64_t refused_forbidden() const { return refused_[kForbidden].load(); }
@@ -150,8 +150,6 @@ class StreamAdmission {
 
  private:
   enum Refusal { kUnauthenticated, kForbidden, kLimited, kUnavailable, kRefusalKinds };
-  class Charge;
-
   absl::Status Count(absl::Status refusal);
   absl::StatusOr<StreamGrant> Identify(const StreamRequest& request,
                                        std::vector<std::string> channels, absl::Time now) const;
@@ -161,7 +159,6 @@ class StreamAdmission {
   const Options options_;
   const Wiring wiring_;
   std::atomic<bool> draining_{false};
-  std::atomic<size_t> streams_{0};
   std::atomic<uint64_t> refused_[kRefusalKinds] = {};
 };
 

@@ -7,24 +7,24 @@ namespace ssebridge {
 
 ConnectionLimits::Lease::~Lease() { owner_->Release(*this); }
 
-absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>>
+absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>>
 ConnectionLimits::Acquire(absl::string_view user, absl::string_view address) {
   return Acquire("", user, address);
 }
 
-absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>>
+absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>>
 ConnectionLimits::Acquire(absl::string_view minter, absl::string_view user,
-                          absl::string_view address) {
-  absl::StatusOr<std::unique_ptr<Lease>> lease;
+                          absl::string_view address, size_t max_streams) {
+  absl::StatusOr<std::shared_ptr<Lease>> lease;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    lease = AcquireLocked(minter, user, address);
+    lease = AcquireLocked(minter, user, address, max_streams);
   }
   if (!lease.ok()) return lease;
   return ChargeFleet(std::move(*lease));
 }
 
-absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>>
+absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>>
 ConnectionLimits::Acquire(const SubscriberIdentity& identity,
                           absl::string_view address) {
   const absl::string_view minter =
@@ -33,8 +33,8 @@ ConnectionLimits::Acquire(const SubscriberIdentity& identity,
   return Acquire(minter, identity.user_id, address);
 }
 
-absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>>
-ConnectionLimits::ChargeFleet(std::unique_ptr<Lease> lease) {
+absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>>
+ConnectionLimits::ChargeFleet(std::shared_ptr<Lease> lease) {
   // Outside mu_: the fleet may wait on Redis, and releases must not.
   if (fleet_ == nullptr || per_user_ == 0 || lease->user_.empty()) return lease;
   const std::string key = FleetStreamKey(lease->minter(), lease->user_);
@@ -61,9 +61,14 @@ ConnectionLimits::ChargeFleet(std::unique_ptr<Lease> lease) {
   return lease;
 }
 
-absl::StatusOr<std::unique_ptr<ConnectionLimits::Lease>>
+absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>>
 ConnectionLimits::AcquireLocked(absl::string_view minter, absl::string_view user,
-                                absl::string_view address) {
+                                absl::string_view address, size_t max_streams) {
+  if (max_streams > 0 && streams_.load(std::memory_order_relaxed) >= max_streams) {
+    return absl::UnavailableError(
+        absl::StrCat("this bridge holds its limit of ", max_streams,
+                     " streams (--max_connections); retry later or elsewhere"));
+  }
   size_t* user_count = nullptr;
   auto forget_empty_user = [&] {
     if (user_count == nullptr || *user_count != 0) return;
@@ -98,8 +103,9 @@ ConnectionLimits::AcquireLocked(absl::string_view minter, absl::string_view user
   }
   ++address_count;
   if (user_count != nullptr) ++*user_count;
-  return std::unique_ptr<Lease>(new Lease(this, minter,
-                                          std::string(user), std::string(address)));
+  streams_.fetch_add(1, std::memory_order_relaxed);
+  return std::make_shared<Lease>(Lease::Key(), this, minter, std::string(user),
+                                 std::string(address));
 }
 
 void ConnectionLimits::Release(const Lease& lease) {
@@ -116,6 +122,7 @@ void ConnectionLimits::Release(const Lease& lease) {
   }
   auto it = by_address_.find(lease.address_);
   if (it != by_address_.end() && --it->second == 0) by_address_.erase(it);
+  streams_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 size_t ConnectionLimits::users() const {

@@ -6,8 +6,10 @@
 // tickets for any user id, and must not be able to spend the real user's
 // --max_connections_per_user (the same limit applies to each pair).
 //
-// Acquire() hands out a Lease that holds one slot of each; dropping the
-// lease gives them back. Leases may outlive nothing but the ConnectionLimits
+// Acquire() hands out a Lease that holds one slot of each (and, when the
+// caller gives a cap, one of the replica's total); dropping the lease gives
+// them back. A lease is one allocation with its shared count: every open
+// stream holds one, so its size is per-stream memory. Leases may outlive nothing but the ConnectionLimits
 // that issued them. Thread-safe.
 //
 // Fleet (--broker=redis, see bridge/core/fleet.h): the per-user cap then
@@ -46,19 +48,23 @@ class ConnectionLimits {
   ConnectionLimits& operator=(const ConnectionLimits&) = delete;
 
   class Lease {
-   public:
-    ~Lease();
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-
-   private:
+    struct Key {  // only ConnectionLimits makes leases (through make_shared)
+      explicit Key() = default;
+    };
     friend class ConnectionLimits;
-    Lease(ConnectionLimits* owner, absl::string_view minter, std::string user,
+
+   public:
+    Lease(Key, ConnectionLimits* owner, absl::string_view minter, std::string user,
           std::string address)
         : owner_(owner),
           minter_(minter.empty() ? nullptr : std::make_unique<const std::string>(minter)),
           user_(std::move(user)),
           address_(std::move(address)) {}
+    ~Lease();
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+
+   private:
     absl::string_view minter() const {
       return minter_ == nullptr ? absl::string_view() : absl::string_view(*minter_);
     }
@@ -72,20 +78,26 @@ class ConnectionLimits {
   };
 
   // RESOURCE_EXHAUSTED naming the limit that is full (and its flag).
-  absl::StatusOr<std::unique_ptr<Lease>> Acquire(absl::string_view user,
+  absl::StatusOr<std::shared_ptr<Lease>> Acquire(absl::string_view user,
                                                  absl::string_view address);
-  // The same, counted per (minter, user) when `minter` is non-empty.
-  absl::StatusOr<std::unique_ptr<Lease>> Acquire(absl::string_view minter,
+  // The same, counted per (minter, user) when `minter` is non-empty; with
+  // `max_streams` > 0 also refused (UNAVAILABLE, naming --max_connections)
+  // while that many leases are out, checked under the same lock, so
+  // concurrent admissions never overshoot it.
+  absl::StatusOr<std::shared_ptr<Lease>> Acquire(absl::string_view minter,
                                                  absl::string_view user,
-                                                 absl::string_view address);
+                                                 absl::string_view address,
+                                                 size_t max_streams = 0);
   // The same for `identity`: per (minter, user) when a confined ticket
   // proved it, else per user.
-  absl::StatusOr<std::unique_ptr<Lease>> Acquire(const SubscriberIdentity& identity,
+  absl::StatusOr<std::shared_ptr<Lease>> Acquire(const SubscriberIdentity& identity,
                                                  absl::string_view address);
 
   // Streams admitted on the local count alone: the fleet was unreachable.
   uint64_t fleet_unchecked() const { return fleet_unchecked_.load(); }
 
+  // Leases out now: the replica's streams that hold a slot.
+  size_t streams() const { return streams_.load(std::memory_order_relaxed); }
   // Users with an open stream, each (minter, user) pair counted as one.
   size_t users() const;
   size_t ConnectionsOf(absl::string_view user) const;
@@ -93,18 +105,20 @@ class ConnectionLimits {
 
  private:
   using MintedUser = std::pair<std::string, std::string>;  // (minter, user)
-  absl::StatusOr<std::unique_ptr<Lease>> AcquireLocked(absl::string_view minter,
+  absl::StatusOr<std::shared_ptr<Lease>> AcquireLocked(absl::string_view minter,
                                                        absl::string_view user,
-                                                       absl::string_view address)
+                                                       absl::string_view address,
+                                                       size_t max_streams)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adds the fleet's check to a lease the local counts granted.
-  absl::StatusOr<std::unique_ptr<Lease>> ChargeFleet(std::unique_ptr<Lease> lease);
+  absl::StatusOr<std::shared_ptr<Lease>> ChargeFleet(std::shared_ptr<Lease> lease);
   void Release(const Lease& lease);
 
   const size_t per_user_;
   const size_t per_address_;
   Fleet* const fleet_;
   std::atomic<uint64_t> fleet_unchecked_{0};
+  std::atomic<size_t> streams_{0};  // written under mu_
   mutable std::mutex mu_;
   absl::flat_hash_map<std::string, size_t> by_user_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<MintedUser, size_t> by_minted_user_ ABSL_GUARDED_BY(mu_);

@@ -38,7 +38,7 @@ TEST(ConnectionLimitsTest, AnonymousCountsOnlyPerAddress) {
 
 TEST(ConnectionLimitsTest, ZeroMeansUnlimited) {
   ConnectionLimits limits(0, 0);
-  std::vector<std::unique_ptr<ConnectionLimits::Lease>> leases;
+  std::vector<std::shared_ptr<ConnectionLimits::Lease>> leases;
   for (int i = 0; i < 1000; ++i) {
     auto l = limits.Acquire("u", "a");
     ASSERT_TRUE(l.ok());
@@ -48,6 +48,34 @@ TEST(ConnectionLimitsTest, ZeroMeansUnlimited) {
   leases.clear();
   EXPECT_EQ(limits.ConnectionsOf("u"), 0u);
   EXPECT_EQ(limits.users(), 0u);
+}
+
+// The replica's total (--max_connections) is counted by the leases
+// themselves: a refused request takes no slot of any kind, and a lease
+// dropped anywhere gives its total slot back.
+TEST(ConnectionLimitsTest, TotalCapCountsLeasesAndRefusesUnavailable) {
+  ConnectionLimits limits(0, 2);
+  auto a = limits.Acquire("", "ann", "10.0.0.1", /*max_streams=*/2);
+  auto b = limits.Acquire("", "", "10.0.0.2", 2);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(limits.streams(), 2u);
+  auto full = limits.Acquire("", "bob", "10.0.0.3", 2);
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(full.status().message().find("limit of 2 streams (--max_connections)"),
+            std::string::npos)
+      << full.status();
+  EXPECT_EQ(limits.ConnectionsOf("bob"), 0u);
+  auto c = limits.Acquire("", "", "10.0.0.4", 3);
+  ASSERT_TRUE(c.ok());
+  auto d = limits.Acquire("", "", "10.0.0.4", 0);  // no total cap: still per address
+  ASSERT_TRUE(d.ok());
+  EXPECT_FALSE(limits.Acquire("", "", "10.0.0.4", 0).ok());
+  EXPECT_EQ(limits.streams(), 4u);  // the refusal took no total slot
+  a->reset();
+  EXPECT_EQ(limits.streams(), 3u);
+  EXPECT_TRUE(limits.Acquire("", "bob", "10.0.0.3", 4).ok());  // taken, then dropped
+  EXPECT_EQ(limits.streams(), 3u);
 }
 
 // Issue 16 finding 4: tickets minted by a channel-limited key for "alice"
