@@ -52,9 +52,24 @@ background() {
   background_pid=$!
 }
 
-# Waits for the background step; on failure shows its log and stops.
+# renice_tree NICENESS PID: PID and every process under it. Children made
+# later inherit the niceness of their parent, so a build's next compiler
+# runs at the new value too.
+renice_tree() {
+  local child
+  for child in $(pgrep -P "$2" 2>/dev/null); do renice_tree "$1" "$child"; done
+  renice -n "$1" -p "$2" >/dev/null 2>&1 || true
+}
+
+# Waits for the background step; on failure shows its log and stops. Once
+# the suite is done nothing else of ours wants the CPU, so the step goes
+# back to normal priority: at nice 19 it would get almost none on a machine
+# that other work keeps busy (a stress-ng --cpu 2 beside it held a build at
+# about 1 % of a core for an hour). Raising priority needs root, which the
+# setup step needs anyway; without it the step keeps nice 19.
 join_background() {
   local rc=0
+  renice_tree 0 "$background_pid"
   wait "$background_pid" || rc=$?
   background_pid=""
   if [[ $rc -ne 0 ]]; then
