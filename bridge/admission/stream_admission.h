@@ -121,7 +121,7 @@ class StreamAdmission {
     const SubscriberAuth* subscribers = nullptr;
     const PublisherAuth* publishers = nullptr;
     const PublisherKeys* admin_keys = nullptr;
-    ConnectionLimits* limits = nullptr;
+    ConnectionLimits* limits = nullptr;  // required: it counts every charged stream
     // No key of any kind configured: operator streams are open to anyone.
     bool dev_mode = false;
     // Broker readiness; unset: always ready.
@@ -141,7 +141,7 @@ class StreamAdmission {
   void BeginDrain() { draining_.store(true); }
 
   // Streams holding a --max_connections slot now.
-  size_t streams() const { return wiring_.limits == nullptr ? 0 : wiring_.limits->streams(); }
+  size_t streams() const { return wiring_.limits->streams(); }
   // Refusals by kind, over every door.
   uint64_t refused_unauthenticated() const { return refused_[kUnauthenticated].load(); }
   uint64_t refused_forbidden() const { return refused_[kForbidden].load(); }

@@ -9,8 +9,8 @@
 // Acquire() hands out a Lease that holds one slot of each (and, when the
 // caller gives a cap, one of the replica's total); dropping the lease gives
 // them back. A lease is one allocation with its shared count: every open
-// stream holds one, so its size is per-stream memory. Leases may outlive nothing but the ConnectionLimits
-// that issued them. Thread-safe.
+// stream holds one, so its size is per-stream memory. Leases may outlive
+// nothing but the ConnectionLimits that issued them. Thread-safe.
 //
 // Fleet (--broker=redis, see bridge/core/fleet.h): the per-user cap then
 // counts the user's streams on every replica. The local count is checked
