@@ -35,7 +35,6 @@ size_t Drain(int signal, const Serving& p) {
   if (!publishes_done) p.broker->CancelInFlight();
   p.subscriber->WaitEnded(deadline);
   p.grpc->Shutdown(std::min(deadline, absl::Now() + absl::Milliseconds(200)));
-  p.admin_grpc->Shutdown(std::min(deadline, absl::Now() + absl::Milliseconds(200)));
   p.writer->WaitClosed(deadline);
   const size_t left = p.writer->streams();
   // Leaves the fleet (no more hooks run), cut at the deadline if Redis is

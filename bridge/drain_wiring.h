@@ -26,8 +26,7 @@ struct Serving {
   SubscriberService* subscriber;
   PublisherService* publisher;
   Broker* broker;
-  GrpcServer* grpc;
-  GrpcServer* admin_grpc;
+  GrpcServer* grpc;  // the Admin service's internal-port calls too
   Fleet* fleet;  // null without one
 };
 

@@ -132,7 +132,7 @@ int Run(ShutdownSignal& signals) {
   GrpcServer grpc_server(absl::GetFlag(FLAGS_grpc_address),
                          absl::GetFlag(FLAGS_grpc_port),
                          absl::GetFlag(FLAGS_grpc_max_threads),
-                         {&publisher, &batch_publisher, &subscriber, &tickets});
+                         {&subscriber, &tickets, &admin}, {&publisher, &batch_publisher});
   const int64_t grpc_max_message_bytes =
       absl::GetFlag(FLAGS_grpc_max_message_bytes) > 0
           ? absl::GetFlag(FLAGS_grpc_max_message_bytes)
@@ -205,18 +205,13 @@ int Run(ShutdownSignal& signals) {
       status_page.AddRoutes(svr, take);
     };
   }
-  // gRPC Admin shares the internal port: the reader hands it every
-  // connection that opens with the HTTP/2 preface.
-  GrpcServer admin_grpc(absl::GetFlag(FLAGS_admin_address), /*port=*/-1,
-                        absl::GetFlag(FLAGS_grpc_max_threads), {&admin});
-  admin_grpc.SetMaxMessageBytes(grpc_max_message_bytes);
+  // gRPC Admin answers on the internal port: its reader hands the gRPC
+  // server every connection that opens with the HTTP/2 preface, and Admin
+  // refuses calls that came any other way. One gRPC server for both ports:
+  // a second one's polling threads would take the publish port's reads
+  // and hand each over (tests/bench/README.md, "gRPC doors").
   if (internal_options.port >= 0) {
-    s = admin_grpc.Start();
-    if (!s.ok()) {
-      grpc_server.Shutdown(absl::Now());
-      return Fail(s);
-    }
-    internal_wiring.http2_connections = [&admin_grpc](int fd) { admin_grpc.AddConnection(fd); };
+    internal_wiring.http2_connections = [&grpc_server](int fd) { grpc_server.AddConnection(fd); };
   }
   HttpServer internal_http(internal_options, std::move(internal_wiring));
   MetricsSources sources;
@@ -239,7 +234,6 @@ int Run(ShutdownSignal& signals) {
   if (s.ok() && internal_options.port >= 0) s = internal_http.Start();
   if (!s.ok()) {
     grpc_server.Shutdown(absl::Now());
-    admin_grpc.Shutdown(absl::Now());
     return Fail(s);
   }
 
@@ -254,7 +248,6 @@ int Run(ShutdownSignal& signals) {
     s = fleet->Start(std::move(hooks));
     if (!s.ok()) {
       grpc_server.Shutdown(absl::Now());
-      admin_grpc.Shutdown(absl::Now());
       return Fail(s);
     }
   }
@@ -282,7 +275,7 @@ int Run(ShutdownSignal& signals) {
   });
   const int sig = signals.Wait();
   const size_t left = Drain(sig, {&admission, &http, &internal_http, &writer, &subscriber,
-                                  &publisher, &broker, &grpc_server, &admin_grpc, fleet.get()});
+                                  &publisher, &broker, &grpc_server, fleet.get()});
   status_feed.Stop();
   writer.Stop();
   http.Stop();

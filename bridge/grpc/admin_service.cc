@@ -9,11 +9,19 @@
 
 #include "bridge/auth/subscriber_auth.h"
 #include "bridge/core/names.h"
+#include "bridge/grpc/grpc_server.h"
 #include "bridge/grpc/publisher_service.h"
 
 namespace ssebridge {
 
 grpc::Status AdminService::Check(const grpc::ServerContext& context) const {
+  // Registered on the one gRPC server, which also serves the public port:
+  // there Admin is as good as absent.
+  if (!GrpcServer::IsHandedOver(context)) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        "ssebridge.v1.Admin answers only on the internal port "
+                        "(--admin_port)");
+  }
   if (wiring_.open) return grpc::Status::OK;
   if (wiring_.admin_keys->empty()) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,

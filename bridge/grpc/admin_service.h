@@ -1,9 +1,11 @@
 // AdminService: gRPC Admin — end a user's streams, read the replica's
 // numbers (channels clients can name; never the bridge's internal ones).
 // Once any key is configured, callers present a key from --admin_keys_file
-// (publisher keys do not open it); in dev mode it is open. It is served on
-// the internal port (--admin_port, plaintext HTTP/2 next to /metrics), never
-// on the public gRPC port, so a public Service cannot expose it.
+// (publisher keys do not open it); in dev mode it is open. It answers only
+// on the internal port (--admin_port, plaintext HTTP/2 next to /metrics):
+// it is registered on the one gRPC server, but a call that reached the
+// public gRPC port gets UNIMPLEMENTED before any key is looked at, so a
+// public Service cannot expose it.
 //
 // Fleet (--broker=redis, bridge/core/fleet.h): DisconnectUser ends the
 // user's streams here first, then has the fleet tell every other replica;

@@ -4,7 +4,6 @@
 #include <utility>
 #include <vector>
 
-#include "bridge/grpc/ordered_stream_reactor.h"
 #include "bridge/grpc/publisher_service.h"
 
 namespace ssebridge {
@@ -39,35 +38,35 @@ grpc::Status BatchPublisherService::PublishBatch(
   return grpc::Status::OK;
 }
 
-grpc::ServerBidiReactor<v1::PublishBatchRequest, v1::PublishBatchResponse>*
-BatchPublisherService::PublishBatchStream(grpc::CallbackServerContext* context) {
-  absl::StatusOr<PublisherIdentity> who = AuthenticateCall(gate_->auth(), *context);
-  if (!who.ok()) {
-    return new RefusedStream<v1::PublishBatchRequest, v1::PublishBatchResponse>(
-        ToGrpcStatus(who.status()));
-  }
-  using Reactor =
-      OrderedStreamReactor<v1::PublishBatchRequest, v1::PublishBatchResponse>;
-  Reactor::Handlers handlers;
-  handlers.handle = [gate = gate_, who = std::make_shared<const PublisherIdentity>(
-                                        std::move(*who))](
-                                        std::vector<v1::PublishBatchRequest>* requests,
-                                        std::vector<v1::PublishBatchResponse>* responses) {
-    // Each message is a batch of its own: answered as one.
-    for (const v1::PublishBatchRequest& request : *requests) {
-      ScopedLatency timed(gate->latency(PublishDoor::kGrpcStream));
-      absl::StatusOr<v1::PublishBatchResponse> result = gate->PublishBatch(request, *who);
-      responses->push_back(result.ok() ? std::move(*result)
-                                       : AllFailed(request, result.status()));
-    }
+void BatchPublisherService::Arm(CompletionLoop* loop) {
+  stream_method_.loop = loop;
+  stream_method_.drain = drain_;
+  stream_method_.request = [this](grpc::ServerContext* context, Stream::Stream* stream,
+                                  grpc::ServerCompletionQueue* cq, void* tag) {
+    RequestPublishBatchStream(context, stream, cq, cq, tag);
   };
-  handlers.unavailable = [](const v1::PublishBatchRequest& request) {
-    return AllFailed(request,
-                     absl::UnavailableError("shutting down; not published"));
+  stream_method_.accept =
+      [gate = gate_](const grpc::ServerContext& context) -> absl::StatusOr<Stream::Handlers> {
+    absl::StatusOr<PublisherIdentity> who = AuthenticateCall(gate->auth(), context);
+    if (!who.ok()) return who.status();
+    Stream::Handlers handlers;
+    handlers.handle = [gate, who = std::make_shared<const PublisherIdentity>(std::move(*who))](
+                          std::vector<v1::PublishBatchRequest>* requests,
+                          std::vector<v1::PublishBatchResponse>* responses) {
+      // Each message is a batch of its own: answered as one.
+      for (const v1::PublishBatchRequest& request : *requests) {
+        ScopedLatency timed(gate->latency(PublishDoor::kGrpcStream));
+        absl::StatusOr<v1::PublishBatchResponse> result = gate->PublishBatch(request, *who);
+        responses->push_back(result.ok() ? std::move(*result)
+                                         : AllFailed(request, result.status()));
+      }
+    };
+    handlers.unavailable = [](const v1::PublishBatchRequest& request) {
+      return AllFailed(request, absl::UnavailableError("shutting down; not published"));
+    };
+    return handlers;
   };
-  return drain_->Open([&](bool ending) {
-    return new Reactor(std::move(handlers), drain_, ending);
-  });
+  Stream::Listen(&stream_method_);
 }
 
 }  // namespace ssebridge

@@ -10,6 +10,8 @@
 #ifndef SSEBRIDGE_GRPC_BATCH_PUBLISHER_SERVICE_H_
 #define SSEBRIDGE_GRPC_BATCH_PUBLISHER_SERVICE_H_
 
+#include "bridge/grpc/completion_loop.h"
+#include "bridge/grpc/ordered_stream.h"
 #include "bridge/publish/publish_drain.h"
 #include "bridge/publish/publish_gate.h"
 #include "ssebridge/v1/bridge.grpc.pb.h"
@@ -17,22 +19,28 @@
 namespace ssebridge {
 
 class BatchPublisherService final
-    : public v1::BatchPublisher::WithCallbackMethod_PublishBatchStream<
-          v1::BatchPublisher::Service> {
+    : public v1::BatchPublisher::WithAsyncMethod_PublishBatchStream<
+          v1::BatchPublisher::Service>,
+      public AsyncMethods {
  public:
   // `gate` and `drain` must outlive the service.
   BatchPublisherService(PublishGate* gate, PublishDrain* drain)
       : gate_(gate), drain_(drain) {}
 
+  grpc::Service* service() override { return this; }
+  // PublishBatchStream, on the async API (OrderedStream).
+  void Arm(CompletionLoop* loop) override;
+
   grpc::Status PublishBatch(grpc::ServerContext* context,
                             const v1::PublishBatchRequest* request,
                             v1::PublishBatchResponse* response) override;
-  grpc::ServerBidiReactor<v1::PublishBatchRequest, v1::PublishBatchResponse>*
-  PublishBatchStream(grpc::CallbackServerContext* context) override;
 
  private:
+  using Stream = OrderedStream<v1::PublishBatchRequest, v1::PublishBatchResponse>;
+
   PublishGate* gate_;
   PublishDrain* drain_;
+  Stream::Method stream_method_;
 };
 
 }  // namespace ssebridge

@@ -1,7 +1,6 @@
 #include "bridge/grpc/grpc_server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server_posix.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -58,7 +57,6 @@ absl::Status GrpcServer::Start() {
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       Credentials(tls_);
   if (!credentials.ok()) return credentials.status();
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -81,18 +79,25 @@ absl::Status GrpcServer::Start() {
     builder.AddListeningPort(absl::StrCat(host, ":", port_), *credentials, &bound_port_);
   }
   for (grpc::Service* s : services_) builder.RegisterService(s);
+  std::vector<AsyncMethods*> async = async_services_;
+  async.push_back(&health_);
+  for (AsyncMethods* s : async) builder.RegisterService(s->service());
+  loop_ = std::make_unique<CompletionLoop>(builder.AddCompletionQueue());
   server_ = builder.BuildAndStart();
-  if (server_ && port_ < 0) {
-    std::lock_guard<std::mutex> lock(connections_mu_);
-    accepting_ = true;
-    return absl::OkStatus();
+  if (server_) {
+    for (AsyncMethods* s : async) s->Arm(loop_.get());
+    loop_->Start();
   }
-  if (!server_ || bound_port_ <= 0) {
+  if (!server_ || (port_ >= 0 && bound_port_ <= 0)) {
+    if (server_) server_->Shutdown();
     server_.reset();
+    loop_.reset();
     return absl::UnavailableError(absl::StrCat(
         "cannot listen for gRPC on ", address_, ":", port_,
         " (address in use, or not an address of this host)"));
   }
+  std::lock_guard<std::mutex> lock(connections_mu_);
+  accepting_ = true;
   return absl::OkStatus();
 }
 
@@ -107,16 +112,34 @@ void GrpcServer::AddConnection(int fd) {
   grpc::AddInsecureChannelFromFd(server_.get(), fd);
 }
 
+bool GrpcServer::IsHandedOver(const grpc::ServerContextBase& context) {
+  return absl::StartsWith(context.peer(), "fd:");
+}
+
+absl::Status GrpcServer::PublicPortOnly(const grpc::ServerContextBase& context) {
+  if (!IsHandedOver(context)) return absl::OkStatus();
+  return absl::UnimplementedError(
+      "the internal port (--admin_port) serves only ssebridge.v1.Admin and "
+      "grpc.health.v1; publish, subscribe and mint tickets on the gRPC port "
+      "(--grpc_port)");
+}
+
 void GrpcServer::Shutdown(absl::Time deadline) {
   {
     std::lock_guard<std::mutex> lock(connections_mu_);
     accepting_ = false;
   }
   if (!server_) return;
-  if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
+  health_.Shutdown();
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
+  // Only now: the loop must keep taking completions while the server shuts
+  // its calls down; what is left comes back (not ok) as the queue shuts.
+  if (loop_) loop_->Shutdown();
   server_.reset();
+  loop_.reset();
 }
+
+GrpcServer::~GrpcServer() { Shutdown(absl::Now()); }
 
 }  // namespace ssebridge

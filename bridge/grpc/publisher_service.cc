@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "bridge/grpc/ordered_stream_reactor.h"
+#include "bridge/grpc/grpc_server.h"
 
 namespace ssebridge {
 
@@ -17,6 +17,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 
 absl::StatusOr<PublisherIdentity> AuthenticateCall(
     const PublisherAuth& auth, const grpc::ServerContextBase& context) {
+  if (absl::Status port = GrpcServer::PublicPortOnly(context); !port.ok()) return port;
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   absl::string_view value;
@@ -41,43 +42,45 @@ grpc::Status PublisherService::Publish(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::ServerBidiReactor<v1::PublishRequest, v1::PublishResponse>*
-PublisherService::PublishStream(grpc::CallbackServerContext* context) {
-  // Once per stream: the grant, the rate and a JWT's expiry are checked per
-  // message.
-  absl::StatusOr<PublisherIdentity> who = AuthenticateCall(gate_->auth(), *context);
-  if (!who.ok()) {
-    return new RefusedStream<v1::PublishRequest, v1::PublishResponse>(
-        ToGrpcStatus(who.status()));
-  }
-  using Reactor = OrderedStreamReactor<v1::PublishRequest, v1::PublishResponse>;
-  Reactor::Handlers handlers;
-  handlers.handle = [gate = gate_, who = std::make_shared<const PublisherIdentity>(
-                                        std::move(*who))](
-                                        std::vector<v1::PublishRequest>* requests,
-                                        std::vector<v1::PublishResponse>* responses) {
-    ScopedLatency timed(gate->latency(PublishDoor::kGrpcStream), requests->size());
-    if (requests->size() == 1) {
-      absl::StatusOr<v1::PublishResponse> result = gate->Publish(requests->front(), *who);
-      responses->push_back(result.ok() ? std::move(*result) : ErrorResponse(result.status()));
-      return;
-    }
-    // Requests that queued up while the last ones were handled: one broker
-    // call (one Redis round trip) for all, each still answered on its own.
-    v1::PublishBatchRequest batch;
-    batch.mutable_requests()->Reserve(static_cast<int>(requests->size()));
-    for (v1::PublishRequest& r : *requests) *batch.add_requests() = std::move(r);
-    v1::PublishBatchResponse result = gate->PublishGathered(batch, *who);
-    for (v1::PublishResponse& r : *result.mutable_responses()) {
-      responses->push_back(std::move(r));
-    }
+void PublisherService::Arm(CompletionLoop* loop) {
+  stream_method_.loop = loop;
+  stream_method_.drain = &drain_;
+  stream_method_.request = [this](grpc::ServerContext* context, Stream::Stream* stream,
+                                  grpc::ServerCompletionQueue* cq, void* tag) {
+    RequestPublishStream(context, stream, cq, cq, tag);
   };
-  handlers.unavailable = [](const v1::PublishRequest&) {
-    return ErrorResponse(absl::UnavailableError("shutting down; not published"));
+  stream_method_.accept =
+      [gate = gate_](const grpc::ServerContext& context) -> absl::StatusOr<Stream::Handlers> {
+    // Once per stream: the grant, the rate and a JWT's expiry are checked
+    // per message.
+    absl::StatusOr<PublisherIdentity> who = AuthenticateCall(gate->auth(), context);
+    if (!who.ok()) return who.status();
+    Stream::Handlers handlers;
+    handlers.handle = [gate, who = std::make_shared<const PublisherIdentity>(std::move(*who))](
+                          std::vector<v1::PublishRequest>* requests,
+                          std::vector<v1::PublishResponse>* responses) {
+      ScopedLatency timed(gate->latency(PublishDoor::kGrpcStream), requests->size());
+      if (requests->size() == 1) {
+        absl::StatusOr<v1::PublishResponse> result = gate->Publish(requests->front(), *who);
+        responses->push_back(result.ok() ? std::move(*result) : ErrorResponse(result.status()));
+        return;
+      }
+      // Requests that queued up while the last ones were handled: one broker
+      // call (one Redis round trip) for all, each still answered on its own.
+      v1::PublishBatchRequest batch;
+      batch.mutable_requests()->Reserve(static_cast<int>(requests->size()));
+      for (v1::PublishRequest& r : *requests) *batch.add_requests() = std::move(r);
+      v1::PublishBatchResponse result = gate->PublishGathered(batch, *who);
+      for (v1::PublishResponse& r : *result.mutable_responses()) {
+        responses->push_back(std::move(r));
+      }
+    };
+    handlers.unavailable = [](const v1::PublishRequest&) {
+      return ErrorResponse(absl::UnavailableError("shutting down; not published"));
+    };
+    return handlers;
   };
-  return drain_.Open([&](bool ending) {
-    return new Reactor(std::move(handlers), &drain_, ending);
-  });
+  Stream::Listen(&stream_method_);
 }
 
 }  // namespace ssebridge

@@ -1,8 +1,10 @@
 // PublisherService: the gRPC Publisher (Publish, PublishStream) over a
 // PublishGate. Validation errors map to INVALID_ARGUMENT and limits to
 // RESOURCE_EXHAUSTED; on PublishStream they go into that request's own
-// response and the stream stays open. PublishStream runs on the callback
-// API (OrderedStreamReactor); the unary Publish stays on the sync API.
+// response and the stream stays open. PublishStream runs on the async API
+// (OrderedStream, on the server's CompletionLoop); the unary Publish stays
+// on the sync API, whose thread pool lets a slow broker hold one call
+// without holding the others.
 //
 // On shutdown, EndStreams() ends every publish stream (of this service and
 // of BatchPublisherService, which share drain()) without losing an answer:
@@ -15,6 +17,8 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "bridge/grpc/completion_loop.h"
+#include "bridge/grpc/ordered_stream.h"
 #include "bridge/publish/publish_drain.h"
 #include "bridge/publish/publish_gate.h"
 #include "ssebridge/v1/bridge.grpc.pb.h"
@@ -22,10 +26,13 @@
 namespace ssebridge {
 
 class PublisherService final
-    : public v1::Publisher::WithCallbackMethod_PublishStream<
-          v1::Publisher::Service> {
+    : public v1::Publisher::WithAsyncMethod_PublishStream<v1::Publisher::Service>,
+      public AsyncMethods {
  public:
   explicit PublisherService(PublishGate* gate) : gate_(gate) {}
+
+  grpc::Service* service() override { return this; }
+  void Arm(CompletionLoop* loop) override;
 
   void EndStreams() { drain_.EndStreams(); }
   // After EndStreams(): waits until no publish is in flight and every
@@ -36,18 +43,20 @@ class PublisherService final
   grpc::Status Publish(grpc::ServerContext* context,
                        const v1::PublishRequest* request,
                        v1::PublishResponse* response) override;
-  grpc::ServerBidiReactor<v1::PublishRequest, v1::PublishResponse>*
-  PublishStream(grpc::CallbackServerContext* context) override;
 
  private:
+  using Stream = OrderedStream<v1::PublishRequest, v1::PublishResponse>;
+
   PublishGate* gate_;
   PublishDrain drain_;
+  Stream::Method stream_method_;
 };
 
 // absl::Status -> grpc::Status, code and message kept.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-// The caller of a gRPC call, from its `authorization` metadata.
+// The caller of a gRPC call, from its `authorization` metadata; a call that
+// came through the internal port is UNIMPLEMENTED (GrpcServer::PublicPortOnly).
 absl::StatusOr<PublisherIdentity> AuthenticateCall(
     const PublisherAuth& auth, const grpc::ServerContextBase& context);
 

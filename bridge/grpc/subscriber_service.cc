@@ -8,6 +8,7 @@
 
 #include "absl/time/clock.h"
 #include "bridge/core/names.h"
+#include "bridge/grpc/grpc_server.h"
 #include "bridge/publish/publish_gate.h"
 #include "bridge/grpc/publisher_service.h"
 
@@ -40,6 +41,9 @@ class WakeSink : public SubscriptionSink {
 grpc::Status SubscriberService::Subscribe(grpc::ServerContext* context,
                                           const v1::SubscribeRequest* request,
                                           grpc::ServerWriter<v1::Event>* writer) {
+  if (absl::Status port = GrpcServer::PublicPortOnly(*context); !port.ok()) {
+    return ToGrpcStatus(port);
+  }
   StreamRequest ask;
   ask.reader = StreamReader::kBackend;
   ask.channels.assign(request->channels().begin(), request->channels().end());

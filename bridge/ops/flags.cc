@@ -17,8 +17,10 @@ ABSL_FLAG(int32_t, http_threads, 8,
           "Threads that parse and route HTTP requests. SSE streams do not "
           "hold one: they are handed to the stream writer.");
 ABSL_FLAG(int32_t, grpc_max_threads, 512,
-          "Most threads serving gRPC calls; each open PublishStream or "
-          "Subscribe holds one. Calls beyond it get RESOURCE_EXHAUSTED.");
+          "Most threads serving gRPC's sync API calls (unary publishes, "
+          "Subscribe, Tickets, Admin); each open Subscribe holds one. Calls "
+          "beyond it get RESOURCE_EXHAUSTED. Publish streams and health "
+          "checks run on one loop thread of their own.");
 ABSL_FLAG(int64_t, grpc_max_message_bytes, 0,
           "Largest gRPC request message (a Publish, a whole PublishBatch) on "
           "either gRPC port; it is received before its credential is checked, "

@@ -14,7 +14,7 @@
 
 namespace ssebridge {
 
-// A stream EndStreams() can end; see OrderedStreamReactor::End().
+// A stream EndStreams() can end; see OrderedStream::End().
 class EndableStream {
  public:
   virtual ~EndableStream() = default;

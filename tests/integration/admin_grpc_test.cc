@@ -62,6 +62,13 @@ TEST(AdminGrpcTest, AdminOnlyOnTheInternalPortNextToMetrics) {
   EXPECT_TRUE(public_port.Publish(MakePublish("a", "x"), &published).ok());
   EXPECT_EQ(internal.Publish(MakePublish("a", "x"), &published).error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
+  // One gRPC server serves both ports, so every other service refuses the
+  // internal port itself: a call there must not skip the gRPC port's TLS.
+  v1::IssueTicketResponse ticket;
+  EXPECT_EQ(internal.IssueTicket("u1", {"a"}, 60, &ticket).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(internal.SubscribeStatus({"a"}).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_TRUE(public_port.SubscribeStatus({"a"}).ok());
 
   // HTTP/1 on the same port, while the gRPC connection stays open.
   HttpResponse metrics = HttpGet(bridge->admin_port(), "/metrics");

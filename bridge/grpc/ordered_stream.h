@@ -1,0 +1,282 @@
+// OrderedStream: a bidi stream on gRPC's async API, driven by a
+// CompletionLoop, that answers every request with exactly one response, in
+// order (PublishStream and PublishBatchStream).
+//
+// Requests are handled on the loop thread, after the round of completions
+// that brought them: every request that arrived while the previous ones
+// were handled goes to the handler together, so a slow broker (a Redis
+// round trip) serves a fast publisher in batches. The next read starts
+// before the response is written, and responses queue while a write is in
+// flight.
+//
+// A handler failure is the handler's to put into its response; the stream
+// stays open. After End(): an idle stream ends at once (UNAVAILABLE); one
+// in the middle of a batch finishes it, writes every response it owes, then
+// ends; requests still waiting are answered with `unavailable()`,
+// unhandled.
+//
+// Ownership: each object owns itself. Listen() makes one that asks gRPC
+// for the next call of its method; once a call arrives it listens for the
+// next one, and it deletes itself when its last operation is back.
+#ifndef SSEBRIDGE_GRPC_ORDERED_STREAM_H_
+#define SSEBRIDGE_GRPC_ORDERED_STREAM_H_
+
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "bridge/grpc/completion_loop.h"
+#include "bridge/publish/publish_drain.h"
+
+namespace ssebridge {
+
+template <typename Request, typename Response>
+class OrderedStream final : public EndableStream, private DeferredWork {
+ public:
+  using Stream = grpc::ServerAsyncReaderWriter<Response, Request>;
+
+  struct Handlers {
+    // Answers `requests` (moved from freely) in order, one response each,
+    // appended to `responses`.
+    std::function<void(std::vector<Request>* requests, std::vector<Response>* responses)>
+        handle;
+    // The answer to a request taken after End().
+    std::function<Response(const Request&)> unavailable;
+  };
+
+  // One method of a service: how to ask gRPC for its next call, and what to
+  // do with one that arrived (its handlers, or the status that refuses it,
+  // e.g. UNAUTHENTICATED). Owned by the service; must outlive the loop.
+  struct Method {
+    CompletionLoop* loop = nullptr;
+    PublishDrain* drain = nullptr;
+    std::function<void(grpc::ServerContext*, Stream*, grpc::ServerCompletionQueue*,
+                       void* tag)>
+        request;
+    std::function<absl::StatusOr<Handlers>(const grpc::ServerContext&)> accept;
+  };
+
+  // At most this many requests wait unhandled; reading pauses beyond it, so
+  // a publisher faster than the broker meets HTTP/2 flow control.
+  static constexpr size_t kMaxWaiting = 256;
+
+  static void Listen(const Method* method) { new OrderedStream(method); }
+
+  void End() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    EndLocked();
+  }
+
+  // The operations it can have in flight, each with its tag.
+  enum class Op { kArrived, kRead, kWrite, kFinish };
+  void Proceed(Op op, bool ok) {
+    switch (op) {
+      case Op::kArrived:
+        return OnArrived(ok);
+      case Op::kRead:
+        return OnReadDone(ok);
+      case Op::kWrite:
+        return OnWriteDone(ok);
+      case Op::kFinish:
+        return OnFinished(ok);
+    }
+  }
+
+ private:
+  explicit OrderedStream(const Method* method) : method_(method), stream_(&context_) {
+    method_->request(&context_, &stream_, method_->loop->cq(), &arrived_tag_);
+  }
+
+  void OnArrived(bool ok) {
+    if (!ok) {  // the server is shutting down: no call came
+      delete this;
+      return;
+    }
+    Listen(method_);
+    absl::StatusOr<Handlers> handlers = method_->accept(context_);
+    if (!handlers.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      final_status_ = grpc::Status(static_cast<grpc::StatusCode>(handlers.status().code()),
+                                   std::string(handlers.status().message()));
+      ending_ = true;
+      reads_done_ = true;
+      MaybeFinishLocked();
+      return;
+    }
+    handlers_ = std::move(*handlers);
+    // Our lock only inside the drain's, the order End() takes them in. Once
+    // tracked, End() may come before the first read starts.
+    method_->drain->Open([&](bool drain_ending) {
+      std::lock_guard<std::mutex> lock(mu_);
+      tracked_ = !drain_ending;
+      if (drain_ending) EndLocked();
+      return this;
+    });
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ending_) StartReadLocked();
+  }
+
+  void OnReadDone(bool ok) {
+    std::unique_lock<std::mutex> lock(mu_);
+    reading_ = false;
+    if (!ok) {
+      reads_done_ = true;  // the client half-closed, or the call is gone
+      MaybeFinishLocked();
+      DeleteIfDone(lock);
+      return;
+    }
+    // Finished (End() on an idle stream, or a broken write): the request
+    // gets no response, so it must not be handled either.
+    if (finished_) {
+      DeleteIfDone(lock);
+      return;
+    }
+    waiting_.push_back(std::move(request_));
+    if (ending_) {
+      reads_done_ = true;  // answer what was read, then end
+    } else if (waiting_.size() < kMaxWaiting) {
+      StartReadLocked();  // read the next request while this one waits
+    }
+    if (!deferred_) {
+      deferred_ = true;
+      method_->loop->Defer(this);
+    }
+  }
+
+  // After the round of completions: handles what is waiting. The lock is
+  // released around the handler. Requests taken after End() get
+  // `unavailable()`: nothing taken goes unanswered.
+  void RunDeferred() override {
+    std::unique_lock<std::mutex> lock(mu_);
+    deferred_ = false;
+    if (!waiting_.empty() && !finished_) {
+      std::vector<Request> batch;
+      batch.swap(waiting_);
+      const bool ending = ending_;
+      if (!reading_ && !reads_done_ && !ending_) StartReadLocked();
+      handling_ = true;
+      lock.unlock();
+      std::vector<Response> responses;
+      responses.reserve(batch.size());
+      if (ending) {
+        for (const Request& r : batch) responses.push_back(handlers_.unavailable(r));
+      } else {
+        handlers_.handle(&batch, &responses);
+      }
+      lock.lock();
+      handling_ = false;
+      if (!finished_) {
+        for (Response& r : responses) pending_.push_back(std::move(r));
+        if (!writing_ && !pending_.empty()) WriteNextLocked();
+      }
+    }
+    MaybeFinishLocked();
+    DeleteIfDone(lock);
+  }
+
+  void OnWriteDone(bool ok) {
+    std::unique_lock<std::mutex> lock(mu_);
+    writing_ = false;
+    pending_.pop_front();
+    if (!ok) {
+      // Cancelled, or the connection is gone: nobody is left to answer.
+      pending_.clear();
+      if (!ending_) {
+        ending_ = true;
+        final_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
+      }
+    } else if (!pending_.empty()) {
+      WriteNextLocked();
+    }
+    MaybeFinishLocked();
+    DeleteIfDone(lock);
+  }
+
+  void OnFinished(bool /*ok*/) {
+    std::unique_lock<std::mutex> lock(mu_);
+    finish_back_ = true;
+    DeleteIfDone(lock);
+  }
+
+  void EndLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (ending_ || finished_) return;
+    ending_ = true;
+    final_status_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down");
+    MaybeFinishLocked();
+  }
+
+  void StartReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    reading_ = true;
+    stream_.Read(&request_, &read_tag_);
+  }
+
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    writing_ = true;
+    // No buffer hint for the answers queued behind this one: on the async
+    // API a hinted write comes back only once something else flushes the
+    // stream, and the next write cannot start before it comes back.
+    stream_.Write(pending_.front(), &write_tag_);
+  }
+
+  // Finishes once nothing is left to handle or write, and either the client
+  // half-closed or the stream is ending (a pending read then fails).
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || writing_ || handling_ || !pending_.empty() || !waiting_.empty()) {
+      return;
+    }
+    if (!reads_done_ && !ending_) return;
+    finished_ = true;
+    stream_.Finish(final_status_, &finish_tag_);
+  }
+
+  // Deletes this once gRPC holds none of its tags and the loop none of its
+  // work. Takes the lock's ownership: the caller must return at once.
+  void DeleteIfDone(std::unique_lock<std::mutex>& lock) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!finish_back_ || reading_ || writing_ || deferred_ || handling_) return;
+    const bool tracked = tracked_;
+    lock.unlock();
+    // Forget() takes the drain's lock, which End() holds when it takes
+    // ours: called without ours. Once forgotten, no End() can come.
+    if (tracked) method_->drain->Forget(this);
+    delete this;
+  }
+
+  const Method* const method_;
+  grpc::ServerContext context_;
+  Stream stream_;
+  Handlers handlers_;  // set once, when the call arrives
+  // The read buffer: only the read completion touches it, and only one
+  // read is ever pending.
+  Request request_;
+  OpTag<OrderedStream> arrived_tag_{this, Op::kArrived};
+  OpTag<OrderedStream> read_tag_{this, Op::kRead};
+  OpTag<OrderedStream> write_tag_{this, Op::kWrite};
+  OpTag<OrderedStream> finish_tag_{this, Op::kFinish};
+
+  // The loop thread and the drain's End() meet here.
+  std::mutex mu_;
+  std::vector<Request> waiting_ ABSL_GUARDED_BY(mu_);  // read, not handled
+  // Responses not yet written; front() is in flight while writing_. A deque
+  // keeps front() in place while more are appended.
+  std::deque<Response> pending_ ABSL_GUARDED_BY(mu_);
+  bool tracked_ ABSL_GUARDED_BY(mu_) = false;  // by the drain
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool handling_ ABSL_GUARDED_BY(mu_) = false;
+  bool deferred_ ABSL_GUARDED_BY(mu_) = false;    // the loop holds RunDeferred
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;  // no more reads to start
+  bool ending_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;     // Finish() called
+  bool finish_back_ ABSL_GUARDED_BY(mu_) = false;  // its tag came back
+  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace ssebridge
+
+#endif  // SSEBRIDGE_GRPC_ORDERED_STREAM_H_
