@@ -141,9 +141,6 @@ int Run(ShutdownSignal& signals) {
   grpc_server.SetTls({absl::GetFlag(FLAGS_grpc_tls_cert_file),
                       absl::GetFlag(FLAGS_grpc_tls_key_file),
                       absl::GetFlag(FLAGS_grpc_tls_client_ca_file)});
-  s = grpc_server.Start();
-  if (!s.ok()) return Fail(s);
-
   MetricsRegistry metrics;
 
   const HttpServer::Options http_options =
@@ -205,6 +202,10 @@ int Run(ShutdownSignal& signals) {
       status_page.AddRoutes(svr, take);
     };
   }
+  // Publishes start here, once the hub's observer (the status feed) is set:
+  // Hub::SetObserver must come before the first dispatch.
+  s = grpc_server.Start();
+  if (!s.ok()) return Fail(s);
   // gRPC Admin answers on the internal port: its reader hands the gRPC
   // server every connection that opens with the HTTP/2 preface, and Admin
   // refuses calls that came any other way. One gRPC server for both ports:
