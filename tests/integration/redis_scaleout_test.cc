@@ -367,6 +367,9 @@ TEST_F(RedisScaleOutTest, PublishFailsFastWhenRedisIsDown) {
   ASSERT_TRUE(r1);
   redis_->Kill();
   GrpcClient grpc(r1->grpc_port());
+  // The bound below is on the publish, not on connecting (slow under TSan
+  // on a busy machine).
+  ASSERT_TRUE(grpc.channel()->WaitForConnected(absl::ToChronoTime(absl::Now() + kWait)));
   for (int i = 0; i < 5; ++i) {
     v1::PublishResponse resp;
     const absl::Time start = absl::Now();
