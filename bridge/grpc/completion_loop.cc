@@ -24,9 +24,25 @@ void CompletionLoop::Start() {
   pthread_setname_np(thread_.native_handle(), "grpc_cq_loop");
 }
 
+void CompletionLoop::CallBegins() {
+  std::lock_guard<std::mutex> lock(calls_mu_);
+  ++calls_;
+}
+
+void CompletionLoop::CallEnds() {
+  std::lock_guard<std::mutex> lock(calls_mu_);
+  if (--calls_ == 0) no_calls_.notify_all();
+}
+
 void CompletionLoop::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  if (thread_.joinable()) {
+    // The server has shut down: its calls are cancelled and the calls
+    // requested but never made come back failed, so this ends.
+    std::unique_lock<std::mutex> lock(calls_mu_);
+    no_calls_.wait(lock, [this] { return calls_ == 0; });
+  }
   cq_->Shutdown();
   if (thread_.joinable()) {
     thread_.join();

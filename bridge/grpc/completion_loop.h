@@ -20,7 +20,9 @@
 #ifndef SSEBRIDGE_GRPC_COMPLETION_LOOP_H_
 #define SSEBRIDGE_GRPC_COMPLETION_LOOP_H_
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -69,9 +71,14 @@ class CompletionLoop {
   void Start();
   // Loop thread only.
   void Defer(DeferredWork* work) { deferred_.push_back(work); }
-  // After the server's Shutdown(): shuts the queue down, lets the thread
-  // hand out what is left (each tag with ok = false, so its owner frees
-  // itself), and joins it.
+  // A call object (one that gives gRPC tags of this queue) begins or ends
+  // its life; Shutdown() waits until none is left.
+  void CallBegins();
+  void CallEnds();
+  // After the server's Shutdown(): waits until every call object is gone
+  // (the thread keeps taking their completions, so a reaction never starts
+  // an operation on a queue already shut), shuts the queue down, lets the
+  // thread hand out what is left, and joins it.
   void Shutdown();
 
  private:
@@ -82,6 +89,9 @@ class CompletionLoop {
   std::thread thread_;
   bool shut_down_ = false;
   std::vector<DeferredWork*> deferred_;  // loop thread only
+  std::mutex calls_mu_;
+  std::condition_variable no_calls_;
+  int calls_ = 0;  // guarded by calls_mu_
 };
 
 // Something with methods on the async API: registered with the server like

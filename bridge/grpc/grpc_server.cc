@@ -90,8 +90,8 @@ absl::Status GrpcServer::Start() {
   }
   if (!server_ || (port_ >= 0 && bound_port_ <= 0)) {
     if (server_) server_->Shutdown();
+    loop_.reset();  // before the server: its failed requests refer to it
     server_.reset();
-    loop_.reset();
     return absl::UnavailableError(absl::StrCat(
         "cannot listen for gRPC on ", address_, ":", port_,
         " (address in use, or not an address of this host)"));

@@ -12,9 +12,12 @@ using grpc::health::v1::HealthCheckResponse;
 class HealthService::CheckCall {
  public:
   explicit CheckCall(HealthService* owner) : owner_(owner), responder_(&context_) {
+    owner_->loop_->CallBegins();
     owner_->RequestCheck(&context_, &request_, &responder_, owner_->loop_->cq(),
                          owner_->loop_->cq(), &arrived_tag_);
   }
+
+  ~CheckCall() { owner_->loop_->CallEnds(); }
 
   enum class Op { kArrived, kFinished };
   void Proceed(Op op, bool ok) {
@@ -57,6 +60,7 @@ class HealthService::CheckCall {
 class HealthService::WatchCall {
  public:
   explicit WatchCall(HealthService* owner) : owner_(owner), writer_(&context_) {
+    owner_->loop_->CallBegins();
     // Before the call is requested, as gRPC asks: tells when the client
     // goes away, which a server stream otherwise only learns by writing.
     // It comes back only for a call that arrived.
@@ -74,6 +78,8 @@ class HealthService::WatchCall {
     ending_ = true;
     WriteOrFinishLocked();
   }
+
+  ~WatchCall() { owner_->loop_->CallEnds(); }
 
   enum class Op { kArrived, kWritten, kFinished, kDone };
   void Proceed(Op op, bool ok) {

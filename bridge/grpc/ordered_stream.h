@@ -90,8 +90,10 @@ class OrderedStream final : public EndableStream, private DeferredWork {
 
  private:
   explicit OrderedStream(const Method* method) : method_(method), stream_(&context_) {
+    method_->loop->CallBegins();
     method_->request(&context_, &stream_, method_->loop->cq(), &arrived_tag_);
   }
+  ~OrderedStream() override { method_->loop->CallEnds(); }
 
   void OnArrived(bool ok) {
     if (!ok) {  // the server is shutting down: no call came
