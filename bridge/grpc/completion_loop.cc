@@ -72,10 +72,11 @@ void CompletionLoop::Run() {
 
 void CompletionLoop::RunDeferred() {
   // Work may defer more work (a handler whose write failed at once); that
-  // runs in the next round.
-  std::vector<DeferredWork*> now;
-  now.swap(deferred_);
-  for (DeferredWork* work : now) work->RunDeferred();
+  // runs in the next round. Both vectors keep their capacity: no allocation
+  // per round.
+  running_.swap(deferred_);
+  for (DeferredWork* work : running_) work->RunDeferred();
+  running_.clear();
 }
 
 }  // namespace ssebridge

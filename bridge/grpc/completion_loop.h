@@ -89,6 +89,7 @@ class CompletionLoop {
   std::thread thread_;
   bool shut_down_ = false;
   std::vector<DeferredWork*> deferred_;  // loop thread only
+  std::vector<DeferredWork*> running_;   // loop thread only: this round's
   std::mutex calls_mu_;
   std::condition_variable no_calls_;
   int calls_ = 0;  // guarded by calls_mu_

@@ -70,29 +70,42 @@ TEST(HealthTest, HttpHealthAndReadiness) {
   EXPECT_EQ(ready.status, 200) << ready.body;
 }
 
-TEST(HealthTest, GrpcHealthCheckAnswersServing) {
-  auto bridge = StartBridge();
-  ASSERT_NE(bridge, nullptr);
-  GrpcClient client(bridge->grpc_port());
+// One grpc.health.v1 Check with the serialized HealthCheckRequest
+// `request`; *status is the call's status, the result its response bytes.
+std::string HealthCheck(int port, const std::string& request, grpc::Status* status) {
+  GrpcClient client(port);
   grpc::GenericStub stub(client.channel());
   grpc::CompletionQueue cq;
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(15)));
   ctx.set_wait_for_ready(true);
-  // HealthCheckRequest{service: ""} serializes to no bytes.
   auto call = stub.PrepareUnaryCall(&ctx, "/grpc.health.v1.Health/Check",
-                                    ToByteBuffer(""), &cq);
-  ASSERT_NE(call, nullptr);
+                                    ToByteBuffer(request), &cq);
+  if (call == nullptr) {
+    *status = grpc::Status(grpc::StatusCode::INTERNAL, "PrepareUnaryCall failed");
+    return "";
+  }
   CallCleanup cleanup{&ctx, &cq};
   call->StartCall();
   grpc::ByteBuffer response;
-  grpc::Status status;
   int tag = 1;
-  call->Finish(&response, &status, &tag);
-  ASSERT_TRUE(Await(&cq, &tag, absl::Seconds(20)));
+  call->Finish(&response, status, &tag);
+  if (!Await(&cq, &tag, absl::Seconds(20))) {
+    *status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no answer to Check");
+    return "";
+  }
+  return FromByteBuffer(response);
+}
+
+TEST(HealthTest, GrpcHealthCheckAnswersServing) {
+  auto bridge = StartBridge();
+  ASSERT_NE(bridge, nullptr);
+  grpc::Status status;
+  // HealthCheckRequest{service: ""} serializes to no bytes.
+  const std::string response = HealthCheck(bridge->grpc_port(), "", &status);
   ASSERT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
   // HealthCheckResponse{status: SERVING (1)} is field 1, varint 1.
-  EXPECT_EQ(FromByteBuffer(response), std::string("\x08\x01", 2));
+  EXPECT_EQ(response, std::string("\x08\x01", 2));
 }
 
 TEST(HealthTest, ServerReflectionListsTheBridgeServices) {
@@ -133,23 +146,9 @@ TEST(HealthTest, ServerReflectionListsTheBridgeServices) {
 TEST(HealthTest, GrpcHealthCheckOfAnUnknownServiceIsNotFound) {
   auto bridge = StartBridge();
   ASSERT_NE(bridge, nullptr);
-  GrpcClient client(bridge->grpc_port());
-  grpc::GenericStub stub(client.channel());
-  grpc::CompletionQueue cq;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(15)));
-  ctx.set_wait_for_ready(true);
-  // HealthCheckRequest{service: "nope"}: field 1, length 4.
-  auto call = stub.PrepareUnaryCall(&ctx, "/grpc.health.v1.Health/Check",
-                                    ToByteBuffer(std::string("\x0a\x04nope", 6)), &cq);
-  ASSERT_NE(call, nullptr);
-  CallCleanup cleanup{&ctx, &cq};
-  call->StartCall();
-  grpc::ByteBuffer response;
   grpc::Status status;
-  int tag = 1;
-  call->Finish(&response, &status, &tag);
-  ASSERT_TRUE(Await(&cq, &tag, absl::Seconds(20)));
+  // HealthCheckRequest{service: "nope"}: field 1, length 4.
+  HealthCheck(bridge->grpc_port(), std::string("\x0a\x04nope", 6), &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << status.error_message();
   EXPECT_NE(status.error_message().find("service"), std::string::npos);
 }
