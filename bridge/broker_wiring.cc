@@ -8,12 +8,12 @@
 #include "absl/flags/reflection.h"
 #include "absl/strings/str_cat.h"
 #include "bridge/auth/secret_file.h"
-#include "bridge/broker/memory_broker.h"
-#include "bridge/broker/redis_broker.h"
-#include "bridge/broker/redis_fleet.h"
-#include "bridge/broker/redis_ticket_vault.h"
-#include "bridge/broker/redis_tls.h"
-#include "bridge/broker/sentinel_primary_locator.h"
+#include "bridge/broker/memory/memory_broker.h"
+#include "bridge/broker/redis/redis_broker.h"
+#include "bridge/broker/redis/redis_fleet.h"
+#include "bridge/broker/redis/redis_ticket_vault.h"
+#include "bridge/broker/redis/redis_tls.h"
+#include "bridge/broker/redis/sentinel_primary_locator.h"
 #include "bridge/ops/flags.h"
 #include "bridge/ops/log.h"
 
@@ -185,6 +185,8 @@ BrokerRegistry BinaryBrokers() {
       });
   return brokers;
 }
+
+absl::Status CheckBrokerFlag() { return BinaryBrokers().Check(absl::GetFlag(FLAGS_broker)); }
 
 absl::Status MakeBrokerFromFlags(Hub* hub, const EventEncoder* encoder, BrokerParts& parts) {
   absl::StatusOr<std::unique_ptr<Broker>> made =

@@ -1,7 +1,7 @@
 // The binary's broker table: every broker --broker may name, each made from
 // its flags (wiring only, like main.cc). Adding a broker is one Register()
-// line in BinaryBrokers() (broker_wiring.cc) plus its own files under
-// bridge/broker/. BrokerParts owns the broker; `hub` and `encoder` must
+// line in BinaryBrokers() (broker_wiring.cc) plus its own folder under
+// bridge/broker/<name>/. BrokerParts owns the broker; `hub` and `encoder` must
 // outlive it. The broker is started here: a Redis broker starts connecting
 // at once and keeps retrying, so the bridge is not ready until it is
 // connected, but it starts. main.cc stops it through Broker::Stop().
@@ -26,6 +26,10 @@ struct BrokerParts {
 
 // The brokers the binary knows, made from the flags.
 BrokerRegistry BinaryBrokers();
+
+// OK when --broker names one of BinaryBrokers(); checked at start-up before
+// anything is made, so a typo fails before the listeners open.
+absl::Status CheckBrokerFlag();
 
 // The broker --broker names, made and started. InvalidArgument naming the
 // flag when a setting (--broker, --redis_url, its password) is bad.

@@ -56,6 +56,8 @@ int Fail(const absl::Status& status) {
 int Run(ShutdownSignal& signals) {
   absl::Status s = ValidateFlags();
   if (!s.ok()) return Fail(s);
+  s = CheckBrokerFlag();
+  if (!s.ok()) return Fail(s);
   s = SetLogLevel(absl::GetFlag(FLAGS_log_level));
   if (!s.ok()) return Fail(s);
   absl::StatusOr<PolicyTable> policies =

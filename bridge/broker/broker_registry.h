@@ -1,7 +1,8 @@
 // BrokerRegistry: brokers made by name (--broker). The binary fills one
 // table (broker_wiring.cc) with a maker per broker; tests fill their own
 // (the broker contract test makes every broker the same way). A new broker
-// is its own files under bridge/broker/ plus one Register() line there.
+// is its own folder under bridge/broker/ (bridge/broker/<name>/, which the
+// build picks up by itself) plus one Register() line there.
 #ifndef SSEBRIDGE_BROKER_BROKER_REGISTRY_H_
 #define SSEBRIDGE_BROKER_BROKER_REGISTRY_H_
 
@@ -30,6 +31,8 @@ class BrokerRegistry {
   // later maker is ignored).
   void Register(std::string name, Maker make);
   // INVALID_ARGUMENT naming --broker and the known names for an unknown one.
+  absl::Status Check(absl::string_view name) const;
+  // Check(name), then the maker's own answer.
   absl::StatusOr<std::unique_ptr<Broker>> Make(absl::string_view name, Hub* hub,
                                                const EventEncoder* encoder) const;
   std::vector<std::string> names() const;

@@ -324,10 +324,6 @@ absl::Status ValidateFlags() {
                "mTLS needs --grpc_tls_cert_file and "
                "--grpc_tls_key_file too");
   }
-  const std::string broker = absl::GetFlag(FLAGS_broker);
-  if (broker != "memory" && broker != "redis") {
-    return bad("broker", "memory or redis");
-  }
   if (absl::GetFlag(FLAGS_redis_connect_timeout) <= absl::ZeroDuration() ||
       absl::GetFlag(FLAGS_redis_command_timeout) <= absl::ZeroDuration()) {
     return bad("redis_command_timeout",

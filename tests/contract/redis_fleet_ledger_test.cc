@@ -7,8 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "bridge/broker/redis_fleet.h"
-#include "bridge/broker/redis_url.h"
+#include "bridge/broker/redis/redis_fleet.h"
+#include "bridge/broker/redis/redis_url.h"
 #include "gtest/gtest.h"
 #include "tests/harness/redis_server.h"
 

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "bridge/broker/memory_broker.h"
+#include "bridge/broker/memory/memory_broker.h"
 #include "bridge/core/hub.h"
 #include "bridge/sse/sse_encoder.h"
 #include "gtest/gtest.h"

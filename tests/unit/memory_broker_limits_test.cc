@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "bridge/broker/memory_broker.h"
+#include "bridge/broker/memory/memory_broker.h"
 #include "bridge/core/names.h"
 #include "bridge/sse/sse_encoder.h"
 #include "tests/unit/fixed_clock.h"

@@ -3,7 +3,7 @@
 //
 // A real Hub and SseEncoder are used; the broker's clock is injected and the
 // hub's shards are drained by the test thread.
-#include "bridge/broker/memory_broker.h"
+#include "bridge/broker/memory/memory_broker.h"
 
 #include <atomic>
 #include <memory>

@@ -6,11 +6,11 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "bridge/broker/redis_attach_state.h"
-#include "bridge/broker/redis_codec.h"
-#include "bridge/broker/redis_keys.h"
-#include "bridge/broker/redis_snapshot.h"
-#include "bridge/broker/redis_url.h"
+#include "bridge/broker/redis/redis_attach_state.h"
+#include "bridge/broker/redis/redis_codec.h"
+#include "bridge/broker/redis/redis_keys.h"
+#include "bridge/broker/redis/redis_snapshot.h"
+#include "bridge/broker/redis/redis_url.h"
 #include "bridge/sse/sse_encoder.h"
 
 namespace ssebridge {

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "bridge/broker/redis_primary_locator.h"
-#include "bridge/broker/redis_sentinel.h"
-#include "bridge/broker/sentinel_primary_locator.h"
+#include "bridge/broker/redis/redis_primary_locator.h"
+#include "bridge/broker/redis/redis_sentinel.h"
+#include "bridge/broker/redis/sentinel_primary_locator.h"
 
 namespace ssebridge {
 namespace {
