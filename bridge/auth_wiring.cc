@@ -6,11 +6,11 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
-#include "bridge/ops/flags.h"
-#include "bridge/ops/log.h"
 #include "bridge/auth/memory_ticket_store.h"
 #include "bridge/auth/secret_file.h"
 #include "bridge/auth/shared_ticket_store.h"
+#include "bridge/ops/flags.h"
+#include "bridge/ops/log.h"
 
 namespace ssebridge {
 namespace {
@@ -60,12 +60,9 @@ absl::Status LoadAuthFromFlags(AuthParts& a) {
   a.verifier = std::make_unique<JwtVerifier>(jwt, a.jwt_keys);
   TicketStore::Options tickets;
   tickets.max_tickets = static_cast<size_t>(absl::GetFlag(FLAGS_max_tickets));
-  tickets.max_tickets_per_key =
-      static_cast<size_t>(absl::GetFlag(FLAGS_max_tickets_per_key));
-  tickets.max_channels_per_ticket =
-      static_cast<size_t>(absl::GetFlag(FLAGS_max_ticket_channels));
-  tickets.max_pattern_bytes =
-      static_cast<size_t>(absl::GetFlag(FLAGS_max_ticket_pattern_bytes));
+  tickets.max_tickets_per_key = static_cast<size_t>(absl::GetFlag(FLAGS_max_tickets_per_key));
+  tickets.max_channels_per_ticket = static_cast<size_t>(absl::GetFlag(FLAGS_max_ticket_channels));
+  tickets.max_pattern_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_ticket_pattern_bytes));
   if (a.ticket_vault != nullptr) {
     a.tickets = std::make_unique<SharedTicketStore>(tickets, a.ticket_vault.get());
   } else {
@@ -78,8 +75,8 @@ absl::Status LoadAuthFromFlags(AuthParts& a) {
   sub.public_channels = std::move(*public_channels);
   sub.cookie_name = absl::GetFlag(FLAGS_auth_cookie);
   sub.allow_query_token = absl::GetFlag(FLAGS_allow_query_token);
-  a.subscribers = std::make_unique<SubscriberAuth>(std::move(sub), a.verifier.get(),
-                                                   a.tickets.get());
+  a.subscribers =
+      std::make_unique<SubscriberAuth>(std::move(sub), a.verifier.get(), a.tickets.get());
   if (const std::string f = absl::GetFlag(FLAGS_publisher_keys_file); !f.empty()) {
     s = a.publisher_keys.LoadFile(f);
     if (!s.ok()) return FlagError("--publisher_keys_file", s);

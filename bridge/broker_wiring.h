@@ -13,8 +13,8 @@
 #include "absl/status/status.h"
 #include "bridge/broker/broker.h"
 #include "bridge/broker/broker_registry.h"
-#include "bridge/core/hub.h"
 #include "bridge/core/fleet.h"
+#include "bridge/core/hub.h"
 #include "bridge/core/ticket_vault.h"
 
 namespace ssebridge {

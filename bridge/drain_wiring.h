@@ -27,7 +27,7 @@ struct Serving {
   PublisherService* publisher;
   Broker* broker;
   GrpcServer* grpc;  // the Admin service's internal-port calls too
-  Fleet* fleet;  // null without one
+  Fleet* fleet;      // null without one
 };
 
 // Refuses new streams, tells open ones when to come back, lets publishes

@@ -17,16 +17,16 @@
 #include "bridge/auth_wiring.h"
 #include "bridge/broker_wiring.h"
 #include "bridge/core/hub.h"
+#include "bridge/drain_wiring.h"
 #include "bridge/grpc/admin_service.h"
 #include "bridge/grpc/batch_publisher_service.h"
 #include "bridge/grpc/grpc_server.h"
-#include "bridge/publish/json_batch_body.h"
-#include "bridge/publish/json_publish.h"
-#include "bridge/publish/publish_gate.h"
 #include "bridge/grpc/publisher_service.h"
 #include "bridge/grpc/subscriber_service.h"
 #include "bridge/grpc/ticket_service.h"
-#include "bridge/drain_wiring.h"
+#include "bridge/http/http_server.h"
+#include "bridge/http/static_files.h"
+#include "bridge/http/status_page.h"
 #include "bridge/http_wiring.h"
 #include "bridge/metrics_wiring.h"
 #include "bridge/ops/build_info.h"
@@ -35,10 +35,10 @@
 #include "bridge/ops/metrics.h"
 #include "bridge/ops/periodic_task.h"
 #include "bridge/ops/shutdown_signal.h"
-#include "bridge/http/http_server.h"
+#include "bridge/publish/json_batch_body.h"
+#include "bridge/publish/json_publish.h"
+#include "bridge/publish/publish_gate.h"
 #include "bridge/sse/sse_encoder.h"
-#include "bridge/http/static_files.h"
-#include "bridge/http/status_page.h"
 #include "bridge/sse/stream_writer.h"
 
 namespace ssebridge {
@@ -99,8 +99,7 @@ int Run(ShutdownSignal& signals) {
   PublishGate gate(&broker, limits, auth.publishers.get());
   PublisherService publisher(&gate);
   BatchPublisherService batch_publisher(&gate, publisher.drain());
-  const size_t max_channels =
-      static_cast<size_t>(absl::GetFlag(FLAGS_max_channels_per_connection));
+  const size_t max_channels = static_cast<size_t>(absl::GetFlag(FLAGS_max_channels_per_connection));
   const size_t queue_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_queue_bytes));
   const bool dev_mode = auth.publishers->open() && auth.admin_keys.empty();
   StreamAdmission::Options admission_options;
@@ -131,10 +130,9 @@ int Run(ShutdownSignal& signals) {
   admin_wiring.published = [&gate] { return gate.published(); };
   admin_wiring.fleet = fleet.get();
   AdminService admin(std::move(admin_wiring));
-  GrpcServer grpc_server(absl::GetFlag(FLAGS_grpc_address),
-                         absl::GetFlag(FLAGS_grpc_port),
-                         absl::GetFlag(FLAGS_grpc_max_threads),
-                         {&subscriber, &tickets, &admin}, {&publisher, &batch_publisher});
+  GrpcServer grpc_server(absl::GetFlag(FLAGS_grpc_address), absl::GetFlag(FLAGS_grpc_port),
+                         absl::GetFlag(FLAGS_grpc_max_threads), {&subscriber, &tickets, &admin},
+                         {&publisher, &batch_publisher});
   const int64_t grpc_max_message_bytes =
       absl::GetFlag(FLAGS_grpc_max_message_bytes) > 0
           ? absl::GetFlag(FLAGS_grpc_max_message_bytes)
@@ -162,8 +160,7 @@ int Run(ShutdownSignal& signals) {
   wiring.static_files = static_files ? &*static_files : nullptr;
   wiring.policies = &*policies;
   wiring.cors = &*cors;
-  wiring.attach = [&broker, &hub](std::shared_ptr<Subscription> sub,
-                                  absl::string_view cursor) {
+  wiring.attach = [&broker, &hub](std::shared_ptr<Subscription> sub, absl::string_view cursor) {
     // Only the hub can end a stream the writer holds: a refused attach is
     // handed over closed (broker_unavailable), and the client retries.
     if (!broker.Attach(sub, cursor).ok()) hub.AttachRefused(std::move(sub));
@@ -176,16 +173,14 @@ int Run(ShutdownSignal& signals) {
   if (!broker.publish_waits()) wiring.publish_on_reader = IsShortSinglePublish;
   wiring.publisher_auth = auth.publishers.get();
   wiring.ready = [&broker] { return broker.ready(); };
-  StatusFeed status_feed({static_cast<size_t>(absl::GetFlag(FLAGS_status_recent_events))},
-                         {[&writer] { return uint64_t{writer.streams()}; },
-                          [&gate] { return gate.published(); },
-                          [&hub] { return hub.deliveries(); },
-                          [&hub] { return hub.dropped(); },
-                          [&broker] { return broker.ready(); },
-                          absl::GetFlag(FLAGS_broker), &metrics},
-                         &hub);
-  const StatusPage status_page({&status_feed, &writer, &*policies, &admission,
-                                http_options.access_log});
+  StatusFeed status_feed(
+      {static_cast<size_t>(absl::GetFlag(FLAGS_status_recent_events))},
+      {[&writer] { return uint64_t{writer.streams()}; }, [&gate] { return gate.published(); },
+       [&hub] { return hub.deliveries(); }, [&hub] { return hub.dropped(); },
+       [&broker] { return broker.ready(); }, absl::GetFlag(FLAGS_broker), &metrics},
+      &hub);
+  const StatusPage status_page(
+      {&status_feed, &writer, &*policies, &admission, http_options.access_log});
   HttpServer http(http_options, std::move(wiring));
 
   // The internal listener: /metrics and the status page, never on the
@@ -200,7 +195,7 @@ int Run(ShutdownSignal& signals) {
   if (absl::GetFlag(FLAGS_status_page) && internal_options.port >= 0) {
     status_feed.Start();
     internal_wiring.extra_routes = [&status_page](httplib::Server& svr,
-                                                    const HttpServer::TakeOver& take) {
+                                                  const HttpServer::TakeOver& take) {
       status_page.AddRoutes(svr, take);
     };
   }
@@ -268,9 +263,9 @@ int Run(ShutdownSignal& signals) {
       .Int("writer_threads", writer_threads)
       .Str("auth", auth.subscribers->open() ? "open" : "jwt")
       .Str("static_dir", static_files ? static_files->root() : "")
-      .Str("grpc_tls", absl::GetFlag(FLAGS_grpc_tls_cert_file).empty()      ? "off"
+      .Str("grpc_tls", absl::GetFlag(FLAGS_grpc_tls_cert_file).empty()        ? "off"
                        : absl::GetFlag(FLAGS_grpc_tls_client_ca_file).empty() ? "tls"
-                                                                               : "mtls");
+                                                                              : "mtls");
 
   PeriodicTask sweeper(absl::Seconds(1), [&broker, &auth] {
     broker.Sweep(absl::Now());
@@ -316,8 +311,7 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage);
   absl::Status env = ssebridge::ApplyEnvironmentToFlags();
   if (!env.ok()) {
-    ssebridge::LogLine(ssebridge::LogLevel::kError, "cannot start")
-        .Str("error", env.message());
+    ssebridge::LogLine(ssebridge::LogLevel::kError, "cannot start").Str("error", env.message());
     return 2;
   }
   absl::ParseCommandLine(argc, argv);

@@ -10,8 +10,7 @@ namespace {
 
 void RegisterStreamMetrics(MetricsRegistry& m, const MetricsSources& s) {
   const StreamWriter& writer = *s.writer;
-  m.Gauge("ssebridge_streams", "Open SSE streams.",
-          [&writer] { return double(writer.streams()); });
+  m.Gauge("ssebridge_streams", "Open SSE streams.", [&writer] { return double(writer.streams()); });
   m.Counter("ssebridge_streams_opened_total", "SSE streams accepted.",
             [&writer] { return writer.opened(); });
   m.Counters("ssebridge_streams_closed_total",
@@ -22,8 +21,8 @@ void RegisterStreamMetrics(MetricsRegistry& m, const MetricsSources& s) {
                std::vector<CounterSample> out;
                for (size_t i = 0; i < kCloseReasonCount; ++i) {
                  const auto reason = static_cast<CloseReason>(i);
-                 out.push_back({{{"reason", std::string(CloseReasonName(reason))}},
-                                writer.closed(reason)});
+                 out.push_back(
+                     {{{"reason", std::string(CloseReasonName(reason))}}, writer.closed(reason)});
                }
                return out;
              });
@@ -115,8 +114,7 @@ void RegisterHubMetrics(MetricsRegistry& m, const MetricsSources& s) {
              }
              return out;
            });
-  m.Counter("ssebridge_events_delivered_total",
-            "Events queued to a subscription (one per reader).",
+  m.Counter("ssebridge_events_delivered_total", "Events queued to a subscription (one per reader).",
             [&hub] { return hub.deliveries(); });
   m.Counter("ssebridge_events_dropped_total",
             "Events dropped or replaced by the drop-oldest / latest-only policies.",
@@ -141,19 +139,19 @@ void RegisterPublishMetrics(MetricsRegistry& m, const MetricsSources& s) {
             [&gate] { return gate.published(); });
   m.Counter("ssebridge_publish_rejected_total", "Publishes refused (bad input, limits).",
             [&gate] { return gate.rejected(); });
-  m.Histograms("ssebridge_publish_latency_seconds",
-               "Time from a publish request's arrival to its answer, by door "
-               "(grpc: Publish/PublishBatch; grpc_stream: one stream message; "
-               "http: POST /v1/publish).",
-               [&gate] {
-                 std::vector<HistogramSample> out;
-                 for (PublishDoor door : {PublishDoor::kGrpc, PublishDoor::kGrpcStream,
-                                          PublishDoor::kHttp}) {
-                   out.push_back(gate.latency(door).Read(
-                       {{"door", std::string(PublishDoorName(door))}}));
-                 }
-                 return out;
-               });
+  m.Histograms(
+      "ssebridge_publish_latency_seconds",
+      "Time from a publish request's arrival to its answer, by door "
+      "(grpc: Publish/PublishBatch; grpc_stream: one stream message; "
+      "http: POST /v1/publish).",
+      [&gate] {
+        std::vector<HistogramSample> out;
+        for (PublishDoor door :
+             {PublishDoor::kGrpc, PublishDoor::kGrpcStream, PublishDoor::kHttp}) {
+          out.push_back(gate.latency(door).Read({{"door", std::string(PublishDoorName(door))}}));
+        }
+        return out;
+      });
   const SubscriberService& subscribers = *s.subscribers;
   m.Gauge("ssebridge_grpc_subscribers", "Open gRPC Subscribe streams.",
           [&subscribers] { return double(subscribers.active()); });
@@ -161,29 +159,25 @@ void RegisterPublishMetrics(MetricsRegistry& m, const MetricsSources& s) {
 
 void RegisterBrokerMetrics(MetricsRegistry& m, const MetricsSources& s) {
   const Broker& broker = *s.broker;
-  m.Gauges("ssebridge_broker_ready",
-           "1 when the broker can take publishes and attach readers.",
+  m.Gauges("ssebridge_broker_ready", "1 when the broker can take publishes and attach readers.",
            [&broker, name = s.broker_name] {
-             return std::vector<GaugeSample>{
-                 {{{"broker", name}}, broker.ready() ? 1.0 : 0.0}};
+             return std::vector<GaugeSample>{{{{"broker", name}}, broker.ready() ? 1.0 : 0.0}};
            });
   const MetricLabels label = {{"broker", s.broker_name}};
   auto counter = [&m, &broker, &label](const char* name, const char* help,
-                                        uint64_t BrokerMetrics::*field) {
+                                       uint64_t BrokerMetrics::*field) {
     m.Counters(name, help, [&broker, label, field] {
       return std::vector<CounterSample>{{label, broker.metrics().*field}};
     });
   };
-  auto gauge = [&m, &broker](const char* name, const char* help,
-                             uint64_t BrokerMetrics::*field) {
+  auto gauge = [&m, &broker](const char* name, const char* help, uint64_t BrokerMetrics::*field) {
     m.Gauge(name, help, [&broker, field] { return double(broker.metrics().*field); });
   };
   counter("ssebridge_broker_store_connects_total",
           "Connections the broker made to its store (Redis; above 1: reconnects).",
           &BrokerMetrics::store_connects);
   counter("ssebridge_broker_store_connection_losses_total",
-          "Connections from the broker to its store (Redis) lost.",
-          &BrokerMetrics::store_losses);
+          "Connections from the broker to its store (Redis) lost.", &BrokerMetrics::store_losses);
   gauge("ssebridge_history_channels", "Channels holding history or retained values here.",
         &BrokerMetrics::channels);
   gauge("ssebridge_history_bytes",
@@ -197,8 +191,7 @@ void RegisterBrokerMetrics(MetricsRegistry& m, const MetricsSources& s) {
   m.Counter("ssebridge_history_budget_evictions_total",
             "Events evicted from history by --max_history_bytes_total.",
             [&broker] { return broker.metrics().history_budget_evictions; });
-  m.Counter("ssebridge_retained_expired_total",
-            "Retained values swept by --retained_ttl.",
+  m.Counter("ssebridge_retained_expired_total", "Retained values swept by --retained_ttl.",
             [&broker] { return broker.metrics().retained_expired; });
   const ConnectionLimits* connections = s.connections;
   m.Gauge("ssebridge_connected_users", "Distinct authenticated users with a stream.",

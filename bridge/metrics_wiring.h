@@ -43,10 +43,10 @@
 #include "bridge/broker/broker.h"
 #include "bridge/core/channel_pattern.h"
 #include "bridge/core/hub.h"
-#include "bridge/publish/publish_gate.h"
 #include "bridge/grpc/subscriber_service.h"
-#include "bridge/ops/metrics.h"
 #include "bridge/http/http_server.h"
+#include "bridge/ops/metrics.h"
+#include "bridge/publish/publish_gate.h"
 #include "bridge/sse/stream_writer.h"
 
 namespace ssebridge {

@@ -4,8 +4,8 @@
 
 namespace ssebridge {
 
-absl::Status ChannelShares::Charge(absl::string_view principal,
-                                   absl::string_view channel, absl::Time now) {
+absl::Status ChannelShares::Charge(absl::string_view principal, absl::string_view channel,
+                                   absl::Time now) {
   if (per_principal_ == 0) return absl::OkStatus();
   std::lock_guard<std::mutex> lock(mu_);
   Held& held = by_principal_[principal];
@@ -16,15 +16,14 @@ absl::Status ChannelShares::Charge(absl::string_view principal,
   }
   if (held.last_publish.size() >= per_principal_ && now >= held.next_sweep) {
     held.next_sweep = now + absl::Seconds(1);
-    absl::erase_if(held.last_publish, [&](const auto& entry) {
-      return entry.second + lifetime_ <= now;
-    });
+    absl::erase_if(held.last_publish,
+                   [&](const auto& entry) { return entry.second + lifetime_ <= now; });
   }
   if (held.last_publish.size() >= per_principal_) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "channel: publisher '", principal, "' already holds ", per_principal_,
-        " channels (--max_channels_per_key); one is freed --history_ttl after "
-        "its last publish"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("channel: publisher '", principal, "' already holds ", per_principal_,
+                     " channels (--max_channels_per_key); one is freed --history_ttl after "
+                     "its last publish"));
   }
   held.last_publish.emplace(channel, now);
   return absl::OkStatus();

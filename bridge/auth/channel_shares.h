@@ -39,8 +39,7 @@ class ChannelShares {
   // Records that `principal` publishes to `channel` at `now`.
   // RESOURCE_EXHAUSTED naming --max_channels_per_key when that would be one
   // channel more than its share.
-  absl::Status Charge(absl::string_view principal, absl::string_view channel,
-                      absl::Time now);
+  absl::Status Charge(absl::string_view principal, absl::string_view channel, absl::Time now);
 
   size_t ChannelsOf(absl::string_view principal) const;
 

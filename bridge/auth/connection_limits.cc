@@ -7,14 +7,14 @@ namespace ssebridge {
 
 ConnectionLimits::Lease::~Lease() { owner_->Release(*this); }
 
-absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>>
-ConnectionLimits::Acquire(absl::string_view user, absl::string_view address) {
+absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>> ConnectionLimits::Acquire(
+    absl::string_view user, absl::string_view address) {
   return Acquire("", user, address);
 }
 
-absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>>
-ConnectionLimits::Acquire(absl::string_view minter, absl::string_view user,
-                          absl::string_view address, size_t max_streams) {
+absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>> ConnectionLimits::Acquire(
+    absl::string_view minter, absl::string_view user, absl::string_view address,
+    size_t max_streams) {
   absl::StatusOr<std::shared_ptr<Lease>> lease;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -24,17 +24,16 @@ ConnectionLimits::Acquire(absl::string_view minter, absl::string_view user,
   return ChargeFleet(std::move(*lease));
 }
 
-absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>>
-ConnectionLimits::Acquire(const SubscriberIdentity& identity,
-                          absl::string_view address) {
-  const absl::string_view minter =
-      identity.confined_to.has_value() ? absl::string_view(identity.minted_by)
+absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>> ConnectionLimits::Acquire(
+    const SubscriberIdentity& identity, absl::string_view address) {
+  const absl::string_view minter = identity.confined_to.has_value()
+                                       ? absl::string_view(identity.minted_by)
                                        : absl::string_view();
   return Acquire(minter, identity.user_id, address);
 }
 
-absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>>
-ConnectionLimits::ChargeFleet(std::shared_ptr<Lease> lease) {
+absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>> ConnectionLimits::ChargeFleet(
+    std::shared_ptr<Lease> lease) {
   // Outside mu_: the fleet may wait on Redis, and releases must not.
   if (fleet_ == nullptr || per_user_ == 0 || lease->user_.empty()) return lease;
   const std::string key = FleetStreamKey(lease->minter(), lease->user_);
@@ -61,9 +60,9 @@ ConnectionLimits::ChargeFleet(std::shared_ptr<Lease> lease) {
   return lease;
 }
 
-absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>>
-ConnectionLimits::AcquireLocked(absl::string_view minter, absl::string_view user,
-                                absl::string_view address, size_t max_streams) {
+absl::StatusOr<std::shared_ptr<ConnectionLimits::Lease>> ConnectionLimits::AcquireLocked(
+    absl::string_view minter, absl::string_view user, absl::string_view address,
+    size_t max_streams) {
   if (max_streams > 0 && streams_.load(std::memory_order_relaxed) >= max_streams) {
     return absl::UnavailableError(
         absl::StrCat("this bridge holds its limit of ", max_streams,
@@ -79,27 +78,24 @@ ConnectionLimits::AcquireLocked(absl::string_view minter, absl::string_view user
     }
   };
   if (!user.empty()) {
-    user_count = minter.empty() ? &by_user_[user]
-                                : &by_minted_user_[MintedUser(minter, user)];
+    user_count = minter.empty() ? &by_user_[user] : &by_minted_user_[MintedUser(minter, user)];
     if (per_user_ > 0 && *user_count >= per_user_) {
       forget_empty_user();
       if (!minter.empty()) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "user: this user already has ", per_user_,
-            " open streams on tickets of publisher '", minter,
-            "' (--max_connections_per_user)"));
+        return absl::ResourceExhaustedError(absl::StrCat("user: this user already has ", per_user_,
+                                                         " open streams on tickets of publisher '",
+                                                         minter, "' (--max_connections_per_user)"));
       }
       return absl::ResourceExhaustedError(absl::StrCat(
-          "user: this user already has ", per_user_,
-          " open streams (--max_connections_per_user)"));
+          "user: this user already has ", per_user_, " open streams (--max_connections_per_user)"));
     }
   }
   size_t& address_count = by_address_[address];
   if (per_address_ > 0 && address_count >= per_address_) {
     forget_empty_user();
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "address: this client address already has ", per_address_,
-        " open streams (--max_connections_per_ip)"));
+    return absl::ResourceExhaustedError(absl::StrCat("address: this client address already has ",
+                                                     per_address_,
+                                                     " open streams (--max_connections_per_ip)"));
   }
   ++address_count;
   if (user_count != nullptr) ++*user_count;
@@ -136,8 +132,7 @@ size_t ConnectionLimits::ConnectionsOf(absl::string_view user) const {
   return it == by_user_.end() ? 0 : it->second;
 }
 
-size_t ConnectionLimits::ConnectionsOf(absl::string_view minter,
-                                       absl::string_view user) const {
+size_t ConnectionLimits::ConnectionsOf(absl::string_view minter, absl::string_view user) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = by_minted_user_.find(MintedUser(minter, user));
   return it == by_minted_user_.end() ? 0 : it->second;

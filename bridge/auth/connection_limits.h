@@ -72,22 +72,19 @@ class ConnectionLimits {
     // key, which follows from minter and user) take no room in the others.
     ConnectionLimits* owner_;
     std::unique_ptr<const std::string> minter_;  // set: counted per (minter, user)
-    std::string user_;  // empty: anonymous, not counted per user
+    std::string user_;                           // empty: anonymous, not counted per user
     std::string address_;
     bool fleet_counted_ = false;  // counted by the fleet too
   };
 
   // RESOURCE_EXHAUSTED naming the limit that is full (and its flag).
-  absl::StatusOr<std::shared_ptr<Lease>> Acquire(absl::string_view user,
-                                                 absl::string_view address);
+  absl::StatusOr<std::shared_ptr<Lease>> Acquire(absl::string_view user, absl::string_view address);
   // The same, counted per (minter, user) when `minter` is non-empty; with
   // `max_streams` > 0 also refused (UNAVAILABLE, naming --max_connections)
   // while that many leases are out, checked under the same lock, so
   // concurrent admissions never overshoot it.
-  absl::StatusOr<std::shared_ptr<Lease>> Acquire(absl::string_view minter,
-                                                 absl::string_view user,
-                                                 absl::string_view address,
-                                                 size_t max_streams = 0);
+  absl::StatusOr<std::shared_ptr<Lease>> Acquire(absl::string_view minter, absl::string_view user,
+                                                 absl::string_view address, size_t max_streams = 0);
   // The same for `identity`: per (minter, user) when a confined ticket
   // proved it, else per user.
   absl::StatusOr<std::shared_ptr<Lease>> Acquire(const SubscriberIdentity& identity,

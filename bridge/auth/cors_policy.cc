@@ -18,8 +18,8 @@ absl::StatusOr<CorsPolicy> CorsPolicy::Parse(absl::string_view origins) {
       continue;
     }
     if (!absl::StartsWith(o, "http://") && !absl::StartsWith(o, "https://")) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--cors_origins: \"", o, "\" is not '*' or an http(s):// origin"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--cors_origins: \"", o, "\" is not '*' or an http(s):// origin"));
     }
     while (absl::ConsumeSuffix(&o, "/")) {
     }
@@ -48,13 +48,11 @@ CorsPolicy::Headers CorsPolicy::ForOrigin(absl::string_view origin) const {
 
 CorsPolicy::Headers CorsPolicy::ForPreflight(absl::string_view origin) const {
   Headers h = ForOrigin(origin);
-  const bool allowed = std::any_of(h.begin(), h.end(), [](const auto& kv) {
-    return kv.first == "Access-Control-Allow-Origin";
-  });
+  const bool allowed = std::any_of(
+      h.begin(), h.end(), [](const auto& kv) { return kv.first == "Access-Control-Allow-Origin"; });
   if (!allowed) return h;
   h.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-  h.emplace_back("Access-Control-Allow-Headers",
-                 "Content-Type, Last-Event-ID, Authorization");
+  h.emplace_back("Access-Control-Allow-Headers", "Content-Type, Last-Event-ID, Authorization");
   h.emplace_back("Access-Control-Max-Age", "600");
   return h;
 }

@@ -47,29 +47,26 @@ class JwtKey {
   // Whether `signature` (the decoded third part of a JWS) is this key's
   // signature over `signing_input` ("<header>.<payload>", still encoded).
   // HMAC compares in constant time; ES256 wants the 64-byte R||S form.
-  bool Verifies(absl::string_view signing_input,
-                absl::string_view signature) const;
+  bool Verifies(absl::string_view signing_input, absl::string_view signature) const;
 
  private:
   friend class JwtKeySet;
   std::string kid_;
   JwtAlgorithm alg_ = JwtAlgorithm::kHS256;
-  std::string secret_;                 // HS*
-  std::shared_ptr<EVP_PKEY> public_;   // RS256 / ES256
+  std::string secret_;                // HS*
+  std::shared_ptr<EVP_PKEY> public_;  // RS256 / ES256
 };
 
 class JwtKeySet {
  public:
   // HS256/384/512 only; `secret` at least kMinHmacSecretBytes bytes.
   // INVALID_ARGUMENT otherwise, or for a bad or duplicate kid.
-  absl::Status AddHmacSecret(std::string kid, JwtAlgorithm alg,
-                             std::string secret);
+  absl::Status AddHmacSecret(std::string kid, JwtAlgorithm alg, std::string secret);
   // RS256 (an RSA key of at least 2048 bits) or ES256 (an EC key on P-256);
   // `pem` is a "BEGIN PUBLIC KEY" (SubjectPublicKeyInfo) block. The key type
   // must match `alg`: an RSA key given for ES256, or any key given for HS*,
   // is INVALID_ARGUMENT.
-  absl::Status AddPublicKeyPem(std::string kid, JwtAlgorithm alg,
-                               absl::string_view pem);
+  absl::Status AddPublicKeyPem(std::string kid, JwtAlgorithm alg, absl::string_view pem);
 
   // A key file has one key per line, `kid ALG path`:
   //   HS* : the file's bytes, one trailing newline stripped, are the secret;
@@ -102,8 +99,7 @@ class JwtKeySet {
 //
 // Reads a whole small file (key material, key lists). NOT_FOUND when it
 // cannot be opened, INVALID_ARGUMENT when it is larger than `max_bytes`.
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path,
-                                          size_t max_bytes = 1 << 20);
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_bytes = 1 << 20);
 // `line` without its comment and surrounding whitespace. A comment is a '#'
 // at the start of the line or after whitespace, so a '#' inside a secret or
 // path does not silently cut it short.

@@ -2,9 +2,8 @@
 
 #include <cmath>
 #include <exception>
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -18,9 +17,7 @@ namespace {
 
 using nlohmann::json;
 
-absl::Status Unauthenticated(absl::string_view why) {
-  return absl::UnauthenticatedError(why);
-}
+absl::Status Unauthenticated(absl::string_view why) { return absl::UnauthenticatedError(why); }
 
 absl::Status Malformed(absl::string_view why) {
   return absl::UnauthenticatedError(absl::StrCat("malformed token: ", why));
@@ -47,9 +44,8 @@ bool ParseObject(absl::string_view text, json* out) {
 bool ReadNumericDate(const json& value, absl::Time* out) {
   if (value.is_number_unsigned()) {
     uint64_t v = value.get<uint64_t>();
-    *out = v > static_cast<uint64_t>(INT64_MAX)
-               ? absl::InfiniteFuture()
-               : absl::FromUnixSeconds(static_cast<int64_t>(v));
+    *out = v > static_cast<uint64_t>(INT64_MAX) ? absl::InfiniteFuture()
+                                                : absl::FromUnixSeconds(static_cast<int64_t>(v));
     return true;
   }
   if (value.is_number_integer()) {
@@ -72,27 +68,23 @@ absl::Status ReadPatterns(const json& value, absl::string_view claim,
   out->clear();
   if (value.is_string()) {
     for (absl::string_view item :
-         absl::StrSplit(value.get_ref<const std::string&>(), ' ',
-                        absl::SkipEmpty())) {
+         absl::StrSplit(value.get_ref<const std::string&>(), ' ', absl::SkipEmpty())) {
       out->emplace_back(item);
     }
   } else if (value.is_array()) {
     for (const json& item : value) {
       if (!item.is_string()) {
-        return Malformed(absl::StrCat("claim '", claim,
-                                      "' must hold only strings"));
+        return Malformed(absl::StrCat("claim '", claim, "' must hold only strings"));
       }
       out->push_back(item.get<std::string>());
     }
   } else {
-    return Malformed(absl::StrCat(
-        "claim '", claim, "' must be an array of strings or a string"));
+    return Malformed(absl::StrCat("claim '", claim, "' must be an array of strings or a string"));
   }
   for (const std::string& p : *out) {
     absl::Status valid = ChannelPatterns::Validate(p);
     if (!valid.ok()) {
-      return Unauthenticated(
-          absl::StrCat("invalid claim '", claim, "': ", valid.message()));
+      return Unauthenticated(absl::StrCat("invalid claim '", claim, "': ", valid.message()));
     }
   }
   return absl::OkStatus();
@@ -142,8 +134,7 @@ bool DecodeBase64UrlStrict(absl::string_view in, std::string* out) {
 JwtVerifier::JwtVerifier(Options options, std::shared_ptr<const JwtKeySet> keys)
     : options_(std::move(options)), keys_(std::move(keys)) {}
 
-absl::StatusOr<JwtClaims> JwtVerifier::Verify(absl::string_view token,
-                                              absl::Time now) const try {
+absl::StatusOr<JwtClaims> JwtVerifier::Verify(absl::string_view token, absl::Time now) const try {
   if (!has_keys()) return Unauthenticated("no JWT keys are configured");
   if (token.empty()) return Malformed("empty");
   if (token.size() > options_.max_token_bytes) {
@@ -151,8 +142,7 @@ absl::StatusOr<JwtClaims> JwtVerifier::Verify(absl::string_view token,
   }
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
   if (parts.size() != 3) {
-    return Malformed(absl::StrCat("expected 3 dot-separated parts, got ",
-                                  parts.size()));
+    return Malformed(absl::StrCat("expected 3 dot-separated parts, got ", parts.size()));
   }
 
   // 1. Header: which key and algorithm.
@@ -168,8 +158,7 @@ absl::StatusOr<JwtClaims> JwtVerifier::Verify(absl::string_view token,
   if (alg_it == header.end() || !alg_it->is_string()) {
     return Malformed("header has no string 'alg'");
   }
-  absl::StatusOr<JwtAlgorithm> alg =
-      ParseJwtAlgorithm(alg_it->get_ref<const std::string&>());
+  absl::StatusOr<JwtAlgorithm> alg = ParseJwtAlgorithm(alg_it->get_ref<const std::string&>());
   if (!alg.ok()) return Unauthenticated(alg.status().message());
   auto typ_it = header.find("typ");
   if (typ_it != header.end() &&
@@ -193,17 +182,15 @@ absl::StatusOr<JwtClaims> JwtVerifier::Verify(absl::string_view token,
       return Unauthenticated(absl::StrCat("unknown kid '", Echo(kid), "'"));
     }
     if (key->algorithm() != *alg) {
-      return Unauthenticated(absl::StrCat(
-          "algorithm ", JwtAlgorithmName(*alg), " not allowed for key '",
-          Echo(kid), "' (it is bound to ", JwtAlgorithmName(key->algorithm()),
-          ")"));
+      return Unauthenticated(absl::StrCat("algorithm ", JwtAlgorithmName(*alg),
+                                          " not allowed for key '", Echo(kid), "' (it is bound to ",
+                                          JwtAlgorithmName(key->algorithm()), ")"));
     }
     candidates.push_back(key);
   } else {
     candidates = keys_->ForAlgorithm(*alg);
     if (candidates.empty()) {
-      return Unauthenticated(absl::StrCat("no key accepts algorithm ",
-                                          JwtAlgorithmName(*alg)));
+      return Unauthenticated(absl::StrCat("no key accepts algorithm ", JwtAlgorithmName(*alg)));
     }
   }
 
@@ -212,8 +199,7 @@ absl::StatusOr<JwtClaims> JwtVerifier::Verify(absl::string_view token,
   if (!DecodeBase64UrlStrict(parts[2], &signature)) {
     return Malformed("signature is not unpadded base64url");
   }
-  const absl::string_view signing_input =
-      token.substr(0, parts[0].size() + 1 + parts[1].size());
+  const absl::string_view signing_input = token.substr(0, parts[0].size() + 1 + parts[1].size());
   const JwtKey* verified_by = nullptr;
   for (const JwtKey* key : candidates) {
     if (key->Verifies(signing_input, signature)) {
@@ -248,13 +234,12 @@ absl::StatusOr<JwtClaims> JwtVerifier::Verify(absl::string_view token,
     return Malformed("claim 'nbf' is not a number");
   }
   if (now >= claims.expires_at + options_.leeway) {
-    return Unauthenticated(absl::StrCat(
-        "token expired at ", absl::FormatTime(claims.expires_at, absl::UTCTimeZone())));
+    return Unauthenticated(absl::StrCat("token expired at ",
+                                        absl::FormatTime(claims.expires_at, absl::UTCTimeZone())));
   }
   if (now + options_.leeway < claims.not_before) {
-    return Unauthenticated(absl::StrCat(
-        "token not valid before ",
-        absl::FormatTime(claims.not_before, absl::UTCTimeZone())));
+    return Unauthenticated(absl::StrCat("token not valid before ",
+                                        absl::FormatTime(claims.not_before, absl::UTCTimeZone())));
   }
 
   if (!options_.issuer.empty()) {
@@ -267,8 +252,7 @@ absl::StatusOr<JwtClaims> JwtVerifier::Verify(absl::string_view token,
   if (!options_.audience.empty()) {
     auto aud_it = payload.find("aud");
     if (aud_it == payload.end() || !AudienceContains(*aud_it, options_.audience)) {
-      return Unauthenticated(
-          "claim 'aud' does not contain the configured audience");
+      return Unauthenticated("claim 'aud' does not contain the configured audience");
     }
   }
 

@@ -4,9 +4,8 @@
 
 namespace ssebridge {
 
-absl::StatusOr<std::string> MemoryTicketStore::Issue(TicketGrant grant,
-                                               absl::Duration ttl,
-                                               absl::Time now) {
+absl::StatusOr<std::string> MemoryTicketStore::Issue(TicketGrant grant, absl::Duration ttl,
+                                                     absl::Time now) {
   absl::Status valid = CheckIssue(grant, ttl);
   if (!valid.ok()) return valid;
   absl::StatusOr<std::string> ticket = NewTicket();
@@ -39,7 +38,7 @@ absl::StatusOr<std::string> MemoryTicketStore::Issue(TicketGrant grant,
 }
 
 void MemoryTicketStore::BuryLocked(absl::flat_hash_map<std::string, Entry>::iterator it,
-                             Fate fate) {
+                                   Fate fate) {
   const std::string& minter = it->second.grant.minted_by;
   if (!minter.empty()) {
     auto m = live_by_minter_.find(minter);
@@ -65,13 +64,11 @@ absl::Status MemoryTicketStore::DeadTicketLocked(const std::string& digest) cons
   if (it == tombstones_.end()) {
     return absl::UnauthenticatedError("ticket unknown");
   }
-  return absl::UnauthenticatedError(it->second.fate == Fate::kUsed
-                                        ? "ticket already used"
-                                        : "ticket expired");
+  return absl::UnauthenticatedError(it->second.fate == Fate::kUsed ? "ticket already used"
+                                                                   : "ticket expired");
 }
 
-absl::StatusOr<TicketGrant> MemoryTicketStore::Redeem(absl::string_view ticket,
-                                                absl::Time now) {
+absl::StatusOr<TicketGrant> MemoryTicketStore::Redeem(absl::string_view ticket, absl::Time now) {
   std::string digest = Digest(ticket);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = digest.empty() ? by_digest_.end() : by_digest_.find(digest);
@@ -89,7 +86,7 @@ absl::StatusOr<TicketGrant> MemoryTicketStore::Redeem(absl::string_view ticket,
 }
 
 absl::StatusOr<TicketGrant> MemoryTicketStore::Peek(absl::string_view ticket,
-                                              absl::Time now) const {
+                                                    absl::Time now) const {
   std::string digest = Digest(ticket);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = digest.empty() ? by_digest_.end() : by_digest_.find(digest);

@@ -32,8 +32,7 @@ class MemoryTicketStore final : public TicketStore {
   explicit MemoryTicketStore(const Options& options) : TicketStore(options) {}
 
   using TicketStore::Issue;
-  absl::StatusOr<std::string> Issue(TicketGrant grant, absl::Duration ttl,
-                                    absl::Time now) override;
+  absl::StatusOr<std::string> Issue(TicketGrant grant, absl::Duration ttl, absl::Time now) override;
   absl::StatusOr<TicketGrant> Redeem(absl::string_view ticket, absl::Time now) override;
   absl::StatusOr<TicketGrant> Peek(absl::string_view ticket, absl::Time now) const override;
 
@@ -59,8 +58,7 @@ class MemoryTicketStore final : public TicketStore {
 
   void SweepLocked(absl::Time now);
   // Removes the live entry `it` and leaves a tombstone for it.
-  void BuryLocked(absl::flat_hash_map<std::string, Entry>::iterator it,
-                  Fate fate);
+  void BuryLocked(absl::flat_hash_map<std::string, Entry>::iterator it, Fate fate);
   absl::Status DeadTicketLocked(const std::string& digest) const;
 
   mutable std::mutex mu_;
@@ -68,7 +66,7 @@ class MemoryTicketStore final : public TicketStore {
   ByExpiry by_expiry_;  // oldest first, so a sweep stops at the first live one
   absl::flat_hash_map<std::string, size_t> live_by_minter_;
   absl::flat_hash_map<std::string, Tombstone> tombstones_;  // by digest
-  std::deque<std::string> tombstone_order_;  // digests, oldest first
+  std::deque<std::string> tombstone_order_;                 // digests, oldest first
 };
 
 }  // namespace ssebridge

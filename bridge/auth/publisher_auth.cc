@@ -18,18 +18,12 @@ PublisherIdentity Everyone(std::string name) {
 PublisherAuth::PublisherAuth(Options options, const PublisherKeys* keys,
                              const JwtVerifier* verifier, RateLimiter* limiter,
                              ChannelShares* channels)
-    : options_(options),
-      keys_(keys),
-      verifier_(verifier),
-      limiter_(limiter),
-      channels_(channels) {}
+    : options_(options), keys_(keys), verifier_(verifier), limiter_(limiter), channels_(channels) {}
 
-bool PublisherAuth::open() const {
-  return keys_->empty() && !verifier_->has_keys();
-}
+bool PublisherAuth::open() const { return keys_->empty() && !verifier_->has_keys(); }
 
-absl::StatusOr<PublisherIdentity> PublisherAuth::Authenticate(
-    absl::string_view authorization, absl::Time now) const {
+absl::StatusOr<PublisherIdentity> PublisherAuth::Authenticate(absl::string_view authorization,
+                                                              absl::Time now) const {
   if (authorization.empty()) {
     if (open() || options_.allow_anonymous) return Everyone("anonymous");
     return absl::UnauthenticatedError(
@@ -38,8 +32,7 @@ absl::StatusOr<PublisherIdentity> PublisherAuth::Authenticate(
   }
   std::string credential = BearerToken(authorization);
   if (credential.empty()) {
-    return absl::UnauthenticatedError(
-        "authorization: expected 'Bearer <publisher key or JWT>'");
+    return absl::UnauthenticatedError("authorization: expected 'Bearer <publisher key or JWT>'");
   }
   if (open()) return Everyone("anonymous");
   if (!keys_->empty()) {
@@ -51,8 +44,7 @@ absl::StatusOr<PublisherIdentity> PublisherAuth::Authenticate(
   if (verifier_->has_keys() && std::count(credential.begin(), credential.end(), '.') == 2) {
     absl::StatusOr<JwtClaims> claims = verifier_->Verify(credential, now);
     if (!claims.ok()) {
-      return absl::UnauthenticatedError(
-          absl::StrCat("authorization: ", claims.status().message()));
+      return absl::UnauthenticatedError(absl::StrCat("authorization: ", claims.status().message()));
     }
     if (!claims->has_publish) {
       return absl::PermissionDeniedError(
@@ -60,8 +52,8 @@ absl::StatusOr<PublisherIdentity> PublisherAuth::Authenticate(
     }
     absl::StatusOr<ChannelPatterns> patterns = ChannelPatterns::FromList(claims->publish);
     if (!patterns.ok()) {
-      return absl::UnauthenticatedError(absl::StrCat(
-          "authorization: claim 'publish': ", patterns.status().message()));
+      return absl::UnauthenticatedError(
+          absl::StrCat("authorization: claim 'publish': ", patterns.status().message()));
     }
     PublisherIdentity who;
     who.name = absl::StrCat("jwt:", claims->subject);
@@ -74,11 +66,10 @@ absl::StatusOr<PublisherIdentity> PublisherAuth::Authenticate(
   return absl::UnauthenticatedError("authorization: unknown publisher key");
 }
 
-absl::Status PublisherAuth::Authorize(const PublisherIdentity& who,
-                                      absl::string_view channel) {
+absl::Status PublisherAuth::Authorize(const PublisherIdentity& who, absl::string_view channel) {
   if (who.all_channels || who.channels.Matches(channel)) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat(
-      "channel: '", channel, "' is not granted to publisher '", who.name, "'"));
+  return absl::PermissionDeniedError(
+      absl::StrCat("channel: '", channel, "' is not granted to publisher '", who.name, "'"));
 }
 
 absl::Status PublisherAuth::Admit(const PublisherIdentity& who, absl::Time now) const {
@@ -88,13 +79,12 @@ absl::Status PublisherAuth::Admit(const PublisherIdentity& who, absl::Time now) 
         "reopen it with a fresh token");
   }
   if (limiter_->Allow(who.name, now)) return absl::OkStatus();
-  return absl::ResourceExhaustedError(absl::StrCat(
-      "rate: publisher '", who.name, "' is over --publish_rate_limit; slow down "
-      "and retry"));
+  return absl::ResourceExhaustedError(absl::StrCat("rate: publisher '", who.name,
+                                                   "' is over --publish_rate_limit; slow down "
+                                                   "and retry"));
 }
 
-absl::Status PublisherAuth::ChargeChannel(const PublisherIdentity& who,
-                                          absl::string_view channel,
+absl::Status PublisherAuth::ChargeChannel(const PublisherIdentity& who, absl::string_view channel,
                                           absl::Time now) const {
   if (channels_ == nullptr) return absl::OkStatus();
   return channels_->Charge(who.name, channel, now);

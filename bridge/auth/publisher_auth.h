@@ -31,9 +31,8 @@ class PublisherAuth {
     bool allow_anonymous = false;
   };
   // `channels` may be null: no per-publisher share of channels.
-  PublisherAuth(Options options, const PublisherKeys* keys,
-                const JwtVerifier* verifier, RateLimiter* limiter,
-                ChannelShares* channels = nullptr);
+  PublisherAuth(Options options, const PublisherKeys* keys, const JwtVerifier* verifier,
+                RateLimiter* limiter, ChannelShares* channels = nullptr);
 
   // No key of any kind configured: anyone may publish anywhere.
   bool open() const;
@@ -43,15 +42,14 @@ class PublisherAuth {
   absl::StatusOr<PublisherIdentity> Authenticate(absl::string_view authorization,
                                                  absl::Time now) const;
   // PERMISSION_DENIED naming the channel.
-  static absl::Status Authorize(const PublisherIdentity& who,
-                                absl::string_view channel);
+  static absl::Status Authorize(const PublisherIdentity& who, absl::string_view channel);
   // UNAUTHENTICATED once `who`'s JWT has expired (a stream outlives the
   // check at its start); RESOURCE_EXHAUSTED when over --publish_rate_limit.
   absl::Status Admit(const PublisherIdentity& who, absl::Time now) const;
   // RESOURCE_EXHAUSTED naming --max_channels_per_key when publishing to
   // `channel` would take `who` over its share of channels.
-  absl::Status ChargeChannel(const PublisherIdentity& who,
-                             absl::string_view channel, absl::Time now) const;
+  absl::Status ChargeChannel(const PublisherIdentity& who, absl::string_view channel,
+                             absl::Time now) const;
 
  private:
   Options options_;

@@ -24,8 +24,7 @@ constexpr size_t kMaxNameLength = 128;
 std::string Sha256(absl::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(),
-                 nullptr) != 1 ||
+  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1 ||
       len != kDigestBytes) {
     ERR_clear_error();
     return std::string();
@@ -45,51 +44,48 @@ bool IsPrintableNoSpace(absl::string_view s) {
 absl::Status PublisherKeys::Add(std::string name, absl::string_view secret,
                                 absl::string_view patterns) {
   if (name.empty() || name.size() > kMaxNameLength || !IsPrintableNoSpace(name)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "publisher name must be 1-", kMaxNameLength,
-        " printable characters without spaces"));
+    return absl::InvalidArgumentError(absl::StrCat("publisher name must be 1-", kMaxNameLength,
+                                                   " printable characters without spaces"));
   }
   // Names a key file cannot take: the principals the bridge names itself
   // (a JWT publisher is "jwt:<sub>", an unauthenticated one "anonymous").
   // Sharing one would share per-principal state: idempotency keys, shares.
   if (absl::StartsWith(name, "jwt:") || name == "anonymous") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "publisher name '", name, "' is reserved (\"jwt:...\" and \"anonymous\" name "
-        "JWT and unauthenticated publishers)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("publisher name '", name,
+                     "' is reserved (\"jwt:...\" and \"anonymous\" name "
+                     "JWT and unauthenticated publishers)"));
   }
   for (const Entry& e : entries_) {
     if (e.identity.name == name) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("publisher '", name, "': name used twice"));
+      return absl::InvalidArgumentError(absl::StrCat("publisher '", name, "': name used twice"));
     }
   }
   std::string digest;
   absl::string_view hex = secret;
   if (absl::ConsumePrefix(&hex, "sha256:")) {
-    bool hex_ok = hex.size() == 2 * kDigestBytes &&
-                  std::all_of(hex.begin(), hex.end(), [](char c) {
+    bool hex_ok = hex.size() == 2 * kDigestBytes && std::all_of(hex.begin(), hex.end(), [](char c) {
                     return absl::ascii_isxdigit(static_cast<unsigned char>(c));
                   });
     if (!hex_ok) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "publisher '", name, "': sha256: must be followed by 64 hex digits"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("publisher '", name, "': sha256: must be followed by 64 hex digits"));
     }
     digest = absl::HexStringToBytes(hex);
   } else {
     if (secret.size() < kMinSecretLength || secret.size() > kMaxSecretLength ||
         !IsPrintableNoSpace(secret)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "publisher '", name, "': key must be ", kMinSecretLength, "-",
-          kMaxSecretLength, " printable characters without spaces"));
+      return absl::InvalidArgumentError(absl::StrCat("publisher '", name, "': key must be ",
+                                                     kMinSecretLength, "-", kMaxSecretLength,
+                                                     " printable characters without spaces"));
     }
     digest = Sha256(secret);
     if (digest.empty()) return absl::InternalError("SHA-256 failed");
   }
   for (const Entry& e : entries_) {
     if (e.digest == digest) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "publisher '", name, "': same key as publisher '", e.identity.name,
-          "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("publisher '", name, "': same key as publisher '", e.identity.name, "'"));
     }
   }
   Entry entry;
@@ -101,8 +97,8 @@ absl::Status PublisherKeys::Add(std::string name, absl::string_view secret,
   } else {
     absl::StatusOr<ChannelPatterns> parsed = ChannelPatterns::Parse(patterns);
     if (!parsed.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "publisher '", entry.identity.name, "': ", parsed.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("publisher '", entry.identity.name, "': ", parsed.status().message()));
     }
     entry.identity.channels = std::move(*parsed);
     entry.identity.all_channels = entry.identity.channels.matches_all();
@@ -125,15 +121,12 @@ absl::Status PublisherKeys::LoadFile(const std::string& path) {
     if (fields.size() < 2 || fields.size() > 3) {
       // Deliberately no echo of the line: it holds a secret.
       return absl::InvalidArgumentError(absl::StrCat(
-          path, ":", line_no, ": expected 'name key [patterns]', got ",
-          fields.size(), " fields"));
+          path, ":", line_no, ": expected 'name key [patterns]', got ", fields.size(), " fields"));
     }
-    absl::Status ok =
-        Add(std::string(fields[0]), std::string(fields[1]),
-            fields.size() == 3 ? std::string(fields[2]) : std::string());
+    absl::Status ok = Add(std::string(fields[0]), std::string(fields[1]),
+                          fields.size() == 3 ? std::string(fields[2]) : std::string());
     if (!ok.ok()) {
-      return absl::Status(ok.code(),
-                          absl::StrCat(path, ":", line_no, ": ", ok.message()));
+      return absl::Status(ok.code(), absl::StrCat(path, ":", line_no, ": ", ok.message()));
     }
     ++added;
   }

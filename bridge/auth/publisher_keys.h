@@ -53,13 +53,11 @@ class PublisherKeys {
   // channel patterns. INVALID_ARGUMENT for a bad or duplicate name, a short
   // or malformed secret, a secret already used by another name, or a bad
   // pattern.
-  absl::Status Add(std::string name, absl::string_view secret,
-                   absl::string_view patterns);
+  absl::Status Add(std::string name, absl::string_view secret, absl::string_view patterns);
 
   // UNAUTHENTICATED "unknown publisher key" unless `presented_key` is one of
   // the loaded keys.
-  absl::StatusOr<PublisherIdentity> Authenticate(
-      absl::string_view presented_key) const;
+  absl::StatusOr<PublisherIdentity> Authenticate(absl::string_view presented_key) const;
 
   bool empty() const { return entries_.empty(); }
   size_t size() const { return entries_.size(); }

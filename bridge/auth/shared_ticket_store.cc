@@ -16,10 +16,9 @@ std::string NameOf(const std::string& digest) {
 
 // A vault failure as the door sees it: UNAVAILABLE (503, retry later).
 absl::Status Unreachable(const absl::Status& s, bool may_have_taken) {
-  return absl::UnavailableError(
-      absl::StrCat("the ticket store is unreachable: ", s.message(),
-                   may_have_taken ? " (the ticket may have been spent: ask for a new one)"
-                                  : "; retry later"));
+  return absl::UnavailableError(absl::StrCat(
+      "the ticket store is unreachable: ", s.message(),
+      may_have_taken ? " (the ticket may have been spent: ask for a new one)" : "; retry later"));
 }
 
 }  // namespace

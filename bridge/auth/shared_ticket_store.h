@@ -44,8 +44,7 @@ class SharedTicketStore final : public TicketStore {
       : TicketStore(options), vault_(vault) {}
 
   using TicketStore::Issue;
-  absl::StatusOr<std::string> Issue(TicketGrant grant, absl::Duration ttl,
-                                    absl::Time now) override;
+  absl::StatusOr<std::string> Issue(TicketGrant grant, absl::Duration ttl, absl::Time now) override;
   absl::StatusOr<TicketGrant> Redeem(absl::string_view ticket, absl::Time now) override;
   absl::StatusOr<TicketGrant> Peek(absl::string_view ticket, absl::Time now) const override;
   // Forgets the ledger's expired entries (Redis expires the records).

@@ -25,8 +25,7 @@ namespace ssebridge {
 class StreamShares {
  public:
   // total: at least 1. per_principal 0: only `total` applies.
-  StreamShares(size_t total, size_t per_principal)
-      : total_(total), per_principal_(per_principal) {}
+  StreamShares(size_t total, size_t per_principal) : total_(total), per_principal_(per_principal) {}
   StreamShares(const StreamShares&) = delete;
   StreamShares& operator=(const StreamShares&) = delete;
 

@@ -33,21 +33,20 @@ std::string BearerToken(absl::string_view authorization) {
   return std::string(absl::StripAsciiWhitespace(authorization.substr(kScheme.size())));
 }
 
-SubscriberAuth::SubscriberAuth(Options options, const JwtVerifier* verifier,
-                               TicketStore* tickets)
+SubscriberAuth::SubscriberAuth(Options options, const JwtVerifier* verifier, TicketStore* tickets)
     : options_(std::move(options)), verifier_(verifier), tickets_(tickets) {}
 
-absl::StatusOr<SubscriberIdentity> SubscriberAuth::FromJwt(
-    absl::string_view token, absl::string_view method, absl::Time now) const {
+absl::StatusOr<SubscriberIdentity> SubscriberAuth::FromJwt(absl::string_view token,
+                                                           absl::string_view method,
+                                                           absl::Time now) const {
   absl::StatusOr<JwtClaims> claims = verifier_->Verify(token, now);
   if (!claims.ok()) {
-    return absl::UnauthenticatedError(
-        absl::StrCat(method, ": ", claims.status().message()));
+    return absl::UnauthenticatedError(absl::StrCat(method, ": ", claims.status().message()));
   }
   absl::StatusOr<ChannelPatterns> grants = ChannelPatterns::FromList(claims->channels);
   if (!grants.ok()) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        method, ": claim 'channels': ", grants.status().message()));
+    return absl::UnauthenticatedError(
+        absl::StrCat(method, ": claim 'channels': ", grants.status().message()));
   }
   SubscriberIdentity id;
   id.user_id = std::move(claims->subject);
@@ -91,8 +90,7 @@ absl::StatusOr<SubscriberIdentity> SubscriberAuth::Authenticate(
   if (!credentials.authorization.empty()) {
     std::string token = BearerToken(credentials.authorization);
     if (token.empty()) {
-      return absl::UnauthenticatedError(
-          "authorization: expected 'Authorization: Bearer <JWT>'");
+      return absl::UnauthenticatedError("authorization: expected 'Authorization: Bearer <JWT>'");
     }
     return FromJwt(token, "bearer", now);
   }
@@ -120,9 +118,9 @@ absl::Status SubscriberAuth::Authorize(const SubscriberIdentity& identity,
                                        const std::vector<std::string>& channels) const {
   for (const std::string& channel : channels) {
     if (identity.confined_to.has_value() && !identity.confined_to->Matches(channel)) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "channel '", channel, "' is outside the channels of publisher '",
-          identity.minted_by, "', which issued this ticket"));
+      return absl::PermissionDeniedError(
+          absl::StrCat("channel '", channel, "' is outside the channels of publisher '",
+                       identity.minted_by, "', which issued this ticket"));
     }
     if (identity.all_channels) continue;
     if (options_.public_channels.Matches(channel)) continue;
@@ -130,15 +128,15 @@ absl::Status SubscriberAuth::Authorize(const SubscriberIdentity& identity,
     if (open()) continue;  // dev mode: every channel is public
     if (identity.user_id.empty()) {
       return absl::UnauthenticatedError(absl::StrCat(
-          "channel '", channel, "' is private: send a ticket, a Bearer token "
+          "channel '", channel,
+          "' is private: send a ticket, a Bearer token "
           "or the auth cookie",
-          identity.ignored_cookie.empty()
-              ? ""
-              : absl::StrCat(" (the auth cookie was not accepted: ",
-                             identity.ignored_cookie, ")")));
+          identity.ignored_cookie.empty() ? ""
+                                          : absl::StrCat(" (the auth cookie was not accepted: ",
+                                                         identity.ignored_cookie, ")")));
     }
-    return absl::PermissionDeniedError(absl::StrCat(
-        "channel '", channel, "' is not granted to this user"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("channel '", channel, "' is not granted to this user"));
   }
   return absl::OkStatus();
 }

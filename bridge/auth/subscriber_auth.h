@@ -68,15 +68,14 @@ class SubscriberAuth {
     bool allow_query_token = false;
   };
   // `verifier` may hold no keys (dev mode); `tickets` is always used.
-  SubscriberAuth(Options options, const JwtVerifier* verifier,
-                 TicketStore* tickets);
+  SubscriberAuth(Options options, const JwtVerifier* verifier, TicketStore* tickets);
 
   bool open() const { return !verifier_->has_keys(); }
   const std::string& cookie_name() const { return options_.cookie_name; }
 
   // UNAUTHENTICATED when a credential was presented and is not valid.
-  absl::StatusOr<SubscriberIdentity> Authenticate(
-      const SubscriberCredentials& credentials, absl::Time now) const;
+  absl::StatusOr<SubscriberIdentity> Authenticate(const SubscriberCredentials& credentials,
+                                                  absl::Time now) const;
 
   // UNAUTHENTICATED when an anonymous reader asks for a private channel,
   // PERMISSION_DENIED when an authenticated one asks for a channel it was
@@ -86,8 +85,7 @@ class SubscriberAuth {
                          const std::vector<std::string>& channels) const;
 
  private:
-  absl::StatusOr<SubscriberIdentity> FromJwt(absl::string_view token,
-                                             absl::string_view method,
+  absl::StatusOr<SubscriberIdentity> FromJwt(absl::string_view token, absl::string_view method,
                                              absl::Time now) const;
 
   Options options_;

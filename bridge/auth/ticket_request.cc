@@ -17,14 +17,12 @@ bool Unrestricted(const PublisherIdentity& who) {
 
 }  // namespace
 
-bool PublisherCovers(const PublisherIdentity& who, absl::string_view pattern,
-                     size_t* work) {
+bool PublisherCovers(const PublisherIdentity& who, absl::string_view pattern, size_t* work) {
   if (Unrestricted(who)) return true;
   size_t ignored = 0;
   if (work == nullptr) work = &ignored;
   const bool wildcard = absl::EndsWith(pattern, "*");
-  const absl::string_view prefix =
-      wildcard ? pattern.substr(0, pattern.size() - 1) : pattern;
+  const absl::string_view prefix = wildcard ? pattern.substr(0, pattern.size() - 1) : pattern;
   for (const std::string& mine : who.channels.patterns()) {
     ++*work;
     if (mine == pattern) return true;
@@ -36,34 +34,32 @@ bool PublisherCovers(const PublisherIdentity& who, absl::string_view pattern,
   return !wildcard && who.channels.Matches(pattern);
 }
 
-absl::StatusOr<TicketGrant> BuildTicketGrant(
-    const PublisherIdentity& minter, std::string user_id,
-    const std::vector<std::string>& channels,
-    const TicketStore::Options& limits, size_t* work) {
+absl::StatusOr<TicketGrant> BuildTicketGrant(const PublisherIdentity& minter, std::string user_id,
+                                             const std::vector<std::string>& channels,
+                                             const TicketStore::Options& limits, size_t* work) {
   size_t ignored = 0;
   if (work == nullptr) work = &ignored;
   if (channels.size() > limits.max_channels_per_ticket) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "channels: ", channels.size(), " patterns; at most ",
-        limits.max_channels_per_ticket, " per ticket (--max_ticket_channels)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("channels: ", channels.size(), " patterns; at most ",
+                     limits.max_channels_per_ticket, " per ticket (--max_ticket_channels)"));
   }
   for (size_t i = 0; i < channels.size(); ++i) {
     if (channels[i].size() > limits.max_pattern_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "channels[", i, "]: ", channels[i].size(), " bytes; at most ",
-          limits.max_pattern_bytes, " (--max_ticket_pattern_bytes)"));
+      return absl::InvalidArgumentError(absl::StrCat("channels[", i, "]: ", channels[i].size(),
+                                                     " bytes; at most ", limits.max_pattern_bytes,
+                                                     " (--max_ticket_pattern_bytes)"));
     }
   }
   absl::StatusOr<ChannelPatterns> patterns = ChannelPatterns::FromList(channels, work);
   if (!patterns.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("channels: ", patterns.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("channels: ", patterns.status().message()));
   }
   for (const std::string& pattern : patterns->patterns()) {
     if (!PublisherCovers(minter, pattern, work)) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "channels: '", pattern, "' is not granted to publisher '", minter.name,
-          "', so it cannot grant it"));
+      return absl::PermissionDeniedError(absl::StrCat("channels: '", pattern,
+                                                      "' is not granted to publisher '",
+                                                      minter.name, "', so it cannot grant it"));
     }
   }
   TicketGrant grant;

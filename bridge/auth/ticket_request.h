@@ -38,10 +38,10 @@ namespace ssebridge {
 // the minter cannot grant. `work` (optional) is increased by the
 // operations spent on the list: hash/equality operations of the de-dup and
 // one per pattern compared with one of the minter's patterns.
-absl::StatusOr<TicketGrant> BuildTicketGrant(
-    const PublisherIdentity& minter, std::string user_id,
-    const std::vector<std::string>& channels,
-    const TicketStore::Options& limits, size_t* work = nullptr);
+absl::StatusOr<TicketGrant> BuildTicketGrant(const PublisherIdentity& minter, std::string user_id,
+                                             const std::vector<std::string>& channels,
+                                             const TicketStore::Options& limits,
+                                             size_t* work = nullptr);
 
 // Whether every channel `pattern` matches is also matched by `who`.
 bool PublisherCovers(const PublisherIdentity& who, absl::string_view pattern,

@@ -56,8 +56,8 @@ class TicketStore {
     // Live tickets one minter may hold; 0: only max_tickets applies.
     size_t max_tickets_per_key = 0;
     // What one IssueTicket may ask for (checked by TicketRequest).
-    size_t max_channels_per_ticket = 64;     // --max_ticket_channels
-    size_t max_pattern_bytes = 129;          // --max_ticket_pattern_bytes
+    size_t max_channels_per_ticket = 64;  // --max_ticket_channels
+    size_t max_pattern_bytes = 129;       // --max_ticket_pattern_bytes
   };
   inline static constexpr size_t kTicketLength = 43;
 
@@ -77,8 +77,7 @@ class TicketStore {
                                             absl::Time now) = 0;
   // The same for a grant given as a pattern list (INVALID_ARGUMENT for a
   // bad pattern); not minted by any key.
-  absl::StatusOr<std::string> Issue(std::string user_id,
-                                    const std::vector<std::string>& channels,
+  absl::StatusOr<std::string> Issue(std::string user_id, const std::vector<std::string>& channels,
                                     absl::Duration ttl, absl::Time now);
 
   // Consumes the ticket: it works once. UNAUTHENTICATED "ticket expired"

@@ -41,21 +41,21 @@ namespace ssebridge {
 // fields are this replica's view; a field a broker has no notion of stays 0.
 struct BrokerMetrics {
   bool ready = true;
-  uint64_t channels = 0;          // channels holding history or retained here
-  uint64_t history_bytes = 0;     // bytes of history held in this process
-  uint64_t retained_values = 0;   // retained values held (memory broker)
-  uint64_t retained_bytes = 0;    // their bytes, as --max_retained_bytes counts
+  uint64_t channels = 0;                  // channels holding history or retained here
+  uint64_t history_bytes = 0;             // bytes of history held in this process
+  uint64_t retained_values = 0;           // retained values held (memory broker)
+  uint64_t retained_bytes = 0;            // their bytes, as --max_retained_bytes counts
   uint64_t history_budget_evictions = 0;  // events evicted by the global budget
-  uint64_t retained_expired = 0;  // retained values swept by --retained_ttl
-  uint64_t store_connects = 0;    // connections made to an external store
-  uint64_t store_losses = 0;      // ... and lost
+  uint64_t retained_expired = 0;          // retained values swept by --retained_ttl
+  uint64_t store_connects = 0;            // connections made to an external store
+  uint64_t store_losses = 0;              // ... and lost
 };
 
 // Bounds on retained values, the same for every broker.
 struct RetainedLimits {
-  size_t max_per_channel = 1000;          // --max_retained_per_channel
-  size_t max_bytes = size_t{64} << 20;    // --max_retained_bytes, all channels
-  absl::Duration ttl = absl::Hours(24);   // --retained_ttl
+  size_t max_per_channel = 1000;         // --max_retained_per_channel
+  size_t max_bytes = size_t{64} << 20;   // --max_retained_bytes, all channels
+  absl::Duration ttl = absl::Hours(24);  // --retained_ttl
 };
 
 class Broker {

@@ -17,12 +17,12 @@ absl::Status BrokerRegistry::Check(absl::string_view name) const {
   for (const auto& [known, make] : makers_) {
     if (known == name) return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--broker: unknown broker \"", name, "\" (known: ", absl::StrJoin(names(), ", "), ")"));
+  return absl::InvalidArgumentError(absl::StrCat("--broker: unknown broker \"", name,
+                                                 "\" (known: ", absl::StrJoin(names(), ", "), ")"));
 }
 
-absl::StatusOr<std::unique_ptr<Broker>> BrokerRegistry::Make(
-    absl::string_view name, Hub* hub, const EventEncoder* encoder) const {
+absl::StatusOr<std::unique_ptr<Broker>> BrokerRegistry::Make(absl::string_view name, Hub* hub,
+                                                             const EventEncoder* encoder) const {
   if (absl::Status known = Check(name); !known.ok()) return known;
   for (const auto& [known, make] : makers_) {
     if (known == name) return make(hub, encoder);

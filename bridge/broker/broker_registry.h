@@ -24,8 +24,8 @@ class BrokerRegistry {
  public:
   // Makes a broker that dispatches into `hub` (both must outlive it). Not
   // started: the caller calls Start(). An error names the bad setting.
-  using Maker = std::function<absl::StatusOr<std::unique_ptr<Broker>>(
-      Hub* hub, const EventEncoder* encoder)>;
+  using Maker =
+      std::function<absl::StatusOr<std::unique_ptr<Broker>>(Hub* hub, const EventEncoder* encoder)>;
 
   // Names are unique; registering one twice is a programming error (the
   // later maker is ignored).

@@ -7,8 +7,7 @@ namespace ssebridge {
 bool Audience(const Event& event, const Subscription& sub) {
   if (event.user_ids.empty()) return true;
   if (sub.user_id().empty()) return false;
-  return std::binary_search(event.user_ids.begin(), event.user_ids.end(),
-                            sub.user_id());
+  return std::binary_search(event.user_ids.begin(), event.user_ids.end(), sub.user_id());
 }
 
 void HubFeed::Keep(const EventPtr& event) {
@@ -39,8 +38,8 @@ std::shared_ptr<HubFeed::Pending> HubFeed::Begin(std::shared_ptr<Subscription> s
   return p;
 }
 
-bool HubFeed::Finish(const std::shared_ptr<Pending>& p,
-                     std::vector<EventPtr> catch_up, uint64_t head) {
+bool HubFeed::Finish(const std::shared_ptr<Pending>& p, std::vector<EventPtr> catch_up,
+                     uint64_t head) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!p->open_) return false;
   p->open_ = false;

@@ -62,8 +62,7 @@ class HubFeed {
 
   std::shared_ptr<Pending> Begin(std::shared_ptr<Subscription> sub);
   // Attaches p's subscription (see above). False when `p` was abandoned.
-  bool Finish(const std::shared_ptr<Pending>& p,
-              std::vector<EventPtr> catch_up, uint64_t head);
+  bool Finish(const std::shared_ptr<Pending>& p, std::vector<EventPtr> catch_up, uint64_t head);
   // Forgets `p` without attaching (the broker reports the failure).
   void Abandon(const std::shared_ptr<Pending>& p);
 

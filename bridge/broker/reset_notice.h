@@ -21,9 +21,8 @@ inline constexpr absl::string_view kResetTooOld = "cursor_too_old";
 inline constexpr absl::string_view kResetAhead = "cursor_ahead";
 
 // data: {"reason":"...","cursor":"<what the reader sent>","head":"<id>"}
-EventPtr MakeResetNotice(absl::string_view epoch, uint64_t head_seq,
-                         absl::string_view reason, absl::string_view cursor,
-                         absl::Time now, const EventEncoder& encoder);
+EventPtr MakeResetNotice(absl::string_view epoch, uint64_t head_seq, absl::string_view reason,
+                         absl::string_view cursor, absl::Time now, const EventEncoder& encoder);
 
 }  // namespace ssebridge
 

@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-
 #include "bridge/auth/subscriber_auth.h"
 #include "bridge/core/names.h"
 #include "bridge/grpc/grpc_server.h"
@@ -41,8 +40,7 @@ grpc::Status AdminService::Check(const grpc::ServerContext& context) const {
   }
   absl::StatusOr<PublisherIdentity> who = wiring_.admin_keys->Authenticate(key);
   if (!who.ok()) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "authorization: unknown admin key");
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "authorization: unknown admin key");
   }
   return grpc::Status::OK;
 }
@@ -61,19 +59,19 @@ grpc::Status AdminService::DisconnectUser(grpc::ServerContext* context,
   absl::StatusOr<FleetDisconnect> elsewhere =
       wiring_.fleet->DisconnectElsewhere(request->user_id());
   if (!elsewhere.ok()) {
-    response->set_fleet_error(absl::StrCat(
-        "the other replicas were not told (their streams of this user stay open): ",
-        elsewhere.status().message()));
+    response->set_fleet_error(
+        absl::StrCat("the other replicas were not told (their streams of this user stay open): ",
+                     elsewhere.status().message()));
     return grpc::Status::OK;
   }
   response->set_disconnected(here + elsewhere->disconnected);
   response->set_replicas_told(elsewhere->told);
   response->set_replicas_answered(elsewhere->answered);
   if (elsewhere->answered < elsewhere->told) {
-    response->set_fleet_error(absl::StrCat(
-        elsewhere->told - elsewhere->answered, " of ", elsewhere->told,
-        " other replicas did not report their count in time (--fleet_answer_timeout); "
-        "they were told and end the streams all the same"));
+    response->set_fleet_error(
+        absl::StrCat(elsewhere->told - elsewhere->answered, " of ", elsewhere->told,
+                     " other replicas did not report their count in time (--fleet_answer_timeout); "
+                     "they were told and end the streams all the same"));
   }
   return grpc::Status::OK;
 }
@@ -84,11 +82,10 @@ namespace {
 // the status page's feed) are an implementation detail.
 std::vector<std::pair<std::string, uint32_t>> PublicChannels(const Hub& hub) {
   std::vector<std::pair<std::string, uint32_t>> channels = hub.ChannelCounts();
-  channels.erase(std::remove_if(channels.begin(), channels.end(),
-                                [](const auto& c) {
-                                  return !ValidateChannelName(c.first, "channel").ok();
-                                }),
-                 channels.end());
+  channels.erase(
+      std::remove_if(channels.begin(), channels.end(),
+                     [](const auto& c) { return !ValidateChannelName(c.first, "channel").ok(); }),
+      channels.end());
   return channels;
 }
 
@@ -121,8 +118,7 @@ ReplicaStats AdminService::LocalStats() const {
 }
 
 grpc::Status AdminService::GetStats(grpc::ServerContext* context,
-                                    const v1::GetStatsRequest* request,
-                                    v1::Stats* response) {
+                                    const v1::GetStatsRequest* request, v1::Stats* response) {
   grpc::Status allowed = Check(*context);
   if (!allowed.ok()) return allowed;
   const size_t limit = request->max_channels() == 0 ? 100 : request->max_channels();

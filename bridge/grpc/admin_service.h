@@ -48,8 +48,7 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status DisconnectUser(grpc::ServerContext* context,
                               const v1::DisconnectUserRequest* request,
                               v1::DisconnectUserResponse* response) override;
-  grpc::Status GetStats(grpc::ServerContext* context,
-                        const v1::GetStatsRequest* request,
+  grpc::Status GetStats(grpc::ServerContext* context, const v1::GetStatsRequest* request,
                         v1::Stats* response) override;
 
   // This replica's numbers now (what it reports to the fleet, too).

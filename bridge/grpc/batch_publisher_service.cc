@@ -21,15 +21,14 @@ v1::PublishBatchResponse AllFailed(const v1::PublishBatchRequest& request,
 
 }  // namespace
 
-grpc::Status BatchPublisherService::PublishBatch(
-    grpc::ServerContext* context, const v1::PublishBatchRequest* request,
-    v1::PublishBatchResponse* response) {
+grpc::Status BatchPublisherService::PublishBatch(grpc::ServerContext* context,
+                                                 const v1::PublishBatchRequest* request,
+                                                 v1::PublishBatchResponse* response) {
   ScopedLatency timed(gate_->latency(PublishDoor::kGrpc));
   absl::StatusOr<PublisherIdentity> who = AuthenticateCall(gate_->auth(), *context);
   if (!who.ok()) return ToGrpcStatus(who.status());
   if (!drain_->BeginUnary()) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "shutting down; not published");
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down; not published");
   }
   absl::StatusOr<v1::PublishBatchResponse> result = gate_->PublishBatch(*request, *who);
   drain_->EndUnary();

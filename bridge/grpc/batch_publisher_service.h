@@ -19,20 +19,17 @@
 namespace ssebridge {
 
 class BatchPublisherService final
-    : public v1::BatchPublisher::WithAsyncMethod_PublishBatchStream<
-          v1::BatchPublisher::Service>,
+    : public v1::BatchPublisher::WithAsyncMethod_PublishBatchStream<v1::BatchPublisher::Service>,
       public AsyncMethods {
  public:
   // `gate` and `drain` must outlive the service.
-  BatchPublisherService(PublishGate* gate, PublishDrain* drain)
-      : gate_(gate), drain_(drain) {}
+  BatchPublisherService(PublishGate* gate, PublishDrain* drain) : gate_(gate), drain_(drain) {}
 
   grpc::Service* service() override { return this; }
   // PublishBatchStream, on the async API (OrderedStream).
   void Arm(CompletionLoop* loop) override;
 
-  grpc::Status PublishBatch(grpc::ServerContext* context,
-                            const v1::PublishBatchRequest* request,
+  grpc::Status PublishBatch(grpc::ServerContext* context, const v1::PublishBatchRequest* request,
                             v1::PublishBatchResponse* response) override;
 
  private:

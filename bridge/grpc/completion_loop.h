@@ -20,13 +20,13 @@
 #ifndef SSEBRIDGE_GRPC_COMPLETION_LOOP_H_
 #define SSEBRIDGE_GRPC_COMPLETION_LOOP_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 namespace ssebridge {
 

@@ -32,8 +32,7 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view f
   return pem;
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
-    const GrpcServer::Tls& tls) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const GrpcServer::Tls& tls) {
   if (tls.cert_file.empty()) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions options;
   absl::StatusOr<std::string> cert = ReadPem(tls.cert_file, "grpc_tls_cert_file");
@@ -45,8 +44,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     absl::StatusOr<std::string> ca = ReadPem(tls.client_ca_file, "grpc_tls_client_ca_file");
     if (!ca.ok()) return ca.status();
     options.pem_root_certs = *ca;
-    options.client_certificate_request =
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(options);
 }
@@ -54,8 +52,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
 }  // namespace
 
 absl::Status GrpcServer::Start() {
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      Credentials(tls_);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(tls_);
   if (!credentials.ok()) return credentials.status();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -68,8 +65,7 @@ absl::Status GrpcServer::Start() {
   }
   // Publishers hold long-lived streams; keep idle ones alive through NATs.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-                             10 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10 * 1000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   std::string host = address_;
   if (absl::StrContains(host, ':') && !absl::StartsWith(host, "[")) {
@@ -92,9 +88,9 @@ absl::Status GrpcServer::Start() {
     if (server_) server_->Shutdown();
     loop_.reset();  // before the server: its failed requests refer to it
     server_.reset();
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen for gRPC on ", address_, ":", port_,
-        " (address in use, or not an address of this host)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for gRPC on ", address_, ":", port_,
+                     " (address in use, or not an address of this host)"));
   }
   std::lock_guard<std::mutex> lock(connections_mu_);
   accepting_ = true;

@@ -16,13 +16,13 @@
 #ifndef SSEBRIDGE_GRPC_GRPC_SERVER_H_
 #define SSEBRIDGE_GRPC_GRPC_SERVER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -42,8 +42,7 @@ class GrpcServer {
   };
 
   // `services` and `async_services` must outlive the server.
-  GrpcServer(std::string address, int port, int max_threads,
-             std::vector<grpc::Service*> services,
+  GrpcServer(std::string address, int port, int max_threads, std::vector<grpc::Service*> services,
              std::vector<AsyncMethods*> async_services = {})
       : address_(std::move(address)),
         port_(port),

@@ -34,11 +34,10 @@ class HealthService::CheckCall {
     new CheckCall(owner_);
     const HealthCheckResponse::ServingStatus status = owner_->StatusOf(request_.service());
     if (status == HealthCheckResponse::SERVICE_UNKNOWN) {
-      responder_.FinishWithError(
-          grpc::Status(grpc::StatusCode::NOT_FOUND,
-                       "service: unknown service \"" + request_.service() +
-                           "\" (the bridge reports health for \"\" only)"),
-          &finished_tag_);
+      responder_.FinishWithError(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                              "service: unknown service \"" + request_.service() +
+                                                  "\" (the bridge reports health for \"\" only)"),
+                                 &finished_tag_);
       return;
     }
     response_.set_status(status);
@@ -65,8 +64,8 @@ class HealthService::WatchCall {
     // goes away, which a server stream otherwise only learns by writing.
     // It comes back only for a call that arrived.
     context_.AsyncNotifyWhenDone(&done_tag_);
-    owner_->RequestWatch(&context_, &request_, &writer_, owner_->loop_->cq(),
-                         owner_->loop_->cq(), &arrived_tag_);
+    owner_->RequestWatch(&context_, &request_, &writer_, owner_->loop_->cq(), owner_->loop_->cq(),
+                         &arrived_tag_);
   }
 
   // Shutdown(): write `status`, then end the stream. Called under the
@@ -110,8 +109,7 @@ class HealthService::WatchCall {
     if (!added) {
       finished_ = true;
       writer_.Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                  "this bridge holds its limit of " +
-                                      std::to_string(kMaxWatchers) +
+                                  "this bridge holds its limit of " + std::to_string(kMaxWatchers) +
                                       " grpc.health.v1 Watch streams, or is shutting down"),
                      &finished_tag_);
       return;
@@ -179,10 +177,8 @@ class HealthService::WatchCall {
 
   std::mutex mu_;
   HealthCheckResponse response_ ABSL_GUARDED_BY(mu_);  // the write in flight
-  HealthCheckResponse::ServingStatus target_ ABSL_GUARDED_BY(mu_) =
-      HealthCheckResponse::UNKNOWN;
-  HealthCheckResponse::ServingStatus written_ ABSL_GUARDED_BY(mu_) =
-      HealthCheckResponse::UNKNOWN;
+  HealthCheckResponse::ServingStatus target_ ABSL_GUARDED_BY(mu_) = HealthCheckResponse::UNKNOWN;
+  HealthCheckResponse::ServingStatus written_ ABSL_GUARDED_BY(mu_) = HealthCheckResponse::UNKNOWN;
   bool arrived_ ABSL_GUARDED_BY(mu_) = false;
   bool watching_ ABSL_GUARDED_BY(mu_) = false;  // in the owner's watchers_
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -212,8 +208,7 @@ HealthCheckResponse::ServingStatus HealthService::StatusOf(const std::string& na
   return serving_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
 }
 
-bool HealthService::AddWatcher(WatchCall* call,
-                               HealthCheckResponse::ServingStatus* now) {
+bool HealthService::AddWatcher(WatchCall* call, HealthCheckResponse::ServingStatus* now) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!serving_ || watchers_.size() >= kMaxWatchers) return false;
   watchers_.insert(call);

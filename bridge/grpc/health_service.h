@@ -25,8 +25,7 @@
 
 namespace ssebridge {
 
-class HealthService final : public grpc::health::v1::Health::AsyncService,
-                            public AsyncMethods {
+class HealthService final : public grpc::health::v1::Health::AsyncService, public AsyncMethods {
  public:
   static constexpr size_t kMaxWatchers = 1000;
 
@@ -45,8 +44,7 @@ class HealthService final : public grpc::health::v1::Health::AsyncService,
   grpc::health::v1::HealthCheckResponse::ServingStatus StatusOf(const std::string& name);
   // False (and nothing kept) beyond kMaxWatchers or after Shutdown();
   // else `*now` is the status to write first.
-  bool AddWatcher(WatchCall* call,
-                  grpc::health::v1::HealthCheckResponse::ServingStatus* now);
+  bool AddWatcher(WatchCall* call, grpc::health::v1::HealthCheckResponse::ServingStatus* now);
   void RemoveWatcher(WatchCall* call);
 
   CompletionLoop* loop_ = nullptr;

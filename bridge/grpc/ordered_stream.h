@@ -21,13 +21,13 @@
 #ifndef SSEBRIDGE_GRPC_ORDERED_STREAM_H_
 #define SSEBRIDGE_GRPC_ORDERED_STREAM_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <utility>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -44,8 +44,7 @@ class OrderedStream final : public EndableStream, private DeferredWork {
   struct Handlers {
     // Answers `requests` (moved from freely) in order, one response each,
     // appended to `responses`.
-    std::function<void(std::vector<Request>* requests, std::vector<Response>* responses)>
-        handle;
+    std::function<void(std::vector<Request>* requests, std::vector<Response>* responses)> handle;
     // The answer to a request taken after End().
     std::function<Response(const Request&)> unavailable;
   };
@@ -56,8 +55,7 @@ class OrderedStream final : public EndableStream, private DeferredWork {
   struct Method {
     CompletionLoop* loop = nullptr;
     PublishDrain* drain = nullptr;
-    std::function<void(grpc::ServerContext*, Stream*, grpc::ServerCompletionQueue*,
-                       void* tag)>
+    std::function<void(grpc::ServerContext*, Stream*, grpc::ServerCompletionQueue*, void* tag)>
         request;
     std::function<absl::StatusOr<Handlers>(const grpc::ServerContext&)> accept;
   };

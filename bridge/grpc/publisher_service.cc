@@ -11,12 +11,11 @@ namespace ssebridge {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-absl::StatusOr<PublisherIdentity> AuthenticateCall(
-    const PublisherAuth& auth, const grpc::ServerContextBase& context) {
+absl::StatusOr<PublisherIdentity> AuthenticateCall(const PublisherAuth& auth,
+                                                   const grpc::ServerContextBase& context) {
   if (absl::Status port = GrpcServer::PublicPortOnly(context); !port.ok()) return port;
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
@@ -32,8 +31,7 @@ grpc::Status PublisherService::Publish(grpc::ServerContext* context,
   absl::StatusOr<PublisherIdentity> who = AuthenticateCall(gate_->auth(), *context);
   if (!who.ok()) return ToGrpcStatus(who.status());
   if (!drain_.BeginUnary()) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "shutting down; not published");
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down; not published");
   }
   absl::StatusOr<v1::PublishResponse> result = gate_->Publish(*request, *who);
   drain_.EndUnary();

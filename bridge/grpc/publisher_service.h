@@ -40,8 +40,7 @@ class PublisherService final
   bool WaitIdle(absl::Time deadline) { return drain_.WaitIdle(deadline); }
   PublishDrain* drain() { return &drain_; }
 
-  grpc::Status Publish(grpc::ServerContext* context,
-                       const v1::PublishRequest* request,
+  grpc::Status Publish(grpc::ServerContext* context, const v1::PublishRequest* request,
                        v1::PublishResponse* response) override;
 
  private:
@@ -57,8 +56,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The caller of a gRPC call, from its `authorization` metadata; a call that
 // came through the internal port is UNIMPLEMENTED (GrpcServer::PublicPortOnly).
-absl::StatusOr<PublisherIdentity> AuthenticateCall(
-    const PublisherAuth& auth, const grpc::ServerContextBase& context);
+absl::StatusOr<PublisherIdentity> AuthenticateCall(const PublisherAuth& auth,
+                                                   const grpc::ServerContextBase& context);
 
 }  // namespace ssebridge
 

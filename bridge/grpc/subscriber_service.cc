@@ -1,16 +1,15 @@
 #include "bridge/grpc/subscriber_service.h"
 
 #include <condition_variable>
+#include <mutex>
 #include <string>
 #include <vector>
-
-#include <mutex>
 
 #include "absl/time/clock.h"
 #include "bridge/core/names.h"
 #include "bridge/grpc/grpc_server.h"
-#include "bridge/publish/publish_gate.h"
 #include "bridge/grpc/publisher_service.h"
+#include "bridge/publish/publish_gate.h"
 
 namespace ssebridge {
 namespace {
@@ -70,8 +69,7 @@ grpc::Status SubscriberService::Subscribe(grpc::ServerContext* context,
 
   active_.Add();
   WakeSink sink;
-  auto sub = std::make_shared<Subscription>(std::move(grant->subscription),
-                                            *policies_, &sink);
+  auto sub = std::make_shared<Subscription>(std::move(grant->subscription), *policies_, &sink);
   absl::Status attached = broker_->Attach(sub, grant->cursor);
   if (!attached.ok()) {
     active_.Remove();  // nothing was attached: nothing to detach

@@ -10,9 +10,9 @@
 
 #include <atomic>
 
+#include "absl/time/time.h"
 #include "bridge/admission/stream_admission.h"
 #include "bridge/auth/stream_shares.h"
-#include "absl/time/time.h"
 #include "bridge/broker/broker.h"
 #include "bridge/core/active_count.h"
 #include "bridge/core/delivery_policy.h"
@@ -28,14 +28,9 @@ class SubscriberService final : public v1::Subscriber::Service {
   // gRPC thread); null: no cap.
   SubscriberService(StreamAdmission* admission, Broker* broker, Hub* hub,
                     const PolicyTable* policies, StreamShares* streams = nullptr)
-      : admission_(admission),
-        broker_(broker),
-        hub_(hub),
-        policies_(policies),
-        streams_(streams) {}
+      : admission_(admission), broker_(broker), hub_(hub), policies_(policies), streams_(streams) {}
 
-  grpc::Status Subscribe(grpc::ServerContext* context,
-                         const v1::SubscribeRequest* request,
+  grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
                          grpc::ServerWriter<v1::Event>* writer) override;
 
   // Ends every open Subscribe stream (on shutdown).

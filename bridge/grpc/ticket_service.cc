@@ -26,19 +26,16 @@ grpc::Status TicketService::IssueTicket(grpc::ServerContext* context,
   absl::Status s = ValidateUserId(request->user_id(), "user_id");
   if (!s.ok()) return ToGrpcStatus(s);
   if (request->ttl_seconds() > 60) {
-    return Invalid(absl::StrCat("ttl_seconds: ", request->ttl_seconds(),
-                                " is more than 60"));
+    return Invalid(absl::StrCat("ttl_seconds: ", request->ttl_seconds(), " is more than 60"));
   }
-  std::vector<std::string> channels(request->channels().begin(),
-                                    request->channels().end());
-  absl::StatusOr<TicketGrant> grant = BuildTicketGrant(
-      *who, request->user_id(), channels, tickets_->options());
+  std::vector<std::string> channels(request->channels().begin(), request->channels().end());
+  absl::StatusOr<TicketGrant> grant =
+      BuildTicketGrant(*who, request->user_id(), channels, tickets_->options());
   if (!grant.ok()) return ToGrpcStatus(grant.status());
   const absl::Duration ttl =
       absl::Seconds(request->ttl_seconds() == 0 ? 30 : request->ttl_seconds());
   const absl::Time now = absl::Now();
-  absl::StatusOr<std::string> ticket =
-      tickets_->Issue(std::move(*grant), ttl, now);
+  absl::StatusOr<std::string> ticket = tickets_->Issue(std::move(*grant), ttl, now);
   if (!ticket.ok()) return ToGrpcStatus(ticket.status());
   response->set_ticket(std::move(*ticket));
   const int64_t nanos = absl::ToUnixNanos(now + ttl);

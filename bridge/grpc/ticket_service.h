@@ -17,11 +17,9 @@ namespace ssebridge {
 class TicketService final : public v1::Tickets::Service {
  public:
   // Both must outlive the service.
-  TicketService(const PublisherAuth* auth, TicketStore* tickets)
-      : auth_(auth), tickets_(tickets) {}
+  TicketService(const PublisherAuth* auth, TicketStore* tickets) : auth_(auth), tickets_(tickets) {}
 
-  grpc::Status IssueTicket(grpc::ServerContext* context,
-                           const v1::IssueTicketRequest* request,
+  grpc::Status IssueTicket(grpc::ServerContext* context, const v1::IssueTicketRequest* request,
                            v1::IssueTicketResponse* response) override;
 
  private:

@@ -13,17 +13,17 @@
 // ticket from Tickets.IssueTicket. DEMO ONLY: it trusts the ?user= it is
 // given, so anyone who reaches that port can read as any demo user. A real
 // app issues the ticket for the user its own session has authenticated.
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <memory>
 #include <cstdio>
+#include <memory>
 #include <random>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-#include <httplib.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -35,8 +35,7 @@
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "The bridge's gRPC address.");
 ABSL_FLAG(std::string, channel, "demo", "Channel for the plain 'tick' messages.");
-ABSL_FLAG(std::string, dashboard_channel, "dashboard",
-          "Channel for the retained 'stats' figures.");
+ABSL_FLAG(std::string, dashboard_channel, "dashboard", "Channel for the retained 'stats' figures.");
 ABSL_FLAG(std::string, tasks_channel, "tasks",
           "Channel for 'taskDone' events, each targeted at one demo user.");
 ABSL_FLAG(std::string, users, "alice,bob", "The demo users (comma-separated).");
@@ -94,8 +93,8 @@ void ServeTickets(httplib::Server& server, std::shared_ptr<grpc::Channel> channe
                       "application/json");
       return;
     }
-    res.set_content(absl::StrCat("{\"user\":", JsonString(user), ",\"ticket\":",
-                                 JsonString(response.ticket()), "}\n"),
+    res.set_content(absl::StrCat("{\"user\":", JsonString(user),
+                                 ",\"ticket\":", JsonString(response.ticket()), "}\n"),
                     "application/json");
   });
 }
@@ -118,8 +117,8 @@ PublishSession OpenSession(ssebridge::v1::Publisher::Stub* stub) {
 // Writes `req` and reads its answer; on a broken stream, reopens it after
 // a jittered, growing delay and tries again, for as long as it takes.
 ssebridge::v1::PublishResponse PublishWithRetry(ssebridge::v1::Publisher::Stub* stub,
-                                                PublishSession* session,
-                                                const PublishRequest& req, std::mt19937* rng) {
+                                                PublishSession* session, const PublishRequest& req,
+                                                std::mt19937* rng) {
   const absl::Duration max_backoff = absl::GetFlag(FLAGS_max_backoff);
   absl::Duration backoff = absl::Milliseconds(250);
   for (;;) {
@@ -141,12 +140,10 @@ ssebridge::v1::PublishResponse PublishWithRetry(ssebridge::v1::Publisher::Stub* 
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_target),
-                                     grpc::InsecureChannelCredentials());
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() +
-                                 std::chrono::seconds(10))) {
-    std::fprintf(stderr, "demo_publisher: cannot reach %s\n",
-                 absl::GetFlag(FLAGS_target).c_str());
+  auto channel =
+      grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+    std::fprintf(stderr, "demo_publisher: cannot reach %s\n", absl::GetFlag(FLAGS_target).c_str());
     return 1;
   }
   const std::vector<std::string> users =
@@ -187,7 +184,8 @@ int main(int argc, char** argv) {
   int64_t task_no = 0;
   const int64_t count = absl::GetFlag(FLAGS_count);
   for (int64_t i = 1; count == 0 || i <= count; ++i) {
-    const std::string now = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
+    const std::string now =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
     std::vector<PublishRequest> round;
     PublishRequest tick;
     tick.set_channel(absl::GetFlag(FLAGS_channel));
@@ -200,11 +198,11 @@ int main(int argc, char** argv) {
     stats.set_channel(dashboard);
     stats.set_event("stats");
     stats.set_retain(true);
-    stats.set_data(absl::StrCat(
-        "{\"activeUsers\":", 40 + std::uniform_int_distribution<int>(0, 25)(rng),
-        ",\"ordersToday\":", orders, ",\"revenue\":", static_cast<int64_t>(revenue),
-        ",\"queueDepth\":", std::uniform_int_distribution<int>(0, 12)(rng),
-        ",\"updated\":\"", now, "\"}"));
+    stats.set_data(
+        absl::StrCat("{\"activeUsers\":", 40 + std::uniform_int_distribution<int>(0, 25)(rng),
+                     ",\"ordersToday\":", orders, ",\"revenue\":", static_cast<int64_t>(revenue),
+                     ",\"queueDepth\":", std::uniform_int_distribution<int>(0, 12)(rng),
+                     ",\"updated\":\"", now, "\"}"));
     round.push_back(stats);
 
     if (i % 3 == 1) {  // a background task finishes for one of the users
@@ -216,10 +214,10 @@ int main(int argc, char** argv) {
       done.set_channel(tasks);
       done.set_event("taskDone");
       done.add_user_ids(user);
-      done.set_data(absl::StrCat(
-          "{\"task\":", task_no, ",\"title\":\"", kTasks[task_no % 5], "\",\"user\":",
-          JsonString(user), ",\"seconds\":",
-          std::uniform_int_distribution<int>(2, 90)(rng), ",\"at\":\"", now, "\"}"));
+      done.set_data(absl::StrCat("{\"task\":", task_no, ",\"title\":\"", kTasks[task_no % 5],
+                                 "\",\"user\":", JsonString(user),
+                                 ",\"seconds\":", std::uniform_int_distribution<int>(2, 90)(rng),
+                                 ",\"at\":\"", now, "\"}"));
       round.push_back(done);
     }
     for (const auto& req : round) {

@@ -16,7 +16,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "gtest/gtest.h"
 #include "bridge/broker/broker.h"
 #include "bridge/broker/broker_registry.h"
 #include "bridge/broker/memory/memory_broker.h"
@@ -25,6 +24,7 @@
 #include "bridge/core/names.h"
 #include "bridge/core/publish_validation.h"
 #include "bridge/sse/sse_encoder.h"
+#include "gtest/gtest.h"
 #include "tests/harness/redis_server.h"
 #include "tests/harness/temp_dir.h"
 #include "tests/harness/test_certs.h"
@@ -44,15 +44,17 @@ struct ContractLimits {
 BrokerRegistry ContractBrokers(const ContractLimits& limits, const std::string& redis_url,
                                const std::string& redis_ca_file) {
   BrokerRegistry brokers;
-  brokers.Register("memory", [limits](Hub* hub, const EventEncoder* encoder)
-                                 -> absl::StatusOr<std::unique_ptr<Broker>> {
-    MemoryBroker::Options o;
-    o.history.max_events = limits.history_events;
-    o.retained = limits.retained;
-    return std::make_unique<MemoryBroker>(o, hub, encoder);
-  });
-  auto redis = [limits, redis_url, redis_ca_file](Hub* hub, const EventEncoder* encoder)
-      -> absl::StatusOr<std::unique_ptr<Broker>> {
+  brokers.Register(
+      "memory",
+      [limits](Hub* hub, const EventEncoder* encoder) -> absl::StatusOr<std::unique_ptr<Broker>> {
+        MemoryBroker::Options o;
+        o.history.max_events = limits.history_events;
+        o.retained = limits.retained;
+        return std::make_unique<MemoryBroker>(o, hub, encoder);
+      });
+  auto redis = [limits, redis_url, redis_ca_file](
+                   Hub* hub,
+                   const EventEncoder* encoder) -> absl::StatusOr<std::unique_ptr<Broker>> {
     absl::StatusOr<RedisUrl> url = ParseRedisUrl(redis_url);
     if (!url.ok()) return url.status();
     RedisBroker::Options o;
@@ -192,16 +194,14 @@ class BrokerContractTest : public testing::TestWithParam<std::string> {
     return broker_->Publish(spec);
   }
   std::string MustPublish(const std::string& channel, const std::string& data,
-                          const std::string& type = "", Strings users = {},
-                          bool retain = false) {
+                          const std::string& type = "", Strings users = {}, bool retain = false) {
     absl::StatusOr<PublishOutcome> out = Publish(channel, data, type, std::move(users), retain);
     EXPECT_TRUE(out.ok()) << out.status();
     return out.ok() ? out->id : "";
   }
 
   // Attaches a reader; nullptr (and a failure) when the broker refuses.
-  Reader* Attach(Strings channels, const std::string& cursor = "",
-                 const std::string& user = "") {
+  Reader* Attach(Strings channels, const std::string& cursor = "", const std::string& user = "") {
     Subscription::Options o;
     o.channels = std::move(channels);
     o.user_id = user;
@@ -387,9 +387,8 @@ TEST_P(BrokerContractTest, AttachWhilePublishingHasNoGapAndNoDuplicate) {
   ASSERT_TRUE(resumed && fresh);
   // One more after the burst: a fresh reader that attached after its end
   // still has something to receive.
-  const std::string last = MustPublish("a", absl::StrCat(kEvents)).empty()
-                               ? ""
-                               : absl::StrCat(kEvents);
+  const std::string last =
+      MustPublish("a", absl::StrCat(kEvents)).empty() ? "" : absl::StrCat(kEvents);
   ASSERT_TRUE(Until([&] { return resumed->Has(last) && fresh->Has(last); }));
   Strings want;
   for (int i = 21; i <= kEvents; ++i) want.push_back(absl::StrCat(i));
@@ -485,7 +484,7 @@ TEST_P(BrokerContractTest, ReadyWhileItsStoreIsUpAndAttachFailsAsAStatusWhenNot)
   EXPECT_GE(broker_->metrics().store_connects, 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Brokers, BrokerContractTest, 
+INSTANTIATE_TEST_SUITE_P(Brokers, BrokerContractTest,
                          testing::ValuesIn(ContractBrokers({}, "", "").names()),
                          [](const testing::TestParamInfo<std::string>& info) {
                            return info.param;

@@ -39,8 +39,9 @@ struct NullSink : SubscriptionSink {
   void OnReady() override {}
 };
 
-inline PublishSpec Spec(const std::string& channel, const std::string& data, const std::string& type = "",
-                 Strings users = {}, bool retain = false, const std::string& key = "") {
+inline PublishSpec Spec(const std::string& channel, const std::string& data,
+                        const std::string& type = "", Strings users = {}, bool retain = false,
+                        const std::string& key = "") {
   PublishSpec spec;
   spec.channel = channel;
   spec.data = data;
@@ -61,22 +62,50 @@ inline std::vector<PublishSpec> Scenario() {
   for (int i = 0; i < 520; ++i) {
     const std::string data = absl::StrCat("e", i);
     switch (i) {
-      case 6: out.push_back(Spec("a", "r1", "s", {}, true)); break;  // seq 10: 2 digits
-      case 11: out.push_back(Spec("a", "r-alice", "s", {"alice"}, true)); break;
-      case 12: out.push_back(Spec("b", "r-both", "p", {"alice", "bob"}, true)); break;
-      case 20: out.push_back(Spec("c", "keyed", "", {}, false, "k1")); break;
-      case 21: out.push_back(Spec("c", "keyed", "", {}, false, "k1")); break;
-      case 22: out.push_back(Spec("a", "before", "", {}, false, "k0")); break;
-      case 30: case 31: case 32: case 33:
+      case 6:
+        out.push_back(Spec("a", "r1", "s", {}, true));
+        break;  // seq 10: 2 digits
+      case 11:
+        out.push_back(Spec("a", "r-alice", "s", {"alice"}, true));
+        break;
+      case 12:
+        out.push_back(Spec("b", "r-both", "p", {"alice", "bob"}, true));
+        break;
+      case 20:
+        out.push_back(Spec("c", "keyed", "", {}, false, "k1"));
+        break;
+      case 21:
+        out.push_back(Spec("c", "keyed", "", {}, false, "k1"));
+        break;
+      case 22:
+        out.push_back(Spec("a", "before", "", {}, false, "k0"));
+        break;
+      case 30:
+      case 31:
+      case 32:
+      case 33:
         out.push_back(Spec("c", data, absl::StrCat("t", i - 29), {}, true));  // t4: refused
         break;
-      case 40: out.push_back(Spec("b", std::string(6000, 'x'), "big", {}, true)); break;
-      case 41: out.push_back(Spec("c", "t5", "t5", {}, true, "k2")); break;  // refused
-      case 42: out.push_back(Spec("c", "t1 again", "t1", {}, true, "k2")); break;
-      case 50: out.push_back(Spec("a", "r1 again", "s", {}, true)); break;
-      case 60: out.push_back(Spec("d", data)); break;  // d's history expired
-      case 61: out.push_back(Spec("d", data, "s", {"bob"}, true)); break;
-      default: out.push_back(Spec(i % 4 == 0 ? "b" : i % 4 == 1 ? "c" : "a", data));
+      case 40:
+        out.push_back(Spec("b", std::string(6000, 'x'), "big", {}, true));
+        break;
+      case 41:
+        out.push_back(Spec("c", "t5", "t5", {}, true, "k2"));
+        break;  // refused
+      case 42:
+        out.push_back(Spec("c", "t1 again", "t1", {}, true, "k2"));
+        break;
+      case 50:
+        out.push_back(Spec("a", "r1 again", "s", {}, true));
+        break;
+      case 60:
+        out.push_back(Spec("d", data));
+        break;  // d's history expired
+      case 61:
+        out.push_back(Spec("d", data, "s", {"bob"}, true));
+        break;
+      default:
+        out.push_back(Spec(i % 4 == 0 ? "b" : i % 4 == 1 ? "c" : "a", data));
     }
   }
   return out;
@@ -234,8 +263,8 @@ class RedisBatchPublishTest : public testing::Test {
       out.push_back(absl::StrCat("meta ", ch, " t=", meta[0], " l=", meta[1]));
       const std::string pttl = Redis({"PTTL", keys.history(ch)}).text;
       int64_t ms = 0;
-      out.push_back(absl::StrCat("expires ", ch, " ",
-                                 absl::SimpleAtoi(pttl, &ms) && ms > 0 ? "yes" : pttl));
+      out.push_back(
+          absl::StrCat("expires ", ch, " ", absl::SimpleAtoi(pttl, &ms) && ms > 0 ? "yes" : pttl));
       Strings retained;
       const Strings fields = texts(Redis({"HGETALL", keys.retained(ch)}));
       for (size_t i = 0; i + 1 < fields.size(); i += 2) {
@@ -247,13 +276,13 @@ class RedisBatchPublishTest : public testing::Test {
       out.push_back(absl::StrCat("public ", ch, " ",
                                  sorted(texts(Redis({"SMEMBERS", keys.retained_public(ch)})))));
       for (const char* user : {"alice", "bob"}) {
-        out.push_back(absl::StrCat(
-            "user ", user, " ", ch, " ",
-            sorted(texts(Redis({"SMEMBERS", keys.retained_user(ch, user)})))));
+        out.push_back(
+            absl::StrCat("user ", user, " ", ch, " ",
+                         sorted(texts(Redis({"SMEMBERS", keys.retained_user(ch, user)})))));
       }
     }
-    out.push_back(absl::StrCat(
-        "index ", sorted(texts(Redis({"ZRANGE", keys.retained_index(), "0", "-1"})))));
+    out.push_back(
+        absl::StrCat("index ", sorted(texts(Redis({"ZRANGE", keys.retained_index(), "0", "-1"})))));
     for (const char* key : {"k0", "k1", "k2"}) {
       const std::string record = Redis({"GET", keys.idempotency(key)}).text;
       const std::string id = record.substr(0, record.find(' '));
@@ -266,8 +295,8 @@ class RedisBatchPublishTest : public testing::Test {
   // What every broker holds before the scenario: some history on 'a' and
   // 'd', the key k0; then 'd''s history expires (its meta stays).
   void Before(Node* n) {
-    for (const PublishSpec& spec : {Spec("a", "pre-a"), Spec("d", "pre-d"),
-                                    Spec("a", "before", "", {}, false, "k0")}) {
+    for (const PublishSpec& spec :
+         {Spec("a", "pre-a"), Spec("d", "pre-d"), Spec("a", "before", "", {}, false, "k0")}) {
       ASSERT_TRUE(n->broker->Publish(spec).ok());
     }
     ASSERT_EQ(Redis({"DEL", RedisKeys(n->prefix).history("d")}).text, "1");

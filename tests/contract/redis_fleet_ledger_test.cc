@@ -44,13 +44,11 @@ class RedisFleetLedgerTest : public testing::Test {
 
   // How many streams of `key` Redis counts for `replica`.
   std::string CountIn(const std::string& key, const std::string& replica) {
-    return redis_.Command({"EVAL",
-                           "return tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')", "1",
-                           absl::StrCat("{ssebridge}:fleet:streams:", key), replica});
+    return redis_.Command({"EVAL", "return tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')",
+                           "1", absl::StrCat("{ssebridge}:fleet:streams:", key), replica});
   }
 
-  bool WaitForCount(const std::string& key, const std::string& replica,
-                    const std::string& want) {
+  bool WaitForCount(const std::string& key, const std::string& replica, const std::string& want) {
     const absl::Time end = absl::Now() + kWait;
     while (CountIn(key, replica) != want && absl::Now() < end) {
       absl::SleepFor(absl::Milliseconds(10));

@@ -12,8 +12,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -110,8 +110,8 @@ void RunCycles(int port, int client, int cycles, const std::function<std::string
       counts->failed.fetch_add(1);
       std::lock_guard<std::mutex> lock(counts->mu);
       if (counts->first_failure.empty()) {
-        counts->first_failure = absl::StrCat("client ", client, " cycle ", i, " kind ",
-                                             kind, ": ", sse.Describe());
+        counts->first_failure =
+            absl::StrCat("client ", client, " cycle ", i, " kind ", kind, ": ", sse.Describe());
       }
     }
     sse.Close();
@@ -146,8 +146,8 @@ TEST(ChurnSlowTest, ConnectSubscribeDisconnectCyclesLeakNoFdsMemoryOrStreams) {
     const absl::Time end = absl::Now() + absl::Minutes(10);
     for (int i = 0; !stop.load() && i < 2000000 && absl::Now() < end; ++i) {
       v1::PublishResponse r;
-      grpc::Status s = grpc.Publish(
-          MakePublish(absl::StrCat("churn", i % kChannels), absl::StrCat("p", i)), &r);
+      grpc::Status s =
+          grpc.Publish(MakePublish(absl::StrCat("churn", i % kChannels), absl::StrCat("p", i)), &r);
       if (s.ok()) {
         published.fetch_add(1);
         std::lock_guard<std::mutex> lock(id_mu);
@@ -217,12 +217,12 @@ TEST(ChurnSlowTest, ConnectSubscribeDisconnectCyclesLeakNoFdsMemoryOrStreams) {
   publisher.join();
 
   ProcessStats after = settle(base.open_fds);
-  std::printf("churn: %d cycles (%d streams opened, %d failed) in %s, %d events "
-              "published; fds %lld -> %lld, RSS %.1f -> %.1f MiB\n",
-              counts.done.load(), counts.opened.load(), counts.failed.load(),
-              absl::FormatDuration(took).c_str(), published.load(),
-              static_cast<long long>(base.open_fds), static_cast<long long>(after.open_fds),
-              base.rss_kib / 1024.0, after.rss_kib / 1024.0);
+  std::printf(
+      "churn: %d cycles (%d streams opened, %d failed) in %s, %d events "
+      "published; fds %lld -> %lld, RSS %.1f -> %.1f MiB\n",
+      counts.done.load(), counts.opened.load(), counts.failed.load(),
+      absl::FormatDuration(took).c_str(), published.load(), static_cast<long long>(base.open_fds),
+      static_cast<long long>(after.open_fds), base.rss_kib / 1024.0, after.rss_kib / 1024.0);
   EXPECT_EQ(counts.done.load(), kCycles / kClients * kClients);
   EXPECT_EQ(counts.failed.load(), 0) << counts.first_failure;
   EXPECT_GT(published.load(), 0);
@@ -236,10 +236,10 @@ TEST(ChurnSlowTest, ConnectSubscribeDisconnectCyclesLeakNoFdsMemoryOrStreams) {
     }
     const bool closed_late = ReadProcessStats(pid).open_fds <= base.open_fds;
     ADD_FAILURE() << "descriptors still open after the settle:" << extra << "; "
-                  << (closed_late ? absl::StrCat("closed ", absl::FormatDuration(
-                                                               absl::Now() - since),
-                                                 " later")
-                                  : std::string("still open 60 s later"));
+                  << (closed_late
+                          ? absl::StrCat("closed ", absl::FormatDuration(absl::Now() - since),
+                                         " later")
+                          : std::string("still open 60 s later"));
   }
   if (!BridgeIsSanitized()) {
     EXPECT_LE(after.rss_kib, base.rss_kib + kRssToleranceKib)

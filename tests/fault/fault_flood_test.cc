@@ -45,9 +45,8 @@ struct Outcome {
   void Refuse(const std::string& data, int code, const std::string& message) {
     std::lock_guard<std::mutex> lock(mu);
     refused.insert(data);
-    if (unexpected.empty() &&
-        (code != grpc::StatusCode::RESOURCE_EXHAUSTED ||
-         !absl::StrContains(message, "--publish_rate_limit"))) {
+    if (unexpected.empty() && (code != grpc::StatusCode::RESOURCE_EXHAUSTED ||
+                               !absl::StrContains(message, "--publish_rate_limit"))) {
       unexpected = absl::StrCat(data, ": code ", code, " \"", message, "\"");
     }
   }
@@ -55,9 +54,9 @@ struct Outcome {
 
 TEST(FloodSlowTest, FloodAboveTheRateLimitIsRefusedAndAcceptedEventsArriveOnce) {
   const absl::Duration kFlood = absl::Seconds(4);
-  auto bridge = StartBridge({absl::StrCat("--publish_rate_limit=", kLimit),
-                             absl::StrCat("--publish_rate_burst=", kBurst),
-                             "--queue_bytes=33554432"});
+  auto bridge =
+      StartBridge({absl::StrCat("--publish_rate_limit=", kLimit),
+                   absl::StrCat("--publish_rate_burst=", kBurst), "--queue_bytes=33554432"});
   ASSERT_NE(bridge, nullptr);
   const int port = bridge->http_port();
   GrpcClient grpc(bridge->grpc_port());
@@ -160,8 +159,7 @@ TEST(FloodSlowTest, FloodAboveTheRateLimitIsRefusedAndAcceptedEventsArriveOnce) 
   // Once the bucket refills, END goes through.
   v1::PublishResponse end_response;
   const absl::Time refill = absl::Now() + kWait;
-  while (!grpc.Publish(MakePublish("flood", "END"), &end_response).ok() &&
-         absl::Now() < refill) {
+  while (!grpc.Publish(MakePublish("flood", "END"), &end_response).ok() && absl::Now() < refill) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   ASSERT_FALSE(end_response.id().empty()) << "END never accepted";
@@ -169,12 +167,12 @@ TEST(FloodSlowTest, FloodAboveTheRateLimitIsRefusedAndAcceptedEventsArriveOnce) 
   reader.join();
   ASSERT_TRUE(end_seen.load()) << sub.Describe();
 
-  std::printf("flood: offered %ld in %.1f s (%.0f/s against a limit of %.0f/s), "
-              "accepted %zu, refused %zu; /healthz worst %s over %d probes; "
-              "%zu delivered by 3/4 of the flood\n",
-              offered.load(), seconds, offered.load() / seconds, kLimit,
-              out.accepted.size(), out.refused.size(),
-              absl::FormatDuration(worst_health).c_str(), probes, delivered_mid_flood);
+  std::printf(
+      "flood: offered %ld in %.1f s (%.0f/s against a limit of %.0f/s), "
+      "accepted %zu, refused %zu; /healthz worst %s over %d probes; "
+      "%zu delivered by 3/4 of the flood\n",
+      offered.load(), seconds, offered.load() / seconds, kLimit, out.accepted.size(),
+      out.refused.size(), absl::FormatDuration(worst_health).c_str(), probes, delivered_mid_flood);
 
   EXPECT_GE(offered.load() / seconds, 3 * kLimit) << "the flood was not a flood";
   EXPECT_EQ(out.unexpected, "") << "a refusal other than the rate limit";

@@ -138,8 +138,8 @@ TEST_F(FaultInjectionTest, GrpcRefusesBadEventAndBadUtf8AndEncodesHostileData) {
   // Invalid UTF-8 in a proto3 string never reaches the bridge: gRPC's
   // parser refuses the message (INTERNAL, "failed to deserialize"), so the
   // field cannot be named. It is refused, and Bob sees nothing of it.
-  for (const std::string& data : {std::string("\xC3\x28"), std::string("ok\xFF"),
-                                  std::string("\xED\xA0\x80")}) {
+  for (const std::string& data :
+       {std::string("\xC3\x28"), std::string("ok\xFF"), std::string("\xED\xA0\x80")}) {
     v1::PublishResponse resp;
     grpc::Status s = GrpcPublish(MakePublish("inj", data), &resp);
     EXPECT_FALSE(s.ok()) << absl::CEscape(data);

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cerrno>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,18 +47,18 @@ std::vector<Oversized> Cases() {
   std::string many;
   for (int i = 0; i < 150; ++i) absl::StrAppend(&many, "X-H", i, ": v\r\n");
   std::string three_big;
-  for (int i = 0; i < 3; ++i) absl::StrAppend(&three_big, "X-Big", i, ": ", std::string(7000, 'b'), "\r\n");
+  for (int i = 0; i < 3; ++i)
+    absl::StrAppend(&three_big, "X-Big", i, ": ", std::string(7000, 'b'), "\r\n");
   return {
-      {"request line", Get("/v1/events?channel=" + std::string(9000, 'c')), 414,
-       "uri_too_long", "request line"},
+      {"request line", Get("/v1/events?channel=" + std::string(9000, 'c')), 414, "uri_too_long",
+       "request line"},
       {"endless request line", "GET /" + std::string(4 << 20, 'a'), 414, "uri_too_long",
        "request line"},
-      {"query", Get("/healthz?q=" + std::string(8200, 'q')), 414, "uri_too_long",
-       "request line"},
+      {"query", Get("/healthz?q=" + std::string(8200, 'q')), 414, "uri_too_long", "request line"},
       {"one huge header", Get("/healthz", "X-Huge: " + std::string(9000, 'h') + "\r\n"), 431,
        "header_too_large", "header"},
-      {"endless header", "GET /healthz HTTP/1.1\r\nX-Endless: " + std::string(4 << 20, 'e'),
-       431, "header_too_large", "header"},
+      {"endless header", "GET /healthz HTTP/1.1\r\nX-Endless: " + std::string(4 << 20, 'e'), 431,
+       "header_too_large", "header"},
       {"headers over the total", Get("/healthz", three_big), 431, "header_too_large",
        "--max_header_bytes"},
       {"many headers", Get("/healthz", many), 431, "header_too_large", "--max_header_count"},
@@ -67,7 +66,8 @@ std::vector<Oversized> Cases() {
        431, "header_too_large", "header"},
       {"body over the limit",
        absl::StrCat("POST /v1/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                    "Content-Length: ", 100 << 20, "\r\n\r\n", std::string(64 * 1024, 'z')),
+                    "Content-Length: ",
+                    100 << 20, "\r\n\r\n", std::string(64 * 1024, 'z')),
        413, "payload_too_large", "body"},
   };
 }
@@ -109,8 +109,7 @@ HttpResponse SendOversized(int port, const std::string& raw) {
     r.error = absl::StrCat("no response head in: ", bytes.substr(0, 200));
     return r;
   }
-  if (!ParseResponseHead(absl::string_view(bytes).substr(0, head_end), &r.status,
-                         &r.headers)) {
+  if (!ParseResponseHead(absl::string_view(bytes).substr(0, head_end), &r.status, &r.headers)) {
     r.error = "unparsable response head";
   }
   r.body = bytes.substr(head_end + 4);

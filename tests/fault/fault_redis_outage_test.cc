@@ -64,10 +64,10 @@ TEST_F(RedisOutageSlowTest, ReadinessReturnsWithRedisAfterARefusedPublish) {
   ASSERT_TRUE(redis_->Start(&error)) << error;
   // No publish: the connection alone must bring readiness back.
   EXPECT_TRUE(WaitReady(r1->http_port(), 200, absl::Seconds(10)))
-      << "still unready after Redis returned\n" << r1->LogText(40);
+      << "still unready after Redis returned\n"
+      << r1->LogText(40);
   SseClient back;
-  EXPECT_TRUE(OpenAttached(&back, r1->http_port(), EventsTarget({"c"})))
-      << back.Describe();
+  EXPECT_TRUE(OpenAttached(&back, r1->http_port(), EventsTarget({"c"}))) << back.Describe();
 }
 
 // Redis with RDB: SAVE, more acknowledged publishes, SIGKILL, restart from
@@ -117,8 +117,8 @@ TEST_F(RedisOutageSlowTest, RestoredOlderSnapshotStartsANewEpochAndNeverReusesAn
   // The open stream is told (its page refetches the state as of the
   // notice's head, which covers what was published before it), and then
   // continues live in the new epoch.
-  ASSERT_TRUE(reader.ReadUntil([&] { return HasEvent(reader.events(), "ssebridge.reset"); },
-                               kWait)) << reader.Describe();
+  ASSERT_TRUE(reader.ReadUntil([&] { return HasEvent(reader.events(), "ssebridge.reset"); }, kWait))
+      << reader.Describe();
   std::vector<std::string> before_reset;
   for (const auto& e : reader.events()) {
     if (e.event == "ssebridge.reset") break;
@@ -162,8 +162,8 @@ TEST_F(RedisOutageSlowTest, PublishTimedOutOnAFrozenRedisSaysOutcomeUnknown) {
   EXPECT_FALSE(absl::StrContains(s.error_message(), "temporarily")) << s.error_message();
   redis_->Thaw();
   ASSERT_TRUE(WaitReady(r1->http_port(), 200, kWait));
-  HttpResponse warm = HttpPostJson(r1->http_port(), "/v1/publish",
-                                   R"({"channel":"frz","data":"warm"})");
+  HttpResponse warm =
+      HttpPostJson(r1->http_port(), "/v1/publish", R"({"channel":"frz","data":"warm"})");
   ASSERT_EQ(warm.status, 200) << warm.body;
   redis_->Freeze();
   HttpResponse http = HttpPostJson(r1->http_port(), "/v1/publish",

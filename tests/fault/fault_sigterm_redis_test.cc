@@ -190,19 +190,19 @@ TEST_F(SigtermRedisSlowTest, StreamsOfADrainingReplicaResumeOnAnotherAndMissNoth
 
   size_t total = 0;
   for (const auto& [channel, ids] : accepted) total += ids.size();
-  std::printf("sigterm: %zu events published over %d channels (%d refused), %d "
-              "streams moved A->B, last closed %s after SIGTERM\n",
-              total, kDrainChannels, failures.load(), moved,
-              absl::FormatDuration(slowest_close).c_str());
+  std::printf(
+      "sigterm: %zu events published over %d channels (%d refused), %d "
+      "streams moved A->B, last closed %s after SIGTERM\n",
+      total, kDrainChannels, failures.load(), moved, absl::FormatDuration(slowest_close).c_str());
   EXPECT_EQ(failures.load(), 0);
   int mismatched = 0;
   for (auto& s : subs) {
     const auto& want = accepted[Channel(s->index)];
     if (!s->problem.empty() || s->ids != want) {
       if (++mismatched <= 3) {
-        ADD_FAILURE() << "subscriber " << s->index << " on " << Channel(s->index)
-                      << ": " << s->problem << "\n  saw  " << Summarize(s->ids)
-                      << "\n  want " << Summarize(want);
+        ADD_FAILURE() << "subscriber " << s->index << " on " << Channel(s->index) << ": "
+                      << s->problem << "\n  saw  " << Summarize(s->ids) << "\n  want "
+                      << Summarize(want);
       }
     }
   }

@@ -50,8 +50,8 @@ struct Attacker {
 // `run_for`.
 class AttackDriver {
  public:
-  AttackDriver(int port, int tricklers, int silent, const std::string& request,
-               absl::Duration tick, absl::Duration run_for) {
+  AttackDriver(int port, int tricklers, int silent, const std::string& request, absl::Duration tick,
+               absl::Duration run_for) {
     for (int i = 0; i < tricklers + silent; ++i) {
       std::string error;
       Attacker a;
@@ -66,7 +66,8 @@ class AttackDriver {
   }
   ~AttackDriver() {
     Join();
-    for (auto& a : attackers_) if (a.fd >= 0) ::close(a.fd);
+    for (auto& a : attackers_)
+      if (a.fd >= 0) ::close(a.fd);
   }
   // Valid once the driver has stopped (Join()).
   void Join() {
@@ -113,10 +114,8 @@ class AttackDriver {
 
 std::unique_ptr<BridgeProcess> StartGuardedBridge() {
   return StartBridge({absl::StrCat("--http_threads=", kHttpThreads),
-                      absl::StrCat("--http_header_timeout=",
-                                   absl::FormatDuration(kHeaderTimeout)),
-                      absl::StrCat("--http_body_timeout=",
-                                   absl::FormatDuration(kHeaderTimeout)),
+                      absl::StrCat("--http_header_timeout=", absl::FormatDuration(kHeaderTimeout)),
+                      absl::StrCat("--http_body_timeout=", absl::FormatDuration(kHeaderTimeout)),
                       absl::StrCat("--http_idle_timeout=", absl::FormatDuration(kIdleTimeout))});
 }
 
@@ -133,10 +132,9 @@ TEST(FaultSlowlorisTest, TricklingAndSilentClientsBlockNoOneAndAreClosedAtDeadli
   ASSERT_NE(bridge, nullptr);
   const int port = bridge->http_port();
   const int n = 3 * kHttpThreads;
-  const std::string request = absl::StrCat(
-      "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ", std::string(64, 'p'), "\r\n\r\n");
-  AttackDriver attack(port, n, n, request, absl::Seconds(1),
-                      kHeaderTimeout + absl::Seconds(10));
+  const std::string request =
+      absl::StrCat("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ", std::string(64, 'p'), "\r\n\r\n");
+  AttackDriver attack(port, n, n, request, absl::Seconds(1), kHeaderTimeout + absl::Seconds(10));
   absl::SleepFor(absl::Milliseconds(1500));  // every trickler is mid-request
 
   // Normal clients are served at once: /healthz, a subscribe, a publish
@@ -152,15 +150,14 @@ TEST(FaultSlowlorisTest, TricklingAndSilentClientsBlockNoOneAndAreClosedAtDeadli
   ASSERT_TRUE(sse.Open(port, EventsTarget({"loris"}), {}, kPrompt)) << sse.error();
   const absl::Duration open_took = absl::Now() - t0;
   t0 = absl::Now();
-  HttpResponse pub = HttpRequest(port, "POST", "/v1/publish",
-                                 R"({"channel":"loris","data":"through"})",
-                                 {{"Content-Type", "application/json"}}, kPrompt);
+  HttpResponse pub =
+      HttpRequest(port, "POST", "/v1/publish", R"({"channel":"loris","data":"through"})",
+                  {{"Content-Type", "application/json"}}, kPrompt);
   EXPECT_EQ(pub.status, 200) << pub.error << pub.body;
   EXPECT_TRUE(sse.WaitForData("through", kPrompt)) << sse.Describe();
   const absl::Duration deliver_took = absl::Now() - t0;
   std::printf("under attack: healthz %s, subscribe %s, publish+deliver %s\n",
-              absl::FormatDuration(health_took).c_str(),
-              absl::FormatDuration(open_took).c_str(),
+              absl::FormatDuration(health_took).c_str(), absl::FormatDuration(open_took).c_str(),
               absl::FormatDuration(deliver_took).c_str());
   EXPECT_GE(MetricValue(bridge->admin_port(), "ssebridge_http_waiting_connections"), 2 * n);
 
@@ -185,8 +182,7 @@ TEST(FaultSlowlorisTest, TricklingAndSilentClientsBlockNoOneAndAreClosedAtDeadli
     }
   }
   std::printf("attackers closed after at most %s (header timeout %s)\n",
-              absl::FormatDuration(slowest).c_str(),
-              absl::FormatDuration(kHeaderTimeout).c_str());
+              absl::FormatDuration(slowest).c_str(), absl::FormatDuration(kHeaderTimeout).c_str());
   EXPECT_GE(MetricValue(bridge->admin_port(), "ssebridge_http_request_timeouts_total"), 2 * n);
   EXPECT_FALSE(sse.closed()) << sse.Describe();
   EXPECT_EQ(HttpGet(port, "/healthz").status, 200);
@@ -201,7 +197,8 @@ TEST(FaultSlowlorisTest, TricklingBodyHoldsNoThread) {
   const std::string body = R"({"channel":"loris","data":"never finished"})";
   const std::string head = absl::StrCat(
       "POST /v1/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-      "Content-Length: ", body.size(), "\r\n\r\n");
+      "Content-Length: ",
+      body.size(), "\r\n\r\n");
   std::vector<int> fds;
   for (int i = 0; i < n; ++i) {
     std::string error;
@@ -212,9 +209,9 @@ TEST(FaultSlowlorisTest, TricklingBodyHoldsNoThread) {
   }
   absl::SleepFor(absl::Milliseconds(300));
   const absl::Time t0 = absl::Now();
-  HttpResponse pub = HttpRequest(port, "POST", "/v1/publish",
-                                 R"({"channel":"loris","data":"fine"})",
-                                 {{"Content-Type", "application/json"}}, kPrompt);
+  HttpResponse pub =
+      HttpRequest(port, "POST", "/v1/publish", R"({"channel":"loris","data":"fine"})",
+                  {{"Content-Type", "application/json"}}, kPrompt);
   EXPECT_EQ(pub.status, 200) << pub.error << pub.body;
   EXPECT_LT(absl::Now() - t0, kPrompt);
   for (int fd : fds) {
@@ -288,9 +285,9 @@ TEST(FaultSlowlorisTest, KeptAliveConnectionCarriesHttpKeepaliveRequests) {
   EXPECT_EQ(CountOf(got, "Connection: close"), 0u);
   ::close(fd);
 
-  auto limited = StartBridge({"--http_keepalive_requests=3",
-                              absl::StrCat("--http_idle_timeout=",
-                                           absl::FormatDuration(kIdleTimeout))});
+  auto limited =
+      StartBridge({"--http_keepalive_requests=3",
+                   absl::StrCat("--http_idle_timeout=", absl::FormatDuration(kIdleTimeout))});
   ASSERT_NE(limited, nullptr);
   fd = ConnectLoopback(limited->http_port(), 0, absl::Seconds(5), &error);
   ASSERT_GE(fd, 0) << error;
@@ -310,8 +307,7 @@ TEST(FaultSlowlorisTest, KeptAliveConnectionCarriesHttpKeepaliveRequests) {
   ExitInfo info;
   ASSERT_TRUE(refused.WaitExit(absl::Seconds(10), &info));
   EXPECT_NE(info.exit_code, 0) << info.Describe();
-  EXPECT_TRUE(absl::StrContains(refused.LogText(), "http_keepalive_requests"))
-      << refused.LogText();
+  EXPECT_TRUE(absl::StrContains(refused.LogText(), "http_keepalive_requests")) << refused.LogText();
 }
 
 }  // namespace

@@ -43,8 +43,7 @@ absl::Duration P99(std::vector<absl::Duration> v) {
 // Publishes `count` events and times each from the publish call to its
 // arrival at `healthy`. Bounded to 120 s.
 std::vector<absl::Duration> TimedPublishes(GrpcClient* grpc, SseClient* healthy,
-                                           const std::string& channel, int first,
-                                           int count) {
+                                           const std::string& channel, int first, int count) {
   std::vector<absl::Duration> out;
   const absl::Time end = absl::Now() + absl::Seconds(120);
   for (int i = first; i < first + count && absl::Now() < end; ++i) {
@@ -79,8 +78,7 @@ void RunWithStalledReaders(BridgeProcess* bridge, const std::string& channel, St
   quiet.keep_raw = false;
   run->healthy = std::make_unique<SseClient>();
   SseClient& healthy = *run->healthy;
-  ASSERT_TRUE(healthy.Open(bridge->http_port(), EventsTarget({channel}), quiet))
-      << healthy.error();
+  ASSERT_TRUE(healthy.Open(bridge->http_port(), EventsTarget({channel}), quiet)) << healthy.error();
   // Warm-up (connections, allocator, caches), not measured.
   TimedPublishes(&grpc, &healthy, channel, 0, 50);
   std::vector<absl::Duration> alone = TimedPublishes(&grpc, &healthy, channel, 50, kBaselineEvents);
@@ -103,8 +101,8 @@ void RunWithStalledReaders(BridgeProcess* bridge, const std::string& channel, St
   run->after = ReadProcessStats(bridge->pid());
   run->p99_alone = P99(alone);
   run->p99_stalled = P99(loaded);
-  std::printf("%s: p99 alone %s, with %d stalled %s; 20 MiB in %s; %s -> %s\n",
-              channel.c_str(), absl::FormatDuration(run->p99_alone).c_str(), kStalled,
+  std::printf("%s: p99 alone %s, with %d stalled %s; 20 MiB in %s; %s -> %s\n", channel.c_str(),
+              absl::FormatDuration(run->p99_alone).c_str(), kStalled,
               absl::FormatDuration(run->p99_stalled).c_str(),
               absl::FormatDuration(absl::Now() - t0).c_str(), run->before.Describe().c_str(),
               run->after.Describe().c_str());
@@ -134,7 +132,8 @@ TEST(FaultStalledReaderTest, DisconnectPolicyClosesAndCountsStalledReaders) {
   for (auto& s : run.stalled) {
     EXPECT_TRUE(s->WaitForClose(kWait)) << s->Describe();
   }
-  EXPECT_EQ(MetricValue(bridge->admin_port(), "ssebridge_slow_consumer_disconnects_total"), kStalled);
+  EXPECT_EQ(MetricValue(bridge->admin_port(), "ssebridge_slow_consumer_disconnects_total"),
+            kStalled);
   EXPECT_EQ(MetricValue(bridge->admin_port(), "ssebridge_streams"), 1);
 }
 

@@ -82,8 +82,8 @@ bool RefParse(const std::string& text, std::vector<std::string>* out) {
   size_t start = 0;
   while (true) {
     size_t comma = text.find(',', start);
-    std::string item = Strip(text.substr(
-        start, comma == std::string::npos ? std::string::npos : comma - start));
+    std::string item =
+        Strip(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (item.empty() || !RefValidPattern(item)) return false;
     if (std::find(out->begin(), out->end(), item) == out->end()) out->push_back(item);
     if (comma == std::string::npos) return true;
@@ -159,14 +159,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   if (got.ok()) {
     FUZZ_CHECK(got->patterns() == want);
     FUZZ_CHECK(got->empty() == want.empty());
-    FUZZ_CHECK(got->matches_all() ==
-               (std::find(want.begin(), want.end(), "*") != want.end()));
+    FUZZ_CHECK(got->matches_all() == (std::find(want.begin(), want.end(), "*") != want.end()));
     if (name_ok) FUZZ_CHECK(got->Matches(channel) == RefMatches(want, channel));
     // Every pattern's own prefix is a channel it must match.
     for (const std::string& p : want) {
-      std::string stem = absl::StripSuffix(p, "*").empty()
-                             ? std::string("x")
-                             : std::string(absl::StripSuffix(p, "*"));
+      std::string stem = absl::StripSuffix(p, "*").empty() ? std::string("x")
+                                                           : std::string(absl::StripSuffix(p, "*"));
       FUZZ_CHECK(got->Matches(stem));
     }
   }

@@ -22,8 +22,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "bridge/auth/jwt_verifier.h"
 #include "bridge/auth/memory_ticket_store.h"
 #include "bridge/auth/subscriber_auth.h"
@@ -41,8 +41,7 @@ const absl::Time kNow = absl::FromUnixSeconds(1700000000);
 struct Fixture {
   Fixture() {
     auto keys = std::make_shared<JwtKeySet>();
-    FUZZ_CHECK(keys->AddHmacSecret("k1", JwtAlgorithm::kHS256,
-                                   std::string(32, 's')).ok());
+    FUZZ_CHECK(keys->AddHmacSecret("k1", JwtAlgorithm::kHS256, std::string(32, 's')).ok());
     verifier = std::make_unique<JwtVerifier>(JwtVerifier::Options{}, keys);
     TicketStore::Options t;
     t.max_tickets = 64;
@@ -60,8 +59,7 @@ struct Fixture {
   std::unique_ptr<SubscriberAuth> query_auth;
 };
 
-const std::string* First(const RequestFields& f, absl::string_view name,
-                         bool ignore_case) {
+const std::string* First(const RequestFields& f, absl::string_view name, bool ignore_case) {
   for (const auto& kv : f) {
     if (ignore_case ? absl::EqualsIgnoreCase(kv.first, name) : kv.first == name) {
       return &kv.second;
@@ -72,8 +70,8 @@ const std::string* First(const RequestFields& f, absl::string_view name,
 
 std::string Or(const std::string* v) { return v ? *v : std::string(); }
 
-void CheckParsed(const EventsRequest& r, absl::string_view method,
-                 const RequestFields& params, const RequestFields& headers) {
+void CheckParsed(const EventsRequest& r, absl::string_view method, const RequestFields& params,
+                 const RequestFields& headers) {
   std::vector<std::string> want;
   for (const auto& [k, v] : params) {
     if (k == "channel" && std::find(want.begin(), want.end(), v) == want.end()) {
@@ -99,8 +97,8 @@ void CheckParsed(const EventsRequest& r, absl::string_view method,
   FUZZ_CHECK(c.access_token == Or(First(params, "access_token", false)));
   FUZZ_CHECK(c.keep_ticket == (method == "HEAD"));
   FUZZ_CHECK(r.stream_key == Or(First(params, "stream", false)));
-  FUZZ_CHECK(r.credential_sent == (!c.authorization.empty() || !c.ticket.empty() ||
-                                   !c.access_token.empty()));
+  FUZZ_CHECK(r.credential_sent ==
+             (!c.authorization.empty() || !c.ticket.empty() || !c.access_token.empty()));
 }
 
 // Whether the documented rules refuse the request.
@@ -125,8 +123,7 @@ bool RefRefused(const RequestFields& params, const RequestFields& headers) {
   return false;
 }
 
-void CheckAuth(const Fixture& fx, const SubscriberAuth& auth,
-               const EventsRequest& r) {
+void CheckAuth(const Fixture& fx, const SubscriberAuth& auth, const EventsRequest& r) {
   absl::StatusOr<SubscriberIdentity> id = auth.Authenticate(r.credentials, kNow);
   if (!id.ok()) {
     FUZZ_CHECK(absl::IsUnauthenticated(id.status()));
@@ -172,13 +169,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   }
   if (flags & 2) {
     // A real ticket, so redemption (and HEAD's peek) is reached too.
-    absl::StatusOr<std::string> ticket = fx->tickets->Issue(
-        "user-1", {"private.*"}, absl::Seconds(30), kNow);
+    absl::StatusOr<std::string> ticket =
+        fx->tickets->Issue("user-1", {"private.*"}, absl::Seconds(30), kNow);
     if (ticket.ok()) params.emplace_back("ticket", *ticket);
   }
 
-  absl::StatusOr<EventsRequest> r =
-      ParseEventsRequest({method, &params, &headers}, kMaxChannels);
+  absl::StatusOr<EventsRequest> r = ParseEventsRequest({method, &params, &headers}, kMaxChannels);
   FUZZ_CHECK(r.ok() == !RefRefused(params, headers));
   if (!r.ok()) {
     FUZZ_CHECK(absl::IsInvalidArgument(r.status()));
@@ -200,8 +196,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   const std::string& value = r->credentials.cookie_header;
   if (value.find(';') == std::string::npos && !value.empty() &&
       absl::StripAsciiWhitespace(value) == value && value.front() != '"') {
-    FUZZ_CHECK(CookieValue("a=1; ssebridge_token=" + value + "; b=2",
-                           "ssebridge_token") == value);
+    FUZZ_CHECK(CookieValue("a=1; ssebridge_token=" + value + "; b=2", "ssebridge_token") == value);
   }
   fx->tickets->Sweep(kNow + absl::Minutes(2));
   return 0;

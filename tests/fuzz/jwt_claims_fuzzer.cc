@@ -47,12 +47,19 @@ std::string SmallString(FuzzedDataProvider& in, size_t max) {
 // it is one.
 json AnyValue(FuzzedDataProvider& in, std::string* as_string) {
   switch (in.ConsumeIntegralInRange<int>(0, 5)) {
-    case 0: *as_string = SmallString(in, 40); return *as_string;
-    case 1: return in.ConsumeIntegral<int64_t>();
-    case 2: return json::array({SmallString(in, 10)});
-    case 3: return nullptr;
-    case 4: return json::object();
-    default: return in.ConsumeBool();
+    case 0:
+      *as_string = SmallString(in, 40);
+      return *as_string;
+    case 1:
+      return in.ConsumeIntegral<int64_t>();
+    case 2:
+      return json::array({SmallString(in, 10)});
+    case 3:
+      return nullptr;
+    case 4:
+      return json::object();
+    default:
+      return in.ConsumeBool();
   }
 }
 
@@ -113,10 +120,9 @@ Date AnyDate(FuzzedDataProvider& in) {
 // A "channels"/"publish" claim and whether jwt_verifier.h's rules take it:
 // an array of strings or a space-separated string, every item a valid
 // pattern. *items gets the patterns.
-json AnyPatterns(FuzzedDataProvider& in, bool* valid,
-                 std::vector<std::string>* items) {
-  static const char* kPieces[] = {"tasks", "user.1.*", "*", "a*b", "", " ",
-                                  "x y", "dash-ok", "bad!", "public.*"};
+json AnyPatterns(FuzzedDataProvider& in, bool* valid, std::vector<std::string>* items) {
+  static const char* kPieces[] = {"tasks", "user.1.*", "*",       "a*b",  "",
+                                  " ",     "x y",      "dash-ok", "bad!", "public.*"};
   items->clear();
   const int shape = in.ConsumeIntegralInRange<int>(0, 3);
   const size_t n = in.ConsumeIntegralInRange<size_t>(0, 4);
@@ -150,10 +156,9 @@ std::string B64(absl::string_view s) { return absl::WebSafeBase64Escape(s); }
 std::string HmacSha256(const std::string& key, absl::string_view input) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   size_t len = 0;
-  FUZZ_CHECK(EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(),
-                       key.size(),
-                       reinterpret_cast<const unsigned char*>(input.data()),
-                       input.size(), mac, sizeof(mac), &len) != nullptr);
+  FUZZ_CHECK(EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
+                       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac,
+                       sizeof(mac), &len) != nullptr);
   return std::string(reinterpret_cast<char*>(mac), len);
 }
 
@@ -179,12 +184,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   accept &= alg == 0;  // only HS256 is what we sign with
   if (in.ConsumeBool()) {
     std::string typ;
-    header["typ"] = in.ConsumeBool() ? json("jwt") : in.ConsumeBool() ? json("at+JWT")
-                                                                      : AnyValue(in, &typ);
+    header["typ"] = in.ConsumeBool()   ? json("jwt")
+                    : in.ConsumeBool() ? json("at+JWT")
+                                       : AnyValue(in, &typ);
     const json& t = header["typ"];
-    accept &= t.is_string() &&
-              (absl::AsciiStrToUpper(t.get<std::string>()) == "JWT" ||
-               absl::AsciiStrToUpper(t.get<std::string>()) == "AT+JWT");
+    accept &= t.is_string() && (absl::AsciiStrToUpper(t.get<std::string>()) == "JWT" ||
+                                absl::AsciiStrToUpper(t.get<std::string>()) == "AT+JWT");
   }
   const int kid = in.ConsumeIntegralInRange<int>(0, 3);  // none, k1, k2, unknown
   if (kid == 1) header["kid"] = "k1";
@@ -227,10 +232,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     accept = false;
   }
   switch (in.ConsumeIntegralInRange<int>(0, 4)) {
-    case 0: accept = false; break;  // no aud
-    case 1: claims["aud"] = "aud-1"; break;
-    case 2: claims["aud"] = json::array({"other", "aud-1"}); break;
-    case 3: claims["aud"] = json::array({"other", 1}); accept = false; break;
+    case 0:
+      accept = false;
+      break;  // no aud
+    case 1:
+      claims["aud"] = "aud-1";
+      break;
+    case 2:
+      claims["aud"] = json::array({"other", "aud-1"});
+      break;
+    case 3:
+      claims["aud"] = json::array({"other", 1});
+      accept = false;
+      break;
     default: {
       std::string aud;
       const json value = AnyValue(in, &aud);
@@ -273,16 +287,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
       signature.pop_back();
       accept = false;
       break;
-    default: break;
+    default:
+      break;
   }
   const std::string token = signing_input + "." + B64(signature);
 
-  absl::StatusOr<JwtClaims> got =
-      verifier->Verify(token, absl::FromUnixSeconds(kNow));
+  absl::StatusOr<JwtClaims> got = verifier->Verify(token, absl::FromUnixSeconds(kNow));
   if (accept != got.ok()) {
-    std::fprintf(stderr, "expected %s: %s\nheader %s\nclaims %s\n",
-                 accept ? "accept" : "refuse", got.status().ToString().c_str(),
-                 header.dump().c_str(), claims.dump().c_str());
+    std::fprintf(stderr, "expected %s: %s\nheader %s\nclaims %s\n", accept ? "accept" : "refuse",
+                 got.status().ToString().c_str(), header.dump().c_str(), claims.dump().c_str());
   }
   FUZZ_CHECK(accept == got.ok());
   if (!got.ok()) {

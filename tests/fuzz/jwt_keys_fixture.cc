@@ -26,14 +26,14 @@ std::string PublicPem(EVP_PKEY* key) {
 std::shared_ptr<const JwtKeySet> MakeFuzzJwtKeys() {
   auto keys = std::make_shared<JwtKeySet>();
   FUZZ_CHECK(keys->AddHmacSecret("k1", JwtAlgorithm::kHS256, FuzzHs256Secret()).ok());
-  FUZZ_CHECK(keys->AddHmacSecret("k2", JwtAlgorithm::kHS512,
-                                 std::string(64, 'x')).ok());
-  FUZZ_CHECK(keys->AddPublicKeyPem(
-      "r1", JwtAlgorithm::kRS256,
-      PublicPem(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}))).ok());
-  FUZZ_CHECK(keys->AddPublicKeyPem(
-      "e1", JwtAlgorithm::kES256,
-      PublicPem(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"))).ok());
+  FUZZ_CHECK(keys->AddHmacSecret("k2", JwtAlgorithm::kHS512, std::string(64, 'x')).ok());
+  FUZZ_CHECK(
+      keys->AddPublicKeyPem("r1", JwtAlgorithm::kRS256,
+                            PublicPem(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048})))
+          .ok());
+  FUZZ_CHECK(keys->AddPublicKeyPem("e1", JwtAlgorithm::kES256,
+                                   PublicPem(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")))
+                 .ok());
   return keys;
 }
 

@@ -13,8 +13,7 @@
 namespace ssebridge {
 
 inline const std::string& FuzzHs256Secret() {
-  static const std::string* secret =
-      new std::string("fuzz-hs256-secret-0123456789abcdef");
+  static const std::string* secret = new std::string("fuzz-hs256-secret-0123456789abcdef");
   return *secret;
 }
 

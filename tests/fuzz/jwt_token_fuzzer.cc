@@ -30,12 +30,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     FUZZ_CHECK(absl::IsUnauthenticated(claims.status()));
     // A JWT-shaped token (base64url parts and dots) must not be quoted back;
     // shorter or other strings may well occur in a message's own words.
-    const bool jwt_shaped =
-        token.size() >= 16 && absl::StrContains(token, '.') &&
-        std::all_of(token.begin(), token.end(), [](char c) {
-          return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-                 c == '-' || c == '_' || c == '.';
-        });
+    const bool jwt_shaped = token.size() >= 16 && absl::StrContains(token, '.') &&
+                            std::all_of(token.begin(), token.end(), [](char c) {
+                              return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                                     c == '-' || c == '_' || c == '.';
+                            });
     if (jwt_shaped) {
       FUZZ_CHECK(!absl::StrContains(claims.status().message(), token));
     }

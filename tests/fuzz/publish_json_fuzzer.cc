@@ -102,8 +102,7 @@ PublishLimits Limits() {
 
 bool SameSpec(const PublishSpec& a, const PublishSpec& b) {
   return a.channel == b.channel && a.type == b.type && a.data == b.data &&
-         a.user_ids == b.user_ids && a.retain == b.retain &&
-         a.idempotency_key == b.idempotency_key;
+         a.user_ids == b.user_ids && a.retain == b.retain && a.idempotency_key == b.idempotency_key;
 }
 
 // Nesting depth of a parsed value (an array or object counts one).
@@ -139,8 +138,7 @@ void CheckBatch(Fixture* fx, const std::string& body, const std::string& content
       // lexer takes a NUL byte for the end of its input, so it would accept
       // "[{}]\0junk"; JSON has no raw NUL anywhere, and we refuse it.
       nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
-      bool objects = body.find('\0') == std::string::npos && parsed.is_array() &&
-                     !parsed.empty();
+      bool objects = body.find('\0') == std::string::npos && parsed.is_array() && !parsed.empty();
       if (objects) {
         for (const auto& e : parsed) objects = objects && e.is_object();
       }
@@ -200,8 +198,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
 
   v1::PublishRequest request;
   google::protobuf::util::JsonParseOptions parse;
-  const bool decodes =
-      google::protobuf::util::JsonStringToMessage(body, &request, parse).ok();
+  const bool decodes = google::protobuf::util::JsonStringToMessage(body, &request, parse).ok();
   const bool valid = decodes && RefValid(request);
   FUZZ_CHECK((reply.status == 200) == valid);
   if (!valid) {
@@ -220,11 +217,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   FUZZ_CHECK(spec.data == request.data());
   FUZZ_CHECK(spec.retain == request.retain());
   // Keys are scoped to the publisher (auth off: "anonymous") and channel.
-  FUZZ_CHECK(spec.idempotency_key ==
-             (request.idempotency_key().empty()
-                  ? std::string()
-                  : ScopedIdempotencyKey("anonymous", request.channel(),
-                                         request.idempotency_key())));
+  FUZZ_CHECK(spec.idempotency_key == (request.idempotency_key().empty()
+                                          ? std::string()
+                                          : ScopedIdempotencyKey("anonymous", request.channel(),
+                                                                 request.idempotency_key())));
   std::vector<std::string> users(request.user_ids().begin(), request.user_ids().end());
   std::sort(users.begin(), users.end());
   users.erase(std::unique(users.begin(), users.end()), users.end());

@@ -48,8 +48,7 @@ size_t DataLines(const std::string& browser_data) {
 
 // The stream as a browser receives it: the bridge's opening bytes, then
 // `frame` cut at two points.
-void FeedStream(ssebridge_it::SseParser* p, const std::string& frame, size_t a,
-                size_t b) {
+void FeedStream(ssebridge_it::SseParser* p, const std::string& frame, size_t a, size_t b) {
   p->Feed(SseStreamOpening(3000, 15000));
   a = a % (frame.size() + 1);
   b = b % (frame.size() + 1);
@@ -59,8 +58,7 @@ void FeedStream(ssebridge_it::SseParser* p, const std::string& frame, size_t a,
   p->Feed(absl::string_view(frame).substr(b));
 }
 
-void CheckEventFrame(const PublishSpec& spec, const EventId& id, size_t a,
-                     size_t b) {
+void CheckEventFrame(const PublishSpec& spec, const EventId& id, size_t a, size_t b) {
   Event event;
   event.seq = id.seq;
   event.id = id.ToString();
@@ -141,8 +139,8 @@ void CheckSilentFrames(const EventId& id, const std::string& text) {
 
 // A reset notice quotes the cursor a client sent, whatever its bytes.
 void CheckResetNotice(const EventId& head, const std::string& cursor) {
-  EventPtr notice = MakeResetNotice(head.epoch, head.seq, "malformed_cursor",
-                                    cursor, absl::UnixEpoch(), SseEncoder());
+  EventPtr notice = MakeResetNotice(head.epoch, head.seq, "malformed_cursor", cursor,
+                                    absl::UnixEpoch(), SseEncoder());
   FUZZ_CHECK(IsValidUtf8(notice->frame));
   ssebridge_it::SseParser p;
   p.Feed(notice->frame);

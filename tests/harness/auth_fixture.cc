@@ -34,9 +34,8 @@ AuthKeys::AuthKeys() {
                             "rs1 RS256 rs1.pem\n"
                             "es1 ES256 es1.pem\n");
   publisher_keys_file = dir.Write(
-      "publishers", absl::StrCat("backend ", backend_key, "\n",
-                                 "tasks_only ", tasks_key, " tasks*\n",
-                                 "hashed sha256:", Sha256Hex(hashed_key), "\n"));
+      "publishers", absl::StrCat("backend ", backend_key, "\n", "tasks_only ", tasks_key,
+                                 " tasks*\n", "hashed sha256:", Sha256Hex(hashed_key), "\n"));
   admin_keys_file = dir.Write("admins", absl::StrCat("ops ", admin_key, "\n"));
 }
 
@@ -51,8 +50,7 @@ std::vector<std::string> AuthKeys::Flags() const {
           absl::StrCat("--admin_keys_file=", admin_keys_file)};
 }
 
-std::string AuthKeys::UserToken(const std::string& sub,
-                                std::vector<std::string> channels,
+std::string AuthKeys::UserToken(const std::string& sub, std::vector<std::string> channels,
                                 absl::Duration ttl) const {
   return Hs1(UserClaims(sub, std::move(channels), ttl));
 }
@@ -71,15 +69,13 @@ SseClientOptions WithHeaders(HeaderList headers) {
   return o;
 }
 
-SseClientOptions BearerOptions(const std::string& token,
-                               const std::string& last_event_id) {
+SseClientOptions BearerOptions(const std::string& token, const std::string& last_event_id) {
   SseClientOptions o = WithHeaders(BearerHeader(token));
   if (!last_event_id.empty()) o.headers.emplace_back("Last-Event-ID", last_event_id);
   return o;
 }
 
-std::string TicketTarget(const std::vector<std::string>& channels,
-                         const std::string& ticket) {
+std::string TicketTarget(const std::vector<std::string>& channels, const std::string& ticket) {
   return absl::StrCat(EventsTarget(channels), "&ticket=", ticket);
 }
 
@@ -94,8 +90,7 @@ void ExpectJsonError(const HttpResponse& r, int status, const std::string& error
                      const std::string& needle) {
   ASSERT_TRUE(r.ok()) << r.error;
   EXPECT_EQ(r.status, status) << r.body;
-  EXPECT_TRUE(absl::StartsWith(r.Header("Content-Type").value_or(""),
-                               "application/json"))
+  EXPECT_TRUE(absl::StartsWith(r.Header("Content-Type").value_or(""), "application/json"))
       << r.Header("Content-Type").value_or("(none)");
   google::protobuf::Struct json;
   ASSERT_TRUE(ParseJsonObject(r.body, &json)) << "not a JSON object: " << r.body;
@@ -118,8 +113,7 @@ std::string StatusText(const grpc::Status& s) {
   return absl::StrCat("code ", s.error_code(), ": ", s.error_message());
 }
 
-PublishStreamer::PublishStreamer(v1::Publisher::Stub* stub,
-                                 const std::string& credential) {
+PublishStreamer::PublishStreamer(v1::Publisher::Stub* stub, const std::string& credential) {
   context_.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(120)));
   context_.set_wait_for_ready(true);
   if (!credential.empty()) {
@@ -128,8 +122,7 @@ PublishStreamer::PublishStreamer(v1::Publisher::Stub* stub,
   stream_ = stub->PublishStream(&context_);
 }
 
-bool PublishStreamer::Send(const v1::PublishRequest& request,
-                           v1::PublishResponse* response) {
+bool PublishStreamer::Send(const v1::PublishRequest& request, v1::PublishResponse* response) {
   if (finished_ || !stream_->Write(request)) return false;
   return stream_->Read(response);
 }
@@ -137,8 +130,8 @@ bool PublishStreamer::Send(const v1::PublishRequest& request,
 std::string PublishStreamer::MustSend(const v1::PublishRequest& request) {
   v1::PublishResponse resp;
   if (!Send(request, &resp)) {
-    ADD_FAILURE() << "PublishStream broke on " << request.ShortDebugString()
-                  << ": " << StatusText(Finish());
+    ADD_FAILURE() << "PublishStream broke on " << request.ShortDebugString() << ": "
+                  << StatusText(Finish());
     return "";
   }
   if (resp.has_error()) {
@@ -173,16 +166,14 @@ void AuthedGrpc::Prepare(grpc::ClientContext* ctx) const {
   }
 }
 
-grpc::Status AuthedGrpc::Publish(const v1::PublishRequest& request,
-                                 v1::PublishResponse* response) {
+grpc::Status AuthedGrpc::Publish(const v1::PublishRequest& request, v1::PublishResponse* response) {
   grpc::ClientContext ctx;
   Prepare(&ctx);
   return publisher_->Publish(&ctx, request, response);
 }
 
 grpc::Status AuthedGrpc::IssueTicket(const std::string& user,
-                                     const std::vector<std::string>& channels,
-                                     uint32_t ttl_seconds,
+                                     const std::vector<std::string>& channels, uint32_t ttl_seconds,
                                      v1::IssueTicketResponse* response) {
   grpc::ClientContext ctx;
   Prepare(&ctx);
@@ -248,8 +239,7 @@ grpc::Status AuthedGrpc::SubscribeStatus(const std::vector<std::string>& channel
 }
 
 std::shared_ptr<grpc::Channel> InsecureChannel(int port) {
-  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                             grpc::InsecureChannelCredentials());
+  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
 }
 
 bool AuthTest::Start(std::vector<std::string> extra) {
@@ -266,8 +256,7 @@ void AuthTest::StopBridge() {
   EXPECT_TRUE(bridge_->Stop(absl::Seconds(30), &info)) << info.Describe();
   EXPECT_TRUE(info.exited && info.exit_code == 0) << info.Describe();
   for (const std::string& line : bridge_->LogLines()) {
-    EXPECT_FALSE(absl::StrContains(line, "Sanitizer") ||
-                 absl::StrContains(line, "runtime error:"))
+    EXPECT_FALSE(absl::StrContains(line, "Sanitizer") || absl::StrContains(line, "runtime error:"))
         << bridge_->LogText();
   }
   bridge_.reset();

@@ -48,16 +48,13 @@ struct AuthKeys {
 HeaderList BearerHeader(const std::string& token);
 SseClientOptions WithHeaders(HeaderList headers);
 // Bearer token, plus Last-Event-ID when `last_event_id` is non-empty.
-SseClientOptions BearerOptions(const std::string& token,
-                               const std::string& last_event_id = "");
+SseClientOptions BearerOptions(const std::string& token, const std::string& last_event_id = "");
 // "/v1/events?channel=..&ticket=.."
-std::string TicketTarget(const std::vector<std::string>& channels,
-                         const std::string& ticket);
+std::string TicketTarget(const std::vector<std::string>& channels, const std::string& ticket);
 
 // A GET /v1/events that is expected to be refused (a 200 would be read
 // until the timeout: keep it short).
-HttpResponse GetEvents(int port, const std::string& target,
-                       const HeaderList& headers = {},
+HttpResponse GetEvents(int port, const std::string& target, const HeaderList& headers = {},
                        absl::Duration timeout = absl::Seconds(10));
 // status, JSON body {"error": error, "message": ...} with `needle` in the
 // message (when non-empty), Content-Type application/json.
@@ -79,8 +76,7 @@ class PublishStreamer {
 
  private:
   grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReaderWriter<v1::PublishRequest, v1::PublishResponse>>
-      stream_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::PublishRequest, v1::PublishResponse>> stream_;
   bool finished_ = false;
   grpc::Status status_;
 };
@@ -93,8 +89,7 @@ class AuthedGrpc {
   grpc::Status IssueTicket(const std::string& user, const std::vector<std::string>& channels,
                            uint32_t ttl_seconds, v1::IssueTicketResponse* response);
   // The ticket, or "" with a test failure.
-  std::string MustIssueTicket(const std::string& user,
-                              const std::vector<std::string>& channels,
+  std::string MustIssueTicket(const std::string& user, const std::vector<std::string>& channels,
                               uint32_t ttl_seconds = 30);
   grpc::Status DisconnectUser(const std::string& user, v1::DisconnectUserResponse* response);
   grpc::Status GetStats(v1::Stats* stats, uint32_t max_channels = 0);
@@ -129,9 +124,7 @@ class AuthTest : public ::testing::Test {
   void StopBridge();
   void TearDown() override { StopBridge(); }
   int http_port() const { return bridge_->http_port(); }
-  AuthedGrpc As(const std::string& credential) const {
-    return AuthedGrpc(channel_, credential);
-  }
+  AuthedGrpc As(const std::string& credential) const { return AuthedGrpc(channel_, credential); }
   // gRPC on the internal port (--admin_port), where Admin is served.
   AuthedGrpc OnAdminPort(const std::string& credential) const {
     return AuthedGrpc(admin_channel_, credential);

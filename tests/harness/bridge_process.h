@@ -10,11 +10,10 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <mutex>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
@@ -36,9 +35,9 @@ struct BridgeOptions {
 };
 
 struct ExitInfo {
-  bool exited = false;     // reaped
-  int exit_code = -1;      // when it exited normally
-  int term_signal = 0;     // when a signal killed it
+  bool exited = false;  // reaped
+  int exit_code = -1;   // when it exited normally
+  int term_signal = 0;  // when a signal killed it
   std::string Describe() const;
 };
 
@@ -110,8 +109,7 @@ std::unique_ptr<BridgeProcess> StartBridge(std::vector<std::string> flags = {},
 void ExpectRefusesToStart(std::vector<std::string> flags, const std::string& needle);
 
 // Finds `"key":<integer>` in a JSON log line (spaces around ':' allowed).
-bool ExtractJsonInt(const std::string& line, const std::string& key,
-                    long long* value);
+bool ExtractJsonInt(const std::string& line, const std::string& key, long long* value);
 
 }  // namespace ssebridge_it
 

@@ -1,16 +1,15 @@
-#include "tests/harness/wait_until.h"
 #include "tests/harness/grpc_client.h"
-#include "tests/harness/test_helpers.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/harness/test_helpers.h"
+#include "tests/harness/wait_until.h"
 
 namespace ssebridge_it {
 
-v1::PublishRequest MakePublish(const std::string& channel,
-                               const std::string& data,
+v1::PublishRequest MakePublish(const std::string& channel, const std::string& data,
                                const std::string& event, bool retain) {
   v1::PublishRequest r;
   r.set_channel(channel);
@@ -30,8 +29,7 @@ GrpcClient::GrpcClient(int port) {
   subscriber_ = v1::Subscriber::NewStub(channel_);
 }
 
-grpc::Status GrpcClient::Publish(const v1::PublishRequest& request,
-                                 v1::PublishResponse* response,
+grpc::Status GrpcClient::Publish(const v1::PublishRequest& request, v1::PublishResponse* response,
                                  absl::Duration timeout) {
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
@@ -43,21 +41,18 @@ v1::PublishResponse GrpcClient::MustPublish(const v1::PublishRequest& request) {
   v1::PublishResponse resp;
   grpc::Status s = Publish(request, &resp);
   if (!s.ok()) {
-    ADD_FAILURE() << "Publish(" << request.ShortDebugString()
-                  << ") failed: code " << s.error_code() << ": "
-                  << s.error_message();
+    ADD_FAILURE() << "Publish(" << request.ShortDebugString() << ") failed: code " << s.error_code()
+                  << ": " << s.error_message();
   }
   return resp;
 }
 
-v1::PublishResponse GrpcClient::MustPublish(const std::string& channel,
-                                            const std::string& data,
+v1::PublishResponse GrpcClient::MustPublish(const std::string& channel, const std::string& data,
                                             const std::string& event) {
   return MustPublish(MakePublish(channel, data, event));
 }
 
-GrpcSubscription::GrpcSubscription(GrpcClient* client,
-                                   const std::vector<std::string>& channels,
+GrpcSubscription::GrpcSubscription(GrpcClient* client, const std::vector<std::string>& channels,
                                    const std::string& last_event_id) {
   v1::SubscribeRequest req;
   for (const auto& c : channels) req.add_channels(c);
@@ -92,9 +87,7 @@ GrpcSubscription::~GrpcSubscription() {
 void GrpcSubscription::Cancel() { context_.TryCancel(); }
 
 bool GrpcSubscription::WaitForEvents(size_t n, absl::Duration timeout) {
-  auto cond = [&]() {
-    return events_.size() >= n || ended_;
-  };
+  auto cond = [&]() { return events_.size() >= n || ended_; };
   std::unique_lock<std::mutex> lock(mu_);
   WaitUntil(lock, cond, timeout);
   return events_.size() >= n;
@@ -176,8 +169,7 @@ std::vector<v1::PublishResponse> PublishAllOnOneStream(
   return out;
 }
 
-std::string PublishThenOnlyWait(v1::Publisher::Stub* stub, const std::string& channel,
-                                int rounds) {
+std::string PublishThenOnlyWait(v1::Publisher::Stub* stub, const std::string& channel, int rounds) {
   for (int round = 0; round < rounds; ++round) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));

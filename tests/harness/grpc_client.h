@@ -7,11 +7,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <mutex>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
@@ -21,22 +20,18 @@ namespace ssebridge_it {
 
 namespace v1 = ::ssebridge::v1;
 
-v1::PublishRequest MakePublish(const std::string& channel,
-                               const std::string& data,
-                               const std::string& event = "",
-                               bool retain = false);
+v1::PublishRequest MakePublish(const std::string& channel, const std::string& data,
+                               const std::string& event = "", bool retain = false);
 
 class GrpcClient {
  public:
   explicit GrpcClient(int port);
 
-  grpc::Status Publish(const v1::PublishRequest& request,
-                       v1::PublishResponse* response,
+  grpc::Status Publish(const v1::PublishRequest& request, v1::PublishResponse* response,
                        absl::Duration timeout = absl::Seconds(15));
   // Publishes and records a test failure unless it succeeds.
   v1::PublishResponse MustPublish(const v1::PublishRequest& request);
-  v1::PublishResponse MustPublish(const std::string& channel,
-                                  const std::string& data,
+  v1::PublishResponse MustPublish(const std::string& channel, const std::string& data,
                                   const std::string& event = "");
 
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
@@ -59,8 +54,7 @@ std::vector<v1::PublishResponse> PublishAllOnOneStream(
 // `rounds` streams, each sending a few requests (more each round) and then
 // only reading: no more frames, no half-close until every answer is in.
 // "" when every answer came within 5 s; otherwise what went wrong.
-std::string PublishThenOnlyWait(v1::Publisher::Stub* stub, const std::string& channel,
-                                int rounds);
+std::string PublishThenOnlyWait(v1::Publisher::Stub* stub, const std::string& channel, int rounds);
 
 // 3,000 requests on channels "q" and "r", every 97th one invalid, written on
 // one PublishStream without waiting (see PublishAllOnOneStream). `error` is

@@ -74,8 +74,8 @@ TEST(HarnessTest, ChunkedDecoder) {
 
 TEST(HarnessTest, ExtractJsonInt) {
   long long v = 0;
-  EXPECT_TRUE(ExtractJsonInt(R"({"msg":"listening","http_port":4321,"grpc_port" : 99})",
-                             "grpc_port", &v));
+  EXPECT_TRUE(
+      ExtractJsonInt(R"({"msg":"listening","http_port":4321,"grpc_port" : 99})", "grpc_port", &v));
   EXPECT_EQ(v, 99);
   EXPECT_TRUE(ExtractJsonInt(R"({"http_port":"8080"})", "http_port", &v));
   EXPECT_EQ(v, 8080);

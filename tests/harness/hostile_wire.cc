@@ -32,8 +32,7 @@ HttpResponse FirstResponse(const std::string& bytes) {
     r.error = absl::StrCat("no response head in: \"", bytes.substr(0, 200), "\"");
     return r;
   }
-  if (!ParseResponseHead(absl::string_view(bytes).substr(0, head_end), &r.status,
-                         &r.headers)) {
+  if (!ParseResponseHead(absl::string_view(bytes).substr(0, head_end), &r.status, &r.headers)) {
     r.error = "unparsable response head";
   }
   r.body = bytes.substr(head_end + 4);

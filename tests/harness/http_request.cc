@@ -9,16 +9,15 @@
 
 namespace ssebridge_it {
 
-HttpResponse HttpRequest(int port, absl::string_view method,
-                         absl::string_view target, absl::string_view body,
-                         const HeaderList& extra_headers,
+HttpResponse HttpRequest(int port, absl::string_view method, absl::string_view target,
+                         absl::string_view body, const HeaderList& extra_headers,
                          absl::Duration timeout) {
   HttpResponse resp;
   absl::Time deadline = absl::Now() + timeout;
   int fd = ConnectLoopback(port, 0, timeout, &resp.error);
   if (fd < 0) return resp;
-  std::string req = absl::StrCat(method, " ", target, " HTTP/1.1\r\nHost: 127.0.0.1:",
-                                 port, "\r\nConnection: close\r\n");
+  std::string req = absl::StrCat(method, " ", target, " HTTP/1.1\r\nHost: 127.0.0.1:", port,
+                                 "\r\nConnection: close\r\n");
   for (const auto& [k, v] : extra_headers) absl::StrAppend(&req, k, ": ", v, "\r\n");
   if (!body.empty() || method == "POST" || method == "PUT") {
     absl::StrAppend(&req, "Content-Length: ", body.size(), "\r\n");
@@ -36,8 +35,8 @@ HttpResponse HttpRequest(int port, absl::string_view method,
     if (head_end == std::string::npos) {
       head_end = raw.find("\r\n\r\n");
       if (head_end != std::string::npos) {
-        if (!ParseResponseHead(absl::string_view(raw).substr(0, head_end),
-                               &resp.status, &resp.headers)) {
+        if (!ParseResponseHead(absl::string_view(raw).substr(0, head_end), &resp.status,
+                               &resp.headers)) {
           resp.error = "malformed response head: " + raw.substr(0, head_end);
           break;
         }
@@ -71,26 +70,24 @@ HttpResponse HttpRequest(int port, absl::string_view method,
     std::string err;
     RecvResult r = RecvSome(fd, deadline, &raw, &err);
     if (r == RecvResult::kData) continue;
-    if (r == RecvResult::kEof && head_end != std::string::npos &&
-        !content_length && !chunked) {
+    if (r == RecvResult::kEof && head_end != std::string::npos && !content_length && !chunked) {
       resp.body = raw.substr(head_end + 4);
       break;
     }
-    resp.error = absl::StrCat(
-        r == RecvResult::kTimeout ? "timed out"
-        : r == RecvResult::kEof   ? "connection closed early"
-        : r == RecvResult::kReset ? "connection reset"
-                                  : err,
-        " reading the response to ", method, " ", target, "; got ",
-        raw.size(), " bytes: ", raw.substr(0, 300));
+    resp.error = absl::StrCat(r == RecvResult::kTimeout ? "timed out"
+                              : r == RecvResult::kEof   ? "connection closed early"
+                              : r == RecvResult::kReset ? "connection reset"
+                                                        : err,
+                              " reading the response to ", method, " ", target, "; got ",
+                              raw.size(), " bytes: ", raw.substr(0, 300));
     break;
   }
   ::close(fd);
   return resp;
 }
 
-std::string SendRawHttp(int port, absl::string_view raw, absl::Duration timeout,
-                        bool* closed, std::string* error) {
+std::string SendRawHttp(int port, absl::string_view raw, absl::Duration timeout, bool* closed,
+                        std::string* error) {
   *closed = false;
   absl::Time deadline = absl::Now() + timeout;
   int fd = ConnectLoopback(port, 0, timeout, error);

@@ -5,8 +5,8 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "tests/harness/http_wire.h"
 
@@ -27,26 +27,23 @@ struct HttpResponse {
 // Sends `method target` with `body` (Content-Length set when non-empty or
 // when the method is POST/PUT) and "Connection: close", then reads the whole
 // response (Content-Length, chunked, or until EOF).
-HttpResponse HttpRequest(int port, absl::string_view method,
-                         absl::string_view target, absl::string_view body = "",
-                         const HeaderList& extra_headers = {},
+HttpResponse HttpRequest(int port, absl::string_view method, absl::string_view target,
+                         absl::string_view body = "", const HeaderList& extra_headers = {},
                          absl::Duration timeout = absl::Seconds(15));
 
 inline HttpResponse HttpGet(int port, absl::string_view target) {
   return HttpRequest(port, "GET", target);
 }
 
-inline HttpResponse HttpPostJson(int port, absl::string_view target,
-                                 absl::string_view json) {
-  return HttpRequest(port, "POST", target, json,
-                     {{"Content-Type", "application/json"}});
+inline HttpResponse HttpPostJson(int port, absl::string_view target, absl::string_view json) {
+  return HttpRequest(port, "POST", target, json, {{"Content-Type", "application/json"}});
 }
 
 // Sends `raw` bytes as-is and reads whatever comes back until EOF or
 // timeout. For malformed-request tests. Returns the bytes read; *closed tells
 // whether the server closed the connection.
-std::string SendRawHttp(int port, absl::string_view raw, absl::Duration timeout,
-                        bool* closed, std::string* error);
+std::string SendRawHttp(int port, absl::string_view raw, absl::Duration timeout, bool* closed,
+                        std::string* error);
 
 }  // namespace ssebridge_it
 

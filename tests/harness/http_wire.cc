@@ -30,16 +30,14 @@ int PollTimeoutMs(absl::Time deadline) {
 
 }  // namespace
 
-int ConnectLoopback(int port, int rcvbuf_bytes, absl::Duration timeout,
-                    std::string* error) {
+int ConnectLoopback(int port, int rcvbuf_bytes, absl::Duration timeout, std::string* error) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     *error = absl::StrCat("socket: ", std::strerror(errno));
     return -1;
   }
   if (rcvbuf_bytes > 0) {
-    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf_bytes,
-                     sizeof(rcvbuf_bytes)) != 0) {
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf_bytes, sizeof(rcvbuf_bytes)) != 0) {
       *error = absl::StrCat("setsockopt(SO_RCVBUF): ", std::strerror(errno));
       ::close(fd);
       return -1;
@@ -53,8 +51,7 @@ int ConnectLoopback(int port, int rcvbuf_bytes, absl::Duration timeout,
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     if (errno != EINPROGRESS) {
-      *error = absl::StrCat("connect 127.0.0.1:", port, ": ",
-                            std::strerror(errno));
+      *error = absl::StrCat("connect 127.0.0.1:", port, ": ", std::strerror(errno));
       ::close(fd);
       return -1;
     }
@@ -74,8 +71,7 @@ int ConnectLoopback(int port, int rcvbuf_bytes, absl::Duration timeout,
     socklen_t len = sizeof(soerr);
     ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
     if (soerr != 0) {
-      *error = absl::StrCat("connect 127.0.0.1:", port, ": ",
-                            std::strerror(soerr));
+      *error = absl::StrCat("connect 127.0.0.1:", port, ": ", std::strerror(soerr));
       ::close(fd);
       return -1;
     }
@@ -83,16 +79,14 @@ int ConnectLoopback(int port, int rcvbuf_bytes, absl::Duration timeout,
   return fd;
 }
 
-bool SendAll(int fd, absl::string_view data, absl::Time deadline,
-             std::string* error) {
+bool SendAll(int fd, absl::string_view data, absl::Time deadline, std::string* error) {
   size_t sent = 0;
   for (int spins = 0; sent < data.size(); ++spins) {
     if (absl::Now() > deadline || spins > 1000000) {
       *error = "send: timed out";
       return false;
     }
-    ssize_t n = ::send(fd, data.data() + sent, data.size() - sent,
-                       MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       sent += static_cast<size_t>(n);
       continue;
@@ -109,8 +103,7 @@ bool SendAll(int fd, absl::string_view data, absl::Time deadline,
   return true;
 }
 
-RecvResult RecvSome(int fd, absl::Time deadline, std::string* out,
-                    std::string* error) {
+RecvResult RecvSome(int fd, absl::Time deadline, std::string* out, std::string* error) {
   char buf[65536];
   for (int spins = 0; spins < 100000; ++spins) {
     ssize_t n = ::recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -134,12 +127,10 @@ RecvResult RecvSome(int fd, absl::Time deadline, std::string* out,
   return RecvResult::kTimeout;
 }
 
-bool ParseResponseHead(absl::string_view head, int* status,
-                       HeaderList* headers) {
+bool ParseResponseHead(absl::string_view head, int* status, HeaderList* headers) {
   std::vector<absl::string_view> lines = absl::StrSplit(head, "\r\n");
   if (lines.empty()) return false;
-  std::vector<absl::string_view> parts =
-      absl::StrSplit(lines[0], absl::MaxSplits(' ', 2));
+  std::vector<absl::string_view> parts = absl::StrSplit(lines[0], absl::MaxSplits(' ', 2));
   if (parts.size() < 2 || !absl::StartsWith(parts[0], "HTTP/1.")) return false;
   if (!absl::SimpleAtoi(parts[1], status)) return false;
   headers->clear();
@@ -147,15 +138,13 @@ bool ParseResponseHead(absl::string_view head, int* status,
     if (lines[i].empty()) continue;
     size_t colon = lines[i].find(':');
     if (colon == absl::string_view::npos) return false;
-    headers->emplace_back(
-        std::string(lines[i].substr(0, colon)),
-        std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1))));
+    headers->emplace_back(std::string(lines[i].substr(0, colon)),
+                          std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1))));
   }
   return true;
 }
 
-std::optional<std::string> FindHeader(const HeaderList& headers,
-                                      absl::string_view name) {
+std::optional<std::string> FindHeader(const HeaderList& headers, absl::string_view name) {
   for (const auto& [k, v] : headers) {
     if (absl::EqualsIgnoreCase(k, name)) return v;
   }

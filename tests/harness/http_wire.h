@@ -5,10 +5,10 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -19,26 +19,21 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 // Connects a TCP socket to 127.0.0.1:port. With rcvbuf_bytes > 0, SO_RCVBUF
 // is set before connect() (so the advertised window stays small). Returns
 // the fd (blocking mode, close-on-exec) or -1 with *error set.
-int ConnectLoopback(int port, int rcvbuf_bytes, absl::Duration timeout,
-                    std::string* error);
+int ConnectLoopback(int port, int rcvbuf_bytes, absl::Duration timeout, std::string* error);
 
 // Writes all of `data` before `deadline`. False with *error on failure.
-bool SendAll(int fd, absl::string_view data, absl::Time deadline,
-             std::string* error);
+bool SendAll(int fd, absl::string_view data, absl::Time deadline, std::string* error);
 
 enum class RecvResult { kData, kEof, kReset, kTimeout, kError };
 
 // Waits until `deadline` for bytes; appends what one recv() returns.
-RecvResult RecvSome(int fd, absl::Time deadline, std::string* out,
-                    std::string* error);
+RecvResult RecvSome(int fd, absl::Time deadline, std::string* out, std::string* error);
 
 // Parses "HTTP/1.1 200 OK\r\nName: value\r\n..." (without the blank line).
-bool ParseResponseHead(absl::string_view head, int* status,
-                       HeaderList* headers);
+bool ParseResponseHead(absl::string_view head, int* status, HeaderList* headers);
 
 // Case-insensitive lookup of the first header named `name`.
-std::optional<std::string> FindHeader(const HeaderList& headers,
-                                      absl::string_view name);
+std::optional<std::string> FindHeader(const HeaderList& headers, absl::string_view name);
 int CountHeader(const HeaderList& headers, absl::string_view name);
 
 // Incremental decoder of a chunked transfer-encoded body.

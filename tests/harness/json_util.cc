@@ -17,15 +17,20 @@ namespace {
 // inline Map code: under TSan, protobuf's headers lay maps out differently
 // from the uninstrumented library, and touching obj.fields() crashes.
 // Looks for `"key":"..."` at the top level of the printed object.
-bool FindString(const google::protobuf::Struct& obj, const std::string& key,
-                std::string* value) {
+bool FindString(const google::protobuf::Struct& obj, const std::string& key, std::string* value) {
   std::string text;
   if (!google::protobuf::util::MessageToJsonString(obj, &text).ok()) return false;
   int depth = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '{' || c == '[') { ++depth; continue; }
-    if (c == '}' || c == ']') { --depth; continue; }
+    if (c == '{' || c == '[') {
+      ++depth;
+      continue;
+    }
+    if (c == '}' || c == ']') {
+      --depth;
+      continue;
+    }
     if (c != '"') continue;
     // A string literal: decode it.
     std::string lit;
@@ -37,11 +42,21 @@ bool FindString(const google::protobuf::Struct& obj, const std::string& key,
       }
       char e = text[++j];
       switch (e) {
-        case 'n': lit += '\n'; break;
-        case 'r': lit += '\r'; break;
-        case 't': lit += '\t'; break;
-        case 'b': lit += '\b'; break;
-        case 'f': lit += '\f'; break;
+        case 'n':
+          lit += '\n';
+          break;
+        case 'r':
+          lit += '\r';
+          break;
+        case 't':
+          lit += '\t';
+          break;
+        case 'b':
+          lit += '\b';
+          break;
+        case 'f':
+          lit += '\f';
+          break;
         case 'u': {
           unsigned cp = static_cast<unsigned>(std::stoul(text.substr(j + 1, 4), nullptr, 16));
           j += 4;
@@ -57,7 +72,8 @@ bool FindString(const google::protobuf::Struct& obj, const std::string& key,
           }
           break;
         }
-        default: lit += e;
+        default:
+          lit += e;
       }
     }
     const bool is_key = j + 1 < text.size() && text[j + 1] == ':';
@@ -77,8 +93,7 @@ bool FindString(const google::protobuf::Struct& obj, const std::string& key,
 
 }  // namespace
 
-std::string JsonString(const google::protobuf::Struct& obj,
-                       const std::string& key) {
+std::string JsonString(const google::protobuf::Struct& obj, const std::string& key) {
   std::string value;
   return FindString(obj, key, &value) ? value : "";
 }
@@ -88,8 +103,7 @@ bool HasJsonString(const google::protobuf::Struct& obj, const std::string& key) 
   return FindString(obj, key, &value);
 }
 
-bool ParsePublishResponseJson(const std::string& json,
-                              ::ssebridge::v1::PublishResponse* out,
+bool ParsePublishResponseJson(const std::string& json, ::ssebridge::v1::PublishResponse* out,
                               std::string* error) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
@@ -139,8 +153,7 @@ bool ParsePublishResultsJson(const std::string& json, std::vector<PublishResult>
   out->clear();
   const std::string prefix = "{\"results\":[";
   std::vector<std::string> items;
-  if (json.compare(0, prefix.size(), prefix) != 0 ||
-      !SplitArray(json, prefix.size() - 1, &items)) {
+  if (json.compare(0, prefix.size(), prefix) != 0 || !SplitArray(json, prefix.size() - 1, &items)) {
     *error = "not {\"results\":[...]}";
     return false;
   }

@@ -19,8 +19,7 @@ std::string JsonString(const google::protobuf::Struct& obj, const std::string& k
 // True when `key` is present with a string value.
 bool HasJsonString(const google::protobuf::Struct& obj, const std::string& key);
 // Parses the proto3 JSON mapping of a PublishResponse (unknown fields ok).
-bool ParsePublishResponseJson(const std::string& json,
-                              ::ssebridge::v1::PublishResponse* out,
+bool ParsePublishResponseJson(const std::string& json, ::ssebridge::v1::PublishResponse* out,
                               std::string* error);
 
 // One entry of a batch POST /v1/publish answer's "results": a published

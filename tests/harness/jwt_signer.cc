@@ -50,8 +50,7 @@ std::string Bio(BIO* bio) {
 
 // DER signature over SHA-256 (RSA PKCS#1 v1.5 or ECDSA).
 std::string DigestSign(EVP_PKEY* key, absl::string_view data) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                              &EVP_MD_CTX_free);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   const auto* in = reinterpret_cast<const unsigned char*>(data.data());
   size_t len = 0;
   if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
@@ -60,8 +59,8 @@ std::string DigestSign(EVP_PKEY* key, absl::string_view data) {
     return "";
   }
   std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
-                     in, data.size()) != 1) {
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in,
+                     data.size()) != 1) {
     ADD_FAILURE() << "EVP_DigestSign failed";
     return "";
   }
@@ -108,8 +107,7 @@ std::string TestKeyPair::PublicPem() const {
 
 std::string TestKeyPair::PrivatePem() const {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
-  if (PEM_write_bio_PrivateKey(bio.get(), key_, nullptr, nullptr, 0, nullptr,
-                               nullptr) != 1) {
+  if (PEM_write_bio_PrivateKey(bio.get(), key_, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     ADD_FAILURE() << "PEM_write_bio_PrivateKey failed";
     return "";
   }
@@ -131,8 +129,7 @@ std::string Sha256Hex(absl::string_view data) {
     ADD_FAILURE() << "EVP_Digest failed";
     return "";
   }
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<char*>(digest), len));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(digest), len));
 }
 
 std::string JwtClaims::Json() const {
@@ -157,15 +154,15 @@ JwtClaims UserClaims(const std::string& sub, std::vector<std::string> channels,
   return c;
 }
 
-std::string SignHmac(absl::string_view alg, absl::string_view secret,
-                     const std::string& kid, const std::string& payload_json) {
+std::string SignHmac(absl::string_view alg, absl::string_view secret, const std::string& kid,
+                     const std::string& payload_json) {
   const char* digest = alg == "HS384" ? "SHA384" : alg == "HS512" ? "SHA512" : "SHA256";
   return Finish(Header(alg, kid), payload_json, [&](absl::string_view in) {
     unsigned char mac[EVP_MAX_MD_SIZE];
     size_t len = 0;
-    if (EVP_Q_mac(nullptr, "HMAC", nullptr, digest, nullptr, secret.data(),
-                  secret.size(), reinterpret_cast<const unsigned char*>(in.data()),
-                  in.size(), mac, sizeof(mac), &len) == nullptr) {
+    if (EVP_Q_mac(nullptr, "HMAC", nullptr, digest, nullptr, secret.data(), secret.size(),
+                  reinterpret_cast<const unsigned char*>(in.data()), in.size(), mac, sizeof(mac),
+                  &len) == nullptr) {
       ADD_FAILURE() << "HMAC failed";
       return std::string();
     }
@@ -202,8 +199,7 @@ std::string SignEs256(const TestKeyPair& key, const std::string& kid,
 }
 
 std::string UnsignedToken(const std::string& payload_json) {
-  return absl::StrCat(B64("{\"alg\":\"none\",\"typ\":\"JWT\"}"), ".",
-                      B64(payload_json), ".");
+  return absl::StrCat(B64("{\"alg\":\"none\",\"typ\":\"JWT\"}"), ".", B64(payload_json), ".");
 }
 
 }  // namespace ssebridge_it

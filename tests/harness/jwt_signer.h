@@ -59,8 +59,8 @@ JwtClaims UserClaims(const std::string& sub, std::vector<std::string> channels,
 
 // "<b64url header>.<b64url payload>.<b64url signature>".
 // HS256/HS384/HS512 with a shared secret:
-std::string SignHmac(absl::string_view alg, absl::string_view secret,
-                     const std::string& kid, const std::string& payload_json);
+std::string SignHmac(absl::string_view alg, absl::string_view secret, const std::string& kid,
+                     const std::string& payload_json);
 // RS256 (RSA key) or ES256 (EC key; R||S signature as JWS wants):
 std::string SignRs256(const TestKeyPair& key, const std::string& kid,
                       const std::string& payload_json);

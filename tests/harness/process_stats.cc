@@ -27,8 +27,8 @@ bool StatusField(const std::string& line, absl::string_view key, int64_t* value)
 }  // namespace
 
 std::string ProcessStats::Describe() const {
-  return absl::StrCat("rss=", rss_kib, "KiB peak=", rss_peak_kib,
-                      "KiB fds=", open_fds, " threads=", threads);
+  return absl::StrCat("rss=", rss_kib, "KiB peak=", rss_peak_kib, "KiB fds=", open_fds,
+                      " threads=", threads);
 }
 
 ProcessStats ReadProcessStats(pid_t pid) {

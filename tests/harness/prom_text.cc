@@ -29,8 +29,8 @@ absl::StatusOr<double> ParseValue(absl::string_view text) {
   std::string s(text);
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size() || absl::StrContains(s, "nan") ||
-      absl::StrContains(s, "inf") || absl::StrContains(s, "x") || absl::StrContains(s, "X")) {
+  if (end != s.c_str() + s.size() || absl::StrContains(s, "nan") || absl::StrContains(s, "inf") ||
+      absl::StrContains(s, "x") || absl::StrContains(s, "X")) {
     return absl::InvalidArgumentError(absl::StrCat("bad value '", text, "'"));
   }
   return v;
@@ -51,7 +51,10 @@ absl::Status ParseSampleLine(absl::string_view line, PromSample* out) {
   if (i < line.size() && line[i] == '{') {
     ++i;
     while (true) {
-      if (i < line.size() && line[i] == '}') { ++i; break; }
+      if (i < line.size() && line[i] == '}') {
+        ++i;
+        break;
+      }
       size_t start = i;
       while (i < line.size() && line[i] != '=') ++i;
       std::string label(line.substr(start, i - start));
@@ -70,10 +73,14 @@ absl::Status ParseSampleLine(absl::string_view line, PromSample* out) {
         if (c == '\\') {
           if (i >= line.size()) return absl::InvalidArgumentError("dangling backslash");
           char e = line[i++];
-          if (e == '\\') value += '\\';
-          else if (e == '"') value += '"';
-          else if (e == 'n') value += '\n';
-          else return absl::InvalidArgumentError(absl::StrCat("bad escape \\", std::string(1, e)));
+          if (e == '\\')
+            value += '\\';
+          else if (e == '"')
+            value += '"';
+          else if (e == 'n')
+            value += '\n';
+          else
+            return absl::InvalidArgumentError(absl::StrCat("bad escape \\", std::string(1, e)));
         } else {
           value += c;
         }
@@ -81,14 +88,21 @@ absl::Status ParseSampleLine(absl::string_view line, PromSample* out) {
       if (!out->labels.emplace(label, value).second) {
         return absl::InvalidArgumentError(absl::StrCat("label '", label, "' twice"));
       }
-      if (i < line.size() && line[i] == ',') { ++i; continue; }
-      if (i < line.size() && line[i] == '}') { ++i; break; }
+      if (i < line.size() && line[i] == ',') {
+        ++i;
+        continue;
+      }
+      if (i < line.size() && line[i] == '}') {
+        ++i;
+        break;
+      }
       return absl::InvalidArgumentError("expected , or } after a label");
     }
   }
   if (i >= line.size() || line[i] != ' ') return absl::InvalidArgumentError("no value");
   std::vector<absl::string_view> rest = absl::StrSplit(line.substr(i + 1), ' ');
-  if (rest.empty() || rest.size() > 2) return absl::InvalidArgumentError("expected value [timestamp]");
+  if (rest.empty() || rest.size() > 2)
+    return absl::InvalidArgumentError("expected value [timestamp]");
   absl::StatusOr<double> v = ParseValue(rest[0]);
   if (!v.ok()) return v.status();
   out->value = *v;
@@ -130,15 +144,16 @@ absl::StatusOr<PromText> PromText::Parse(absl::string_view text) {
       }
       const std::string& name = parts[2];
       if (!ValidName(name, true)) return fail("bad metric name");
-      if (finished.count(name) || (name != current && out.types_.count(name) && parts[1] == "TYPE")) {
+      if (finished.count(name) ||
+          (name != current && out.types_.count(name) && parts[1] == "TYPE")) {
         return fail("family declared after its samples or twice");
       }
       if (parts[1] == "HELP") {
         if (!helped.insert(name).second) return fail("HELP twice");
       } else {
         const std::string type = parts.size() == 4 ? parts[3] : "";
-        if (type != "counter" && type != "gauge" && type != "histogram" &&
-            type != "summary" && type != "untyped") {
+        if (type != "counter" && type != "gauge" && type != "histogram" && type != "summary" &&
+            type != "untyped") {
           return fail("unknown type");
         }
         if (!out.types_.emplace(name, type).second) return fail("TYPE twice");
@@ -161,9 +176,8 @@ absl::StatusOr<PromText> PromText::Parse(absl::string_view text) {
     const std::string& type = out.types_[family];
     // The bridge's own counters count things (whole numbers); a process_*
     // counter may count seconds (process_cpu_seconds_total).
-    if (type == "counter" &&
-        (sample.value < 0 || (absl::StartsWith(family, "ssebridge_") &&
-                              sample.value != std::floor(sample.value)))) {
+    if (type == "counter" && (sample.value < 0 || (absl::StartsWith(family, "ssebridge_") &&
+                                                   sample.value != std::floor(sample.value)))) {
       return fail("counter value negative, or an ssebridge_ counter not a whole number");
     }
     if (sample.labels.count("le") && !absl::EndsWith(sample.name, "_bucket")) {
@@ -208,8 +222,7 @@ absl::StatusOr<PromText> PromText::Parse(absl::string_view text) {
   return out;
 }
 
-std::optional<double> PromText::Value(const std::string& name,
-                                      const PromLabels& labels) const {
+std::optional<double> PromText::Value(const std::string& name, const PromLabels& labels) const {
   for (const PromSample& s : samples_) {
     if (s.name == name && s.labels == labels) return s.value;
   }

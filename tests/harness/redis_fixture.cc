@@ -16,14 +16,16 @@ void RedisScaleOutTest::SetUp() {
 }
 
 std::vector<std::string> RedisScaleOutTest::ReplicaFlags() const {
-  return {"--broker=redis", "--redis_url=" + redis_->url(),
-          "--redis_reconnect_min=50ms", "--redis_reconnect_max=300ms",
-          "--redis_command_timeout=2s", "--queue_bytes=33554432",
+  return {"--broker=redis",
+          "--redis_url=" + redis_->url(),
+          "--redis_reconnect_min=50ms",
+          "--redis_reconnect_max=300ms",
+          "--redis_command_timeout=2s",
+          "--queue_bytes=33554432",
           "--history_size=100000"};
 }
 
-std::unique_ptr<BridgeProcess> RedisScaleOutTest::StartReplica(
-    std::vector<std::string> extra) {
+std::unique_ptr<BridgeProcess> RedisScaleOutTest::StartReplica(std::vector<std::string> extra) {
   std::vector<std::string> flags = ReplicaFlags();
   flags.insert(flags.end(), extra.begin(), extra.end());
   auto bridge = StartBridge(flags);
@@ -42,15 +44,13 @@ std::unique_ptr<BridgeProcess> RedisScaleOutTest::StartReplica(
 bool OpenAttached(SseClient* client, int port, const std::string& target,
                   const SseClientOptions& options) {
   if (!client->Open(port, target, options)) return false;
-  return client->ReadUntil([client] { return !client->parser().last_event_id().empty(); },
-                           kWait);
+  return client->ReadUntil([client] { return !client->parser().last_event_id().empty(); }, kWait);
 }
 
 std::thread ReadInBackground(SseClient* client, std::function<bool()> pred,
                              absl::Duration timeout) {
-  return std::thread([client, pred = std::move(pred), timeout] {
-    client->ReadUntil(pred, timeout);
-  });
+  return std::thread(
+      [client, pred = std::move(pred), timeout] { client->ReadUntil(pred, timeout); });
 }
 
 int ReadyStatus(int port) { return HttpGet(port, "/readyz").status; }

@@ -34,8 +34,7 @@ bool OpenAttached(SseClient* client, int port, const std::string& target,
 
 // Reads `client` on a thread until `pred` holds (or timeout); join() it
 // before looking at the client again.
-std::thread ReadInBackground(SseClient* client, std::function<bool()> pred,
-                             absl::Duration timeout);
+std::thread ReadInBackground(SseClient* client, std::function<bool()> pred, absl::Duration timeout);
 
 // GET /readyz: the HTTP status.
 int ReadyStatus(int port);

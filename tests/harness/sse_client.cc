@@ -31,8 +31,7 @@ void SseClient::ForgetResponse() {
   error_.clear();
 }
 
-bool SseClient::Connect(int port, const std::string& target,
-                        const SseClientOptions& options) {
+bool SseClient::Connect(int port, const std::string& target, const SseClientOptions& options) {
   Close();
   // A client reused for a retry must not answer with the last response.
   ForgetResponse();
@@ -40,8 +39,8 @@ bool SseClient::Connect(int port, const std::string& target,
   absl::Duration timeout = absl::Seconds(20);
   fd_ = ConnectLoopback(port, options.rcvbuf_bytes, timeout, &error_);
   if (fd_ < 0) return false;
-  std::string req = absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: 127.0.0.1:",
-                                 port, "\r\nAccept: text/event-stream\r\n");
+  std::string req = absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: 127.0.0.1:", port,
+                                 "\r\nAccept: text/event-stream\r\n");
   for (const auto& [k, v] : options.headers) absl::StrAppend(&req, k, ": ", v, "\r\n");
   req += "\r\n";
   return SendAll(fd_, req, absl::Now() + timeout, &error_);
@@ -58,19 +57,18 @@ bool SseClient::ReadHead(absl::Duration timeout) {
   return head_done_;
 }
 
-bool SseClient::Open(int port, const std::string& target,
-                     const SseClientOptions& options, absl::Duration timeout) {
+bool SseClient::Open(int port, const std::string& target, const SseClientOptions& options,
+                     absl::Duration timeout) {
   if (!Connect(port, target, options)) return false;
   if (!ReadHead(timeout)) return false;
   if (status_ != 200) {
     error_ = absl::StrCat("status ", status_, " for GET ", target);
     return false;
   }
-  bool opened = ReadUntil(
-      [this] { return !comments().empty() && !retries().empty(); }, timeout);
+  bool opened = ReadUntil([this] { return !comments().empty() && !retries().empty(); }, timeout);
   if (!opened) {
-    error_ = absl::StrCat("no opening comment + retry within ",
-                          absl::FormatDuration(timeout), "; ", Describe());
+    error_ = absl::StrCat("no opening comment + retry within ", absl::FormatDuration(timeout), "; ",
+                          Describe());
   }
   return opened;
 }
@@ -106,8 +104,7 @@ void SseClient::OnBytes(absl::string_view bytes) {
     size_t end = pending_head_.find("\r\n\r\n");
     if (end == std::string::npos) return;
     raw_head_ = pending_head_.substr(0, end + 4);
-    if (!ParseResponseHead(absl::string_view(raw_head_).substr(0, end), &status_,
-                           &headers_)) {
+    if (!ParseResponseHead(absl::string_view(raw_head_).substr(0, end), &status_, &headers_)) {
       error_ = "malformed response head: " + raw_head_;
       closed_ = true;
       return;
@@ -137,8 +134,7 @@ void SseClient::OnBytes(absl::string_view bytes) {
   parser_.Feed(body);
 }
 
-bool SseClient::ReadUntil(const std::function<bool()>& pred,
-                          absl::Duration timeout) {
+bool SseClient::ReadUntil(const std::function<bool()>& pred, absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   for (int i = 0; i < 10000000; ++i) {
     if (pred()) return true;
@@ -180,10 +176,8 @@ void SseClient::Drain() {
 
 std::string SseClient::Describe() const {
   std::string s = absl::StrCat("status=", status_, " events=", events().size(),
-                               " comments=", comments().size(),
-                               " retries=", retries().size(),
-                               " body_bytes=", body_bytes_,
-                               " closed=", closed_, " reset=", reset_);
+                               " comments=", comments().size(), " retries=", retries().size(),
+                               " body_bytes=", body_bytes_, " closed=", closed_, " reset=", reset_);
   if (!error_.empty()) absl::StrAppend(&s, " error=", error_);
   if (!events().empty()) {
     const SseEvent& e = events().back();

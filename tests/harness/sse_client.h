@@ -31,14 +31,12 @@ class SseClient {
 
   // Connects and sends "GET target". Reads nothing. Forgets what an earlier
   // connection of this client read, so a client can be reused for retries.
-  bool Connect(int port, const std::string& target,
-               const SseClientOptions& options = {});
+  bool Connect(int port, const std::string& target, const SseClientOptions& options = {});
   // Reads until the response head is complete.
   bool ReadHead(absl::Duration timeout);
   // Connect + ReadHead; for a 200, also waits for the opening bytes (at least
   // one comment and one retry: field). False (see error()) otherwise.
-  bool Open(int port, const std::string& target,
-            const SseClientOptions& options = {},
+  bool Open(int port, const std::string& target, const SseClientOptions& options = {},
             absl::Duration timeout = absl::Seconds(20));
 
   // Reads until pred() holds, the stream ends, or timeout. Returns pred().

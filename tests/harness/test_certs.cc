@@ -50,11 +50,9 @@ X509* NewCert(const std::string& cn, EVP_PKEY* subject_key, X509* issuer) {
   X509_set_pubkey(cert, subject_key);
   X509_NAME* name = X509_get_subject_name(cert);
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("ssebridge tests"),
-                             -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>("ssebridge tests"), -1, -1, 0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1,
-                             -1, 0);
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
   X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name);
   return cert;
 }
@@ -80,16 +78,15 @@ std::unique_ptr<TestCa> TestCa::Create(const std::string& name) {
 
 TestCa::~TestCa() { X509_free(cert_); }
 
-PemPair TestCa::Issue(const std::string& common_name,
-                      const std::vector<std::string>& sans, bool server) const {
+PemPair TestCa::Issue(const std::string& common_name, const std::vector<std::string>& sans,
+                      bool server) const {
   PemPair out;
   std::unique_ptr<TestKeyPair> key = TestKeyPair::EcP256();
   if (!key) return out;
   X509* cert = NewCert(common_name, key->get(), cert_);
   bool ok = AddExt(cert, cert_, NID_basic_constraints, "critical,CA:FALSE") &&
             AddExt(cert, cert_, NID_key_usage, "critical,digitalSignature") &&
-            AddExt(cert, cert_, NID_ext_key_usage,
-                   server ? "serverAuth" : "clientAuth") &&
+            AddExt(cert, cert_, NID_ext_key_usage, server ? "serverAuth" : "clientAuth") &&
             AddExt(cert, cert_, NID_authority_key_identifier, "keyid");
   if (ok && !sans.empty()) {
     ok = AddExt(cert, cert_, NID_subject_alt_name, absl::StrJoin(sans, ","));

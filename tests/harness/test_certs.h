@@ -25,8 +25,8 @@ class TestCa {
   const std::string& cert_pem() const { return cert_pem_; }
   // A leaf for `common_name`. `sans` are "DNS:localhost" / "IP:127.0.0.1"
   // entries; `server` picks serverAuth, else clientAuth.
-  PemPair Issue(const std::string& common_name,
-                const std::vector<std::string>& sans, bool server) const;
+  PemPair Issue(const std::string& common_name, const std::vector<std::string>& sans,
+                bool server) const;
 
  private:
   TestCa() = default;

@@ -12,8 +12,7 @@
 namespace ssebridge_it {
 
 template <typename Pred>
-bool WaitUntil(std::unique_lock<std::mutex>& lock, Pred pred,
-               absl::Duration timeout) {
+bool WaitUntil(std::unique_lock<std::mutex>& lock, Pred pred, absl::Duration timeout) {
   const absl::Time end = absl::Now() + timeout;
   while (!pred()) {
     if (absl::Now() >= end) return false;

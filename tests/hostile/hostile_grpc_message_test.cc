@@ -29,9 +29,8 @@ v1::PublishBatchRequest BatchOf(size_t bytes) {
   return batch;
 }
 
-grpc::Status SendBatch(const std::shared_ptr<grpc::Channel>& channel,
-                       const std::string& credential, const v1::PublishBatchRequest& batch,
-                       v1::PublishBatchResponse* response) {
+grpc::Status SendBatch(const std::shared_ptr<grpc::Channel>& channel, const std::string& credential,
+                       const v1::PublishBatchRequest& batch, v1::PublishBatchResponse* response) {
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + kWait));
   if (!credential.empty()) ctx.AddMetadata("authorization", absl::StrCat("Bearer ", credential));
@@ -64,8 +63,7 @@ TEST(HostileGrpcTest, OversizedMessagesAreRefusedBeforeTheirCredential) {
   v1::DisconnectUserRequest huge;
   huge.set_user_id(std::string(4 * kLimit, 'u'));
   v1::DisconnectUserResponse ended;
-  s = v1::Admin::NewStub(InsecureChannel(bridge->admin_port()))
-          ->DisconnectUser(&ctx, huge, &ended);
+  s = v1::Admin::NewStub(InsecureChannel(bridge->admin_port()))->DisconnectUser(&ctx, huge, &ended);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << StatusText(s);
 }
 

@@ -71,8 +71,8 @@ TEST(HostileHttpBatchTest, HugeBatchesWithinTheByteLimitAreRefusedWholeAndMemory
   };
   for (int round = 0; round < 3; ++round) {
     for (size_t i = 0; i < cases.size(); ++i) {
-      SCOPED_TRACE(absl::StrCat("round ", round, " case ", i, " (", cases[i].body.size(),
-                                " bytes)"));
+      SCOPED_TRACE(
+          absl::StrCat("round ", round, " case ", i, " (", cases[i].body.size(), " bytes)"));
       ASSERT_LT(cases[i].body.size(), kBodyLimit);
       HttpResponse r = Post(port, cases[i].body, cases[i].type);
       ASSERT_TRUE(r.ok()) << r.error;

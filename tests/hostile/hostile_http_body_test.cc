@@ -32,8 +32,7 @@ namespace {
 
 // Sends a chunked body in 64 KiB chunks until the bridge answers, the
 // connection breaks, or `cap` bytes went out. Returns the bytes read.
-std::string SendChunkedUntilRefused(int port, const std::string& head, size_t cap,
-                                    size_t* sent) {
+std::string SendChunkedUntilRefused(int port, const std::string& head, size_t cap, size_t* sent) {
   *sent = 0;
   const int fd = Connect(port);
   if (fd < 0) return "";
@@ -70,8 +69,7 @@ TEST(HostileHttpBodyTest, ChunkedBodyIs413AtTheLimitAndRssStaysBounded) {
   ASSERT_EQ(HttpGet(port, "/healthz").status, 200);
   const ProcessStats before = ReadProcessStats(bridge->pid());
   ASSERT_GT(before.rss_kib, 0);
-  const std::string head =
-      absl::StrCat(kPublishHead, "Transfer-Encoding: chunked\r\n\r\n");
+  const std::string head = absl::StrCat(kPublishHead, "Transfer-Encoding: chunked\r\n\r\n");
   for (int round = 0; round < 3; ++round) {
     SCOPED_TRACE(absl::StrCat("round ", round));
     size_t sent = 0;
@@ -87,8 +85,7 @@ TEST(HostileHttpBodyTest, ChunkedBodyIs413AtTheLimitAndRssStaysBounded) {
     EXPECT_LT(sent, size_t{32} << 20);
   }
   const ProcessStats after = ReadProcessStats(bridge->pid());
-  std::printf("3 chunked bodies: %s -> %s\n", before.Describe().c_str(),
-              after.Describe().c_str());
+  std::printf("3 chunked bodies: %s -> %s\n", before.Describe().c_str(), after.Describe().c_str());
   EXPECT_LE(after.rss_peak_kib - before.rss_kib, 16 * 1024)
       << before.Describe() << " -> " << after.Describe();
   EXPECT_EQ(HttpGet(port, "/healthz").status, 200);
@@ -115,11 +112,11 @@ TEST(HostileHttpBodyTest, PublishCredentialIsCheckedFromTheHeadBeforeTheBody) {
       {"no credential, chunked", "Transfer-Encoding: chunked\r\n", 401, "unauthenticated"},
       {"unknown key", "Authorization: Bearer not-a-key\r\nContent-Length: 400000\r\n", 401,
        "unauthenticated"},
-      {"subscriber JWT", absl::StrCat("Authorization: Bearer ", subscriber_jwt,
-                                      "\r\nTransfer-Encoding: chunked\r\n"),
+      {"subscriber JWT",
+       absl::StrCat("Authorization: Bearer ", subscriber_jwt, "\r\nTransfer-Encoding: chunked\r\n"),
        403, "permission_denied"},
-      {"no credential, Expect: 100-continue",
-       "Content-Length: 400000\r\nExpect: 100-continue\r\n", 401, "unauthenticated"},
+      {"no credential, Expect: 100-continue", "Content-Length: 400000\r\nExpect: 100-continue\r\n",
+       401, "unauthenticated"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -127,8 +124,7 @@ TEST(HostileHttpBodyTest, PublishCredentialIsCheckedFromTheHeadBeforeTheBody) {
     ASSERT_GE(fd, 0);
     std::string error;
     // Only the head: the answer must not wait for a body.
-    ASSERT_TRUE(SendAll(fd, absl::StrCat(c.head, c.headers, "\r\n"),
-                        absl::Now() + kWait, &error));
+    ASSERT_TRUE(SendAll(fd, absl::StrCat(c.head, c.headers, "\r\n"), absl::Now() + kWait, &error));
     const absl::Time t0 = absl::Now();
     std::string got;
     const bool closed = ReadToClose(fd, absl::Seconds(12), &got);
@@ -169,9 +165,9 @@ TEST(HostileHttpBodyTest, SilentBodySendersHoldNoRequestThread) {
   constexpr int kThreads = 2;
   constexpr int kSilent = 8;  // each kind
   constexpr absl::Duration kBodyTimeout = absl::Seconds(4);
-  auto bridge = StartBridge({absl::StrCat("--http_threads=", kThreads),
-                             absl::StrCat("--http_body_timeout=",
-                                          absl::FormatDuration(kBodyTimeout))});
+  auto bridge =
+      StartBridge({absl::StrCat("--http_threads=", kThreads),
+                   absl::StrCat("--http_body_timeout=", absl::FormatDuration(kBodyTimeout))});
   ASSERT_NE(bridge, nullptr);
   const int port = bridge->http_port();
   std::vector<int> fds;

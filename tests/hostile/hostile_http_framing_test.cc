@@ -39,7 +39,8 @@ std::vector<BadFraming> BadFramings() {
   // What would be read as a second request if the first one's end were
   // taken from the other header.
   const std::string next = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
-  const std::string chunked_body = absl::StrCat(absl::Hex(body.size()), "\r\n", body, "\r\n0\r\n\r\n");
+  const std::string chunked_body =
+      absl::StrCat(absl::Hex(body.size()), "\r\n", body, "\r\n0\r\n\r\n");
   auto head = [](const std::string& headers) {
     return absl::StrCat(kPublishHead, headers, "\r\n");
   };
@@ -62,24 +63,24 @@ std::vector<BadFraming> BadFramings() {
        "Transfer-Encoding"},
       {"chunked, identity", head("Transfer-Encoding: chunked, identity\r\n") + chunked_body,
        "Transfer-Encoding"},
-      {"space before the colon", head("Transfer-Encoding : chunked\r\n") + chunked_body,
-       "header"},
+      {"space before the colon", head("Transfer-Encoding : chunked\r\n") + chunked_body, "header"},
       {"gzip", head("Transfer-Encoding: gzip, chunked\r\n") + chunked_body, "Transfer-Encoding"},
       {"two Transfer-Encoding headers",
        head("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n") + chunked_body,
        "Transfer-Encoding"},
       {"folded header line", head("X-Folded: a\r\n b\r\nContent-Length: " + len + "\r\n") + body,
        "header"},
-      {"bare LF", absl::StrCat("POST /v1/publish HTTP/1.1\r\nHost: x\nContent-Length: ", len,
-                               "\r\n\r\n", body),
+      {"bare LF",
+       absl::StrCat("POST /v1/publish HTTP/1.1\r\nHost: x\nContent-Length: ", len, "\r\n\r\n",
+                    body),
        "LF"},
       {"chunked in HTTP/1.0",
        absl::StrCat("POST /v1/publish HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
                     chunked_body),
        "Transfer-Encoding"},
       {"chunk size not hex", head("Transfer-Encoding: chunked\r\n") + "zz\r\n" + body, "chunk"},
-      {"chunk size overflows", head("Transfer-Encoding: chunked\r\n") +
-                                   "100000000000000000000000000000\r\n" + body,
+      {"chunk size overflows",
+       head("Transfer-Encoding: chunked\r\n") + "100000000000000000000000000000\r\n" + body,
        "chunk"},
       {"chunk without its CRLF",
        head("Transfer-Encoding: chunked\r\n") +
@@ -131,10 +132,10 @@ TEST(HostileHttpFramingTest, WellFormedBodiesAreServed) {
   ASSERT_TRUE(sse.Open(port, EventsTarget({"frame"}))) << sse.error();
 
   const std::string one = R"({"channel":"frame","data":"one"})";
-  const std::string chunked = absl::StrCat(
-      kPublishHead, "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n", "5;ext=1\r\n",
-      one.substr(0, 5), "\r\n", absl::Hex(one.size() - 5), "\r\n", one.substr(5),
-      "\r\n0\r\nX-Trailer: t\r\n\r\n");
+  const std::string chunked =
+      absl::StrCat(kPublishHead, "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+                   "5;ext=1\r\n", one.substr(0, 5), "\r\n", absl::Hex(one.size() - 5), "\r\n",
+                   one.substr(5), "\r\n0\r\nX-Trailer: t\r\n\r\n");
   bool closed = false;
   std::string error;
   std::string got = SendRawHttp(port, chunked, kWait, &closed, &error);
@@ -142,11 +143,11 @@ TEST(HostileHttpFramingTest, WellFormedBodiesAreServed) {
   ASSERT_TRUE(sse.WaitForData("one", kWait)) << sse.Describe();
 
   const std::string two = R"({"channel":"frame","data":"two"})";
-  got = SendRawHttp(port,
-                    absl::StrCat(kPublishHead, "Content-Length: ", two.size(),
-                                 "\r\nContent-Length: ", two.size(),
-                                 "\r\nConnection: close\r\n\r\n", two),
-                    kWait, &closed, &error);
+  got = SendRawHttp(
+      port,
+      absl::StrCat(kPublishHead, "Content-Length: ", two.size(), "\r\nContent-Length: ", two.size(),
+                   "\r\nConnection: close\r\n\r\n", two),
+      kWait, &closed, &error);
   EXPECT_EQ(FirstResponse(got).status, 200) << got;
   ASSERT_TRUE(sse.WaitForData("two", kWait)) << sse.Describe();
 

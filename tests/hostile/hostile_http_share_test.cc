@@ -45,9 +45,9 @@ std::string SmallPublish() {
 TEST(HostileHttpShareTest, BytesBeingReceivedAreSharedPerAddress) {
   constexpr size_t kBody = 128 * 1024;
   constexpr size_t kShare = 256 * 1024;
-  auto bridge = StartBridge({absl::StrCat("--max_body_bytes=", kBody),
-                             "--http_body_buffer_bytes=4194304",
-                             absl::StrCat("--http_body_buffer_bytes_per_ip=", kShare)});
+  auto bridge =
+      StartBridge({absl::StrCat("--max_body_bytes=", kBody), "--http_body_buffer_bytes=4194304",
+                   absl::StrCat("--http_body_buffer_bytes_per_ip=", kShare)});
   ASSERT_NE(bridge, nullptr);
   const int port = bridge->http_port();
   const std::string head = absl::StrCat(kPublishHead, "Content-Length: ", kBody, "\r\n\r\n");
@@ -61,14 +61,12 @@ TEST(HostileHttpShareTest, BytesBeingReceivedAreSharedPerAddress) {
     held.push_back(fd);
   }
   const absl::Time end = absl::Now() + kWait;
-  while (absl::Now() < end &&
-         MetricValue(bridge->admin_port(), "ssebridge_http_receiving_bytes") <
-             static_cast<long long>(2 * most.size())) {
+  while (absl::Now() < end && MetricValue(bridge->admin_port(), "ssebridge_http_receiving_bytes") <
+                                  static_cast<long long>(2 * most.size())) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   // The same address once more: past its share, though far from the total.
-  const std::string third =
-      AskFrom("127.0.0.1", port, head + std::string(32 * 1024, 'c'));
+  const std::string third = AskFrom("127.0.0.1", port, head + std::string(32 * 1024, 'c'));
   ExpectJsonError(FirstResponse(third), 503, "unavailable", "--http_body_buffer_bytes_per_ip");
   // Another address is not charged for it.
   const HttpResponse other = FirstResponse(AskFrom("127.0.0.2", port, SmallPublish()));
@@ -99,11 +97,11 @@ TEST(HostileHttpShareTest, WaitingConnectionsAreSharedPerAddress) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   ASSERT_GE(MetricValue(bridge->admin_port(), "ssebridge_http_waiting_connections"), kShare);
-  const std::string refused = AskFrom(
-      "127.0.0.1", port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string refused =
+      AskFrom("127.0.0.1", port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   ExpectJsonError(FirstResponse(refused), 503, "unavailable", "--http_waiting_connections_per_ip");
-  const HttpResponse other = FirstResponse(AskFrom(
-      "127.0.0.2", port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  const HttpResponse other = FirstResponse(
+      AskFrom("127.0.0.2", port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
   EXPECT_EQ(other.status, 200) << other.body;
   for (int fd : idle) {
     EXPECT_TRUE(StillWaiting(fd));

@@ -21,8 +21,7 @@ namespace ssebridge_it {
 namespace {
 
 bool SendAll(int fd, const std::string& bytes) {
-  return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-         static_cast<ssize_t>(bytes.size());
+  return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
 }
 
 // Reads until `fd` has at least `n` bytes or closes, or `timeout`.
@@ -103,8 +102,9 @@ TEST(AdminGrpcTest, PrefaceInPiecesAndLookalikeHttp1) {
   ASSERT_GE(h1, 0);
   ASSERT_TRUE(SendAll(h1, "P"));
   ASSERT_TRUE(StillWaiting(h1));
-  ASSERT_TRUE(SendAll(h1, "UT /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
-                          "Connection: close\r\n\r\n"));
+  ASSERT_TRUE(SendAll(h1,
+                      "UT /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                      "Connection: close\r\n\r\n"));
   std::string got;
   EXPECT_TRUE(ReadToClose(h1, kWait, &got));
   EXPECT_TRUE(absl::StartsWith(got, "HTTP/1.1 ")) << got;

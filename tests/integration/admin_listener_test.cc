@@ -69,9 +69,7 @@ TEST(AdminListenerTest, MetricsAndStatusPageOnlyOnTheInternalPort) {
   }
   // The API stays on the public port.
   EXPECT_EQ(HttpGet(admin, "/v1/events?channel=a").status, 404);
-  EXPECT_EQ(HttpRequest(admin, "POST", "/v1/publish",
-                        R"({"channel":"a","data":"x"})").status,
-            404);
+  EXPECT_EQ(HttpRequest(admin, "POST", "/v1/publish", R"({"channel":"a","data":"x"})").status, 404);
   SseClient reader;
   EXPECT_TRUE(reader.Open(pub, "/v1/events?channel=a")) << reader.Describe();
 }
@@ -103,8 +101,7 @@ TEST(MetricsChannelLabelsTest, NoChannelLabelUnlessOptedIn) {
     ASSERT_EQ(p.Value("ssebridge_subscriptions"), 2);
     EXPECT_FALSE(HasChannelSeries(p, "secret.alice-payroll")) << opted_in;
     EXPECT_EQ(HasChannelSeries(p, "dash.orders"), opted_in);
-    EXPECT_EQ(p.Value("ssebridge_channel_subscribers", {{"channel", "_other"}}),
-              opted_in ? 1 : 2);
+    EXPECT_EQ(p.Value("ssebridge_channel_subscribers", {{"channel", "_other"}}), opted_in ? 1 : 2);
   }
 }
 

@@ -49,22 +49,23 @@ TEST_F(AuthConfigTest, BadKeyFilesStopStartup) {
   ExpectRefusesToStart({absl::StrCat("--jwt_keys_file=", dir_.path(), "/missing")},
                        "jwt_keys_file");
   ExpectRefusesToStart(
-      {absl::StrCat("--jwt_keys_file=",
-                    dir_.Write("confused", absl::StrCat("k2 RS256 ", keys().dir.path(),
-                                                        "/es1.pem\n")))},
+      {absl::StrCat(
+          "--jwt_keys_file=",
+          dir_.Write("confused", absl::StrCat("k2 RS256 ", keys().dir.path(), "/es1.pem\n")))},
       "jwt_keys_file");
   ExpectRefusesToStart({absl::StrCat("--jwt_keys_file=", dir_.Write("none", "k1 none x\n"))},
                        "jwt_keys_file");
-  ExpectRefusesToStart({absl::StrCat("--publisher_keys_file=",
-                                     dir_.Write("weak", "svc short-key\n"))},
-                       "publisher_keys_file");
+  ExpectRefusesToStart(
+      {absl::StrCat("--publisher_keys_file=", dir_.Write("weak", "svc short-key\n"))},
+      "publisher_keys_file");
   ExpectRefusesToStart({absl::StrCat("--publisher_keys_file=", dir_.Write("empty", "# none\n"))},
                        "publisher_keys_file");
   // A refusal does not echo the secret.
   const std::string secret = absl::StrCat("s3cr3t", RandomHex(4));
   BridgeOptions o;
-  o.flags = {absl::StrCat("--admin_keys_file=",
-                          dir_.Write("admins", absl::StrCat("ops ", secret, " too many fields\n")))};
+  o.flags = {
+      absl::StrCat("--admin_keys_file=",
+                   dir_.Write("admins", absl::StrCat("ops ", secret, " too many fields\n")))};
   BridgeProcess p(o);
   std::string error;
   EXPECT_FALSE(p.Start(&error));

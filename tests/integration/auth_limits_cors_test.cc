@@ -49,7 +49,8 @@ TEST_F(AuthLimitsTest, PerUserLimitCountsEveryCredentialOfThatUser) {
   SseClient a1, a2, b1, b2;
   ASSERT_TRUE(a1.Open(http_port(), EventsTarget({"tasks"}), BearerOptions(ann))) << a1.error();
   // The same user through a ticket is the same user.
-  ASSERT_TRUE(a2.Open(http_port(), TicketTarget({"tasks"}, Backend().MustIssueTicket("ann", {"tasks"}))))
+  ASSERT_TRUE(
+      a2.Open(http_port(), TicketTarget({"tasks"}, Backend().MustIssueTicket("ann", {"tasks"}))))
       << a2.error();
   ExpectTooMany(GetEvents(http_port(), EventsTarget({"tasks"}), BearerHeader(ann)), "user");
   ExpectTooMany(GetEvents(http_port(), EventsTarget({"tasks"}),
@@ -128,8 +129,8 @@ class CorsTest : public AuthTest {
 };
 
 TEST_F(CorsTest, AllowedOriginIsEchoedWithCredentialsOthersAreNot) {
-  ASSERT_TRUE(Start({"--cors_origins=https://app.example,https://admin.example/",
-                     "--public_channels=news"}));
+  ASSERT_TRUE(Start(
+      {"--cors_origins=https://app.example,https://admin.example/", "--public_channels=news"}));
   SseClient ok;
   ASSERT_TRUE(ok.Open(http_port(), EventsTarget({"news"}),
                       WithHeaders({{"Origin", "https://app.example"}})))
@@ -143,9 +144,9 @@ TEST_F(CorsTest, AllowedOriginIsEchoedWithCredentialsOthersAreNot) {
       << admin.error();
   EXPECT_EQ(admin.Header("Access-Control-Allow-Origin").value_or(""), "https://admin.example");
 
-  for (const std::string& origin : {std::string("https://evil.example"),
-                                    std::string("https://app.example.evil.example"),
-                                    std::string("http://app.example"), std::string("null")}) {
+  for (const std::string& origin :
+       {std::string("https://evil.example"), std::string("https://app.example.evil.example"),
+        std::string("http://app.example"), std::string("null")}) {
     SCOPED_TRACE(origin);
     SseClient other;
     ASSERT_TRUE(other.Open(http_port(), EventsTarget({"news"}), WithHeaders({{"Origin", origin}})))
@@ -155,13 +156,13 @@ TEST_F(CorsTest, AllowedOriginIsEchoedWithCredentialsOthersAreNot) {
     EXPECT_EQ(other.raw_head().find(origin), std::string::npos) << other.raw_head();
   }
   // Errors carry the headers for an allowed origin, so the page can read them.
-  HttpResponse denied = GetEvents(http_port(), EventsTarget({"tasks"}),
-                                  {{"Origin", "https://app.example"}});
+  HttpResponse denied =
+      GetEvents(http_port(), EventsTarget({"tasks"}), {{"Origin", "https://app.example"}});
   EXPECT_EQ(denied.status, 401);
   EXPECT_EQ(denied.Header("Access-Control-Allow-Origin").value_or(""), "https://app.example");
-  HttpResponse post = HttpRequest(http_port(), "POST", "/v1/publish", "{}",
-                                  {{"Origin", "https://evil.example"},
-                                   {"Content-Type", "application/json"}});
+  HttpResponse post =
+      HttpRequest(http_port(), "POST", "/v1/publish", "{}",
+                  {{"Origin", "https://evil.example"}, {"Content-Type", "application/json"}});
   EXPECT_FALSE(post.Header("Access-Control-Allow-Origin").has_value());
 }
 
@@ -169,10 +170,11 @@ TEST_F(CorsTest, PreflightIsAnswered) {
   ASSERT_TRUE(Start({"--cors_origins=https://app.example"}));
   for (const std::string path : {"/v1/events", "/v1/publish"}) {
     SCOPED_TRACE(path);
-    HttpResponse r = HttpRequest(http_port(), "OPTIONS", absl::StrCat(path, "?channel=tasks"), "",
-                                 {{"Origin", "https://app.example"},
-                                  {"Access-Control-Request-Method", "GET"},
-                                  {"Access-Control-Request-Headers", "authorization,last-event-id"}});
+    HttpResponse r =
+        HttpRequest(http_port(), "OPTIONS", absl::StrCat(path, "?channel=tasks"), "",
+                    {{"Origin", "https://app.example"},
+                     {"Access-Control-Request-Method", "GET"},
+                     {"Access-Control-Request-Headers", "authorization,last-event-id"}});
     ASSERT_TRUE(r.ok()) << r.error;
     EXPECT_EQ(r.status, 204) << r.body;
     EXPECT_EQ(r.Header("Access-Control-Allow-Origin").value_or(""), "https://app.example");
@@ -185,9 +187,9 @@ TEST_F(CorsTest, PreflightIsAnswered) {
     EXPECT_TRUE(absl::StrContains(headers, "last-event-id")) << headers;
     EXPECT_TRUE(absl::StrContains(headers, "content-type")) << headers;
 
-    HttpResponse other = HttpRequest(http_port(), "OPTIONS", path, "",
-                                     {{"Origin", "https://evil.example"},
-                                      {"Access-Control-Request-Method", "GET"}});
+    HttpResponse other =
+        HttpRequest(http_port(), "OPTIONS", path, "",
+                    {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "GET"}});
     ASSERT_TRUE(other.ok()) << other.error;
     EXPECT_FALSE(other.Header("Access-Control-Allow-Origin").has_value());
     EXPECT_FALSE(other.Header("Access-Control-Allow-Credentials").has_value());
@@ -198,13 +200,13 @@ TEST_F(CorsTest, PreflightIsAnswered) {
 TEST_F(CorsTest, NoAllowlistNoCorsHeaders) {
   ASSERT_TRUE(StartWith({}));
   SseClient c;
-  ASSERT_TRUE(c.Open(http_port(), EventsTarget({"news"}),
-                     WithHeaders({{"Origin", "https://app.example"}})))
+  ASSERT_TRUE(
+      c.Open(http_port(), EventsTarget({"news"}), WithHeaders({{"Origin", "https://app.example"}})))
       << c.error();
   EXPECT_FALSE(c.Header("Access-Control-Allow-Origin").has_value());
-  HttpResponse r = HttpRequest(http_port(), "OPTIONS", "/v1/events", "",
-                               {{"Origin", "https://app.example"},
-                                {"Access-Control-Request-Method", "GET"}});
+  HttpResponse r =
+      HttpRequest(http_port(), "OPTIONS", "/v1/events", "",
+                  {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "GET"}});
   EXPECT_FALSE(r.Header("Access-Control-Allow-Origin").has_value());
 }
 

@@ -24,8 +24,7 @@ class AuthPublisherTest : public AuthTest {
     HeaderList h = {{"Content-Type", "application/json"}};
     if (!credential.empty()) h.emplace_back("Authorization", absl::StrCat("Bearer ", credential));
     return HttpRequest(http_port(), "POST", "/v1/publish",
-                       absl::StrCat("{\"channel\":\"", channel, "\",\"data\":\"", data, "\"}"),
-                       h);
+                       absl::StrCat("{\"channel\":\"", channel, "\",\"data\":\"", data, "\"}"), h);
   }
   // A publisher JWT (HS256, kid hs1); `publish` unset = no claim.
   std::string PublisherJwt(std::optional<std::vector<std::string>> publish) {
@@ -40,9 +39,9 @@ class AuthPublisherTest : public AuthTest {
 TEST_F(AuthPublisherTest, UnaryPublishNeedsAKnownKey) {
   ASSERT_TRUE(Start());
   v1::PublishResponse r;
-  for (const std::string& bad : {std::string(), std::string("pk_wrong_0123456789abcdef"),
-                                 keys().backend_key + "x", keys().admin_key,
-                                 Sha256Hex(keys().hashed_key)}) {
+  for (const std::string& bad :
+       {std::string(), std::string("pk_wrong_0123456789abcdef"), keys().backend_key + "x",
+        keys().admin_key, Sha256Hex(keys().hashed_key)}) {
     grpc::Status s = As(bad).Publish(MakePublish("tasks", "x"), &r);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED)
         << "credential '" << bad.substr(0, 12) << "': " << StatusText(s);
@@ -215,16 +214,15 @@ TEST_F(AuthPublisherTest, HttpPublishTakesTheSameCredentials) {
   ExpectJsonError(wrong, 401, "unauthenticated");
   EXPECT_NE(wrong.Header("WWW-Authenticate").value_or("").find("Bearer"), std::string::npos);
   ExpectJsonError(Post(keys().tasks_key, "billing", "x"), 403, "permission_denied", "billing");
-  ExpectJsonError(Post(keys().UserToken("ann", {"tasks"}), "tasks", "x"), 403,
-                  "permission_denied");
+  ExpectJsonError(Post(keys().UserToken("ann", {"tasks"}), "tasks", "x"), 403, "permission_denied");
 
   SseClient sub;
   ASSERT_TRUE(sub.Open(http_port(), EventsTarget({"tasks"}),
                        BearerOptions(keys().UserToken("ann", {"tasks"}))))
       << sub.error();
   std::vector<std::string> ids;
-  for (const std::string& key : {keys().tasks_key, keys().hashed_key,
-                                 PublisherJwt(std::vector<std::string>{"tasks"})}) {
+  for (const std::string& key :
+       {keys().tasks_key, keys().hashed_key, PublisherJwt(std::vector<std::string>{"tasks"})}) {
     HttpResponse ok = Post(key, "tasks", "posted");
     ASSERT_EQ(ok.status, 200) << ok.body;
     v1::PublishResponse parsed;
@@ -234,11 +232,11 @@ TEST_F(AuthPublisherTest, HttpPublishTakesTheSameCredentials) {
   }
   // Targeting through the JSON door: ann gets hers, not bo's.
   for (const std::string user : {"bo", "ann"}) {
-    HttpResponse t = HttpRequest(
-        http_port(), "POST", "/v1/publish",
-        absl::StrCat(R"({"channel":"tasks","data":"for-)", user, R"(","userIds":[")", user, R"("]})"),
-        {{"Content-Type", "application/json"},
-         {"Authorization", absl::StrCat("Bearer ", keys().backend_key)}});
+    HttpResponse t = HttpRequest(http_port(), "POST", "/v1/publish",
+                                 absl::StrCat(R"({"channel":"tasks","data":"for-)", user,
+                                              R"(","userIds":[")", user, R"("]})"),
+                                 {{"Content-Type", "application/json"},
+                                  {"Authorization", absl::StrCat("Bearer ", keys().backend_key)}});
     ASSERT_EQ(t.status, 200) << t.body;
     v1::PublishResponse parsed;
     std::string err;
@@ -258,11 +256,9 @@ TEST_F(AuthPublisherTest, HttpBatchChecksTheGrantPerEvent) {
   ASSERT_TRUE(sub.Open(http_port(), EventsTarget({"tasks", "billing"}),
                        BearerOptions(keys().UserToken("ann", {"tasks", "billing"}))))
       << sub.error();
-  const std::string batch =
-      R"([{"channel":"tasks","data":"t1"},{"channel":"billing","data":"b1"},)"
-      R"({"channel":"tasks.x","data":"t2"}])";
-  auto post = [&](const std::string& credential, const std::string& body,
-                  const std::string& type) {
+  const std::string batch = R"([{"channel":"tasks","data":"t1"},{"channel":"billing","data":"b1"},)"
+                            R"({"channel":"tasks.x","data":"t2"}])";
+  auto post = [&](const std::string& credential, const std::string& body, const std::string& type) {
     HeaderList h = {{"Content-Type", type}};
     if (!credential.empty()) h.emplace_back("Authorization", absl::StrCat("Bearer ", credential));
     return HttpRequest(http_port(), "POST", "/v1/publish", body, h);

@@ -36,8 +36,9 @@ bool Mentions(const grpc::Status& s, const std::string& needle) {
 TEST_F(AuthSharesTest, LimitedKeyTicketReadsOnlyInsideTheKeysChannels) {
   ASSERT_TRUE(Start({"--public_channels=news"}));
   AuthedGrpc tasks = TasksOnly();
-  ExpectJsonError(GetEvents(http_port(), TicketTarget({"news"}, tasks.MustIssueTicket("alice", {}))),
-                  403, "permission_denied", "tasks_only");
+  ExpectJsonError(
+      GetEvents(http_port(), TicketTarget({"news"}, tasks.MustIssueTicket("alice", {}))), 403,
+      "permission_denied", "tasks_only");
   ExpectJsonError(
       GetEvents(http_port(), TicketTarget({"news"}, tasks.MustIssueTicket("alice", {"tasks"}))),
       403, "permission_denied", "outside the channels of publisher 'tasks_only'");
@@ -48,8 +49,8 @@ TEST_F(AuthSharesTest, LimitedKeyTicketReadsOnlyInsideTheKeysChannels) {
   // Inside its channels the ticket works, and an empty list means the key's
   // own patterns ("tasks*"), never "every channel".
   SseClient mine;
-  ASSERT_TRUE(mine.Open(http_port(), TicketTarget({"tasks.alice"},
-                                                  tasks.MustIssueTicket("alice", {}))))
+  ASSERT_TRUE(
+      mine.Open(http_port(), TicketTarget({"tasks.alice"}, tasks.MustIssueTicket("alice", {}))))
       << mine.error();
   v1::PublishResponse r;
   ASSERT_TRUE(Backend().Publish(Targeted("tasks.alice", "for-alice", {"alice"}), &r).ok());
@@ -58,7 +59,8 @@ TEST_F(AuthSharesTest, LimitedKeyTicketReadsOnlyInsideTheKeysChannels) {
   // An unrestricted key still mints what it did: the user on public
   // channels, with her targeted events there.
   SseClient real;
-  ASSERT_TRUE(real.Open(http_port(), TicketTarget({"news"}, Backend().MustIssueTicket("alice", {}))))
+  ASSERT_TRUE(
+      real.Open(http_port(), TicketTarget({"news"}, Backend().MustIssueTicket("alice", {}))))
       << real.error();
   ASSERT_TRUE(Backend().Publish(Targeted("news", "news-for-alice", {"alice"}), &r).ok());
   EXPECT_TRUE(real.WaitForData("news-for-alice", kWait)) << real.Describe();
@@ -70,17 +72,22 @@ TEST_F(AuthSharesTest, LimitedKeyTicketsDoNotSpendTheUsersConnections) {
   ASSERT_TRUE(Start({"--max_connections_per_user=2"}));
   AuthedGrpc tasks = TasksOnly();
   SseClient minted1, minted2, real1, real2;
-  ASSERT_TRUE(minted1.Open(http_port(), TicketTarget({"tasks"}, tasks.MustIssueTicket("alice", {"tasks"}))))
+  ASSERT_TRUE(
+      minted1.Open(http_port(), TicketTarget({"tasks"}, tasks.MustIssueTicket("alice", {"tasks"}))))
       << minted1.error();
-  ASSERT_TRUE(minted2.Open(http_port(), TicketTarget({"tasks"}, tasks.MustIssueTicket("alice", {"tasks"}))))
+  ASSERT_TRUE(
+      minted2.Open(http_port(), TicketTarget({"tasks"}, tasks.MustIssueTicket("alice", {"tasks"}))))
       << minted2.error();
   // The same limit holds for the key's own alice.
-  ExpectJsonError(GetEvents(http_port(), TicketTarget({"tasks"}, tasks.MustIssueTicket("alice", {"tasks"}))),
-                  429, "resource_exhausted", "tickets of publisher 'tasks_only'");
+  ExpectJsonError(
+      GetEvents(http_port(), TicketTarget({"tasks"}, tasks.MustIssueTicket("alice", {"tasks"}))),
+      429, "resource_exhausted", "tickets of publisher 'tasks_only'");
   // The real alice still has both of hers.
   const std::string token = keys().UserToken("alice", {"tasks"});
-  ASSERT_TRUE(real1.Open(http_port(), EventsTarget({"tasks"}), BearerOptions(token))) << real1.error();
-  ASSERT_TRUE(real2.Open(http_port(), TicketTarget({"tasks"}, Backend().MustIssueTicket("alice", {"tasks"}))))
+  ASSERT_TRUE(real1.Open(http_port(), EventsTarget({"tasks"}), BearerOptions(token)))
+      << real1.error();
+  ASSERT_TRUE(real2.Open(http_port(),
+                         TicketTarget({"tasks"}, Backend().MustIssueTicket("alice", {"tasks"}))))
       << real2.error();
   ExpectJsonError(GetEvents(http_port(), EventsTarget({"tasks"}), BearerHeader(token)), 429,
                   "resource_exhausted", "--max_connections_per_user");
@@ -107,8 +114,9 @@ TEST_F(AuthSharesTest, TicketRequestsAreBounded) {
 TEST_F(AuthSharesTest, IdempotencyKeysArePerPublisherAndChannel) {
   ASSERT_TRUE(Start());
   SseClient reader;
-  ASSERT_TRUE(reader.Open(http_port(), TicketTarget({"tasks", "other"},
-                                                    Backend().MustIssueTicket("u", {"tasks", "other"}))))
+  ASSERT_TRUE(reader.Open(
+      http_port(),
+      TicketTarget({"tasks", "other"}, Backend().MustIssueTicket("u", {"tasks", "other"}))))
       << reader.error();
   auto keyed = [](const std::string& channel, const std::string& data) {
     v1::PublishRequest req = MakePublish(channel, data);
@@ -144,7 +152,8 @@ TEST_F(AuthSharesTest, OneKeyCannotTakeEveryTicket) {
   EXPECT_FALSE(Backend().MustIssueTicket("v", {"tasks"}).empty());
   // A redeemed ticket gives its slot back.
   SseClient c;
-  ASSERT_TRUE(c.Open(http_port(), TicketTarget({"tasks"}, Backend().MustIssueTicket("w", {"tasks"}))))
+  ASSERT_TRUE(
+      c.Open(http_port(), TicketTarget({"tasks"}, Backend().MustIssueTicket("w", {"tasks"}))))
       << c.error();
 }
 
@@ -191,7 +200,10 @@ TEST_F(AuthSharesTest, SubscribeStreamsLeaveThreadsForPublishers) {
       auto reader = stub->Subscribe(ctx, req);
       v1::Event ev;
       if (reader->Read(&ev)) {  // the head cursor: accepted
-        { std::lock_guard<std::mutex> lock(mu); ++accepted; }
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          ++accepted;
+        }
         while (reader->Read(&ev)) {
         }
         reader->Finish();
@@ -202,8 +214,8 @@ TEST_F(AuthSharesTest, SubscribeStreamsLeaveThreadsForPublishers) {
       refused.push_back(s);
     });
     std::unique_lock<std::mutex> lock(mu);
-    if (!WaitUntil(lock, [&] { return accepted + static_cast<int>(refused.size()) == i + 1; },
-                   kWait)) {
+    if (!WaitUntil(
+            lock, [&] { return accepted + static_cast<int>(refused.size()) == i + 1; }, kWait)) {
       ADD_FAILURE() << "stream " << i << " neither opened nor was refused";
       break;  // to the clean-up below: the threads must be joined
     }
@@ -267,8 +279,8 @@ TEST_F(AuthSharesTest, TicketRefusalNamesItsCause) {
     if (!s.ok()) absl::SleepFor(absl::Milliseconds(50));
   } while (!s.ok() && absl::Now() < end);
   ASSERT_TRUE(s.ok()) << StatusText(s);
-  ExpectJsonError(GetEvents(http_port(), TicketTarget({"tasks"}, expiring)), 401,
-                  "unauthenticated", "ticket expired");
+  ExpectJsonError(GetEvents(http_port(), TicketTarget({"tasks"}, expiring)), 401, "unauthenticated",
+                  "ticket expired");
 
   SseClient bob;
   ASSERT_TRUE(bob.Open(http_port(), TicketTarget({"tasks"}, next.ticket()))) << bob.error();

@@ -31,8 +31,7 @@ class AuthSubscriberTest : public AuthTest {
   void ExpectOpensAs(const std::string& user, const std::string& channel,
                      const SseClientOptions& options, const std::string& target = "") {
     SseClient c;
-    ASSERT_TRUE(c.Open(http_port(), target.empty() ? EventsTarget({channel}) : target,
-                       options))
+    ASSERT_TRUE(c.Open(http_port(), target.empty() ? EventsTarget({channel}) : target, options))
         << c.error();
     AuthedGrpc backend = Backend();
     v1::PublishResponse r;
@@ -52,8 +51,7 @@ class AuthSubscriberTest : public AuthTest {
     std::string challenge = r.Header("WWW-Authenticate").value_or("");
     EXPECT_TRUE(absl::StartsWith(challenge, "Bearer ")) << challenge;
     EXPECT_TRUE(absl::StrContains(challenge, "realm=\"ssebridge\"")) << challenge;
-    EXPECT_EQ(absl::StrContains(challenge, "error=\"invalid_token\""), invalid_token)
-        << challenge;
+    EXPECT_EQ(absl::StrContains(challenge, "error=\"invalid_token\""), invalid_token) << challenge;
   }
 };
 
@@ -67,9 +65,10 @@ TEST_F(AuthSubscriberTest, EveryConfiguredKeyAndPresentationOpensAStream) {
   ExpectOpensAs("ann", "tasks", BearerOptions(SignRs256(*keys().rsa, "rs1", claims.Json())));
   ExpectOpensAs("ann", "tasks", BearerOptions(SignEs256(*keys().ec, "es1", claims.Json())));
   // The default cookie, among others.
-  ExpectOpensAs("ann", "tasks",
-                WithHeaders({{"Cookie", absl::StrCat("theme=dark; ssebridge_token=",
-                                                     keys().Hs1(claims), "; x=1")}}));
+  ExpectOpensAs(
+      "ann", "tasks",
+      WithHeaders(
+          {{"Cookie", absl::StrCat("theme=dark; ssebridge_token=", keys().Hs1(claims), "; x=1")}}));
   // A wildcard grant.
   ExpectOpensAs("bo", "tasks.42", BearerOptions(keys().UserToken("bo", {"tasks.*"})));
 }
@@ -94,9 +93,9 @@ TEST_F(AuthSubscriberTest, CredentialPrecedence) {
   // Bearer over cookie and query.
   ExpectOpensAs("bo", "tasks", WithHeaders({{"Authorization", bearer_header}, cookie(ann)}),
                 query + ann);
-  ExpectUnauthenticated(GetEvents(http_port(), query + ann,
-                                  {{"Authorization", "Bearer " + garbage}, cookie(ann)}),
-                        true);
+  ExpectUnauthenticated(
+      GetEvents(http_port(), query + ann, {{"Authorization", "Bearer " + garbage}, cookie(ann)}),
+      true);
   // Cookie over query.
   ExpectOpensAs("ann", "tasks", WithHeaders({cookie(ann)}), query + bo);
   // A cookie that does not verify is ambient noise: the query token is used.
@@ -126,10 +125,9 @@ TEST_F(AuthSubscriberTest, BadTokensAre401WithInvalidToken) {
       {"not yet valid", keys().Hs1(not_yet)},
       {"alg none", UnsignedToken(good.Json())},
       // Algorithm confusion: HS256 keyed with the RS256 public key's PEM.
-      {"HS256 with the RSA public key", SignHmac("HS256", keys().rsa->PublicPem(), "rs1",
-                                                 good.Json())},
-      {"HS256 with the PEM, no kid", SignHmac("HS256", keys().rsa->PublicPem(), "",
-                                              good.Json())},
+      {"HS256 with the RSA public key",
+       SignHmac("HS256", keys().rsa->PublicPem(), "rs1", good.Json())},
+      {"HS256 with the PEM, no kid", SignHmac("HS256", keys().rsa->PublicPem(), "", good.Json())},
       {"unknown kid", SignHmac("HS256", keys().hs1_secret, "hs9", good.Json())},
       {"kid of another alg", SignRs256(*keys().rsa, "hs1", good.Json())},
       // ann's header and signature around another payload.
@@ -140,15 +138,14 @@ TEST_F(AuthSubscriberTest, BadTokensAre401WithInvalidToken) {
     SCOPED_TRACE(what);
     ExpectUnauthenticated(GetEvents(http_port(), EventsTarget({"tasks"}), BearerHeader(token)),
                           true);
-    ExpectUnauthenticated(
-        GetEvents(http_port(), EventsTarget({"tasks"}),
-                  {{"Cookie", absl::StrCat("ssebridge_token=", token)}}),
-        true);
+    ExpectUnauthenticated(GetEvents(http_port(), EventsTarget({"tasks"}),
+                                    {{"Cookie", absl::StrCat("ssebridge_token=", token)}}),
+                          true);
   }
   // The reason helps, and names the problem.
   ExpectUnauthenticated(
-      GetEvents(http_port(), EventsTarget({"tasks"}), BearerHeader(keys().Hs1(expired))),
-      true, "expired");
+      GetEvents(http_port(), EventsTarget({"tasks"}), BearerHeader(keys().Hs1(expired))), true,
+      "expired");
   // Not a Bearer scheme at all.
   ExpectUnauthenticated(GetEvents(http_port(), EventsTarget({"tasks"}),
                                   {{"Authorization", absl::StrCat("Basic ", valid)}}),
@@ -169,8 +166,7 @@ TEST_F(AuthSubscriberTest, IssuerAndAudienceAreCheckedWhenConfigured) {
   no_aud.aud.reset();
   for (const JwtClaims* bad : {&wrong_iss, &wrong_aud, &no_aud}) {
     ExpectUnauthenticated(
-        GetEvents(http_port(), EventsTarget({"tasks"}), BearerHeader(keys().Hs1(*bad))),
-        true);
+        GetEvents(http_port(), EventsTarget({"tasks"}), BearerHeader(keys().Hs1(*bad))), true);
   }
 }
 
@@ -178,17 +174,16 @@ TEST_F(AuthSubscriberTest, MissingCredentialIs401AndUngrantedChannelIs403) {
   ASSERT_TRUE(Start());
   ExpectUnauthenticated(GetEvents(http_port(), EventsTarget({"tasks"})), false, "tasks");
   const HeaderList ann = BearerHeader(keys().UserToken("ann", {"tasks", "reports.*"}));
-  ExpectJsonError(GetEvents(http_port(), EventsTarget({"billing"}), ann), 403,
-                  "permission_denied", "billing");
+  ExpectJsonError(GetEvents(http_port(), EventsTarget({"billing"}), ann), 403, "permission_denied",
+                  "billing");
   // One ungranted channel among granted ones refuses the whole stream.
   ExpectJsonError(GetEvents(http_port(), EventsTarget({"tasks", "reports.q1", "payroll"}), ann),
                   403, "permission_denied", "payroll");
   // "reports.*" does not grant "reports" itself, nor "reportsX".
-  ExpectJsonError(GetEvents(http_port(), EventsTarget({"reportsX"}), ann), 403,
-                  "permission_denied", "reportsX");
+  ExpectJsonError(GetEvents(http_port(), EventsTarget({"reportsX"}), ann), 403, "permission_denied",
+                  "reportsX");
   // A token without a channels claim grants nothing private.
-  ExpectJsonError(GetEvents(http_port(), EventsTarget({"tasks"}),
-                            BearerHeader(keys().Hs1([] {
+  ExpectJsonError(GetEvents(http_port(), EventsTarget({"tasks"}), BearerHeader(keys().Hs1([] {
                               JwtClaims c;
                               c.sub = "ann";
                               c.exp = absl::ToUnixSeconds(absl::Now() + absl::Minutes(5));
@@ -221,10 +216,9 @@ TEST_F(AuthSubscriberTest, TokenInQueryIsRefusedUnlessEnabledAndNeverLogged) {
   const std::string target = absl::StrCat(EventsTarget({"tasks"}), "&access_token=", token);
   ExpectUnauthenticated(GetEvents(http_port(), target), true, "access_token");
   // A bad Bearer token and a bad ticket are not logged either.
-  const std::string bad = SignHmac("HS256", RandomHex(32), "hs1",
-                                   UserClaims("ann", {"tasks"}).Json());
-  ExpectUnauthenticated(GetEvents(http_port(), EventsTarget({"tasks"}), BearerHeader(bad)),
-                        true);
+  const std::string bad =
+      SignHmac("HS256", RandomHex(32), "hs1", UserClaims("ann", {"tasks"}).Json());
+  ExpectUnauthenticated(GetEvents(http_port(), EventsTarget({"tasks"}), BearerHeader(bad)), true);
   const std::string signature = token.substr(token.rfind('.') + 1);
   const std::string bad_signature = bad.substr(bad.rfind('.') + 1);
   for (const std::string& line : bridge_->LogLines()) {
@@ -254,13 +248,11 @@ TEST_F(AuthSubscriberTest, StreamEndsWithAuthExpiredAtTokenExpiry) {
   ASSERT_TRUE(backend.Publish(MakePublish("tasks", "before-exp"), &r).ok());
   ASSERT_TRUE(ann.WaitForData("before-exp", kWait)) << ann.Describe();
 
-  ASSERT_TRUE(ann.ReadUntil(
-      [&] { return ann.events().back().event == "ssebridge.auth_expired"; },
-      absl::Seconds(3) + kWait))
+  ASSERT_TRUE(ann.ReadUntil([&] { return ann.events().back().event == "ssebridge.auth_expired"; },
+                            absl::Seconds(3) + kWait))
       << ann.Describe();
   const absl::Time got = absl::Now();
-  EXPECT_GE(got, absl::FromUnixSeconds(exp) - absl::Milliseconds(50))
-      << "ended before exp";
+  EXPECT_GE(got, absl::FromUnixSeconds(exp) - absl::Milliseconds(50)) << "ended before exp";
   EXPECT_LE(got, absl::FromUnixSeconds(exp) + absl::Seconds(3))
       << "ended long after exp (precision is heartbeat/4, at most 1 s)";
   google::protobuf::Struct json;

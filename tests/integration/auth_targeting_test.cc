@@ -26,12 +26,9 @@ TEST_F(AuthTargetingTest, SeedScenarioTaskCompletionReachesOnlyItsUsersTabs) {
   const std::string token_a = keys().UserToken("user-a", {"tasks"});
   const std::string token_b = keys().UserToken("user-b", {"tasks"});
   SseClient a1, a2, b;
-  ASSERT_TRUE(a1.Open(http_port(), EventsTarget({"tasks"}), BearerOptions(token_a)))
-      << a1.error();
-  ASSERT_TRUE(a2.Open(http_port(), EventsTarget({"tasks"}), BearerOptions(token_a)))
-      << a2.error();
-  ASSERT_TRUE(b.Open(http_port(), EventsTarget({"tasks"}), BearerOptions(token_b)))
-      << b.error();
+  ASSERT_TRUE(a1.Open(http_port(), EventsTarget({"tasks"}), BearerOptions(token_a))) << a1.error();
+  ASSERT_TRUE(a2.Open(http_port(), EventsTarget({"tasks"}), BearerOptions(token_a))) << a2.error();
+  ASSERT_TRUE(b.Open(http_port(), EventsTarget({"tasks"}), BearerOptions(token_b))) << b.error();
 
   AuthedGrpc backend = Backend();
   auto stream = backend.Stream();
@@ -86,8 +83,8 @@ TEST_F(AuthTargetingTest, AnonymousStreamOnPublicChannelNeverGetsTargetedEvents)
   ASSERT_TRUE(Start({"--public_channels=news"}));
   SseClient anon, alice;
   ASSERT_TRUE(anon.Open(http_port(), EventsTarget({"news"}))) << anon.error();
-  ASSERT_TRUE(alice.Open(http_port(), EventsTarget({"news"}),
-                         BearerOptions(keys().UserToken("alice", {}))))
+  ASSERT_TRUE(
+      alice.Open(http_port(), EventsTarget({"news"}), BearerOptions(keys().UserToken("alice", {}))))
       << alice.error();
   AuthedGrpc backend = Backend();
   v1::PublishResponse resp;
@@ -119,8 +116,7 @@ TEST_F(AuthTargetingTest, HistoryReplayAndRetainedValuesRespectTargeting) {
   std::string cursor_b;
   {
     SseClient b;
-    ASSERT_TRUE(b.Open(http_port(), EventsTarget({"tasks"}), BearerOptions(token_b)))
-        << b.error();
+    ASSERT_TRUE(b.Open(http_port(), EventsTarget({"tasks"}), BearerOptions(token_b))) << b.error();
     v1::PublishResponse r;
     ASSERT_TRUE(backend.Publish(MakePublish("tasks", "before"), &r).ok());
     ASSERT_TRUE(b.WaitForData("before", kWait)) << b.Describe();
@@ -144,8 +140,7 @@ TEST_F(AuthTargetingTest, HistoryReplayAndRetainedValuesRespectTargeting) {
 
   // B resumes: only what was for B or everyone, in order.
   SseClient b_again;
-  ASSERT_TRUE(b_again.Open(http_port(), EventsTarget({"tasks"}),
-                           BearerOptions(token_b, cursor_b)))
+  ASSERT_TRUE(b_again.Open(http_port(), EventsTarget({"tasks"}), BearerOptions(token_b, cursor_b)))
       << b_again.error();
   v1::PublishResponse marker;
   ASSERT_TRUE(backend.Publish(MakePublish("tasks", "marker"), &marker).ok());
@@ -157,13 +152,12 @@ TEST_F(AuthTargetingTest, HistoryReplayAndRetainedValuesRespectTargeting) {
 
   // A resumes from the same cursor: everything.
   SseClient a_again;
-  ASSERT_TRUE(a_again.Open(http_port(), EventsTarget({"tasks"}),
-                           BearerOptions(token_a, cursor_b)))
+  ASSERT_TRUE(a_again.Open(http_port(), EventsTarget({"tasks"}), BearerOptions(token_a, cursor_b)))
       << a_again.error();
   ASSERT_TRUE(a_again.WaitForData("marker", kWait)) << a_again.Describe();
   EXPECT_EQ(EventDatas(a_again.events()),
-            (std::vector<std::string>{"a-secret-1", "a-progress-50", "a-and-b",
-                                      "all-progress", "a-secret-2", "marker"}));
+            (std::vector<std::string>{"a-secret-1", "a-progress-50", "a-and-b", "all-progress",
+                                      "a-secret-2", "marker"}));
 
   // Fresh streams get retained values: B only the one for everybody, A both
   // (its own does not replace everybody's), anonymous readers none of A's.
@@ -209,8 +203,7 @@ TEST_F(AuthTargetingTest, RandomizedFiftyUsersSeeExactlyTheirOwnEventsLiveAndFro
   std::vector<std::unique_ptr<SseClient>> live;
   for (int i = 0; i < kUsers; ++i) {
     live.push_back(std::make_unique<SseClient>());
-    ASSERT_TRUE(live[i]->Open(http_port(), EventsTarget(channels_of(i)),
-                              BearerOptions(tokens[i])))
+    ASSERT_TRUE(live[i]->Open(http_port(), EventsTarget(channels_of(i)), BearerOptions(tokens[i])))
         << "user " << i << ": " << live[i]->error();
   }
 
@@ -232,15 +225,14 @@ TEST_F(AuthTargetingTest, RandomizedFiftyUsersSeeExactlyTheirOwnEventsLiveAndFro
     const std::string channel = last || percent(rng) < 60 ? "tasks" : "jobs";
     std::set<int> to;
     const int kind = last ? 0 : percent(rng);
-    if (kind >= 10) to.insert(pick_user(rng));                  // 90%: targeted
-    if (kind >= 85) to.insert(pick_user(rng));                  // some: 2 users
-    if (kind >= 95) to.insert(pick_user(rng));                  // some: 3 users
+    if (kind >= 10) to.insert(pick_user(rng));  // 90%: targeted
+    if (kind >= 85) to.insert(pick_user(rng));  // some: 2 users
+    if (kind >= 95) to.insert(pick_user(rng));  // some: 3 users
     std::vector<std::string> ids;
     for (int u : to) ids.push_back(user(u));
     const std::string data = absl::StrCat("e", n, ":", channel, ":", to.size());
     v1::PublishResponse resp;
-    ASSERT_TRUE(stream->Send(Targeted(channel, data, ids), &resp))
-        << StatusText(stream->Finish());
+    ASSERT_TRUE(stream->Send(Targeted(channel, data, ids), &resp)) << StatusText(stream->Finish());
     ASSERT_FALSE(resp.has_error()) << resp.ShortDebugString();
     uint32_t recipients = 0;
     for (int u = 0; u < kUsers; ++u) {
@@ -258,12 +250,13 @@ TEST_F(AuthTargetingTest, RandomizedFiftyUsersSeeExactlyTheirOwnEventsLiveAndFro
   const std::string marker_id = expected[0].back();
   for (int u = 0; u < kUsers; ++u) {
     SseClient& c = *live[u];
-    ASSERT_TRUE(c.ReadUntil([&] { return !c.events().empty() && c.events().back().id == marker_id; },
-                            kWait + absl::Seconds(40)))
+    ASSERT_TRUE(
+        c.ReadUntil([&] { return !c.events().empty() && c.events().back().id == marker_id; },
+                    kWait + absl::Seconds(40)))
         << "user " << u << ": " << c.Describe();
     ASSERT_EQ(EventIds(c.events()), expected[u])
-        << "user " << u << " live: got " << Summarize(EventIds(c.events()))
-        << ", want " << Summarize(expected[u]);
+        << "user " << u << " live: got " << Summarize(EventIds(c.events())) << ", want "
+        << Summarize(expected[u]);
   }
   ASSERT_LT(absl::Now() - publish_start, absl::Minutes(3));
   for (auto& c : live) c->Close();
@@ -283,8 +276,8 @@ TEST_F(AuthTargetingTest, RandomizedFiftyUsersSeeExactlyTheirOwnEventsLiveAndFro
   }
   for (int u = 0; u < kUsers; ++u) {
     SseClient& c = *resumed[u];
-    ASSERT_TRUE(c.ReadUntil([&] { return c.events().size() >= want[u].size(); },
-                            kWait + absl::Seconds(40)))
+    ASSERT_TRUE(
+        c.ReadUntil([&] { return c.events().size() >= want[u].size(); }, kWait + absl::Seconds(40)))
         << "user " << u << ": " << c.Describe();
   }
   // One more marker proves nothing else was queued behind the replay.
@@ -295,8 +288,8 @@ TEST_F(AuthTargetingTest, RandomizedFiftyUsersSeeExactlyTheirOwnEventsLiveAndFro
     ASSERT_TRUE(c.WaitForData("end", kWait)) << "user " << u << ": " << c.Describe();
     want[u].push_back(end.id());
     EXPECT_EQ(EventIds(c.events()), want[u])
-        << "user " << u << " replay: got " << Summarize(EventIds(c.events()))
-        << ", want " << Summarize(want[u]);
+        << "user " << u << " replay: got " << Summarize(EventIds(c.events())) << ", want "
+        << Summarize(want[u]);
   }
 }
 

@@ -23,7 +23,7 @@ namespace {
 // A JSON error body {"error": "...", "message": "..."} whose message names
 // `field` (when non-empty).
 void ExpectFieldError(const HttpResponse& r, int status, const std::string& field,
-                     const std::string& what) {
+                      const std::string& what) {
   SCOPED_TRACE(what);
   ASSERT_TRUE(r.ok()) << r.error;
   EXPECT_EQ(r.status, status) << r.body;
@@ -107,9 +107,8 @@ TEST_F(BadInputTest, PublishStreamAnswersBadMessageInPlaceAndStaysOpen) {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
   auto stream = grpc_->publisher()->PublishStream(&ctx);
   std::vector<v1::PublishRequest> reqs = {
-      MakePublish("ps", "good 1"), MakePublish("bad channel!", "x"),
-      MakePublish("ps", ""),        MakePublish("ps", "x", "ssebridge.nope"),
-      MakePublish("ps", "good 2")};
+      MakePublish("ps", "good 1"), MakePublish("bad channel!", "x"), MakePublish("ps", ""),
+      MakePublish("ps", "x", "ssebridge.nope"), MakePublish("ps", "good 2")};
   std::vector<v1::PublishResponse> resps;
   for (const auto& req : reqs) {
     ASSERT_TRUE(stream->Write(req));
@@ -153,19 +152,17 @@ TEST_F(BadInputTest, GrpcSubscribeRejectsBadChannels) {
 TEST_F(BadInputTest, HttpEventsRejectsBadChannelsAndCursor) {
   ExpectFieldError(HttpGet(http_port(), "/v1/events"), 400, "channel", "no channel");
   ExpectFieldError(HttpGet(http_port(), "/v1/events?channel="), 400, "channel", "empty");
-  ExpectFieldError(HttpGet(http_port(), "/v1/events?channel=bad%20name"), 400, "channel",
-                  "space");
+  ExpectFieldError(HttpGet(http_port(), "/v1/events?channel=bad%20name"), 400, "channel", "space");
   ExpectFieldError(HttpGet(http_port(), "/v1/events?channel=a%2Fb"), 400, "channel", "slash");
-  ExpectFieldError(HttpGet(http_port(), EventsTarget({std::string(129, 'c')})), 400,
-                  "channel", "129 characters");
+  ExpectFieldError(HttpGet(http_port(), EventsTarget({std::string(129, 'c')})), 400, "channel",
+                   "129 characters");
   std::vector<std::string> many;
   for (int i = 0; i < 65; ++i) many.push_back(absl::StrCat("c", i));
-  ExpectFieldError(HttpGet(http_port(), EventsTarget(many)), 400, "channel",
-                  "65 channels");
-  ExpectFieldError(HttpGet(http_port(), EventsTarget({"ok"}, "not-an-id!")), 400,
-                  "lastEventId", "malformed lastEventId");
-  ExpectFieldError(HttpGet(http_port(), EventsTarget({"ok"}, "garbage")), 400,
-                  "lastEventId", "malformed lastEventId");
+  ExpectFieldError(HttpGet(http_port(), EventsTarget(many)), 400, "channel", "65 channels");
+  ExpectFieldError(HttpGet(http_port(), EventsTarget({"ok"}, "not-an-id!")), 400, "lastEventId",
+                   "malformed lastEventId");
+  ExpectFieldError(HttpGet(http_port(), EventsTarget({"ok"}, "garbage")), 400, "lastEventId",
+                   "malformed lastEventId");
 
   // The limits themselves are fine: 64 channels, 128 characters.
   many.pop_back();
@@ -181,8 +178,8 @@ TEST(BadInputChannelsFlagTest, MaxChannelsPerConnectionFlag) {
   ASSERT_NE(bridge, nullptr);
   SseClient two;
   EXPECT_TRUE(two.Open(bridge->http_port(), EventsTarget({"a", "b"}))) << two.error();
-  ExpectFieldError(HttpGet(bridge->http_port(), EventsTarget({"a", "b", "c"})), 400,
-                  "channel", "3 channels over a limit of 2");
+  ExpectFieldError(HttpGet(bridge->http_port(), EventsTarget({"a", "b", "c"})), 400, "channel",
+                   "3 channels over a limit of 2");
 }
 
 TEST_F(BadInputTest, HttpPublishRejectsMalformedJsonAndBadFields) {
@@ -192,28 +189,27 @@ TEST_F(BadInputTest, HttpPublishRejectsMalformedJsonAndBadFields) {
   ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", "not json"), 400, "", "not JSON");
   ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", ""), 400, "", "empty body");
   ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", "[1,2]"), 400, "", "array");
-  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", R"({"channel":"ok","data":7})"),
-                  400, "", "data is a number");
-  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", R"({"channel":"ok"})"), 400,
-                  "data", "no data");
-  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", R"({"data":"x"})"), 400,
-                  "channel", "no channel");
-  ExpectFieldError(
-      HttpPostJson(http_port(), "/v1/publish", R"({"channel":"b a d","data":"x"})"), 400,
-      "channel", "bad channel");
+  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", R"({"channel":"ok","data":7})"), 400,
+                   "", "data is a number");
+  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", R"({"channel":"ok"})"), 400, "data",
+                   "no data");
+  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", R"({"data":"x"})"), 400, "channel",
+                   "no channel");
+  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish", R"({"channel":"b a d","data":"x"})"),
+                   400, "channel", "bad channel");
   ExpectFieldError(HttpPostJson(http_port(), "/v1/publish",
-                               R"({"channel":"ok","data":"x","event":"ssebridge.reset"})"),
-                  400, "event", "reserved event");
+                                R"({"channel":"ok","data":"x","event":"ssebridge.reset"})"),
+                   400, "event", "reserved event");
   ExpectFieldError(
       HttpPostJson(http_port(), "/v1/publish",
                    absl::StrCat(R"({"channel":"ok","data":")", std::string(1025, 'd'), "\"}")),
       400, "data", "oversize data");
-  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish",
-                               "{\"channel\":\"ok\",\"data\":\"\xC3\x28\"}"),
-                  400, "", "invalid UTF-8");
-  ExpectFieldError(HttpPostJson(http_port(), "/v1/publish",
-                               R"({"channel":"ok","data":"x","userIds":[""]})"),
-                  400, "user_ids[0]", "empty user id");
+  ExpectFieldError(
+      HttpPostJson(http_port(), "/v1/publish", "{\"channel\":\"ok\",\"data\":\"\xC3\x28\"}"), 400,
+      "", "invalid UTF-8");
+  ExpectFieldError(
+      HttpPostJson(http_port(), "/v1/publish", R"({"channel":"ok","data":"x","userIds":[""]})"),
+      400, "user_ids[0]", "empty user id");
 
   HttpResponse good = HttpPostJson(http_port(), "/v1/publish", R"({"channel":"ok","data":"good"})");
   ASSERT_EQ(good.status, 200) << good.error << good.body;
@@ -226,18 +222,17 @@ TEST_F(BadInputTest, UnknownRoutesAre404AndWrongMethodsAre405) {
   ExpectFieldError(HttpGet(http_port(), "/v1/event"), 404, "", "GET /v1/event");
   ExpectFieldError(HttpPostJson(http_port(), "/v2/publish", "{}"), 404, "", "POST /v2/publish");
   ExpectFieldError(HttpRequest(http_port(), "DELETE", "/v1/publish"), 405, "",
-                  "DELETE /v1/publish");
+                   "DELETE /v1/publish");
   ExpectFieldError(HttpGet(http_port(), "/v1/publish"), 405, "", "GET /v1/publish");
   ExpectFieldError(HttpPostJson(http_port(), "/v1/events?channel=a", "{}"), 405, "",
-                  "POST /v1/events");
+                   "POST /v1/events");
   ExpectFieldError(HttpRequest(http_port(), "PUT", "/v1/events?channel=a", "x"), 405, "",
-                  "PUT /v1/events");
+                   "PUT /v1/events");
   EXPECT_EQ(HttpGet(http_port(), "/healthz").status, 200);
 }
 
 TEST_F(BadInputTest, GarbageRequestsNeverCrashTheBridge) {
-  static constexpr char kNulInTarget[] =
-      "GET /v1/events?channel=a\0b HTTP/1.1\r\nHost: x\r\n\r\n";
+  static constexpr char kNulInTarget[] = "GET /v1/events?channel=a\0b HTTP/1.1\r\nHost: x\r\n\r\n";
   const std::vector<std::string> garbage = {
       "garbage\r\n\r\n",
       "GET\r\n\r\n",
@@ -249,8 +244,8 @@ TEST_F(BadInputTest, GarbageRequestsNeverCrashTheBridge) {
       std::string(kNulInTarget, sizeof(kNulInTarget) - 1),
       "GET /v1/events?channel=%ZZ HTTP/1.1\r\nHost: x\r\n\r\n",
       "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\n\r\n",
-      "GET /healthz HTTP/1.1\r\n" + std::string(100, 'X') + ": " +
-          std::string(20000, 'y') + "\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\n" + std::string(100, 'X') + ": " + std::string(20000, 'y') +
+          "\r\n\r\n",
   };
   for (const auto& raw : garbage) {
     bool closed = false;
@@ -286,8 +281,7 @@ TEST(BadInputEnvTest, EnvironmentSetsFlagAndCommandLineWins) {
         << "SSEBRIDGE_MAX_EVENT_BYTES=100 ignored";
   }
   {
-    auto bridge =
-        StartBridge({"--max_event_bytes=200"}, {"SSEBRIDGE_MAX_EVENT_BYTES=100"});
+    auto bridge = StartBridge({"--max_event_bytes=200"}, {"SSEBRIDGE_MAX_EVENT_BYTES=100"});
     ASSERT_NE(bridge, nullptr);
     GrpcClient grpc(bridge->grpc_port());
     v1::PublishResponse r;

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include <mutex>
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/harness/bridge_process.h"
@@ -35,8 +35,7 @@ absl::Duration Remaining(absl::Time deadline) {
 // Connects every client first (requests in flight together), then waits for
 // each one's head and opening bytes. All within one overall deadline.
 void OpenAll(int port, const std::vector<std::string>& targets,
-             std::vector<std::unique_ptr<SseClient>>* clients,
-             absl::Time deadline) {
+             std::vector<std::unique_ptr<SseClient>>* clients, absl::Time deadline) {
   SseClientOptions options;
   options.keep_raw = false;
   for (const auto& target : targets) {
@@ -63,9 +62,8 @@ TEST(ConcurrencyTest, ThousandStreamsOnOneChannelAllGetTheEvent) {
   absl::Time deadline = absl::Now() + absl::Seconds(180);
 
   std::vector<std::unique_ptr<SseClient>> clients;
-  OpenAll(bridge->http_port(),
-          std::vector<std::string>(kStreams, EventsTarget({"crowd"})), &clients,
-          deadline);
+  OpenAll(bridge->http_port(), std::vector<std::string>(kStreams, EventsTarget({"crowd"})),
+          &clients, deadline);
   if (HasFatalFailure()) return;
 
   v1::PublishResponse resp = grpc.MustPublish(MakePublish("crowd", "to all", "hello"));
@@ -126,8 +124,8 @@ TEST(ConcurrencyTest, ConcurrentPublishersReachEveryStreamInIdOrder) {
   ASSERT_NE(bridge, nullptr);
   absl::Time deadline = absl::Now() + absl::Seconds(120);
   std::vector<std::unique_ptr<SseClient>> clients;
-  OpenAll(bridge->http_port(),
-          std::vector<std::string>(kStreams, EventsTarget({"fan"})), &clients, deadline);
+  OpenAll(bridge->http_port(), std::vector<std::string>(kStreams, EventsTarget({"fan"})), &clients,
+          deadline);
   if (HasFatalFailure()) return;
 
   std::mutex mu;

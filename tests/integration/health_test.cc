@@ -79,8 +79,8 @@ std::string HealthCheck(int port, const std::string& request, grpc::Status* stat
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(15)));
   ctx.set_wait_for_ready(true);
-  auto call = stub.PrepareUnaryCall(&ctx, "/grpc.health.v1.Health/Check",
-                                    ToByteBuffer(request), &cq);
+  auto call =
+      stub.PrepareUnaryCall(&ctx, "/grpc.health.v1.Health/Check", ToByteBuffer(request), &cq);
   if (call == nullptr) {
     *status = grpc::Status(grpc::StatusCode::INTERNAL, "PrepareUnaryCall failed");
     return "";
@@ -117,8 +117,8 @@ TEST(HealthTest, ServerReflectionListsTheBridgeServices) {
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(15)));
   ctx.set_wait_for_ready(true);
-  auto call = stub.PrepareCall(
-      &ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  auto call =
+      stub.PrepareCall(&ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
   ASSERT_NE(call, nullptr);
   CallCleanup cleanup{&ctx, &cq};
   int start = 1, write = 2, done = 3, read = 4, finish = 5;

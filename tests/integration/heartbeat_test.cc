@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-
 #include "gtest/gtest.h"
 #include "tests/harness/bridge_process.h"
 #include "tests/harness/grpc_client.h"
@@ -21,8 +20,7 @@ TEST(HeartbeatTest, IdleStreamGetsCommentLines) {
   SseClient sse;
   ASSERT_TRUE(sse.Open(bridge->http_port(), EventsTarget({"quiet"}))) << sse.error();
   size_t opening = sse.comments().size();
-  ASSERT_TRUE(sse.ReadUntil([&] { return sse.comments().size() >= opening + 3; },
-                            kWait))
+  ASSERT_TRUE(sse.ReadUntil([&] { return sse.comments().size() >= opening + 3; }, kWait))
       << "expected 3 heartbeat comments; " << sse.Describe();
   EXPECT_TRUE(sse.events().empty()) << "heartbeats are not events";
   EXPECT_FALSE(sse.closed());
@@ -45,8 +43,7 @@ TEST(HeartbeatTest, HeartbeatsDoNotDisturbEvents) {
     EXPECT_EQ(sse.events()[i].data, absl::StrCat("between heartbeats ", i));
   }
   size_t after_events = sse.comments().size();
-  EXPECT_TRUE(sse.ReadUntil([&] { return sse.comments().size() > after_events; },
-                            kWait))
+  EXPECT_TRUE(sse.ReadUntil([&] { return sse.comments().size() > after_events; }, kWait))
       << "heartbeats continue after events; " << sse.Describe();
 }
 
@@ -80,9 +77,11 @@ TEST(HeartbeatTest, StreamAnnouncesHeartbeatAndEventsNameTheirChannel) {
   EXPECT_EQ(body.find("\n\nheartbeat: 1500\n\n", retry), body.find("\n\n", retry))
       << "the hint follows retry: at once; body: " << body;
   EXPECT_NE(body.find(absl::StrCat("channel: left\nid: ", left.id(), "\ndata: l\n\n")),
-            std::string::npos) << body;
+            std::string::npos)
+      << body;
   EXPECT_NE(body.find(absl::StrCat("channel: right\nid: ", right.id(), "\ndata: r\n\n")),
-            std::string::npos) << body;
+            std::string::npos)
+      << body;
   // What EventSource sees is unchanged.
   EXPECT_EQ(sse.events()[0].data, "l");
   EXPECT_EQ(sse.events()[1].data, "r");

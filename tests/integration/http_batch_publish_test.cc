@@ -39,8 +39,7 @@ class HttpBatchPublishTest : public ::testing::Test {
   int http_port() const { return bridge_->http_port(); }
 
   HttpResponse Post(const std::string& body, const std::string& content_type) {
-    return HttpRequest(http_port(), "POST", "/v1/publish", body,
-                       {{"Content-Type", content_type}});
+    return HttpRequest(http_port(), "POST", "/v1/publish", body, {{"Content-Type", content_type}});
   }
   // Posts a batch that must be answered 200 with one result per event.
   std::vector<PublishResult> PostBatch(const std::string& body, const std::string& content_type,
@@ -63,11 +62,10 @@ class HttpBatchPublishTest : public ::testing::Test {
 TEST_F(HttpBatchPublishTest, JsonArrayIsDeliveredInOrderWithTheAnsweredIds) {
   SseClient sse;
   ASSERT_TRUE(sse.Open(http_port(), EventsTarget({"orders", "audit"}))) << sse.error();
-  std::vector<PublishResult> results =
-      PostBatch(absl::StrCat("[", Event("orders", "o1", "order.created"), ",\n",
-                             Event("audit", "a1"), ",", Event("orders", "o2"), ",",
-                             Event("orders", "o3", "order.paid"), "]"),
-                "application/json", 4);
+  std::vector<PublishResult> results = PostBatch(
+      absl::StrCat("[", Event("orders", "o1", "order.created"), ",\n", Event("audit", "a1"), ",",
+                   Event("orders", "o2"), ",", Event("orders", "o3", "order.paid"), "]"),
+      "application/json", 4);
   ASSERT_EQ(results.size(), 4u);
   std::vector<std::string> ids;
   for (const PublishResult& r : results) {

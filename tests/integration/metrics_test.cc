@@ -41,8 +41,7 @@ double Get(const PromText& p, const std::string& name, const PromLabels& labels 
 }
 
 // Polls /metrics until `name{labels}` equals `want` (at most 10 s).
-bool WaitForMetric(int port, const std::string& name, const PromLabels& labels,
-                   double want) {
+bool WaitForMetric(int port, const std::string& name, const PromLabels& labels, double want) {
   const absl::Time end = absl::Now() + absl::Seconds(10);
   while (absl::Now() < end) {
     HttpResponse r = HttpGet(port, "/metrics");
@@ -83,9 +82,9 @@ TEST(MetricsTest, ExactValuesAfterAKnownSequence) {
         {"ssebridge_publish_latency_seconds", "histogram"},
         {"ssebridge_broker_ready", "gauge"}};
     for (const auto& [name, type] : families) EXPECT_EQ(p.Type(name), type) << name;
-    for (const char* reason : {"client_closed", "slow_consumer", "write_error", "shutdown",
-                               "disconnected_by_admin", "auth_expired",
-                               "broker_unavailable", "replaced"}) {
+    for (const char* reason :
+         {"client_closed", "slow_consumer", "write_error", "shutdown", "disconnected_by_admin",
+          "auth_expired", "broker_unavailable", "replaced"}) {
       EXPECT_EQ(Closed(p, reason), 0) << reason;
     }
     EXPECT_EQ(Get(p, "ssebridge_broker_ready", {{"broker", "memory"}}), 1);

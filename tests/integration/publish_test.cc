@@ -70,8 +70,7 @@ TEST_F(PublishTest, EmptyEventTypeIsMessageAndFrameHasNoEventLine) {
   EXPECT_EQ(sse.events()[0].event, "message");
   EXPECT_FALSE(sse.events()[0].had_event_field);
   EXPECT_EQ(sse.events()[0].data, "hello");
-  EXPECT_EQ(sse.raw_body().find("event:"), std::string::npos)
-      << "raw body: " << sse.raw_body();
+  EXPECT_EQ(sse.raw_body().find("event:"), std::string::npos) << "raw body: " << sse.raw_body();
   EXPECT_NE(sse.raw_body().find(absl::StrCat("id: ", resp.id(), "\ndata: hello\n\n")),
             std::string::npos)
       << "raw body: " << sse.raw_body();
@@ -86,8 +85,7 @@ TEST_F(PublishTest, MultiLineDataBecomesOneDataLinePerLine) {
   ASSERT_TRUE(sse.WaitForEvents(3, kWait)) << sse.Describe();
   EXPECT_EQ(sse.events()[0].data, "first\nsecond\nthird\nfourth");
   EXPECT_EQ(sse.events()[0].data_lines, 4);
-  EXPECT_NE(sse.raw_body().find(
-                "data: first\ndata: second\ndata: third\ndata: fourth\n\n"),
+  EXPECT_NE(sse.raw_body().find("data: first\ndata: second\ndata: third\ndata: fourth\n\n"),
             std::string::npos)
       << "raw body: " << sse.raw_body();
   EXPECT_EQ(sse.events()[1].data, "trailing\n");
@@ -99,8 +97,7 @@ TEST_F(PublishTest, UnicodeDataRoundTrips) {
   const std::string data = "h\xC3\xA9llo \xE4\xB8\x96\xE7\x95\x8C \xF0\x9F\x8E\x89";
   SseClient sse;
   ASSERT_TRUE(sse.Open(http_port(), EventsTarget({"uni"}))) << sse.error();
-  GrpcSubscription sub(grpc_.get(), {"uni"},
-                       grpc_->MustPublish("uni", "before").id());
+  GrpcSubscription sub(grpc_.get(), {"uni"}, grpc_->MustPublish("uni", "before").id());
   grpc_->MustPublish("uni", data, "gr\xC3\xBC\xC3\x9F");
   ASSERT_TRUE(sse.WaitForData(data, kWait)) << sse.Describe();
   EXPECT_EQ(sse.events().back().event, "gr\xC3\xBC\xC3\x9F");
@@ -111,8 +108,7 @@ TEST_F(PublishTest, UnicodeDataRoundTrips) {
 TEST_F(PublishTest, IdsIncreaseAcrossChannelsWithinOneEpoch) {
   std::vector<std::string> ids;
   for (int i = 0; i < 6; ++i) {
-    ids.push_back(grpc_->MustPublish(i % 2 ? "alpha" : "beta",
-                                     absl::StrCat("v", i)).id());
+    ids.push_back(grpc_->MustPublish(i % 2 ? "alpha" : "beta", absl::StrCat("v", i)).id());
   }
   EXPECT_EQ(CheckIdsIncreasing(ids), "") << Summarize(ids);
 }
@@ -126,8 +122,7 @@ TEST_F(PublishTest, OneConnectionReceivesSeveralChannelsInPublishOrder) {
   EXPECT_EQ(grpc_->MustPublish("a", "a2").subscribers(), 1u);
   ASSERT_TRUE(sse.WaitForEvents(3, kWait)) << sse.Describe();
   sse.ReadFor(absl::Milliseconds(200));
-  EXPECT_EQ(EventDatas(sse.events()),
-            (std::vector<std::string>{"a1", "b1", "a2"}));
+  EXPECT_EQ(EventDatas(sse.events()), (std::vector<std::string>{"a1", "b1", "a2"}));
 }
 
 TEST_F(PublishTest, StreamingPublishAnswersInOrderAndDelivers) {
@@ -173,13 +168,12 @@ TEST_F(PublishTest, StreamingPublishAnswersInOrderAndDelivers) {
 TEST_F(PublishTest, HttpPostPublishesAndAnswersPublishResponseJson) {
   SseClient sse;
   ASSERT_TRUE(sse.Open(http_port(), EventsTarget({"orders"}))) << sse.error();
-  HttpResponse r = HttpPostJson(
-      http_port(), "/v1/publish",
-      R"({"channel":"orders","event":"order.created","data":"{\"n\":7}"})");
+  HttpResponse r =
+      HttpPostJson(http_port(), "/v1/publish",
+                   R"({"channel":"orders","event":"order.created","data":"{\"n\":7}"})");
   ASSERT_TRUE(r.ok()) << r.error;
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_NE(r.Header("Content-Type").value_or("").find("application/json"),
-            std::string::npos);
+  EXPECT_NE(r.Header("Content-Type").value_or("").find("application/json"), std::string::npos);
   v1::PublishResponse resp;
   std::string err;
   ASSERT_TRUE(ParsePublishResponseJson(r.body, &resp, &err)) << err << ": " << r.body;
@@ -266,8 +260,7 @@ TEST_F(PublishTest, TargetedEventIsStoredButDeliveredToNoStream) {
 
   // Nor is it replayed on resume.
   SseClient resumed;
-  ASSERT_TRUE(resumed.Open(http_port(), EventsTarget({"inbox"}),
-                           {{{"Last-Event-ID", cursor}}}))
+  ASSERT_TRUE(resumed.Open(http_port(), EventsTarget({"inbox"}), {{{"Last-Event-ID", cursor}}}))
       << resumed.error();
   ASSERT_TRUE(resumed.WaitForEvents(1, kWait)) << resumed.Describe();
   EXPECT_EQ(resumed.events()[0].data, "for everyone");
@@ -293,8 +286,7 @@ TEST_F(PublishTest, IdempotencyKeyRepeatReturnsFirstResponseAndPublishesNothing)
   EXPECT_NE(third.id(), first.id());
 
   // Over HTTP too.
-  const std::string body =
-      R"({"channel":"pay","data":"refund","idempotencyKey":"refund-1"})";
+  const std::string body = R"({"channel":"pay","data":"refund","idempotencyKey":"refund-1"})";
   HttpResponse h1 = HttpPostJson(http_port(), "/v1/publish", body);
   HttpResponse h2 = HttpPostJson(http_port(), "/v1/publish", body);
   ASSERT_EQ(h1.status, 200) << h1.error << h1.body;

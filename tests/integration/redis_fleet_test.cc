@@ -21,8 +21,7 @@ namespace ssebridge_it {
 namespace {
 
 // Short lease and refresh so the lease test waits seconds, not minutes.
-const std::vector<std::string> kFleetFlags = {"--fleet_lease=1s",
-                                              "--fleet_refresh_interval=100ms"};
+const std::vector<std::string> kFleetFlags = {"--fleet_lease=1s", "--fleet_refresh_interval=100ms"};
 
 class RedisFleetTest : public RedisScaleOutTest {
  protected:
@@ -197,7 +196,7 @@ redis.call('COPY', KEYS[1], 'test:hash', 'REPLACE')
 redis.call('COPY', ARGV[1] .. fields[1], 'test:held', 'REPLACE')
 redis.call('SET', 'test:name', fields[1])
 return 1)lua",
-                                  "1", user_key, held_prefix}),
+                             "1", user_key, held_prefix}),
             ":1");
   a1.Close();
   const absl::Time end = absl::Now() + kWait;
@@ -211,7 +210,7 @@ local name = redis.call('GET', 'test:name')
 redis.call('COPY', 'test:hash', KEYS[1], 'REPLACE')
 redis.call('COPY', 'test:held', ARGV[1] .. name, 'REPLACE')
 return 1)lua",
-                                  "1", user_key, held_prefix}),
+                             "1", user_key, held_prefix}),
             ":1");
   ExpectJsonError(TryAs(*b_, "carol"), 429, "resource_exhausted", "on all replicas");
   // Every replica's pub/sub connection drops (as in a failover); A's fleet
@@ -232,8 +231,8 @@ return 1)lua",
 
 TEST_F(RedisFleetTest, AReplicaStoppedWithSigtermStopsCountingAtOnce) {
   // A lease far longer than the wait below: only leaving frees the slots.
-  StartBoth({"--max_connections_per_user=1", "--fleet_lease=120s",
-             "--fleet_refresh_interval=100ms"});
+  StartBoth(
+      {"--max_connections_per_user=1", "--fleet_lease=120s", "--fleet_refresh_interval=100ms"});
   if (HasFatalFailure()) return;
   SseClient b1;
   ASSERT_TRUE(OpenAs(&b1, *b_, "carol")) << b1.Describe();

@@ -87,20 +87,19 @@ TEST_F(RedisTicketsTest, TwoReplicasRacingOnOneTicketLetExactlyOneWin) {
     SseClient on_a, on_b;
     bool read_a = false, read_b = false;
     std::thread ta([&] {
-      read_a = on_a.Connect(a_->http_port(), TicketTarget({"tasks"}, ticket)) &&
-               on_a.ReadHead(kWait);
+      read_a =
+          on_a.Connect(a_->http_port(), TicketTarget({"tasks"}, ticket)) && on_a.ReadHead(kWait);
     });
     std::thread tb([&] {
-      read_b = on_b.Connect(b_->http_port(), TicketTarget({"tasks"}, ticket)) &&
-               on_b.ReadHead(kWait);
+      read_b =
+          on_b.Connect(b_->http_port(), TicketTarget({"tasks"}, ticket)) && on_b.ReadHead(kWait);
     });
     ta.join();
     tb.join();
     ASSERT_TRUE(read_a) << on_a.Describe();
     ASSERT_TRUE(read_b) << on_b.Describe();
     const int won = (on_a.status() == 200 ? 1 : 0) + (on_b.status() == 200 ? 1 : 0);
-    EXPECT_EQ(won, 1) << "round " << round << ": A " << on_a.status() << ", B "
-                      << on_b.status();
+    EXPECT_EQ(won, 1) << "round " << round << ": A " << on_a.status() << ", B " << on_b.status();
     SseClient& loser = on_a.status() == 200 ? on_b : on_a;
     EXPECT_EQ(loser.status(), 401) << loser.Describe();
     EXPECT_TRUE(loser.ReadUntil(

@@ -3,12 +3,12 @@
 // cannot be honoured (too old, other epoch, ahead, malformed).
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include <mutex>
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/harness/bridge_process.h"
@@ -28,9 +28,8 @@ SseClientOptions WithLastEventId(const std::string& id) {
 
 // Checks that `ev` is a reset with `reason`, carrying `head_id` (when
 // non-empty) as its id.
-void ExpectReset(const std::string& event_type, const std::string& data,
-                 const std::string& id, const std::string& reason,
-                 const std::string& head_id) {
+void ExpectReset(const std::string& event_type, const std::string& data, const std::string& id,
+                 const std::string& reason, const std::string& head_id) {
   EXPECT_EQ(event_type, "ssebridge.reset");
   google::protobuf::Struct json;
   ASSERT_TRUE(ParseJsonObject(data, &json)) << "reset data is not JSON: " << data;
@@ -150,8 +149,7 @@ TEST_F(ResumeTest, NoGapNoDuplicateWhenReconnectingWhilePublishing) {
   for (int round = 0; round < 1000 && absl::Now() < deadline; ++round) {
     // Read a little on the current connection.
     size_t want = current->events().size() + 15;
-    current->ReadUntil([&] { return current->events().size() >= want; },
-                       absl::Milliseconds(150));
+    current->ReadUntil([&] { return current->events().size() >= want; }, absl::Milliseconds(150));
     ASSERT_FALSE(current->closed()) << current->Describe();
     if (publisher_done) break;
     if (got_ids.empty() && current->events().empty()) continue;
@@ -162,8 +160,7 @@ TEST_F(ResumeTest, NoGapNoDuplicateWhenReconnectingWhilePublishing) {
     }
     std::string cursor = got_ids.back();
     current = std::make_unique<SseClient>();
-    ASSERT_TRUE(current->Open(http_port(), EventsTarget({"a", "b"}),
-                              WithLastEventId(cursor)))
+    ASSERT_TRUE(current->Open(http_port(), EventsTarget({"a", "b"}), WithLastEventId(cursor)))
         << current->error();
     ++reconnects;
   }
@@ -177,15 +174,13 @@ TEST_F(ResumeTest, NoGapNoDuplicateWhenReconnectingWhilePublishing) {
   }
   ASSERT_TRUE(current->ReadUntil(
       [&] {
-        const std::string& last = !current->events().empty()
-                                      ? current->events().back().id
-                                  : got_ids.empty() ? std::string()
-                                                    : got_ids.back();
+        const std::string& last = !current->events().empty() ? current->events().back().id
+                                  : got_ids.empty()          ? std::string()
+                                                             : got_ids.back();
         return last == last_expected;
       },
       kWait))
-      << "never saw the last published id " << last_expected << "; "
-      << current->Describe();
+      << "never saw the last published id " << last_expected << "; " << current->Describe();
   for (const auto& e : current->events()) {
     got_ids.push_back(e.id);
     got_data.push_back(e.data);
@@ -196,10 +191,9 @@ TEST_F(ResumeTest, NoGapNoDuplicateWhenReconnectingWhilePublishing) {
       << "got " << Summarize(got_ids) << "\nexpected " << Summarize(expected_ids);
   for (size_t i = 0; i < std::min(got_ids.size(), expected_ids.size()); ++i) {
     if (got_ids[i] != expected_ids[i]) {
-      ADD_FAILURE() << "first difference at #" << i << ": got " << got_ids[i]
-                    << " (" << got_data[i] << "), expected " << expected_ids[i]
-                    << "\ngot " << Summarize(got_ids) << "\nexpected "
-                    << Summarize(expected_ids);
+      ADD_FAILURE() << "first difference at #" << i << ": got " << got_ids[i] << " (" << got_data[i]
+                    << "), expected " << expected_ids[i] << "\ngot " << Summarize(got_ids)
+                    << "\nexpected " << Summarize(expected_ids);
       break;
     }
   }
@@ -212,8 +206,7 @@ TEST_F(ResumeTest, GrpcSubscribeResumesFromCursor) {
   ASSERT_TRUE(sub.WaitForEvents(2, kWait));
   std::string live = grpc_->MustPublish("g", "g4").id();
   ASSERT_TRUE(sub.WaitForEvents(3, kWait));
-  EXPECT_EQ(EventIds(sub.events()),
-            (std::vector<std::string>{ids[1], ids[2], live}));
+  EXPECT_EQ(EventIds(sub.events()), (std::vector<std::string>{ids[1], ids[2], live}));
 }
 
 class ResetTest : public ResumeTest {
@@ -233,8 +226,7 @@ class ResetTest : public ResumeTest {
 TEST_F(ResetTest, CursorOlderThanHistoryGetsResetThenResumesCleanly) {
   std::vector<std::string> ids = PublishTen();
   SseClient sse;
-  ASSERT_TRUE(sse.Open(http_port(), EventsTarget({"h"}), WithLastEventId(ids[0])))
-      << sse.error();
+  ASSERT_TRUE(sse.Open(http_port(), EventsTarget({"h"}), WithLastEventId(ids[0]))) << sse.error();
   ASSERT_TRUE(sse.WaitForEvents(1, kWait)) << sse.Describe();
   const SseEvent reset = sse.events()[0];
   EXPECT_TRUE(reset.had_id_field);
@@ -269,11 +261,10 @@ TEST_F(ResetTest, CursorFromAnotherEpochGetsUnknownEpochReset) {
   for (const auto& cursor : cursors) {
     SCOPED_TRACE("Last-Event-ID: " + cursor);
     SseClient sse;
-    ASSERT_TRUE(sse.Open(http_port(), EventsTarget({"h"}), WithLastEventId(cursor)))
-        << sse.error();
+    ASSERT_TRUE(sse.Open(http_port(), EventsTarget({"h"}), WithLastEventId(cursor))) << sse.error();
     ASSERT_TRUE(sse.WaitForEvents(1, kWait)) << sse.Describe();
-    ExpectReset(sse.events()[0].event, sse.events()[0].data, sse.events()[0].id,
-                "unknown_epoch", ids[9]);
+    ExpectReset(sse.events()[0].event, sse.events()[0].data, sse.events()[0].id, "unknown_epoch",
+                ids[9]);
   }
 }
 
@@ -283,11 +274,10 @@ TEST_F(ResetTest, CursorAheadOfTheHeadGetsReset) {
   ASSERT_TRUE(ParseEventId(ids[9], &head));
   std::string cursor = absl::StrCat(head.epoch, "-", head.seq + 1000);
   SseClient sse;
-  ASSERT_TRUE(sse.Open(http_port(), EventsTarget({"h"}), WithLastEventId(cursor)))
-      << sse.error();
+  ASSERT_TRUE(sse.Open(http_port(), EventsTarget({"h"}), WithLastEventId(cursor))) << sse.error();
   ASSERT_TRUE(sse.WaitForEvents(1, kWait)) << sse.Describe();
-  ExpectReset(sse.events()[0].event, sse.events()[0].data, sse.events()[0].id,
-              "cursor_ahead", ids[9]);
+  ExpectReset(sse.events()[0].event, sse.events()[0].data, sse.events()[0].id, "cursor_ahead",
+              ids[9]);
 }
 
 TEST_F(ResetTest, MalformedLastEventIdHeaderOpensStreamWithReset) {
@@ -299,8 +289,8 @@ TEST_F(ResetTest, MalformedLastEventIdHeaderOpensStreamWithReset) {
         << "a malformed header is not an error; " << sse.error();
     EXPECT_EQ(sse.status(), 200);
     ASSERT_TRUE(sse.WaitForEvents(1, kWait)) << sse.Describe();
-    ExpectReset(sse.events()[0].event, sse.events()[0].data, sse.events()[0].id,
-                "malformed_cursor", ids[9]);
+    ExpectReset(sse.events()[0].event, sse.events()[0].data, sse.events()[0].id, "malformed_cursor",
+                ids[9]);
   }
 }
 
@@ -316,8 +306,7 @@ TEST_F(ResetTest, CursorStillInHistoryReplaysWithoutReset) {
   std::vector<std::string> ids = PublishTen();
   // history_size=3 keeps h8..h10; a cursor at h8 needs h9 and h10 only.
   SseClient sse;
-  ASSERT_TRUE(sse.Open(http_port(), EventsTarget({"h"}), WithLastEventId(ids[7])))
-      << sse.error();
+  ASSERT_TRUE(sse.Open(http_port(), EventsTarget({"h"}), WithLastEventId(ids[7]))) << sse.error();
   ASSERT_TRUE(sse.WaitForEvents(2, kWait)) << sse.Describe();
   EXPECT_EQ(EventDatas(sse.events()), (std::vector<std::string>{"h9", "h10"}));
 }

@@ -85,8 +85,7 @@ TEST_F(RetainedTest, NonRetainedEventsAreNotSentOnConnect) {
 TEST_F(RetainedTest, ResumingSubscriberGetsReplayNotRetainedAgain) {
   std::string id = grpc_->MustPublish(MakePublish("dash", "v1", "cpu", true)).id();
   SseClient sse;
-  ASSERT_TRUE(sse.Open(http_port(), EventsTarget({"dash"}),
-                       {{{"Last-Event-ID", id}}}))
+  ASSERT_TRUE(sse.Open(http_port(), EventsTarget({"dash"}), {{{"Last-Event-ID", id}}}))
       << sse.error();
   grpc_->MustPublish(MakePublish("dash", "v2", "cpu", true));
   ASSERT_TRUE(sse.WaitForData("v2", kWait)) << sse.Describe();
@@ -94,9 +93,9 @@ TEST_F(RetainedTest, ResumingSubscriberGetsReplayNotRetainedAgain) {
 }
 
 TEST_F(RetainedTest, RetainOverHttpAndGrpcSubscribe) {
-  HttpResponse r = HttpPostJson(
-      http_port(), "/v1/publish",
-      R"({"channel":"board","event":"score","data":"3-1","retain":true})");
+  HttpResponse r =
+      HttpPostJson(http_port(), "/v1/publish",
+                   R"({"channel":"board","event":"score","data":"3-1","retain":true})");
   ASSERT_EQ(r.status, 200) << r.error << r.body;
   GrpcSubscription sub(grpc_.get(), {"board"});
   ASSERT_TRUE(sub.WaitForEvents(1, kWait)) << sub.status().error_message();
@@ -137,8 +136,7 @@ TEST(RetainedLimitsTest, RetainedBytesStopAtTheCapAndTheRefusalNamesIt) {
   int accepted = 0;
   int refused = 0;
   for (int i = 0; i < 1000; ++i) {
-    v1::PublishRequest request =
-        MakePublish(absl::StrCat("c", i % 5), value, "state", true);
+    v1::PublishRequest request = MakePublish(absl::StrCat("c", i % 5), value, "state", true);
     request.add_user_ids(absl::StrCat("user", i));
     v1::PublishResponse response;
     grpc::Status s = grpc.Publish(request, &response);
@@ -148,8 +146,7 @@ TEST(RetainedLimitsTest, RetainedBytesStopAtTheCapAndTheRefusalNamesIt) {
     }
     ++refused;
     ASSERT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
-    ASSERT_TRUE(absl::StrContains(s.error_message(), "--max_retained_bytes"))
-        << s.error_message();
+    ASSERT_TRUE(absl::StrContains(s.error_message(), "--max_retained_bytes")) << s.error_message();
   }
   EXPECT_GT(accepted, 0);
   EXPECT_GT(refused, 900);

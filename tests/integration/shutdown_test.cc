@@ -77,8 +77,7 @@ TEST(ShutdownTest, SigtermClosesStreamsWithFinalRetryAndExitsZero) {
 
   ExitInfo info;
   ASSERT_TRUE(bridge->WaitExit(deadline + kExitSlack, &info))
-      << "still running " << absl::FormatDuration(deadline + kExitSlack)
-      << " after SIGTERM";
+      << "still running " << absl::FormatDuration(deadline + kExitSlack) << " after SIGTERM";
   EXPECT_EQ(info.term_signal, 0) << info.Describe();
   EXPECT_EQ(info.exit_code, 0) << info.Describe();
 }

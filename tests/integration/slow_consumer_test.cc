@@ -51,15 +51,13 @@ struct Published {
 // queue, however late the writer thread gets a CPU on a busy machine.
 // (Draining only what had arrived let a starved writer pile several 60 KB
 // events into the fast stream's queue, which then closed it as slow.)
-Published PublishPile(GrpcClient* grpc, const std::string& channel,
-                      const std::string& event, bool stop_at_zero,
-                      SseClient* fast, int count = kMaxPublishes,
+Published PublishPile(GrpcClient* grpc, const std::string& channel, const std::string& event,
+                      bool stop_at_zero, SseClient* fast, int count = kMaxPublishes,
                       size_t bytes = kPayloadBytes) {
   Published out;
   absl::Time deadline = absl::Now() + absl::Seconds(90);
   for (int i = 0; i < count && absl::Now() < deadline; ++i) {
-    v1::PublishResponse resp =
-        grpc->MustPublish(MakePublish(channel, Payload(i, bytes), event));
+    v1::PublishResponse resp = grpc->MustPublish(MakePublish(channel, Payload(i, bytes), event));
     if (resp.id().empty()) break;  // the failure is already recorded
     out.ids.push_back(resp.id());
     out.subscribers.push_back(resp.subscribers());
@@ -95,16 +93,15 @@ TEST(SlowConsumerTest, DisconnectPolicyClosesSlowStreamAfterInOrderPrefix) {
   SseClientOptions fast_options;
   fast_options.keep_raw = false;
   SseClient fast;
-  ASSERT_TRUE(fast.Open(bridge->http_port(), EventsTarget({"bulk"}), fast_options))
-      << fast.error();
+  ASSERT_TRUE(fast.Open(bridge->http_port(), EventsTarget({"bulk"}), fast_options)) << fast.error();
 
   // `slow` is not read from here on.
   Published pub = PublishPile(&grpc, "bulk", "", /*stop_at_zero=*/true, &fast);
   ASSERT_FALSE(pub.ids.empty());
   EXPECT_EQ(pub.subscribers.front(), 2u);
   EXPECT_TRUE(pub.saw_zero_subscribers)
-      << "the slow stream was still subscribed after " << pub.ids.size()
-      << " events of " << kPayloadBytes << " bytes";
+      << "the slow stream was still subscribed after " << pub.ids.size() << " events of "
+      << kPayloadBytes << " bytes";
 
   // Now read what was buffered: an in-order prefix, then the end.
   ASSERT_TRUE(slow.WaitForClose(kWait)) << "slow stream not closed; " << slow.Describe();
@@ -114,8 +111,8 @@ TEST(SlowConsumerTest, DisconnectPolicyClosesSlowStreamAfterInOrderPrefix) {
   for (size_t k = 0; k < got.size() && k < pub.ids.size(); ++k) {
     if (got[k].id != pub.ids[k] || got[k].data != Payload(static_cast<int>(k))) {
       ADD_FAILURE() << "event #" << k << " is id " << got[k].id << " payload #"
-                    << PayloadIndex(got[k].data) << ", expected id " << pub.ids[k]
-                    << " payload #" << k;
+                    << PayloadIndex(got[k].data) << ", expected id " << pub.ids[k] << " payload #"
+                    << k;
       break;
     }
   }
@@ -148,9 +145,9 @@ void ExpectKeepsNewest(const std::string& policy_flag, const std::string& channe
   EXPECT_FALSE(pub.saw_zero_subscribers) << "the slow stream was dropped";
   const std::string last_id = pub.ids.back();
 
-  ASSERT_TRUE(slow.ReadUntil(
-      [&] { return !slow.events().empty() && slow.events().back().id == last_id; },
-      absl::Seconds(60)))
+  ASSERT_TRUE(
+      slow.ReadUntil([&] { return !slow.events().empty() && slow.events().back().id == last_id; },
+                     absl::Seconds(60)))
       << "the newest value never arrived; " << slow.Describe();
   EXPECT_FALSE(slow.closed()) << slow.Describe();
   // The gaps are marked: ssebridge.dropped notices count every event that
@@ -211,8 +208,7 @@ TEST(SlowConsumerTest, LatestOnlyDeliversABurstToReadersThatKeepUp) {
     burst.push_back(MakePublish("dash.cpu", absl::StrCat("v", i), "value"));
   }
   grpc::Status status;
-  std::vector<v1::PublishResponse> resps =
-      PublishAllOnOneStream(grpc.publisher(), burst, &status);
+  std::vector<v1::PublishResponse> resps = PublishAllOnOneStream(grpc.publisher(), burst, &status);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(resps.size(), burst.size());
   const std::string last = absl::StrCat("v", kBurst - 1);
@@ -237,8 +233,7 @@ TEST(SlowConsumerTest, DropOldestPolicyKeepsSlowStreamWithNewestValue) {
 
 TEST(SlowConsumerTest, ExactAndWildcardPatternsSelectPolicies) {
   // "exact" names one channel; "*" covers the rest.
-  ExpectKeepsNewest("--channel_policies=ticker=disconnect,*=latest-only", "anything",
-                    4096, 2000);
+  ExpectKeepsNewest("--channel_policies=ticker=disconnect,*=latest-only", "anything", 4096, 2000);
 }
 
 // Large events (60 KiB against a 64 KiB queue): an event that fits the
@@ -252,8 +247,8 @@ TEST(SlowConsumerTest, DropOldestKeepsSlowStreamWithEventsNearQueueSize) {
 }
 
 TEST(SlowConsumerTest, ExactPatternOverridesWildcardToDisconnect) {
-  auto bridge = StartBridge(
-      {"--queue_bytes=65536", "--channel_policies=ticker=disconnect,*=latest-only"});
+  auto bridge =
+      StartBridge({"--queue_bytes=65536", "--channel_policies=ticker=disconnect,*=latest-only"});
   ASSERT_NE(bridge, nullptr);
   GrpcClient grpc(bridge->grpc_port());
   SseClient slow;

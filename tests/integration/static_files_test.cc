@@ -117,9 +117,9 @@ TEST(StaticFilesTest, NeverLeavesTheDirectory) {
   ASSERT_NE(bridge, nullptr);
   const int port = bridge->http_port();
   for (const char* target :
-       {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt",
-        "/sub/../../secret.txt", "/sub/%2e%2e/%2e%2e/secret.txt", "/./index.html",
-        "/sub//index.html", "/..%5csecret.txt", "/index.html%00.js"}) {
+       {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt", "/sub/../../secret.txt",
+        "/sub/%2e%2e/%2e%2e/secret.txt", "/./index.html", "/sub//index.html", "/..%5csecret.txt",
+        "/index.html%00.js"}) {
     SCOPED_TRACE(target);
     HttpResponse r = HttpGet(port, target);
     ASSERT_TRUE(r.ok()) << r.error;

@@ -51,8 +51,8 @@ TEST_F(StatusPageTest, PageIsSelfContainedAndNeedsAnAdminKey) {
   }
   EXPECT_EQ(challenges, 2);  // Bearer and Basic
 
-  HttpResponse wrong = HttpRequest(admin(), "GET", "/ui", "",
-                                   {{"Authorization", "Bearer not-the-admin-key-000"}});
+  HttpResponse wrong =
+      HttpRequest(admin(), "GET", "/ui", "", {{"Authorization", "Bearer not-the-admin-key-000"}});
   EXPECT_EQ(wrong.status, 401);
   HttpResponse events_none = HttpGet(admin(), "/ui/events");
   EXPECT_EQ(events_none.status, 401);
@@ -96,8 +96,7 @@ TEST_F(StatusPageTest, FeedNamesChannelsWithReadersAndRecentEvents) {
     EXPECT_EQ(e.event, "snapshot");
     EXPECT_TRUE(absl::StrContains(e.data, "{\"channel\":\"dash.orders\",\"subscribers\":1}"))
         << e.data;
-    EXPECT_TRUE(absl::StrContains(e.data, absl::StrCat("\"id\":\"", last_id, "\"")))
-        << e.data;
+    EXPECT_TRUE(absl::StrContains(e.data, absl::StrCat("\"id\":\"", last_id, "\""))) << e.data;
     EXPECT_TRUE(absl::StrContains(e.data, "\"type\":\"order\"")) << e.data;
     EXPECT_TRUE(absl::StrContains(e.data, absl::StrCat("\"size\":", secret_payload.size())))
         << e.data;
@@ -144,26 +143,23 @@ TEST(StatusPageOpenTest, OpenWithoutAdminKeysAndOffWithTheFlag) {
 // is closed, and says which flag opens it.
 TEST(StatusPageAuthTest, ClosedWhenAuthIsOnWithoutAdminKeys) {
   TempDir dir;
-  auto bridge = StartBridge(
-      {"--jwt_secret_file=" + dir.Write("hs.secret", std::string(40, 'k'))});
+  auto bridge = StartBridge({"--jwt_secret_file=" + dir.Write("hs.secret", std::string(40, 'k'))});
   ASSERT_NE(bridge, nullptr);
   for (const char* path : {"/ui", "/ui/events"}) {
-    HttpResponse r = HttpRequest(bridge->admin_port(), "GET", path, "", {},
-                                 absl::Seconds(10));
+    HttpResponse r = HttpRequest(bridge->admin_port(), "GET", path, "", {}, absl::Seconds(10));
     EXPECT_EQ(r.status, 403) << path << ": " << r.error << r.body;
     EXPECT_TRUE(absl::StrContains(r.body, "\"error\":\"permission_denied\"")) << r.body;
     EXPECT_TRUE(absl::StrContains(r.body, "--admin_keys_file")) << r.body;
     // Not even a key-shaped guess gets in.
-    HttpResponse guess = HttpRequest(bridge->admin_port(), "GET", path, "",
-                                     {{"Authorization", "Bearer anything-at-all-000"}},
-                                     absl::Seconds(10));
+    HttpResponse guess =
+        HttpRequest(bridge->admin_port(), "GET", path, "",
+                    {{"Authorization", "Bearer anything-at-all-000"}}, absl::Seconds(10));
     EXPECT_EQ(guess.status, 403) << path << ": " << guess.error << guess.body;
   }
 }
 
 // Connects to `target` and reads the response head; the status (0: none).
-int HeadStatus(SseClient* c, int port, const std::string& target,
-               const SseClientOptions& options) {
+int HeadStatus(SseClient* c, int port, const std::string& target, const SseClientOptions& options) {
   if (!c->Connect(port, target, options) || !c->ReadHead(absl::Seconds(20))) return 0;
   return c->status();
 }
@@ -180,8 +176,7 @@ TEST_F(StatusPageTest, FeedStreamsCountAgainstThePerAddressLimit) {
   EXPECT_EQ(HeadStatus(&v3, admin(), "/ui/events", auth), 429) << v3.Describe();
   EXPECT_TRUE(v3.Header("Retry-After").has_value()) << v3.Describe();
   // The address's budget is shared with /v1/events.
-  EXPECT_EQ(HeadStatus(&reader, port(), "/v1/events?channel=news", {}), 429)
-      << reader.Describe();
+  EXPECT_EQ(HeadStatus(&reader, port(), "/v1/events?channel=news", {}), 429) << reader.Describe();
   // A viewer that leaves gives its slot back.
   v1.Close();
   const absl::Time end = absl::Now() + absl::Seconds(20);
@@ -203,8 +198,7 @@ TEST_F(StatusPageTest, FeedStreamsCountAgainstMaxConnections) {
   ASSERT_TRUE(v2.Open(admin(), "/ui/events", auth)) << v2.Describe();
   EXPECT_EQ(HeadStatus(&v3, admin(), "/ui/events", auth), 503) << v3.Describe();
   EXPECT_TRUE(v3.Header("Retry-After").has_value()) << v3.Describe();
-  EXPECT_EQ(HeadStatus(&reader, port(), "/v1/events?channel=news", {}), 503)
-      << reader.Describe();
+  EXPECT_EQ(HeadStatus(&reader, port(), "/v1/events?channel=news", {}), 503) << reader.Describe();
   EXPECT_TRUE(reader.Header("Retry-After").has_value()) << reader.Describe();
 }
 

@@ -28,8 +28,7 @@ TEST(StreamOpenTest, HeadersAreExactAndOpeningBytesArriveAtOnce) {
   EXPECT_FALSE(sse.Header("Content-Encoding").has_value()) << sse.raw_head();
   EXPECT_TRUE(sse.events().empty());
   ASSERT_FALSE(sse.raw_body().empty());
-  EXPECT_EQ(sse.raw_body()[0], ':') << "the body opens with a comment: "
-                                    << sse.raw_body();
+  EXPECT_EQ(sse.raw_body()[0], ':') << "the body opens with a comment: " << sse.raw_body();
   EXPECT_FALSE(sse.closed()) << sse.Describe();
 }
 
@@ -82,13 +81,12 @@ TEST(StreamOpenTest, ZeroJitterGivesExactRetry) {
 }
 
 TEST(StreamOpenTest, AllowedCorsOriginIsEchoedOthersAreNot) {
-  auto bridge =
-      StartBridge({"--cors_origins=https://app.example.com,https://b.example.com"});
+  auto bridge = StartBridge({"--cors_origins=https://app.example.com,https://b.example.com"});
   ASSERT_NE(bridge, nullptr);
   {
     SseClient sse;
-    ASSERT_TRUE(sse.Open(bridge->http_port(), EventsTarget({"c"}),
-                         {{{"Origin", "https://b.example.com"}}}))
+    ASSERT_TRUE(
+        sse.Open(bridge->http_port(), EventsTarget({"c"}), {{{"Origin", "https://b.example.com"}}}))
         << sse.error();
     EXPECT_EQ(sse.Header("Access-Control-Allow-Origin").value_or("<absent>"),
               "https://b.example.com")

@@ -34,8 +34,7 @@ TEST_F(StreamReplaceTest, SameUserAndKeyReplacesTheOpenStream) {
       << first.Describe();
   ASSERT_TRUE(bos.Open(http_port(), "/v1/events?channel=a&stream=tab-1", BearerOptions(bo)))
       << bos.Describe();
-  ASSERT_TRUE(other_key.Open(http_port(), "/v1/events?channel=a&stream=tab-2",
-                             BearerOptions(ann)))
+  ASSERT_TRUE(other_key.Open(http_port(), "/v1/events?channel=a&stream=tab-2", BearerOptions(ann)))
       << other_key.Describe();
   // Each is live (attached) before the replacement.
   v1::PublishResponse r;
@@ -46,8 +45,8 @@ TEST_F(StreamReplaceTest, SameUserAndKeyReplacesTheOpenStream) {
   EXPECT_EQ(MetricValue(bridge_->admin_port(), "ssebridge_streams"), 3);
 
   SseClient second;
-  ASSERT_TRUE(second.Open(http_port(), "/v1/events?channel=a&channel=b&stream=tab-1",
-                          BearerOptions(ann)))
+  ASSERT_TRUE(
+      second.Open(http_port(), "/v1/events?channel=a&channel=b&stream=tab-1", BearerOptions(ann)))
       << second.Describe();
   // The gauge never counted four: the old stream was closed before the new
   // one was opened.
@@ -66,8 +65,8 @@ TEST_F(StreamReplaceTest, SameUserAndKeyReplacesTheOpenStream) {
 
 TEST_F(StreamReplaceTest, AnInvalidKeyIsRefusedNamingTheField) {
   ASSERT_TRUE(StartWith({}));
-  for (const std::string& key : {std::string(), std::string(65, 'k'), std::string("a%20b"),
-                                 std::string("tab.1")}) {
+  for (const std::string& key :
+       {std::string(), std::string(65, 'k'), std::string("a%20b"), std::string("tab.1")}) {
     HttpResponse r = HttpGet(http_port(), absl::StrCat("/v1/events?channel=a&stream=", key));
     ExpectJsonError(r, 400, "invalid_argument", "stream:");
   }

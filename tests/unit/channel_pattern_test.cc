@@ -105,8 +105,7 @@ TEST(ChannelPatternsTest, LengthLimitFollowsChannelNames) {
 }
 
 TEST(ChannelPatternsTest, FromListDeduplicatesAndKeepsOrder) {
-  absl::StatusOr<ChannelPatterns> p =
-      ChannelPatterns::FromList({"b", "a*", "b", "a*", "c"});
+  absl::StatusOr<ChannelPatterns> p = ChannelPatterns::FromList({"b", "a*", "b", "a*", "c"});
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->patterns(), (std::vector<std::string>{"b", "a*", "c"}));
   EXPECT_TRUE(p->Matches("abc"));

@@ -9,7 +9,6 @@
 namespace ssebridge {
 namespace {
 
-
 TEST(ChannelSharesTest, EachPrincipalHoldsAtMostItsShare) {
   ChannelShares shares(2, absl::Minutes(1));
   ASSERT_TRUE(shares.Charge("k1", "a", kT0).ok());

@@ -110,8 +110,7 @@ TEST(ChunkedBodyTest, LongLinesAreRefusedBeforeTheyAreBuffered) {
     // Leading zeros are no way around the 16-digit limit.
     ChunkedBody c(1000, 1000);
     std::string body;
-    EXPECT_EQ(c.Feed(absl::StrCat(std::string(100, '0'), "5\r\nhello\r\n0\r\n\r\n"), &body),
-              115u);
+    EXPECT_EQ(c.Feed(absl::StrCat(std::string(100, '0'), "5\r\nhello\r\n0\r\n\r\n"), &body), 115u);
     EXPECT_EQ(c.state(), ChunkState::kComplete);
   }
   {

@@ -48,8 +48,7 @@ TEST(CorsPolicy, PreflightNamesMethodsAndHeaders) {
   ASSERT_TRUE(p.ok());
   auto h = p->ForPreflight("https://a.example");
   EXPECT_NE(Header(h, "Access-Control-Allow-Methods").find("POST"), std::string::npos);
-  EXPECT_NE(Header(h, "Access-Control-Allow-Headers").find("Last-Event-ID"),
-            std::string::npos);
+  EXPECT_NE(Header(h, "Access-Control-Allow-Headers").find("Last-Event-ID"), std::string::npos);
 }
 
 TEST(CorsPolicy, RejectsNonOrigins) {

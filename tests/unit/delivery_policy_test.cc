@@ -18,8 +18,8 @@ TEST(DeliveryPolicyTest, ParseKnownNames) {
 }
 
 TEST(DeliveryPolicyTest, ParseRejectsUnknown) {
-  for (const char* bad : {"", "Disconnect", "drop_oldest", "latest", " disconnect",
-                          "drop-oldest ", "none"}) {
+  for (const char* bad :
+       {"", "Disconnect", "drop_oldest", "latest", " disconnect", "drop-oldest ", "none"}) {
     absl::StatusOr<DeliveryPolicy> p = ParseDeliveryPolicy(bad);
     EXPECT_FALSE(p.ok()) << "accepted \"" << bad << "\"";
     if (!p.ok()) {
@@ -29,8 +29,8 @@ TEST(DeliveryPolicyTest, ParseRejectsUnknown) {
 }
 
 TEST(DeliveryPolicyTest, NamesRoundTrip) {
-  for (DeliveryPolicy p : {DeliveryPolicy::kDisconnect, DeliveryPolicy::kDropOldest,
-                           DeliveryPolicy::kLatestOnly}) {
+  for (DeliveryPolicy p :
+       {DeliveryPolicy::kDisconnect, DeliveryPolicy::kDropOldest, DeliveryPolicy::kLatestOnly}) {
     absl::StatusOr<DeliveryPolicy> back = ParseDeliveryPolicy(DeliveryPolicyName(p));
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(*back, p);
@@ -64,8 +64,8 @@ TEST(PolicyTableTest, DefaultIsDisconnect) {
 }
 
 TEST(PolicyTableTest, ExactPrefixAndStar) {
-  absl::StatusOr<PolicyTable> t = PolicyTable::Parse(
-      "tasks=disconnect, dash.*=latest-only ,feed=drop-oldest", "--policies");
+  absl::StatusOr<PolicyTable> t =
+      PolicyTable::Parse("tasks=disconnect, dash.*=latest-only ,feed=drop-oldest", "--policies");
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->For("tasks"), DeliveryPolicy::kDisconnect);
   EXPECT_EQ(t->For("dash.cpu"), DeliveryPolicy::kLatestOnly);
@@ -79,8 +79,8 @@ TEST(PolicyTableTest, ExactPrefixAndStar) {
 }
 
 TEST(PolicyTableTest, FirstMatchWins) {
-  absl::StatusOr<PolicyTable> t = PolicyTable::Parse(
-      "dash.cpu=drop-oldest,dash.*=latest-only,*=drop-oldest", "f");
+  absl::StatusOr<PolicyTable> t =
+      PolicyTable::Parse("dash.cpu=drop-oldest,dash.*=latest-only,*=drop-oldest", "f");
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->For("dash.cpu"), DeliveryPolicy::kDropOldest);
   EXPECT_EQ(t->For("dash.mem"), DeliveryPolicy::kLatestOnly);
@@ -92,8 +92,7 @@ TEST(PolicyTableTest, FirstMatchWins) {
 }
 
 TEST(PolicyTableTest, ToleratesWhitespaceAndEmptyRules) {
-  absl::StatusOr<PolicyTable> t =
-      PolicyTable::Parse(" a = latest-only ,, ,b=drop-oldest,", "f");
+  absl::StatusOr<PolicyTable> t = PolicyTable::Parse(" a = latest-only ,, ,b=drop-oldest,", "f");
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->For("a"), DeliveryPolicy::kLatestOnly);
   EXPECT_EQ(t->For("b"), DeliveryPolicy::kDropOldest);

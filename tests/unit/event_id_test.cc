@@ -60,22 +60,22 @@ void ExpectRejected(const std::string& text) {
 
 TEST(EventIdTest, RejectsMalformed) {
   ExpectRejected("");
-  ExpectRejected("abc");         // missing dash
-  ExpectRejected("abc17");       // missing dash
-  ExpectRejected("-17");         // empty epoch
-  ExpectRejected("abc-");        // empty seq
-  ExpectRejected("-");           // both empty
-  ExpectRejected("ABC-1");       // uppercase epoch
-  ExpectRejected("aBc-1");       // uppercase epoch
-  ExpectRejected("ab_c-1");      // epoch punctuation
-  ExpectRejected("ab c-1");      // epoch space
-  ExpectRejected("a-b-1");       // dash inside epoch
-  ExpectRejected("abc-1x");      // non-digit seq
-  ExpectRejected("abc-+1");      // sign
-  ExpectRejected("abc--1");      // negative
-  ExpectRejected("abc- 1");      // space
-  ExpectRejected("abc-1 ");      // trailing space
-  ExpectRejected("abc-0x10");    // hex
+  ExpectRejected("abc");                        // missing dash
+  ExpectRejected("abc17");                      // missing dash
+  ExpectRejected("-17");                        // empty epoch
+  ExpectRejected("abc-");                       // empty seq
+  ExpectRejected("-");                          // both empty
+  ExpectRejected("ABC-1");                      // uppercase epoch
+  ExpectRejected("aBc-1");                      // uppercase epoch
+  ExpectRejected("ab_c-1");                     // epoch punctuation
+  ExpectRejected("ab c-1");                     // epoch space
+  ExpectRejected("a-b-1");                      // dash inside epoch
+  ExpectRejected("abc-1x");                     // non-digit seq
+  ExpectRejected("abc-+1");                     // sign
+  ExpectRejected("abc--1");                     // negative
+  ExpectRejected("abc- 1");                     // space
+  ExpectRejected("abc-1 ");                     // trailing space
+  ExpectRejected("abc-0x10");                   // hex
   ExpectRejected(std::string(33, 'a') + "-1");  // epoch over 32
 }
 
@@ -96,12 +96,10 @@ TEST(EventIdTest, RejectsOverLongText) {
 TEST(EventIdTest, ErrorNamesTheFieldPassedIn) {
   absl::StatusOr<EventId> id = ParseEventId("nope", "my_field");
   ASSERT_FALSE(id.ok());
-  EXPECT_TRUE(absl::StrContains(id.status().message(), "my_field"))
-      << id.status();
+  EXPECT_TRUE(absl::StrContains(id.status().message(), "my_field")) << id.status();
   id = ParseEventId("x-y", "other.field");
   ASSERT_FALSE(id.ok());
-  EXPECT_TRUE(absl::StrContains(id.status().message(), "other.field"))
-      << id.status();
+  EXPECT_TRUE(absl::StrContains(id.status().message(), "other.field")) << id.status();
   EXPECT_FALSE(absl::StrContains(id.status().message(), "my_field"));
 }
 

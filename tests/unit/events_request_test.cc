@@ -10,10 +10,8 @@
 namespace ssebridge {
 namespace {
 
-absl::StatusOr<EventsRequest> Parse(const RequestFields& params,
-                                    const RequestFields& headers = {},
-                                    absl::string_view method = "GET",
-                                    size_t max_channels = 3) {
+absl::StatusOr<EventsRequest> Parse(const RequestFields& params, const RequestFields& headers = {},
+                                    absl::string_view method = "GET", size_t max_channels = 3) {
   return ParseEventsRequest({method, &params, &headers}, max_channels);
 }
 
@@ -29,16 +27,15 @@ TEST(EventsRequestTest, RefusesMissingTooManyAndBadChannels) {
   EXPECT_TRUE(absl::IsInvalidArgument(Parse({{"ticket", "t"}}).status()));
   auto many = Parse({{"channel", "a"}, {"channel", "b"}, {"channel", "a"}, {"channel", "c"}});
   EXPECT_TRUE(absl::IsInvalidArgument(many.status()));
-  EXPECT_NE(many.status().message().find("--max_channels_per_connection"),
-            absl::string_view::npos);
+  EXPECT_NE(many.status().message().find("--max_channels_per_connection"), absl::string_view::npos);
   auto bad = Parse({{"channel", "a b"}});
   EXPECT_TRUE(absl::IsInvalidArgument(bad.status()));
   EXPECT_EQ(bad.status().message().substr(0, 8), "channel:");
 }
 
 TEST(EventsRequestTest, LastEventIdHeaderWinsAndIsNotChecked) {
-  auto r = Parse({{"channel", "a"}, {"lastEventId", "not valid"}},
-                 {{"last-event-id", "garbage\x01"}});
+  auto r =
+      Parse({{"channel", "a"}, {"lastEventId", "not valid"}}, {{"last-event-id", "garbage\x01"}});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->cursor, "garbage\x01");
   EXPECT_TRUE(r->cursor_from_header);  // StreamAdmission leaves it unchecked
@@ -72,11 +69,8 @@ TEST(EventsRequestTest, StreamKeyIsOptionalAndChecked) {
 }
 
 TEST(EventsRequestTest, CredentialsAreTheFirstValuesAsSent) {
-  auto r = Parse({{"channel", "a"}, {"ticket", "t1"}, {"ticket", "t2"},
-                  {"access_token", "q"}},
-                 {{"AUTHORIZATION", "Bearer x"}, {"cookie", "a=1"},
-                  {"Cookie", "b=2"}},
-                 "HEAD");
+  auto r = Parse({{"channel", "a"}, {"ticket", "t1"}, {"ticket", "t2"}, {"access_token", "q"}},
+                 {{"AUTHORIZATION", "Bearer x"}, {"cookie", "a=1"}, {"Cookie", "b=2"}}, "HEAD");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->credentials.authorization, "Bearer x");
   EXPECT_EQ(r->credentials.cookie_header, "a=1");

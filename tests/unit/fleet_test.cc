@@ -90,9 +90,7 @@ class FakeFleet : public Fleet {
   absl::StatusOr<FleetDisconnect> DisconnectElsewhere(const std::string&) override {
     return FleetDisconnect{};
   }
-  absl::StatusOr<std::vector<ReplicaStats>> Stats() override {
-    return std::vector<ReplicaStats>{};
-  }
+  absl::StatusOr<std::vector<ReplicaStats>> Stats() override { return std::vector<ReplicaStats>{}; }
 
   size_t others = 0;
   bool away = false;

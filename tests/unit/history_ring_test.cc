@@ -12,7 +12,6 @@
 namespace ssebridge {
 namespace {
 
-
 EventPtr StoredEv(uint64_t seq, absl::Time at, std::string data = "d") {
   auto ev = std::make_shared<Event>();
   ev->seq = seq;

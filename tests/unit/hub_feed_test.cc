@@ -19,15 +19,13 @@ struct NullSink : SubscriptionSink {
 class HubFeedTest : public testing::Test {
  protected:
   HubFeedTest() : hub_(1), feed_(&hub_) {}
-  std::shared_ptr<Subscription> Sub(std::vector<std::string> channels,
-                                    std::string user = "") {
+  std::shared_ptr<Subscription> Sub(std::vector<std::string> channels, std::string user = "") {
     Subscription::Options o;
     o.channels = std::move(channels);
     o.user_id = std::move(user);
     return std::make_shared<Subscription>(o, PolicyTable(), &sink_);
   }
-  static EventPtr Ev(uint64_t seq, std::string channel,
-                     std::vector<std::string> users = {}) {
+  static EventPtr Ev(uint64_t seq, std::string channel, std::vector<std::string> users = {}) {
     auto ev = std::make_shared<Event>();
     ev->seq = seq;
     ev->id = "e-" + std::to_string(seq);
@@ -62,8 +60,7 @@ TEST_F(HubFeedTest, FinishKeepsCatchUpThenOnlyKeptEventsAfterTheHead) {
   feed_.DispatchBatch({Ev(8, "a"), Ev(9, "c")});  // c: not its channel
   ASSERT_TRUE(feed_.Finish(p, {Ev(3, "a"), Ev(5, "b")}, 5));
   feed_.Dispatch(Ev(10, "a"));  // live from here on
-  EXPECT_EQ(Received(sub), (std::vector<uint64_t>{3, 5, 7, 8, 10}))
-      << "no gap, no duplicate";
+  EXPECT_EQ(Received(sub), (std::vector<uint64_t>{3, 5, 7, 8, 10})) << "no gap, no duplicate";
   EXPECT_EQ(feed_.pending(), 0u);
   hub_.shard(0).DetachNow(sub.get());
 }

@@ -64,7 +64,7 @@ class TestSink : public SubscriptionSink {
 using Ids = std::vector<std::string>;
 
 EventPtr HubEv(const std::string& id, const std::string& channel,
-            std::vector<std::string> users = {}, size_t pad = 0) {
+               std::vector<std::string> users = {}, size_t pad = 0) {
   auto ev = std::make_shared<Event>();
   ev->seq = 1;
   ev->id = id;
@@ -111,8 +111,7 @@ class HubTest : public testing::Test {
   }
 
   // Indexes (into `subs`, in order) of the first `n` that share a shard.
-  std::vector<int> SameShard(const std::vector<std::shared_ptr<Subscription>>& subs,
-                             size_t n) {
+  std::vector<int> SameShard(const std::vector<std::shared_ptr<Subscription>>& subs, size_t n) {
     std::map<int, std::vector<int>> by_shard;
     for (size_t i = 0; i < subs.size(); ++i) {
       by_shard[ShardOf(subs[i].get())].push_back(static_cast<int>(i));
@@ -281,8 +280,7 @@ TEST_F(HubTest, UserTargeting) {
   DrainAll();
 
   EXPECT_EQ(alice.Ids(), (Ids{"to_alice", "to_alice_bob", "all_c"}));
-  EXPECT_EQ(alice_other.Ids(),
-            (Ids{"to_alice", "to_alice_bob", "all_c", "to_alice_on_d"}));
+  EXPECT_EQ(alice_other.Ids(), (Ids{"to_alice", "to_alice_bob", "all_c", "to_alice_on_d"}));
   EXPECT_EQ(bob.Ids(), (Ids{"to_alice_bob", "all_c"}));
   EXPECT_EQ(anon.Ids(), (Ids{"all_c"}));
   EXPECT_EQ(carol_elsewhere.Ids(), (Ids{}));
@@ -378,10 +376,16 @@ TEST_F(HubTest, DetachingAnotherPendingSubscriptionSkipsItsNotification) {
   // Whichever is notified first detaches the other.
   bool detached = false;
   s1.on_ready = [&] {
-    if (!detached) { detached = true; hub_.shard(shard).DetachNow(braw); }
+    if (!detached) {
+      detached = true;
+      hub_.shard(shard).DetachNow(braw);
+    }
   };
   s2.on_ready = [&] {
-    if (!detached) { detached = true; hub_.shard(shard).DetachNow(araw); }
+    if (!detached) {
+      detached = true;
+      hub_.shard(shard).DetachNow(araw);
+    }
   };
   hub_.Dispatch(HubEv("e1", "a"));
   DrainAll();
@@ -507,7 +511,9 @@ TEST_F(HubTest, SwapRemoveKeepsTheOthers) {
   TestSink& s1 = sinks[same[0]];
   TestSink& s2 = sinks[same[1]];
   TestSink& s3 = sinks[same[2]];
-  auto clear = [&] { for (auto& sk : sinks) sk.received.clear(); };
+  auto clear = [&] {
+    for (auto& sk : sinks) sk.received.clear();
+  };
 
   hub_.shard(shard).DetachNow(b);  // the middle one
   hub_.Dispatch(HubEv("e1", "c"));

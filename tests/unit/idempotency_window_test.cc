@@ -10,7 +10,6 @@
 namespace ssebridge {
 namespace {
 
-
 PublishOutcome Outcome(const std::string& id, uint32_t subs = 0) {
   PublishOutcome o;
   o.id = id;
@@ -100,8 +99,7 @@ TEST(IdempotencyWindowTest, RecordAfterExpiryWithoutFindRemembersNewAnswer) {
 TEST(IdempotencyWindowTest, MaxKeysEvictsOldest) {
   IdempotencyWindow w(absl::Hours(1), 3);
   for (int i = 1; i <= 5; ++i) {
-    w.Record("k" + std::to_string(i), Outcome("e-" + std::to_string(i)),
-             kT0 + absl::Seconds(i));
+    w.Record("k" + std::to_string(i), Outcome("e-" + std::to_string(i)), kT0 + absl::Seconds(i));
   }
   EXPECT_EQ(w.size(), 3u);
   const absl::Time now = kT0 + absl::Seconds(10);

@@ -108,8 +108,8 @@ TEST_F(InlineDrainTest, TargetedEventWakesOnlyTheShardsOfItsUsers) {
   hub_.Dispatch(DrainEv("c", {"u0", "u1"}));
   EXPECT_EQ(wakes_[0], 1);
   DrainAllAndReset();
-  EXPECT_EQ(s0.bytes, 2);  // one event
-  EXPECT_EQ(s1.bytes, 4);  // two
+  EXPECT_EQ(s0.bytes, 2);       // one event
+  EXPECT_EQ(s1.bytes, 4);       // two
   hub_.Dispatch(DrainEv("c"));  // untargeted: every shard with the channel
   EXPECT_EQ(wakes_[0], 1);
   EXPECT_EQ(wakes_[1], 1);

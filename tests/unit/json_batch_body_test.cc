@@ -26,10 +26,10 @@ TEST(JsonBatchBodyTest, ArrayGivesEachObjectsTextInOrder) {
       " \r\n[ {\"channel\":\"a\",\"data\":\"1\"} ,\n{\"channel\":\"b\",\"data\":\"[\\\"],}\"},"
       "{\"userIds\":[\"u1\",\"u2\"],\"retain\":true,\"x\":{\"n\":-1.5e+3,\"z\":null}} ]\n ";
   ASSERT_TRUE(Split(body, BatchFormat::kJsonArray, &v).ok());
-  EXPECT_EQ(Strings(v), (std::vector<std::string>{
-                            R"({"channel":"a","data":"1"})",
-                            R"({"channel":"b","data":"[\"],}"})",
-                            R"({"userIds":["u1","u2"],"retain":true,"x":{"n":-1.5e+3,"z":null}})"}));
+  EXPECT_EQ(Strings(v),
+            (std::vector<std::string>{
+                R"({"channel":"a","data":"1"})", R"({"channel":"b","data":"[\"],}"})",
+                R"({"userIds":["u1","u2"],"retain":true,"x":{"n":-1.5e+3,"z":null}})"}));
   // The views point into the body: nothing was copied.
   EXPECT_GE(v[0].data(), body.data());
   EXPECT_LT(v[2].data(), body.data() + body.size());
@@ -48,12 +48,37 @@ TEST(JsonBatchBodyTest, NdjsonIgnoresBlankLinesAndCarriageReturns) {
 
 TEST(JsonBatchBodyTest, ArrayThatIsNotJsonIsRefusedWhole) {
   for (const char* body : {
-           "", "   ", "{\"channel\":\"a\"}", "[", "[{}", "[{},]", "[{} {}]", "[{},,{}]",
-           "[1]", "[{}, 2]", "[\"x\"]", "[[{}]]", "[null]", "[{}] x", "[{}][{}]",
-           "[{\"a\":}]", "[{\"a\" 1}]", "[{a:1}]", "[{\"a\":1,}]", "[{\"a\":tru}]",
-           "[{\"a\":01}]", "[{\"a\":1.}]", "[{\"a\":1e}]", "[{\"a\":-}]", "[{\"a\":\"x}]",
-           "[{\"a\":\"\\x\"}]", "[{\"a\":\"\\u12g4\"}]", "[{\"a\":\"tab\there\"}]",
-           "[{\"a\":\"\\u12\"}]", "[{\"a\":[1,]}]", "[{\"a\":'x'}]",
+           "",
+           "   ",
+           "{\"channel\":\"a\"}",
+           "[",
+           "[{}",
+           "[{},]",
+           "[{} {}]",
+           "[{},,{}]",
+           "[1]",
+           "[{}, 2]",
+           "[\"x\"]",
+           "[[{}]]",
+           "[null]",
+           "[{}] x",
+           "[{}][{}]",
+           "[{\"a\":}]",
+           "[{\"a\" 1}]",
+           "[{a:1}]",
+           "[{\"a\":1,}]",
+           "[{\"a\":tru}]",
+           "[{\"a\":01}]",
+           "[{\"a\":1.}]",
+           "[{\"a\":1e}]",
+           "[{\"a\":-}]",
+           "[{\"a\":\"x}]",
+           "[{\"a\":\"\\x\"}]",
+           "[{\"a\":\"\\u12g4\"}]",
+           "[{\"a\":\"tab\there\"}]",
+           "[{\"a\":\"\\u12\"}]",
+           "[{\"a\":[1,]}]",
+           "[{\"a\":'x'}]",
        }) {
     Views v;
     absl::Status s = Split(body, BatchFormat::kJsonArray, &v);

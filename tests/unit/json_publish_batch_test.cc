@@ -60,8 +60,8 @@ class JsonPublishBatchTest : public ::testing::Test {
     PublisherAuth auth({}, key.empty() ? &no_keys_ : &keys_, &verifier_,
                        limiter != nullptr ? limiter : &unlimited_);
     PublishGate gate(&broker_, limits_, &auth);
-    JsonReply reply = JsonPublish(gate, body, key.empty() ? "" : absl::StrCat("Bearer ", key),
-                                  content_type);
+    JsonReply reply =
+        JsonPublish(gate, body, key.empty() ? "" : absl::StrCat("Bearer ", key), content_type);
     EXPECT_EQ(reply.status, expect_status) << reply.json;
     nlohmann::json parsed = nlohmann::json::parse(reply.json, nullptr, false);
     EXPECT_TRUE(parsed.is_object()) << reply.json;
@@ -81,10 +81,10 @@ std::string Event(const std::string& channel, const std::string& data) {
 }
 
 TEST_F(JsonPublishBatchTest, ArrayPublishesEveryEventInOrderInOneBrokerBatch) {
-  nlohmann::json r = Post(absl::StrCat("[", Event("a", "1"), ",", Event("b", "2"), ",",
-                                       R"({"channel":"a","event":"e","data":"3","retain":true})",
-                                       "]"),
-                          200);
+  nlohmann::json r =
+      Post(absl::StrCat("[", Event("a", "1"), ",", Event("b", "2"), ",",
+                        R"({"channel":"a","event":"e","data":"3","retain":true})", "]"),
+           200);
   ASSERT_EQ(r["results"].size(), 3u) << r;
   for (int i = 0; i < 3; ++i) {
     const nlohmann::json& e = r["results"][i];
@@ -130,8 +130,7 @@ TEST_F(JsonPublishBatchTest, BadEventsFailAloneNamingIndexAndField) {
   EXPECT_FALSE(bad_channel.contains("id"));
   const nlohmann::json& undecodable = r["results"][2];
   EXPECT_EQ(undecodable["error"], "invalid_argument") << undecodable;
-  EXPECT_EQ(undecodable["message"].get<std::string>().rfind("event 2: not a PublishRequest", 0),
-            0u)
+  EXPECT_EQ(undecodable["message"].get<std::string>().rfind("event 2: not a PublishRequest", 0), 0u)
       << undecodable;
   EXPECT_EQ(r["results"][3]["message"].get<std::string>().rfind("event 3: data", 0), 0u)
       << r["results"][3];
@@ -217,9 +216,9 @@ TEST(PublishResponseJsonTest, MatchesProtobufsJsonOfTheSameResponse) {
   PublishResponseJson writer;
   for (const int64_t seconds : {int64_t{1700000000}, int64_t{1700000001}, int64_t{0},
                                 int64_t{253402300799}, int64_t{1700000001}}) {
-    for (const int64_t nanos : {int64_t{0}, int64_t{120000000}, int64_t{123456000},
-                                int64_t{123456789}, int64_t{1}, int64_t{999999999},
-                                int64_t{5000}, int64_t{1000000}}) {
+    for (const int64_t nanos :
+         {int64_t{0}, int64_t{120000000}, int64_t{123456000}, int64_t{123456789}, int64_t{1},
+          int64_t{999999999}, int64_t{5000}, int64_t{1000000}}) {
       for (const bool replayed : {false, true}) {
         v1::PublishResponse response;
         response.set_id(replayed ? "1a2b-99" : "ep\"odd\\-1");

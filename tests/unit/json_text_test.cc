@@ -26,11 +26,13 @@ TEST(JsonQuoteTest, ValidUtf8PassesThrough) {
 }
 
 TEST(JsonQuoteTest, InvalidUtf8BecomesReplacementCharacters) {
-  EXPECT_EQ(JsonQuote("a\xFF" "b"), "\"a\\ufffdb\"");
+  EXPECT_EQ(JsonQuote("a\xFF"
+                      "b"),
+            "\"a\\ufffdb\"");
   EXPECT_EQ(JsonQuote("\x80"), "\"\\ufffd\"");
-  EXPECT_EQ(JsonQuote("\xC0\x80"), "\"\\ufffd\\ufffd\"");       // overlong
+  EXPECT_EQ(JsonQuote("\xC0\x80"), "\"\\ufffd\\ufffd\"");             // overlong
   EXPECT_EQ(JsonQuote("\xED\xA0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // surrogate
-  EXPECT_EQ(JsonQuote("x\xE2\x82"), "\"x\\ufffd\\ufffd\"");     // truncated
+  EXPECT_EQ(JsonQuote("x\xE2\x82"), "\"x\\ufffd\\ufffd\"");           // truncated
   EXPECT_EQ(JsonQuote("\xE2\x82\xAC\xE2"), "\"\xE2\x82\xAC\\ufffd\"");
 }
 

@@ -2,8 +2,6 @@
 // not matching the kid's key, truncated / garbage / padded / oversized
 // tokens, bad ES256 signature lengths. Every one is UNAUTHENTICATED with a
 // reason, never a crash, and no message echoes the token.
-#include "bridge/auth/jwt_verifier.h"
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "bridge/auth/jwt_keys.h"
+#include "bridge/auth/jwt_verifier.h"
 #include "gtest/gtest.h"
 #include "tests/unit/jwt_test_tokens.h"
 
@@ -31,15 +30,13 @@ TEST_F(JwtAttackTest, AlgNoneIsNeverAccepted) {
     ExpectRejected(v, absl::StrCat(B64(header), ".", payload, "."), "'none'");
     // ...and with a signature a real HS256 key made.
     std::string input = absl::StrCat(B64(header), ".", payload);
-    ExpectRejected(v, absl::StrCat(input, ".", B64(HmacSign("SHA256", hs256_, input))),
-                   "'none'");
+    ExpectRejected(v, absl::StrCat(input, ".", B64(HmacSign("SHA256", hs256_, input))), "'none'");
   }
   ExpectRejected(v, absl::StrCat(B64(R"({"alg":"HS256"})"), ".", payload, "."),
                  "signature does not verify");
   ExpectRejected(v, absl::StrCat(B64(R"({"alg":"PS256"})"), ".", payload, ".AAAA"),
                  "unsupported algorithm 'PS256'");
-  ExpectRejected(v, absl::StrCat(B64(R"({"alg":7})"), ".", payload, ".AAAA"),
-                 "no string 'alg'");
+  ExpectRejected(v, absl::StrCat(B64(R"({"alg":7})"), ".", payload, ".AAAA"), "no string 'alg'");
   ExpectRejected(v, absl::StrCat(B64(R"({"typ":"JWT"})"), ".", payload, ".AAAA"),
                  "no string 'alg'");
 }
@@ -81,8 +78,8 @@ TEST_F(JwtAttackTest, UnknownKid) {
                  "header 'kid' is not a string");
   // A hostile kid is escaped and cut short in the message.
   std::string long_kid(500, 'k');
-  absl::StatusOr<JwtClaims> c = v.Verify(
-      MakeToken(Header("HS256", long_kid), Payload(), Hs("SHA256", hs256_)), kNow);
+  absl::StatusOr<JwtClaims> c =
+      v.Verify(MakeToken(Header("HS256", long_kid), Payload(), Hs("SHA256", hs256_)), kNow);
   ASSERT_FALSE(c.ok());
   EXPECT_LT(c.status().message().size(), 120u) << c.status();
 }
@@ -114,46 +111,43 @@ TEST_F(JwtAttackTest, MalformedTokensAreRejectedClearly) {
                  "signature is not unpadded base64url");
   ExpectRejected(v, absl::StrCat(parts[0], ". ", parts[1], ".", parts[2]),
                  "signature does not verify");  // payload covered by the signature
-  for (const char* header : {"[]", "\"HS256\"", "42", "null", "{", "not json", "",
-                             "{\"alg\":\"HS256\"} x"}) {
+  for (const char* header :
+       {"[]", "\"HS256\"", "42", "null", "{", "not json", "", "{\"alg\":\"HS256\"} x"}) {
     ExpectRejected(v, absl::StrCat(B64(header), ".", parts[1], ".", parts[2]),
                    "header is not a JSON object");
   }
   // Invalid UTF-8 inside the header JSON.
-  ExpectRejected(v, absl::StrCat(B64("{\"alg\":\"HS256\",\"x\":\"\xff\"}"), ".",
-                                 parts[1], ".", parts[2]),
-                 "header is not a JSON object");
+  ExpectRejected(
+      v, absl::StrCat(B64("{\"alg\":\"HS256\",\"x\":\"\xff\"}"), ".", parts[1], ".", parts[2]),
+      "header is not a JSON object");
 }
 
 TEST_F(JwtAttackTest, SignedButMalformedPayload) {
   JwtVerifier v = Verifier();
   auto sign = Hs("SHA256", hs256_);
   for (const char* payload : {"[]", "\"alice\"", "42", "{", "{\"sub\":\"a\"}{}"}) {
-    ExpectRejected(v, MakeToken(Header("HS256"), payload, sign),
-                   "payload is not a JSON object");
+    ExpectRejected(v, MakeToken(Header("HS256"), payload, sign), "payload is not a JSON object");
   }
   // Deep nesting within the size limit: an error, not a stack overflow.
-  std::string deep = absl::StrCat(R"({"sub":"a","x":)", std::string(2500, '['),
-                                  std::string(2500, ']'), "}");
+  std::string deep =
+      absl::StrCat(R"({"sub":"a","x":)", std::string(2500, '['), std::string(2500, ']'), "}");
   EXPECT_TRUE(v.Verify(MakeToken(Header("HS256"), deep, sign), kNow).ok());
   std::string unbalanced = absl::StrCat(R"({"sub":"a","x":)", std::string(5000, '['));
-  ExpectRejected(v, MakeToken(Header("HS256"), unbalanced, sign),
-                 "payload is not a JSON object");
+  ExpectRejected(v, MakeToken(Header("HS256"), unbalanced, sign), "payload is not a JSON object");
 }
 
 TEST_F(JwtAttackTest, HugeTokensAreRejectedBeforeParsing) {
   JwtVerifier v = Verifier();
-  std::string big_header = absl::StrCat(R"({"alg":"HS256","pad":")",
-                                        std::string(10000, 'x'), R"("})");
+  std::string big_header =
+      absl::StrCat(R"({"alg":"HS256","pad":")", std::string(10000, 'x'), R"("})");
   ExpectRejected(v, MakeToken(big_header, Payload(), Hs("SHA256", hs256_)),
                  "malformed token: longer than 8192 bytes");
   ExpectRejected(v, std::string(1 << 20, 'A'), "longer than 8192 bytes");
 
   JwtVerifier::Options roomy;
   roomy.max_token_bytes = 64 * 1024;
-  EXPECT_TRUE(Verifier(roomy)
-                  .Verify(MakeToken(big_header, Payload(), Hs("SHA256", hs256_)), kNow)
-                  .ok());
+  EXPECT_TRUE(
+      Verifier(roomy).Verify(MakeToken(big_header, Payload(), Hs("SHA256", hs256_)), kNow).ok());
 }
 
 TEST_F(JwtAttackTest, Es256SignatureMustBe64BytesRS) {
@@ -162,9 +156,9 @@ TEST_F(JwtAttackTest, Es256SignatureMustBe64BytesRS) {
   std::string rs = Es256Sign(ec_, input);
   ASSERT_EQ(rs.size(), 64u);
   ASSERT_TRUE(v.Verify(absl::StrCat(input, ".", B64(rs)), kNow).ok());
-  for (const std::string& sig : {rs.substr(0, 63), rs + std::string(1, '\0'),
-                                 std::string(1, '\0') + rs, std::string(),
-                                 std::string(64, '\0'), DigestSign(ec_, input)}) {
+  for (const std::string& sig :
+       {rs.substr(0, 63), rs + std::string(1, '\0'), std::string(1, '\0') + rs, std::string(),
+        std::string(64, '\0'), DigestSign(ec_, input)}) {
     ExpectRejected(v, absl::StrCat(input, ".", B64(sig)), "signature does not verify");
   }
 }
@@ -177,9 +171,9 @@ TEST(JwtBase64UrlTest, StrictDecoding) {
   EXPECT_EQ(out, "A");
   EXPECT_TRUE(DecodeBase64UrlStrict("_-8", &out));
   EXPECT_EQ(out, "\xff\xef");
-  EXPECT_FALSE(DecodeBase64UrlStrict("QR", &out));    // non-zero unused bits
-  EXPECT_FALSE(DecodeBase64UrlStrict("QQ==", &out));  // padding
-  EXPECT_FALSE(DecodeBase64UrlStrict("Q", &out));     // no whole byte
+  EXPECT_FALSE(DecodeBase64UrlStrict("QR", &out));      // non-zero unused bits
+  EXPECT_FALSE(DecodeBase64UrlStrict("QQ==", &out));    // padding
+  EXPECT_FALSE(DecodeBase64UrlStrict("Q", &out));       // no whole byte
   EXPECT_FALSE(DecodeBase64UrlStrict("QUJD+A", &out));  // standard alphabet
   EXPECT_FALSE(DecodeBase64UrlStrict("QU JD", &out));
 }
@@ -191,8 +185,7 @@ TEST(JwtAlgorithmTest, ParseAcceptsOnlyTheFive) {
   EXPECT_EQ(*ParseJwtAlgorithm("RS256"), JwtAlgorithm::kRS256);
   EXPECT_EQ(*ParseJwtAlgorithm("ES256"), JwtAlgorithm::kES256);
   for (const char* bad : {"none", "None", "", "hs256", "RS384", "PS256", "EdDSA", "HS256 "}) {
-    EXPECT_EQ(ParseJwtAlgorithm(bad).status().code(), absl::StatusCode::kInvalidArgument)
-        << bad;
+    EXPECT_EQ(ParseJwtAlgorithm(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
 }
 

@@ -69,12 +69,13 @@ TEST_F(JwtKeySetTest, LoadsAGoodFile) {
   Write("hs.secret", secret + "\n");  // the newline is stripped
   Write("rsa.pem", PublicPem(rsa_));
   const std::string ec_path = Write("ec.pem", PublicPem(ec_));
-  const std::string path = Write("keys.txt", absl::StrCat(
-      "# kid  alg   path\n"
-      "\n"
-      "hs-1   HS256 hs.secret\n"
-      "rsa-1\tRS256 rsa.pem   # relative to this file\n"
-      "ec-1   ES256 ", ec_path, "\n"));
+  const std::string path =
+      Write("keys.txt", absl::StrCat("# kid  alg   path\n"
+                                     "\n"
+                                     "hs-1   HS256 hs.secret\n"
+                                     "rsa-1\tRS256 rsa.pem   # relative to this file\n"
+                                     "ec-1   ES256 ",
+                                     ec_path, "\n"));
   auto keys = std::make_shared<JwtKeySet>();
   ASSERT_TRUE(keys->LoadKeyFile(path).ok()) << keys->LoadKeyFile(path);
   EXPECT_EQ(keys->size(), 3u);
@@ -85,14 +86,15 @@ TEST_F(JwtKeySetTest, LoadsAGoodFile) {
   JwtVerifier v({}, keys);
   const absl::Time now = absl::FromUnixSeconds(1700000000);
   const std::string payload = R"({"sub":"u"})";
-  EXPECT_TRUE(v.Verify(MakeToken(R"({"alg":"HS256","kid":"hs-1"})", payload,
-                                 Hs("SHA256", secret)), now).ok());
+  EXPECT_TRUE(
+      v.Verify(MakeToken(R"({"alg":"HS256","kid":"hs-1"})", payload, Hs("SHA256", secret)), now)
+          .ok());
   EXPECT_TRUE(v.Verify(MakeToken(R"({"alg":"RS256"})", payload, Rs256(rsa_)), now).ok());
-  EXPECT_TRUE(v.Verify(MakeToken(R"({"alg":"ES256","kid":"ec-1"})", payload, Es256(ec_)),
-                       now).ok());
+  EXPECT_TRUE(
+      v.Verify(MakeToken(R"({"alg":"ES256","kid":"ec-1"})", payload, Es256(ec_)), now).ok());
   // The secret with its newline is not the key.
-  EXPECT_FALSE(v.Verify(MakeToken(R"({"alg":"HS256"})", payload, Hs("SHA256", secret + "\n")),
-                        now).ok());
+  EXPECT_FALSE(
+      v.Verify(MakeToken(R"({"alg":"HS256"})", payload, Hs("SHA256", secret + "\n")), now).ok());
 }
 
 TEST_F(JwtKeySetTest, FileErrorsNameTheLine) {

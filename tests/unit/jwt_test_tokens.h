@@ -19,14 +19,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bridge/auth/jwt_keys.h"
 #include "bridge/auth/jwt_verifier.h"
-#include "absl/strings/escaping.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 
 namespace ssebridge {
@@ -71,13 +71,12 @@ inline std::string RandomBytes(size_t n) {
 }
 
 // digest: "SHA256", "SHA384", "SHA512".
-inline std::string HmacSign(const char* digest, absl::string_view secret,
-                            absl::string_view data) {
+inline std::string HmacSign(const char* digest, absl::string_view secret, absl::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   size_t len = 0;
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, digest, nullptr, secret.data(),
-                secret.size(), reinterpret_cast<const unsigned char*>(data.data()),
-                data.size(), mac, sizeof(mac), &len) == nullptr) {
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, digest, nullptr, secret.data(), secret.size(),
+                reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, sizeof(mac),
+                &len) == nullptr) {
     ADD_FAILURE() << "HMAC failed";
     return "";
   }
@@ -86,8 +85,7 @@ inline std::string HmacSign(const char* digest, absl::string_view secret,
 
 // DER signature with SHA-256 (RSA PKCS#1 v1.5 or ECDSA).
 inline std::string DigestSign(EVP_PKEY* key, absl::string_view data) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                              &EVP_MD_CTX_free);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   size_t len = 0;
   const auto* in = reinterpret_cast<const unsigned char*>(data.data());
   if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
@@ -96,8 +94,8 @@ inline std::string DigestSign(EVP_PKEY* key, absl::string_view data) {
     return "";
   }
   std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()),
-                     &len, in, data.size()) != 1) {
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in,
+                     data.size()) != 1) {
     ADD_FAILURE() << "DigestSign failed";
     return "";
   }
@@ -138,8 +136,8 @@ inline Signer Es256(EVP_PKEY* key) {
 }
 
 // "<b64 header>.<b64 payload>.<b64 signature>" from raw JSON texts.
-inline std::string MakeToken(absl::string_view header_json,
-                             absl::string_view payload_json, const Signer& sign) {
+inline std::string MakeToken(absl::string_view header_json, absl::string_view payload_json,
+                             const Signer& sign) {
   std::string input = absl::StrCat(B64(header_json), ".", B64(payload_json));
   return absl::StrCat(input, ".", B64(sign(input)));
 }

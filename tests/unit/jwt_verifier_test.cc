@@ -36,11 +36,9 @@ TEST_F(JwtVerifierTest, EachAlgorithmVerifiesWithItsKeyWithAndWithoutKid) {
   JwtVerifier v = Verifier();
   for (const Case& c : cases) {
     for (bool with_kid : {true, false}) {
-      std::string token =
-          MakeToken(Header(c.alg, with_kid ? c.kid : ""), Payload(), c.sign);
+      std::string token = MakeToken(Header(c.alg, with_kid ? c.kid : ""), Payload(), c.sign);
       absl::StatusOr<JwtClaims> claims = v.Verify(token, kNow);
-      ASSERT_TRUE(claims.ok()) << c.alg << " kid=" << with_kid << ": "
-                               << claims.status();
+      ASSERT_TRUE(claims.ok()) << c.alg << " kid=" << with_kid << ": " << claims.status();
       EXPECT_EQ(claims->subject, "alice");
       EXPECT_EQ(claims->key_id, c.kid);
       EXPECT_EQ(claims->expires_at, kNow + absl::Minutes(5));
@@ -53,8 +51,7 @@ TEST_F(JwtVerifierTest, EachAlgorithmVerifiesWithItsKeyWithAndWithoutKid) {
 
 TEST_F(JwtVerifierTest, WrongKeyDoesNotVerify) {
   JwtVerifier v = Verifier();
-  ExpectRejected(v, MakeToken(Header("HS256", "h256"), Payload(),
-                              Hs("SHA256", RandomBytes(32))),
+  ExpectRejected(v, MakeToken(Header("HS256", "h256"), Payload(), Hs("SHA256", RandomBytes(32))),
                  "signature does not verify");
   ExpectRejected(v, MakeToken(Header("HS256"), Payload(), Hs("SHA256", hs384_)),
                  "signature does not verify");
@@ -67,8 +64,8 @@ TEST_F(JwtVerifierTest, WrongKeyDoesNotVerify) {
 TEST_F(JwtVerifierTest, TamperedPayloadDoesNotVerify) {
   std::string token = MakeToken(Header("RS256", "rsa"), Payload(), Rs256(rsa_));
   std::vector<std::string> parts = absl::StrSplit(token, '.');
-  std::string forged = absl::StrCat(
-      parts[0], ".", B64(R"({"sub":"mallory","exp":4000000000})"), ".", parts[2]);
+  std::string forged =
+      absl::StrCat(parts[0], ".", B64(R"({"sub":"mallory","exp":4000000000})"), ".", parts[2]);
   ExpectRejected(Verifier(), forged, "signature does not verify");
 }
 
@@ -93,8 +90,8 @@ TEST_F(JwtVerifierTest, ExpiryHonoursLeeway) {
 TEST_F(JwtVerifierTest, FractionalAndNonNumericTimes) {
   JwtVerifier v = Verifier();
   auto sign = Hs("SHA256", hs256_);
-  absl::StatusOr<JwtClaims> c = v.Verify(
-      MakeToken(Header("HS256"), R"({"sub":"a","exp":1700000100.5})", sign), kNow);
+  absl::StatusOr<JwtClaims> c =
+      v.Verify(MakeToken(Header("HS256"), R"({"sub":"a","exp":1700000100.5})", sign), kNow);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->expires_at, absl::FromUnixMillis(1700000100500));
   ExpectRejected(v, MakeToken(Header("HS256"), R"({"sub":"a","exp":"1700000100"})", sign),
@@ -102,11 +99,10 @@ TEST_F(JwtVerifierTest, FractionalAndNonNumericTimes) {
   ExpectRejected(v, MakeToken(Header("HS256"), R"({"sub":"a","nbf":null})", sign),
                  "claim 'nbf' is not a number");
   // Far-future values saturate instead of overflowing.
-  EXPECT_TRUE(v.Verify(MakeToken(Header("HS256"),
-                                 R"({"sub":"a","exp":18446744073709551615})", sign),
-                       kNow).ok());
-  EXPECT_TRUE(v.Verify(MakeToken(Header("HS256"), R"({"sub":"a","exp":1e300})", sign),
-                       kNow).ok());
+  EXPECT_TRUE(
+      v.Verify(MakeToken(Header("HS256"), R"({"sub":"a","exp":18446744073709551615})", sign), kNow)
+          .ok());
+  EXPECT_TRUE(v.Verify(MakeToken(Header("HS256"), R"({"sub":"a","exp":1e300})", sign), kNow).ok());
 }
 
 TEST_F(JwtVerifierTest, NotBeforeHonoursLeeway) {
@@ -141,8 +137,7 @@ TEST_F(JwtVerifierTest, IssuerAndAudienceWhenConfigured) {
     return MakeToken(Header("RS256"), Payload(extra), Rs256(rsa_));
   };
   EXPECT_TRUE(v.Verify(token(R"("iss":"https://idp.example","aud":"ssebridge")"), kNow).ok());
-  EXPECT_TRUE(v.Verify(token(R"("iss":"https://idp.example","aud":["x","ssebridge"])"),
-                       kNow).ok());
+  EXPECT_TRUE(v.Verify(token(R"("iss":"https://idp.example","aud":["x","ssebridge"])"), kNow).ok());
   ExpectRejected(v, token(R"("iss":"https://evil.example","aud":"ssebridge")"),
                  "claim 'iss' does not match");
   ExpectRejected(v, token(R"("aud":"ssebridge")"), "claim 'iss' does not match");
@@ -162,8 +157,10 @@ TEST_F(JwtVerifierTest, KeyRotation) {
   ASSERT_TRUE(both->AddHmacSecret("2024-02", JwtAlgorithm::kHS256, new_secret).ok());
   EXPECT_FALSE(both->AddHmacSecret("2024-02", JwtAlgorithm::kHS256, RandomBytes(32)).ok());
 
-  std::string old_token = MakeToken(Header("HS256", "2024-01"), Payload(), Hs("SHA256", old_secret));
-  std::string new_token = MakeToken(Header("HS256", "2024-02"), Payload(), Hs("SHA256", new_secret));
+  std::string old_token =
+      MakeToken(Header("HS256", "2024-01"), Payload(), Hs("SHA256", old_secret));
+  std::string new_token =
+      MakeToken(Header("HS256", "2024-02"), Payload(), Hs("SHA256", new_secret));
   std::string old_no_kid = MakeToken(Header("HS256"), Payload(), Hs("SHA256", old_secret));
   std::string new_no_kid = MakeToken(Header("HS256"), Payload(), Hs("SHA256", new_secret));
   JwtVerifier v({}, both);
@@ -187,13 +184,11 @@ TEST_F(JwtVerifierTest, ChannelsAndPublishClaims) {
   JwtVerifier v = Verifier();
   auto sign = Hs("SHA256", hs256_);
   absl::StatusOr<JwtClaims> c = v.Verify(
-      MakeToken(Header("HS256"), Payload(R"("channels":["tasks","user.alice.*"])"), sign),
-      kNow);
+      MakeToken(Header("HS256"), Payload(R"("channels":["tasks","user.alice.*"])"), sign), kNow);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->channels, (std::vector<std::string>{"tasks", "user.alice.*"}));
 
-  c = v.Verify(MakeToken(Header("HS256"), Payload(R"("channels":" tasks  news* ")"), sign),
-               kNow);
+  c = v.Verify(MakeToken(Header("HS256"), Payload(R"("channels":" tasks  news* ")"), sign), kNow);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->channels, (std::vector<std::string>{"tasks", "news*"}));
 
@@ -220,18 +215,17 @@ TEST_F(JwtVerifierTest, ChannelsAndPublishClaims) {
 TEST_F(JwtVerifierTest, SubjectIsRequired) {
   JwtVerifier v = Verifier();
   auto sign = Hs("SHA256", hs256_);
-  ExpectRejected(v, MakeToken(Header("HS256"), R"({"exp":4000000000})", sign),
-                 "no string 'sub'");
+  ExpectRejected(v, MakeToken(Header("HS256"), R"({"exp":4000000000})", sign), "no string 'sub'");
   ExpectRejected(v, MakeToken(Header("HS256"), R"({"sub":42})", sign), "no string 'sub'");
   ExpectRejected(v, MakeToken(Header("HS256"), R"({"sub":""})", sign), "claim 'sub'");
-  ExpectRejected(v, MakeToken(Header("HS256"),
-                              absl::StrCat(R"({"sub":")", std::string(257, 'u'), "\"}"),
-                              sign),
-                 "claim 'sub'");
+  ExpectRejected(
+      v,
+      MakeToken(Header("HS256"), absl::StrCat(R"({"sub":")", std::string(257, 'u'), "\"}"), sign),
+      "claim 'sub'");
   EXPECT_TRUE(v.Verify(MakeToken(Header("HS256"),
-                                 absl::StrCat(R"({"sub":")", std::string(256, 'u'), "\"}"),
-                                 sign),
-                       kNow).ok());
+                                 absl::StrCat(R"({"sub":")", std::string(256, 'u'), "\"}"), sign),
+                       kNow)
+                  .ok());
 }
 
 TEST_F(JwtVerifierTest, TypAndCritHeaders) {
@@ -241,8 +235,7 @@ TEST_F(JwtVerifierTest, TypAndCritHeaders) {
   // RFC 9068 access tokens.
   EXPECT_TRUE(v.Verify(MakeToken(R"({"alg":"HS256","typ":"at+jwt"})", Payload(), sign), kNow).ok());
   EXPECT_TRUE(v.Verify(MakeToken(R"({"alg":"HS256"})", Payload(), sign), kNow).ok());
-  ExpectRejected(v, MakeToken(R"({"alg":"HS256","typ":"JOSE"})", Payload(), sign),
-                 "'typ'");
+  ExpectRejected(v, MakeToken(R"({"alg":"HS256","typ":"JOSE"})", Payload(), sign), "'typ'");
   ExpectRejected(v, MakeToken(R"({"alg":"HS256","typ":1})", Payload(), sign), "'typ'");
   ExpectRejected(v, MakeToken(R"({"alg":"HS256","crit":["exp"],"exp":1})", Payload(), sign),
                  "'crit' is not supported");

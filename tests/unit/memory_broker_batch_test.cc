@@ -35,8 +35,7 @@ class BytesSink : public SubscriptionSink {
   std::string bytes;
 };
 
-PublishSpec Spec(const std::string& channel, const std::string& data,
-                 const std::string& key = "") {
+PublishSpec Spec(const std::string& channel, const std::string& data, const std::string& key = "") {
   PublishSpec spec;
   spec.channel = channel;
   spec.type = "message";
@@ -55,8 +54,7 @@ class MemoryBrokerBatchTest : public testing::Test {
   }
 
   // Attached round robin: consecutive readers land on different shards.
-  std::shared_ptr<Subscription> Subscribe(const std::string& channel,
-                                          BytesSink* sink) {
+  std::shared_ptr<Subscription> Subscribe(const std::string& channel, BytesSink* sink) {
     Subscription::Options o;
     o.channels = {channel};
     o.queue_bytes = 1 << 20;
@@ -87,11 +85,10 @@ TEST_F(MemoryBrokerBatchTest, BatchEqualsItsPublishesOneByOne) {
   ASSERT_EQ(hub_.shard(0).attached(), 2u);
   ASSERT_EQ(hub_.shard(1).attached(), 1u);
 
-  std::vector<PublishSpec> specs = {
-      Spec("a", "1"), Spec("b", "2"),
-      Spec("c", "3"),  // a third channel: over --max_channels
-      Spec("a", "4", "k"), Spec("b", "5", "k"),  // same key: a replay
-      Spec("a", "6")};
+  std::vector<PublishSpec> specs = {Spec("a", "1"),      Spec("b", "2"),
+                                    Spec("c", "3"),  // a third channel: over --max_channels
+                                    Spec("a", "4", "k"), Spec("b", "5", "k"),  // same key: a replay
+                                    Spec("a", "6")};
   std::vector<absl::StatusOr<PublishOutcome>> out = broker_->PublishBatch(&specs);
   ASSERT_EQ(out.size(), 6u);
   ASSERT_TRUE(out[0].ok());

@@ -9,15 +9,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "gtest/gtest.h"
 #include "bridge/broker/memory/memory_broker.h"
 #include "bridge/core/names.h"
 #include "bridge/sse/sse_encoder.h"
+#include "gtest/gtest.h"
 #include "tests/unit/fixed_clock.h"
 
 namespace ssebridge {
 namespace {
-
 
 struct IdleSink : SubscriptionSink {
   void OnReady() override {}
@@ -194,8 +193,7 @@ TEST_F(MemoryBrokerLimitsTest, HistoryStaysUnderTheGlobalBudget) {
   const std::string value(4096, 'h');
   std::string first_id;
   for (int i = 0; i < 500; ++i) {
-    absl::StatusOr<PublishOutcome> out =
-        Publish(absl::StrCat("ch", i % 50), value, "m", false);
+    absl::StatusOr<PublishOutcome> out = Publish(absl::StrCat("ch", i % 50), value, "m", false);
     ASSERT_TRUE(out.ok()) << out.status();
     if (i == 0) first_id = out->id;
     ASSERT_LE(broker().metrics().history_bytes, 256u * 1024);

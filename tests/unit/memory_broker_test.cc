@@ -95,7 +95,6 @@ struct Reader {
 
 using Strings = std::vector<std::string>;
 
-
 class MemoryBrokerTest : public testing::Test {
  protected:
   MemoryBrokerTest() : hub_(2) {
@@ -115,8 +114,8 @@ class MemoryBrokerTest : public testing::Test {
   }
 
   PublishOutcome Publish(const std::string& channel, const std::string& data,
-                         const std::string& type = "", Strings users = {},
-                         bool retain = false, const std::string& key = "") {
+                         const std::string& type = "", Strings users = {}, bool retain = false,
+                         const std::string& key = "") {
     PublishSpec spec;
     spec.channel = channel;
     spec.data = data;
@@ -315,18 +314,18 @@ TEST_F(MemoryBrokerTest, EmptyCursorSnapshotEndsAtTheHead) {
 }
 
 TEST_F(MemoryBrokerTest, RetainedValuesAcrossChannelsAreMergedInSeqOrder) {
-  Retain("b", "b1");  // 1
-  Retain("a", "a1");  // 2
+  Retain("b", "b1");       // 1
+  Retain("a", "a1");       // 2
   Retain("b", "b2", "t");  // 3
   auto r = Subscribe({"a", "b"}, "");
   EXPECT_EQ(r->Ids(), (Strings{"ep1-1", "ep1-2", "ep1-3"}));
 }
 
 TEST_F(MemoryBrokerTest, TargetedRetainedValuesOnlyReachTheirUsers) {
-  Retain("a", "for everyone", "state");              // 1
-  Retain("a", "for alice", "state", {"alice"});      // 2
+  Retain("a", "for everyone", "state");                    // 1
+  Retain("a", "for alice", "state", {"alice"});            // 2
   Retain("a", "for alice+bob", "note", {"bob", "alice"});  // 3
-  Retain("a", "for bob", "state", {"bob"});          // 4
+  Retain("a", "for bob", "state", {"bob"});                // 4
   auto anon = Subscribe({"a"}, "");
   auto alice = Subscribe({"a"}, "", "alice");
   auto bob = Subscribe({"a"}, "", "bob");
@@ -401,24 +400,21 @@ TEST_F(MemoryBrokerTest, CursorZeroReplaysEverythingHeld) {
 class MemoryBrokerResetTest : public MemoryBrokerTest {
  protected:
   void SetUp() override {
-    options_.history.max_events = 1;  // channel "a" only keeps its newest
+    options_.history.max_events = 1;   // channel "a" only keeps its newest
     Retain("a", "state v1", "state");  // 1
     Publish("a", "plain");             // 2
     Retain("a", "state v2", "state");  // 3
     Publish("b", "elsewhere");         // 4
   }
 
-  void ExpectReset(const Reader& r, const std::string& reason,
-                   const std::string& cursor) {
+  void ExpectReset(const Reader& r, const std::string& reason, const std::string& cursor) {
     std::vector<SseEvent> ev = r.Events();
     ASSERT_EQ(ev.size(), 2u) << r.sink.bytes;
     EXPECT_EQ(ev[0].type, "ssebridge.reset");
     EXPECT_EQ(ev[0].id, "ep1-4") << "the reset carries the head id";
-    EXPECT_TRUE(absl::StrContains(ev[0].data, "\"reason\":\"" + reason + "\""))
-        << ev[0].data;
+    EXPECT_TRUE(absl::StrContains(ev[0].data, "\"reason\":\"" + reason + "\"")) << ev[0].data;
     EXPECT_TRUE(absl::StrContains(ev[0].data, "\"head\":\"ep1-4\"")) << ev[0].data;
-    EXPECT_TRUE(absl::StrContains(ev[0].data, "\"cursor\":\"" + cursor + "\""))
-        << ev[0].data;
+    EXPECT_TRUE(absl::StrContains(ev[0].data, "\"cursor\":\"" + cursor + "\"")) << ev[0].data;
     // Then the retained values, nothing else.
     EXPECT_EQ(ev[1].type, "state");
     EXPECT_EQ(ev[1].data, "state v2");
@@ -483,17 +479,16 @@ TEST_F(MemoryBrokerResetTest, CursorIsSanitisedInTheNotice) {
   std::vector<SseEvent> ev = r->Events();
   ASSERT_FALSE(ev.empty());
   EXPECT_EQ(ev[0].type, "ssebridge.reset");
-  EXPECT_TRUE(absl::StrContains(ev[0].data, "\"cursor\":\"a\\\"b\\\\c???\""))
-      << ev[0].data;
+  EXPECT_TRUE(absl::StrContains(ev[0].data, "\"cursor\":\"a\\\"b\\\\c???\"")) << ev[0].data;
   EXPECT_EQ(ev[0].data.find('\n'), std::string::npos);
 }
 
 TEST_F(MemoryBrokerTest, CursorTooOldByAge) {
   options_.history.max_age = absl::Seconds(60);
-  Publish("a", "old");                // 1 at t0
+  Publish("a", "old");  // 1 at t0
   now_ = kT0 + absl::Seconds(30);
-  Publish("a", "newer");              // 2 at t0+30
-  now_ = kT0 + absl::Seconds(75);     // 1 is 75s old; nothing swept yet
+  Publish("a", "newer");           // 2 at t0+30
+  now_ = kT0 + absl::Seconds(75);  // 1 is 75s old; nothing swept yet
   auto r = Subscribe({"a"}, "ep1-0");
   std::vector<SseEvent> ev = r->Events();
   ASSERT_EQ(ev.size(), 1u) << r->sink.bytes;
@@ -600,16 +595,14 @@ TEST_F(MemoryBrokerTest, NoGapNoDuplicateWhenPublishingDuringAttach) {
   std::vector<std::unique_ptr<Reader>> readers;
   std::vector<uint64_t> cursors;
   for (int r = 0; r < kReaders && !all_attached.load(); ++r) {
-    while (broker().head_seq() < static_cast<uint64_t>(50 * (r + 1)) &&
-           !all_attached.load()) {
+    while (broker().head_seq() < static_cast<uint64_t>(50 * (r + 1)) && !all_attached.load()) {
       std::this_thread::yield();
     }
     const uint64_t cursor = r == 0 ? 3 : broker().head_seq() - 7;
     auto reader = std::make_unique<Reader>();
     Subscription::Options o;
     o.channels = {"c"};
-    reader->sub = std::make_shared<Subscription>(std::move(o), PolicyTable(),
-                                                 &reader->sink);
+    reader->sub = std::make_shared<Subscription>(std::move(o), PolicyTable(), &reader->sink);
     reader->sink.sub = reader->sub.get();
     EXPECT_TRUE(broker().Attach(reader->sub, absl::StrCat("ep1-", cursor)).ok());
     readers.push_back(std::move(reader));
@@ -639,10 +632,10 @@ TEST_F(MemoryBrokerTest, NoGapNoDuplicateWhenPublishingDuringAttach) {
 
 TEST_F(MemoryBrokerTest, SweepRemovesFullyExpiredChannels) {
   options_.history.max_age = absl::Seconds(60);
-  Publish("a", "x");                 // t0
-  Retain("keep", "value");           // t0, retained: never swept
+  Publish("a", "x");        // t0
+  Retain("keep", "value");  // t0, retained: never swept
   now_ = kT0 + absl::Seconds(30);
-  Publish("b", "y");                 // t0+30
+  Publish("b", "y");  // t0+30
   EXPECT_EQ(broker().channels(), 3u);
   broker().Sweep(kT0 + absl::Seconds(70));
   EXPECT_EQ(broker().channels(), 2u);  // "a" went

@@ -103,19 +103,19 @@ TEST(MetricsRegistryTest, ChecksNames) {
 
 TEST(LatencyHistogramTest, CountsIntoBucketsByUpperBound) {
   LatencyHistogram h;
-  h.Observe(absl::Microseconds(50));   // le 0.00005 (inclusive)
-  h.Observe(absl::Microseconds(51));   // le 0.0001
-  h.Observe(absl::Milliseconds(3));    // le 0.005
-  h.Observe(absl::Seconds(60));        // +Inf
+  h.Observe(absl::Microseconds(50));    // le 0.00005 (inclusive)
+  h.Observe(absl::Microseconds(51));    // le 0.0001
+  h.Observe(absl::Milliseconds(3));     // le 0.005
+  h.Observe(absl::Seconds(60));         // +Inf
   h.Observe(absl::Milliseconds(1), 4);  // le 0.001, four times
   HistogramSample s = h.Read({{"door", "grpc"}});
   ASSERT_EQ(s.counts.size(), LatencyHistogram::kBuckets);
   ASSERT_EQ(s.upper_bounds.size(), LatencyHistogram::kBounds.size());
   std::vector<uint64_t> want(LatencyHistogram::kBuckets, 0);
-  want[0] = 1;   // 0.00005
-  want[1] = 1;   // 0.0001
-  want[4] = 4;   // 0.001
-  want[6] = 1;   // 0.005
+  want[0] = 1;  // 0.00005
+  want[1] = 1;  // 0.0001
+  want[4] = 4;  // 0.001
+  want[6] = 1;  // 0.005
   want.back() = 1;
   EXPECT_EQ(s.counts, want);
   EXPECT_NEAR(s.sum, 0.00005 + 0.000051 + 0.003 + 60 + 0.004, 1e-9);

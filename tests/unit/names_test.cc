@@ -10,8 +10,7 @@
 namespace ssebridge {
 namespace {
 
-void ExpectInvalidName(const absl::Status& s, const std::string& field,
-                   const std::string& what) {
+void ExpectInvalidName(const absl::Status& s, const std::string& field, const std::string& what) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << what << ": " << s;
   EXPECT_TRUE(absl::StartsWith(s.message(), field)) << what << ": " << s;
 }
@@ -26,13 +25,13 @@ TEST(ChannelNameTest, AcceptsTheAllowedAlphabet) {
 
 TEST(ChannelNameTest, RejectsEmptyAndTooLong) {
   ExpectInvalidName(ValidateChannelName("", "channel"), "channel", "empty");
-  ExpectInvalidName(ValidateChannelName(std::string(129, 'x'), "channels[2]"),
-                "channels[2]", "129 chars");
+  ExpectInvalidName(ValidateChannelName(std::string(129, 'x'), "channels[2]"), "channels[2]",
+                    "129 chars");
 }
 
 TEST(ChannelNameTest, RejectsOtherCharacters) {
-  for (const char* bad : {"a b", "a/b", "a*", "a,b", "a\nb", "a=b", "a?b", "#",
-                          "a%20", "\xC3\xA9t\xC3\xA9", "a\tb", "a+b", "a@b"}) {
+  for (const char* bad : {"a b", "a/b", "a*", "a,b", "a\nb", "a=b", "a?b", "#", "a%20",
+                          "\xC3\xA9t\xC3\xA9", "a\tb", "a+b", "a@b"}) {
     ExpectInvalidName(ValidateChannelName(bad, "ch"), "ch", bad);
   }
   ExpectInvalidName(ValidateChannelName(std::string("a\0b", 3), "ch"), "ch", "NUL");
@@ -52,13 +51,11 @@ TEST(EventTypeTest, RejectsLineBreaksAndNul) {
   ExpectInvalidName(ValidateEventType("a\nb", "event"), "event", "LF");
   ExpectInvalidName(ValidateEventType("a\rb", "event"), "event", "CR");
   ExpectInvalidName(ValidateEventType("a\r\n", "event"), "event", "CRLF");
-  ExpectInvalidName(ValidateEventType(std::string("a\0b", 3), "event"), "event",
-                "NUL");
+  ExpectInvalidName(ValidateEventType(std::string("a\0b", 3), "event"), "event", "NUL");
 }
 
 TEST(EventTypeTest, RejectsTooLong) {
-  ExpectInvalidName(ValidateEventType(std::string(65, 't'), "event"), "event",
-                "65 chars");
+  ExpectInvalidName(ValidateEventType(std::string(65, 't'), "event"), "event", "65 chars");
 }
 
 TEST(EventTypeTest, RejectsReservedPrefix) {
@@ -77,8 +74,8 @@ TEST(UserIdTest, AcceptsAndRejects) {
   EXPECT_TRUE(ValidateUserId(std::string(256, 'u'), "user").ok());
   EXPECT_TRUE(ValidateUserId("\xE7\x94\xA8\xE6\x88\xB7", "user").ok());
   ExpectInvalidName(ValidateUserId("", "user_ids[0]"), "user_ids[0]", "empty");
-  ExpectInvalidName(ValidateUserId(std::string(257, 'u'), "user_ids[4]"),
-                "user_ids[4]", "257 bytes");
+  ExpectInvalidName(ValidateUserId(std::string(257, 'u'), "user_ids[4]"), "user_ids[4]",
+                    "257 bytes");
   ExpectInvalidName(ValidateUserId("a\xC3", "sub"), "sub", "truncated UTF-8");
 }
 
@@ -97,7 +94,10 @@ TEST(Utf8Test, ValidSequences) {
   EXPECT_TRUE(IsValidUtf8("\xF0\x90\x80\x80"));  // U+10000, smallest 4-byte
   EXPECT_TRUE(IsValidUtf8("\xF0\x9F\x98\x80"));  // 😀
   EXPECT_TRUE(IsValidUtf8("\xF4\x8F\xBF\xBF"));  // U+10FFFF, the last
-  EXPECT_TRUE(IsValidUtf8("a\xC3\xA9" "b\xF0\x9F\x98\x80" "c"));
+  EXPECT_TRUE(
+      IsValidUtf8("a\xC3\xA9"
+                  "b\xF0\x9F\x98\x80"
+                  "c"));
 }
 
 TEST(Utf8Test, Overlong) {
@@ -110,8 +110,8 @@ TEST(Utf8Test, Overlong) {
 }
 
 TEST(Utf8Test, Surrogates) {
-  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));  // U+D800
-  EXPECT_FALSE(IsValidUtf8("\xED\xBF\xBF"));  // U+DFFF
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));              // U+D800
+  EXPECT_FALSE(IsValidUtf8("\xED\xBF\xBF"));              // U+DFFF
   EXPECT_FALSE(IsValidUtf8("\xED\xA0\xBD\xED\xB8\x80"));  // CESU-8 pair
 }
 
@@ -120,14 +120,16 @@ TEST(Utf8Test, Truncated) {
   EXPECT_FALSE(IsValidUtf8("\xE2\x82"));
   EXPECT_FALSE(IsValidUtf8("\xF0\x9F\x98"));
   EXPECT_FALSE(IsValidUtf8("ok\xF0"));
-  EXPECT_FALSE(IsValidUtf8("\xE2\x82" "a"));  // continuation replaced by ASCII
+  EXPECT_FALSE(
+      IsValidUtf8("\xE2\x82"
+                  "a"));  // continuation replaced by ASCII
 }
 
 TEST(Utf8Test, AboveMaxCodePoint) {
   EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // U+110000
   EXPECT_FALSE(IsValidUtf8("\xF5\x80\x80\x80"));
   EXPECT_FALSE(IsValidUtf8("\xF7\xBF\xBF\xBF"));
-  EXPECT_FALSE(IsValidUtf8("\xF8\x88\x80\x80\x80"));  // 5-byte form
+  EXPECT_FALSE(IsValidUtf8("\xF8\x88\x80\x80\x80"));      // 5-byte form
   EXPECT_FALSE(IsValidUtf8("\xFC\x84\x80\x80\x80\x80"));  // 6-byte form
 }
 

@@ -19,8 +19,7 @@ PublishSpec Good() {
   return s;
 }
 
-void ExpectFieldError(PublishSpec spec, const PublishLimits& limits,
-                      const std::string& field) {
+void ExpectFieldError(PublishSpec spec, const PublishLimits& limits, const std::string& field) {
   absl::Status s = ValidatePublishSpec(&spec, limits);
   ASSERT_FALSE(s.ok()) << "expected an error naming " << field;
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;

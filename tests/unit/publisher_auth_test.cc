@@ -37,8 +37,7 @@ class PublisherAuthTest : public ::testing::Test {
 TEST_F(PublisherAuthTest, StaticKeysAndChannelGrants) {
   PublisherAuth auth({}, &keys_, &verifier_, &unlimited_);
   EXPECT_FALSE(auth.open());
-  EXPECT_EQ(auth.Authenticate("", kNow).status().code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(auth.Authenticate("", kNow).status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(auth.Authenticate("Bearer wrong-key-000000000", kNow).status().code(),
             absl::StatusCode::kUnauthenticated);
   auto billing = auth.Authenticate("Bearer 0123456789abcdef-billing", kNow);
@@ -55,8 +54,7 @@ TEST_F(PublisherAuthTest, StaticKeysAndChannelGrants) {
 
 TEST_F(PublisherAuthTest, JwtNeedsPublishClaim) {
   PublisherAuth auth({}, &no_keys_, &verifier_, &unlimited_);
-  auto who = auth.Authenticate(
-      "Bearer " + Jwt(R"({"sub":"svc","publish":["tasks*"]})"), kNow);
+  auto who = auth.Authenticate("Bearer " + Jwt(R"({"sub":"svc","publish":["tasks*"]})"), kNow);
   ASSERT_TRUE(who.ok()) << who.status();
   EXPECT_EQ(who->name, "jwt:svc");
   EXPECT_TRUE(PublisherAuth::Authorize(*who, "tasks.1").ok());
@@ -74,12 +72,10 @@ TEST_F(PublisherAuthTest, JwtPublisherExpiresMidStream) {
   PublisherAuth auth({}, &no_keys_, &verifier_, &unlimited_);
   const int64_t exp = absl::ToUnixSeconds(kNow) + 60;
   auto who = auth.Authenticate(
-      "Bearer " + Jwt(absl::StrCat(R"({"sub":"svc","publish":["*"],"exp":)", exp, "}")),
-      kNow);
+      "Bearer " + Jwt(absl::StrCat(R"({"sub":"svc","publish":["*"],"exp":)", exp, "}")), kNow);
   ASSERT_TRUE(who.ok()) << who.status();
   EXPECT_TRUE(auth.Admit(*who, kNow + absl::Seconds(60)).ok());  // within leeway
-  absl::Status late = auth.Admit(*who, kNow + absl::Seconds(60) +
-                                           JwtVerifier::Options{}.leeway);
+  absl::Status late = auth.Admit(*who, kNow + absl::Seconds(60) + JwtVerifier::Options{}.leeway);
   EXPECT_EQ(late.code(), absl::StatusCode::kUnauthenticated) << late;
 }
 

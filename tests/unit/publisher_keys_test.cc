@@ -124,12 +124,11 @@ class PublisherKeysFileTest : public ::testing::Test {
 
 TEST_F(PublisherKeysFileTest, LoadsAGoodFile) {
   PublisherKeys keys;
-  absl::Status s = Load(std::string("# name key [patterns]\n\n") +
-                            "billing " + kBillingKey + "\n" +
-                            "tasks\tsha256:" + Sha256Hex(kTasksKey) +
-                            "  tasks,user.*   # backend B\n" +
-                            "hashy key#with#hashes-0123 # '#' inside a key is kept\n",
-                        &keys);
+  absl::Status s =
+      Load(std::string("# name key [patterns]\n\n") + "billing " + kBillingKey + "\n" +
+               "tasks\tsha256:" + Sha256Hex(kTasksKey) + "  tasks,user.*   # backend B\n" +
+               "hashy key#with#hashes-0123 # '#' inside a key is kept\n",
+           &keys);
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(keys.size(), 3u);
   EXPECT_TRUE(keys.Authenticate("key#with#hashes-0123").ok());

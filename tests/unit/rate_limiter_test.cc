@@ -16,9 +16,7 @@
 namespace ssebridge {
 namespace {
 
-
-int AllowedNow(RateLimiter* limiter, const std::string& key, absl::Time now,
-               int attempts) {
+int AllowedNow(RateLimiter* limiter, const std::string& key, absl::Time now, int attempts) {
   int allowed = 0;
   for (int i = 0; i < attempts; ++i) allowed += limiter->Allow(key, now) ? 1 : 0;
   return allowed;

@@ -5,13 +5,13 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "gtest/gtest.h"
 #include "bridge/broker/redis/redis_attach_state.h"
 #include "bridge/broker/redis/redis_codec.h"
 #include "bridge/broker/redis/redis_keys.h"
 #include "bridge/broker/redis/redis_snapshot.h"
 #include "bridge/broker/redis/redis_url.h"
 #include "bridge/sse/sse_encoder.h"
+#include "gtest/gtest.h"
 
 namespace ssebridge {
 namespace {
@@ -118,8 +118,7 @@ TEST(RedisCodecTest, LiveMessageAndIds) {
 
 class AttachStateTest : public ::testing::Test {
  protected:
-  std::shared_ptr<Subscription> Sub(std::vector<std::string> channels,
-                                    std::string user = "") {
+  std::shared_ptr<Subscription> Sub(std::vector<std::string> channels, std::string user = "") {
     Subscription::Options o;
     o.channels = std::move(channels);
     o.user_id = std::move(user);
@@ -169,10 +168,9 @@ TEST_F(AttachStateTest, CatchUpFromASnapshotMatchesTheMemoryBrokersShape) {
   reply.epoch = "ep";
   reply.head = 12;
   // Resume: stream entries of both channels, merged by seq, bob's left out.
-  reply.items = {{0, "7-0", payload}, {0, "11-0", payload}, {1, "9-0", payload},
-                 {1, "10-0", for_bob}};
-  std::vector<EventPtr> out = BuildCatchUp(*sub, reply, false, "", "ep-5",
-                                           absl::Now(), encoder);
+  reply.items = {
+      {0, "7-0", payload}, {0, "11-0", payload}, {1, "9-0", payload}, {1, "10-0", for_bob}};
+  std::vector<EventPtr> out = BuildCatchUp(*sub, reply, false, "", "ep-5", absl::Now(), encoder);
   std::vector<std::string> ids;
   for (const auto& e : out) ids.push_back(e->id);
   EXPECT_EQ(ids, (std::vector<std::string>{"ep-7", "ep-9", "ep-11"}));

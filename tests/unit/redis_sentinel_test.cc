@@ -1,16 +1,17 @@
 // Redis Sentinel support without a network: the --redis_sentinels list, the
 // replies the locator reads, and the locator's state (moves, generations,
 // registered sockets shut down on a move).
+#include "bridge/broker/redis/redis_sentinel.h"
+
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
 
-#include "gtest/gtest.h"
 #include "bridge/broker/redis/redis_primary_locator.h"
-#include "bridge/broker/redis/redis_sentinel.h"
 #include "bridge/broker/redis/sentinel_primary_locator.h"
+#include "gtest/gtest.h"
 
 namespace ssebridge {
 namespace {
@@ -65,8 +66,8 @@ TEST(SentinelListTest, ParsesHostsPortsAndIpv6) {
 }
 
 TEST(SentinelListTest, RefusesBadEntriesNamingTheFlag) {
-  for (const char* bad : {"", " , ", "h:0", "h:65536", "h:x", "h:", ":26379", "::1:5",
-                          "[::1", "a:1,a:1"}) {
+  for (const char* bad :
+       {"", " , ", "h:0", "h:65536", "h:x", "h:", ":26379", "::1:5", "[::1", "a:1,a:1"}) {
     absl::StatusOr<std::vector<SentinelAddress>> l = ParseSentinelList(bad);
     ASSERT_FALSE(l.ok()) << bad;
     EXPECT_EQ(l.status().code(), absl::StatusCode::kInvalidArgument) << bad;
@@ -85,8 +86,7 @@ TEST(SentinelRepliesTest, MasterAddrReply) {
   EXPECT_NE(ParseMasterAddrReply(nil.Get(), "m").status().message().find("\"m\""),
             std::string::npos);
   Reply err = Reply::Str("ERR unknown", REDIS_REPLY_ERROR);
-  EXPECT_EQ(ParseMasterAddrReply(err.Get(), "m").status().code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ParseMasterAddrReply(err.Get(), "m").status().code(), absl::StatusCode::kUnavailable);
   Reply one = Reply::Array({Reply::Str("h")});
   EXPECT_FALSE(ParseMasterAddrReply(one.Get(), "m").ok());
   Reply badport = Reply::Array({Reply::Str("h"), Reply::Str("99999")});
@@ -105,8 +105,8 @@ TEST(SentinelRepliesTest, SwitchMasterMessage) {
   EXPECT_FALSE(ParseSwitchMaster("mymaster 127.0.0.1 6379 127.0.0.1", "mymaster", &to));
   EXPECT_FALSE(ParseSwitchMaster("mymaster a 1 b x", "mymaster", &to));
 
-  Reply confirm = Reply::Array(
-      {Reply::Str("subscribe"), Reply::Str("+switch-master"), Reply::Str("1")});
+  Reply confirm =
+      Reply::Array({Reply::Str("subscribe"), Reply::Str("+switch-master"), Reply::Str("1")});
   EXPECT_FALSE(SwitchMasterPayload(confirm.Get(), &payload));
   Reply pong = Reply::Array({Reply::Str("pong"), Reply::Str("")});
   EXPECT_FALSE(SwitchMasterPayload(pong.Get(), &payload));

@@ -93,7 +93,8 @@ TEST(RequestFramingTest, HeaderLimitsAre431) {
   }
   {
     RequestFraming f(Small());
-    EXPECT_EQ(f.Scan("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n"), FramingState::kRejected);
+    EXPECT_EQ(f.Scan("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n"),
+              FramingState::kRejected);
     EXPECT_EQ(f.reject_status(), 431);
     EXPECT_NE(f.reject_message().find("--max_header_count"), std::string::npos);
   }
@@ -101,14 +102,15 @@ TEST(RequestFramingTest, HeaderLimitsAre431) {
     RequestLimits big = Small();
     big.max_header_bytes = 100000;
     RequestFraming f(big);
-    EXPECT_EQ(f.Scan(absl::StrCat("GET / HTTP/1.1\r\nCookie: ",
-                                  std::string(kMaxHeaderLineBytes, 'c'))),
-              FramingState::kRejected);
+    EXPECT_EQ(
+        f.Scan(absl::StrCat("GET / HTTP/1.1\r\nCookie: ", std::string(kMaxHeaderLineBytes, 'c'))),
+        FramingState::kRejected);
     EXPECT_EQ(f.reject_status(), 431);
   }
   {
     RequestFraming f(Small());  // exactly at the count limit is fine
-    EXPECT_EQ(f.Scan("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"), FramingState::kHeadComplete);
+    EXPECT_EQ(f.Scan("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"),
+              FramingState::kHeadComplete);
   }
 }
 
@@ -117,7 +119,8 @@ TEST(RequestFramingTest, ContentLengthOverLimitIs413) {
   EXPECT_EQ(f.Scan("POST / HTTP/1.1\r\ncontent-length: 1001\r\n"), FramingState::kRejected);
   EXPECT_EQ(f.reject_status(), 413);
   RequestFraming ok(Small());
-  EXPECT_EQ(ok.Scan("POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n"), FramingState::kHeadComplete);
+  EXPECT_EQ(ok.Scan("POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n"),
+            FramingState::kHeadComplete);
   RequestFraming same(Small());  // a repeated identical length is one length
   EXPECT_EQ(same.Scan("POST / HTTP/1.1\r\nContent-Length: 7\r\nContent-Length: 7\r\n\r\n"),
             FramingState::kHeadComplete);
@@ -152,15 +155,12 @@ TEST(RequestFramingTest, AmbiguousOrMalformedFramingIs400) {
        "Transfer-Encoding"},
       {"gzip, chunked", "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
        "Transfer-Encoding"},
-      {"identity", "POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n",
-       "Transfer-Encoding"},
+      {"identity", "POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n", "Transfer-Encoding"},
       {"two codings headers",
        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
        "Transfer-Encoding"},
-      {"chunked in 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
-       "HTTP/1.0"},
-      {"space before colon", "POST / HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n",
-       "header"},
+      {"chunked in 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", "HTTP/1.0"},
+      {"space before colon", "POST / HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n", "header"},
       {"folded line", "POST / HTTP/1.1\r\nX-A: 1\r\n chunked\r\n\r\n", "header"},
       {"no colon", "POST / HTTP/1.1\r\nX-A\r\n\r\n", "header"},
       {"empty name", "POST / HTTP/1.1\r\n: v\r\n\r\n", "header"},

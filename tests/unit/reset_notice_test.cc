@@ -19,8 +19,7 @@ TEST(ResetNoticeTest, Fields) {
   EXPECT_EQ(ev->seq, 42u);
   EXPECT_TRUE(ev->channel.empty());
   EXPECT_EQ(ev->published_at, now);
-  EXPECT_EQ(ev->data,
-            "{\"reason\":\"cursor_too_old\",\"cursor\":\"ep9-3\",\"head\":\"ep9-42\"}");
+  EXPECT_EQ(ev->data, "{\"reason\":\"cursor_too_old\",\"cursor\":\"ep9-3\",\"head\":\"ep9-42\"}");
   EXPECT_EQ(ev->frame, enc.Encode(*ev));
   EXPECT_EQ(ev->frame,
             "id: ep9-42\nevent: ssebridge.reset\ndata: "
@@ -32,8 +31,8 @@ TEST(ResetNoticeTest, CursorIsShortenedAndMadeSafe) {
   std::string cursor = std::string("x\"\n\xFF", 4) + std::string(100, 'y');
   EventPtr ev = MakeResetNotice("e", 0, kResetMalformed, cursor, absl::UnixEpoch(), enc);
   const std::string expected_cursor = "x\\\"??" + std::string(60, 'y');
-  EXPECT_EQ(ev->data, "{\"reason\":\"malformed_cursor\",\"cursor\":\"" +
-                          expected_cursor + "\",\"head\":\"e-0\"}");
+  EXPECT_EQ(ev->data, "{\"reason\":\"malformed_cursor\",\"cursor\":\"" + expected_cursor +
+                          "\",\"head\":\"e-0\"}");
   EXPECT_EQ(ev->data.find('\n'), std::string::npos);
 }
 

@@ -1,12 +1,12 @@
 #include "bridge/auth/secret_file.h"
 
-#include <cstdio>
-#include <fstream>
-#include <string>
-
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
 
 namespace ssebridge {
 namespace {

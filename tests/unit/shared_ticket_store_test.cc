@@ -21,7 +21,6 @@
 namespace ssebridge {
 namespace {
 
-
 class FakeVault : public TicketVault {
  public:
   absl::Status Put(absl::string_view name, absl::string_view record, absl::Time expires_at,
@@ -103,8 +102,8 @@ TEST(SharedTicketStoreTest, IssuedOnOneRedeemedOnAnotherOnce) {
   FakeVault vault;
   SharedTicketStore a({}, &vault);
   SharedTicketStore b({}, &vault);
-  absl::StatusOr<std::string> t = a.Issue("alice", {"tasks", "user.alice.*"},
-                                          absl::Seconds(30), kT0);
+  absl::StatusOr<std::string> t =
+      a.Issue("alice", {"tasks", "user.alice.*"}, absl::Seconds(30), kT0);
   ASSERT_TRUE(t.ok()) << t.status();
   absl::StatusOr<TicketGrant> peeked = b.Peek(*t, kT0 + absl::Seconds(1));
   ASSERT_TRUE(peeked.ok()) << peeked.status();
@@ -134,8 +133,7 @@ TEST(SharedTicketStoreTest, RefusalsNameTheCause) {
                 "ticket expired");
   ExpectRefused(store.Redeem(std::string(TicketStore::kTicketLength, 'A'), kT0),
                 absl::StatusCode::kUnauthenticated, "ticket unknown");
-  ExpectRefused(store.Redeem("short", kT0), absl::StatusCode::kUnauthenticated,
-                "ticket unknown");
+  ExpectRefused(store.Redeem("short", kT0), absl::StatusCode::kUnauthenticated, "ticket unknown");
   EXPECT_FALSE(store.Issue("u", {"a"}, absl::Seconds(61), kT0).ok());
   EXPECT_FALSE(store.Issue("", {"a"}, absl::Seconds(1), kT0).ok());
 }

@@ -23,7 +23,7 @@ namespace {
 // ---- what a browser sees: the tests' one WHATWG parser ------------------
 
 struct ParsedEvent {
-  std::string type;           // "message" when no event: field was given
+  std::string type;  // "message" when no event: field was given
   std::string data;
   std::string last_event_id;  // the EventSource's last event ID at dispatch
 };
@@ -84,8 +84,7 @@ TEST(SseParserSelfTest, FollowsTheWhatwgAlgorithm) {
 
 TEST(SseEncoderTest, SingleLineWithIdAndDefaultType) {
   SseEncoder enc;
-  EXPECT_EQ(enc.Encode(MakeEvent("e1-1", "message", "hello")),
-            "id: e1-1\ndata: hello\n\n");
+  EXPECT_EQ(enc.Encode(MakeEvent("e1-1", "message", "hello")), "id: e1-1\ndata: hello\n\n");
 }
 
 TEST(SseEncoderTest, NoticesCarryATypeAndDataButNoId) {
@@ -119,14 +118,12 @@ TEST(SseEncoderTest, MultiLineLf) {
 
 TEST(SseEncoderTest, MultiLineCrLf) {
   SseEncoder enc;
-  EXPECT_EQ(enc.Encode(MakeEvent("a-1", "message", "l1\r\nl2")),
-            "id: a-1\ndata: l1\ndata: l2\n\n");
+  EXPECT_EQ(enc.Encode(MakeEvent("a-1", "message", "l1\r\nl2")), "id: a-1\ndata: l1\ndata: l2\n\n");
 }
 
 TEST(SseEncoderTest, MultiLineCr) {
   SseEncoder enc;
-  EXPECT_EQ(enc.Encode(MakeEvent("a-1", "message", "l1\rl2")),
-            "id: a-1\ndata: l1\ndata: l2\n\n");
+  EXPECT_EQ(enc.Encode(MakeEvent("a-1", "message", "l1\rl2")), "id: a-1\ndata: l1\ndata: l2\n\n");
 }
 
 TEST(SseEncoderTest, MixedLineBreaks) {
@@ -138,12 +135,9 @@ TEST(SseEncoderTest, MixedLineBreaks) {
 
 TEST(SseEncoderTest, TrailingNewlineKeepsAnEmptyLastLine) {
   SseEncoder enc;
-  EXPECT_EQ(enc.Encode(MakeEvent("a-1", "message", "x\n")),
-            "id: a-1\ndata: x\ndata: \n\n");
-  EXPECT_EQ(enc.Encode(MakeEvent("a-1", "message", "x\r")),
-            "id: a-1\ndata: x\ndata: \n\n");
-  EXPECT_EQ(enc.Encode(MakeEvent("a-1", "message", "x\r\n")),
-            "id: a-1\ndata: x\ndata: \n\n");
+  EXPECT_EQ(enc.Encode(MakeEvent("a-1", "message", "x\n")), "id: a-1\ndata: x\ndata: \n\n");
+  EXPECT_EQ(enc.Encode(MakeEvent("a-1", "message", "x\r")), "id: a-1\ndata: x\ndata: \n\n");
+  EXPECT_EQ(enc.Encode(MakeEvent("a-1", "message", "x\r\n")), "id: a-1\ndata: x\ndata: \n\n");
 }
 
 TEST(SseEncoderTest, EmptyDataIsOneEmptyDataLine) {
@@ -157,8 +151,7 @@ TEST(SseEncoderTest, EmptyDataIsOneEmptyDataLine) {
 TEST(SseEncoderTest, UnicodePassesUnchanged) {
   SseEncoder enc;
   const std::string data = "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80";
-  EXPECT_EQ(enc.Encode(MakeEvent("a-1", "message", data)),
-            "id: a-1\ndata: " + data + "\n\n");
+  EXPECT_EQ(enc.Encode(MakeEvent("a-1", "message", data)), "id: a-1\ndata: " + data + "\n\n");
   // A type in UTF-8 too.
   EXPECT_EQ(enc.Encode(MakeEvent("a-1", "\xC3\xA9v", "x")),
             "id: a-1\nevent: \xC3\xA9v\ndata: x\n\n");
@@ -185,8 +178,7 @@ TEST(SseEncoderTest, ColonsInDataAreNotFields) {
 TEST(SseEncoderTest, EncodeCursorMovesLastEventIdWithoutAnEvent) {
   SseEncoder enc;
   EXPECT_EQ(enc.EncodeCursor("ep-9"), "id: ep-9\n\n");
-  ParsedStream p = ParseSse(enc.Encode(MakeEvent("ep-3", "state", "v")) +
-                            enc.EncodeCursor("ep-9"));
+  ParsedStream p = ParseSse(enc.Encode(MakeEvent("ep-3", "state", "v")) + enc.EncodeCursor("ep-9"));
   ASSERT_EQ(p.events.size(), 1u);
   EXPECT_EQ(p.events[0].last_event_id, "ep-3");
   // The next event without an id of its own carries the moved cursor.
@@ -300,24 +292,23 @@ TEST_P(SseRoundTripTest, BrowserSeesThePublishedData) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Payloads, SseRoundTripTest,
-    testing::Values(std::string("plain"), std::string(""), std::string("a\nb"),
-                    std::string("a\r\nb"), std::string("a\rb"),
-                    std::string("a\r\n\r\nb"), std::string("a\n\rb"),
-                    std::string("x\n"), std::string("x\r"), std::string("x\r\n"),
-                    std::string("\n"), std::string("\r"), std::string("\r\n"),
-                    std::string("\n\nx\n\n"), std::string("  lead"),
-                    std::string(" \n  \r   "), std::string(":colon"),
-                    std::string("data: nested"),
-                    std::string("{\"k\":\"v\",\n \"u\":\"\xE2\x9C\x93\"}"),
-                    std::string("\xF0\x9F\x98\x80\r\n\xE4\xB8\xAD")));
+INSTANTIATE_TEST_SUITE_P(Payloads, SseRoundTripTest,
+                         testing::Values(std::string("plain"), std::string(""), std::string("a\nb"),
+                                         std::string("a\r\nb"), std::string("a\rb"),
+                                         std::string("a\r\n\r\nb"), std::string("a\n\rb"),
+                                         std::string("x\n"), std::string("x\r"),
+                                         std::string("x\r\n"), std::string("\n"), std::string("\r"),
+                                         std::string("\r\n"), std::string("\n\nx\n\n"),
+                                         std::string("  lead"), std::string(" \n  \r   "),
+                                         std::string(":colon"), std::string("data: nested"),
+                                         std::string("{\"k\":\"v\",\n \"u\":\"\xE2\x9C\x93\"}"),
+                                         std::string("\xF0\x9F\x98\x80\r\n\xE4\xB8\xAD")));
 
 TEST(SseStreamTest, SeveralFramesInOneStream) {
   SseEncoder enc;
   std::string stream = SseRetry(1000) + SseComment("hb") +
-                       enc.Encode(MakeEvent("e-1", "a", "one\r\ntwo")) +
-                       SseComment("hb") + enc.Encode(MakeEvent("e-2", "message", "three"));
+                       enc.Encode(MakeEvent("e-1", "a", "one\r\ntwo")) + SseComment("hb") +
+                       enc.Encode(MakeEvent("e-2", "message", "three"));
   ParsedStream p = ParseSse(stream);
   ASSERT_EQ(p.events.size(), 2u);
   EXPECT_EQ(p.events[0].type, "a");

@@ -34,8 +34,13 @@ TEST(MetricsRegistrySumTest, SumsCountersAndGaugesWithALabelFilter) {
 class StatusFeedTest : public ::testing::Test {
  protected:
   StatusFeed::Sources Sources(const MetricsRegistry* metrics) {
-    return {[] { return uint64_t{3}; }, [] { return uint64_t{10}; }, [] { return uint64_t{30}; },
-            [] { return uint64_t{1}; },  [] { return true; },         "memory", metrics};
+    return {[] { return uint64_t{3}; },
+            [] { return uint64_t{10}; },
+            [] { return uint64_t{30}; },
+            [] { return uint64_t{1}; },
+            [] { return true; },
+            "memory",
+            metrics};
   }
   Hub hub_{1};
 };

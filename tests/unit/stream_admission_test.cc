@@ -51,13 +51,12 @@ class StreamAdmissionTest : public ::testing::Test {
 
   std::string UserToken(absl::string_view sub, absl::string_view channels) {
     return MakeToken(R"({"alg":"HS256","kid":"k1"})",
-                     absl::StrCat(R"({"sub":")", sub, R"(","channels":)", channels,
-                                  R"(,"exp":)", absl::ToUnixSeconds(kNow) + 60, "}"),
+                     absl::StrCat(R"({"sub":")", sub, R"(","channels":)", channels, R"(,"exp":)",
+                                  absl::ToUnixSeconds(kNow) + 60, "}"),
                      Hs("SHA256", secret_));
   }
 
-  static StreamRequest Browser(std::vector<std::string> channels,
-                               std::string authorization = "",
+  static StreamRequest Browser(std::vector<std::string> channels, std::string authorization = "",
                                std::string address = "10.0.0.1") {
     StreamRequest r;
     r.channels = std::move(channels);
@@ -95,15 +94,16 @@ TEST(StreamChannelsTest, CountsValidatesAndDeduplicatesInOrder) {
   absl::Status many = StreamChannels({"a", "b", "c", "d"}, "channel", 3, false).status();
   EXPECT_TRUE(absl::IsInvalidArgument(many));
   EXPECT_TRUE(absl::StrContains(many.message(), "--max_channels_per_connection")) << many;
-  EXPECT_TRUE(absl::StartsWith(
-      StreamChannels({"a", "b c"}, "channels", 3, true).status().message(), "channels[1]:"));
-  EXPECT_TRUE(absl::StartsWith(
-      StreamChannels({"$x"}, "channel", 3, false).status().message(), "channel:"));
+  EXPECT_TRUE(absl::StartsWith(StreamChannels({"a", "b c"}, "channels", 3, true).status().message(),
+                               "channels[1]:"));
+  EXPECT_TRUE(
+      absl::StartsWith(StreamChannels({"$x"}, "channel", 3, false).status().message(), "channel:"));
 }
 
 TEST_F(StreamAdmissionTest, BrowserGetsItsUserOptionsAndACharge) {
   auto admission = Make({/*max_channels=*/4, /*max_streams=*/10, /*queue_bytes=*/4096});
-  StreamRequest r = Browser({"tasks", "news", "tasks"}, "Bearer " + UserToken("ann", R"(["tasks"])"));
+  StreamRequest r =
+      Browser({"tasks", "news", "tasks"}, "Bearer " + UserToken("ann", R"(["tasks"])"));
   r.cursor = "garbage-from-a-header";  // unchecked: no cursor_field
   auto grant = admission->Admit(r, kNow);
   ASSERT_TRUE(grant.ok()) << grant.status();
@@ -207,12 +207,11 @@ TEST_F(StreamAdmissionTest, OperatorNeedsAnAdminKeyOrIsClosedWithAuthOn) {
   EXPECT_TRUE(absl::IsUnauthenticated(admission->CheckOperator("")));
   EXPECT_TRUE(absl::IsUnauthenticated(admission->CheckOperator("Bearer wrong-key-0123456789")));
   // A publisher key is no admin key.
-  EXPECT_TRUE(absl::IsUnauthenticated(
-      admission->CheckOperator(absl::StrCat("Bearer ", kPublisherKey))));
+  EXPECT_TRUE(
+      absl::IsUnauthenticated(admission->CheckOperator(absl::StrCat("Bearer ", kPublisherKey))));
   EXPECT_TRUE(admission->CheckOperator(absl::StrCat("Bearer ", kAdminKey)).ok());
-  EXPECT_TRUE(admission
-                  ->CheckOperator("Basic " + absl::Base64Escape(absl::StrCat("x:", kAdminKey)))
-                  .ok());
+  EXPECT_TRUE(
+      admission->CheckOperator("Basic " + absl::Base64Escape(absl::StrCat("x:", kAdminKey))).ok());
 
   auto closed = Make({}, /*with_admin_keys=*/false);
   absl::Status s = closed->CheckOperator(absl::StrCat("Bearer ", kAdminKey));

@@ -28,10 +28,10 @@ class SubscriberAuthTest : public ::testing::Test {
   }
 
   std::string Token(absl::string_view sub, absl::string_view channels, int64_t exp) {
-    return MakeToken(R"({"alg":"HS256","kid":"k1"})",
-                     absl::StrCat(R"({"sub":")", sub, R"(","channels":)", channels,
-                                  R"(,"exp":)", exp, "}"),
-                     Hs("SHA256", secret_));
+    return MakeToken(
+        R"({"alg":"HS256","kid":"k1"})",
+        absl::StrCat(R"({"sub":")", sub, R"(","channels":)", channels, R"(,"exp":)", exp, "}"),
+        Hs("SHA256", secret_));
   }
 
   std::string secret_;
@@ -45,8 +45,8 @@ class SubscriberAuthTest : public ::testing::Test {
 
 TEST_F(SubscriberAuthTest, BearerGrantsItsChannelsAndPublicOnes) {
   SubscriberCredentials c;
-  c.authorization = "Bearer " + Token("alice", R"(["tasks","dash.*"])",
-                                      absl::ToUnixSeconds(kNow) + 60);
+  c.authorization =
+      "Bearer " + Token("alice", R"(["tasks","dash.*"])", absl::ToUnixSeconds(kNow) + 60);
   auto id = auth_->Authenticate(c, kNow);
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_EQ(id->user_id, "alice");
@@ -69,11 +69,9 @@ TEST_F(SubscriberAuthTest, CookieAndPrecedence) {
   EXPECT_EQ(id->method, "cookie");
   // A bad Authorization header is not rescued by a good cookie.
   c.authorization = "Bearer nonsense";
-  EXPECT_EQ(auth_->Authenticate(c, kNow).status().code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(auth_->Authenticate(c, kNow).status().code(), absl::StatusCode::kUnauthenticated);
   c.authorization = "Basic Zm9vOmJhcg==";
-  EXPECT_EQ(auth_->Authenticate(c, kNow).status().code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(auth_->Authenticate(c, kNow).status().code(), absl::StatusCode::kUnauthenticated);
 }
 
 TEST_F(SubscriberAuthTest, ErrorsNeverEchoTheToken) {
@@ -83,8 +81,7 @@ TEST_F(SubscriberAuthTest, ErrorsNeverEchoTheToken) {
   auto id = auth_->Authenticate(c, kNow);
   ASSERT_FALSE(id.ok());
   EXPECT_EQ(id.status().code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(id.status().message().find(token.substr(token.rfind('.') + 1)),
-            std::string::npos);
+  EXPECT_EQ(id.status().message().find(token.substr(token.rfind('.') + 1)), std::string::npos);
 }
 
 TEST_F(SubscriberAuthTest, QueryTokenNeedsTheFlag) {
@@ -121,10 +118,8 @@ TEST_F(SubscriberAuthTest, TicketWorksOnceAndScopesChannels) {
   EXPECT_EQ(id->user_id, "dave");
   EXPECT_EQ(id->expires_at, absl::InfiniteFuture());
   EXPECT_TRUE(auth_->Authorize(*id, {"tasks"}).ok());
-  EXPECT_EQ(auth_->Authorize(*id, {"dash.cpu"}).code(),
-            absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(auth_->Authenticate(c, kNow).status().code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(auth_->Authorize(*id, {"dash.cpu"}).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(auth_->Authenticate(c, kNow).status().code(), absl::StatusCode::kUnauthenticated);
 }
 
 // Issue 16 finding 4: a ticket minted by a key limited to tasks* read the
@@ -168,8 +163,8 @@ TEST_F(SubscriberAuthTest, DevModeOpensEveryChannelAndIgnoresTokens) {
 
 TEST_F(SubscriberAuthTest, StaleCookieLeavesThePublicChannelsOpen) {
   SubscriberCredentials c;
-  c.cookie_header = "ssebridge_token=" +
-                    Token("alice", R"(["tasks"])", absl::ToUnixSeconds(kNow) - 3600);
+  c.cookie_header =
+      "ssebridge_token=" + Token("alice", R"(["tasks"])", absl::ToUnixSeconds(kNow) - 3600);
   auto id = auth_->Authenticate(c, kNow);
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_TRUE(id->user_id.empty());

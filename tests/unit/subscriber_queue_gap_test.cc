@@ -40,15 +40,16 @@ TEST(SubscriberQueueGapTest, LatestOnlyDeliversABurstToAReaderThatKeepsUp) {
               PR::kQueued);
   }
   EXPECT_EQ(dropped, 0u);
-  EXPECT_EQ(Entries(&q), (Tags{"cpu1", "cpu2", "cpu3", "cpu4", "cpu5", "cpu6",
-                               "cpu7", "cpu8", "cpu9"}));
+  EXPECT_EQ(Entries(&q),
+            (Tags{"cpu1", "cpu2", "cpu3", "cpu4", "cpu5", "cpu6", "cpu7", "cpu8", "cpu9"}));
 }
 
 TEST(SubscriberQueueGapTest, LatestOnlyCoalescesOnceTheReaderIsBehind) {
   SubscriberQueue q(100);
   uint64_t dropped = 0;
   // 40 bytes of other values, then cpu1: 50 of 100, not behind yet.
-  for (int i = 0; i < 4; ++i) q.Push(Ev(absl::StrCat("m", i), 10, "dash", "mem"), kLatest, &dropped);
+  for (int i = 0; i < 4; ++i)
+    q.Push(Ev(absl::StrCat("m", i), 10, "dash", "mem"), kLatest, &dropped);
   q.Push(Ev("cpu1", 10, "dash", "cpu"), kLatest, &dropped);
   ASSERT_EQ(dropped, 0u);
   // 60 > 50: behind, so cpu2 replaces cpu1 where it stood.
@@ -92,7 +93,7 @@ TEST(SubscriberQueueGapTest, TheNoticeIsEncodedAndAWrittenOneIsNeverChanged) {
   ASSERT_EQ(q.Peek(v, 4), 3u);
   EXPECT_EQ(v[0], notice);
   EXPECT_EQ(q.bytes(), notice.size() + 20) << "a notice is a control frame: outside the limit";
-  q.Consume(5);  // the notice is partly on the wire: committed
+  q.Consume(5);                          // the notice is partly on the wire: committed
   q.Push(Ev("D", 10), kDrop, &dropped);  // B goes: a second notice
   ASSERT_EQ(q.Peek(v, 4), 4u);
   EXPECT_EQ(v[0], absl::string_view(notice).substr(5));

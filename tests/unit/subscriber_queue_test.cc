@@ -170,12 +170,10 @@ TEST(SubscriberQueueTest, EventLargerThanTheQueueOverflowsUnderEveryPolicy) {
   for (DeliveryPolicy p : {kDisc, kDrop, kLatest}) {
     SubscriberQueue q(10);
     uint64_t dropped = 0;
-    EXPECT_EQ(q.Push(Ev("A", 11), p, &dropped), PR::kOverflow)
-        << DeliveryPolicyName(p);
+    EXPECT_EQ(q.Push(Ev("A", 11), p, &dropped), PR::kOverflow) << DeliveryPolicyName(p);
     EXPECT_TRUE(q.empty());
     EXPECT_EQ(q.bytes(), 0u);
-    EXPECT_EQ(q.Push(Ev("B", 10), p, &dropped), PR::kQueued)
-        << DeliveryPolicyName(p);
+    EXPECT_EQ(q.Push(Ev("B", 10), p, &dropped), PR::kQueued) << DeliveryPolicyName(p);
   }
 }
 
@@ -259,11 +257,16 @@ TEST(SubscriberQueueTest, DropOldestNeverDropsAPartlyWrittenHead) {
   // Waiting: B and C (20); D needs 10 more than fits.
   ASSERT_EQ(q.Push(Ev("Dddddddddddddddddddd", 20), kDrop, &dropped), PR::kQueued);
   EXPECT_EQ(dropped, 1u);  // B, not A
-  EXPECT_EQ(Pending(q), "aaaaaaaaa" "Cccccccccc" "Dddddddddddddddddddd");
+  EXPECT_EQ(Pending(q),
+            "aaaaaaaaa"
+            "Cccccccccc"
+            "Dddddddddddddddddddd");
   EXPECT_EQ(q.bytes(), 39u);
   // Once A is written out, it is gone for good.
   q.Consume(9);
-  EXPECT_EQ(Pending(q), "Cccccccccc" "Dddddddddddddddddddd");
+  EXPECT_EQ(Pending(q),
+            "Cccccccccc"
+            "Dddddddddddddddddddd");
   EXPECT_EQ(q.bytes(), 30u);
 }
 
@@ -363,7 +366,9 @@ TEST(SubscriberQueueTest, LatestOnlyNeverReplacesAPartlyWrittenHead) {
   // Behind now (10 of 20 waiting): the next one replaces cpu2, not the head.
   ASSERT_EQ(q.Push(Ev("cpu3", 10, "dash", "cpu"), kLatest, &dropped), PR::kQueued);
   EXPECT_EQ(dropped, 1u);
-  EXPECT_EQ(Pending(q), "u1......" "cpu3......");
+  EXPECT_EQ(Pending(q),
+            "u1......"
+            "cpu3......");
 }
 
 TEST(SubscriberQueueTest, LatestOnlyMayReplaceAnUnstartedHead) {

@@ -83,16 +83,16 @@ TEST(TicketCodecTest, RefusesWhatItDidNotWrite) {
   const std::string good = EncodeTicketGrant(Sample());
   const std::vector<std::string> bad = {
       "",
-      "t2" + good.substr(2),                     // another version
-      good.substr(0, good.size() - 1),           // truncated
-      good + "x",                                // trailing bytes
-      "t15:alice",                               // stops after the user
-      "t15:alice0:3:abc",                        // expiry not a number
-      "t15:alice0:1:51:2",                       // count without its patterns
-      "t15:alice0:1:51:10:1:-",                  // a bad pattern (empty)
-      "t15:alice0:1:51:12:a*b1:-",               // a bad pattern ('*' inside)
-      "t1999999999999:x",                        // a length past the end
-      "t15:alice0:1:51:x1:-",                    // count not a number
+      "t2" + good.substr(2),            // another version
+      good.substr(0, good.size() - 1),  // truncated
+      good + "x",                       // trailing bytes
+      "t15:alice",                      // stops after the user
+      "t15:alice0:3:abc",               // expiry not a number
+      "t15:alice0:1:51:2",              // count without its patterns
+      "t15:alice0:1:51:10:1:-",         // a bad pattern (empty)
+      "t15:alice0:1:51:12:a*b1:-",      // a bad pattern ('*' inside)
+      "t1999999999999:x",               // a length past the end
+      "t15:alice0:1:51:x1:-",           // count not a number
   };
   for (const std::string& record : bad) {
     absl::StatusOr<TicketGrant> g = DecodeTicketGrant(record);

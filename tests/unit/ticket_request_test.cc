@@ -103,8 +103,8 @@ TEST(TicketRequestTest, WorkIsLinearInThePatterns) {
       EXPECT_GE(work, n);
       EXPECT_LE(work, per_pattern * n) << who.name << ", " << n << " patterns";
       work = 0;
-      absl::StatusOr<TicketGrant> g = BuildTicketGrant(
-          who, "u", std::vector<std::string>(n, "tasks.x"), Wide(), &work);
+      absl::StatusOr<TicketGrant> g =
+          BuildTicketGrant(who, "u", std::vector<std::string>(n, "tasks.x"), Wide(), &work);
       ASSERT_TRUE(g.ok());
       EXPECT_EQ(g->channels.patterns().size(), 1u);
       EXPECT_LE(work, per_pattern * n) << who.name << ", " << n << " duplicates";

@@ -1,7 +1,5 @@
 // MemoryTicketStore: single use, expiry, ttl bounds, capacity, and a race for the
 // same ticket.
-#include "bridge/auth/memory_ticket_store.h"
-
 #include <atomic>
 #include <set>
 #include <string>
@@ -11,12 +9,12 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/time/time.h"
+#include "bridge/auth/memory_ticket_store.h"
 #include "gtest/gtest.h"
 #include "tests/unit/fixed_clock.h"
 
 namespace ssebridge {
 namespace {
-
 
 TicketStore::Options Small(size_t max_tickets) {
   TicketStore::Options o;
@@ -24,8 +22,7 @@ TicketStore::Options Small(size_t max_tickets) {
   return o;
 }
 
-void ExpectUnauthenticated(const absl::StatusOr<TicketGrant>& g,
-                           absl::string_view message) {
+void ExpectUnauthenticated(const absl::StatusOr<TicketGrant>& g, absl::string_view message) {
   ASSERT_FALSE(g.ok());
   EXPECT_EQ(g.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(g.status().message(), message);
@@ -37,9 +34,9 @@ TEST(TicketStoreTest, RedeemsOnceAndCarriesTheGrant) {
       store.Issue("alice", {"tasks", "user.alice.*"}, absl::Seconds(30), kT0);
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->size(), TicketStore::kTicketLength);
-  EXPECT_EQ(t->find_first_not_of(
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-            std::string::npos);
+  EXPECT_EQ(
+      t->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+      std::string::npos);
   EXPECT_EQ(store.size(), 1u);
 
   absl::StatusOr<TicketGrant> g = store.Redeem(*t, kT0 + absl::Seconds(29));
@@ -49,8 +46,7 @@ TEST(TicketStoreTest, RedeemsOnceAndCarriesTheGrant) {
   EXPECT_EQ(g->expires_at, kT0 + absl::Seconds(30));
   EXPECT_EQ(store.size(), 0u);
 
-  ExpectUnauthenticated(store.Redeem(*t, kT0 + absl::Seconds(29)),
-                        "ticket already used");
+  ExpectUnauthenticated(store.Redeem(*t, kT0 + absl::Seconds(29)), "ticket already used");
 }
 
 TEST(TicketStoreTest, PeekChecksWithoutConsuming) {
@@ -100,8 +96,7 @@ TEST(TicketStoreTest, IssueValidatesItsArguments) {
     return store.Issue(std::move(user), std::move(ch), ttl, kT0).status().code();
   };
   EXPECT_EQ(code("", {}, absl::Seconds(10)), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(code(std::string(257, 'u'), {}, absl::Seconds(10)),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(std::string(257, 'u'), {}, absl::Seconds(10)), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(code("u", {}, absl::ZeroDuration()), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(code("u", {}, -absl::Seconds(1)), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(code("u", {}, absl::Seconds(61)), absl::StatusCode::kInvalidArgument);

@@ -26,8 +26,7 @@ bool BySeq(const EventPtr& a, const EventPtr& b) { return a->seq < b->seq; }
 
 }  // namespace
 
-MemoryBroker::MemoryBroker(Options options, Hub* hub,
-                           const EventEncoder* encoder)
+MemoryBroker::MemoryBroker(Options options, Hub* hub, const EventEncoder* encoder)
     : options_(std::move(options)),
       epoch_(options_.epoch.empty() ? NewEpoch() : options_.epoch),
       hub_(hub),
@@ -41,8 +40,7 @@ absl::StatusOr<PublishOutcome> MemoryBroker::Publish(const PublishSpec& spec) {
   std::lock_guard<std::mutex> lock(mu_);
   // Read under the lock, so publish times grow with seq (history and
   // retained expiry rely on it).
-  absl::StatusOr<PublishOutcome> outcome =
-      PublishLocked(own, options_.clock(), &dispatch);
+  absl::StatusOr<PublishOutcome> outcome = PublishLocked(own, options_.clock(), &dispatch);
   if (!dispatch.empty()) feed_.Dispatch(dispatch.front());
   return outcome;
 }
@@ -61,8 +59,7 @@ std::vector<absl::StatusOr<PublishOutcome>> MemoryBroker::PublishBatch(
   return out;
 }
 
-absl::Status MemoryBroker::CheckRetainedCaps(const Channel* channel,
-                                             const Event& event,
+absl::Status MemoryBroker::CheckRetainedCaps(const Channel* channel, const Event& event,
                                              const std::string& key) const {
   const EventPtr* old = nullptr;
   if (channel != nullptr) {
@@ -73,22 +70,22 @@ absl::Status MemoryBroker::CheckRetainedCaps(const Channel* channel,
   }
   const size_t count = channel == nullptr ? 0 : channel->retained_count();
   if (old == nullptr && count >= options_.retained.max_per_channel) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "retain: channel already holds ", count,
-        " retained values (--max_retained_per_channel); publish without "
-        "retain, or reuse an event type and audience"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("retain: channel already holds ", count,
+                     " retained values (--max_retained_per_channel); publish without "
+                     "retain, or reuse an event type and audience"));
   }
   const size_t freed = old == nullptr ? 0 : (*old)->footprint();
   if (retained_bytes_ - freed + event.footprint() > options_.retained.max_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "retain: retained values would exceed ", options_.retained.max_bytes,
-        " bytes in all (--max_retained_bytes)"));
+    return absl::ResourceExhaustedError(absl::StrCat("retain: retained values would exceed ",
+                                                     options_.retained.max_bytes,
+                                                     " bytes in all (--max_retained_bytes)"));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<PublishOutcome> MemoryBroker::PublishLocked(
-    PublishSpec& spec, absl::Time now, std::vector<EventPtr>* dispatch) {
+absl::StatusOr<PublishOutcome> MemoryBroker::PublishLocked(PublishSpec& spec, absl::Time now,
+                                                           std::vector<EventPtr>* dispatch) {
   if (!spec.idempotency_key.empty()) {
     if (const PublishOutcome* seen = idempotency_.Find(spec.idempotency_key, now)) {
       PublishOutcome replay = *seen;
@@ -98,9 +95,9 @@ absl::StatusOr<PublishOutcome> MemoryBroker::PublishLocked(
   }
   auto it = channels_.find(spec.channel);
   if (it == channels_.end() && channels_.size() >= options_.max_channels) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "channel: the bridge already holds history for ",
-        options_.max_channels, " channels (--max_channels)"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("channel: the bridge already holds history for ", options_.max_channels,
+                     " channels (--max_channels)"));
   }
 
   auto ev = std::make_shared<Event>();
@@ -118,8 +115,8 @@ absl::StatusOr<PublishOutcome> MemoryBroker::PublishLocked(
     retained_key = ev->user_ids.empty() ? ev->type : RetainedKey(*ev);
     // Before anything is stored: a refused retained publish is not
     // published at all, so the publisher's error is the whole story.
-    absl::Status capped = CheckRetainedCaps(
-        it == channels_.end() ? nullptr : it->second.get(), *ev, retained_key);
+    absl::Status capped =
+        CheckRetainedCaps(it == channels_.end() ? nullptr : it->second.get(), *ev, retained_key);
     if (!capped.ok()) return capped;
   }
   ++seq_;
@@ -127,8 +124,7 @@ absl::StatusOr<PublishOutcome> MemoryBroker::PublishLocked(
 
   if (it == channels_.end()) {
     it = channels_
-             .emplace(event->channel,
-                      std::make_unique<Channel>(event->channel, options_.history))
+             .emplace(event->channel, std::make_unique<Channel>(event->channel, options_.history))
              .first;
     // It may have been swept away before: what it held then is gone too.
     it->second->history.MarkEvictedThrough(swept_through_);
@@ -221,8 +217,7 @@ absl::Status MemoryBroker::Attach(std::shared_ptr<Subscription> sub,
 }
 
 std::vector<EventPtr> MemoryBroker::CatchUp(const Subscription& sub,
-                                            absl::string_view last_event_id,
-                                            absl::Time now) {
+                                            absl::string_view last_event_id, absl::Time now) {
   std::vector<EventPtr> out;
   if (last_event_id.empty()) {
     AppendRetained(sub, now, &out);
@@ -263,8 +258,7 @@ std::vector<EventPtr> MemoryBroker::CatchUp(const Subscription& sub,
       return out;
     }
   }
-  out.push_back(
-      MakeResetNotice(epoch_, seq_, reason, last_event_id, now, *encoder_));
+  out.push_back(MakeResetNotice(epoch_, seq_, reason, last_event_id, now, *encoder_));
   AppendRetained(sub, now, &out);
   out.push_back(HeadCursor());
   return out;
@@ -317,8 +311,8 @@ void MemoryBroker::Sweep(absl::Time now) {
     while (!retained_by_seq_.empty()) {
       auto oldest = retained_by_seq_.begin();
       const Channel& channel = *oldest->second.channel;
-      const auto& values = oldest->second.targeted ? channel.targeted_retained
-                                                   : channel.public_retained;
+      const auto& values =
+          oldest->second.targeted ? channel.targeted_retained : channel.public_retained;
       auto value = values.find(oldest->second.key);
       if (value != values.end() && value->second->published_at >= cutoff) break;
       EraseRetained(oldest->second);

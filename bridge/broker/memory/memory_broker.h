@@ -50,7 +50,7 @@ class MemoryBroker : public Broker {
   struct Options {
     HistoryLimits history;
     size_t max_history_bytes_total = size_t{1} << 30;  // 0: no global budget
-    size_t max_channels = 100000;  // channels holding history or values
+    size_t max_channels = 100000;                      // channels holding history or values
     RetainedLimits retained;
     absl::Duration idempotency_window = absl::Minutes(10);
     size_t idempotency_max_keys = 100000;
@@ -65,8 +65,7 @@ class MemoryBroker : public Broker {
   // One lock and one hub dispatch (one wake per shard) for the whole batch.
   std::vector<absl::StatusOr<PublishOutcome>> PublishBatch(
       std::vector<PublishSpec>* specs) override;
-  absl::Status Attach(std::shared_ptr<Subscription> sub,
-                      absl::string_view last_event_id) override;
+  absl::Status Attach(std::shared_ptr<Subscription> sub, absl::string_view last_event_id) override;
   void Sweep(absl::Time now) override;
   std::string epoch() const override { return epoch_; }
   // Only this process's locks: never a wait on anything outside it.
@@ -81,8 +80,7 @@ class MemoryBroker : public Broker {
 
  private:
   struct Channel {
-    Channel(std::string n, const HistoryLimits& limits)
-        : name(std::move(n)), history(limits) {}
+    Channel(std::string n, const HistoryLimits& limits) : name(std::move(n)), history(limits) {}
     const std::string name;
     HistoryRing history;
     // Public values by event type; targeted ones by audience key
@@ -90,9 +88,7 @@ class MemoryBroker : public Broker {
     absl::flat_hash_map<std::string, EventPtr> public_retained;
     absl::flat_hash_map<std::string, EventPtr> targeted_retained;
     absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> by_user;
-    size_t retained_count() const {
-      return public_retained.size() + targeted_retained.size();
-    }
+    size_t retained_count() const { return public_retained.size() + targeted_retained.size(); }
   };
   // Where a retained value lives, for expiry in seq (= time) order.
   struct RetainedSlot {
@@ -103,14 +99,12 @@ class MemoryBroker : public Broker {
 
   // Publish's body: stores the event and appends it to `dispatch` (the
   // caller hands that to the feed, still under the lock). Moves from `spec`.
-  absl::StatusOr<PublishOutcome> PublishLocked(PublishSpec& spec,
-                                               absl::Time now,
+  absl::StatusOr<PublishOutcome> PublishLocked(PublishSpec& spec, absl::Time now,
                                                std::vector<EventPtr>* dispatch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // OK, or RESOURCE_EXHAUSTED naming the cap `event` would pass.
   absl::Status CheckRetainedCaps(const Channel* channel, const Event& event,
-                                 const std::string& key) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                                 const std::string& key) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StoreRetained(Channel& channel, EventPtr event, const std::string& key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EraseRetained(const RetainedSlot& where) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -120,12 +114,11 @@ class MemoryBroker : public Broker {
   void ChangeHistory(Channel& channel, F change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EnforceHistoryBudget() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  void AppendRetained(const Subscription& sub, absl::Time now,
-                      std::vector<EventPtr>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AppendRetained(const Subscription& sub, absl::Time now, std::vector<EventPtr>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   EventPtr HeadCursor() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The catch-up for `last_event_id`; empty when nothing is owed.
-  std::vector<EventPtr> CatchUp(const Subscription& sub,
-                                absl::string_view last_event_id,
+  std::vector<EventPtr> CatchUp(const Subscription& sub, absl::string_view last_event_id,
                                 absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
@@ -136,8 +129,7 @@ class MemoryBroker : public Broker {
 
   mutable std::mutex mu_;
   uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::flat_hash_map<std::string, std::unique_ptr<Channel>> channels_
-      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::unique_ptr<Channel>> channels_ ABSL_GUARDED_BY(mu_);
   IdempotencyWindow idempotency_ ABSL_GUARDED_BY(mu_);
   // Highest seq of any channel removed by Sweep() (see CatchUp()).
   uint64_t swept_through_ ABSL_GUARDED_BY(mu_) = 0;

@@ -17,8 +17,7 @@
 namespace ssebridge {
 
 RedisConnection::ScriptCall RedisBroker::BatchCall(const std::vector<PublishSpec>& specs,
-                                                   size_t begin, size_t end,
-                                                   absl::Time now) const {
+                                                   size_t begin, size_t end, absl::Time now) const {
   RedisConnection::ScriptCall call;
   call.keys = {keys_.epoch(), keys_.seq(), keys_.retained_bytes(), keys_.retained_index()};
   call.keys.reserve(4 + 3 * (end - begin) + 1);
@@ -95,8 +94,7 @@ std::vector<absl::StatusOr<PublishOutcome>> RedisBroker::PublishBatch(
       // single script leaves half an event; INTERNAL says something is off.
       absl::Status failed = replies[c].status();
       const redisReply* r = failed.ok() ? replies[c]->get() : nullptr;
-      if (failed.ok() &&
-          (r->type != REDIS_REPLY_ARRAY || r->elements != 1 + 2 * (end - begin))) {
+      if (failed.ok() && (r->type != REDIS_REPLY_ARRAY || r->elements != 1 + 2 * (end - begin))) {
         failed = absl::InternalError("redis: unexpected batch publish reply");
       }
       if (!failed.ok()) {

@@ -1,8 +1,8 @@
 #include "bridge/broker/redis/redis_codec.h"
 
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace ssebridge {
 
@@ -44,8 +44,8 @@ absl::StatusOr<StoredEvent> DecodeStoredEvent(absl::string_view in) {
   if (!absl::ConsumePrefix(&in, kVersion)) return bad();
   StoredEvent ev;
   absl::string_view type, data, micros, retain, count;
-  if (!Take(&in, &type) || !Take(&in, &data) || !Take(&in, &micros) ||
-      !Take(&in, &retain) || !Take(&in, &count)) {
+  if (!Take(&in, &type) || !Take(&in, &data) || !Take(&in, &micros) || !Take(&in, &retain) ||
+      !Take(&in, &count)) {
     return bad();
   }
   int64_t us = 0;
@@ -69,8 +69,8 @@ absl::StatusOr<StoredEvent> DecodeStoredEvent(absl::string_view in) {
 bool ParseLiveMessage(absl::string_view text, LiveMessage* out) {
   size_t space = text.find(' ');
   size_t nl = text.find('\n');
-  if (space == absl::string_view::npos || nl == absl::string_view::npos ||
-      space > nl || space == 0) {
+  if (space == absl::string_view::npos || nl == absl::string_view::npos || space > nl ||
+      space == 0) {
     return false;
   }
   out->epoch = std::string(text.substr(0, space));
@@ -81,8 +81,7 @@ bool ParseLiveMessage(absl::string_view text, LiveMessage* out) {
   return true;
 }
 
-bool ParseSeqPrefixed(absl::string_view text, uint64_t* seq,
-                      absl::string_view* payload) {
+bool ParseSeqPrefixed(absl::string_view text, uint64_t* seq, absl::string_view* payload) {
   size_t nl = text.find('\n');
   if (nl == absl::string_view::npos) return false;
   if (!absl::SimpleAtoi(text.substr(0, nl), seq)) return false;
@@ -96,9 +95,8 @@ bool ParseStreamId(absl::string_view id, uint64_t* seq) {
   return absl::SimpleAtoi(id.substr(0, dash), seq);
 }
 
-EventPtr BuildEvent(absl::string_view epoch, uint64_t seq,
-                    absl::string_view channel, StoredEvent stored,
-                    const EventEncoder& encoder) {
+EventPtr BuildEvent(absl::string_view epoch, uint64_t seq, absl::string_view channel,
+                    StoredEvent stored, const EventEncoder& encoder) {
   auto ev = std::make_shared<Event>();
   ev->seq = seq;
   ev->id = absl::StrCat(epoch, "-", seq);

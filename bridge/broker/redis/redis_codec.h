@@ -38,16 +38,14 @@ struct LiveMessage {
 bool ParseLiveMessage(absl::string_view text, LiveMessage* out);
 
 // "<seq>\n<payload>": a retained value.
-bool ParseSeqPrefixed(absl::string_view text, uint64_t* seq,
-                      absl::string_view* payload);
+bool ParseSeqPrefixed(absl::string_view text, uint64_t* seq, absl::string_view* payload);
 
 // "<seq>-0" (a stream entry id) -> seq.
 bool ParseStreamId(absl::string_view id, uint64_t* seq);
 
 // The Event a replica hands its hub, encoded once with `encoder`.
-EventPtr BuildEvent(absl::string_view epoch, uint64_t seq,
-                    absl::string_view channel, StoredEvent stored,
-                    const EventEncoder& encoder);
+EventPtr BuildEvent(absl::string_view epoch, uint64_t seq, absl::string_view channel,
+                    StoredEvent stored, const EventEncoder& encoder);
 
 }  // namespace ssebridge
 

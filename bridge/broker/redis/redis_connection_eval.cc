@@ -1,13 +1,12 @@
 // RedisConnection's scripts: EVALSHA with the script loaded on demand (and
 // again after a restart or SCRIPT FLUSH), alone or pipelined.
-#include "bridge/broker/redis/redis_connection.h"
-
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "bridge/broker/redis/redis_connection.h"
 
 namespace ssebridge {
 

@@ -1,8 +1,8 @@
 #include "bridge/broker/redis/redis_fleet.h"
 
 #include <poll.h>
-#include <sys/socket.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,8 +34,8 @@ std::string Millis(absl::Duration d) {
 absl::string_view Str(const redisReply* r) { return {r->str, r->len}; }
 
 bool IsMessage(const redisReply& r, absl::string_view* text) {
-  if (r.type != REDIS_REPLY_ARRAY || r.elements != 3 ||
-      r.element[0]->type != REDIS_REPLY_STRING || Str(r.element[0]) != "message") {
+  if (r.type != REDIS_REPLY_ARRAY || r.elements != 3 || r.element[0]->type != REDIS_REPLY_STRING ||
+      Str(r.element[0]) != "message") {
     return false;
   }
   *text = Str(r.element[2]);
@@ -106,13 +106,12 @@ void RedisFleet::Wake() {
 
 // ---- callers' side ----------------------------------------------------------
 
-absl::StatusOr<bool> RedisFleet::TakeStream(absl::string_view key, size_t limit,
-                                            size_t* held) {
+absl::StatusOr<bool> RedisFleet::TakeStream(absl::string_view key, size_t limit, size_t* held) {
   absl::ReaderMutexLock resync(&resync_mu_);
   const std::vector<std::string> keys = {keys_.fleet(absl::StrCat("streams:", key)),
                                          keys_.fleet(absl::StrCat("held:", replica_))};
-  const std::vector<std::string> args = {replica_, absl::StrCat(limit),
-                                         keys_.fleet("alive:"), std::string(key)};
+  const std::vector<std::string> args = {replica_, absl::StrCat(limit), keys_.fleet("alive:"),
+                                         std::string(key)};
   bool taken = false;
   absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
     absl::StatusOr<RedisReplyPtr> r = conn.Eval(kFleetTakeScript, keys, args);
@@ -180,28 +179,29 @@ absl::StatusOr<FleetDisconnect> RedisFleet::DisconnectElsewhere(const std::strin
   // taken for broken while Redis holds the BLPOP.
   const absl::Duration slice =
       std::max(absl::Milliseconds(10), options_.connect.command_timeout / 2);
-  pool_.Run([&](RedisConnection& conn) -> absl::Status {
-         while (got < reached) {
-           const absl::Duration left = deadline - absl::Now();
-           if (left <= absl::ZeroDuration()) break;
-           const double wait = absl::ToDoubleSeconds(std::min(left, slice));
-           absl::StatusOr<RedisReplyPtr> r = conn.Checked(
-               {"BLPOP", reply_key, absl::StrFormat("%.3f", std::max(0.001, wait))});
-           if (!r.ok()) return r.status();
-           const redisReply& reply = **r;
-           if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2) continue;  // timed out
-           ++got;
-           std::vector<absl::string_view> parts = absl::StrSplit(Str(reply.element[1]), ' ');
-           uint32_t n = 0;
-           if (parts.size() == 2 && parts[1] == "self") {
-             self = true;
-           } else if (parts.size() == 2 && absl::SimpleAtoi(parts[1], &n)) {
-             ++out.answered;
-             out.disconnected += n;
-           }
-         }
-         return conn.Checked({"DEL", reply_key}).status();
-       })
+  pool_
+      .Run([&](RedisConnection& conn) -> absl::Status {
+        while (got < reached) {
+          const absl::Duration left = deadline - absl::Now();
+          if (left <= absl::ZeroDuration()) break;
+          const double wait = absl::ToDoubleSeconds(std::min(left, slice));
+          absl::StatusOr<RedisReplyPtr> r =
+              conn.Checked({"BLPOP", reply_key, absl::StrFormat("%.3f", std::max(0.001, wait))});
+          if (!r.ok()) return r.status();
+          const redisReply& reply = **r;
+          if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2) continue;  // timed out
+          ++got;
+          std::vector<absl::string_view> parts = absl::StrSplit(Str(reply.element[1]), ' ');
+          uint32_t n = 0;
+          if (parts.size() == 2 && parts[1] == "self") {
+            self = true;
+          } else if (parts.size() == 2 && absl::SimpleAtoi(parts[1], &n)) {
+            ++out.answered;
+            out.disconnected += n;
+          }
+        }
+        return conn.Checked({"DEL", reply_key}).status();
+      })
       .IgnoreError();  // what was collected stands; answered < told says the rest
   out.told = static_cast<uint32_t>(std::max<long long>(0, reached - (self ? 1 : 0)));
   return out;
@@ -210,16 +210,16 @@ absl::StatusOr<FleetDisconnect> RedisFleet::DisconnectElsewhere(const std::strin
 absl::StatusOr<std::vector<ReplicaStats>> RedisFleet::Stats() {
   std::vector<ReplicaStats> out;
   absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
-    absl::StatusOr<RedisReplyPtr> r = conn.Eval(
-        kFleetStatsScript, {keys_.fleet("replicas")}, {keys_.fleet("alive:")});
+    absl::StatusOr<RedisReplyPtr> r =
+        conn.Eval(kFleetStatsScript, {keys_.fleet("replicas")}, {keys_.fleet("alive:")});
     if (!r.ok()) return r.status();
     if (absl::Status error = ReplyStatus(**r); !error.ok()) return error;
     const redisReply& reply = **r;
     out.clear();
     for (size_t i = 0; i + 1 < reply.elements; i += 2) {
       ReplicaStats stats;
-      if (DecodeReplicaStats(ReplyString(*reply.element[i]),
-                             ReplyString(*reply.element[i + 1]), &stats)) {
+      if (DecodeReplicaStats(ReplyString(*reply.element[i]), ReplyString(*reply.element[i + 1]),
+                             &stats)) {
         out.push_back(std::move(stats));
       }
     }
@@ -264,8 +264,7 @@ void RedisFleet::Run() {
       up = true;
       const absl::Duration until = std::max(absl::ZeroDuration(), next_refresh_ - absl::Now());
       pollfd fds[2] = {{sub_->fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-      poll(fds, 2, static_cast<int>(std::min<int64_t>(
-                       100, absl::ToInt64Milliseconds(until) + 1)));
+      poll(fds, 2, static_cast<int>(std::min<int64_t>(100, absl::ToInt64Milliseconds(until) + 1)));
       if (fds[1].revents) {
         uint64_t drained;
         ssize_t n = read(wake_fd_, &drained, sizeof drained);
@@ -308,11 +307,9 @@ void RedisFleet::Run() {
 }
 
 absl::Status RedisFleet::Connect() {
-  absl::StatusOr<std::unique_ptr<RedisConnection>> sub =
-      RedisConnection::Connect(options_.connect);
+  absl::StatusOr<std::unique_ptr<RedisConnection>> sub = RedisConnection::Connect(options_.connect);
   if (!sub.ok()) return sub.status();
-  absl::StatusOr<std::unique_ptr<RedisConnection>> cmd =
-      RedisConnection::Connect(options_.connect);
+  absl::StatusOr<std::unique_ptr<RedisConnection>> cmd = RedisConnection::Connect(options_.connect);
   if (!cmd.ok()) return cmd.status();
   {
     std::lock_guard<std::mutex> lock(fd_mu_);
@@ -336,10 +333,9 @@ absl::Status RedisFleet::Refresh() {
   if (hooks_.local_stats) stats = hooks_.local_stats();
   stats.replica = replica_;
   stats.reported_at = absl::Now();
-  absl::StatusOr<RedisReplyPtr> r =
-      cmd_->Eval(kFleetBeatScript,
-                 {keys_.fleet(absl::StrCat("alive:", replica_)), keys_.fleet("replicas")},
-                 {replica_, EncodeReplicaStats(stats), Millis(options_.lease)});
+  absl::StatusOr<RedisReplyPtr> r = cmd_->Eval(
+      kFleetBeatScript, {keys_.fleet(absl::StrCat("alive:", replica_)), keys_.fleet("replicas")},
+      {replica_, EncodeReplicaStats(stats), Millis(options_.lease)});
   if (!r.ok()) return r.status();
   if (absl::Status error = ReplyStatus(**r); !error.ok()) return error;
   bool resync = (*r)->type == REDIS_REPLY_INTEGER && (*r)->integer == 0;
@@ -370,8 +366,8 @@ absl::Status RedisFleet::Resync() {
     releases_.clear();
     resync_needed_ = false;
   }
-  absl::StatusOr<RedisReplyPtr> r = cmd_->Eval(
-      kFleetResyncScript, {keys_.fleet(absl::StrCat("held:", replica_))}, args);
+  absl::StatusOr<RedisReplyPtr> r =
+      cmd_->Eval(kFleetResyncScript, {keys_.fleet(absl::StrCat("held:", replica_))}, args);
   absl::Status s = r.ok() ? ReplyStatus(**r) : r.status();
   if (!s.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -394,8 +390,8 @@ absl::Status RedisFleet::FlushReleases() {
   std::vector<RedisConnection::ScriptCall> calls;
   const std::string held = keys_.fleet(absl::StrCat("held:", replica_));
   for (const auto& [key, n] : releases) {
-    calls.push_back({{keys_.fleet(absl::StrCat("streams:", key)), held},
-                     {replica_, absl::StrCat(n), key}});
+    calls.push_back(
+        {{keys_.fleet(absl::StrCat("streams:", key)), held}, {replica_, absl::StrCat(n), key}});
   }
   absl::Status failed;
   for (absl::StatusOr<RedisReplyPtr>& r : cmd_->EvalMany(kFleetReleaseScript, calls)) {
@@ -419,8 +415,7 @@ void RedisFleet::OnRequest(absl::string_view text) {
   if (parts[2] == replica_) {
     answer = absl::StrCat(replica_, " self");
   } else {
-    const uint32_t n =
-        hooks_.disconnect_local ? hooks_.disconnect_local(std::string(parts[3])) : 0;
+    const uint32_t n = hooks_.disconnect_local ? hooks_.disconnect_local(std::string(parts[3])) : 0;
     answer = absl::StrCat(replica_, " ", n);
   }
   // The answer outlives the asker's wait a little, then Redis drops it.

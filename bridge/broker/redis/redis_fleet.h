@@ -54,9 +54,9 @@ class RedisFleet final : public Fleet {
     std::string replica;  // this process' name; empty: made up
     size_t pool_size = 2;
     RedisBackoff backoff;
-    absl::Duration lease = absl::Seconds(15);            // --fleet_lease
-    absl::Duration refresh = absl::Seconds(5);           // --fleet_refresh_interval
-    absl::Duration answer_timeout = absl::Seconds(2);    // --fleet_answer_timeout
+    absl::Duration lease = absl::Seconds(15);          // --fleet_lease
+    absl::Duration refresh = absl::Seconds(5);         // --fleet_refresh_interval
+    absl::Duration answer_timeout = absl::Seconds(2);  // --fleet_answer_timeout
     // Connection state changes, for the log (as the broker's).
     std::function<void(const std::string&, const std::string&)> on_state;
   };

@@ -22,8 +22,7 @@ absl::string_view Cause(absl::string_view message) {
 
 }  // namespace
 
-RedisPool::RedisPool(RedisConnectOptions options, size_t size,
-                     RedisBackoff backoff)
+RedisPool::RedisPool(RedisConnectOptions options, size_t size, RedisBackoff backoff)
     : options_(std::move(options)),
       backoff_(backoff),
       available_(size == 0 ? 1 : size),
@@ -51,8 +50,7 @@ void RedisPool::CancelInFlight() {
   free_cv_.notify_all();
 }
 
-absl::Status RedisPool::Run(
-    const std::function<absl::Status(RedisConnection&)>& call) {
+absl::Status RedisPool::Run(const std::function<absl::Status(RedisConnection&)>& call) {
   std::unique_ptr<RedisConnection> conn;
   {
     std::unique_lock<std::mutex> lock(mu_);
@@ -60,9 +58,9 @@ absl::Status RedisPool::Run(
     // connection than it would wait for Redis' answer.
     if (!free_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.command_timeout),
                            [this] { return available_ > 0 || cancelled_; })) {
-      return absl::UnavailableError(absl::StrCat(
-          "redis: every pooled connection stayed busy for ",
-          absl::FormatDuration(options_.command_timeout), "; not sent"));
+      return absl::UnavailableError(absl::StrCat("redis: every pooled connection stayed busy for ",
+                                                 absl::FormatDuration(options_.command_timeout),
+                                                 "; not sent"));
     }
     if (cancelled_) {
       return absl::UnavailableError("redis: shutting down; the command was not sent");
@@ -75,8 +73,8 @@ absl::Status RedisPool::Run(
     } else if (absl::Now() < next_connect_) {
       ++available_;
       free_cv_.notify_one();
-      return absl::UnavailableError(absl::StrCat(
-          "redis unavailable (reconnecting after: ", last_error_, "); not sent"));
+      return absl::UnavailableError(
+          absl::StrCat("redis unavailable (reconnecting after: ", last_error_, "); not sent"));
     }
   }
   auto give_back = [this, &conn](bool ok, const absl::Status& failure) {
@@ -101,12 +99,10 @@ absl::Status RedisPool::Run(
     free_cv_.notify_one();
   };
   if (conn == nullptr) {
-    absl::StatusOr<std::unique_ptr<RedisConnection>> fresh =
-        RedisConnection::Connect(options_);
+    absl::StatusOr<std::unique_ptr<RedisConnection>> fresh = RedisConnection::Connect(options_);
     if (!fresh.ok()) {
       give_back(false, fresh.status());
-      return absl::UnavailableError(
-          absl::StrCat("redis unavailable: ", fresh.status().message()));
+      return absl::UnavailableError(absl::StrCat("redis unavailable: ", fresh.status().message()));
     }
     conn = std::move(*fresh);
   }
@@ -124,8 +120,7 @@ absl::Status RedisPool::Run(
   const bool io_failed = conn->broken();
   give_back(!io_failed, io_failed ? s : absl::OkStatus());
   if (io_failed && s.ok()) {
-    s = absl::DeadlineExceededError(
-        "redis connection lost during the call: outcome unknown");
+    s = absl::DeadlineExceededError("redis connection lost during the call: outcome unknown");
   }
   return s;
 }

@@ -18,23 +18,23 @@ namespace ssebridge {
 // seqs), so the epoch is replaced and every id from then on is new. A
 // missing owner with an epoch present is data written before owners
 // existed: it is adopted.
-#define SSEBRIDGE_EPOCH_LUA                                   \
-  "local epoch = redis.call('GET', KEYS[1])\n"                \
-  "local owner = ARGV[#ARGV]\n"                               \
-  "if not epoch then\n"                                       \
-  "  epoch = ARGV[1]\n"                                       \
-  "  redis.call('SET', KEYS[1], epoch)\n"                     \
+#define SSEBRIDGE_EPOCH_LUA                                           \
+  "local epoch = redis.call('GET', KEYS[1])\n"                        \
+  "local owner = ARGV[#ARGV]\n"                                       \
+  "if not epoch then\n"                                               \
+  "  epoch = ARGV[1]\n"                                               \
+  "  redis.call('SET', KEYS[1], epoch)\n"                             \
   "  if owner ~= '' then redis.call('SET', KEYS[#KEYS], owner) end\n" \
-  "elseif owner ~= '' then\n"                                 \
-  "  local was = redis.call('GET', KEYS[#KEYS])\n"            \
-  "  if was ~= owner then\n"                                  \
-  "    if was then\n"                                         \
-  "      epoch = ARGV[1]\n"                                   \
-  "      redis.call('SET', KEYS[1], epoch)\n"                 \
-  "    end\n"                                                 \
-  "    redis.call('SET', KEYS[#KEYS], owner)\n"               \
-  "  end\n"                                                   \
-  "end\n"                                                     \
+  "elseif owner ~= '' then\n"                                         \
+  "  local was = redis.call('GET', KEYS[#KEYS])\n"                    \
+  "  if was ~= owner then\n"                                          \
+  "    if was then\n"                                                 \
+  "      epoch = ARGV[1]\n"                                           \
+  "      redis.call('SET', KEYS[1], epoch)\n"                         \
+  "    end\n"                                                         \
+  "    redis.call('SET', KEYS[#KEYS], owner)\n"                       \
+  "  end\n"                                                           \
+  "end\n"                                                             \
   "local head = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
 
 // Redis went back in time (restored from an older snapshot, failed over to
@@ -42,11 +42,13 @@ namespace ssebridge {
 // the counter is below the highest seq it saw (ARGV[kh]). The seqs after
 // `head` were handed out already, so the epoch is replaced; seq goes on
 // from head, and every id from now on is new.
-#define SSEBRIDGE_REWIND_LUA(ke, kh)                                      \
-  "if ARGV[" #ke "] ~= '-' and epoch == ARGV[" #ke "] and\n"              \
-  "   head < tonumber(ARGV[" #kh "]) then\n"                              \
-  "  epoch = ARGV[1]\n"                                                   \
-  "  redis.call('SET', KEYS[1], epoch)\n"                                 \
+#define SSEBRIDGE_REWIND_LUA(ke, kh)               \
+  "if ARGV[" #ke "] ~= '-' and epoch == ARGV[" #ke \
+  "] and\n"                                        \
+  "   head < tonumber(ARGV[" #kh                   \
+  "]) then\n"                                      \
+  "  epoch = ARGV[1]\n"                            \
+  "  redis.call('SET', KEYS[1], epoch)\n"          \
   "end\n"
 
 const RedisScript kPublishScript = {0, SSEBRIDGE_EPOCH_LUA SSEBRIDGE_REWIND_LUA(13, 14) R"lua(

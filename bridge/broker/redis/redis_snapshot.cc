@@ -21,10 +21,8 @@ bool AsString(const redisReply* r, std::string* out) {
   return true;
 }
 
-void SortBySeq(std::vector<EventPtr>::iterator first,
-               std::vector<EventPtr>::iterator last) {
-  std::sort(first, last,
-            [](const EventPtr& a, const EventPtr& b) { return a->seq < b->seq; });
+void SortBySeq(std::vector<EventPtr>::iterator first, std::vector<EventPtr>::iterator last) {
+  std::sort(first, last, [](const EventPtr& a, const EventPtr& b) { return a->seq < b->seq; });
 }
 
 }  // namespace
@@ -66,8 +64,7 @@ absl::StatusOr<ScriptReply> ParseScriptReply(const redisReply& reply) {
 }
 
 EventPtr ItemEvent(const ScriptItem& item, absl::string_view epoch,
-                   const std::vector<std::string>& channels,
-                   const EventEncoder& encoder) {
+                   const std::vector<std::string>& channels, const EventEncoder& encoder) {
   if (item.channel >= channels.size()) return nullptr;
   uint64_t seq = 0;
   absl::string_view payload = item.payload;
@@ -81,8 +78,7 @@ EventPtr ItemEvent(const ScriptItem& item, absl::string_view epoch,
   return BuildEvent(epoch, seq, channels[item.channel], std::move(*stored), encoder);
 }
 
-EventPtr HeadCursorEvent(absl::string_view epoch, uint64_t head,
-                         const EventEncoder& encoder) {
+EventPtr HeadCursorEvent(absl::string_view epoch, uint64_t head, const EventEncoder& encoder) {
   auto cursor = std::make_shared<Event>();
   cursor->seq = head;
   cursor->id = absl::StrCat(epoch, "-", head);
@@ -90,16 +86,13 @@ EventPtr HeadCursorEvent(absl::string_view epoch, uint64_t head,
   return cursor;
 }
 
-std::vector<EventPtr> BuildCatchUp(const Subscription& sub,
-                                   const ScriptReply& reply, bool fresh,
-                                   absl::string_view reason,
-                                   absl::string_view cursor, absl::Time now,
-                                   const EventEncoder& encoder) {
+std::vector<EventPtr> BuildCatchUp(const Subscription& sub, const ScriptReply& reply, bool fresh,
+                                   absl::string_view reason, absl::string_view cursor,
+                                   absl::Time now, const EventEncoder& encoder) {
   if (reason.empty()) reason = reply.reason;
   std::vector<EventPtr> out;
   if (!reason.empty()) {
-    out.push_back(MakeResetNotice(reply.epoch, reply.head, reason, cursor, now,
-                                  encoder));
+    out.push_back(MakeResetNotice(reply.epoch, reply.head, reason, cursor, now, encoder));
   }
   const size_t first = out.size();
   for (const ScriptItem& item : reply.items) {

@@ -5,11 +5,11 @@
 #ifndef SSEBRIDGE_BROKER_REDIS_REDIS_SNAPSHOT_H_
 #define SSEBRIDGE_BROKER_REDIS_REDIS_SNAPSHOT_H_
 
+#include <hiredis/hiredis.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <hiredis/hiredis.h>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -28,7 +28,7 @@ struct ScriptItem {
 struct ScriptReply {
   std::string epoch;
   uint64_t head = 0;
-  std::string reason;       // snapshot script
+  std::string reason;        // snapshot script
   std::vector<int> too_old;  // recover script, per channel
   std::vector<ScriptItem> items;
 };
@@ -38,20 +38,16 @@ absl::StatusOr<ScriptReply> ParseScriptReply(const redisReply& reply);
 
 // An item as an Event of `channels[item.channel]`; null when malformed.
 EventPtr ItemEvent(const ScriptItem& item, absl::string_view epoch,
-                   const std::vector<std::string>& channels,
-                   const EventEncoder& encoder);
+                   const std::vector<std::string>& channels, const EventEncoder& encoder);
 
 // The catch-up for `sub` from a snapshot. `reason` overrides the reply's
 // (a malformed cursor is found before asking Redis); `fresh`: no cursor.
-std::vector<EventPtr> BuildCatchUp(const Subscription& sub,
-                                   const ScriptReply& reply, bool fresh,
-                                   absl::string_view reason,
-                                   absl::string_view cursor, absl::Time now,
-                                   const EventEncoder& encoder);
+std::vector<EventPtr> BuildCatchUp(const Subscription& sub, const ScriptReply& reply, bool fresh,
+                                   absl::string_view reason, absl::string_view cursor,
+                                   absl::Time now, const EventEncoder& encoder);
 
 // The id-only block that moves a reader's cursor to `<epoch>-<head>`.
-EventPtr HeadCursorEvent(absl::string_view epoch, uint64_t head,
-                         const EventEncoder& encoder);
+EventPtr HeadCursorEvent(absl::string_view epoch, uint64_t head, const EventEncoder& encoder);
 
 }  // namespace ssebridge
 

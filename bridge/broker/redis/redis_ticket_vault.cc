@@ -22,7 +22,7 @@ absl::Status RedisTicketVault::Put(absl::string_view name, absl::string_view rec
                                    absl::Time expires_at, absl::Duration keep) {
   const int64_t keep_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(keep));
   std::vector<std::string> argv = {
-      "SET", keys_.ticket(name), absl::StrCat(absl::ToUnixMicros(expires_at), " ", record),
+      "SET", keys_.ticket(name),    absl::StrCat(absl::ToUnixMicros(expires_at), " ", record),
       "PX",  absl::StrCat(keep_ms), "NX"};
   bool stored = false;
   absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
@@ -36,11 +36,10 @@ absl::Status RedisTicketVault::Put(absl::string_view name, absl::string_view rec
   return absl::OkStatus();
 }
 
-absl::StatusOr<TicketVault::Found> RedisTicketVault::Fetch(absl::string_view name,
-                                                          absl::Time now, bool take) {
+absl::StatusOr<TicketVault::Found> RedisTicketVault::Fetch(absl::string_view name, absl::Time now,
+                                                           bool take) {
   const std::vector<std::string> keys = {keys_.ticket(name)};
-  const std::vector<std::string> args = {absl::StrCat(absl::ToUnixMicros(now)),
-                                         take ? "1" : "0"};
+  const std::vector<std::string> args = {absl::StrCat(absl::ToUnixMicros(now)), take ? "1" : "0"};
   Found found;
   absl::Status s = pool_.Run([&](RedisConnection& conn) -> absl::Status {
     absl::StatusOr<RedisReplyPtr> reply = conn.Eval(kTicketTakeScript, keys, args);
@@ -70,13 +69,11 @@ absl::StatusOr<TicketVault::Found> RedisTicketVault::Fetch(absl::string_view nam
   return found;
 }
 
-absl::StatusOr<TicketVault::Found> RedisTicketVault::Take(absl::string_view name,
-                                                         absl::Time now) {
+absl::StatusOr<TicketVault::Found> RedisTicketVault::Take(absl::string_view name, absl::Time now) {
   return Fetch(name, now, true);
 }
 
-absl::StatusOr<TicketVault::Found> RedisTicketVault::Look(absl::string_view name,
-                                                         absl::Time now) {
+absl::StatusOr<TicketVault::Found> RedisTicketVault::Look(absl::string_view name, absl::Time now) {
   return Fetch(name, now, false);
 }
 

@@ -1,9 +1,9 @@
 #include "bridge/broker/redis/redis_url.h"
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace ssebridge {
 
@@ -11,8 +11,7 @@ namespace {
 
 absl::Status BadUrl(absl::string_view why) {
   return absl::InvalidArgumentError(
-      absl::StrCat("--redis_url: ", why,
-                   " (expected redis[s]://[[user]:password@]host:port/db)"));
+      absl::StrCat("--redis_url: ", why, " (expected redis[s]://[[user]:password@]host:port/db)"));
 }
 
 // %XX escapes, so a password may hold ':' or '@'.
@@ -28,10 +27,14 @@ bool Unescape(absl::string_view in, std::string* out) {
     for (int k = 1; k <= 2; ++k) {
       char c = in[i + k];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= c - '0';
-      else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-      else return false;
+      if (c >= '0' && c <= '9')
+        v |= c - '0';
+      else if (c >= 'a' && c <= 'f')
+        v |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        v |= c - 'A' + 10;
+      else
+        return false;
     }
     out->push_back(static_cast<char>(v));
     i += 2;
@@ -62,8 +65,7 @@ absl::StatusOr<RedisUrl> ParseRedisUrl(absl::string_view url) {
     url = url.substr(at + 1);
     size_t colon = auth.find(':');
     absl::string_view user = colon == absl::string_view::npos ? "" : auth.substr(0, colon);
-    absl::string_view pass =
-        colon == absl::string_view::npos ? auth : auth.substr(colon + 1);
+    absl::string_view pass = colon == absl::string_view::npos ? auth : auth.substr(colon + 1);
     if (!Unescape(user, &out.user) || !Unescape(pass, &out.password)) {
       return BadUrl("bad %-escape in the credentials");
     }

@@ -84,8 +84,8 @@ int DisconnectUser(ssebridge::Publisher& publisher, const std::string& user_id) 
   return 0;
 }
 
-int PublishBatches(ssebridge::Publisher& publisher,
-                   const std::vector<ssebridge::Event>& events, const std::vector<int>& lines) {
+int PublishBatches(ssebridge::Publisher& publisher, const std::vector<ssebridge::Event>& events,
+                   const std::vector<int>& lines) {
   int exit_code = 0;
   for (size_t start = 0; start < events.size(); start += kMaxBatch) {
     const size_t end = std::min(events.size(), start + kMaxBatch);
@@ -94,8 +94,8 @@ int PublishBatches(ssebridge::Publisher& publisher,
     if (!results.ok()) {
       // The whole call failed: none of this chunk or the rest is known to
       // be published (DEADLINE_EXCEEDED: unknown), so stop here.
-      return Fail(results.status(), absl::StrCat("lines ", lines[start], "-", lines[end - 1],
-                                                 ": "));
+      return Fail(results.status(),
+                  absl::StrCat("lines ", lines[start], "-", lines[end - 1], ": "));
     }
     for (size_t i = 0; i < results->size(); ++i) {
       const int line = lines[start + i];

@@ -23,8 +23,8 @@ int DisconnectUser(ssebridge::Publisher& publisher, const std::string& user_id);
 // `events[i]` came from input line `lines[i]`; sent in PublishBatch calls of
 // at most 1,000. Answers print as {"line":N,"id":...}; failures as
 // "line N: CODE: message" on stderr.
-int PublishBatches(ssebridge::Publisher& publisher,
-                   const std::vector<ssebridge::Event>& events, const std::vector<int>& lines);
+int PublishBatches(ssebridge::Publisher& publisher, const std::vector<ssebridge::Event>& events,
+                   const std::vector<int>& lines);
 
 }  // namespace ssebridge_cli
 

@@ -57,10 +57,10 @@ ABSL_FLAG(std::string, target, "127.0.0.1:50051", "The bridge's gRPC address, ho
 ABSL_FLAG(std::string, channel, "", "Channel to publish to (with --stdin: the default).");
 ABSL_FLAG(std::string, event, "", "SSE event type; empty means \"message\".");
 ABSL_FLAG(std::string, data, "", "The payload, JSON typically.");
-ABSL_FLAG(std::vector<std::string>, user, {},
-          "Deliver only to these users (comma-separated).");
+ABSL_FLAG(std::vector<std::string>, user, {}, "Deliver only to these users (comma-separated).");
 ABSL_FLAG(bool, retain, false, "Keep as the channel's latest value for this event type.");
-ABSL_FLAG(std::string, idempotency_key, "", "A repeat within the bridge's window publishes nothing.");
+ABSL_FLAG(std::string, idempotency_key, "",
+          "A repeat within the bridge's window publishes nothing.");
 ABSL_FLAG(bool, stdin, false, "Read events from stdin, one JSON object per line.");
 ABSL_FLAG(std::string, token, "", "Publisher key or JWT (sent as authorization: Bearer ...).");
 ABSL_FLAG(std::string, token_file, "", "Read the token from this file (keeps it out of ps).");
@@ -71,7 +71,8 @@ ABSL_FLAG(std::string, tls_key_file, "", "PEM client key (mTLS).");
 ABSL_FLAG(std::string, tls_server_name, "", "Verify the server certificate against this name.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of a single publish.");
 ABSL_FLAG(int, max_in_flight, 64, "With --stdin: events sent and unanswered at once.");
-ABSL_FLAG(bool, batch, false, "With --stdin: send the lines in PublishBatch calls (up to 1,000 each).");
+ABSL_FLAG(bool, batch, false,
+          "With --stdin: send the lines in PublishBatch calls (up to 1,000 each).");
 ABSL_FLAG(bool, batch_stream, false,
           "With --stdin: send the lines in batches of --batch_size over one PublishBatchStream.");
 ABSL_FLAG(int, batch_size, 100,
@@ -83,7 +84,8 @@ ABSL_FLAG(std::vector<std::string>, channels, {},
           "With --issue_ticket: channel patterns the ticket grants (comma-separated).");
 ABSL_FLAG(absl::Duration, ttl, absl::ZeroDuration(),
           "With --issue_ticket: ticket lifetime, 1s to 60s (0: the bridge's 30s).");
-ABSL_FLAG(bool, stats, false, "Print the bridge's Admin.GetStats (needs an admin key; --target is "
+ABSL_FLAG(bool, stats, false,
+          "Print the bridge's Admin.GetStats (needs an admin key; --target is "
           "the internal port, 9090 by default).");
 ABSL_FLAG(int, max_channels, 0, "With --stats: most channels listed (0: 100).");
 ABSL_FLAG(bool, fleet, false,
@@ -126,15 +128,15 @@ std::string AckJson(const ssebridge::Ack& ack, int line) {
   j["subscribers"] = ack.subscribers;
   j["replayed"] = ack.replayed;
   if (ack.published_at != absl::InfinitePast()) {
-    j["published_at"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", ack.published_at,
-                                         absl::UTCTimeZone());
+    j["published_at"] =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", ack.published_at, absl::UTCTimeZone());
   }
   return j.dump();
 }
 
 // Parses one --stdin line into `event`, with the flags as defaults.
-bool ParseLine(const std::string& line, const ssebridge::Event& defaults,
-               ssebridge::Event* event, std::string* error) {
+bool ParseLine(const std::string& line, const ssebridge::Event& defaults, ssebridge::Event* event,
+               std::string* error) {
   nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     *error = "not valid JSON";
@@ -278,7 +280,8 @@ int RunStdin(Stream& stream, const ssebridge::Event& defaults, size_t group_size
       if (!r.ok()) {
         if (absl::IsOutOfRange(r.status())) return;  // every answer read
         size_t unanswered = Unanswered(stream);
-        std::fprintf(stderr, "%s: stream failed: %s; %zu event(s) got no answer "
+        std::fprintf(stderr,
+                     "%s: stream failed: %s; %zu event(s) got no answer "
                      "(they may or may not have been published)\n",
                      kProg, StatusText(r.status()).c_str(), unanswered);
         std::fflush(stdout);
@@ -419,8 +422,9 @@ int main(int argc, char** argv) {
   }
   if (calls == 1) {
     if (from_stdin || !defaults.channel.empty() || !absl::GetFlag(FLAGS_data).empty()) {
-      return UsageError("--issue_ticket, --stats and --disconnect_user publish nothing: "
-                        "drop --stdin, --channel and --data");
+      return UsageError(
+          "--issue_ticket, --stats and --disconnect_user publish nothing: "
+          "drop --stdin, --channel and --data");
     }
     if (!absl::GetFlag(FLAGS_issue_ticket).empty() && absl::GetFlag(FLAGS_channels).empty()) {
       return UsageError("--issue_ticket needs --channels");

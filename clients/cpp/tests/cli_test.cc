@@ -35,8 +35,8 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, PublishesOneEventAndPrintsItsAck) {
   SseClient sse;
   ASSERT_TRUE(sse.Open(bridge_->http_port(), "/v1/events?channel=tasks")) << sse.Describe();
-  CliResult r = RunCli({target_, "--channel", "tasks", "--event", "taskDone", "--data",
-                        R"({"id":1})"});
+  CliResult r =
+      RunCli({target_, "--channel", "tasks", "--event", "taskDone", "--data", R"({"id":1})"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   ASSERT_EQ(r.OutLines().size(), 1u) << r.Describe();
   nlohmann::json ack = nlohmann::json::parse(r.OutLines()[0]);
@@ -121,8 +121,7 @@ TEST_F(CliTest, BatchStreamSendsBatchesOfLinesOverOneStreamInOrder) {
   std::string input;
   for (int i = 1; i <= 7; ++i) input += absl::StrCat("{\"data\":\"", i, "\"}\n");
   CliResult r = RunCli(
-      {target_, "--stdin", "--batch_stream", "--batch_size=3", "--max_in_flight=1",
-       "--channel=bs"},
+      {target_, "--stdin", "--batch_stream", "--batch_size=3", "--max_in_flight=1", "--channel=bs"},
       input);
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   std::vector<std::string> lines = r.OutLines();
@@ -150,15 +149,14 @@ TEST_F(CliTest, BatchStreamReportsARefusedLineAsPublishDoesAndSendsTheRest) {
       "\n"
       "{\"data\":\"two\"}\n"
       "{\"data\":\"three\"}\n";
-  CliResult r = RunCli({target_, "--stdin", "--batch_stream", "--batch_size=2", "--channel=bs"},
-                       input);
+  CliResult r =
+      RunCli({target_, "--stdin", "--batch_stream", "--batch_size=2", "--channel=bs"}, input);
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
   EXPECT_TRUE(absl::StrContains(r.err, "line 2: not valid JSON")) << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, "line 3: INVALID_ARGUMENT: channel")) << r.err;
   // The same words as a single publish of that channel.
   CliResult single = RunCli({target_, "--channel=bad channel", "--data=x"});
-  const std::string expected =
-      single.err.substr(single.err.find("INVALID_ARGUMENT"));
+  const std::string expected = single.err.substr(single.err.find("INVALID_ARGUMENT"));
   EXPECT_TRUE(absl::StrContains(r.err, absl::StrCat("line 3: ", expected))) << r.err;
   std::vector<std::string> lines = r.OutLines();
   ASSERT_EQ(lines.size(), 3u) << r.Describe();
@@ -213,14 +211,15 @@ TEST(CliUsageTest, UnreachableBridgeExitsOne) {
   CliResult r = RunCli({"--target=127.0.0.1:1", "--channel=a", "--data=x", "--timeout=2s"});
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
   EXPECT_TRUE(absl::StrContains(r.err, "UNAVAILABLE") ||
-              absl::StrContains(r.err, "DEADLINE_EXCEEDED")) << r.err;
+              absl::StrContains(r.err, "DEADLINE_EXCEEDED"))
+      << r.err;
 }
 
 TEST(CliAuthTest, TokenFileAuthenticatesAndABadTokenFails) {
   TempDir dir;
   const std::string key = "cli-test-key-0123456789";
-  auto bridge = StartBridge(
-      {absl::StrCat("--publisher_keys_file=", dir.Write("keys", "cli " + key + "\n"))});
+  auto bridge =
+      StartBridge({absl::StrCat("--publisher_keys_file=", dir.Write("keys", "cli " + key + "\n"))});
   ASSERT_NE(bridge, nullptr);
   std::string target = absl::StrCat("--target=", bridge->grpc_target());
   std::string good = dir.Write("good", key + "\n");

@@ -357,10 +357,10 @@ TEST(PublisherTlsTest, MutualTlsWithClientCertificate) {
   auto server = ca->Issue("ssebridge", {"DNS:bridge.test", "IP:127.0.0.1"}, true);
   auto client = ca->Issue("backend", {}, false);
   TempDir dir;
-  auto bridge = StartBridge({absl::StrCat("--grpc_tls_cert_file=", dir.Write("s.pem", server.cert)),
-                             absl::StrCat("--grpc_tls_key_file=", dir.Write("s.key", server.key)),
-                             absl::StrCat("--grpc_tls_client_ca_file=",
-                                          dir.Write("ca.pem", ca->cert_pem()))});
+  auto bridge = StartBridge(
+      {absl::StrCat("--grpc_tls_cert_file=", dir.Write("s.pem", server.cert)),
+       absl::StrCat("--grpc_tls_key_file=", dir.Write("s.key", server.key)),
+       absl::StrCat("--grpc_tls_client_ca_file=", dir.Write("ca.pem", ca->cert_pem()))});
   ASSERT_NE(bridge, nullptr);
   PublisherOptions o;
   o.target = bridge->grpc_target();

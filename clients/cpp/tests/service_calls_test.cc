@@ -47,8 +47,8 @@ class ServiceCallsTest : public ::testing::Test {
   // A client of the public gRPC port, or of the internal one (Admin).
   std::unique_ptr<Publisher> Make(const std::string& token, bool admin_port = false) {
     PublisherOptions o;
-    o.target = admin_port ? absl::StrCat("127.0.0.1:", bridge_->admin_port())
-                          : bridge_->grpc_target();
+    o.target =
+        admin_port ? absl::StrCat("127.0.0.1:", bridge_->admin_port()) : bridge_->grpc_target();
     o.token = token;
     auto p = Publisher::Create(o);
     EXPECT_TRUE(p.ok()) << p.status();
@@ -195,7 +195,8 @@ TEST_F(ServiceCallsTest, CallsReportErrorsLikePublish) {
   EXPECT_FALSE(app_on_admin_port->DisconnectUser("alice").ok());
   // The public port does not serve Admin at all.
   EXPECT_TRUE(absl::IsUnimplemented(Make(kAdminKey)->GetStats().status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(app->IssueTicket("alice", {"a"}, absl::Seconds(-1)).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(app->IssueTicket("alice", {"a"}, absl::Seconds(-1)).status()));
 
   PublisherOptions o;
   o.target = "127.0.0.1:1";

@@ -101,7 +101,8 @@ class Server {
       dirty_.clear();
     }
     std::fprintf(stderr, "{\"msg\":\"stopped\",\"sends\":%llu,\"deliveries\":%llu}\n",
-                 static_cast<unsigned long long>(sends_), static_cast<unsigned long long>(deliveries_));
+                 static_cast<unsigned long long>(sends_),
+                 static_cast<unsigned long long>(deliveries_));
     return 0;
   }
 

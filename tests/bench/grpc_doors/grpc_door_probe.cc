@@ -19,25 +19,25 @@
 // THREADS (environment): threads draining the async queue (default 1).
 //
 // Loopback only in the script; runs until killed.
-#include <cstdio>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
-
 #include "ssebridge/v1/bridge.grpc.pb.h"
 
 namespace {
 
+using ssebridge::v1::Publisher;
 using ssebridge::v1::PublishRequest;
 using ssebridge::v1::PublishResponse;
-using ssebridge::v1::Publisher;
 using ssebridge::v1::Subscriber;
 
 void Answer(const PublishRequest& request, PublishResponse* response) {
@@ -199,8 +199,10 @@ class StreamCall final : public Tag {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s sync|callback|async|async+sync|async+cb ADDRESS "
-                         "[health|reflection|extras|second]\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s sync|callback|async|async+sync|async+cb ADDRESS "
+                 "[health|reflection|extras|second]\n",
+                 argv[0]);
     return 2;
   }
   const std::string mode = argv[1];

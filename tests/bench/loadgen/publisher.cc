@@ -18,6 +18,8 @@
 // --user_targets=U sets user_ids=["u<seq % U>"] (per-user delivery).
 // --raw_data=TEXT publishes TEXT instead (the runner's "warmup" events).
 // Prints one JSON line with what was sent, accepted and when.
+#include "publisher.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -27,8 +29,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -41,7 +43,6 @@
 
 #include "common.h"
 #include "http_sse.h"
-#include "publisher.h"
 
 namespace bench {
 
@@ -78,7 +79,8 @@ void Print(const PubConfig& c, const PubResult& r) {
   num("server_closes", r.server_closes);
   double secs = double(r.last_ack_ns - r.first_send_ns) / 1e9;
   char buf[64];
-  std::snprintf(buf, sizeof buf, ",\"accepted_per_s\":%.1f", secs > 0 ? double(r.accepted) / secs : 0.0);
+  std::snprintf(buf, sizeof buf, ",\"accepted_per_s\":%.1f",
+                secs > 0 ? double(r.accepted) / secs : 0.0);
   out += buf;
   out += ",\"error_kinds\":{";
   bool first = true;
@@ -114,8 +116,8 @@ void AppendBridgeEvent(const PubConfig& c, const std::string& payload, std::stri
 
 std::string HttpHead(const PubConfig& c, const std::string& content_type, size_t body_bytes) {
   return "POST " + c.path + " HTTP/1.1\r\nHost: " + c.host + ":" + std::to_string(c.port) +
-         "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
-         std::to_string(body_bytes) + "\r\n\r\n";
+         "\r\nContent-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body_bytes) +
+         "\r\n\r\n";
 }
 
 std::string HttpRequest(const PubConfig& c, const std::string& payload) {
@@ -127,7 +129,8 @@ std::string HttpRequest(const PubConfig& c, const std::string& payload) {
     std::string frame;
     if (!c.event.empty()) frame = "event: " + c.event + "\n";
     frame += "data: " + payload + "\n\n";
-    body = "{\"items\":[{\"channel\":\"" + c.channel + "\",\"formats\":{\"http-stream\":{\"content\":\"";
+    body = "{\"items\":[{\"channel\":\"" + c.channel +
+           "\",\"formats\":{\"http-stream\":{\"content\":\"";
     AppendJsonEscaped(frame, &body);
     body += "\"}}}]}";
   } else if (c.format == "nchan" || c.format == "baseline") {
@@ -429,7 +432,8 @@ int RunPublisher(Options& o) {
   c.raw_data = o.Str("raw_data", "");
   o.CheckAllUsed();
   if (c.events == 0 && c.rate <= 0 && c.duration_ns <= 0) Die("pub: unbounded run");
-  if (c.window < 1 || c.conns < 1 || c.conns > 256 || c.pipeline < 1) Die("pub: bad window/conns/pipeline");
+  if (c.window < 1 || c.conns < 1 || c.conns > 256 || c.pipeline < 1)
+    Die("pub: bad window/conns/pipeline");
   PubResult r;
   if (c.mode == "grpc-batch-stream" && (c.batch < 1 || c.batch > 1000)) {
     Die("pub: --batch must be 1 to 1000");

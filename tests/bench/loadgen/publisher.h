@@ -41,7 +41,7 @@ struct PubResult {
   int64_t first_send_ns = 0;
   int64_t last_send_ns = 0;
   int64_t last_ack_ns = 0;
-  int64_t max_lag_ns = 0;  // paced: how late the latest send was
+  int64_t max_lag_ns = 0;     // paced: how late the latest send was
   int64_t server_closes = 0;  // keep-alive connections the server ended
   std::map<std::string, int64_t> error_kinds;
 };

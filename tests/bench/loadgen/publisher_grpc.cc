@@ -1,5 +1,7 @@
 // `loadgen pub` over gRPC: Publisher/PublishStream, Publisher/Publish and
 // BatchPublisher/PublishBatchStream (see publisher.cc for the options).
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -8,8 +10,6 @@
 #include <string>
 #include <thread>
 #include <type_traits>
-
-#include <grpcpp/grpcpp.h>
 
 #include "common.h"
 #include "publisher.h"
@@ -182,8 +182,8 @@ PubResult RunGrpcStream(const PubConfig& c) {
   }
   auto stub = ssebridge::v1::Publisher::NewStub(channel);
   auto stream = stub->PublishStream(&ctx);
-  return RunStream<ssebridge::v1::PublishRequest, ssebridge::v1::PublishResponse>(
-      c, ctx, stream.get());
+  return RunStream<ssebridge::v1::PublishRequest, ssebridge::v1::PublishResponse>(c, ctx,
+                                                                                  stream.get());
 }
 
 PubResult RunGrpcUnary(const PubConfig& c) {

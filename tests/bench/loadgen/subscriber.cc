@@ -113,9 +113,7 @@ class Subscriber {
   void MaybeWarm(int64_t now);
   bool AllComplete() const;
   void Report(int64_t now);
-  void NoteError(const std::string& e) {
-    ++error_kinds_[e];
-  }
+  void NoteError(const std::string& e) { ++error_kinds_[e]; }
 
   // Options.
   std::string host_;
@@ -145,8 +143,8 @@ class Subscriber {
   std::vector<Stream> streams_;
   std::vector<char> buf_ = std::vector<char>(256 * 1024);
   size_t next_to_start_ = 0;
-  int64_t pending_ = 0;       // connects and requests awaiting response headers
-  int64_t retries_due_ = 0;   // streams waiting to connect again
+  int64_t pending_ = 0;      // connects and requests awaiting response headers
+  int64_t retries_due_ = 0;  // streams waiting to connect again
   int64_t started_ns_ = 0;
   int64_t open_ = 0;
   int64_t failed_ = 0;
@@ -459,7 +457,8 @@ int Subscriber::Run() {
   const int64_t hard_deadline = started_ns_ + timeout_ns_;
   dst_.sin_family = AF_INET;
   dst_.sin_port = htons(uint16_t(port_));
-  if (inet_pton(AF_INET, host_.c_str(), &dst_.sin_addr) != 1) Die("sub: --host must be an IPv4 address");
+  if (inet_pton(AF_INET, host_.c_str(), &dst_.sin_addr) != 1)
+    Die("sub: --host must be an IPv4 address");
   if (!source_.empty()) {
     src_.sin_family = AF_INET;
     src_.sin_port = 0;

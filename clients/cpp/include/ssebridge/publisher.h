@@ -131,11 +131,11 @@ struct StatsOptions {
   bool fleet = false;         // also answer Stats::fleet
 };
 struct Stats {
-  uint64_t connections = 0;       // open SSE streams
-  uint64_t grpc_subscribers = 0;  // open gRPC Subscribe streams
-  uint64_t channels = 0;          // channels with a subscriber on this replica
-  uint64_t users = 0;             // distinct authenticated users connected
-  uint64_t published = 0;         // events accepted since start
+  uint64_t connections = 0;                 // open SSE streams
+  uint64_t grpc_subscribers = 0;            // open gRPC Subscribe streams
+  uint64_t channels = 0;                    // channels with a subscriber on this replica
+  uint64_t users = 0;                       // distinct authenticated users connected
+  uint64_t published = 0;                   // events accepted since start
   std::vector<ChannelCount> channel_stats;  // busiest first
   // The answering replica's name (--broker=redis; empty with memory).
   std::string replica;
@@ -192,8 +192,7 @@ class Publisher {
   // Up to 1,000 events in one call, published in order: one result per
   // event (a refused one is its status; the others are still published).
   // The outer status is the call's.
-  absl::StatusOr<std::vector<absl::StatusOr<Ack>>> PublishBatch(
-      const std::vector<Event>& events);
+  absl::StatusOr<std::vector<absl::StatusOr<Ack>>> PublishBatch(const std::vector<Event>& events);
   // A one-time ticket for `user_id`'s page; `channels` are exact names or
   // "prefix*"; ttl 1 s to 60 s, zero means the bridge's 30 s.
   absl::StatusOr<Ticket> IssueTicket(const std::string& user_id,
@@ -282,8 +281,7 @@ class PublishBatchStream {
   absl::StatusOr<BatchStreamResult> Read();
   // Write then Read: one batch at a time; the per-event results, or the
   // stream's status.
-  absl::StatusOr<std::vector<absl::StatusOr<Ack>>> PublishBatch(
-      const std::vector<Event>& events);
+  absl::StatusOr<std::vector<absl::StatusOr<Ack>>> PublishBatch(const std::vector<Event>& events);
   // No more writes (writer side); Read() still returns the outstanding answers.
   void WritesDone();
   // Reads every outstanding answer into `rest` (may be null), then ends the
