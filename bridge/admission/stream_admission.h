@@ -23,8 +23,10 @@
 //             user and its address.
 //   backend   PublisherAuth (publisher key or JWT): reads what it may
 //             publish to, as no user. Not charged to the SSE stream caps:
-//             each Subscribe call holds one gRPC thread, bounded by
-//             --grpc_max_threads.
+//             each Subscribe call holds one gRPC thread, so the gRPC door
+//             charges it to --max_grpc_subscribe_streams(_per_key)
+//             (StreamShares) after admission, since only that door holds
+//             threads per stream.
 //   operator  an admin key (Bearer, or HTTP Basic with the key as the
 //             password, which a browser can send for an EventSource). In
 //             dev mode (no key of any kind) anyone; with keys but no admin

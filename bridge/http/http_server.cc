@@ -15,6 +15,7 @@
 #include "bridge/http/events_request.h"
 #include "bridge/http/http_error.h"
 #include "bridge/http/pooled_http_server.h"
+#include "bridge/http/sse_response_head.h"
 #include "bridge/http/stream_refusal.h"
 #include "bridge/ops/log.h"
 #include "bridge/sse/sse_encoder.h"
@@ -238,13 +239,9 @@ void HttpServer::HandleEvents(const httplib::Request& req, httplib::Response& re
     return;
   }
 
-  std::string head = absl::StrCat(req.version == "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1",
-                                  " 200 OK\r\nContent-Type: text/event-stream\r\n"
-                                  "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
-  for (const auto& [k, v] : res.headers) absl::StrAppend(&head, k, ": ", v, "\r\n");
-  absl::StrAppend(&head, "\r\n",
-                  SseStreamOpening(JitteredRetryMillis(),
-                                   absl::ToInt64Milliseconds(wiring_.writer->heartbeat())));
+  std::string head = SseResponseHead(req.version, res.headers);
+  absl::StrAppend(&head, SseStreamOpening(JitteredRetryMillis(),
+                                          absl::ToInt64Milliseconds(wiring_.writer->heartbeat())));
 
   StreamWriter::StreamOptions extra;
   extra.unavailable_response =

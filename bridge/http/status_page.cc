@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bridge/http/http_error.h"
+#include "bridge/http/sse_response_head.h"
 #include "bridge/http/status_page_html.h"
 #include "bridge/http/stream_refusal.h"
 #include "bridge/sse/sse_encoder.h"
@@ -51,10 +52,8 @@ void StatusPage::OpenFeed(const httplib::Request& req, httplib::Response& res,
   absl::StatusOr<StreamGrant> grant = wiring_.admission->Admit(ask, absl::Now());
   if (!grant.ok()) return Refuse(res, grant.status());
 
-  std::string head = absl::StrCat(req.version == "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1",
-                                  " 200 OK\r\nContent-Type: text/event-stream\r\n"
-                                  "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n\r\n",
-                                  SseComment("ok"), SseRetry(2000));
+  std::string head =
+      absl::StrCat(SseResponseHead(req.version, {}), SseComment("ok"), SseRetry(2000));
   StreamWriter::StreamOptions extra;
   extra.access_log = wiring_.access_log;
   extra.client_ip = req.remote_addr;

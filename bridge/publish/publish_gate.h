@@ -43,7 +43,7 @@ class PublishGate {
   absl::StatusOr<v1::PublishBatchResponse> PublishBatch(const v1::PublishBatchRequest& batch,
                                                         const PublisherIdentity& who);
   // PublishBatch without the count limit, for requests the bridge gathered
-  // itself (PublishStream's queued requests, bounded by its reactor), which
+  // itself (PublishStream's queued requests, at most OrderedStream::kMaxWaiting), which
   // a small --max_publish_batch must not refuse.
   v1::PublishBatchResponse PublishGathered(const v1::PublishBatchRequest& batch,
                                            const PublisherIdentity& who);

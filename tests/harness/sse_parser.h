@@ -1,5 +1,7 @@
-// SseParser: the one reader of text/event-stream in the tests (integration
-// suites, fault and hostile tests, the clients' tests, the fuzzers). Written
+// SseParser: the one reader of text/event-stream in the C++ tests
+// (integration suites, fault and hostile tests, unit tests, the fuzzers; the
+// Python and Node clients' tests read streams through their own clients,
+// and the load generator only counts events, see its SseDataScanner). Written
 // from the WHATWG HTML standard's "Server-sent events: interpreting an event
 // stream" and independent of bridge/sse, so a test sees what a browser would
 // see in the bridge's bytes, not what the encoder meant to write.

@@ -56,7 +56,7 @@ struct Stream {
   int64_t retry_at_ns = 0;
   size_t request_sent = 0;
   HttpResponseParser http;
-  SseParser sse;
+  SseDataScanner sse;
   std::vector<uint64_t> seen;  // one bit per expected event
   int64_t received = 0;
   int64_t last_seq = -1;
