@@ -104,6 +104,11 @@ absl::Status LoadAuthFromFlags(AuthParts& a) {
                               ? subscribe_streams
                               : std::max(1, absl::GetFlag(FLAGS_grpc_max_threads) / 2)),
       static_cast<size_t>(absl::GetFlag(FLAGS_max_grpc_subscribe_streams_per_key)));
+  a.grpc_publish_streams = std::make_unique<StreamShares>(
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_grpc_publish_streams)),
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_grpc_publish_streams_per_key)),
+      StreamShares::Names{"gRPC publish streams", "max_grpc_publish_streams",
+                          "max_grpc_publish_streams_per_key"});
   WarnWhenOpen(a);
   return absl::OkStatus();
 }

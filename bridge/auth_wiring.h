@@ -43,6 +43,7 @@ struct AuthParts {
   std::unique_ptr<PublisherAuth> publishers;
   std::unique_ptr<ConnectionLimits> connections;
   std::unique_ptr<StreamShares> grpc_subscribe_streams;
+  std::unique_ptr<StreamShares> grpc_publish_streams;
 };
 
 // InvalidArgument naming the flag when a key file or pattern is bad. The

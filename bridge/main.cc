@@ -97,8 +97,8 @@ int Run(ShutdownSignal& signals) {
   limits.max_user_ids = static_cast<size_t>(absl::GetFlag(FLAGS_max_user_ids));
   limits.max_batch = static_cast<size_t>(absl::GetFlag(FLAGS_max_publish_batch));
   PublishGate gate(&broker, limits, auth.publishers.get());
-  PublisherService publisher(&gate);
-  BatchPublisherService batch_publisher(&gate, publisher.drain());
+  PublisherService publisher(&gate, auth.grpc_publish_streams.get());
+  BatchPublisherService batch_publisher(&gate, publisher.drain(), auth.grpc_publish_streams.get());
   const size_t max_channels = static_cast<size_t>(absl::GetFlag(FLAGS_max_channels_per_connection));
   const size_t queue_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_queue_bytes));
   const bool dev_mode = auth.publishers->open() && auth.admin_keys.empty();

@@ -9,15 +9,15 @@ absl::StatusOr<std::unique_ptr<StreamShares::Lease>> StreamShares::Acquire(
     absl::string_view principal) {
   std::lock_guard<std::mutex> lock(mu_);
   if (open_ >= total_) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("subscribe: this bridge holds its limit of ", total_,
-                     " gRPC Subscribe streams (--max_grpc_subscribe_streams); retry later"));
+    return absl::ResourceExhaustedError(absl::StrCat("this bridge holds its limit of ", total_, " ",
+                                                     names_.streams, " (--", names_.total_flag,
+                                                     "); retry later"));
   }
   auto it = by_principal_.find(principal);
   if (per_principal_ > 0 && it != by_principal_.end() && it->second >= per_principal_) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("subscribe: publisher '", principal, "' already has ", per_principal_,
-                     " gRPC Subscribe streams open (--max_grpc_subscribe_streams_per_key)"));
+    return absl::ResourceExhaustedError(absl::StrCat("publisher '", principal, "' already has ",
+                                                     per_principal_, " ", names_.streams,
+                                                     " open (--", names_.per_principal_flag, ")"));
   }
   if (it == by_principal_.end()) it = by_principal_.emplace(principal, 0).first;
   ++it->second;

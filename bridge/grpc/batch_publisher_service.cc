@@ -45,10 +45,16 @@ void BatchPublisherService::Arm(CompletionLoop* loop) {
     RequestPublishBatchStream(context, stream, cq, cq, tag);
   };
   stream_method_.accept =
-      [gate = gate_](const grpc::ServerContext& context) -> absl::StatusOr<Stream::Handlers> {
+      [gate = gate_,
+       streams = streams_](const grpc::ServerContext& context) -> absl::StatusOr<Stream::Handlers> {
     absl::StatusOr<PublisherIdentity> who = AuthenticateCall(gate->auth(), context);
     if (!who.ok()) return who.status();
     Stream::Handlers handlers;
+    if (streams != nullptr) {
+      absl::StatusOr<std::unique_ptr<StreamShares::Lease>> lease = streams->Acquire(who->name);
+      if (!lease.ok()) return lease.status();
+      handlers.hold = std::shared_ptr<StreamShares::Lease>(std::move(*lease));
+    }
     handlers.handle = [gate, who = std::make_shared<const PublisherIdentity>(std::move(*who))](
                           std::vector<v1::PublishBatchRequest>* requests,
                           std::vector<v1::PublishBatchResponse>* responses) {

@@ -10,6 +10,7 @@
 #ifndef SSEBRIDGE_GRPC_BATCH_PUBLISHER_SERVICE_H_
 #define SSEBRIDGE_GRPC_BATCH_PUBLISHER_SERVICE_H_
 
+#include "bridge/auth/stream_shares.h"
 #include "bridge/grpc/completion_loop.h"
 #include "bridge/grpc/ordered_stream.h"
 #include "bridge/publish/publish_drain.h"
@@ -22,8 +23,10 @@ class BatchPublisherService final
     : public v1::BatchPublisher::WithAsyncMethod_PublishBatchStream<v1::BatchPublisher::Service>,
       public AsyncMethods {
  public:
-  // `gate` and `drain` must outlive the service.
-  BatchPublisherService(PublishGate* gate, PublishDrain* drain) : gate_(gate), drain_(drain) {}
+  // `gate`, `drain` and `streams` (the publish-stream caps, shared with
+  // PublishStream; nullptr: none) must outlive the service.
+  BatchPublisherService(PublishGate* gate, PublishDrain* drain, StreamShares* streams = nullptr)
+      : gate_(gate), drain_(drain), streams_(streams) {}
 
   grpc::Service* service() override { return this; }
   // PublishBatchStream, on the async API (OrderedStream).
@@ -37,6 +40,7 @@ class BatchPublisherService final
 
   PublishGate* gate_;
   PublishDrain* drain_;
+  StreamShares* streams_;
   Stream::Method stream_method_;
 };
 

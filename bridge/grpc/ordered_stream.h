@@ -25,6 +25,7 @@
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -47,6 +48,8 @@ class OrderedStream final : public EndableStream, private DeferredWork {
     std::function<void(std::vector<Request>* requests, std::vector<Response>* responses)> handle;
     // The answer to a request taken after End().
     std::function<Response(const Request&)> unavailable;
+    // Held until the stream object is gone (a StreamShares lease).
+    std::shared_ptr<void> hold;
   };
 
   // One method of a service: how to ask gRPC for its next call, and what to
@@ -60,9 +63,14 @@ class OrderedStream final : public EndableStream, private DeferredWork {
     std::function<absl::StatusOr<Handlers>(const grpc::ServerContext&)> accept;
   };
 
-  // At most this many requests wait unhandled; reading pauses beyond it, so
-  // a publisher faster than the broker meets HTTP/2 flow control.
+  // Reading pauses while this many requests are owed an answer (read and
+  // not handled, or answered and not yet written), or while the unhandled
+  // ones hold kMaxWaitingBytes: a publisher faster than the broker, or one
+  // that never reads its answers, meets HTTP/2 flow control instead of
+  // growing the bridge. The batch in the handler's hands is not counted, so
+  // a stream holds at most about twice this.
   static constexpr size_t kMaxWaiting = 256;
+  static constexpr size_t kMaxWaitingBytes = 4 << 20;
 
   static void Listen(const Method* method) { new OrderedStream(method); }
 
@@ -137,11 +145,12 @@ class OrderedStream final : public EndableStream, private DeferredWork {
       DeleteIfDone(lock);
       return;
     }
+    waiting_bytes_ += request_.ByteSizeLong();
     waiting_.push_back(std::move(request_));
     if (ending_) {
       reads_done_ = true;  // answer what was read, then end
-    } else if (waiting_.size() < kMaxWaiting) {
-      StartReadLocked();  // read the next request while this one waits
+    } else {
+      MaybeReadLocked();  // read the next request while this one waits
     }
     if (!deferred_) {
       deferred_ = true;
@@ -158,8 +167,9 @@ class OrderedStream final : public EndableStream, private DeferredWork {
     if (!waiting_.empty() && !finished_) {
       std::vector<Request> batch;
       batch.swap(waiting_);
+      waiting_bytes_ = 0;
       const bool ending = ending_;
-      if (!reading_ && !reads_done_ && !ending_) StartReadLocked();
+      MaybeReadLocked();
       handling_ = true;
       lock.unlock();
       std::vector<Response> responses;
@@ -191,8 +201,9 @@ class OrderedStream final : public EndableStream, private DeferredWork {
         ending_ = true;
         final_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
       }
-    } else if (!pending_.empty()) {
-      WriteNextLocked();
+    } else {
+      if (!pending_.empty()) WriteNextLocked();
+      MaybeReadLocked();  // it may have paused on unwritten answers
     }
     MaybeFinishLocked();
     DeleteIfDone(lock);
@@ -214,6 +225,15 @@ class OrderedStream final : public EndableStream, private DeferredWork {
   void StartReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     reading_ = true;
     stream_.Read(&request_, &read_tag_);
+  }
+
+  // Starts the next read unless one is pending, reading is over, or too
+  // much is owed (kMaxWaiting).
+  void MaybeReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (reading_ || reads_done_ || ending_ || finished_) return;
+    if (waiting_.size() + pending_.size() >= kMaxWaiting) return;
+    if (waiting_bytes_ >= kMaxWaitingBytes) return;
+    StartReadLocked();
   }
 
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -262,6 +282,7 @@ class OrderedStream final : public EndableStream, private DeferredWork {
   // The loop thread and the drain's End() meet here.
   std::mutex mu_;
   std::vector<Request> waiting_ ABSL_GUARDED_BY(mu_);  // read, not handled
+  size_t waiting_bytes_ ABSL_GUARDED_BY(mu_) = 0;      // their wire size
   // Responses not yet written; front() is in flight while writing_. A deque
   // keeps front() in place while more are appended.
   std::deque<Response> pending_ ABSL_GUARDED_BY(mu_);

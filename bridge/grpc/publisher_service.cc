@@ -48,12 +48,18 @@ void PublisherService::Arm(CompletionLoop* loop) {
     RequestPublishStream(context, stream, cq, cq, tag);
   };
   stream_method_.accept =
-      [gate = gate_](const grpc::ServerContext& context) -> absl::StatusOr<Stream::Handlers> {
+      [gate = gate_,
+       streams = streams_](const grpc::ServerContext& context) -> absl::StatusOr<Stream::Handlers> {
     // Once per stream: the grant, the rate and a JWT's expiry are checked
     // per message.
     absl::StatusOr<PublisherIdentity> who = AuthenticateCall(gate->auth(), context);
     if (!who.ok()) return who.status();
     Stream::Handlers handlers;
+    if (streams != nullptr) {
+      absl::StatusOr<std::unique_ptr<StreamShares::Lease>> lease = streams->Acquire(who->name);
+      if (!lease.ok()) return lease.status();
+      handlers.hold = std::shared_ptr<StreamShares::Lease>(std::move(*lease));
+    }
     handlers.handle = [gate, who = std::make_shared<const PublisherIdentity>(std::move(*who))](
                           std::vector<v1::PublishRequest>* requests,
                           std::vector<v1::PublishResponse>* responses) {

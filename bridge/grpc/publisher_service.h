@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "bridge/auth/stream_shares.h"
 #include "bridge/grpc/completion_loop.h"
 #include "bridge/grpc/ordered_stream.h"
 #include "bridge/publish/publish_drain.h"
@@ -29,7 +30,10 @@ class PublisherService final
     : public v1::Publisher::WithAsyncMethod_PublishStream<v1::Publisher::Service>,
       public AsyncMethods {
  public:
-  explicit PublisherService(PublishGate* gate) : gate_(gate) {}
+  // `gate` and `streams` (the publish-stream caps; nullptr: none) must
+  // outlive the service.
+  explicit PublisherService(PublishGate* gate, StreamShares* streams = nullptr)
+      : gate_(gate), streams_(streams) {}
 
   grpc::Service* service() override { return this; }
   void Arm(CompletionLoop* loop) override;
@@ -47,6 +51,7 @@ class PublisherService final
   using Stream = OrderedStream<v1::PublishRequest, v1::PublishResponse>;
 
   PublishGate* gate_;
+  StreamShares* streams_;
   PublishDrain drain_;
   Stream::Method stream_method_;
 };

@@ -209,6 +209,13 @@ ABSL_FLAG(int32_t, max_grpc_subscribe_streams, 0,
           "Most open gRPC Subscribe streams, each holding a gRPC thread; "
           "must be below --grpc_max_threads so publishes keep threads. 0: "
           "half of --grpc_max_threads.");
+ABSL_FLAG(int32_t, max_grpc_publish_streams, 1024,
+          "Most open gRPC PublishStream and PublishBatchStream calls together "
+          "(each holds up to 256 unanswered requests, at most 4 MiB of them).");
+ABSL_FLAG(int32_t, max_grpc_publish_streams_per_key, 64,
+          "Most open gRPC PublishStream and PublishBatchStream calls per "
+          "publisher (a key, or a JWT's subject; anonymous publishers share "
+          "one count); 0: only --max_grpc_publish_streams.");
 ABSL_FLAG(int32_t, max_grpc_subscribe_streams_per_key, 64,
           "Most open gRPC Subscribe streams per publisher key; 0: only "
           "--max_grpc_subscribe_streams.");
@@ -409,6 +416,12 @@ absl::Status ValidateFlags() {
   }
   if (absl::GetFlag(FLAGS_max_grpc_subscribe_streams_per_key) < 0) {
     return bad("max_grpc_subscribe_streams_per_key", "0 or more");
+  }
+  if (absl::GetFlag(FLAGS_max_grpc_publish_streams) < 1) {
+    return bad("max_grpc_publish_streams", "at least 1");
+  }
+  if (absl::GetFlag(FLAGS_max_grpc_publish_streams_per_key) < 0) {
+    return bad("max_grpc_publish_streams_per_key", "0 or more");
   }
   return absl::OkStatus();
 }

@@ -95,6 +95,8 @@ ABSL_DECLARE_FLAG(int32_t, max_ticket_channels);
 ABSL_DECLARE_FLAG(int32_t, max_ticket_pattern_bytes);
 ABSL_DECLARE_FLAG(int64_t, max_tickets_per_key);
 ABSL_DECLARE_FLAG(int64_t, max_channels_per_key);
+ABSL_DECLARE_FLAG(int32_t, max_grpc_publish_streams);
+ABSL_DECLARE_FLAG(int32_t, max_grpc_publish_streams_per_key);
 ABSL_DECLARE_FLAG(int32_t, max_grpc_subscribe_streams);
 ABSL_DECLARE_FLAG(int32_t, max_grpc_subscribe_streams_per_key);
 ABSL_DECLARE_FLAG(int32_t, metrics_top_channels);

@@ -1,7 +1,8 @@
 // Issue 16 against the real binary: what a channel-limited publisher key may
 // mint (finding 4), bounded ticket requests (6), idempotency keys per
 // publisher and channel (8), per-key shares of tickets, channels and gRPC
-// Subscribe streams (9), and a ticket refusal that names its cause (12).
+// Subscribe and publish streams (9), and a ticket refusal that names its
+// cause (12).
 // Each test reproduces the finding as the outside review saw it.
 #include <atomic>
 #include <memory>
@@ -263,6 +264,76 @@ TEST_F(AuthSharesTest, SubscribeStreamsPerKey) {
   while (held->Read(&ev)) {
   }
   held->Finish();
+}
+
+// The first message's status of a PublishBatchStream call with `key`: OK
+// once it was answered (the call is then ended), else why it was refused.
+grpc::Status BatchStreamStatus(const std::shared_ptr<grpc::Channel>& channel,
+                               const std::string& key) {
+  auto stub = v1::BatchPublisher::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", key));
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + kWait));
+  auto stream = stub->PublishBatchStream(&ctx);
+  v1::PublishBatchRequest batch;
+  *batch.add_requests() = MakePublish("tasks", "batch");
+  v1::PublishBatchResponse response;
+  if (stream->Write(batch)) stream->Read(&response);
+  stream->WritesDone();
+  return stream->Finish();
+}
+
+// Publish streams are charged to their publisher and bounded overall: each
+// may hold up to 256 unanswered requests, so one key must not be able to
+// open them until the bridge runs out of memory.
+TEST_F(AuthSharesTest, PublishStreamsPerKeyAndOverall) {
+  ASSERT_TRUE(Start({"--max_grpc_publish_streams_per_key=2", "--max_grpc_publish_streams=3"}));
+  AuthedGrpc tasks = TasksOnly();
+  v1::PublishResponse r;
+  std::vector<std::unique_ptr<PublishStreamer>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(tasks.Stream());
+    ASSERT_TRUE(held.back()->Send(MakePublish("tasks", "held"), &r))
+        << StatusText(held.back()->Finish());
+  }
+  // The key's third stream is refused at once, on either method.
+  auto third = tasks.Stream();
+  EXPECT_FALSE(third->Send(MakePublish("tasks", "third"), &r));
+  grpc::Status s = third->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << StatusText(s);
+  EXPECT_TRUE(Mentions(s, "--max_grpc_publish_streams_per_key")) << StatusText(s);
+  s = BatchStreamStatus(channel_, keys().tasks_key);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << StatusText(s);
+  EXPECT_TRUE(Mentions(s, "--max_grpc_publish_streams_per_key")) << StatusText(s);
+
+  // Another key gets the one stream left overall; then the total refuses.
+  AuthedGrpc backend = Backend();
+  auto other = backend.Stream();
+  ASSERT_TRUE(other->Send(MakePublish("tasks", "other"), &r)) << StatusText(other->Finish());
+  auto over = backend.Stream();
+  EXPECT_FALSE(over->Send(MakePublish("tasks", "over"), &r));
+  s = over->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << StatusText(s);
+  EXPECT_TRUE(Mentions(s, "(--max_grpc_publish_streams)")) << StatusText(s);
+
+  // An ended stream gives its share back once the bridge has let go of the
+  // call (after its last operation is back): wait for that, not a time.
+  EXPECT_TRUE(held.back()->Finish().ok());
+  held.pop_back();
+  bool reopened = false;
+  for (const absl::Time end = absl::Now() + kWait; !reopened && absl::Now() < end;) {
+    auto again = tasks.Stream();
+    reopened = again->Send(MakePublish("tasks", "again"), &r);
+    if (reopened) {
+      held.push_back(std::move(again));
+    } else {
+      again->Finish();
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
+  EXPECT_TRUE(reopened) << "the ended stream's share never came back";
+  for (auto& h : held) EXPECT_TRUE(h->Finish().ok());
+  EXPECT_TRUE(other->Finish().ok());
 }
 
 // Finding 12: an expired ticket was reported as "unknown or already used".

@@ -53,6 +53,16 @@ TEST(ShareFlagsTest, BoundsAreChecked) {
     absl::SetFlag(&FLAGS_max_grpc_subscribe_streams_per_key, -1);
     ExpectRefusedNaming("--max_grpc_subscribe_streams_per_key");
   }
+  {
+    absl::FlagSaver saver;
+    absl::SetFlag(&FLAGS_max_grpc_publish_streams, 0);
+    ExpectRefusedNaming("--max_grpc_publish_streams");
+  }
+  {
+    absl::FlagSaver saver;
+    absl::SetFlag(&FLAGS_max_grpc_publish_streams_per_key, -1);
+    ExpectRefusedNaming("--max_grpc_publish_streams_per_key");
+  }
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// StreamShares (issue 16 finding 9): gRPC Subscribe streams per key and
-// overall.
+// StreamShares (issue 16 finding 9): gRPC Subscribe and publish streams per
+// key and overall.
 #include "bridge/auth/stream_shares.h"
 
 #include <memory>
@@ -39,6 +39,24 @@ TEST(StreamSharesTest, ZeroPerPrincipalLeavesOnlyTheTotal) {
   auto b = shares.Acquire("a");
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_FALSE(shares.Acquire("a").ok());
+}
+
+TEST(StreamSharesTest, RefusalsNameTheirOwnStreamsAndFlags) {
+  StreamShares shares(
+      2, 1,
+      {"gRPC publish streams", "max_grpc_publish_streams", "max_grpc_publish_streams_per_key"});
+  auto a = shares.Acquire("a");
+  ASSERT_TRUE(a.ok());
+  absl::Status s = shares.Acquire("a").status();
+  EXPECT_EQ(s.message(),
+            "publisher 'a' already has 1 gRPC publish streams open "
+            "(--max_grpc_publish_streams_per_key)");
+  auto b = shares.Acquire("b");
+  ASSERT_TRUE(b.ok());
+  s = shares.Acquire("c").status();
+  EXPECT_EQ(s.message(),
+            "this bridge holds its limit of 2 gRPC publish streams (--max_grpc_publish_streams); "
+            "retry later");
 }
 
 }  // namespace
