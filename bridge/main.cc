@@ -98,7 +98,8 @@ int Run(ShutdownSignal& signals) {
   limits.max_batch = static_cast<size_t>(absl::GetFlag(FLAGS_max_publish_batch));
   PublishGate gate(&broker, limits, auth.publishers.get());
   PublisherService publisher(&gate, auth.grpc_publish_streams.get());
-  BatchPublisherService batch_publisher(&gate, publisher.drain(), auth.grpc_publish_streams.get());
+  BatchPublisherService batch_publisher(&gate, publisher.drain(), auth.grpc_publish_streams.get(),
+                                        publisher.read_pause_counter());
   const size_t max_channels = static_cast<size_t>(absl::GetFlag(FLAGS_max_channels_per_connection));
   const size_t queue_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_queue_bytes));
   const bool dev_mode = auth.publishers->open() && auth.admin_keys.empty();
@@ -219,6 +220,7 @@ int Run(ShutdownSignal& signals) {
   sources.broker_name = absl::GetFlag(FLAGS_broker);
   sources.gate = &gate;
   sources.subscribers = &subscriber;
+  sources.publisher = &publisher;
   sources.http = &http;
   sources.admission = &admission;
   sources.connections = auth.connections.get();

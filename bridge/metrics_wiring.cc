@@ -152,6 +152,12 @@ void RegisterPublishMetrics(MetricsRegistry& m, const MetricsSources& s) {
         }
         return out;
       });
+  const PublisherService& publisher = *s.publisher;
+  m.Counter("ssebridge_grpc_publish_stream_read_pauses_total",
+            "Times a PublishStream or PublishBatchStream stopped reading because 256 "
+            "requests, or 4 MiB of requests and answers, were owed (a publisher that does "
+            "not read its answers, or a broker slower than the publisher).",
+            [&publisher] { return publisher.stream_read_pauses(); });
   const SubscriberService& subscribers = *s.subscribers;
   m.Gauge("ssebridge_grpc_subscribers", "Open gRPC Subscribe streams.",
           [&subscribers] { return double(subscribers.active()); });

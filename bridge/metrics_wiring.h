@@ -43,6 +43,7 @@
 #include "bridge/broker/broker.h"
 #include "bridge/core/channel_pattern.h"
 #include "bridge/core/hub.h"
+#include "bridge/grpc/publisher_service.h"
 #include "bridge/grpc/subscriber_service.h"
 #include "bridge/http/http_server.h"
 #include "bridge/ops/metrics.h"
@@ -59,6 +60,7 @@ struct MetricsSources {
   std::string broker_name;
   const PublishGate* gate = nullptr;
   const SubscriberService* subscribers = nullptr;
+  const PublisherService* publisher = nullptr;
   const HttpServer* http = nullptr;  // the public listener
   const StreamAdmission* admission = nullptr;
   const ConnectionLimits* connections = nullptr;

@@ -38,6 +38,7 @@ grpc::Status BatchPublisherService::PublishBatch(grpc::ServerContext* context,
 }
 
 void BatchPublisherService::Arm(CompletionLoop* loop) {
+  stream_method_.read_pauses = read_pauses_;
   stream_method_.loop = loop;
   stream_method_.drain = drain_;
   stream_method_.request = [this](grpc::ServerContext* context, Stream::Stream* stream,

@@ -10,6 +10,9 @@
 #ifndef SSEBRIDGE_GRPC_BATCH_PUBLISHER_SERVICE_H_
 #define SSEBRIDGE_GRPC_BATCH_PUBLISHER_SERVICE_H_
 
+#include <atomic>
+#include <cstdint>
+
 #include "bridge/auth/stream_shares.h"
 #include "bridge/grpc/completion_loop.h"
 #include "bridge/grpc/ordered_stream.h"
@@ -23,10 +26,12 @@ class BatchPublisherService final
     : public v1::BatchPublisher::WithAsyncMethod_PublishBatchStream<v1::BatchPublisher::Service>,
       public AsyncMethods {
  public:
-  // `gate`, `drain` and `streams` (the publish-stream caps, shared with
-  // PublishStream; nullptr: none) must outlive the service.
-  BatchPublisherService(PublishGate* gate, PublishDrain* drain, StreamShares* streams = nullptr)
-      : gate_(gate), drain_(drain), streams_(streams) {}
+  // `gate`, `drain`, `streams` (the publish-stream caps, shared with
+  // PublishStream; nullptr: none) and `read_pauses` (a counter shared with
+  // PublishStream's; nullptr: none) must outlive the service.
+  BatchPublisherService(PublishGate* gate, PublishDrain* drain, StreamShares* streams = nullptr,
+                        std::atomic<uint64_t>* read_pauses = nullptr)
+      : gate_(gate), drain_(drain), streams_(streams), read_pauses_(read_pauses) {}
 
   grpc::Service* service() override { return this; }
   // PublishBatchStream, on the async API (OrderedStream).
@@ -41,6 +46,7 @@ class BatchPublisherService final
   PublishGate* gate_;
   PublishDrain* drain_;
   StreamShares* streams_;
+  std::atomic<uint64_t>* read_pauses_;
   Stream::Method stream_method_;
 };
 

@@ -115,9 +115,9 @@ bool GrpcServer::IsHandedOver(const grpc::ServerContextBase& context) {
 absl::Status GrpcServer::PublicPortOnly(const grpc::ServerContextBase& context) {
   if (!IsHandedOver(context)) return absl::OkStatus();
   return absl::UnimplementedError(
-      "the internal port (--admin_port) serves only ssebridge.v1.Admin and "
-      "grpc.health.v1; publish, subscribe and mint tickets on the gRPC port "
-      "(--grpc_port)");
+      "the internal port (--admin_port) serves only ssebridge.v1.Admin, "
+      "grpc.health.v1 and reflection; publish, subscribe and mint tickets on "
+      "the gRPC port (--grpc_port)");
 }
 
 void GrpcServer::Shutdown(absl::Time deadline) {

@@ -23,6 +23,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -61,16 +64,20 @@ class OrderedStream final : public EndableStream, private DeferredWork {
     std::function<void(grpc::ServerContext*, Stream*, grpc::ServerCompletionQueue*, void* tag)>
         request;
     std::function<absl::StatusOr<Handlers>(const grpc::ServerContext&)> accept;
+    // Counts each time a stream of this method stops reading because too
+    // much is owed (a metric: publishers that do not read their answers).
+    std::atomic<uint64_t>* read_pauses = nullptr;
   };
 
   // Reading pauses while this many requests are owed an answer (read and
-  // not handled, or answered and not yet written), or while the unhandled
-  // ones hold kMaxWaitingBytes: a publisher faster than the broker, or one
-  // that never reads its answers, meets HTTP/2 flow control instead of
-  // growing the bridge. The batch in the handler's hands is not counted, so
-  // a stream holds at most about twice this.
+  // not handled, or answered and not yet written), or while those requests
+  // and answers hold kMaxOwedBytes on the wire: a publisher faster than the
+  // broker, or one that never reads its answers, meets HTTP/2 flow control
+  // instead of growing the bridge. The batch in the handler's hands is not
+  // counted, and the last read may pass the mark by one message, so a
+  // stream holds at most about twice this.
   static constexpr size_t kMaxWaiting = 256;
-  static constexpr size_t kMaxWaitingBytes = 4 << 20;
+  static constexpr size_t kMaxOwedBytes = 4 << 20;
 
   static void Listen(const Method* method) { new OrderedStream(method); }
 
@@ -99,7 +106,12 @@ class OrderedStream final : public EndableStream, private DeferredWork {
     method_->loop->CallBegins();
     method_->request(&context_, &stream_, method_->loop->cq(), &arrived_tag_);
   }
-  ~OrderedStream() override { method_->loop->CallEnds(); }
+  ~OrderedStream() override {
+    // What the handlers hold (a stream-cap lease) goes first: once
+    // CallEnds() lets the loop shut down, the owners of those may go too.
+    handlers_ = Handlers();
+    method_->loop->CallEnds();
+  }
 
   void OnArrived(bool ok) {
     if (!ok) {  // the server is shutting down: no call came
@@ -182,7 +194,10 @@ class OrderedStream final : public EndableStream, private DeferredWork {
       lock.lock();
       handling_ = false;
       if (!finished_) {
-        for (Response& r : responses) pending_.push_back(std::move(r));
+        for (Response& r : responses) {
+          pending_bytes_ += r.ByteSizeLong();
+          pending_.push_back(std::move(r));
+        }
         if (!writing_ && !pending_.empty()) WriteNextLocked();
       }
     }
@@ -193,10 +208,12 @@ class OrderedStream final : public EndableStream, private DeferredWork {
   void OnWriteDone(bool ok) {
     std::unique_lock<std::mutex> lock(mu_);
     writing_ = false;
+    pending_bytes_ -= std::min(pending_bytes_, pending_.front().ByteSizeLong());
     pending_.pop_front();
     if (!ok) {
       // Cancelled, or the connection is gone: nobody is left to answer.
       pending_.clear();
+      pending_bytes_ = 0;
       if (!ending_) {
         ending_ = true;
         final_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
@@ -228,11 +245,18 @@ class OrderedStream final : public EndableStream, private DeferredWork {
   }
 
   // Starts the next read unless one is pending, reading is over, or too
-  // much is owed (kMaxWaiting).
+  // much is owed (kMaxWaiting, kMaxOwedBytes).
   void MaybeReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (reading_ || reads_done_ || ending_ || finished_) return;
-    if (waiting_.size() + pending_.size() >= kMaxWaiting) return;
-    if (waiting_bytes_ >= kMaxWaitingBytes) return;
+    if (waiting_.size() + pending_.size() >= kMaxWaiting ||
+        waiting_bytes_ + pending_bytes_ >= kMaxOwedBytes) {
+      if (!paused_ && method_->read_pauses != nullptr) {
+        method_->read_pauses->fetch_add(1, std::memory_order_relaxed);
+      }
+      paused_ = true;
+      return;
+    }
+    paused_ = false;
     StartReadLocked();
   }
 
@@ -286,7 +310,8 @@ class OrderedStream final : public EndableStream, private DeferredWork {
   // Responses not yet written; front() is in flight while writing_. A deque
   // keeps front() in place while more are appended.
   std::deque<Response> pending_ ABSL_GUARDED_BY(mu_);
-  bool tracked_ ABSL_GUARDED_BY(mu_) = false;  // by the drain
+  size_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // their wire size
+  bool tracked_ ABSL_GUARDED_BY(mu_) = false;      // by the drain
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool handling_ ABSL_GUARDED_BY(mu_) = false;
@@ -294,6 +319,7 @@ class OrderedStream final : public EndableStream, private DeferredWork {
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;  // no more reads to start
   bool ending_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;     // Finish() called
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;       // reading held back
   bool finish_back_ ABSL_GUARDED_BY(mu_) = false;  // its tag came back
   grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
 };

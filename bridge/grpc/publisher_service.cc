@@ -43,6 +43,7 @@ grpc::Status PublisherService::Publish(grpc::ServerContext* context,
 void PublisherService::Arm(CompletionLoop* loop) {
   stream_method_.loop = loop;
   stream_method_.drain = &drain_;
+  stream_method_.read_pauses = &read_pauses_;
   stream_method_.request = [this](grpc::ServerContext* context, Stream::Stream* stream,
                                   grpc::ServerCompletionQueue* cq, void* tag) {
     RequestPublishStream(context, stream, cq, cq, tag);

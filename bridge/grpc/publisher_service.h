@@ -15,6 +15,9 @@
 #ifndef SSEBRIDGE_GRPC_PUBLISHER_SERVICE_H_
 #define SSEBRIDGE_GRPC_PUBLISHER_SERVICE_H_
 
+#include <atomic>
+#include <cstdint>
+
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "bridge/auth/stream_shares.h"
@@ -43,6 +46,10 @@ class PublisherService final
   // stream has ended, or `deadline`. Returns whether it got there.
   bool WaitIdle(absl::Time deadline) { return drain_.WaitIdle(deadline); }
   PublishDrain* drain() { return &drain_; }
+  // Times a publish stream (PublishStream, or PublishBatchStream counting
+  // into the same place) stopped reading because too much was owed.
+  uint64_t stream_read_pauses() const { return read_pauses_.load(std::memory_order_relaxed); }
+  std::atomic<uint64_t>* read_pause_counter() { return &read_pauses_; }
 
   grpc::Status Publish(grpc::ServerContext* context, const v1::PublishRequest* request,
                        v1::PublishResponse* response) override;
@@ -53,6 +60,7 @@ class PublisherService final
   PublishGate* gate_;
   StreamShares* streams_;
   PublishDrain drain_;
+  std::atomic<uint64_t> read_pauses_{0};
   Stream::Method stream_method_;
 };
 

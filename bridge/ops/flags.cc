@@ -211,7 +211,8 @@ ABSL_FLAG(int32_t, max_grpc_subscribe_streams, 0,
           "half of --grpc_max_threads.");
 ABSL_FLAG(int32_t, max_grpc_publish_streams, 1024,
           "Most open gRPC PublishStream and PublishBatchStream calls together "
-          "(each holds up to 256 unanswered requests, at most 4 MiB of them).");
+          "(each stops reading while 256 requests, or 4 MiB of requests and "
+          "answers, are owed).");
 ABSL_FLAG(int32_t, max_grpc_publish_streams_per_key, 64,
           "Most open gRPC PublishStream and PublishBatchStream calls per "
           "publisher (a key, or a JWT's subject; anonymous publishers share "

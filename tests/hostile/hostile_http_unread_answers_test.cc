@@ -99,6 +99,9 @@ TEST(HostileHttpUnreadAnswersTest, APublisherThatNeverReadsStallsNoOneElse) {
   while (!PeerEnded(flood) && absl::Now() - flood_moved < kFloodStill &&
          flood_seen < static_cast<size_t>(kPipelined)) {
     flood_reader.Drain();
+    ASSERT_FALSE(flood_reader.closed())
+        << "the flood's reader was cut, so the flood's progress cannot be seen: "
+        << flood_reader.Describe();
     if (flood_reader.events().size() > flood_seen) {
       flood_seen = flood_reader.events().size();
       flood_moved = absl::Now();
