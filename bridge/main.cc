@@ -139,6 +139,11 @@ int Run(ShutdownSignal& signals) {
           ? absl::GetFlag(FLAGS_grpc_max_message_bytes)
           : std::max<int64_t>(int64_t{4} << 20, absl::GetFlag(FLAGS_max_event_bytes) + (1 << 20));
   grpc_server.SetMaxMessageBytes(grpc_max_message_bytes);
+  // A publish that waits on Redis must not hold the loop that reads every
+  // publish stream and answers health checks; one into memory is cheaper
+  // where it is read.
+  grpc_server.SetHandlerThreads(broker.publish_waits() ? absl::GetFlag(FLAGS_grpc_handler_threads)
+                                                       : 0);
   grpc_server.SetTls({absl::GetFlag(FLAGS_grpc_tls_cert_file),
                       absl::GetFlag(FLAGS_grpc_tls_key_file),
                       absl::GetFlag(FLAGS_grpc_tls_client_ca_file)});

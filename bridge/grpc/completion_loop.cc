@@ -13,8 +13,10 @@ constexpr int kMaxPerRound = 256;
 
 }  // namespace
 
-CompletionLoop::CompletionLoop(std::unique_ptr<grpc::ServerCompletionQueue> cq)
-    : cq_(std::move(cq)) {}
+CompletionLoop::CompletionLoop(std::unique_ptr<grpc::ServerCompletionQueue> cq, int handler_threads)
+    : cq_(std::move(cq)),
+      handler_threads_(handler_threads > 0 ? std::make_unique<HandlerThreads>(handler_threads)
+                                           : nullptr) {}
 
 CompletionLoop::~CompletionLoop() { Shutdown(); }
 
@@ -46,12 +48,16 @@ void CompletionLoop::Shutdown() {
   cq_->Shutdown();
   if (thread_.joinable()) {
     thread_.join();
-    return;
+  } else {
+    // Never started: nothing was armed, but the queue must still be drained.
+    void* tag;
+    bool ok;
+    while (cq_->Next(&tag, &ok)) static_cast<CompletionTag*>(tag)->Proceed(ok);
   }
-  // Never started: nothing was armed, but the queue must still be drained.
-  void* tag;
-  bool ok;
-  while (cq_->Next(&tag, &ok)) static_cast<CompletionTag*>(tag)->Proceed(ok);
+  // No call object is left, so nothing is posted to them any more. Joined
+  // here, before the server goes: the last call object may have been
+  // deleted on one of them, and its gRPC call is released as it returns.
+  handler_threads_.reset();
 }
 
 void CompletionLoop::Run() {

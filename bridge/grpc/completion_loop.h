@@ -15,6 +15,13 @@
 // that arrived while the previous one ran: a slow broker (a Redis round
 // trip) serves a fast publisher in batches.
 //
+// Handlers that may wait (a publish into Redis) do not run on the loop: it
+// would hold every other stream and the health checks behind them, up to
+// --redis_command_timeout when Redis hangs. The loop owns HandlerThreads for
+// them when it is given any (the server gives it --grpc_handler_threads when
+// the broker's publish waits); without them every handler runs on the loop
+// (the memory broker: no hand-off, no wake-up of another thread per message).
+//
 // Threads: Proceed() and deferred work run on the loop thread only; Defer()
 // may only be called there. Everything else is any-thread.
 #ifndef SSEBRIDGE_GRPC_COMPLETION_LOOP_H_
@@ -27,6 +34,8 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "bridge/grpc/handler_threads.h"
 
 namespace ssebridge {
 
@@ -64,10 +73,14 @@ class DeferredWork {
 
 class CompletionLoop {
  public:
-  explicit CompletionLoop(std::unique_ptr<grpc::ServerCompletionQueue> cq);
+  // `handler_threads` > 0: that many HandlerThreads for handlers that may
+  // wait; 0: none.
+  CompletionLoop(std::unique_ptr<grpc::ServerCompletionQueue> cq, int handler_threads = 0);
   ~CompletionLoop();  // Shutdown(), if not done yet
 
   grpc::ServerCompletionQueue* cq() { return cq_.get(); }
+  // Where handlers that may wait run; nullptr: on the loop thread.
+  HandlerThreads* handler_threads() { return handler_threads_.get(); }
   void Start();
   // Loop thread only.
   void Defer(DeferredWork* work) { deferred_.push_back(work); }
@@ -77,8 +90,9 @@ class CompletionLoop {
   void CallEnds();
   // After the server's Shutdown(): waits until every call object is gone
   // (the thread keeps taking their completions, so a reaction never starts
-  // an operation on a queue already shut), shuts the queue down, lets the
-  // thread hand out what is left, and joins it.
+  // an operation on a queue already shut; a handler still waiting on its
+  // broker keeps its call object), shuts the queue down, lets the thread
+  // hand out what is left, and joins it and the handler threads.
   void Shutdown();
 
  private:
@@ -86,6 +100,7 @@ class CompletionLoop {
   void RunDeferred();
 
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+  std::unique_ptr<HandlerThreads> handler_threads_;
   std::thread thread_;
   bool shut_down_ = false;
   std::vector<DeferredWork*> deferred_;  // loop thread only

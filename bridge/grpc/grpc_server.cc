@@ -78,7 +78,7 @@ absl::Status GrpcServer::Start() {
   std::vector<AsyncMethods*> async = async_services_;
   async.push_back(&health_);
   for (AsyncMethods* s : async) builder.RegisterService(s->service());
-  loop_ = std::make_unique<CompletionLoop>(builder.AddCompletionQueue());
+  loop_ = std::make_unique<CompletionLoop>(builder.AddCompletionQueue(), handler_threads_);
   server_ = builder.BuildAndStart();
   if (server_) {
     for (AsyncMethods* s : async) s->Arm(loop_.get());

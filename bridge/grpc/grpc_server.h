@@ -52,6 +52,9 @@ class GrpcServer {
   ~GrpcServer();
 
   void SetTls(Tls tls) { tls_ = std::move(tls); }
+  // Threads for async handlers that may wait (CompletionLoop); 0, the
+  // default: they run on the loop thread. Before Start().
+  void SetHandlerThreads(int threads) { handler_threads_ = threads; }
   // Largest request message received (0: gRPC's 4 MiB); larger ones fail
   // with RESOURCE_EXHAUSTED before any handler runs.
   void SetMaxMessageBytes(int64_t bytes) { max_message_bytes_ = bytes; }
@@ -82,6 +85,7 @@ class GrpcServer {
   HealthService health_;
   Tls tls_;
   int64_t max_message_bytes_ = 0;
+  int handler_threads_ = 0;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<CompletionLoop> loop_;  // after server_'s Shutdown
   std::mutex connections_mu_;

@@ -2,12 +2,15 @@
 // CompletionLoop, that answers every request with exactly one response, in
 // order (PublishStream and PublishBatchStream).
 //
-// Requests are handled on the loop thread, after the round of completions
-// that brought them: every request that arrived while the previous ones
-// were handled goes to the handler together, so a slow broker (a Redis
-// round trip) serves a fast publisher in batches. The next read starts
-// before the response is written, and responses queue while a write is in
-// flight.
+// Requests are handled after the round of completions that brought them:
+// every request that arrived while the previous ones were handled goes to
+// the handler together, so a slow broker (a Redis round trip) serves a fast
+// publisher in batches. The handler runs on the loop thread, or, when the
+// loop has HandlerThreads (a broker that waits), on one of those, one batch
+// per stream at a time: a stream waiting on Redis holds a handler thread,
+// not the loop, the other streams or the health checks. The next read
+// starts before the response is written, and responses queue while a write
+// is in flight.
 //
 // A handler failure is the handler's to put into its response; the stream
 // stays open. After End(): an idle stream ends at once (UNAVAILABLE); one
@@ -170,39 +173,67 @@ class OrderedStream final : public EndableStream, private DeferredWork {
     }
   }
 
-  // After the round of completions: handles what is waiting. The lock is
-  // released around the handler. Requests taken after End() get
-  // `unavailable()`: nothing taken goes unanswered.
+  // After the round of completions: handles what is waiting, here or on a
+  // handler thread. While a batch is in a handler's hands, what arrives
+  // waits for the next one (answers stay in order).
   void RunDeferred() override {
     std::unique_lock<std::mutex> lock(mu_);
     deferred_ = false;
-    if (!waiting_.empty() && !finished_) {
-      std::vector<Request> batch;
-      batch.swap(waiting_);
-      waiting_bytes_ = 0;
-      const bool ending = ending_;
-      MaybeReadLocked();
-      handling_ = true;
-      lock.unlock();
-      std::vector<Response> responses;
-      responses.reserve(batch.size());
-      if (ending) {
-        for (const Request& r : batch) responses.push_back(handlers_.unavailable(r));
-      } else {
-        handlers_.handle(&batch, &responses);
+    if (!handling_ && !waiting_.empty() && !finished_) {
+      handling_ = true;  // keeps this alive while posted
+      if (HandlerThreads* threads = method_->loop->handler_threads()) {
+        threads->Post([this] { HandleOffLoop(); });
+        return;
       }
-      lock.lock();
+      HandleWaitingLocked(lock);
       handling_ = false;
-      if (!finished_) {
-        for (Response& r : responses) {
-          pending_bytes_ += r.ByteSizeLong();
-          pending_.push_back(std::move(r));
-        }
-        if (!writing_ && !pending_.empty()) WriteNextLocked();
-      }
     }
     MaybeFinishLocked();
     DeleteIfDone(lock);
+  }
+
+  // On a handler thread: handles what is waiting by now (more than was
+  // there when posted, on a slow broker), then posts again if more came
+  // meanwhile: to the back of the queue, so one busy stream cannot keep a
+  // handler thread from the others.
+  void HandleOffLoop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    HandleWaitingLocked(lock);
+    if (!waiting_.empty() && !finished_) {
+      method_->loop->handler_threads()->Post([this] { HandleOffLoop(); });
+      return;
+    }
+    handling_ = false;
+    MaybeFinishLocked();
+    DeleteIfDone(lock);
+  }
+
+  // With handling_ set: hands every waiting request to the handler, the lock
+  // released around it, and queues the answers for writing. Requests taken
+  // after End() get `unavailable()`: nothing taken goes unanswered.
+  void HandleWaitingLocked(std::unique_lock<std::mutex>& lock) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (waiting_.empty() || finished_) return;
+    std::vector<Request> batch;
+    batch.swap(waiting_);
+    waiting_bytes_ = 0;
+    const bool ending = ending_;
+    MaybeReadLocked();
+    lock.unlock();
+    std::vector<Response> responses;
+    responses.reserve(batch.size());
+    if (ending) {
+      for (const Request& r : batch) responses.push_back(handlers_.unavailable(r));
+    } else {
+      handlers_.handle(&batch, &responses);
+    }
+    lock.lock();
+    if (!finished_) {
+      for (Response& r : responses) {
+        pending_bytes_ += r.ByteSizeLong();
+        pending_.push_back(std::move(r));
+      }
+      if (!writing_ && !pending_.empty()) WriteNextLocked();
+    }
   }
 
   void OnWriteDone(bool ok) {
@@ -303,7 +334,7 @@ class OrderedStream final : public EndableStream, private DeferredWork {
   OpTag<OrderedStream> write_tag_{this, Op::kWrite};
   OpTag<OrderedStream> finish_tag_{this, Op::kFinish};
 
-  // The loop thread and the drain's End() meet here.
+  // The loop thread, a handler thread and the drain's End() meet here.
   std::mutex mu_;
   std::vector<Request> waiting_ ABSL_GUARDED_BY(mu_);  // read, not handled
   size_t waiting_bytes_ ABSL_GUARDED_BY(mu_) = 0;      // their wire size
@@ -314,6 +345,7 @@ class OrderedStream final : public EndableStream, private DeferredWork {
   bool tracked_ ABSL_GUARDED_BY(mu_) = false;      // by the drain
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  // A batch is in the handler's hands, or posted to a handler thread.
   bool handling_ ABSL_GUARDED_BY(mu_) = false;
   bool deferred_ ABSL_GUARDED_BY(mu_) = false;    // the loop holds RunDeferred
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;  // no more reads to start

@@ -20,7 +20,17 @@ ABSL_FLAG(int32_t, grpc_max_threads, 512,
           "Most threads serving gRPC's sync API calls (unary publishes, "
           "Subscribe, Tickets, Admin); each open Subscribe holds one. Calls "
           "beyond it get RESOURCE_EXHAUSTED. Publish streams and health "
-          "checks run on one loop thread of their own.");
+          "checks run on one loop thread of their own (publishes into Redis "
+          "on --grpc_handler_threads).");
+ABSL_FLAG(int32_t, grpc_handler_threads, 2,
+          "Threads that run publish-stream batches when the broker's publish "
+          "waits on the network (--broker=redis), so a stream waiting on "
+          "Redis holds one of them, not the loop thread that reads every "
+          "stream and answers health checks. At most this many streams wait "
+          "on the broker at once (1-256). Each holds a --redis_pool_size "
+          "connection while it waits, which SSE attaches and unary publishes "
+          "share: keep it below that. The memory broker publishes on the "
+          "loop thread.");
 ABSL_FLAG(int64_t, grpc_max_message_bytes, 0,
           "Largest gRPC request message (a Publish, a whole PublishBatch) on "
           "either gRPC port; it is received before its credential is checked, "
@@ -248,6 +258,9 @@ absl::Status ValidateFlags() {
   if (absl::GetFlag(FLAGS_http_threads) < 1) return bad("http_threads", "at least 1");
   if (absl::GetFlag(FLAGS_grpc_max_threads) < 4) {
     return bad("grpc_max_threads", "at least 4");
+  }
+  if (const int32_t n = absl::GetFlag(FLAGS_grpc_handler_threads); n < 1 || n > 256) {
+    return bad("grpc_handler_threads", "1-256");
   }
   if (absl::GetFlag(FLAGS_writer_threads) < 0) return bad("writer_threads", "0 or more");
   if (absl::GetFlag(FLAGS_max_connections) < 1) return bad("max_connections", "at least 1");

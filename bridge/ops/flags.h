@@ -17,6 +17,7 @@ ABSL_DECLARE_FLAG(std::string, grpc_address);
 ABSL_DECLARE_FLAG(int32_t, grpc_port);
 ABSL_DECLARE_FLAG(int32_t, http_threads);
 ABSL_DECLARE_FLAG(int32_t, grpc_max_threads);
+ABSL_DECLARE_FLAG(int32_t, grpc_handler_threads);
 ABSL_DECLARE_FLAG(int64_t, grpc_max_message_bytes);
 ABSL_DECLARE_FLAG(int32_t, writer_threads);
 ABSL_DECLARE_FLAG(int32_t, max_connections);

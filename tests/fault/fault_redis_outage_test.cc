@@ -6,6 +6,9 @@
 //   - a publish that timed out on a frozen Redis says "outcome unknown"
 //     (DEADLINE_EXCEEDED / HTTP 504), as it may well have been stored;
 //   - shutdown keeps its deadline with a publish stuck on a frozen Redis;
+//   - a publish stream stuck on a frozen Redis holds neither the health
+//     checks nor another publish stream, and shutdown keeps its deadline
+//     with it;
 //   - a stream that Redis freezes under while it attaches gets a 503 with
 //     Retry-After, not a silent close.
 #include <signal.h>
@@ -21,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/harness/grpc_generic.h"
 #include "tests/harness/http_request.h"
 #include "tests/harness/redis_fixture.h"
 #include "tests/harness/test_helpers.h"
@@ -241,6 +245,97 @@ TEST_F(RedisOutageSlowTest, ShutdownKeepsItsDeadlineWithAPublishStuckOnAFrozenRe
   EXPECT_LT(took, absl::Seconds(5)) << "--shutdown_deadline=1s; took " << took;
   EXPECT_EQ(info.exit_code, 0) << info.Describe();
   EXPECT_NE(code.load(), 0) << "the stuck publish was not acknowledged";
+}
+
+// A publish stream waiting on Redis holds one handler thread
+// (--grpc_handler_threads, 2 by default), not the loop that reads every
+// publish stream and answers grpc.health.v1: a probe must still get its
+// answer, and another stream its. The timeouts are a minute long, so the stuck publish
+// stays stuck for as long as the test looks (it checks that it still is),
+// and the others share a bound of 40 s, below it: with the publish on the
+// loop they would have waited the full minute.
+TEST_F(RedisOutageSlowTest, AStreamStuckOnAFrozenRedisHoldsNeitherHealthChecksNorAnotherStream) {
+  auto r1 = StartReplica({"--redis_command_timeout=60s", "--redis_connect_timeout=60s"});
+  ASSERT_TRUE(r1);
+  GrpcClient grpc(r1->grpc_port());
+  grpc::ClientContext stuck_ctx;
+  stuck_ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(3)));
+  auto stuck = grpc.publisher()->PublishStream(&stuck_ctx);
+  v1::PublishResponse resp;
+  // Answered before the freeze: the stream's pooled connection has its
+  // script loaded, so what reaches Redis next is the publish itself.
+  ASSERT_TRUE(stuck->Write(MakePublish("stuck", "warm")));
+  ASSERT_TRUE(stuck->Read(&resp));
+  ASSERT_FALSE(resp.has_error()) << resp.ShortDebugString();
+  redis_->Freeze();
+  ASSERT_TRUE(stuck->Write(MakePublish("stuck", std::string(300, 'x'))));
+  const absl::Time end = absl::Now() + kWait;
+  while (redis_->PendingInputBytes() < 300 && absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_GE(redis_->PendingInputBytes(), 300u) << "the publish never reached Redis";
+
+  // One bound for both, well inside the minute the stuck publish waits.
+  const absl::Time bound = absl::Now() + absl::Seconds(40);
+  grpc::Status health;
+  GrpcHealthCheck(r1->grpc_port(), "", &health, bound - absl::Now());
+  EXPECT_TRUE(health.ok()) << "grpc.health.v1 Check while a stream waits on Redis: "
+                           << health.error_code() << " " << health.error_message();
+
+  grpc::ClientContext other_ctx;
+  other_ctx.set_deadline(absl::ToChronoTime(bound));
+  auto other = grpc.publisher()->PublishStream(&other_ctx);
+  v1::PublishResponse refused;
+  ASSERT_TRUE(other->Write(MakePublish("", "no channel")));  // refused before the broker
+  ASSERT_TRUE(other->Read(&refused)) << "another stream got no answer while one waits on Redis";
+  EXPECT_EQ(refused.error().code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << refused.ShortDebugString();
+  other->WritesDone();
+  EXPECT_TRUE(other->Finish().ok());
+
+  // Still unread by Redis: the stuck publish was in flight all along.
+  EXPECT_GE(redis_->PendingInputBytes(), 300u);
+  redis_->Thaw();
+  ASSERT_TRUE(stuck->Read(&resp));
+  EXPECT_FALSE(resp.has_error()) << resp.ShortDebugString();
+  stuck->WritesDone();
+  EXPECT_TRUE(stuck->Finish().ok());
+}
+
+// The same deadline with the stuck publish on a stream: its batch waits on
+// a handler thread, which shutdown must not wait out (the pool cancels it).
+TEST_F(RedisOutageSlowTest, ShutdownKeepsItsDeadlineWithAPublishStreamStuckOnAFrozenRedis) {
+  auto r1 = StartReplica({"--shutdown_deadline=1s", "--redis_command_timeout=60s"});
+  ASSERT_TRUE(r1);
+  GrpcClient grpc(r1->grpc_port());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(3)));
+  auto stream = grpc.publisher()->PublishStream(&ctx);
+  v1::PublishResponse resp;
+  ASSERT_TRUE(stream->Write(MakePublish("stuck", "warm")));
+  ASSERT_TRUE(stream->Read(&resp));
+  ASSERT_FALSE(resp.has_error()) << resp.ShortDebugString();
+  redis_->Freeze();
+  ASSERT_TRUE(stream->Write(MakePublish("stuck", std::string(300, 'x'))));
+  const absl::Time end = absl::Now() + kWait;
+  while (redis_->PendingInputBytes() < 300 && absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_GE(redis_->PendingInputBytes(), 300u) << "the publish never reached Redis";
+  const absl::Time term = absl::Now();
+  r1->Signal(SIGTERM);
+  ExitInfo info;
+  ASSERT_TRUE(r1->WaitExit(absl::Seconds(50), &info)) << "still running 50 s after SIGTERM";
+  const absl::Duration took = absl::Now() - term;
+  // Far below the 60 s it would take uncancelled: what is measured is
+  // "cancelled", not a speed.
+  EXPECT_LT(took, absl::Seconds(30)) << "--shutdown_deadline=1s; took " << took;
+  EXPECT_EQ(info.exit_code, 0) << info.Describe();
+  // Not acknowledged as published: an error answer, or the stream ended.
+  if (stream->Read(&resp)) {
+    EXPECT_TRUE(resp.has_error()) << resp.ShortDebugString();
+  }
+  redis_->Thaw();
 }
 
 }  // namespace

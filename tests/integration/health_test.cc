@@ -16,48 +16,12 @@
 #include "gtest/gtest.h"
 #include "tests/harness/bridge_process.h"
 #include "tests/harness/grpc_client.h"
+#include "tests/harness/grpc_generic.h"
 #include "tests/harness/http_request.h"
 #include "tests/harness/test_helpers.h"
 
 namespace ssebridge_it {
 namespace {
-
-grpc::ByteBuffer ToByteBuffer(const std::string& bytes) {
-  grpc::Slice slice(bytes);
-  return grpc::ByteBuffer(&slice, 1);
-}
-
-std::string FromByteBuffer(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  std::string out;
-  if (!buffer.Dump(&slices).ok()) return out;
-  for (const auto& s : slices) {
-    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  return out;
-}
-
-// Waits for one completion-queue tag (bounded).
-bool Await(grpc::CompletionQueue* cq, void* want, absl::Duration timeout) {
-  void* tag = nullptr;
-  bool ok = false;
-  auto status = cq->AsyncNext(&tag, &ok, absl::ToChronoTime(absl::Now() + timeout));
-  return status == grpc::CompletionQueue::GOT_EVENT && tag == want && ok;
-}
-
-// Cancels the call and drains the queue on every exit path.
-struct CallCleanup {
-  grpc::ClientContext* ctx;
-  grpc::CompletionQueue* cq;
-  ~CallCleanup() {
-    ctx->TryCancel();
-    cq->Shutdown();
-    void* tag;
-    bool ok;
-    for (int i = 0; i < 100 && cq->Next(&tag, &ok); ++i) {
-    }
-  }
-};
 
 TEST(HealthTest, HttpHealthAndReadiness) {
   auto bridge = StartBridge();
@@ -70,39 +34,12 @@ TEST(HealthTest, HttpHealthAndReadiness) {
   EXPECT_EQ(ready.status, 200) << ready.body;
 }
 
-// One grpc.health.v1 Check with the serialized HealthCheckRequest
-// `request`; *status is the call's status, the result its response bytes.
-std::string HealthCheck(int port, const std::string& request, grpc::Status* status) {
-  GrpcClient client(port);
-  grpc::GenericStub stub(client.channel());
-  grpc::CompletionQueue cq;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(15)));
-  ctx.set_wait_for_ready(true);
-  auto call =
-      stub.PrepareUnaryCall(&ctx, "/grpc.health.v1.Health/Check", ToByteBuffer(request), &cq);
-  if (call == nullptr) {
-    *status = grpc::Status(grpc::StatusCode::INTERNAL, "PrepareUnaryCall failed");
-    return "";
-  }
-  CallCleanup cleanup{&ctx, &cq};
-  call->StartCall();
-  grpc::ByteBuffer response;
-  int tag = 1;
-  call->Finish(&response, status, &tag);
-  if (!Await(&cq, &tag, absl::Seconds(20))) {
-    *status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no answer to Check");
-    return "";
-  }
-  return FromByteBuffer(response);
-}
-
 TEST(HealthTest, GrpcHealthCheckAnswersServing) {
   auto bridge = StartBridge();
   ASSERT_NE(bridge, nullptr);
   grpc::Status status;
   // HealthCheckRequest{service: ""} serializes to no bytes.
-  const std::string response = HealthCheck(bridge->grpc_port(), "", &status);
+  const std::string response = GrpcHealthCheck(bridge->grpc_port(), "", &status);
   ASSERT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
   // HealthCheckResponse{status: SERVING (1)} is field 1, varint 1.
   EXPECT_EQ(response, std::string("\x08\x01", 2));
@@ -148,7 +85,7 @@ TEST(HealthTest, GrpcHealthCheckOfAnUnknownServiceIsNotFound) {
   ASSERT_NE(bridge, nullptr);
   grpc::Status status;
   // HealthCheckRequest{service: "nope"}: field 1, length 4.
-  HealthCheck(bridge->grpc_port(), std::string("\x0a\x04nope", 6), &status);
+  GrpcHealthCheck(bridge->grpc_port(), std::string("\x0a\x04nope", 6), &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << status.error_message();
   EXPECT_NE(status.error_message().find("service"), std::string::npos);
 }

@@ -2,7 +2,9 @@
 // the answers are read on another thread: every answer comes, in order, and
 // every event arrives. (Whether a stream that owes too much stops reading,
 // and starts again, is HostileGrpcUnreadAnswersTest's: here the answers are
-// read as they come, so a stream rarely owes enough to pause.)
+// read as they come, so a stream rarely owes enough to pause.) Through
+// Redis the batches run on the handler threads, not the gRPC loop: two
+// streams sharing one handler thread take turns and keep their order.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -14,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/harness/bridge_process.h"
 #include "tests/harness/grpc_client.h"
+#include "tests/harness/redis_fixture.h"
 #include "tests/harness/sse_client.h"
 #include "tests/harness/test_helpers.h"
 
@@ -84,6 +87,33 @@ TEST(PublishStreamPipeliningTest, MegabytesInFlightAreAnsweredInOrder) {
     const std::string prefix = absl::StrCat("p", i, ":");
     ASSERT_EQ(sse.events()[i].data.substr(0, prefix.size()), prefix) << i;
     ASSERT_EQ(sse.events()[i].id, ids[i]) << i;
+  }
+}
+
+TEST_F(RedisScaleOutTest, TwoStreamsOnOneHandlerThreadThroughRedisKeepTheirOrder) {
+  auto bridge = StartReplica({"--queue_bytes=8388608", "--grpc_handler_threads=1"});
+  ASSERT_NE(bridge, nullptr);
+  constexpr int kCount = 2000;
+  const std::vector<std::string> channels = {"turn-a", "turn-b"};
+  std::vector<std::unique_ptr<SseClient>> readers;
+  for (const std::string& channel : channels) {
+    readers.push_back(std::make_unique<SseClient>());
+    ASSERT_TRUE(OpenAttached(readers.back().get(), bridge->http_port(), EventsTarget({channel})))
+        << readers.back()->error();
+  }
+  std::vector<std::string> ids[2];
+  std::thread second([&] { ids[1] = PipelineAndRead(*bridge, channels[1], kCount, 0); });
+  ids[0] = PipelineAndRead(*bridge, channels[0], kCount, 0);
+  second.join();
+  for (size_t c = 0; c < 2; ++c) {
+    EXPECT_EQ(CheckIdsIncreasing(ids[c]), "") << Summarize(ids[c]);
+    ASSERT_EQ(ids[c].size(), static_cast<size_t>(kCount));
+    SseClient& sse = *readers[c];
+    ASSERT_TRUE(sse.WaitForEvents(kCount, kWait)) << sse.Describe();
+    for (int i = 0; i < kCount; ++i) {
+      ASSERT_EQ(sse.events()[i].data, absl::StrCat("p", i, ":")) << c << " " << i;
+      ASSERT_EQ(sse.events()[i].id, ids[c][i]) << c << " " << i;
+    }
   }
 }
 
