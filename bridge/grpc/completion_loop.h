@@ -75,7 +75,7 @@ class CompletionLoop {
  public:
   // `handler_threads` > 0: that many HandlerThreads for handlers that may
   // wait; 0: none.
-  CompletionLoop(std::unique_ptr<grpc::ServerCompletionQueue> cq, int handler_threads = 0);
+  explicit CompletionLoop(std::unique_ptr<grpc::ServerCompletionQueue> cq, int handler_threads = 0);
   ~CompletionLoop();  // Shutdown(), if not done yet
 
   grpc::ServerCompletionQueue* cq() { return cq_.get(); }
