@@ -37,6 +37,42 @@ class RedisOutageSlowTest : public RedisScaleOutTest {
   void TearDown() override {
     if (redis_) redis_->Thaw();  // a failed assertion must not leave it stopped
   }
+
+  // Whether Redis's socket came to hold `bytes` unread (a publish sent to
+  // the frozen Redis is in flight).
+  bool WaitUntilRedisHolds(size_t bytes) {
+    const absl::Time end = absl::Now() + kWait;
+    while (redis_->PendingInputBytes() < bytes && absl::Now() < end) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return redis_->PendingInputBytes() >= bytes;
+  }
+
+  using PublishStream = grpc::ClientReaderWriter<v1::PublishRequest, v1::PublishResponse>;
+
+  // A PublishStream whose first publish was answered, then Redis frozen and
+  // a second one (kStuckBytes of data) left unread in Redis's socket;
+  // nullptr, with the failure recorded, when it did not get there.
+  static constexpr size_t kStuckBytes = 300;
+  std::unique_ptr<PublishStream> StreamStuckOnFrozenRedis(GrpcClient& grpc,
+                                                          grpc::ClientContext* ctx) {
+    ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(3)));
+    std::unique_ptr<PublishStream> stream = grpc.publisher()->PublishStream(ctx);
+    v1::PublishResponse resp;
+    // Answered before the freeze: the stream's pooled connection has its
+    // script loaded, so what reaches Redis next is the publish itself.
+    if (!stream->Write(MakePublish("stuck", "warm")) || !stream->Read(&resp) || resp.has_error()) {
+      ADD_FAILURE() << "the first publish was not answered: " << resp.ShortDebugString();
+      return nullptr;
+    }
+    redis_->Freeze();
+    if (!stream->Write(MakePublish("stuck", std::string(kStuckBytes, 'x'))) ||
+        !WaitUntilRedisHolds(kStuckBytes)) {
+      ADD_FAILURE() << "the publish never reached Redis";
+      return nullptr;
+    }
+    return stream;
+  }
 };
 
 bool WaitReady(int port, int status, absl::Duration timeout) {
@@ -229,11 +265,7 @@ TEST_F(RedisOutageSlowTest, ShutdownKeepsItsDeadlineWithAPublishStuckOnAFrozenRe
     code = grpc.Publish(MakePublish("stuck", std::string(300, 'x')), &resp).error_code();
   });
   // The publish is in flight once Redis' socket holds it unread.
-  const absl::Time end = absl::Now() + kWait;
-  while (redis_->PendingInputBytes() < 200 && absl::Now() < end) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_GE(redis_->PendingInputBytes(), 200u) << "the publish never reached Redis";
+  ASSERT_TRUE(WaitUntilRedisHolds(200)) << "the publish never reached Redis";
   const absl::Time term = absl::Now();
   r1->Signal(SIGTERM);
   ExitInfo info;
@@ -250,30 +282,17 @@ TEST_F(RedisOutageSlowTest, ShutdownKeepsItsDeadlineWithAPublishStuckOnAFrozenRe
 // A publish stream waiting on Redis holds one handler thread
 // (--grpc_handler_threads, 2 by default), not the loop that reads every
 // publish stream and answers grpc.health.v1: a probe must still get its
-// answer, and another stream its. The timeouts are a minute long, so the stuck publish
-// stays stuck for as long as the test looks (it checks that it still is),
-// and the others share a bound of 40 s, below it: with the publish on the
-// loop they would have waited the full minute.
+// answer, and another stream its. The timeouts are a minute long, so the
+// stuck publish stays stuck for as long as the test looks (it checks that
+// it still is), and the others share a bound of 40 s, below it: with the
+// publish on the loop they would have waited the full minute.
 TEST_F(RedisOutageSlowTest, AStreamStuckOnAFrozenRedisHoldsNeitherHealthChecksNorAnotherStream) {
   auto r1 = StartReplica({"--redis_command_timeout=60s", "--redis_connect_timeout=60s"});
   ASSERT_TRUE(r1);
   GrpcClient grpc(r1->grpc_port());
   grpc::ClientContext stuck_ctx;
-  stuck_ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(3)));
-  auto stuck = grpc.publisher()->PublishStream(&stuck_ctx);
-  v1::PublishResponse resp;
-  // Answered before the freeze: the stream's pooled connection has its
-  // script loaded, so what reaches Redis next is the publish itself.
-  ASSERT_TRUE(stuck->Write(MakePublish("stuck", "warm")));
-  ASSERT_TRUE(stuck->Read(&resp));
-  ASSERT_FALSE(resp.has_error()) << resp.ShortDebugString();
-  redis_->Freeze();
-  ASSERT_TRUE(stuck->Write(MakePublish("stuck", std::string(300, 'x'))));
-  const absl::Time end = absl::Now() + kWait;
-  while (redis_->PendingInputBytes() < 300 && absl::Now() < end) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_GE(redis_->PendingInputBytes(), 300u) << "the publish never reached Redis";
+  std::unique_ptr<PublishStream> stuck = StreamStuckOnFrozenRedis(grpc, &stuck_ctx);
+  ASSERT_NE(stuck, nullptr);
 
   // One bound for both, well inside the minute the stuck publish waits.
   const absl::Time bound = absl::Now() + absl::Seconds(40);
@@ -294,8 +313,9 @@ TEST_F(RedisOutageSlowTest, AStreamStuckOnAFrozenRedisHoldsNeitherHealthChecksNo
   EXPECT_TRUE(other->Finish().ok());
 
   // Still unread by Redis: the stuck publish was in flight all along.
-  EXPECT_GE(redis_->PendingInputBytes(), 300u);
+  EXPECT_GE(redis_->PendingInputBytes(), kStuckBytes);
   redis_->Thaw();
+  v1::PublishResponse resp;
   ASSERT_TRUE(stuck->Read(&resp));
   EXPECT_FALSE(resp.has_error()) << resp.ShortDebugString();
   stuck->WritesDone();
@@ -309,19 +329,8 @@ TEST_F(RedisOutageSlowTest, ShutdownKeepsItsDeadlineWithAPublishStreamStuckOnAFr
   ASSERT_TRUE(r1);
   GrpcClient grpc(r1->grpc_port());
   grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(3)));
-  auto stream = grpc.publisher()->PublishStream(&ctx);
-  v1::PublishResponse resp;
-  ASSERT_TRUE(stream->Write(MakePublish("stuck", "warm")));
-  ASSERT_TRUE(stream->Read(&resp));
-  ASSERT_FALSE(resp.has_error()) << resp.ShortDebugString();
-  redis_->Freeze();
-  ASSERT_TRUE(stream->Write(MakePublish("stuck", std::string(300, 'x'))));
-  const absl::Time end = absl::Now() + kWait;
-  while (redis_->PendingInputBytes() < 300 && absl::Now() < end) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_GE(redis_->PendingInputBytes(), 300u) << "the publish never reached Redis";
+  std::unique_ptr<PublishStream> stream = StreamStuckOnFrozenRedis(grpc, &ctx);
+  ASSERT_NE(stream, nullptr);
   const absl::Time term = absl::Now();
   r1->Signal(SIGTERM);
   ExitInfo info;
@@ -332,6 +341,7 @@ TEST_F(RedisOutageSlowTest, ShutdownKeepsItsDeadlineWithAPublishStreamStuckOnAFr
   EXPECT_LT(took, absl::Seconds(30)) << "--shutdown_deadline=1s; took " << took;
   EXPECT_EQ(info.exit_code, 0) << info.Describe();
   // Not acknowledged as published: an error answer, or the stream ended.
+  v1::PublishResponse resp;
   if (stream->Read(&resp)) {
     EXPECT_TRUE(resp.has_error()) << resp.ShortDebugString();
   }
